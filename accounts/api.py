@@ -1,0 +1,43 @@
+"""REST API for personal API tokens: list, create (shown once), revoke."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.serializers import ApiTokenCreateSerializer, ApiTokenSerializer, IssuedApiTokenSerializer
+
+
+class ApiTokenListCreateApi(APIView):
+    pagination_class = None
+
+    @extend_schema(responses={200: ApiTokenSerializer(many=True)}, summary="List your API tokens")
+    def get(self, request: Request) -> Response:
+        tokens = selectors.api_token_list(user=request.user)
+        return Response(ApiTokenSerializer(tokens, many=True).data)
+
+    @extend_schema(
+        request=ApiTokenCreateSerializer,
+        responses={201: IssuedApiTokenSerializer},
+        summary="Create an API token (the token is returned only once)",
+    )
+    def post(self, request: Request) -> Response:
+        payload = ApiTokenCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        issued = services.api_token_create(user=request.user, name=payload.validated_data["name"])
+        data = IssuedApiTokenSerializer(issued.token).data
+        data["token"] = issued.secret
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class ApiTokenDetailApi(APIView):
+    @extend_schema(responses={204: None}, summary="Revoke an API token")
+    def delete(self, request: Request, token_id: int) -> Response:
+        token = get_object_or_404(selectors.api_token_list(user=request.user), pk=token_id)
+        services.api_token_revoke(token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,25 @@
+"""Print a new API token for a user: `manage.py create_api_token EMAIL [--name NAME]`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.models import User
+from accounts.services import api_token_create
+
+
+class Command(BaseCommand):
+    help = "Create a personal API token for a user and print it (it cannot be shown again)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("email")
+        parser.add_argument("--name", default="cli", help="A name to recognise the token by.")
+
+    def handle(self, *args: Any, email: str, name: str, **options: Any) -> None:
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            raise CommandError(f"No user with email {email!r}.")
+        issued = api_token_create(user=user, name=name)
+        self.stdout.write(issued.secret)

@@ -1,0 +1,134 @@
+"""Runs of a workflow graph, the result of every node in a run, and the run's log lines."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class RunScope(models.TextChoices):
+    FULL = "full"
+    NODE = "node"
+    SELECTION = "selection"
+
+
+class NodeStatus(models.TextChoices):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+class LogLevel(models.TextChoices):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class WorkflowRun(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The foreign keys' own indexes are the architecture's idx_run_userId and idx_run_workflowId.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="runs")
+    workflow = models.ForeignKey(
+        "workflows.Workflow", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
+    workflow_version = models.PositiveIntegerField(null=True, blank=True)
+    nodes = models.JSONField(default=list, help_text="The graph snapshot that ran: nodes.")
+    edges = models.JSONField(default=list, help_text="The graph snapshot that ran: edges.")
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    scope = models.CharField(max_length=16, choices=RunScope.choices, default=RunScope.FULL)
+    node_ids = models.JSONField(default=list, blank=True, help_text="The selected nodes (scope node/selection).")
+    total_nodes = models.PositiveIntegerField(default=0)
+    succeeded_nodes = models.PositiveIntegerField(default=0)
+    failed_nodes = models.PositiveIntegerField(default=0)
+    skipped_nodes = models.PositiveIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    trigger_id = models.CharField(max_length=64, blank=True, help_text="The Dramatiq message id.")
+    error_summary = models.TextField(blank=True)
+    recoveries = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times the run was picked up again after its worker died."
+    )
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status"], name="run_status"),
+            models.Index(fields=["owner", "-created_at"], name="run_owner_created_desc"),
+            models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.id} ({self.status})"
+
+    @property
+    def graph(self) -> dict[str, list]:
+        return {"nodes": self.nodes, "edges": self.edges}
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in ACTIVE_RUN_STATUSES
+
+
+class NodeResult(models.Model):
+    # The foreign key's own index is the architecture's idx_noderesult_runId.
+    run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="node_results")
+    node_id = models.CharField(max_length=200)
+    node_type = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, choices=NodeStatus.choices)
+    inputs = models.JSONField(null=True, blank=True)
+    output = models.JSONField(null=True, blank=True)
+    error_kind = models.CharField(max_length=32, blank=True)
+    error_message = models.TextField(blank=True)
+    provider = models.CharField(max_length=32, blank=True)
+    model = models.CharField(max_length=100, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    input_tokens = models.PositiveIntegerField(null=True, blank=True)
+    output_tokens = models.PositiveIntegerField(null=True, blank=True)
+    content_key = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        indexes = [models.Index(fields=["status"], name="noderesult_status")]
+        constraints = [models.UniqueConstraint(fields=["run", "node_id"], name="noderesult_unique_node_per_run")]
+
+    def __str__(self) -> str:
+        return f"{self.node_id}: {self.status}"
+
+
+class ExecutionLog(models.Model):
+    # The foreign key's own index is the architecture's idx_log_runId.
+    run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="logs")
+    node_id = models.CharField(max_length=200, null=True, blank=True)
+    level = models.CharField(max_length=16, choices=LogLevel.choices, default=LogLevel.INFO)
+    message = models.TextField()
+    timestamp = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["timestamp", "id"]
+        indexes = [models.Index(fields=["level"], name="log_level")]
+
+    def __str__(self) -> str:
+        return f"[{self.level}] {self.message[:60]}"

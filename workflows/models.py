@@ -1,0 +1,62 @@
+"""Saved workflows and the immutable snapshot of every version saved."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from workflowsite.models import TimeStampedModel
+
+
+class Workflow(TimeStampedModel):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The foreign key's own index is the architecture's idx_workflow_userId.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workflows")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=5000)
+    nodes = models.JSONField(default=list, blank=True)
+    edges = models.JSONField(default=list, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    is_published = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["-created_at"], name="workflow_created_desc"),
+            models.Index(fields=["owner", "-created_at"], name="workflow_owner_created_desc"),
+        ]
+        constraints = [models.CheckConstraint(condition=models.Q(version__gte=1), name="workflow_version_positive")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def graph(self) -> dict[str, list]:
+        return {"nodes": self.nodes, "edges": self.edges}
+
+
+class WorkflowVersion(models.Model):
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    nodes = models.JSONField(default=list, blank=True)
+    edges = models.JSONField(default=list, blank=True)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["workflow", "number"], name="workflowversion_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.number}"
+
+    @property
+    def graph(self) -> dict[str, list]:
+        return {"nodes": self.nodes, "edges": self.edges}

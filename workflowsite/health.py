@@ -1,0 +1,95 @@
+"""GET /api/health: is the database, the cache and the broker reachable? No authentication."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+
+import pika
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+logger = logging.getLogger(__name__)
+
+_TIMEOUT_SECONDS = 2
+
+
+def check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return "ok"
+
+
+def check_cache() -> str:
+    key = f"health:{uuid.uuid4().hex}"
+    cache.set(key, "1", timeout=5)
+    if cache.get(key) != "1":
+        raise RuntimeError("the cache did not return what was written")
+    cache.delete(key)
+    return "ok"
+
+
+def check_broker() -> str:
+    url = settings.DRAMATIQ_BROKER_URL
+    if not url:
+        return "ok (in-process)"
+    if url.startswith(("amqp://", "amqps://")):
+        parameters = pika.URLParameters(url)
+        parameters.connection_attempts = 1
+        parameters.socket_timeout = _TIMEOUT_SECONDS
+        parameters.blocked_connection_timeout = _TIMEOUT_SECONDS
+        pika.BlockingConnection(parameters).close()
+        return "ok"
+    client = redis.Redis.from_url(url, socket_connect_timeout=_TIMEOUT_SECONDS, socket_timeout=_TIMEOUT_SECONDS)
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return "ok"
+
+
+CHECKS: dict[str, Callable[[], str]] = {
+    "database": check_database,
+    "cache": check_cache,
+    "broker": check_broker,
+}
+
+_health_response = inline_serializer(
+    "Health",
+    fields={"status": serializers.ChoiceField(["ok", "error"]), "checks": serializers.DictField()},
+)
+
+
+class HealthApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Service health",
+        responses={200: _health_response, 503: OpenApiResponse(_health_response, description="Something failed")},
+    )
+    def get(self, request: Request) -> Response:
+        results: dict[str, str] = {}
+        healthy = True
+        for name, check in CHECKS.items():
+            try:
+                results[name] = check()
+            except Exception as exc:  # noqa: BLE001 -- any failure of a dependency is what we report
+                healthy = False
+                results[name] = f"error: {type(exc).__name__}"
+                logger.warning("health check %s failed: %s", name, exc)
+        return Response(
+            {"status": "ok" if healthy else "error", "checks": results},
+            status=200 if healthy else 503,
+            headers={"Cache-Control": "no-store"},
+        )

@@ -1,0 +1,57 @@
+"""Site-wide middleware: request ids and the request body size limit."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from workflowsite.logging import request_id_var
+
+# A client may pass its own id so that logs join across services; anything odd is replaced.
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class BodySizeLimitMiddleware:
+    """Refuse bodies over WEFT_MAX_BODY_BYTES with 413 before anything reads them.
+
+    Multipart uploads have their own, larger limit enforced by the uploads endpoint.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.WEFT_MAX_BODY_BYTES
+        if request.content_type == "multipart/form-data":
+            limit = max(limit, getattr(settings, "UPLOAD_MAX_BYTES", 0) + 64 * 1024)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:
+            return JsonResponse(
+                {"detail": f"Request body too large: {length} bytes, the limit is {limit} bytes."},
+                status=413,
+            )
+        return self.get_response(request)

@@ -1,0 +1,395 @@
+"""Weft's settings: one module, configured from environment variables (see README.md, "Settings")."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (true/false), got {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from exc
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+# ---------------------------------------------------------------------------
+# Core
+# https://docs.djangoproject.com/en/5.2/ref/settings/
+# ---------------------------------------------------------------------------
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+_INSECURE_DEFAULT_SECRET = "django-insecure-weft-development-only"  # noqa: S105 -- refused below outside debug
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", _INSECURE_DEFAULT_SECRET)
+if SECRET_KEY == _INSECURE_DEFAULT_SECRET and not DEBUG:
+    raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=true for local development).")
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    # django_dramatiq configures the broker; it must come before the apps that declare actors.
+    "django_dramatiq",
+    "rest_framework",
+    "drf_spectacular",
+    "allauth",
+    "allauth.account",
+    "storages",
+    "accounts",
+    "workflows",
+    "runs",
+]
+
+MIDDLEWARE = [
+    "workflowsite.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "workflowsite.middleware.BodySizeLimitMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "workflowsite.urls"
+WSGI_APPLICATION = "workflowsite.wsgi.application"
+ASGI_APPLICATION = "workflowsite.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# ---------------------------------------------------------------------------
+# Database: SQLite in the project folder by default, PostgreSQL (psycopg 3) via DATABASE_URL.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#databases
+# ---------------------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Runs are written by worker threads while the server reads; WAL and a busy timeout keep SQLite honest.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---------------------------------------------------------------------------
+# Cache: django-redis when REDIS_URL is set, process-local memory otherwise.
+# https://docs.djangoproject.com/en/5.2/topics/cache/
+# ---------------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "weft"),
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 2,
+                "SOCKET_TIMEOUT": 2,
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "weft"}}
+    # django-ratelimit warns that a process-local cache does not share counts; that is the point of the
+    # embedded default, and production sets REDIS_URL.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+
+# ---------------------------------------------------------------------------
+# Background work: Dramatiq. DRAMATIQ_BROKER_URL (redis:// or amqp://) wins, then REDIS_URL; with neither,
+# a stub broker served by an in-process worker so that `make run` executes runs on a fresh machine.
+# https://dramatiq.io/ and https://github.com/Bogdanp/django_dramatiq
+# ---------------------------------------------------------------------------
+DRAMATIQ_BROKER_URL = env_str("DRAMATIQ_BROKER_URL") or REDIS_URL
+_DRAMATIQ_MIDDLEWARE = [
+    "dramatiq.middleware.AgeLimit",
+    "dramatiq.middleware.TimeLimit",
+    "dramatiq.middleware.Callbacks",
+    "dramatiq.middleware.Retries",
+    "django_dramatiq.middleware.DbConnectionsMiddleware",
+]
+if DRAMATIQ_BROKER_URL.startswith(("amqp://", "amqps://")):
+    DRAMATIQ_BROKER = {
+        "BROKER": "dramatiq.brokers.rabbitmq.RabbitmqBroker",
+        "OPTIONS": {"url": DRAMATIQ_BROKER_URL},
+        "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
+    }
+elif DRAMATIQ_BROKER_URL:
+    DRAMATIQ_BROKER = {
+        "BROKER": "dramatiq.brokers.redis.RedisBroker",
+        "OPTIONS": {"url": DRAMATIQ_BROKER_URL},
+        "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
+    }
+else:
+    DRAMATIQ_BROKER = {
+        "BROKER": "dramatiq.brokers.stub.StubBroker",
+        "OPTIONS": {},
+        "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
+    }
+DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
+# The in-process worker serves the stub broker inside the web process (make run); tests drive workers
+# themselves and switch it off.
+WEFT_INPROCESS_WORKER = env_bool("WEFT_INPROCESS_WORKER", not DRAMATIQ_BROKER_URL)
+
+# ---------------------------------------------------------------------------
+# Authentication: email-only accounts (django-allauth), DRF with sessions and personal API tokens.
+# https://docs.allauth.org/en/latest/account/configuration.html
+# ---------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "none")
+ACCOUNT_LOGOUT_ON_GET = False
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Weft <weft@localhost>")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Bearer first: its WWW-Authenticate header makes an anonymous request a 401, not a 403.
+        "accounts.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "workflowsite.api.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "workflowsite.api.PageNumberLimitPagination",
+    "PAGE_SIZE": 20,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Weft API",
+    "DESCRIPTION": "Build, save, version and run AI workflows. Authenticate with a session or "
+    "`Authorization: Bearer <token>` (create tokens at /api/tokens).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api",
+}
+
+# ---------------------------------------------------------------------------
+# Internationalization and time
+# ---------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# ---------------------------------------------------------------------------
+# Static files (WhiteNoise) and media (filesystem by default, S3 when AWS_STORAGE_BUCKET_NAME is set)
+# https://whitenoise.readthedocs.io/ and https://django-storages.readthedocs.io/
+# ---------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+MEDIA_URL = "media/"
+
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL") or None
+AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME", "us-east-1")
+AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID") or None
+AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY") or None
+AWS_S3_ADDRESSING_STYLE = env_str("AWS_S3_ADDRESSING_STYLE", "auto")
+AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", 300)
+AWS_DEFAULT_ACL = None
+AWS_S3_FILE_OVERWRITE = False
+
+_STATIC_BACKEND = (
+    "django.contrib.staticfiles.storage.StaticFilesStorage"
+    if DEBUG
+    else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+)
+STORAGES = {
+    "default": {
+        "BACKEND": "storages.backends.s3.S3Storage"
+        if AWS_STORAGE_BUCKET_NAME
+        else "django.core.files.storage.FileSystemStorage"
+    },
+    "staticfiles": {"BACKEND": _STATIC_BACKEND},
+}
+
+# ---------------------------------------------------------------------------
+# Security. Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
+# https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
+# ---------------------------------------------------------------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_REDIRECT_EXEMPT = [r"^api/health$"]
+# Request bodies above this are refused with 413 before any view parses them.
+WEFT_MAX_BODY_BYTES = env_int("WEFT_MAX_BODY_BYTES", 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = WEFT_MAX_BODY_BYTES
+
+# ---------------------------------------------------------------------------
+# LLM providers (engine/providers): Gemini first, Groq as fallback.
+# ---------------------------------------------------------------------------
+GEMINI_API_KEY = env_str("GEMINI_API_KEY") or None
+GROQ_API_KEY = env_str("GROQ_API_KEY") or None
+GEMINI_BASE_URL = env_str("GEMINI_BASE_URL") or None
+GROQ_BASE_URL = env_str("GROQ_BASE_URL") or None
+LLM_TIMEOUT_SECONDS = env_float("LLM_TIMEOUT_SECONDS", 60.0)
+LLM_MAX_ATTEMPTS = env_int("LLM_MAX_ATTEMPTS", 3)
+LLM_DEFAULT_MODEL = env_str("LLM_DEFAULT_MODEL", "gemini-2.5-flash")
+LLM_FALLBACK_MODEL = env_str("LLM_FALLBACK_MODEL", "llama-3.3-70b-versatile")
+
+# ---------------------------------------------------------------------------
+# Runs
+# ---------------------------------------------------------------------------
+RUN_CONCURRENCY = env_int("RUN_CONCURRENCY", 8)
+RUN_NODE_TIMEOUT_SECONDS = env_float("RUN_NODE_TIMEOUT_SECONDS", 120.0)
+RUN_TIMEOUT_SECONDS = env_float("RUN_TIMEOUT_SECONDS", 900.0)
+RUN_STALE_AFTER_SECONDS = env_float("RUN_STALE_AFTER_SECONDS", 60.0)
+RUN_MAX_RECOVERIES = env_int("RUN_MAX_RECOVERIES", 3)
+RUN_MAX_ACTIVE_PER_USER = env_int("RUN_MAX_ACTIVE_PER_USER", 20)
+RUN_MAX_LLM_CALLS = env_int("RUN_MAX_LLM_CALLS", 200)
+RUN_MAX_LLM_TOKENS = env_int("RUN_MAX_LLM_TOKENS", 2_000_000)
+EXECUTE_RATE_LIMIT = env_str("EXECUTE_RATE_LIMIT", "100/m")
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
+
+# Graph limits enforced by engine.validate_graph on every write and execution.
+GRAPH_MAX_NODES = env_int("GRAPH_MAX_NODES", 500)
+GRAPH_MAX_EDGES = env_int("GRAPH_MAX_EDGES", 2000)
+GRAPH_MAX_TEXT_CHARS = env_int("GRAPH_MAX_TEXT_CHARS", 100_000)
+
+# ---------------------------------------------------------------------------
+# Logging: JSON lines with a request id outside debug, readable lines in debug.
+# ---------------------------------------------------------------------------
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "workflowsite.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "readable": {"format": "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["request_id"],
+            "formatter": "readable" if DEBUG else "json",
+        }
+    },
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "pika": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
+}
+
+# ---------------------------------------------------------------------------
+# Sentry: only when SENTRY_DSN is set, without personal data.
+# ---------------------------------------------------------------------------
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.django import DjangoIntegration
+    from sentry_sdk.integrations.dramatiq import DramatiqIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), DramatiqIntegration()],
+        send_default_pii=False,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+    )

@@ -44,7 +44,8 @@ class BodySizeLimitMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = settings.WEFT_MAX_BODY_BYTES
         if request.content_type == "multipart/form-data":
-            limit = max(limit, getattr(settings, "UPLOAD_MAX_BYTES", 0) + 64 * 1024)
+            # Room for the multipart envelope around the largest allowed file.
+            limit = max(limit, settings.UPLOAD_MAX_BYTES + 64 * 1024)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -313,6 +313,8 @@ SECURE_REDIRECT_EXEMPT = [r"^api/health$"]
 # Request bodies above this are refused with 413 before any view parses them.
 WEFT_MAX_BODY_BYTES = env_int("WEFT_MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEFT_MAX_BODY_BYTES
+# Image uploads (multipart) have their own, larger limit.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 
 # ---------------------------------------------------------------------------
 # LLM providers (engine/providers): Gemini first, Groq as fallback.

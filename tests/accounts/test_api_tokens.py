@@ -1,0 +1,119 @@
+"""Personal API tokens: created once-shown, stored hashed, revoked, and accepted as Bearer credentials."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from rest_framework.test import APIClient
+
+from accounts.models import ApiToken
+from accounts.services import api_token_create
+
+pytestmark = pytest.mark.django_db
+
+
+def bearer_client(secret: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client
+
+
+def test_created_token_is_shown_once_and_stored_only_as_a_digest(alice_client, alice):
+    response = alice_client.post("/api/tokens", {"name": "laptop"}, format="json")
+
+    assert response.status_code == 201
+    secret = response.json()["token"]
+    assert secret.startswith("weft_")
+    stored = ApiToken.objects.get(user=alice)
+    assert stored.digest == hashlib.sha256(secret.encode()).hexdigest()
+    assert secret not in {stored.name, stored.prefix, stored.digest}
+    listed = alice_client.get("/api/tokens").json()
+    assert [item["name"] for item in listed] == ["laptop"]
+    assert "token" not in listed[0]
+
+
+def test_token_authenticates_a_bearer_request_and_records_its_use(alice):
+    issued = api_token_create(user=alice, name="script")
+
+    response = bearer_client(issued.secret).get("/api/tokens")
+
+    assert response.status_code == 200
+    assert response.json()[0]["id"] == issued.token.id
+    issued.token.refresh_from_db()
+    assert issued.token.last_used_at is not None
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer weft_not-a-real-token", "Bearer ", "Bearer two parts", "Bearer not-even-our-prefix"],
+)
+def test_bad_bearer_credentials_are_401(header):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+
+    response = client.get("/api/tokens")
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_anonymous_request_is_401_with_a_bearer_challenge(anon_client):
+    response = anon_client.get("/api/tokens")
+
+    assert response.status_code == 401
+    assert "Bearer" in response["WWW-Authenticate"]
+
+
+def test_revoked_token_no_longer_authenticates(alice, alice_client):
+    issued = api_token_create(user=alice, name="old")
+
+    assert alice_client.delete(f"/api/tokens/{issued.token.id}").status_code == 204
+    assert bearer_client(issued.secret).get("/api/tokens").status_code == 401
+
+
+def test_inactive_users_token_is_refused(alice):
+    issued = api_token_create(user=alice, name="x")
+    alice.is_active = False
+    alice.save()
+
+    assert bearer_client(issued.secret).get("/api/tokens").status_code == 401
+
+
+def test_another_users_token_is_invisible_and_cannot_be_revoked(alice, bob_client):
+    issued = api_token_create(user=alice, name="alice's")
+
+    assert bob_client.get("/api/tokens").json() == []
+    assert bob_client.delete(f"/api/tokens/{issued.token.id}").status_code == 404
+    assert ApiToken.objects.filter(pk=issued.token.pk).exists()
+
+
+def test_token_name_is_required(alice_client):
+    response = alice_client.post("/api/tokens", {}, format="json")
+
+    assert response.status_code == 400
+    assert "name" in response.json()
+
+
+def test_session_writes_require_a_csrf_token(alice):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(alice)
+
+    response = client.post("/api/tokens", {"name": "x"}, format="json")
+
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+
+
+def test_create_api_token_command_prints_a_working_token(alice, capsys):
+    call_command("create_api_token", "ALICE@example.com", "--name", "ops")
+
+    secret = capsys.readouterr().out.strip()
+    assert bearer_client(secret).get("/api/tokens").json()[0]["name"] == "ops"
+
+
+def test_create_api_token_command_names_an_unknown_user():
+    with pytest.raises(CommandError, match="nobody@example.com"):
+        call_command("create_api_token", "nobody@example.com")

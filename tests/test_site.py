@@ -1,0 +1,148 @@
+"""The site itself: health, request ids, JSON logs, body limits and production settings."""
+
+from __future__ import annotations
+
+import json
+import logging.config
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.django_db
+def test_health_reports_every_check_ok(anon_client):
+    response = anon_client.get("/api/health")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"database", "cache", "broker"}
+    assert all(value.startswith("ok") for value in body["checks"].values())
+
+
+@pytest.mark.django_db
+def test_health_is_503_naming_an_unreachable_broker(anon_client):
+    # Port 1 on loopback: nothing listens there, so the connection is really refused.
+    with override_settings(DRAMATIQ_BROKER_URL="redis://127.0.0.1:1/0"):
+        response = anon_client.get("/api/health")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error"
+    assert body["checks"]["broker"].startswith("error")
+    assert body["checks"]["database"] == "ok"
+
+
+@pytest.mark.django_db
+def test_health_is_503_naming_an_unreachable_cache(anon_client):
+    unreachable_cache = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+        }
+    }
+    with override_settings(CACHES=unreachable_cache):
+        response = anon_client.get("/api/health")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["cache"].startswith("error")
+
+
+@pytest.mark.django_db
+def test_health_reports_an_unreachable_rabbitmq(anon_client):
+    with override_settings(DRAMATIQ_BROKER_URL="amqp://guest:guest@127.0.0.1:1/"):
+        response = anon_client.get("/api/health")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"].startswith("error")
+
+
+@pytest.mark.services
+@pytest.mark.django_db
+def test_health_checks_a_real_rabbitmq(anon_client):
+    url = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    with override_settings(DRAMATIQ_BROKER_URL=url):
+        response = anon_client.get("/api/health")
+
+    assert response.json()["checks"]["broker"] == "ok"
+
+
+@pytest.mark.django_db
+def test_every_response_carries_a_request_id(anon_client):
+    generated = anon_client.get("/api/health")
+    echoed = anon_client.get("/api/health", HTTP_X_REQUEST_ID="trace-123")
+    replaced = anon_client.get("/api/health", HTTP_X_REQUEST_ID="bad id with spaces")
+
+    assert len(generated["X-Request-ID"]) == 32
+    assert echoed["X-Request-ID"] == "trace-123"
+    assert replaced["X-Request-ID"] != "bad id with spaces"
+
+
+@pytest.mark.django_db
+def test_logs_are_json_lines_carrying_the_request_id(anon_client, capsys):
+    logging.config.dictConfig(settings.LOGGING)  # binds the handler to capsys' stdout
+    try:
+        response = anon_client.get("/api/no-such-route")
+        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    finally:
+        logging.config.dictConfig(settings.LOGGING)
+
+    not_found = next(line for line in lines if line["logger"] == "django.request")
+    assert not_found["level"] == "WARNING"
+    assert not_found["request_id"] == response["X-Request-ID"]
+
+
+@pytest.mark.django_db
+def test_bodies_over_the_limit_are_refused_with_413(alice_client):
+    body = json.dumps({"name": "x" * (settings.WEFT_MAX_BODY_BYTES + 1)})
+
+    response = alice_client.generic("POST", "/api/tokens", body, content_type="application/json")
+
+    assert response.status_code == 413
+    assert "too large" in response.json()["detail"]
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    clean_env.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean_env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_check_deploy_with_production_settings_reports_no_warnings():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SETTINGS_MODULE="workflowsite.settings",
+        DJANGO_SECRET_KEY="a-production-secret-that-is-long-and-random-0123456789-abcdefghij",
+        DJANGO_DEBUG="false",
+        DJANGO_ALLOWED_HOSTS="weft.example.com",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_with_the_default_secret():
+    result = _manage("check", DJANGO_SETTINGS_MODULE="workflowsite.settings", DJANGO_DEBUG="false")
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_a_malformed_boolean_setting_is_named():
+    result = _manage("check", DJANGO_SETTINGS_MODULE="workflowsite.settings", DJANGO_DEBUG="maybe")
+
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG must be a boolean" in result.stderr

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import ApiToken, User
 
-TOKEN_PREFIX = "weft_"
+TOKEN_PREFIX = "weft_"  # noqa: S105 -- a public marker, not a secret
 # Writing last_used_at on every request would turn each API call into a write; once a minute is enough.
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -44,7 +44,9 @@ def api_token_authenticate(*, secret: str) -> ApiToken | None:
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = (
-        ApiToken.objects.select_related("user").filter(digest=token_digest(secret), user__is_active=True).first()
+        ApiToken.objects.select_related("user")
+        .filter(digest=token_digest(secret), user__is_active=True)
+        .first()
     )
     if token is None:
         return None

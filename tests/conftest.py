@@ -15,7 +15,7 @@ REQUIRE_SERVICES = bool(os.environ.get("REQUIRE_SERVICES"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `services` need PostgreSQL/Redis; without them they skip, unless REQUIRE_SERVICES is set."""
+    """`services` tests need PostgreSQL and Redis: they skip without them, unless REQUIRE_SERVICES is set."""
     missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
     if not missing or REQUIRE_SERVICES:
         return

@@ -14,7 +14,11 @@ pytestmark = pytest.mark.django_db
 def test_sign_up_creates_an_account_and_logs_in(client):
     response = client.post(
         "/accounts/signup/",
-        {"email": "Carol@Example.com", "password1": "a-long-passphrase-42", "password2": "a-long-passphrase-42"},
+        {
+            "email": "Carol@Example.com",
+            "password1": "a-long-passphrase-42",
+            "password2": "a-long-passphrase-42",
+        },
     )
 
     assert response.status_code == 302

@@ -115,5 +115,5 @@ def test_create_api_token_command_prints_a_working_token(alice, capsys):
 
 
 def test_create_api_token_command_names_an_unknown_user():
-    with pytest.raises(CommandError, match="nobody@example.com"):
+    with pytest.raises(CommandError, match=r"nobody@example\.com"):
         call_command("create_api_token", "nobody@example.com")

@@ -175,6 +175,8 @@ _DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.Callbacks",
     "dramatiq.middleware.Retries",
     "django_dramatiq.middleware.DbConnectionsMiddleware",
+    # Re-enqueues runs whose worker died (see runs/README.md, "Crash safety").
+    "runs.middleware.RunRecoveryMiddleware",
 ]
 if DRAMATIQ_BROKER_URL.startswith(("amqp://", "amqps://")):
     DRAMATIQ_BROKER = {
@@ -336,6 +338,11 @@ RUN_NODE_TIMEOUT_SECONDS = env_float("RUN_NODE_TIMEOUT_SECONDS", 120.0)
 RUN_TIMEOUT_SECONDS = env_float("RUN_TIMEOUT_SECONDS", 900.0)
 RUN_STALE_AFTER_SECONDS = env_float("RUN_STALE_AFTER_SECONDS", 60.0)
 RUN_MAX_RECOVERIES = env_int("RUN_MAX_RECOVERIES", 3)
+# A running run writes heartbeat_at this often; each worker sweeps for stale runs this often.
+RUN_HEARTBEAT_SECONDS = env_float("RUN_HEARTBEAT_SECONDS", 3.0)
+RUN_SWEEP_INTERVAL_SECONDS = env_float("RUN_SWEEP_INTERVAL_SECONDS", 10.0)
+# A queued run not picked up for this long has its message sent again (a duplicate is harmless).
+RUN_QUEUED_RESEND_AFTER_SECONDS = env_float("RUN_QUEUED_RESEND_AFTER_SECONDS", 300.0)
 RUN_MAX_ACTIVE_PER_USER = env_int("RUN_MAX_ACTIVE_PER_USER", 20)
 RUN_MAX_LLM_CALLS = env_int("RUN_MAX_LLM_CALLS", 200)
 RUN_MAX_LLM_TOKENS = env_int("RUN_MAX_LLM_TOKENS", 2_000_000)

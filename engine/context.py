@@ -1,0 +1,24 @@
+"""What a run needs from the outside world: an LLM client, an image reader and data defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.providers.types import LLMClient
+    from engine.storage import ImageReader
+
+
+@dataclass
+class ExecutionContext:
+    """Services handed to every node.
+
+    `defaults` overrides the schema defaults of a kind's `data`, per node type, e.g.
+    `{"llm": {"temperature": 0.2}}`; values set on the node itself still win.
+    """
+
+    llm: LLMClient | None = None
+    images: ImageReader | None = None
+    defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

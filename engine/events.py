@@ -1,0 +1,64 @@
+"""Progress events of a run and the sink interface they are delivered to.
+
+The executor calls `sink.emit` only from its coordinating thread, in order, so a sink that
+writes to a database needs no locking of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from engine.results import NodeResult, RunOutcome
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    node_ids: list[str]  # the nodes in scope, in execution order
+
+
+@dataclass(frozen=True)
+class NodeStarted:
+    node_id: str
+    node_type: str
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class NodeFinished:
+    result: NodeResult  # succeeded, failed, skipped or cancelled
+
+
+@dataclass(frozen=True)
+class LogLine:
+    level: str  # debug | info | warning | error
+    message: str
+    node_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    outcome: RunOutcome
+
+
+E = TypeVar("E")
+
+Event = RunStarted | NodeStarted | NodeFinished | LogLine | RunFinished
+
+
+class EventSink(Protocol):
+    def emit(self, event: Event) -> None: ...
+
+
+@dataclass
+class MemorySink:
+    """Keeps every event, for tests and for callers that only want the outcome and the log."""
+
+    events: list[Event] = field(default_factory=list)
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+    def of_type(self, event_type: type[E]) -> list[E]:
+        return [e for e in self.events if isinstance(e, event_type)]

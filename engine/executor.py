@@ -1,0 +1,387 @@
+"""Runs a validated graph: dependency-driven, concurrent, cancellable, reporting events to a sink.
+
+One coordinating thread (the caller's) decides what runs, enforces timeouts, caps and
+cancellation, and is the only one to call `sink.emit`. Node code runs on worker threads (the
+provider SDKs are synchronous) and reports back through a queue.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import queue
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.context import ExecutionContext
+from engine.events import EventSink, LogLine, NodeFinished, NodeStarted, RunFinished, RunStarted
+from engine.graph import Graph, Node
+from engine.kinds.base import NodeCall, NodeError, NodeOutput
+from engine.order import kahn_order
+from engine.results import NodeResult, NodeStatus, RunOutcome, RunStatus, content_key
+from engine.schema import apply_defaults
+from engine.validation import GraphInvalid, Limits, ValidationIssue, analyse_graph
+from engine.workers import WorkerPool
+
+logger = logging.getLogger(__name__)
+
+_MESSAGE_CHARS = 500
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    concurrency: int = 8
+    node_timeout_s: float = 120.0
+    run_timeout_s: float = 900.0
+    poll_interval_s: float = 0.1  # how often `should_cancel` is consulted
+    max_llm_calls: int | None = None  # LLM/Vision nodes started per run
+    max_llm_tokens: int | None = None  # input + output tokens of finished LLM/Vision nodes
+    limits: Limits = field(default_factory=Limits)
+
+
+def execute_graph(
+    graph: Mapping[str, Any],
+    *,
+    context: ExecutionContext,
+    sink: EventSink,
+    options: RunOptions = RunOptions(),
+    targets: Collection[str] | None = None,
+    reuse_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    should_cancel: Callable[[], bool] = lambda: False,
+) -> RunOutcome:
+    """Validate `graph` (raising GraphInvalid) and run it, or the `targets` and what they need.
+
+    `reuse_outputs` maps node ids to output dicts of an earlier run. Nodes outside the scope
+    read their outputs from it; a needed output that is missing puts its node in scope too. In a
+    full run (`targets` None) the nodes found there are not run again, which is how a crashed run
+    resumes. Reused nodes appear in no event and in no result.
+    """
+    issues, parsed = analyse_graph(graph, limits=options.limits)
+    if issues:
+        raise GraphInvalid(issues)
+    reuse = reuse_outputs or {}
+    scope = plan_scope(parsed, targets, reuse)
+    return _Run(parsed, scope, reuse, context, sink, options, should_cancel).execute()
+
+
+def plan_scope(
+    graph: Graph, targets: Collection[str] | None, reuse: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """The nodes to run, in execution order."""
+    if targets is None:
+        wanted = [node_id for node_id in graph.nodes if node_id not in reuse]
+    else:
+        unknown = sorted(set(targets) - graph.nodes.keys())
+        if unknown:
+            raise GraphInvalid(
+                [ValidationIssue("targets", f"no node with id {node_id!r}") for node_id in unknown]
+            )
+        wanted = list(targets)
+    scope: set[str] = set()
+    stack = wanted
+    while stack:
+        node_id = stack.pop()
+        if node_id in scope:
+            continue
+        scope.add(node_id)
+        for edge in graph.nodes[node_id].incoming:
+            previous = reuse.get(edge.source)
+            if edge.source not in scope and not (
+                isinstance(previous, Mapping) and edge.source_port in previous
+            ):
+                stack.append(edge.source)
+    pairs = [(e.source, e.target) for n in graph.nodes.values() for e in n.incoming]
+    order, _ = kahn_order(list(graph.nodes), pairs)
+    return [node_id for node_id in order if node_id in scope]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _short(message: str) -> str:
+    message = " ".join(message.split())
+    return message if len(message) <= _MESSAGE_CHARS else message[: _MESSAGE_CHARS - 1] + "…"
+
+
+@dataclass(eq=False)
+class _Task:
+    """A started node; identity tells current reports from those of abandoned threads."""
+
+    node: Node
+    inputs: dict[str, Any]
+    key: str
+    started_at: datetime
+    started: float
+    deadline: float
+
+
+_LOG, _DONE, _ERROR = "log", "done", "error"
+
+
+class _Run:
+    def __init__(
+        self,
+        graph: Graph,
+        scope: list[str],
+        reuse: Mapping[str, Mapping[str, Any]],
+        context: ExecutionContext,
+        sink: EventSink,
+        options: RunOptions,
+        should_cancel: Callable[[], bool],
+    ) -> None:
+        self.graph = graph
+        self.scope = scope
+        self.position = {node_id: i for i, node_id in enumerate(scope)}
+        self.context = context
+        self.sink = sink
+        self.options = options
+        self.should_cancel = should_cancel
+        self.outputs: dict[str, Mapping[str, Any]] = {
+            node_id: output for node_id, output in reuse.items() if node_id not in self.position
+        }
+        # How many distinct in-scope upstream nodes each node still waits for.
+        self.waiting = {
+            node_id: len({e.source for e in graph.nodes[node_id].incoming if e.source in self.position})
+            for node_id in scope
+        }
+        self.ready = [self.position[n] for n in scope if self.waiting[n] == 0]
+        heapq.heapify(self.ready)
+        self.running: dict[str, _Task] = {}
+        self.results: dict[str, NodeResult] = {}
+        self.reports: queue.SimpleQueue[tuple[_Task, str, Any]] = queue.SimpleQueue()
+        self.pool = WorkerPool("weft-node")
+        self.llm_calls = 0
+        self.llm_tokens = 0
+        self.cap_message: str | None = None
+
+    # The coordinating loop ------------------------------------------------------------------
+
+    def execute(self) -> RunOutcome:
+        start = time.monotonic()
+        run_deadline = start + self.options.run_timeout_s
+        next_poll = start
+        self.sink.emit(RunStarted(node_ids=list(self.scope)))
+        try:
+            while True:
+                now = time.monotonic()
+                if now >= next_poll:
+                    if self.should_cancel():
+                        return self.stop(start, RunStatus.cancelled, "cancelled")
+                    next_poll = now + self.options.poll_interval_s
+                if now >= run_deadline:
+                    limit = f"run exceeded wall-clock limit of {self.options.run_timeout_s:g} s"
+                    return self.stop(start, RunStatus.failed, limit)
+                for task in [t for t in self.running.values() if now >= t.deadline]:
+                    del self.running[task.node.id]
+                    message = f"timed out after {self.options.node_timeout_s:g} s"
+                    self.fail(task.node, "timeout", message, task=task)
+                while self.ready and len(self.running) < self.options.concurrency:
+                    self.start(self.scope[heapq.heappop(self.ready)])
+                if not self.running and not self.ready:
+                    return self.finish(start)
+                wake = min(next_poll, run_deadline, *(t.deadline for t in self.running.values()))
+                try:
+                    report = self.reports.get(timeout=max(0.0, wake - time.monotonic()))
+                except queue.Empty:
+                    continue
+                self.handle(*report)
+                # Drain what else has arrived before deciding what to start next.
+                while True:
+                    try:
+                        self.handle(*self.reports.get_nowait())
+                    except queue.Empty:
+                        break
+        finally:
+            self.pool.close()
+
+    def handle(self, task: _Task, what: str, payload: Any) -> None:
+        if what != _LOG:
+            self.pool.job_done()
+        if self.running.get(task.node.id) is not task:
+            return  # a report from an abandoned (timed out or cancelled) node
+        if what == _LOG:
+            level, message = payload
+            self.sink.emit(LogLine(level=level, message=_short(message), node_id=task.node.id))
+            return
+        del self.running[task.node.id]
+        if what == _DONE:
+            self.succeed(task, payload)
+        elif isinstance(payload, NodeError):
+            self.fail(task.node, payload.kind, payload.message, task=task, llm=payload)
+        else:
+            # Unexpected bugs are logged with their traceback for operators, shortened for users.
+            logger.error("node %s raised", task.node.id, exc_info=payload)
+            self.fail(task.node, "internal_error", f"{type(payload).__name__}: {payload}", task=task)
+
+    # Starting and finishing nodes ------------------------------------------------------------
+
+    def start(self, node_id: str) -> None:
+        node = self.graph.nodes[node_id]
+        kind = node.kind
+        inputs: dict[str, Any] = {p.name: [] for p in node.inputs if p.multiple}
+        for edge in node.incoming:  # edge order: a list port receives values in edge order
+            value = self.outputs[edge.source].get(edge.source_port)
+            if edge.target_port in inputs and isinstance(inputs[edge.target_port], list):
+                inputs[edge.target_port].append(value)
+            else:
+                inputs[edge.target_port] = value
+        data = apply_defaults(kind.full_schema(), node.data, self.context.defaults.get(kind.type))
+        key = content_key(kind.type, data, inputs)
+        if kind.uses_llm and (cap := self.cap_reached()):
+            self.cap_message = self.cap_message or cap
+            self.results[node_id] = NodeResult(
+                node_id,
+                kind.type,
+                NodeStatus.failed,
+                inputs=inputs,
+                error_kind="cost_cap",
+                error_message=cap,
+                content_key=key,
+            )
+            self.sink.emit(NodeFinished(self.results[node_id]))
+            self.skip_downstream(node)
+            return
+        if kind.uses_llm:
+            self.llm_calls += 1
+        now = time.monotonic()
+        task = _Task(node, inputs, key, _now(), now, now + self.options.node_timeout_s)
+        self.running[node_id] = task
+        self.sink.emit(NodeStarted(node_id=node_id, node_type=kind.type, started_at=task.started_at))
+        call = NodeCall(
+            node_id=node_id,
+            data=data,
+            raw_data=node.data,
+            inputs=inputs,
+            context=self.context,
+            log=lambda level, message: self.reports.put((task, _LOG, (level, message))),
+        )
+
+        def job() -> None:
+            try:
+                output = kind.run(call)
+            except Exception as exc:
+                self.reports.put((task, _ERROR, exc))
+            else:
+                self.reports.put((task, _DONE, output))
+
+        self.pool.submit(job)
+
+    def cap_reached(self) -> str | None:
+        calls, tokens = self.options.max_llm_calls, self.options.max_llm_tokens
+        if calls is not None and self.llm_calls >= calls:
+            return f"LLM call cap of {calls} reached"
+        if tokens is not None and self.llm_tokens >= tokens:
+            return f"LLM token cap of {tokens} reached"
+        return None
+
+    def succeed(self, task: _Task, output: NodeOutput) -> None:
+        node = task.node
+        self.llm_tokens += (output.input_tokens or 0) + (output.output_tokens or 0)
+        self.outputs[node.id] = output.values
+        self.record(task, NodeStatus.succeeded, output=output)
+        for target in dict.fromkeys(e.target for e in node.outgoing if e.target in self.position):
+            self.waiting[target] -= 1
+            if self.waiting[target] == 0:
+                heapq.heappush(self.ready, self.position[target])
+
+    def fail(self, node: Node, kind: str, message: str, *, task: _Task, llm: Any = None) -> None:
+        self.record(task, NodeStatus.failed, error=(kind, _short(message)), llm=llm)
+        self.sink.emit(
+            LogLine(level="error", message=f"node {node.id!r} failed: {_short(message)}", node_id=node.id)
+        )
+        self.skip_downstream(node)
+
+    def record(
+        self,
+        task: _Task,
+        status: NodeStatus,
+        *,
+        output: NodeOutput | None = None,
+        error: tuple[str, str] | None = None,
+        llm: Any = None,
+    ) -> None:
+        finished = time.monotonic()
+        usage = output or llm  # both carry provider, model and attempts when a model was called
+        result = NodeResult(
+            node_id=task.node.id,
+            node_type=task.node.kind.type,
+            status=status,
+            inputs=task.inputs,
+            output=output.values if output else None,
+            error_kind=error[0] if error else None,
+            error_message=error[1] if error else None,
+            started_at=task.started_at,
+            finished_at=_now(),
+            duration_ms=round((finished - task.started) * 1000),
+            provider=getattr(usage, "provider", None),
+            model=getattr(usage, "model", None),
+            attempts=getattr(usage, "attempts", 0) or 0,
+            input_tokens=getattr(usage, "input_tokens", None),
+            output_tokens=getattr(usage, "output_tokens", None),
+            content_key=task.key,
+        )
+        self.results[task.node.id] = result
+        self.sink.emit(NodeFinished(result))
+
+    def skip_downstream(self, node: Node) -> None:
+        """Mark every in-scope descendant skipped: none of them can run without this node."""
+        found: set[str] = set()
+        stack = [node]
+        while stack:
+            for edge in stack.pop().outgoing:
+                if (
+                    edge.target in self.position
+                    and edge.target not in found
+                    and edge.target not in self.results
+                ):
+                    found.add(edge.target)
+                    stack.append(self.graph.nodes[edge.target])
+        for node_id in sorted(found, key=self.position.__getitem__):
+            self.results[node_id] = NodeResult(
+                node_id,
+                self.graph.nodes[node_id].kind.type,
+                NodeStatus.skipped,
+                error_kind="upstream_failed",
+                error_message=f"upstream node {node.id!r} failed",
+            )
+            self.sink.emit(NodeFinished(self.results[node_id]))
+
+    # Ending the run --------------------------------------------------------------------------
+
+    def stop(self, start: float, status: RunStatus, summary: str) -> RunOutcome:
+        """End early (cancel request or run deadline): unfinished nodes become cancelled."""
+        reason = "run cancelled" if status is RunStatus.cancelled else summary
+        for node_id in self.scope:
+            if node_id in self.results:
+                continue
+            task = self.running.pop(node_id, None)
+            if task is not None:
+                self.record(task, NodeStatus.cancelled, error=("cancelled", reason))
+            else:
+                self.results[node_id] = NodeResult(
+                    node_id,
+                    self.graph.nodes[node_id].kind.type,
+                    NodeStatus.cancelled,
+                    error_kind="cancelled",
+                    error_message=reason,
+                )
+                self.sink.emit(NodeFinished(self.results[node_id]))
+        return self.outcome(start, status, summary)
+
+    def finish(self, start: float) -> RunOutcome:
+        failed = [r for r in self.results.values() if r.status is NodeStatus.failed]
+        if not failed:
+            return self.outcome(start, RunStatus.succeeded, None)
+        first = min(failed, key=lambda r: self.position[r.node_id])
+        summary = self.cap_message or f"node {first.node_id!r} failed: {first.error_message}"
+        return self.outcome(start, RunStatus.failed, summary)
+
+    def outcome(self, start: float, status: RunStatus, summary: str | None) -> RunOutcome:
+        results = {node_id: self.results[node_id] for node_id in self.scope}
+        outcome = RunOutcome(status, results, summary, round((time.monotonic() - start) * 1000))
+        self.sink.emit(RunFinished(outcome))
+        return outcome

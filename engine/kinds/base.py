@@ -1,0 +1,138 @@
+"""The contract every node kind fulfils, and the registry that maps `type` strings to kinds."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from engine.context import ExecutionContext
+from engine.ports import Port
+
+LogFn = Callable[[str, str], None]
+"""`log(level, message)`: a node's way to report progress; levels are debug|info|warning|error."""
+
+
+class NodeError(Exception):
+    """A node failed for a reason worth showing the user; `kind` classifies it (see NodeResult)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass
+class NodeCall:
+    """Everything a node's `run` receives.
+
+    `data` has the schema defaults filled in; `raw_data` is what the graph holds, for settings
+    whose default lives outside the graph (the LLM model comes from the provider configuration).
+    `inputs` maps port name to value (a list for `multiple` ports).
+    """
+
+    node_id: str
+    data: Mapping[str, Any]
+    raw_data: Mapping[str, Any]
+    inputs: Mapping[str, Any]
+    context: ExecutionContext
+    log: LogFn
+
+
+@dataclass
+class NodeOutput:
+    """What `run` returns: output values per port, plus LLM bookkeeping when a model was called."""
+
+    values: dict[str, Any]
+    provider: str | None = None
+    model: str | None = None
+    attempts: int = 0
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class NodeKind:
+    """Base class of node kinds. Subclass, fill in the class attributes and `run`, then `@register`.
+
+    `data_schema` lists the properties of `data` (JSON Schema, see engine.schema); every kind also
+    accepts a `label` string, the node's display name.
+    """
+
+    type: ClassVar[str]
+    label: ClassVar[str]
+    description: ClassVar[str]
+    inputs: ClassVar[tuple[Port, ...]] = ()
+    outputs: ClassVar[tuple[Port, ...]] = ()
+    data_schema: ClassVar[dict[str, Any]] = {"type": "object", "properties": {}}
+    # Whether the kind calls a model, and so counts against the run's LLM cost caps.
+    uses_llm: ClassVar[bool] = False
+    # Kinds whose ports depend on `data` (Prompt) set this; the catalog then lists no inputs.
+    dynamic_inputs: ClassVar[bool] = False
+
+    def input_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
+        """The input ports of a node with this `data`; static kinds ignore it."""
+        return self.inputs
+
+    def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
+        """Checks beyond the schema, as (data property or "", message) pairs.
+
+        `connected` names the input ports that have at least one incoming edge.
+        """
+        return []
+
+    def run(self, call: NodeCall) -> NodeOutput:
+        raise NotImplementedError
+
+    @classmethod
+    def full_schema(cls) -> dict[str, Any]:
+        schema = copy.deepcopy(cls.data_schema)
+        schema.setdefault("type", "object")
+        schema.setdefault("properties", {})
+        schema["properties"].setdefault("label", {"type": "string", "title": "Label"})
+        return schema
+
+    @classmethod
+    def describe(cls, *, max_text_chars: int) -> dict[str, Any]:
+        """This kind's entry in the catalog the editor builds its palette and forms from."""
+        schema = cls.full_schema()
+        for prop in schema["properties"].values():
+            if prop.get("type") == "string" or "string" in prop.get("type", []):
+                prop.setdefault("maxLength", max_text_chars)
+        entry: dict[str, Any] = {
+            "type": cls.type,
+            "label": cls.label,
+            "description": cls.description,
+            "inputs": [p.as_input_dict() for p in cls.inputs],
+            "outputs": [p.as_output_dict() for p in cls.outputs],
+            "dataSchema": schema,
+        }
+        if cls.dynamic_inputs:
+            entry["dynamicInputs"] = True
+        return entry
+
+
+_REGISTRY: dict[str, NodeKind] = {}
+K = TypeVar("K", bound=type[NodeKind])
+
+
+def register(kind_class: K) -> K:
+    """Class decorator that makes a kind available under its `type` string."""
+    if kind_class.type in _REGISTRY:
+        raise ValueError(f"node kind {kind_class.type!r} is already registered")
+    _REGISTRY[kind_class.type] = kind_class()
+    return kind_class
+
+
+def unregister(type_name: str) -> None:
+    """Remove a kind (for tests and plugins that register temporary kinds)."""
+    _REGISTRY.pop(type_name, None)
+
+
+def get_kind(type_name: str) -> NodeKind | None:
+    return _REGISTRY.get(type_name)
+
+
+def all_kinds() -> list[NodeKind]:
+    return list(_REGISTRY.values())

@@ -1,0 +1,155 @@
+"""LLM and Vision: the kinds that call a model through `context.llm`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from engine.kinds.base import NodeCall, NodeError, NodeKind, NodeOutput, register
+from engine.kinds.prompt import as_text
+from engine.ports import Port
+from engine.providers.config import DEFAULT_FALLBACK_MODEL, DEFAULT_FALLBACK_VISION_MODEL, DEFAULT_MODEL
+from engine.providers.types import LLMRequest, ProviderError
+from engine.storage import ImageData
+
+_SAMPLING = {
+    "temperature": {"type": "number", "title": "Temperature", "minimum": 0, "maximum": 2, "default": 0.7},
+    "maxOutputTokens": {
+        "type": "integer",
+        "title": "Max output tokens",
+        "minimum": 1,
+        "maximum": 65536,
+        "default": 1024,
+    },
+}
+
+
+class _ModelKind(NodeKind):
+    """Shared by LLM and Vision: build a request, call the client, report usage."""
+
+    uses_llm = True
+
+    def call_model(
+        self, call: NodeCall, *, prompt: str, system: str | None, images: list[ImageData]
+    ) -> NodeOutput:
+        if call.context.llm is None:
+            raise NodeError("configuration", "no LLM client is configured for this run")
+        request = LLMRequest(
+            prompt=prompt,
+            system=system or None,
+            images=images,
+            # The schema shows default model names, but an unset model must follow the provider
+            # settings (which may name another default), so these read the node's own data.
+            model=call.raw_data.get("model") or None,
+            fallback_model=call.raw_data.get("fallbackModel") or None,
+            temperature=call.data["temperature"],
+            max_output_tokens=call.data["maxOutputTokens"],
+        )
+        try:
+            response = call.context.llm.generate(request, log=call.log)
+        except ProviderError as exc:
+            raise ModelCallFailed(exc) from exc
+        return NodeOutput(
+            {"text": response.text},
+            provider=response.provider,
+            model=response.model,
+            attempts=response.attempts,
+            input_tokens=response.input_tokens,
+            output_tokens=response.output_tokens,
+        )
+
+
+class ModelCallFailed(NodeError):
+    """A provider failure, carrying the bookkeeping the node result should still record."""
+
+    def __init__(self, error: ProviderError) -> None:
+        super().__init__(error.kind, error.message)
+        self.provider = error.provider
+        self.model = error.model
+        self.attempts = error.attempts
+
+
+def read_images(call: NodeCall, refs: Sequence[Any]) -> list[ImageData]:
+    images: list[ImageData] = []
+    for ref in refs:
+        if isinstance(ref, ImageData):
+            images.append(ref)
+            continue
+        if not isinstance(ref, Mapping):
+            raise NodeError("invalid_input", f"expected an image reference, got {type(ref).__name__}")
+        if call.context.images is None:
+            raise NodeError("configuration", "no image reader is configured for this run")
+        try:
+            images.append(call.context.images.read(ref))
+        except Exception as exc:  # the reader is app code; report, don't crash the run
+            raise NodeError("invalid_input", f"could not read image: {exc}") from exc
+    return images
+
+
+@register
+class LLMKind(_ModelKind):
+    type = "llm"
+    label = "LLM"
+    description = "Asks a language model (Gemini, falling back to Groq) and outputs its answer."
+    inputs = (
+        Port("prompt", "text", required=True),
+        Port("system", "text"),
+        Port("images", "image", multiple=True),
+    )
+    outputs = (Port("text", "text"),)
+    data_schema = {
+        "type": "object",
+        "properties": {
+            "model": {"type": "string", "title": "Model", "default": DEFAULT_MODEL},
+            "fallbackModel": {"type": "string", "title": "Fallback model", "default": DEFAULT_FALLBACK_MODEL},
+            "systemPrompt": {"type": "string", "title": "System prompt", "default": ""},
+            **_SAMPLING,
+        },
+    }
+
+    def run(self, call: NodeCall) -> NodeOutput:
+        # An edge into `system` wins over the typed system prompt.
+        system = call.inputs.get("system")
+        return self.call_model(
+            call,
+            prompt=as_text(call.inputs["prompt"]),
+            system=as_text(system) if system is not None else call.data["systemPrompt"],
+            images=read_images(call, call.inputs.get("images", [])),
+        )
+
+
+@register
+class VisionKind(_ModelKind):
+    type = "vision"
+    label = "Vision"
+    description = "Asks a multimodal model about an image."
+    inputs = (Port("image", "image", required=True), Port("prompt", "text"))
+    outputs = (Port("text", "text"),)
+    data_schema = {
+        "type": "object",
+        "properties": {
+            "model": {"type": "string", "title": "Model", "default": DEFAULT_MODEL},
+            "fallbackModel": {
+                "type": "string",
+                "title": "Fallback model",
+                "default": DEFAULT_FALLBACK_VISION_MODEL,
+            },
+            "prompt": {"type": "string", "title": "Prompt", "default": "Describe this image."},
+            **_SAMPLING,
+        },
+    }
+
+    def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
+        prompt = data.get("prompt", "Describe this image.")
+        if "prompt" not in connected and isinstance(prompt, str) and not prompt.strip():
+            return [("prompt", "write a prompt or connect one to the prompt input")]
+        return []
+
+    def run(self, call: NodeCall) -> NodeOutput:
+        prompt = call.inputs.get("prompt")
+        return self.call_model(
+            call,
+            prompt=as_text(prompt) if prompt is not None else call.data["prompt"],
+            system=None,
+            images=read_images(call, [call.inputs["image"]]),
+        )

@@ -1,0 +1,70 @@
+"""Prompt: a template whose `{{name}}` placeholders become input ports."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from engine.kinds.base import NodeCall, NodeKind, NodeOutput, register
+from engine.ports import Port
+
+PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def placeholder_names(template: str) -> list[str]:
+    """Valid placeholder names in order of first appearance, without repeats."""
+    names: list[str] = []
+    for match in PLACEHOLDER.finditer(template):
+        name = match.group(1).strip()
+        if NAME.fullmatch(name) and name not in names:
+            names.append(name)
+    return names
+
+
+def invalid_placeholders(template: str) -> list[str]:
+    return [m.group(0) for m in PLACEHOLDER.finditer(template) if not NAME.fullmatch(m.group(1).strip())]
+
+
+def as_text(value: Any) -> str:
+    """How a non-text value (a Debug pass-through, an image reference) appears in a prompt."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@register
+class PromptKind(NodeKind):
+    type = "prompt"
+    label = "Prompt"
+    description = "A template; each {{name}} placeholder is an input port filled from an edge."
+    outputs = (Port("text", "text"),)
+    dynamic_inputs = True
+    data_schema = {
+        "type": "object",
+        "properties": {"template": {"type": "string", "title": "Template", "default": ""}},
+    }
+
+    def input_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
+        template = data.get("template")
+        if not isinstance(template, str):
+            return ()
+        return tuple(Port(name, "text", required=True) for name in placeholder_names(template))
+
+    def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
+        template = data.get("template")
+        if not isinstance(template, str):
+            return []
+        return [
+            ("template", f"unknown placeholder {bad}: names are letters, digits and _, like {{{{topic}}}}")
+            for bad in invalid_placeholders(template)
+        ]
+
+    def run(self, call: NodeCall) -> NodeOutput:
+        def fill(match: re.Match[str]) -> str:
+            name = match.group(1).strip()
+            return as_text(call.inputs[name]) if name in call.inputs else match.group(0)
+
+        return NodeOutput({"text": PLACEHOLDER.sub(fill, call.data["template"])})

@@ -1,0 +1,21 @@
+"""Text: a static piece of text typed into the node."""
+
+from __future__ import annotations
+
+from engine.kinds.base import NodeCall, NodeKind, NodeOutput, register
+from engine.ports import Port
+
+
+@register
+class TextKind(NodeKind):
+    type = "text"
+    label = "Text"
+    description = "A fixed piece of text."
+    outputs = (Port("text", "text"),)
+    data_schema = {
+        "type": "object",
+        "properties": {"text": {"type": "string", "title": "Text", "default": ""}},
+    }
+
+    def run(self, call: NodeCall) -> NodeOutput:
+        return NodeOutput({"text": call.data["text"]})

@@ -1,0 +1,130 @@
+"""The LLM client the engine uses: Gemini first, Groq as fallback, with retries and backoff.
+
+Policy, per provider in order:
+- 429, 5xx, timeouts and connection errors are retried up to `max_attempts` times with
+  exponential backoff and jitter; a Retry-After header (capped by `backoff_max_s`) replaces the
+  computed delay. When the attempts run out, the next provider is tried.
+- Any other 4xx fails the call at once, without falling back: the request itself (or the key)
+  is wrong, and quietly answering from another provider would hide a configuration problem.
+- A provider without an API key is skipped; with no key at all the call fails naming both
+  variables.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+
+from engine.providers.base import AttemptFailed, Provider
+from engine.providers.config import ProviderConfig
+from engine.providers.gemini import GeminiProvider
+from engine.providers.groq import GroqProvider
+from engine.providers.types import LLMRequest, LLMResponse, LogFn, ProviderError
+
+
+class FallbackLLMClient:
+    """An `LLMClient` over an ordered list of providers. Thread-safe: the SDK clients are."""
+
+    def __init__(
+        self,
+        config: ProviderConfig,
+        providers: list[Provider],
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config
+        self.providers = providers
+        self._sleep = sleep
+
+    def generate(self, request: LLMRequest, *, log: LogFn | None = None) -> LLMResponse:
+        say = log or (lambda level, message: None)
+        if not self.providers:
+            raise ProviderError(
+                "configuration", "no LLM provider is configured: set GEMINI_API_KEY or GROQ_API_KEY"
+            )
+        attempts = 0
+        failures: list[str] = []
+        last: AttemptFailed | None = None
+        for index, provider in enumerate(self.providers):
+            model = self._model_for(provider, request)
+            for attempt in range(1, self.config.max_attempts + 1):
+                attempts += 1
+                try:
+                    completion = provider.complete(request, model)
+                except AttemptFailed as failure:
+                    last = failure
+                    if not failure.transient:
+                        raise ProviderError(
+                            "provider_error",
+                            f"{provider.name} rejected the request: {failure.message}",
+                            attempts=attempts,
+                            provider=provider.name,
+                            model=model,
+                        ) from failure
+                    if attempt == self.config.max_attempts:
+                        failures.append(
+                            f"{provider.name} {model}: {failure.message} after {attempt} attempts"
+                        )
+                        break
+                    delay = self._delay(attempt, failure.retry_after_s)
+                    say("warning", f"{provider.name} {model}: {failure.message}; retrying in {delay:.2f} s")
+                    self._sleep(delay)
+                else:
+                    return LLMResponse(
+                        text=completion.text,
+                        provider=provider.name,
+                        model=model,
+                        attempts=attempts,
+                        input_tokens=completion.input_tokens,
+                        output_tokens=completion.output_tokens,
+                    )
+            if index + 1 < len(self.providers):
+                say("warning", f"{failures[-1]}; falling back to {self.providers[index + 1].name}")
+        message = "; ".join(failures)
+        if len(self.providers) == 1:
+            missing = "GROQ_API_KEY" if self.providers[0].name == "gemini" else "GEMINI_API_KEY"
+            message += f" (no fallback: {missing} is not set)"
+        assert last is not None  # the loop ran at least once and every path above recorded a failure
+        raise ProviderError(
+            "timeout" if last.timeout else "provider_error",
+            message,
+            attempts=attempts,
+            provider=self.providers[-1].name,
+            model=self._model_for(self.providers[-1], request),
+        )
+
+    def _model_for(self, provider: Provider, request: LLMRequest) -> str:
+        if provider.name == "gemini":
+            return request.model or self.config.default_model
+        # Groq's text models reject images, so image requests default to its vision model.
+        if request.fallback_model:
+            return request.fallback_model
+        return self.config.fallback_vision_model if request.images else self.config.fallback_model
+
+    def _delay(self, attempt: int, retry_after_s: float | None) -> float:
+        if retry_after_s is not None:
+            return min(retry_after_s, self.config.backoff_max_s)
+        ceiling = min(self.config.backoff_max_s, self.config.backoff_base_s * 2 ** (attempt - 1))
+        # "Equal jitter": at least half the exponential delay, so retries still back off.
+        return random.uniform(ceiling / 2, ceiling)
+
+
+def build_llm_client(
+    config: ProviderConfig, *, sleep: Callable[[float], None] = time.sleep
+) -> FallbackLLMClient:
+    """Gemini then Groq, each only if its API key is set."""
+    providers: list[Provider] = []
+    if config.gemini_api_key:
+        providers.append(
+            GeminiProvider(
+                api_key=config.gemini_api_key, base_url=config.gemini_base_url, timeout_s=config.timeout_s
+            )
+        )
+    if config.groq_api_key:
+        providers.append(
+            GroqProvider(
+                api_key=config.groq_api_key, base_url=config.groq_base_url, timeout_s=config.timeout_s
+            )
+        )
+    return FallbackLLMClient(config, providers, sleep=sleep)

@@ -1,0 +1,53 @@
+"""Gemini through the `google-genai` SDK, with the SDK's own retries off (the client owns them)."""
+
+from __future__ import annotations
+
+from google import genai
+from google.genai import errors, types
+
+from engine.providers.base import AttemptFailed, Completion, status_failure
+from engine.providers.transport import TRANSPORT_ERRORS, is_timeout
+from engine.providers.types import LLMRequest
+
+
+class GeminiProvider:
+    name = "gemini"
+    env_var = "GEMINI_API_KEY"
+
+    def __init__(self, *, api_key: str, base_url: str | None, timeout_s: float) -> None:
+        # retry_options left unset means "never retry" in google-genai; timeout is in milliseconds.
+        options = types.HttpOptions(base_url=base_url, timeout=max(1, int(timeout_s * 1000)))
+        self._client = genai.Client(api_key=api_key, http_options=options)
+
+    def complete(self, request: LLMRequest, model: str) -> Completion:
+        parts = [
+            types.Part.from_bytes(data=image.data, mime_type=image.mime_type) for image in request.images
+        ]
+        parts.append(types.Part.from_text(text=request.prompt))
+        config = types.GenerateContentConfig(
+            system_instruction=request.system or None,
+            temperature=request.temperature,
+            max_output_tokens=request.max_output_tokens,
+        )
+        try:
+            response = self._client.models.generate_content(
+                model=model, contents=[types.Content(role="user", parts=parts)], config=config
+            )
+        except errors.APIError as exc:
+            headers = getattr(exc.response, "headers", None)
+            raise status_failure(
+                exc.code, f"{exc.status or ''} {exc.message or ''}".strip(), headers
+            ) from exc
+        except TRANSPORT_ERRORS as exc:
+            timeout = is_timeout(exc)
+            raise AttemptFailed(
+                "timed out" if timeout else f"connection failed ({type(exc).__name__})",
+                transient=True,
+                timeout=timeout,
+            ) from exc
+        usage = response.usage_metadata
+        return Completion(
+            text=response.text or "",
+            input_tokens=usage.prompt_token_count if usage else None,
+            output_tokens=usage.candidates_token_count if usage else None,
+        )

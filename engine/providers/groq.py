@@ -1,0 +1,61 @@
+"""Groq through the `groq` SDK (OpenAI-shaped chat completions), with SDK retries off."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import groq
+
+from engine.providers.base import AttemptFailed, Completion, status_failure
+from engine.providers.types import LLMRequest
+
+
+class GroqProvider:
+    name = "groq"
+    env_var = "GROQ_API_KEY"
+
+    def __init__(self, *, api_key: str, base_url: str | None, timeout_s: float) -> None:
+        self._client = groq.Groq(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0)
+
+    def complete(self, request: LLMRequest, model: str) -> Completion:
+        messages: list[dict[str, Any]] = []
+        if request.system:
+            messages.append({"role": "system", "content": request.system})
+        if request.images:
+            content: Any = [{"type": "text", "text": request.prompt}]
+            for image in request.images:
+                encoded = base64.b64encode(image.data).decode("ascii")
+                url = f"data:{image.mime_type};base64,{encoded}"
+                content.append({"type": "image_url", "image_url": {"url": url}})
+        else:
+            content = request.prompt
+        messages.append({"role": "user", "content": content})
+        try:
+            response = self._client.chat.completions.create(
+                model=model,
+                messages=messages,  # type: ignore[arg-type]
+                temperature=request.temperature,
+                max_tokens=request.max_output_tokens,
+            )
+        except groq.APIStatusError as exc:
+            raise status_failure(exc.status_code, _detail(exc), exc.response.headers) from exc
+        except groq.APITimeoutError as exc:
+            raise AttemptFailed("timed out", transient=True, timeout=True) from exc
+        except groq.APIConnectionError as exc:
+            raise AttemptFailed("connection failed", transient=True) from exc
+        usage = response.usage
+        return Completion(
+            text=response.choices[0].message.content or "" if response.choices else "",
+            input_tokens=usage.prompt_tokens if usage else None,
+            output_tokens=usage.completion_tokens if usage else None,
+        )
+
+
+def _detail(exc: groq.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            return error["message"]
+    return exc.message

@@ -1,0 +1,64 @@
+"""The provider-neutral request and response of one model call, and the errors it can raise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from engine.storage import ImageData
+
+LogFn = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class LLMRequest:
+    """One generation. `model`/`fallback_model` None means the configured defaults."""
+
+    prompt: str
+    system: str | None = None
+    images: list[ImageData] = field(default_factory=list)
+    model: str | None = None
+    fallback_model: str | None = None
+    temperature: float | None = None
+    max_output_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class LLMResponse:
+    text: str
+    provider: str  # "gemini" | "groq"
+    model: str
+    attempts: int  # HTTP attempts across all providers, including failed ones
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+
+class ProviderError(Exception):
+    """Every provider failed, or none is configured.
+
+    `kind` is "configuration" (missing key), "timeout" (the last failure was a timeout) or
+    "provider_error"; `message` is short and safe to show the user.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        attempts: int = 0,
+        provider: str | None = None,
+        model: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.attempts = attempts
+        self.provider = provider
+        self.model = model
+
+
+class LLMClient(Protocol):
+    def generate(self, request: LLMRequest, *, log: LogFn | None = None) -> LLMResponse:
+        """Run one generation; `log(level, message)` hears about retries and fallbacks."""
+        ...

@@ -1,0 +1,230 @@
+"""A fake LLM server speaking Gemini's `generateContent` and Groq's chat-completions wire formats.
+
+Point the real SDKs at `server.url` (GEMINI_BASE_URL / GROQ_BASE_URL) to test without the
+internet. It answers deterministically ("echo: <last user text>"), can be slowed down
+(`latency_s`), scripted to fail (`fail_next`), and records every request it receives.
+
+    with FakeLLMServer() as server:
+        server.fail_next("gemini", status=429, times=2, retry_after=0)
+        server.fail_next("groq", status="hang")   # sleeps until reset() or hang_s
+        ...
+        assert [r.provider for r in server.requests] == [...]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+GEMINI_PATH = re.compile(r"^/(v1|v1beta)/models/(?P<model>[^/:]+):generateContent$")
+GROQ_PATH = "/openai/v1/chat/completions"
+PROVIDERS = ("gemini", "groq")
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    provider: str  # "gemini" | "groq"
+    path: str
+    headers: dict[str, str]  # lower-cased names
+    body: Any  # parsed JSON
+    model: str | None
+    at: float  # time.monotonic() on arrival
+
+
+@dataclass(frozen=True)
+class ScriptedFailure:
+    status: int | str  # an HTTP status, or "hang"
+    retry_after: float | None = None
+
+
+def prompt_text(provider: str, body: Any) -> str:
+    """The text of the last user message of a request body, in either wire format."""
+    try:
+        if provider == "gemini":
+            parts = body["contents"][-1]["parts"]
+            return " ".join(p["text"] for p in parts if "text" in p)
+        content = [m for m in body["messages"] if m["role"] == "user"][-1]["content"]
+        if isinstance(content, str):
+            return content
+        return " ".join(c["text"] for c in content if c.get("type") == "text")
+    except (KeyError, IndexError, TypeError):
+        return ""
+
+
+def echo_reply(provider: str, body: Any) -> str:
+    return f"echo: {prompt_text(provider, body)}"
+
+
+class FakeLLMServer:
+    """Threaded HTTP server on 127.0.0.1 (a free port). Thread-safe; use as a context manager."""
+
+    def __init__(self, *, latency_s: float = 0.0, hang_s: float = 30.0) -> None:
+        self.latency_s = latency_s  # added to every answer
+        self.hang_s = hang_s  # how long a "hang" failure sleeps unless reset() releases it
+        # Replaces the echo answer: called with (provider, parsed body), returns the reply text.
+        self.reply: Callable[[str, Any], str] = echo_reply
+        self._lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._failures: dict[str, deque[ScriptedFailure]] = {p: deque() for p in PROVIDERS}
+        self._release = threading.Event()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def requests_for(self, provider: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.provider == provider]
+
+    def fail_next(
+        self, provider: str, *, status: int | str = 500, times: int = 1, retry_after: float | None = None
+    ) -> None:
+        """Make the next `times` requests to `provider` fail with `status` (or hang)."""
+        if provider not in PROVIDERS:
+            raise ValueError(f"provider must be one of {PROVIDERS}")
+        with self._lock:
+            self._failures[provider].extend([ScriptedFailure(status, retry_after)] * times)
+
+    def reset(self) -> None:
+        """Forget requests and scripted failures, restore defaults, and end any hanging request."""
+        with self._lock:
+            self._requests.clear()
+            for queue in self._failures.values():
+                queue.clear()
+        self.latency_s = 0.0
+        self.reply = echo_reply
+        self._release.set()
+        self._release = threading.Event()
+
+    def start(self) -> FakeLLMServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-llm", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._release.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> FakeLLMServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # Called from handler threads -------------------------------------------------------------
+
+    def _record(self, request: RecordedRequest) -> ScriptedFailure | None:
+        with self._lock:
+            self._requests.append(request)
+            queue = self._failures[request.provider]
+            return queue.popleft() if queue else None
+
+    def _answer(self, provider: str, model: str | None, body: Any) -> dict[str, Any]:
+        text = self.reply(provider, body)
+        prompt_tokens = len(prompt_text(provider, body).split())
+        output_tokens = len(text.split())
+        if provider == "gemini":
+            return {
+                "candidates": [
+                    {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}
+                ],
+                "usageMetadata": {
+                    "promptTokenCount": prompt_tokens,
+                    "candidatesTokenCount": output_tokens,
+                    "totalTokenCount": prompt_tokens + output_tokens,
+                },
+                "modelVersion": model,
+            }
+        return {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": output_tokens,
+                "total_tokens": prompt_tokens + output_tokens,
+            },
+        }
+
+
+def _error_body(provider: str, status: int) -> dict[str, Any]:
+    if provider == "gemini":
+        name = {429: "RESOURCE_EXHAUSTED", 400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED"}.get(status, "INTERNAL")
+        return {"error": {"code": status, "message": f"fake {status}", "status": name}}
+    return {"error": {"message": f"fake {status}", "type": "fake_error", "code": str(status)}}
+
+
+def _handler_for(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+            pass
+
+        def do_POST(self) -> None:
+            path = self.path.split("?", 1)[0]
+            gemini = GEMINI_PATH.match(path)
+            if gemini:
+                provider, model = "gemini", gemini.group("model")
+            elif path == GROQ_PATH:
+                provider, model = "groq", None
+            else:
+                self._send(404, {"error": {"message": f"no route {path}"}})
+                return
+            length = int(self.headers.get("content-length") or 0)
+            try:
+                body = json.loads(self.rfile.read(length) or b"null")
+            except json.JSONDecodeError:
+                self._send(400, _error_body(provider, 400))
+                return
+            if provider == "groq" and isinstance(body, dict):
+                model = body.get("model")
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            failure = server._record(RecordedRequest(provider, path, headers, body, model, time.monotonic()))
+            release = server._release
+            if server.latency_s:
+                release.wait(server.latency_s)
+            if failure is not None and failure.status == "hang":
+                release.wait(server.hang_s)
+                self.close_connection = True
+                return
+            if failure is not None:
+                extra = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after is not None else {}
+                self._send(int(failure.status), _error_body(provider, int(failure.status)), extra)
+                return
+            self._send(200, server._answer(provider, model, body))
+
+        def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(payload).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (its timeout); nothing to tell it
+
+    return Handler

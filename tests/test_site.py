@@ -151,3 +151,32 @@ def test_a_malformed_boolean_setting_is_named():
 
     assert result.returncode != 0
     assert "DJANGO_DEBUG must be a boolean" in result.stderr
+
+
+@pytest.mark.django_db
+def test_security_headers_are_on_every_response(anon_client):
+    response = anon_client.get("/api/health")
+
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in response["Content-Security-Policy"].split("script-src")[1].split(";")[0]
+
+
+@pytest.mark.django_db
+def test_api_docs_and_schema_are_served_without_a_cdn(alice_client):
+    docs = alice_client.get("/api/docs/")
+    schema = alice_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    assert docs.status_code == 200
+    assert b"cdn.jsdelivr" not in docs.content
+    assert schema.status_code == 200
+    assert schema.json()["openapi"].startswith("3.")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/"])
+def test_api_docs_and_schema_need_a_login(anon_client, path):
+    assert anon_client.get(path).status_code in {401, 403}

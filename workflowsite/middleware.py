@@ -1,4 +1,4 @@
-"""Site-wide middleware: request ids and the request body size limit."""
+"""Site-wide middleware: request ids, the Content-Security-Policy header and the request body size limit."""
 
 from __future__ import annotations
 
@@ -35,6 +35,16 @@ class RequestIdMiddleware:
 @receiver(request_finished)
 def _forget_request_id(**kwargs: object) -> None:
     request_id_var.set("-")
+
+
+class ContentSecurityPolicyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
 
 
 class BodySizeLimitMiddleware:

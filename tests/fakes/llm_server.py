@@ -142,7 +142,11 @@ class FakeLLMServer:
         if provider == "gemini":
             return {
                 "candidates": [
-                    {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}
+                    {
+                        "content": {"role": "model", "parts": [{"text": text}]},
+                        "finishReason": "STOP",
+                        "index": 0,
+                    }
                 ],
                 "usageMetadata": {
                     "promptTokenCount": prompt_tokens,
@@ -169,7 +173,9 @@ class FakeLLMServer:
 
 def _error_body(provider: str, status: int) -> dict[str, Any]:
     if provider == "gemini":
-        name = {429: "RESOURCE_EXHAUSTED", 400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED"}.get(status, "INTERNAL")
+        name = {429: "RESOURCE_EXHAUSTED", 400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED"}.get(
+            status, "INTERNAL"
+        )
         return {"error": {"code": status, "message": f"fake {status}", "status": name}}
     return {"error": {"message": f"fake {status}", "type": "fake_error", "code": str(status)}}
 

@@ -1,0 +1,71 @@
+"""Small builders for graphs in React Flow's shape, and an in-memory LLM client for executor tests."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from typing import Any
+
+from engine import LLMRequest, LLMResponse, ProviderError
+
+_edge_ids = itertools.count()
+
+
+def node(node_id: str, type_: str, **data: Any) -> dict[str, Any]:
+    return {"id": node_id, "type": type_, "position": {"x": 0, "y": 0}, "data": data}
+
+
+def edge(
+    source: str, target: str, source_handle: str | None = None, target_handle: str | None = None
+) -> dict:
+    return {
+        "id": f"e{next(_edge_ids)}",
+        "source": source,
+        "sourceHandle": source_handle,
+        "target": target,
+        "targetHandle": target_handle,
+    }
+
+
+def graph(nodes: list[dict], edges: list[dict] | None = None) -> dict[str, Any]:
+    return {"nodes": nodes, "edges": edges or []}
+
+
+class ScriptedLLM:
+    """An LLMClient whose behaviour is read from the prompt.
+
+    "sleep:0.2 ..." sleeps that long, "fail ..." raises a provider error, "block ..." waits until
+    `release()` (for timeouts and cancellation). Otherwise it answers "llm(<prompt>)".
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[LLMRequest] = []
+        self.threads: set[str] = set()
+        self._lock = threading.Lock()
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def generate(self, request: LLMRequest, *, log: Any = None) -> LLMResponse:
+        with self._lock:
+            self.calls.append(request)
+            self.threads.add(threading.current_thread().name)
+        prompt = request.prompt
+        if prompt.startswith("sleep:"):
+            time.sleep(float(prompt.split()[0].removeprefix("sleep:")))
+        elif prompt.startswith("fail"):
+            raise ProviderError("provider_error", "gemini rejected the request: HTTP 400", attempts=1)
+        elif prompt.startswith("block"):
+            self._released.wait(10)
+        if log:
+            log("info", f"answered {prompt[:20]}")
+        return LLMResponse(
+            text=f"llm({prompt})",
+            provider="gemini",
+            model=request.model or "gemini-2.5-flash",
+            attempts=1,
+            input_tokens=len(prompt.split()),
+            output_tokens=2,
+        )

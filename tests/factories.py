@@ -23,3 +23,47 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _after_postgeneration(cls, instance, create, results=None):
         if create and results:
             instance.save(update_fields=["password"])
+
+
+def text_to_debug_graph(text: str = "hello") -> dict[str, list]:
+    """The smallest useful valid graph: a Text node feeding a Debug node."""
+    return {
+        "nodes": [
+            {"id": "text-1", "type": "text", "position": {"x": 0, "y": 0}, "data": {"text": text}},
+            {"id": "debug-1", "type": "debug", "position": {"x": 300, "y": 0}, "data": {}},
+        ],
+        "edges": [
+            {
+                "id": "e1",
+                "source": "text-1",
+                "sourceHandle": "text",
+                "target": "debug-1",
+                "targetHandle": "value",
+            }
+        ],
+    }
+
+
+class WorkflowFactory(factory.django.DjangoModelFactory):
+    """A saved workflow with its version 1 snapshot, as workflows.services.workflow_create leaves it."""
+
+    class Meta:
+        model = "workflows.Workflow"
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Workflow {n}")
+    description = ""
+    nodes = factory.LazyFunction(lambda: text_to_debug_graph()["nodes"])
+    edges = factory.LazyFunction(lambda: text_to_debug_graph()["edges"])
+
+    @factory.post_generation
+    def snapshot(self, create, extracted, **kwargs):
+        if create:
+            self.versions.create(
+                number=self.version,
+                name=self.name,
+                description=self.description,
+                nodes=self.nodes,
+                edges=self.edges,
+                saved_by=self.owner,
+            )

@@ -49,6 +49,7 @@ class WorkflowFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = "workflows.Workflow"
+        skip_postgeneration_save = True
 
     owner = factory.SubFactory(UserFactory)
     name = factory.Sequence(lambda n: f"Workflow {n}")
@@ -67,3 +68,41 @@ class WorkflowFactory(factory.django.DjangoModelFactory):
                 edges=self.edges,
                 saved_by=self.owner,
             )
+
+
+def _run_graph(run) -> dict[str, list]:
+    return run.workflow.graph if run.workflow else text_to_debug_graph()
+
+
+class WorkflowRunFactory(factory.django.DjangoModelFactory):
+    """A run of a workflow's graph snapshot (queued unless told otherwise)."""
+
+    class Meta:
+        model = "runs.WorkflowRun"
+
+    owner = factory.SubFactory(UserFactory)
+    workflow = factory.SubFactory(WorkflowFactory, owner=factory.SelfAttribute("..owner"))
+    workflow_version = 1
+    nodes = factory.LazyAttribute(lambda run: _run_graph(run)["nodes"])
+    edges = factory.LazyAttribute(lambda run: _run_graph(run)["edges"])
+    total_nodes = factory.LazyAttribute(lambda run: len(run.nodes))
+
+
+class NodeResultFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "runs.NodeResult"
+
+    run = factory.SubFactory(WorkflowRunFactory)
+    node_id = factory.Sequence(lambda n: f"node-{n}")
+    node_type = "text"
+    status = "succeeded"
+    output = factory.LazyFunction(lambda: {"text": "hello"})
+
+
+class ExecutionLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "runs.ExecutionLog"
+
+    run = factory.SubFactory(WorkflowRunFactory)
+    level = "info"
+    message = factory.Sequence(lambda n: f"log line {n}")

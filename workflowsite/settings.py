@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "accounts",
     "workflows",
     "runs",
+    "uploads",
 ]
 
 MIDDLEWARE = [
@@ -340,6 +341,14 @@ WEFT_MAX_BODY_BYTES = env_int("WEFT_MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEFT_MAX_BODY_BYTES
 # Image uploads (multipart) have their own, larger limit.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Decoded size limit (width x height) that refuses decompression bombs before Pillow allocates them.
+UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)
+# Image nodes may name an http(s) URL; the fetcher refuses private, loopback, link-local and reserved
+# addresses and ports other than these. Networks listed here are exempt (e.g. an intranet image host);
+# the default is none.
+UPLOAD_FETCH_ALLOWED_PORTS = [int(port) for port in env_list("UPLOAD_FETCH_ALLOWED_PORTS", "80,443")]
+UPLOAD_FETCH_ALLOWED_NETWORKS = env_list("UPLOAD_FETCH_ALLOWED_NETWORKS", "")
+UPLOAD_FETCH_TIMEOUT_SECONDS = env_float("UPLOAD_FETCH_TIMEOUT_SECONDS", 10.0)
 
 # ---------------------------------------------------------------------------
 # LLM providers (engine/providers): Gemini first, Groq as fallback.

@@ -11,6 +11,7 @@ api_patterns = [
     path("", include("accounts.urls")),
     path("", include("workflows.urls")),
     path("", include("runs.urls")),
+    path("", include("uploads.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its initialiser as a script file: no inline script under the CSP.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
@@ -21,4 +22,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api-auth/", include("rest_framework.urls")),
+    path("", include("workflowsite.pages")),
 ]

@@ -1,0 +1,132 @@
+"""REST API for image uploads: upload, list, delete, and the owner-only content URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.http import FileResponse, Http404, HttpResponseBase, HttpResponseRedirect
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from uploads import selectors, services
+from uploads.images import ImageRejected, check_size
+from uploads.models import Upload
+from uploads.serializers import UploadCreateSerializer, UploadSerializer
+from workflowsite.api import PageNumberLimitPagination
+
+
+class ImageRefused(exceptions.APIException):
+    """400 (or 413) naming the `file` field, in the shape graph errors use."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid_image"
+
+    def __init__(self, error: ImageRejected) -> None:
+        super().__init__({"detail": error.message, "errors": [{"path": "file", "message": error.message}]})
+        if error.too_large:
+            self.status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+
+
+def owned_upload_or_404(request: Request, upload_id: Any) -> Upload:
+    upload = selectors.upload_get(owner_id=request.user.pk, upload_id=upload_id)
+    if upload is None:
+        raise Http404("No such upload.")
+    return upload
+
+
+class UploadListCreateApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(responses={200: UploadSerializer(many=True)}, summary="List your uploads, newest first")
+    def get(self, request: Request) -> Response:
+        paginator = PageNumberLimitPagination()
+        page = paginator.paginate_queryset(
+            selectors.upload_list(owner_id=request.user.pk), request, view=self
+        )
+        serializer = UploadSerializer(page, many=True, context={"request": request})
+        return paginator.get_paginated_response(serializer.data)
+
+    @extend_schema(
+        request={"multipart/form-data": UploadCreateSerializer},
+        responses={
+            201: UploadSerializer,
+            400: OpenApiResponse(description="Not a PNG, JPEG, WebP or GIF image, or a damaged one."),
+            413: OpenApiResponse(description="Larger than UPLOAD_MAX_BYTES."),
+        },
+        summary="Upload an image (verified, re-encoded without metadata)",
+    )
+    def post(self, request: Request) -> Response:
+        payload = UploadCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        uploaded = payload.validated_data["file"]
+        limit = settings.UPLOAD_MAX_BYTES
+        try:
+            check_size(uploaded.size or 0, max_bytes=limit)
+            # One byte over the limit is enough to know; never read an unbounded amount.
+            data = uploaded.read(limit + 1)
+            upload = services.upload_create(owner=request.user, data=data, filename=uploaded.name or "")
+        except ImageRejected as exc:
+            raise ImageRefused(exc) from exc
+        return Response(UploadSerializer(upload, context={"request": request}).data, status=201)
+
+
+class UploadDetailApi(APIView):
+    @extend_schema(responses={200: UploadSerializer}, summary="One of your uploads")
+    def get(self, request: Request, upload_id: str) -> Response:
+        upload = owned_upload_or_404(request, upload_id)
+        return Response(UploadSerializer(upload, context={"request": request}).data)
+
+    @extend_schema(responses={204: None}, summary="Delete an upload and its file")
+    def delete(self, request: Request, upload_id: str) -> Response:
+        services.upload_delete(upload=owned_upload_or_404(request, upload_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class _FirstRenderer(BaseContentNegotiation):
+    """The content view answers with the image (or errors in JSON) whatever the Accept header says."""
+
+    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type
+
+
+class UploadContentApi(APIView):
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = _FirstRenderer
+
+    @extend_schema(
+        responses={
+            (200, "image/*"): OpenApiTypes.BINARY,
+            302: OpenApiResponse(description="Redirect to a short-lived presigned URL (S3 storage)."),
+        },
+        summary="The image itself, for its owner only",
+    )
+    def get(self, request: Request, upload_id: str) -> HttpResponseBase:
+        upload = owned_upload_or_404(request, upload_id)
+        if not isinstance(default_storage, FileSystemStorage):
+            # S3: a presigned URL that expires after AWS_QUERYSTRING_EXPIRE seconds; the redirect
+            # itself must not outlive it in a cache.
+            response: HttpResponseBase = HttpResponseRedirect(default_storage.url(upload.storage_key))
+            response["Cache-Control"] = "private, no-store"
+            return response
+        response = FileResponse(
+            default_storage.open(upload.storage_key, "rb"), content_type=upload.content_type
+        )
+        response["Cache-Control"] = "private, max-age=3600"
+        # Defence in depth: even if a file were not an image, it could not run script on our origin.
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["Content-Disposition"] = "inline"
+        return response

@@ -1,0 +1,69 @@
+"""The engine's `ImageReader`, implemented over Django storage (uploads) and the safe fetcher (URLs)."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import connection
+
+from engine import ImageData
+from uploads import selectors
+from uploads.fetch import FetchPolicy, SafeFetcher
+
+
+class ImageUnavailable(Exception):
+    """An image reference that cannot be read for this user; the message is shown on the node."""
+
+
+def fetch_policy() -> FetchPolicy:
+    return FetchPolicy(
+        max_bytes=settings.UPLOAD_MAX_BYTES,
+        max_pixels=settings.UPLOAD_MAX_PIXELS,
+        timeout_s=settings.UPLOAD_FETCH_TIMEOUT_SECONDS,
+        allowed_ports=frozenset(settings.UPLOAD_FETCH_ALLOWED_PORTS),
+        allowed_networks=tuple(ipaddress.ip_network(net) for net in settings.UPLOAD_FETCH_ALLOWED_NETWORKS),
+    )
+
+
+class StorageImageReader:
+    """Reads `{"uploadId": ...}` (the owner's uploads only) and `{"url": ...}` (fetched safely) refs.
+
+    Nodes run on the engine's worker threads, each of which gets its own database connection; a
+    connection this reader opened is closed again, so that finished threads leave none behind.
+    """
+
+    def __init__(self, *, owner_id: int, fetcher: SafeFetcher | None = None) -> None:
+        self.owner_id = owner_id
+        self.fetcher = fetcher or SafeFetcher(fetch_policy())
+
+    def read(self, ref: Mapping[str, Any]) -> ImageData:
+        upload_id = ref.get("uploadId")
+        url = ref.get("url")
+        if upload_id:
+            return self._read_upload(upload_id)
+        if isinstance(url, str) and url:
+            image = self.fetcher.fetch_image(url)
+            return ImageData(data=image.data, mime_type=image.content_type)
+        raise ImageUnavailable("the image reference names neither an upload nor a URL")
+
+    def _read_upload(self, upload_id: object) -> ImageData:
+        opened_here = connection.connection is None
+        try:
+            upload = selectors.upload_get(owner_id=self.owner_id, upload_id=upload_id)
+        finally:
+            if opened_here:
+                connection.close()
+        if upload is None:
+            raise ImageUnavailable(f"unknown upload {upload_id}")
+        with default_storage.open(upload.storage_key, "rb") as handle:
+            data = handle.read()
+        return ImageData(data=data, mime_type=upload.content_type)
+
+
+def image_reader_for(owner_id: int) -> StorageImageReader:
+    """The reader a run of `owner_id`'s graph passes to the engine as `ExecutionContext.images`."""
+    return StorageImageReader(owner_id=owner_id)

@@ -1,0 +1,40 @@
+"""Reads for uploads, always scoped to their owner."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+
+from uploads.models import Upload
+
+
+def upload_list(*, owner_id: int) -> QuerySet[Upload]:
+    return Upload.objects.filter(owner_id=owner_id).order_by("-created_at", "-id")
+
+
+def upload_get(*, owner_id: int, upload_id: object) -> Upload | None:
+    """The owner's upload with this id; None for another user's, a missing one or a malformed id."""
+    parsed = parse_upload_id(upload_id)
+    if parsed is None:
+        return None
+    return upload_list(owner_id=owner_id).filter(pk=parsed).first()
+
+
+def owned_upload_ids(*, owner_id: int, candidates: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    wanted = set(candidates)
+    if not wanted:
+        return set()
+    return set(upload_list(owner_id=owner_id).filter(pk__in=wanted).values_list("pk", flat=True))
+
+
+def parse_upload_id(value: object) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

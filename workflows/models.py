@@ -28,7 +28,9 @@ class Workflow(TimeStampedModel):
             models.Index(fields=["-created_at"], name="workflow_created_desc"),
             models.Index(fields=["owner", "-created_at"], name="workflow_owner_created_desc"),
         ]
-        constraints = [models.CheckConstraint(condition=models.Q(version__gte=1), name="workflow_version_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="workflow_version_positive")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -52,7 +54,9 @@ class WorkflowVersion(models.Model):
 
     class Meta:
         ordering = ["-number"]
-        constraints = [models.UniqueConstraint(fields=["workflow", "number"], name="workflowversion_unique_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "number"], name="workflowversion_unique_number")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} v{self.number}"

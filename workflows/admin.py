@@ -1,0 +1,74 @@
+"""Admin for workflows: listing, search and metadata edits; graphs and history are read-only here."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+
+from workflows.cache import workflow_caches_invalidate
+from workflows.models import Workflow, WorkflowVersion
+
+
+class WorkflowVersionInline(admin.TabularInline):
+    model = WorkflowVersion
+    fields = ["number", "name", "saved_by", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    ordering = ["-number"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Workflow | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Workflow | None = None) -> bool:
+        return False
+
+
+@admin.register(Workflow)
+class WorkflowAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "version", "is_published", "updated_at", "run_count"]
+    list_filter = ["is_published", "created_at", "updated_at"]
+    search_fields = ["name", "owner__email"]
+    list_select_related = ["owner"]
+    # The graph changes only through the API, where it is validated and versioned.
+    fields = [
+        "id",
+        "owner",
+        "name",
+        "description",
+        "is_published",
+        "version",
+        "nodes",
+        "edges",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = ["id", "owner", "version", "nodes", "edges", "created_at", "updated_at"]
+    inlines = [WorkflowVersionInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Workflow]:
+        return super().get_queryset(request).annotate(run_count=Count("runs", distinct=True))
+
+    @admin.display(description="Runs", ordering="run_count")
+    def run_count(self, workflow: Workflow) -> int:
+        return workflow.run_count
+
+    def save_model(self, request: HttpRequest, obj: Workflow, form, change: bool) -> None:  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)
+        workflow_caches_invalidate(owner_id=obj.owner_id, workflow_id=obj.pk)
+
+    def delete_model(self, request: HttpRequest, obj: Workflow) -> None:
+        owner_id, workflow_id = obj.owner_id, obj.pk
+        super().delete_model(request, obj)
+        workflow_caches_invalidate(owner_id=owner_id, workflow_id=workflow_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Workflow]) -> None:
+        affected = list(queryset.values_list("owner_id", "pk"))
+        super().delete_queryset(request, queryset)
+        for owner_id, workflow_id in affected:
+            workflow_caches_invalidate(owner_id=owner_id, workflow_id=workflow_id)

@@ -1,0 +1,268 @@
+"""REST API for workflows, their versions, import/export and the node-kind catalog (thin views)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.http import Http404
+from django.utils.text import slugify
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.views import APIView
+
+from engine import node_kind_catalog
+from workflows import selectors, services
+from workflows.serializers import (
+    EXPORT_FORMAT_VERSION,
+    DetailErrorSerializer,
+    NodeKindSerializer,
+    VersionConflictSerializer,
+    WorkflowExportSerializer,
+    WorkflowImportSerializer,
+    WorkflowListQuerySerializer,
+    WorkflowPageSerializer,
+    WorkflowSerializer,
+    WorkflowUpdateSerializer,
+    WorkflowVersionSerializer,
+    WorkflowVersionSummarySerializer,
+    WorkflowWriteSerializer,
+)
+from workflowsite.api import Conflict
+
+# Version numbers are 32-bit in the database; a larger one in a URL simply names no version.
+_MAX_VERSION_NUMBER = 2**31 - 1
+
+_BAD_INPUT = OpenApiResponse(
+    response={
+        "type": "object",
+        "description": "Field errors keyed by field, or a graph error with the engine's `errors` paths.",
+        "properties": {
+            "detail": {"type": "string"},
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"path": {"type": "string"}, "message": {"type": "string"}},
+                    "required": ["path", "message"],
+                },
+            },
+        },
+        "additionalProperties": True,
+    },
+    description='Invalid input: field errors (`{"name": ["This field is required."]}`) or an invalid graph '
+    '(`{"detail", "errors": [{"path": "nodes[3].data.temperature", "message"}]}`).',
+)
+_AUTH = {
+    401: OpenApiResponse(DetailErrorSerializer, description="Not authenticated."),
+    403: OpenApiResponse(DetailErrorSerializer, description="Forbidden (for example a missing CSRF token)."),
+}
+_NOT_FOUND = {404: OpenApiResponse(DetailErrorSerializer, description="No such workflow of yours.")}
+_TOO_LARGE = {413: OpenApiResponse(DetailErrorSerializer, description="The request body is over 1 MiB.")}
+_CONFLICT = {
+    409: OpenApiResponse(
+        VersionConflictSerializer, description="The workflow changed since that version; reload and reapply."
+    )
+}
+
+
+def _workflow_response(
+    request: Request, workflow_id: UUID, status_code: int = status.HTTP_200_OK
+) -> Response:
+    return Response(
+        selectors.workflow_detail(owner=request.user, workflow_id=workflow_id), status=status_code
+    )
+
+
+class WorkflowListCreateApi(APIView):
+    @extend_schema(
+        parameters=[WorkflowListQuerySerializer],
+        responses={
+            200: WorkflowPageSerializer,
+            400: _BAD_INPUT,
+            **_AUTH,
+            404: OpenApiResponse(DetailErrorSerializer, description="Page past the end."),
+        },
+        summary="List your workflows, newest first",
+    )
+    def get(self, request: Request) -> Response:
+        query = WorkflowListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        page, limit, search = (query.validated_data[k] for k in ("page", "limit", "search"))
+        payload = selectors.workflow_list_page(owner=request.user, page=page, limit=limit, search=search)
+        return Response({**self._links(request, page, limit, payload["count"]), **payload})
+
+    @staticmethod
+    def _links(request: Request, page: int, limit: int, count: int) -> dict[str, Any]:
+        url = request.build_absolute_uri()
+        limit = min(limit, selectors.MAX_PAGE_SIZE)
+        has_next = page * limit < count
+        previous = None
+        if page > 1:
+            previous = (
+                remove_query_param(url, "page") if page == 2 else replace_query_param(url, "page", page - 1)
+            )
+        return {
+            "count": count,
+            "next": replace_query_param(url, "page", page + 1) if has_next else None,
+            "previous": previous,
+        }
+
+    @extend_schema(
+        request=WorkflowWriteSerializer,
+        responses={201: WorkflowSerializer, 400: _BAD_INPUT, **_AUTH, **_TOO_LARGE},
+        summary="Create a workflow",
+    )
+    def post(self, request: Request) -> Response:
+        payload = WorkflowWriteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        workflow = services.workflow_create(owner=request.user, **payload.validated_data)
+        return _workflow_response(request, workflow.pk, status.HTTP_201_CREATED)
+
+
+class WorkflowDetailApi(APIView):
+    @extend_schema(responses={200: WorkflowSerializer, **_AUTH, **_NOT_FOUND}, summary="Get a workflow")
+    def get(self, request: Request, workflow_id: UUID) -> Response:
+        return _workflow_response(request, workflow_id)
+
+    @extend_schema(
+        request=WorkflowUpdateSerializer,
+        responses={
+            200: WorkflowSerializer,
+            400: _BAD_INPUT,
+            **_AUTH,
+            **_NOT_FOUND,
+            **_CONFLICT,
+            **_TOO_LARGE,
+        },
+        summary="Replace a workflow (saves a new version)",
+        description="Send the `version` you edited. If someone saved since, the answer is 409 with "
+        "`currentVersion` and nothing is changed.",
+    )
+    def put(self, request: Request, workflow_id: UUID) -> Response:
+        workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
+        payload = WorkflowUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        fields = dict(payload.validated_data)
+        expected_version = fields.pop("version")
+        try:
+            services.workflow_update(
+                workflow=workflow, expected_version=expected_version, saved_by=request.user, **fields
+            )
+        except services.WorkflowVersionConflict as conflict:
+            raise Conflict(
+                f"The workflow was saved as version {conflict.current_version} since version "
+                f"{expected_version}, which you edited.",
+                currentVersion=conflict.current_version,
+            ) from conflict
+        return _workflow_response(request, workflow.pk)
+
+    @extend_schema(
+        responses={204: None, **_AUTH, **_NOT_FOUND}, summary="Delete a workflow (its runs remain)"
+    )
+    def delete(self, request: Request, workflow_id: UUID) -> Response:
+        workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
+        services.workflow_delete(workflow=workflow)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WorkflowVersionListApi(APIView):
+    @extend_schema(
+        responses={200: WorkflowVersionSummarySerializer(many=True), **_AUTH, **_NOT_FOUND},
+        summary="List a workflow's saved versions, newest first",
+    )
+    def get(self, request: Request, workflow_id: UUID) -> Response:
+        workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
+        versions = selectors.workflow_version_list(workflow=workflow)
+        return Response(WorkflowVersionSummarySerializer(versions, many=True).data)
+
+
+def _version_for(request: Request, workflow_id: UUID, number: int) -> tuple[Any, Any]:
+    workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
+    if not 1 <= number <= _MAX_VERSION_NUMBER:
+        raise Http404("No such version.")
+    return workflow, selectors.workflow_version_get(workflow=workflow, number=number)
+
+
+class WorkflowVersionDetailApi(APIView):
+    @extend_schema(
+        responses={200: WorkflowVersionSerializer, **_AUTH, **_NOT_FOUND}, summary="Get one saved version"
+    )
+    def get(self, request: Request, workflow_id: UUID, number: int) -> Response:
+        _, version = _version_for(request, workflow_id, number)
+        return Response(WorkflowVersionSerializer(version).data)
+
+
+class WorkflowVersionRestoreApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: WorkflowSerializer, 400: _BAD_INPUT, **_AUTH, **_NOT_FOUND},
+        summary="Restore a version (saves it as a new version)",
+    )
+    def post(self, request: Request, workflow_id: UUID, number: int) -> Response:
+        workflow, version = _version_for(request, workflow_id, number)
+        services.workflow_restore_version(workflow=workflow, version=version, saved_by=request.user)
+        return _workflow_response(request, workflow.pk)
+
+
+class WorkflowDuplicateApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={201: WorkflowSerializer, 400: _BAD_INPUT, **_AUTH, **_NOT_FOUND},
+        summary="Duplicate a workflow",
+    )
+    def post(self, request: Request, workflow_id: UUID) -> Response:
+        workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
+        copy = services.workflow_duplicate(workflow=workflow)
+        return _workflow_response(request, copy.pk, status.HTTP_201_CREATED)
+
+
+class WorkflowExportApi(APIView):
+    # Always a JSON file, also when a browser asks for HTML.
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(
+        responses={200: WorkflowExportSerializer, **_AUTH, **_NOT_FOUND},
+        summary="Download a workflow as a JSON file (import it with POST /api/workflows/import)",
+    )
+    def get(self, request: Request, workflow_id: UUID) -> Response:
+        workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
+        export = {
+            "weft": EXPORT_FORMAT_VERSION,
+            "name": workflow.name,
+            "description": workflow.description,
+            "nodes": workflow.nodes,
+            "edges": workflow.edges,
+        }
+        response = Response(WorkflowExportSerializer(export).data)
+        filename = f"{slugify(workflow.name) or 'workflow'}.weft.json"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+class WorkflowImportApi(APIView):
+    @extend_schema(
+        request=WorkflowImportSerializer,
+        responses={201: WorkflowSerializer, 400: _BAD_INPUT, **_AUTH, **_TOO_LARGE},
+        summary="Import a workflow from an export file or a React Flow {nodes, edges} file",
+    )
+    def post(self, request: Request) -> Response:
+        payload = WorkflowImportSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        fields = {k: v for k, v in payload.validated_data.items() if k != "weft"}
+        workflow = services.workflow_import(owner=request.user, **fields)
+        return _workflow_response(request, workflow.pk, status.HTTP_201_CREATED)
+
+
+class NodeKindListApi(APIView):
+    @extend_schema(
+        responses={200: NodeKindSerializer(many=True), **_AUTH},
+        summary="Every node kind: label, ports and the JSON schema of its data",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(node_kind_catalog(max_text_chars=settings.GRAPH_MAX_TEXT_CHARS))

@@ -1,0 +1,104 @@
+"""Reads for workflows, always scoped to their owner; the API's payloads come cached from here."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Count, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from accounts.models import User
+from runs.models import WorkflowRun
+from workflows import cache
+from workflows.models import Workflow, WorkflowVersion
+from workflows.serializers import WorkflowListItemSerializer, WorkflowSerializer
+
+MAX_PAGE_SIZE = 100
+
+
+class JsonArrayLength(Func):
+    """The length of a JSON array column, computed by the database so lists need not load graphs."""
+
+    function = "JSON_ARRAY_LENGTH"
+    output_field = IntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
+        return self.as_sql(compiler, connection, function="JSONB_ARRAY_LENGTH", **extra_context)
+
+
+def _with_run_summary(queryset: QuerySet[Workflow]) -> QuerySet[Workflow]:
+    # Subqueries rather than a join + GROUP BY: they stay correct whatever else filters the
+    # queryset (search), and cost the same on every page size.
+    runs = WorkflowRun.objects.filter(workflow=OuterRef("pk")).order_by()
+    run_count = runs.values("workflow").annotate(count=Count("pk")).values("count")
+    last_status = runs.order_by("-created_at").values("status")[:1]
+    return queryset.annotate(
+        run_count=Coalesce(Subquery(run_count, output_field=IntegerField()), Value(0)),
+        last_run_status=Subquery(last_status),
+    )
+
+
+def workflow_list(*, owner: User, search: str = "") -> QuerySet[Workflow]:
+    """The owner's workflows, newest first, with run and node counts and without their graphs."""
+    queryset = Workflow.objects.filter(owner=owner)
+    if search:
+        queryset = queryset.filter(Q(name__icontains=search) | Q(description__icontains=search))
+    queryset = _with_run_summary(queryset).annotate(node_count=JsonArrayLength("nodes"))
+    return queryset.defer("nodes", "edges").order_by("-created_at", "-pk")
+
+
+def workflow_get(*, owner: User, workflow_id: UUID | str) -> Workflow:
+    """The owner's workflow (for writes); anyone else's is a 404."""
+    return get_object_or_404(Workflow.objects.filter(owner=owner), pk=workflow_id)
+
+
+def workflow_list_page(*, owner: User, page: int, limit: int, search: str = "") -> dict[str, Any]:
+    """`{"count", "results"}` for one page of the owner's list, cached; a page past the end is a 404."""
+    limit = min(limit, MAX_PAGE_SIZE)
+
+    def compute() -> dict[str, Any]:
+        queryset = workflow_list(owner=owner, search=search)
+        count = queryset.count()
+        if page > max(1, math.ceil(count / limit)):
+            return {"count": count, "results": None}
+        rows = queryset[(page - 1) * limit : page * limit]
+        return {
+            "count": count,
+            "results": [dict(item) for item in WorkflowListItemSerializer(rows, many=True).data],
+        }
+
+    payload = cache.workflow_list_cached(
+        owner_id=owner.pk, variant=f"{page}|{limit}|{search}", compute=compute
+    )
+    if payload["results"] is None:
+        raise Http404("Invalid page.")
+    return payload
+
+
+def workflow_detail(*, owner: User, workflow_id: UUID | str) -> dict[str, Any]:
+    """The serialized workflow with its graph and run summary, cached; anyone else's is a 404."""
+
+    def compute() -> dict[str, Any]:
+        queryset = _with_run_summary(Workflow.objects.filter(owner=owner))
+        return dict(WorkflowSerializer(get_object_or_404(queryset, pk=workflow_id)).data)
+
+    return cache.workflow_detail_cached(owner_id=owner.pk, workflow_id=workflow_id, compute=compute)
+
+
+def workflow_version_list(*, workflow: Workflow) -> QuerySet[WorkflowVersion]:
+    return (
+        WorkflowVersion.objects.filter(workflow=workflow)
+        .select_related("saved_by")
+        .defer("nodes", "edges", "description")
+        .order_by("-number")
+    )
+
+
+def workflow_version_get(*, workflow: Workflow, number: int) -> WorkflowVersion:
+    return get_object_or_404(
+        WorkflowVersion.objects.select_related("saved_by"), workflow=workflow, number=number
+    )

@@ -1,0 +1,197 @@
+"""API shapes for workflows: camelCase JSON in and out. Input serializers check shape only; the engine
+validates the graph itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from runs.models import RunStatus
+from workflows.models import Workflow, WorkflowVersion
+
+EXPORT_FORMAT_VERSION = 1
+_NAME_MAX = Workflow._meta.get_field("name").max_length
+_DESCRIPTION_MAX = Workflow._meta.get_field("description").max_length
+
+
+# JSON this deep is no editor's graph, and walking it must stay cheap.
+_MAX_GRAPH_DEPTH = 64
+
+
+def _storable_json(value: Any) -> None:
+    """Refuse strings the databases cannot store: NUL (PostgreSQL jsonb) and lone surrogates (UTF-8).
+
+    Without this check they would pass the engine and fail at INSERT time as a 500.
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > _MAX_GRAPH_DEPTH:
+            raise serializers.ValidationError(f"is nested deeper than {_MAX_GRAPH_DEPTH} levels.")
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise serializers.ValidationError("must not contain NUL characters.")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise serializers.ValidationError("must not contain unpaired surrogate characters.") from None
+        elif isinstance(item, dict):
+            stack.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, list):
+            stack.extend((part, depth + 1) for part in item)
+
+
+def _graph_list(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.DictField(), help_text=help_text, validators=[_storable_json]
+    )
+
+
+# --- input -------------------------------------------------------------------------------------------
+
+
+class WorkflowListQuerySerializer(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, default=1, help_text="1-based page number.")
+    limit = serializers.IntegerField(
+        min_value=1, default=20, help_text="Workflows per page; values above 100 are treated as 100."
+    )
+    search = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=200, help_text="Matches name or description."
+    )
+
+
+class WorkflowWriteSerializer(serializers.Serializer):
+    """What a client may set; anything else it sends (owner, version, timestamps) is ignored."""
+
+    name = serializers.CharField(max_length=_NAME_MAX)
+    description = serializers.CharField(
+        max_length=_DESCRIPTION_MAX, required=False, default="", allow_blank=True
+    )
+    nodes = _graph_list("React Flow nodes: {id, type, position: {x, y}, data}.")
+    edges = _graph_list("React Flow edges: {id, source, sourceHandle, target, targetHandle}.")
+
+
+class WorkflowUpdateSerializer(WorkflowWriteSerializer):
+    version = serializers.IntegerField(
+        min_value=1, help_text="The version the client edited; a stale one is refused with 409."
+    )
+
+
+class WorkflowImportSerializer(serializers.Serializer):
+    """A Weft export file, or a plain React Flow `{nodes, edges}` object; extra keys are ignored."""
+
+    weft = serializers.IntegerField(
+        required=False, help_text=f"The export format version; only {EXPORT_FORMAT_VERSION} is known."
+    )
+    name = serializers.CharField(max_length=_NAME_MAX, required=False, default="Imported workflow")
+    description = serializers.CharField(
+        max_length=_DESCRIPTION_MAX, required=False, default="", allow_blank=True
+    )
+    nodes = _graph_list("React Flow nodes.")
+    edges = _graph_list("React Flow edges.")
+
+    def validate_weft(self, value: int) -> int:
+        if value != EXPORT_FORMAT_VERSION:
+            raise serializers.ValidationError(f"Unsupported export format {value}; this Weft reads format 1.")
+        return value
+
+
+# --- output ------------------------------------------------------------------------------------------
+
+
+class _WorkflowSummaryFields(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    version = serializers.IntegerField(read_only=True)
+    isPublished = serializers.BooleanField(source="is_published", read_only=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+    runCount = serializers.IntegerField(source="run_count", read_only=True)
+    lastRunStatus = serializers.ChoiceField(
+        source="last_run_status", choices=RunStatus.choices, allow_null=True, read_only=True
+    )
+
+
+class WorkflowListItemSerializer(_WorkflowSummaryFields):
+    """Reads a Workflow from `selectors.workflow_list`, which annotates runs and node counts."""
+
+    nodeCount = serializers.IntegerField(source="node_count", read_only=True)
+
+
+class WorkflowSerializer(_WorkflowSummaryFields):
+    """Reads a Workflow from `selectors.workflow_annotated`."""
+
+    nodes = serializers.ListField(child=serializers.DictField(), read_only=True)
+    edges = serializers.ListField(child=serializers.DictField(), read_only=True)
+
+
+class WorkflowPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = WorkflowListItemSerializer(many=True)
+
+
+class WorkflowVersionSummarySerializer(serializers.ModelSerializer):
+    savedBy = serializers.EmailField(source="saved_by.email", read_only=True, allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = WorkflowVersion
+        fields = ["number", "name", "savedBy", "createdAt"]
+        read_only_fields = fields
+
+
+class WorkflowVersionSerializer(WorkflowVersionSummarySerializer):
+    nodes = serializers.ListField(child=serializers.DictField(), read_only=True)
+    edges = serializers.ListField(child=serializers.DictField(), read_only=True)
+
+    class Meta(WorkflowVersionSummarySerializer.Meta):
+        fields = ["number", "name", "description", "nodes", "edges", "savedBy", "createdAt"]
+        read_only_fields = fields
+
+
+class WorkflowExportSerializer(serializers.Serializer):
+    weft = serializers.IntegerField(default=EXPORT_FORMAT_VERSION)
+    name = serializers.CharField()
+    description = serializers.CharField()
+    nodes = serializers.ListField(child=serializers.DictField())
+    edges = serializers.ListField(child=serializers.DictField())
+
+
+# --- node kinds and errors (documentation of the shapes the API returns) ------------------------------
+
+
+class PortSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.CharField()
+    required = serializers.BooleanField(required=False)
+    multiple = serializers.BooleanField(required=False)
+
+
+class NodeKindSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    label = serializers.CharField()
+    description = serializers.CharField()
+    inputs = PortSerializer(many=True)
+    outputs = PortSerializer(many=True)
+    dataSchema = serializers.DictField(help_text="JSON Schema of the node's `data`.")
+    dynamicInputs = serializers.BooleanField(
+        required=False, help_text="Present and true when inputs depend on `data` (Prompt placeholders)."
+    )
+
+
+class DetailErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class GraphIssueSerializer(serializers.Serializer):
+    path = serializers.CharField(help_text='Where in the graph, e.g. "nodes[3].data.temperature".')
+    message = serializers.CharField()
+
+
+class VersionConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    currentVersion = serializers.IntegerField()

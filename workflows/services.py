@@ -1,0 +1,172 @@
+"""Writes for workflows. Each one validates the graph, records the version snapshot and drops the caches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from engine import Limits, ensure_valid
+from workflows.cache import workflow_caches_invalidate
+from workflows.models import Workflow, WorkflowVersion
+
+_NAME_MAX = Workflow._meta.get_field("name").max_length
+_COPY_SUFFIX = " (copy)"
+
+
+class WorkflowVersionConflict(Exception):
+    """The client edited a version that is no longer the current one."""
+
+    def __init__(self, *, current_version: int) -> None:
+        super().__init__(f"The workflow is at version {current_version}.")
+        self.current_version = current_version
+
+
+def graph_limits() -> Limits:
+    """The engine's graph limits as this deployment configures them."""
+    return Limits(
+        max_nodes=settings.GRAPH_MAX_NODES,
+        max_edges=settings.GRAPH_MAX_EDGES,
+        max_text_chars=settings.GRAPH_MAX_TEXT_CHARS,
+    )
+
+
+def graph_validate(*, nodes: list[Any], edges: list[Any]) -> None:
+    """Raise engine.GraphInvalid (every issue, each with its path) unless the graph is valid."""
+    ensure_valid({"nodes": nodes, "edges": edges}, limits=graph_limits())
+
+
+def _snapshot(workflow: Workflow, *, saved_by: User | None) -> WorkflowVersion:
+    return WorkflowVersion.objects.create(
+        workflow=workflow,
+        number=workflow.version,
+        name=workflow.name,
+        description=workflow.description,
+        nodes=workflow.nodes,
+        edges=workflow.edges,
+        saved_by=saved_by,
+    )
+
+
+@transaction.atomic
+def workflow_create(
+    *, owner: User, name: str, description: str = "", nodes: list[Any], edges: list[Any]
+) -> Workflow:
+    graph_validate(nodes=nodes, edges=edges)
+    workflow = Workflow.objects.create(
+        owner=owner, name=name, description=description, nodes=nodes, edges=edges
+    )
+    _snapshot(workflow, saved_by=owner)
+    workflow_caches_invalidate(owner_id=owner.pk, workflow_id=workflow.pk)
+    return workflow
+
+
+def _save_new_version(
+    workflow: Workflow,
+    *,
+    expected_version: int,
+    name: str,
+    description: str,
+    nodes: list[Any],
+    edges: list[Any],
+    saved_by: User,
+) -> Workflow:
+    # A conditional UPDATE: of two saves of the same version, the database lets exactly one match.
+    updated = Workflow.objects.filter(pk=workflow.pk, version=expected_version).update(
+        name=name,
+        description=description,
+        nodes=nodes,
+        edges=edges,
+        version=expected_version + 1,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        current = Workflow.objects.filter(pk=workflow.pk).values_list("version", flat=True).first()
+        if current is None:  # deleted by a concurrent request
+            raise Http404("No Workflow matches the given query.")
+        raise WorkflowVersionConflict(current_version=current)
+    workflow.refresh_from_db()
+    _snapshot(workflow, saved_by=saved_by)
+    workflow_caches_invalidate(owner_id=workflow.owner_id, workflow_id=workflow.pk)
+    return workflow
+
+
+@transaction.atomic
+def workflow_update(
+    *,
+    workflow: Workflow,
+    name: str,
+    description: str,
+    nodes: list[Any],
+    edges: list[Any],
+    expected_version: int,
+    saved_by: User,
+) -> Workflow:
+    """Replace name, description and graph, as version `expected_version + 1`.
+
+    Raises WorkflowVersionConflict when `expected_version` is not the current version, so two editors
+    of the same version never silently overwrite each other.
+    """
+    graph_validate(nodes=nodes, edges=edges)
+    return _save_new_version(
+        workflow,
+        expected_version=expected_version,
+        name=name,
+        description=description,
+        nodes=nodes,
+        edges=edges,
+        saved_by=saved_by,
+    )
+
+
+@transaction.atomic
+def workflow_restore_version(*, workflow: Workflow, version: WorkflowVersion, saved_by: User) -> Workflow:
+    """Save a new version equal to `version`; the versions in between stay in the history."""
+    if version.workflow_id != workflow.pk:
+        raise ValueError("the version belongs to another workflow")
+    graph_validate(nodes=version.nodes, edges=version.edges)
+    # Restoring is not an edit of a particular version, so it follows the latest one under a row lock.
+    current = Workflow.objects.select_for_update().get(pk=workflow.pk)
+    return _save_new_version(
+        current,
+        expected_version=current.version,
+        name=version.name,
+        description=version.description,
+        nodes=version.nodes,
+        edges=version.edges,
+        saved_by=saved_by,
+    )
+
+
+@transaction.atomic
+def workflow_delete(*, workflow: Workflow) -> None:
+    """Delete the workflow and its versions; its runs keep their graph snapshots (workflow set to null)."""
+    owner_id, workflow_id = workflow.owner_id, workflow.pk
+    workflow.delete()
+    workflow_caches_invalidate(owner_id=owner_id, workflow_id=workflow_id)
+
+
+def _copy_name(name: str) -> str:
+    return name[: _NAME_MAX - len(_COPY_SUFFIX)] + _COPY_SUFFIX
+
+
+def workflow_duplicate(*, workflow: Workflow) -> Workflow:
+    """A new workflow of the same owner with the current graph, at version 1, unpublished, without runs."""
+    return workflow_create(
+        owner=workflow.owner,
+        name=_copy_name(workflow.name),
+        description=workflow.description,
+        nodes=workflow.nodes,
+        edges=workflow.edges,
+    )
+
+
+def workflow_import(
+    *, owner: User, name: str, description: str = "", nodes: list[Any], edges: list[Any]
+) -> Workflow:
+    """A new workflow from an export file or a React Flow graph, validated like any other write."""
+    return workflow_create(owner=owner, name=name, description=description, nodes=nodes, edges=edges)

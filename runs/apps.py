@@ -1,6 +1,15 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
 class RunsConfig(AppConfig):
     name = "runs"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from runs.worker import inprocess_worker_ensure, is_serving_process
+
+        # Only the serving process gets the in-process worker: not migrate, not runserver's reloader.
+        if is_serving_process():
+            inprocess_worker_ensure()

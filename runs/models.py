@@ -52,7 +52,9 @@ class WorkflowRun(models.Model):
     edges = models.JSONField(default=list, help_text="The graph snapshot that ran: edges.")
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
     scope = models.CharField(max_length=16, choices=RunScope.choices, default=RunScope.FULL)
-    node_ids = models.JSONField(default=list, blank=True, help_text="The selected nodes (scope node/selection).")
+    node_ids = models.JSONField(
+        default=list, blank=True, help_text="The selected nodes (scope node/selection)."
+    )
     total_nodes = models.PositiveIntegerField(default=0)
     succeeded_nodes = models.PositiveIntegerField(default=0)
     failed_nodes = models.PositiveIntegerField(default=0)
@@ -112,7 +114,9 @@ class NodeResult(models.Model):
     class Meta:
         ordering = ["started_at", "id"]
         indexes = [models.Index(fields=["status"], name="noderesult_status")]
-        constraints = [models.UniqueConstraint(fields=["run", "node_id"], name="noderesult_unique_node_per_run")]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "node_id"], name="noderesult_unique_node_per_run")
+        ]
 
     def __str__(self) -> str:
         return f"{self.node_id}: {self.status}"
@@ -121,7 +125,8 @@ class NodeResult(models.Model):
 class ExecutionLog(models.Model):
     # The foreign key's own index is the architecture's idx_log_runId.
     run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="logs")
-    node_id = models.CharField(max_length=200, null=True, blank=True)
+    # NULL marks a run-level line (not "" so that it reads as "no node" in queries and the API).
+    node_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     level = models.CharField(max_length=16, choices=LogLevel.choices, default=LogLevel.INFO)
     message = models.TextField()
     timestamp = models.DateTimeField(default=timezone.now)

@@ -1,0 +1,190 @@
+"""REST endpoints of runs: execute, history (list, detail, logs), cancel and rerun. Thin: parse, call a
+service or selector, serialize."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from django_ratelimit.core import get_usage
+from rest_framework import status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from runs import cache as run_cache
+from runs.selectors import run_get, run_list, run_logs, run_node_results
+from runs.serializers import (
+    ExecuteInputSerializer,
+    LogSerializer,
+    NodeResultSerializer,
+    RunDetailSerializer,
+    RunListQuerySerializer,
+    RunSummarySerializer,
+)
+from runs.services import RunAlreadyFinished, TooManyActiveRuns, run_cancel, run_create, run_rerun
+from workflows.selectors import workflow_get
+from workflowsite.api import Conflict, PageNumberLimitPagination, TooManyRequests
+
+LOG_PAGE_SIZE = 1000
+RATE_LIMIT_GROUP = "runs.execute"
+_LIST_QUERY_PARAMS = ("page", "limit", "status", "workflow")
+
+
+def _execute_rate(group: str, request: Any) -> str:
+    # A callable, so the limit follows settings (and test overrides) rather than import time.
+    return settings.EXECUTE_RATE_LIMIT
+
+
+def _rate_limit(request: Request) -> None:
+    """Count this request against the user's execute budget (shared by all processes via the cache)."""
+    usage = get_usage(
+        request, group=RATE_LIMIT_GROUP, key="user", rate=_execute_rate, method="POST", increment=True
+    )
+    if usage is not None and usage["should_limit"]:
+        raise TooManyRequests(
+            detail=f"Rate limit of {settings.EXECUTE_RATE_LIMIT} run requests exceeded.",
+            wait=max(1, usage["time_left"]),
+        )
+
+
+def _error_paths(errors: Any, prefix: str = "") -> list[dict[str, str]]:
+    """DRF's nested serializer errors as [{"path": "nodeIds[0]", "message": ...}]."""
+    if isinstance(errors, dict):
+        found: list[dict[str, str]] = []
+        for name, value in errors.items():
+            path = prefix if name == "non_field_errors" else (f"{prefix}.{name}" if prefix else str(name))
+            found += _error_paths(value, path)
+        return found
+    if isinstance(errors, list):
+        if all(isinstance(item, str) for item in errors):
+            return [{"path": prefix or "body", "message": str(item)} for item in errors]
+        found = []
+        for i, item in enumerate(errors):
+            if item:
+                found += _error_paths(item, f"{prefix}[{i}]")
+        return found
+    return [{"path": prefix or "body", "message": str(errors)}]
+
+
+def _invalid(errors: Any) -> Response:
+    return Response(
+        {"detail": "The request is invalid.", "errors": _error_paths(errors)},
+        status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
+def _accepted_run(run_id: uuid.UUID) -> Response:
+    return Response({"runId": str(run_id)}, status=status.HTTP_202_ACCEPTED)
+
+
+class ExecuteApi(APIView):
+    def post(self, request: Request) -> Response:
+        _rate_limit(request)
+        serializer = ExecuteInputSerializer(data=request.data)
+        if not serializer.is_valid():
+            return _invalid(serializer.errors)
+        data = serializer.validated_data
+        workflow = None
+        if "workflowId" in data:
+            workflow = workflow_get(owner=request.user, workflow_id=data["workflowId"])
+        if "nodes" in data:
+            # An unsaved graph (possibly an edited saved workflow): it is the snapshot, not a version.
+            graph, version = {"nodes": data["nodes"], "edges": data["edges"]}, None
+        else:
+            graph, version = workflow.graph, workflow.version
+        try:
+            run = run_create(
+                owner=request.user,
+                graph=graph,
+                workflow=workflow,
+                workflow_version=version,
+                scope=data["scope"],
+                node_ids=data["nodeIds"],
+            )
+        except TooManyActiveRuns as exc:
+            raise TooManyRequests(detail=str(exc), wait=5) from exc
+        return _accepted_run(run.id)
+
+
+class RunListApi(APIView):
+    def get(self, request: Request) -> Response:
+        query = RunListQuerySerializer(data=request.query_params)
+        if not query.is_valid():
+            return _invalid(query.errors)
+        key = run_cache.run_list_cache_key(
+            owner_id=request.user.pk,
+            query={
+                name: request.query_params.get(name, "") for name in ("page", "limit", "status", "workflow")
+            },
+        )
+        cached = run_cache.cache_get(key)
+        if cached is not None:
+            return Response(cached)
+        runs = run_list(
+            user=request.user,
+            status=query.validated_data.get("status"),
+            workflow_id=query.validated_data.get("workflow"),
+        )
+        paginator = PageNumberLimitPagination()
+        page = paginator.paginate_queryset(runs, request, view=self)
+        response = paginator.get_paginated_response(RunSummarySerializer(page, many=True).data)
+        run_cache.cache_set(key, response.data, timeout=run_cache.RUN_LIST_TTL_SECONDS)
+        return response
+
+
+class RunDetailApi(APIView):
+    def get(self, request: Request, run_id: uuid.UUID) -> Response:
+        key = run_cache.run_detail_cache_key(owner_id=request.user.pk, run_id=run_id)
+        cached = run_cache.cache_get(key)
+        if cached is not None:
+            return Response(cached)
+        run = run_get(user=request.user, run_id=run_id)
+        data = dict(RunDetailSerializer(run).data)
+        data["nodeResults"] = NodeResultSerializer(run_node_results(run=run), many=True).data
+        logs = list(run_logs(run=run)[: LOG_PAGE_SIZE + 1])
+        data["logs"] = LogSerializer(logs[:LOG_PAGE_SIZE], many=True).data
+        data["logsNext"] = None
+        if len(logs) > LOG_PAGE_SIZE:
+            url = reverse("api-run-logs", kwargs={"run_id": run.id})
+            data["logsNext"] = request.build_absolute_uri(f"{url}?page=2")
+        if run.is_finished:
+            # A finished run no longer changes; an active one is polled and must stay live.
+            run_cache.cache_set(key, data, timeout=run_cache.RUN_DETAIL_TTL_SECONDS)
+        return Response(data)
+
+
+class LogPagination(PageNumberPagination):
+    page_size = LOG_PAGE_SIZE
+
+
+class RunLogsApi(APIView):
+    def get(self, request: Request, run_id: uuid.UUID) -> Response:
+        run = run_get(user=request.user, run_id=run_id)
+        paginator = LogPagination()
+        page = paginator.paginate_queryset(run_logs(run=run), request, view=self)
+        return paginator.get_paginated_response(LogSerializer(page, many=True).data)
+
+
+class RunCancelApi(APIView):
+    def post(self, request: Request, run_id: uuid.UUID) -> Response:
+        run = run_get(user=request.user, run_id=run_id)
+        try:
+            run = run_cancel(run=run)
+        except RunAlreadyFinished as exc:
+            raise Conflict(str(exc), status=run.status) from exc
+        return Response(RunSummarySerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RunRerunApi(APIView):
+    def post(self, request: Request, run_id: uuid.UUID) -> Response:
+        _rate_limit(request)
+        run = run_get(user=request.user, run_id=run_id)
+        try:
+            new_run = run_rerun(run=run)
+        except TooManyActiveRuns as exc:
+            raise TooManyRequests(detail=str(exc), wait=5) from exc
+        return _accepted_run(new_run.id)

@@ -1,0 +1,87 @@
+"""The seam between Django and the engine: options and providers from settings, and the run guard.
+
+The guard is the engine's `should_cancel` callback. The engine polls it from its coordinating thread;
+it reads the run row at most every RUN_CANCEL_CHECK_SECONDS (so a cancel is noticed within a second) and
+writes `heartbeat_at` every RUN_HEARTBEAT_SECONDS (so a dead worker is noticed by the sweeper). The
+claim's `recoveries` value fences the run: once another worker has taken the run over, this one stops.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.utils import timezone
+
+import engine
+from runs.models import RunStatus, WorkflowRun
+from workflows.services import graph_limits
+
+RUN_CANCEL_CHECK_SECONDS = 0.5
+
+
+def run_options() -> engine.RunOptions:
+    return engine.RunOptions(
+        concurrency=settings.RUN_CONCURRENCY,
+        node_timeout_s=settings.RUN_NODE_TIMEOUT_SECONDS,
+        run_timeout_s=settings.RUN_TIMEOUT_SECONDS,
+        poll_interval_s=0.1,
+        max_llm_calls=settings.RUN_MAX_LLM_CALLS,
+        max_llm_tokens=settings.RUN_MAX_LLM_TOKENS,
+        limits=graph_limits(),
+    )
+
+
+def provider_config() -> engine.ProviderConfig:
+    return engine.ProviderConfig(
+        gemini_api_key=settings.GEMINI_API_KEY,
+        groq_api_key=settings.GROQ_API_KEY,
+        gemini_base_url=settings.GEMINI_BASE_URL,
+        groq_base_url=settings.GROQ_BASE_URL,
+        timeout_s=settings.LLM_TIMEOUT_SECONDS,
+        max_attempts=settings.LLM_MAX_ATTEMPTS,
+        default_model=settings.LLM_DEFAULT_MODEL,
+        fallback_model=settings.LLM_FALLBACK_MODEL,
+    )
+
+
+def execution_context() -> engine.ExecutionContext:
+    # Images: the images app will provide an engine.ImageReader; until then Image inputs cannot be read.
+    return engine.ExecutionContext(llm=engine.build_llm_client(provider_config()), images=None)
+
+
+class RunGuard:
+    """`should_cancel` for one claimed run; afterwards `cancelled` or `lost` says why it said stop."""
+
+    def __init__(self, *, run_id: str, fence: int) -> None:
+        self.run_id = run_id
+        self.fence = fence
+        self.cancelled = False
+        self.lost = False
+        self._next_check = 0.0
+        self._next_beat = time.monotonic() + settings.RUN_HEARTBEAT_SECONDS
+
+    @property
+    def stopped(self) -> bool:
+        return self.cancelled or self.lost
+
+    def __call__(self) -> bool:
+        if self.stopped:
+            return True
+        now = time.monotonic()
+        if now < self._next_check:
+            return False
+        self._next_check = now + RUN_CANCEL_CHECK_SECONDS
+        ours = WorkflowRun.objects.filter(pk=self.run_id, status=RunStatus.RUNNING, recoveries=self.fence)
+        if now >= self._next_beat:
+            self._next_beat = now + settings.RUN_HEARTBEAT_SECONDS
+            if ours.filter(cancel_requested_at__isnull=True).update(heartbeat_at=timezone.now()):
+                return False
+        elif ours.filter(cancel_requested_at__isnull=True).exists():
+            return False
+        # Either a cancel was requested, or the run is no longer ours (recovered elsewhere, or failed).
+        if ours.exists():
+            self.cancelled = True
+        else:
+            self.lost = True
+        return True

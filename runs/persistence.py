@@ -1,0 +1,77 @@
+"""The engine EventSink that writes a run's progress to the database as it happens.
+
+The engine emits every event from its one coordinating thread, so the writes need no locking. Each
+finished node is one INSERT (ON CONFLICT DO NOTHING: NodeResult is unique per run and node, so a
+node finished twice across a crash and a recovery is written once) and each log line one INSERT;
+a client polling mid-run sees finished nodes and logs at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import engine
+from runs.execution import RunGuard
+from runs.models import ExecutionLog, LogLevel, NodeResult, WorkflowRun
+
+_LEVELS = set(LogLevel.values)
+
+
+class RunEventSink:
+    def __init__(
+        self,
+        *,
+        run: WorkflowRun,
+        guard: RunGuard,
+        already_done: int = 0,
+        listener: Callable[[engine.Event], None] | None = None,
+    ) -> None:
+        self.run = run
+        self.guard = guard
+        self.already_done = already_done
+        self.listener = listener
+
+    def emit(self, event: engine.Event) -> None:
+        # After losing the run to another worker, this one must not write over the new owner's results.
+        if not self.guard.lost:
+            if isinstance(event, engine.RunStarted):
+                WorkflowRun.objects.filter(pk=self.run.pk).update(
+                    total_nodes=len(event.node_ids) + self.already_done
+                )
+            elif isinstance(event, engine.NodeFinished):
+                self._write_result(event.result)
+            elif isinstance(event, engine.LogLine):
+                ExecutionLog.objects.create(
+                    run_id=self.run.pk,
+                    node_id=event.node_id,
+                    level=event.level if event.level in _LEVELS else LogLevel.INFO,
+                    message=event.message,
+                )
+        if self.listener is not None:
+            self.listener(event)
+
+    def _write_result(self, result: engine.NodeResult) -> None:
+        data = result.as_dict()  # JSON-safe inputs and output
+        NodeResult.objects.bulk_create(
+            [
+                NodeResult(
+                    run_id=self.run.pk,
+                    node_id=result.node_id,
+                    node_type=result.node_type,
+                    status=data["status"],
+                    inputs=data["inputs"],
+                    output=data["output"],
+                    error_kind=result.error_kind or "",
+                    error_message=result.error_message or "",
+                    provider=result.provider or "",
+                    model=result.model or "",
+                    attempts=result.attempts,
+                    input_tokens=result.input_tokens,
+                    output_tokens=result.output_tokens,
+                    content_key=result.content_key,
+                    started_at=result.started_at,
+                    duration_ms=result.duration_ms,
+                )
+            ],
+            ignore_conflicts=True,
+        )

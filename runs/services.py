@@ -1,0 +1,376 @@
+"""Writes of the runs app: create, execute, cancel, rerun, recover and purge runs.
+
+Lifecycle (see runs/README.md): a run is created `queued` and its Dramatiq message is enqueued after the
+transaction commits. A worker claims it with a conditional UPDATE (queued -> running), runs the engine
+and writes each node result and log line as it happens, then the final status. While running it
+refreshes `heartbeat_at`; the sweeper (every worker process, and `manage.py recover_runs`) re-enqueues a
+run whose heartbeat went stale, up to RUN_MAX_RECOVERIES times, then marks it failed. `recoveries` is
+the fencing token: a worker only writes to a run whose `recoveries` still equals its claim's.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from dramatiq import Message
+
+import engine
+from accounts.models import User
+from runs.cache import run_caches_invalidate
+from runs.execution import RunGuard, execution_context, run_options
+from runs.models import ACTIVE_RUN_STATUSES, NodeResult, NodeStatus, RunScope, RunStatus, WorkflowRun
+from runs.persistence import RunEventSink
+from runs.selectors import run_active_count, run_succeeded_outputs, run_upstream_outputs
+from runs.tasks import execute_run
+from workflows.models import Workflow
+from workflows.services import graph_limits
+
+logger = logging.getLogger(__name__)
+
+
+class TooManyActiveRuns(Exception):
+    pass
+
+
+class RunAlreadyFinished(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class RecoveryReport:
+    requeued: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    resent: int = 0
+
+
+# Creating -----------------------------------------------------------------------------------
+
+
+def _scope_issues(graph: dict[str, Any], scope: str, node_ids: Sequence[str]) -> list[engine.ValidationIssue]:
+    known = {node.get("id") for node in graph["nodes"] if isinstance(node, dict)}
+    issues = [
+        engine.ValidationIssue(f"nodeIds[{i}]", f"no node with id {node_id!r} in the graph")
+        for i, node_id in enumerate(node_ids)
+        if node_id not in known
+    ]
+    if scope == RunScope.NODE and len(node_ids) != 1:
+        issues.append(engine.ValidationIssue("nodeIds", "a node run needs exactly one node id"))
+    elif scope == RunScope.SELECTION and not node_ids:
+        issues.append(engine.ValidationIssue("nodeIds", "a selection run needs at least one node id"))
+    elif scope == RunScope.FULL and node_ids:
+        issues.append(engine.ValidationIssue("nodeIds", "a full run takes no node ids"))
+    return issues
+
+
+@transaction.atomic
+def run_create(
+    *,
+    owner: User,
+    graph: dict[str, Any],
+    workflow: Workflow | None = None,
+    workflow_version: int | None = None,
+    scope: str = RunScope.FULL,
+    node_ids: Sequence[str] = (),
+    enqueue: bool = True,
+) -> WorkflowRun:
+    """Validate the graph and scope, create a queued run and enqueue it once the transaction commits."""
+    engine.ensure_valid(graph, limits=graph_limits())
+    node_ids = list(dict.fromkeys(node_ids))
+    if issues := _scope_issues(graph, scope, node_ids):
+        raise engine.GraphInvalid(issues)
+    # Serialise one user's creations so that two requests cannot both slip under the active-run cap.
+    User.objects.select_for_update().filter(pk=owner.pk).exists()
+    if run_active_count(user=owner) >= settings.RUN_MAX_ACTIVE_PER_USER:
+        raise TooManyActiveRuns(
+            f"You already have {settings.RUN_MAX_ACTIVE_PER_USER} runs queued or running; "
+            "wait for one to finish or cancel one."
+        )
+    now = timezone.now()
+    run = WorkflowRun(
+        owner=owner,
+        workflow=workflow,
+        workflow_version=workflow_version,
+        nodes=graph["nodes"],
+        edges=graph["edges"],
+        scope=scope,
+        node_ids=node_ids,
+        total_nodes=len(node_ids) if node_ids else len(graph["nodes"]),
+        heartbeat_at=now,  # for a queued run: when its message was last sent
+        created_at=now,
+    )
+    if enqueue:
+        _enqueue_on_commit(run)
+    run.save()
+    _invalidate_on_commit(run)
+    return run
+
+
+def _enqueue_on_commit(run: WorkflowRun) -> None:
+    """Build the message now (its id goes into trigger_id in the same write), send it after commit."""
+    message: Message = execute_run.message(str(run.id))
+    run.trigger_id = message.message_id
+
+    def send() -> None:
+        execute_run.broker.enqueue(message)
+        from runs.worker import inprocess_worker_ensure
+
+        inprocess_worker_ensure()
+
+    transaction.on_commit(send)
+
+
+def _invalidate_on_commit(run: WorkflowRun) -> None:
+    owner_id, run_id, workflow_id = run.owner_id, run.id, run.workflow_id
+    transaction.on_commit(
+        lambda: run_caches_invalidate(owner_id=owner_id, run_id=run_id, workflow_id=workflow_id)
+    )
+
+
+def run_rerun(*, run: WorkflowRun) -> WorkflowRun:
+    """A new run of the same graph snapshot and scope."""
+    return run_create(
+        owner=run.owner,
+        graph=run.graph,
+        workflow=run.workflow,
+        workflow_version=run.workflow_version,
+        scope=run.scope,
+        node_ids=run.node_ids,
+    )
+
+
+# Cancelling ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def run_cancel(*, run: WorkflowRun) -> WorkflowRun:
+    """A queued run is cancelled at once; a running one when its worker next checks (within a second)."""
+    now = timezone.now()
+    if WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
+        status=RunStatus.CANCELLED,
+        cancel_requested_at=now,
+        completed_at=now,
+        error_summary="Cancelled before it started.",
+    ):
+        _unfinished_nodes_end(run=run, status=NodeStatus.CANCELLED, reason="run cancelled")
+    elif not WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+        cancel_requested_at=Coalesce(F("cancel_requested_at"), Value(now))
+    ):
+        raise RunAlreadyFinished("The run has already finished.")
+    run.refresh_from_db()
+    _invalidate_on_commit(run)
+    return run
+
+
+def _unfinished_nodes_end(*, run: WorkflowRun, status: str, reason: str) -> None:
+    """Give every node in the run's scope that has no result one with `status` (no engine is running it)."""
+    scope = run.node_ids or [node.get("id") for node in run.nodes if isinstance(node, dict)]
+    types = {node.get("id"): node.get("type", "") for node in run.nodes if isinstance(node, dict)}
+    NodeResult.objects.bulk_create(
+        [
+            NodeResult(
+                run_id=run.pk,
+                node_id=node_id,
+                node_type=types.get(node_id) or "",
+                status=status,
+                error_kind="cancelled",
+                error_message=reason,
+            )
+            for node_id in scope
+            if isinstance(node_id, str)
+        ],
+        ignore_conflicts=True,
+    )
+
+
+# Executing (the actor's body) ---------------------------------------------------------------
+
+
+def _run_claim(*, run_id: str) -> WorkflowRun | None:
+    """Take the run for this worker, or None when it is not ours to run (finished, cancelled, or alive
+    elsewhere). A running run whose heartbeat went stale is taken over: its worker died."""
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=settings.RUN_STALE_AFTER_SECONDS)
+    claimed = WorkflowRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING, started_at=Coalesce(F("started_at"), Value(now)), heartbeat_at=now
+    ) or WorkflowRun.objects.filter(
+        pk=run_id,
+        status=RunStatus.RUNNING,
+        heartbeat_at__lt=stale_before,
+        cancel_requested_at__isnull=True,
+        recoveries__lt=settings.RUN_MAX_RECOVERIES,
+    ).update(recoveries=F("recoveries") + 1, heartbeat_at=now)
+    if not claimed:
+        return None
+    run = WorkflowRun.objects.get(pk=run_id)
+    if run.recoveries:
+        # Only succeeded nodes are kept; anything else of the dead attempt is recomputed.
+        NodeResult.objects.filter(run=run).exclude(status=NodeStatus.SUCCEEDED).delete()
+    run_caches_invalidate(owner_id=run.owner_id, run_id=run.id, workflow_id=run.workflow_id)
+    return run
+
+
+def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None = None) -> WorkflowRun | None:
+    """Claim the run, execute it with the engine writing progress as it goes, and record the outcome."""
+    run = _run_claim(run_id=run_id)
+    if run is None:
+        logger.info("run %s is not claimable; message dropped", run_id)
+        return None
+    done = run_succeeded_outputs(run=run) if run.recoveries else {}
+    targets: list[str] | None = None
+    reuse = dict(done)
+    if run.scope != RunScope.FULL:
+        targets = [node_id for node_id in run.node_ids if node_id not in done]
+        reuse = {**run_upstream_outputs(run=run, exclude=run.node_ids), **done}
+    guard = RunGuard(run_id=str(run.id), fence=run.recoveries)
+    sink = RunEventSink(run=run, guard=guard, already_done=len(done), listener=listener)
+    try:
+        outcome = engine.execute_graph(
+            run.graph,
+            context=execution_context(),
+            sink=sink,
+            options=run_options(),
+            targets=targets,
+            reuse_outputs=reuse,
+            should_cancel=guard,
+        )
+    except engine.GraphInvalid as exc:
+        return _run_finish(run=run, guard=guard, status=RunStatus.FAILED, summary=f"Invalid graph: {exc}")
+    except Exception as exc:
+        logger.exception("run %s crashed", run.id)
+        summary = f"Internal error: {type(exc).__name__}"
+        return _run_finish(run=run, guard=guard, status=RunStatus.FAILED, summary=summary)
+    if guard.lost:
+        logger.warning("run %s was taken over by another worker; this attempt stops", run.id)
+        return None
+    status = RunStatus.CANCELLED if guard.cancelled else RunStatus(outcome.status.value)
+    return _run_finish(run=run, guard=guard, status=status, summary=outcome.error_summary or "")
+
+
+def _run_finish(*, run: WorkflowRun, guard: RunGuard, status: str, summary: str) -> WorkflowRun | None:
+    counts = NodeResult.objects.filter(run=run).aggregate(
+        succeeded=Count("id", filter=Q(status=NodeStatus.SUCCEEDED)),
+        failed=Count("id", filter=Q(status=NodeStatus.FAILED)),
+        skipped=Count("id", filter=Q(status=NodeStatus.SKIPPED)),
+    )
+    now = timezone.now()
+    started = run.started_at or now
+    finished = WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, recoveries=guard.fence).update(
+        status=status,
+        succeeded_nodes=counts["succeeded"],
+        failed_nodes=counts["failed"],
+        skipped_nodes=counts["skipped"],
+        duration_ms=max(0, round((now - started).total_seconds() * 1000)),
+        error_summary=summary,
+        completed_at=now,
+        heartbeat_at=now,
+    )
+    if not finished:
+        return None
+    run_caches_invalidate(owner_id=run.owner_id, run_id=run.id, workflow_id=run.workflow_id)
+    run.refresh_from_db()
+    return run
+
+
+# Recovering ---------------------------------------------------------------------------------
+
+
+def runs_recover_stale() -> RecoveryReport:
+    """Re-enqueue runs whose worker died, fail those that died too often, re-send lost queued messages.
+
+    Safe to run from many processes at once: every change is a conditional UPDATE on the state it saw.
+    """
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=settings.RUN_STALE_AFTER_SECONDS)
+    requeued = failed = cancelled = resent = 0
+    stale = WorkflowRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=stale_before)
+    for run in stale.only("id", "owner_id", "workflow_id", "recoveries", "cancel_requested_at")[:100]:
+        seen = WorkflowRun.objects.filter(
+            pk=run.pk, status=RunStatus.RUNNING, recoveries=run.recoveries, heartbeat_at__lt=stale_before
+        )
+        with transaction.atomic():
+            if run.cancel_requested_at is not None:
+                if _run_end_abandoned(seen, run, RunStatus.CANCELLED, "Cancelled.", now):
+                    cancelled += 1
+            elif run.recoveries >= settings.RUN_MAX_RECOVERIES:
+                reason = (
+                    f"The worker running this run stopped responding {run.recoveries + 1} times "
+                    f"(no heartbeat for {settings.RUN_STALE_AFTER_SECONDS:g} s); giving up."
+                )
+                if _run_end_abandoned(seen, run, RunStatus.FAILED, reason, now):
+                    failed += 1
+            else:
+                message: Message = execute_run.message(str(run.id))
+                if seen.update(
+                    status=RunStatus.QUEUED,
+                    recoveries=F("recoveries") + 1,
+                    heartbeat_at=now,
+                    trigger_id=message.message_id,
+                ):
+                    transaction.on_commit(lambda message=message: execute_run.broker.enqueue(message))
+                    _invalidate_on_commit(run)
+                    requeued += 1
+    resend_before = now - timedelta(seconds=settings.RUN_QUEUED_RESEND_AFTER_SECONDS)
+    lost = WorkflowRun.objects.filter(status=RunStatus.QUEUED, heartbeat_at__lt=resend_before)
+    for run_id in lost.values_list("id", flat=True)[:100]:
+        message = execute_run.message(str(run_id))
+        still_lost = lost.filter(pk=run_id)
+        if still_lost.update(heartbeat_at=now, trigger_id=message.message_id):
+            execute_run.broker.enqueue(message)
+            resent += 1
+    report = RecoveryReport(requeued=requeued, failed=failed, cancelled=cancelled, resent=resent)
+    if report != RecoveryReport():
+        logger.warning("stale runs recovered: %s", report)
+    return report
+
+
+def _run_end_abandoned(seen: Any, run: WorkflowRun, status: str, reason: str, now: Any) -> bool:
+    if not seen.update(status=status, error_summary=reason, completed_at=now):
+        return False
+    full = WorkflowRun.objects.get(pk=run.pk)
+    _unfinished_nodes_end(run=full, status=NodeStatus.CANCELLED, reason=reason)
+    counts = NodeResult.objects.filter(run=full).aggregate(
+        succeeded=Count("id", filter=Q(status=NodeStatus.SUCCEEDED)),
+        failed=Count("id", filter=Q(status=NodeStatus.FAILED)),
+        skipped=Count("id", filter=Q(status=NodeStatus.SKIPPED)),
+    )
+    WorkflowRun.objects.filter(pk=run.pk).update(
+        succeeded_nodes=counts["succeeded"], failed_nodes=counts["failed"], skipped_nodes=counts["skipped"]
+    )
+    _invalidate_on_commit(run)
+    return True
+
+
+# Purging ------------------------------------------------------------------------------------
+
+
+def runs_purge(*, older_than: timedelta, batch_size: int = 500) -> int:
+    """Delete finished runs created before now - older_than, with their node results and logs."""
+    cutoff = timezone.now() - older_than
+    old = WorkflowRun.objects.filter(created_at__lt=cutoff).exclude(status__in=ACTIVE_RUN_STATUSES)
+    deleted = 0
+    owners: set[int] = set()
+    while True:
+        batch = list(old.values_list("id", "owner_id")[:batch_size])
+        if not batch:
+            break
+        ids: list[uuid.UUID] = [run_id for run_id, _ in batch]
+        owners.update(owner_id for _, owner_id in batch)
+        with transaction.atomic():
+            # Results and logs have nothing depending on them, so Django deletes them with one
+            # DELETE ... WHERE run_id IN (...) each, without loading them.
+            WorkflowRun.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)
+    for owner_id in owners:
+        run_caches_invalidate(owner_id=owner_id)
+    return deleted

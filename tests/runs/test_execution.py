@@ -1,0 +1,170 @@
+"""run_execute, the actor's body: node results as they happen, final status, scopes, recovery, cancel."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from runs.models import ExecutionLog, NodeResult, RunScope, RunStatus, WorkflowRun
+from runs.services import run_create, run_execute
+from tests.factories import NodeResultFactory, WorkflowFactory, WorkflowRunFactory
+from tests.fakes.llm_server import prompt_text
+from tests.runs.graphs import edge, node, text_llm_chain
+
+pytestmark = pytest.mark.django_db
+
+
+def node_run(owner, workflow, node_id: str) -> WorkflowRun:
+    return run_create(
+        owner=owner,
+        graph=workflow.graph,
+        workflow=workflow,
+        scope=RunScope.NODE,
+        node_ids=[node_id],
+        enqueue=False,
+    )
+
+
+def prompts(server) -> list[str]:
+    return [prompt_text(r.provider, r.body) for r in server.requests]
+
+
+def test_a_run_records_every_node_its_logs_counters_and_duration(alice, llm_settings):
+    run = run_create(owner=alice, graph=text_llm_chain(3), enqueue=False)
+
+    finished = run_execute(run_id=str(run.id))
+
+    assert finished.status == RunStatus.SUCCEEDED
+    results = {r.node_id: r for r in NodeResult.objects.filter(run=run)}
+    assert set(results) == {"a", "b", "c"}
+    assert results["b"].output == {"text": "echo: hello"}
+    assert results["c"].output == {"text": "echo: echo: hello"}
+    assert results["b"].provider == "gemini"
+    assert results["b"].input_tokens == 1
+    assert (finished.total_nodes, finished.succeeded_nodes, finished.failed_nodes) == (3, 3, 0)
+    assert finished.duration_ms is not None
+    assert finished.started_at <= finished.completed_at
+    assert prompts(llm_settings) == ["hello", "echo: hello"]
+
+
+def test_a_failing_node_fails_the_run_and_skips_what_depends_on_it(alice, llm_settings):
+    llm_settings.fail_next("gemini", status=400)
+    run = run_create(owner=alice, graph=text_llm_chain(3), enqueue=False)
+
+    finished = run_execute(run_id=str(run.id))
+
+    assert finished.status == RunStatus.FAILED
+    assert "'b' failed" in finished.error_summary
+    statuses = dict(NodeResult.objects.filter(run=run).values_list("node_id", "status"))
+    assert statuses == {"a": "succeeded", "b": "failed", "c": "skipped"}
+    assert (finished.succeeded_nodes, finished.failed_nodes, finished.skipped_nodes) == (1, 1, 1)
+    assert ExecutionLog.objects.filter(run=run, level="error", node_id="b").exists()
+
+
+def test_node_scope_takes_upstream_outputs_from_the_latest_earlier_run(alice, llm_settings):
+    workflow = WorkflowFactory(owner=alice, **text_llm_chain(3))
+    older = WorkflowRunFactory(owner=alice, workflow=workflow, status=RunStatus.SUCCEEDED)
+    NodeResultFactory(run=older, node_id="b", output={"text": "older b"})
+    newer = WorkflowRunFactory(owner=alice, workflow=workflow, status=RunStatus.SUCCEEDED)
+    NodeResultFactory(run=newer, node_id="b", output={"text": "newer b"})
+    run = node_run(alice, workflow, "c")
+
+    finished = run_execute(run_id=str(run.id))
+
+    assert finished.status == RunStatus.SUCCEEDED
+    assert prompts(llm_settings) == ["newer b"]  # neither a nor b ran again
+    assert list(NodeResult.objects.filter(run=run).values_list("node_id", flat=True)) == ["c"]
+    assert finished.total_nodes == 1
+
+
+def test_selection_scope_runs_the_selection_and_what_it_needs_that_no_earlier_run_has(alice, llm_settings):
+    workflow = WorkflowFactory(owner=alice, **text_llm_chain(4))
+    run = run_create(
+        owner=alice,
+        graph=workflow.graph,
+        workflow=workflow,
+        scope=RunScope.SELECTION,
+        node_ids=["c", "d"],
+        enqueue=False,
+    )
+
+    finished = run_execute(run_id=str(run.id))
+
+    # No earlier run: a and b ran too, because c needs b's text.
+    assert finished.status == RunStatus.SUCCEEDED
+    assert set(NodeResult.objects.filter(run=run).values_list("node_id", flat=True)) == {"a", "b", "c", "d"}
+    assert len(prompts(llm_settings)) == 3
+
+
+def test_another_users_history_is_never_used_as_upstream(alice, bob, llm_settings):
+    workflow = WorkflowFactory(owner=alice, **text_llm_chain(3))
+    bobs = WorkflowRunFactory(owner=bob, workflow=workflow, status=RunStatus.SUCCEEDED)
+    NodeResultFactory(run=bobs, node_id="b", output={"text": "bob's b"})
+    run = node_run(alice, workflow, "c")
+
+    run_execute(run_id=str(run.id))
+
+    assert "bob's b" not in prompts(llm_settings)
+
+
+def test_a_recovered_run_does_not_execute_nodes_that_already_succeeded(alice, llm_settings, settings):
+    settings.RUN_STALE_AFTER_SECONDS = 5
+    run = WorkflowRunFactory(
+        owner=alice,
+        workflow=None,
+        **text_llm_chain(3),
+        status=RunStatus.RUNNING,
+        started_at=timezone.now() - timedelta(minutes=1),
+        heartbeat_at=timezone.now() - timedelta(seconds=30),
+    )
+    NodeResultFactory(run=run, node_id="a", node_type="text", output={"text": "hello"})
+    NodeResultFactory(run=run, node_id="b", node_type="llm", output={"text": "b before the crash"})
+    NodeResultFactory(run=run, node_id="c", node_type="llm", status="cancelled", output=None)
+
+    finished = run_execute(run_id=str(run.id))
+
+    assert finished.status == RunStatus.SUCCEEDED
+    assert finished.recoveries == 1
+    assert prompts(llm_settings) == ["b before the crash"]  # only c ran
+    results = dict(NodeResult.objects.filter(run=run).values_list("node_id", "status"))
+    assert results == {"a": "succeeded", "b": "succeeded", "c": "succeeded"}
+    assert (finished.total_nodes, finished.succeeded_nodes) == (3, 3)
+
+
+def test_a_run_alive_in_another_worker_is_not_claimed(alice, llm_settings):
+    run = WorkflowRunFactory(
+        owner=alice, status=RunStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
+    )
+
+    assert run_execute(run_id=str(run.id)) is None
+
+    assert not NodeResult.objects.filter(run=run).exists()
+    run.refresh_from_db()
+    assert (run.status, run.recoveries) == (RunStatus.RUNNING, 0)
+
+
+@pytest.mark.parametrize("status", [RunStatus.SUCCEEDED, RunStatus.CANCELLED])
+def test_a_finished_or_cancelled_run_is_not_executed_again(alice, status):
+    run = WorkflowRunFactory(owner=alice, status=status)
+
+    assert run_execute(run_id=str(run.id)) is None
+
+    assert not NodeResult.objects.filter(run=run).exists()
+
+
+def test_a_node_that_cannot_reach_its_provider_fails_with_a_clear_message(alice, settings):
+    settings.GEMINI_API_KEY = None
+    settings.GROQ_API_KEY = None
+    graph = {
+        "nodes": [node("a", "text", text="hi"), node("b", "llm")],
+        "edges": [edge("a", "text", "b", "prompt")],
+    }
+    run = run_create(owner=alice, graph=graph, enqueue=False)
+
+    finished = run_execute(run_id=str(run.id))
+
+    assert finished.status == RunStatus.FAILED
+    assert finished.error_summary
+    assert WorkflowRun.objects.get(pk=run.pk).completed_at is not None

@@ -22,7 +22,9 @@ def post(server: FakeLLMServer, path: str, body: dict) -> tuple[int, dict, dict]
 
 def test_v1beta_gemini_route_and_custom_reply(fake_llm: FakeLLMServer) -> None:
     fake_llm.reply = lambda provider, body: f"{provider} says hi"
-    status, _, body = post(fake_llm, "/v1beta/models/m:generateContent", {"contents": [{"parts": [{"text": "x"}]}]})
+    status, _, body = post(
+        fake_llm, "/v1beta/models/m:generateContent", {"contents": [{"parts": [{"text": "x"}]}]}
+    )
     assert status == 200
     assert body["candidates"][0]["content"]["parts"][0]["text"] == "gemini says hi"
     assert fake_llm.requests[0].model == "m"

@@ -6,7 +6,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from engine import MemorySink, Port, execute_graph, input_ports_for, node_kind_catalog, register, validate_graph
+from engine import (
+    MemorySink,
+    Port,
+    execute_graph,
+    input_ports_for,
+    node_kind_catalog,
+    register,
+    validate_graph,
+)
 from engine.kinds import NodeCall, NodeKind, NodeOutput, unregister
 from tests.engine.helpers import edge, graph, node
 
@@ -14,7 +22,8 @@ from tests.engine.helpers import edge, graph, node
 def test_catalog_lists_the_built_in_kinds_with_ports_and_schemas() -> None:
     catalog = {entry["type"]: entry for entry in node_kind_catalog()}
     assert list(catalog) == ["text", "prompt", "image", "llm", "vision", "debug"]
-    assert catalog["prompt"]["inputs"] == [] and catalog["prompt"]["dynamicInputs"] is True
+    assert catalog["prompt"]["inputs"] == []
+    assert catalog["prompt"]["dynamicInputs"] is True
     assert catalog["vision"]["inputs"] == [
         {"name": "image", "type": "image", "required": True, "multiple": False},
         {"name": "prompt", "type": "text", "required": False, "multiple": False},
@@ -59,7 +68,10 @@ def shout_kind() -> Iterator[None]:
         description = "Upper-cases its input."
         inputs = (Port("text", "text", required=True),)
         outputs = (Port("text", "text"),)
-        data_schema = {"type": "object", "properties": {"marks": {"type": "integer", "minimum": 0, "default": 1}}}
+        data_schema = {
+            "type": "object",
+            "properties": {"marks": {"type": "integer", "minimum": 0, "default": 1}},
+        }
 
         def run(self, call: NodeCall) -> NodeOutput:
             return NodeOutput({"text": call.inputs["text"].upper() + "!" * call.data["marks"]})

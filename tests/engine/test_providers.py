@@ -28,7 +28,11 @@ def config_for(server: FakeLLMServer, **overrides) -> ProviderConfig:
 def test_gemini_answers_with_text_and_usage(fake_llm: FakeLLMServer) -> None:
     client = build_llm_client(config_for(fake_llm))
     request = LLMRequest(
-        prompt="Name an otter", system="Be brief", model="gemini-2.5-pro", temperature=0.3, max_output_tokens=50
+        prompt="Name an otter",
+        system="Be brief",
+        model="gemini-2.5-pro",
+        temperature=0.3,
+        max_output_tokens=50,
     )
     response = client.generate(request)
     assert (response.text, response.provider, response.model, response.attempts) == (
@@ -50,7 +54,9 @@ def test_gemini_receives_images_inline(fake_llm: FakeLLMServer) -> None:
     client = build_llm_client(config_for(fake_llm))
     client.generate(LLMRequest(prompt="What is it?", images=[ImageData(b"\x89PNG", "image/png")]))
     parts = fake_llm.requests[0].body["contents"][0]["parts"]
-    assert parts[0] == {"inlineData": {"data": base64.b64encode(b"\x89PNG").decode(), "mime_type": "image/png"}}
+    assert parts[0] == {
+        "inlineData": {"data": base64.b64encode(b"\x89PNG").decode(), "mime_type": "image/png"}
+    }
     assert parts[1] == {"text": "What is it?"}
 
 
@@ -125,7 +131,10 @@ def test_image_requests_fall_back_to_a_groq_vision_model(fake_llm: FakeLLMServer
     content = fake_llm.requests_for("groq")[0].body["messages"][0]["content"]
     assert content == [
         {"type": "text", "text": "What?"},
-        {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64," + base64.b64encode(b"img").decode()}},
+        {
+            "type": "image_url",
+            "image_url": {"url": "data:image/jpeg;base64," + base64.b64encode(b"img").decode()},
+        },
     ]
 
 
@@ -173,7 +182,8 @@ def test_llm_node_end_to_end_through_the_fake_server(fake_llm: FakeLLMServer) ->
 
     fake_llm.fail_next("gemini", status=429, times=3)
     g = graph(
-        [node("q", "text", text="Say hi"), node("l", "llm", systemPrompt="Be kind")], [edge("q", "l", None, "prompt")]
+        [node("q", "text", text="Say hi"), node("l", "llm", systemPrompt="Be kind")],
+        [edge("q", "l", None, "prompt")],
     )
     context = ExecutionContext(llm=build_llm_client(config_for(fake_llm)))
     result = execute_graph(g, context=context, sink=MemorySink()).results["l"]

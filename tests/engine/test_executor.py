@@ -60,8 +60,8 @@ def test_diamond_join_runs_once_after_all_branches(context, sink: MemorySink) ->
     assert started.count("join") == 1
     finished = [e.result.node_id for e in sink.of_type(NodeFinished)]
     assert finished.index("join") > max(finished.index("left"), finished.index("right"))
-    # The branches overlapped: the run took about the slower branch, not the sum.
-    assert outcome.duration_ms < 240
+    # The branches overlapped: the short one finished while the long one was still running.
+    assert finished.index("right") < finished.index("left")
 
 
 def test_events_come_in_order_from_the_calling_thread(context) -> None:

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -222,9 +223,20 @@ class WorkflowDuplicateApi(APIView):
         return _workflow_response(request, copy.pk, status.HTTP_201_CREATED)
 
 
+class _JsonWhateverTheAcceptHeader(BaseContentNegotiation):
+    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+        return parsers[0]
+
+    def select_renderer(
+        self, request: Request, renderers: list[Any], format_suffix: str | None = None
+    ) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
 class WorkflowExportApi(APIView):
-    # Always a JSON file, also when a browser asks for HTML.
+    # A download link: always the JSON file, also when a browser asks for HTML.
     renderer_classes = [JSONRenderer]
+    content_negotiation_class = _JsonWhateverTheAcceptHeader
 
     @extend_schema(
         responses={200: WorkflowExportSerializer, **_AUTH, **_NOT_FOUND},

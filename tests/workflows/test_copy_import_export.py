@@ -1,4 +1,4 @@
-"""Duplicate, export to a JSON file, import that file (or a plain React Flow graph), and the node-kind catalog."""
+"""Duplicate, export to a JSON file, import it (or a plain React Flow graph) back, and the node kinds."""
 
 from __future__ import annotations
 

@@ -1,0 +1,58 @@
+"""`manage.py seed_demo`: the demo login and the "Hello Weft" workflow, idempotently."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from engine import execution_order, validate_graph
+from workflows.models import Workflow
+from workflows.services import graph_limits
+
+pytestmark = pytest.mark.django_db
+
+
+def _seed(*args: str) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_creates_the_demo_user_and_a_valid_hello_weft(monkeypatch):
+    monkeypatch.delenv("WEFT_DEMO_PASSWORD", raising=False)
+
+    output = _seed()
+
+    assert "demo@weft.local" in output
+    assert "weft-demo-1234" in output
+    user = User.objects.get(email="demo@weft.local")
+    assert user.check_password("weft-demo-1234")
+    workflow = Workflow.objects.get(owner=user)
+    assert workflow.name == "Hello Weft"
+    assert workflow.versions.count() == 1
+    assert validate_graph(workflow.graph, limits=graph_limits()) == []
+    types = {node["id"]: node["type"] for node in workflow.nodes}
+    assert [types[node_id] for node_id in execution_order(workflow.graph)] == [
+        "text",
+        "prompt",
+        "llm",
+        "debug",
+    ]
+    xs = [node["position"]["x"] for node in workflow.nodes]
+    assert xs == sorted(xs)
+    assert len(set(xs)) == 4
+
+
+def test_seed_demo_is_idempotent_and_takes_the_password_from_option_or_env(monkeypatch):
+    monkeypatch.setenv("WEFT_DEMO_PASSWORD", "from-the-env-1")
+    assert "from-the-env-1" in _seed()
+
+    output = _seed("--password", "from-the-option-2")
+
+    assert "from-the-option-2" in output
+    assert User.objects.filter(email="demo@weft.local").count() == 1
+    assert User.objects.get(email="demo@weft.local").check_password("from-the-option-2")
+    assert Workflow.objects.filter(name="Hello Weft").count() == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 
 from accounts.models import User
@@ -47,7 +47,8 @@ def run_get(*, user: User, run_id: uuid.UUID | str) -> WorkflowRun:
 
 
 def run_node_results(*, run: WorkflowRun) -> QuerySet:
-    return NodeResult.objects.filter(run=run).order_by("started_at", "id")
+    # Nodes that never started (skipped, cancelled) come after those that did, on every database.
+    return NodeResult.objects.filter(run=run).order_by(F("started_at").asc(nulls_last=True), "id")
 
 
 def run_logs(*, run: WorkflowRun) -> QuerySet:

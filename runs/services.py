@@ -112,7 +112,7 @@ def run_create(
     if enqueue:
         _enqueue_on_commit(run)
     run.save()
-    _invalidate_on_commit(run)
+    _invalidate_caches(run)
     return run
 
 
@@ -130,8 +130,11 @@ def _enqueue_on_commit(run: WorkflowRun) -> None:
     transaction.on_commit(send)
 
 
-def _invalidate_on_commit(run: WorkflowRun) -> None:
+def _invalidate_caches(run: WorkflowRun) -> None:
+    """Now, so that later reads in this transaction miss, and after commit, so that a reader who cached
+    the pre-commit state in between is dropped too."""
     owner_id, run_id, workflow_id = run.owner_id, run.id, run.workflow_id
+    run_caches_invalidate(owner_id=owner_id, run_id=run_id, workflow_id=workflow_id)
     transaction.on_commit(
         lambda: run_caches_invalidate(owner_id=owner_id, run_id=run_id, workflow_id=workflow_id)
     )
@@ -168,7 +171,7 @@ def run_cancel(*, run: WorkflowRun) -> WorkflowRun:
     ):
         raise RunAlreadyFinished("The run has already finished.")
     run.refresh_from_db()
-    _invalidate_on_commit(run)
+    _invalidate_caches(run)
     return run
 
 
@@ -318,7 +321,7 @@ def runs_recover_stale() -> RecoveryReport:
                     trigger_id=message.message_id,
                 ):
                     transaction.on_commit(lambda message=message: execute_run.broker.enqueue(message))
-                    _invalidate_on_commit(run)
+                    _invalidate_caches(run)
                     requeued += 1
     resend_before = now - timedelta(seconds=settings.RUN_QUEUED_RESEND_AFTER_SECONDS)
     lost = WorkflowRun.objects.filter(status=RunStatus.QUEUED, heartbeat_at__lt=resend_before)
@@ -347,7 +350,7 @@ def _run_end_abandoned(seen: Any, run: WorkflowRun, status: str, reason: str, no
     WorkflowRun.objects.filter(pk=run.pk).update(
         succeeded_nodes=counts["succeeded"], failed_nodes=counts["failed"], skipped_nodes=counts["skipped"]
     )
-    _invalidate_on_commit(run)
+    _invalidate_caches(run)
     return True
 
 

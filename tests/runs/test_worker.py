@@ -1,0 +1,77 @@
+"""Runs executed by a real Dramatiq worker (StubBroker): end to end, progress visible mid-run, cancel."""
+
+from __future__ import annotations
+
+import pytest
+
+from runs.models import NodeResult, RunStatus, WorkflowRun
+from tests.factories import WorkflowFactory
+from tests.runs.conftest import drain, wait_for
+from tests.runs.graphs import text_llm_chain
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_an_executed_workflow_runs_on_a_worker_to_success(alice, alice_client, broker, worker, llm_settings):
+    workflow = WorkflowFactory(owner=alice, **text_llm_chain(3))
+
+    response = alice_client.post("/api/execute", {"workflowId": str(workflow.id)}, format="json")
+    drain(broker, worker)
+
+    assert response.status_code == 202
+    body = alice_client.get(f"/api/runs/{response.json()['runId']}").json()
+    assert body["status"] == "succeeded"
+    assert [r["status"] for r in body["nodeResults"]] == ["succeeded"] * 3
+    assert body["nodeResults"][2]["output"] == {"text": "echo: echo: hello"}
+    assert body["succeededNodes"] == 3
+    # The workflow list shows the run (its cache was invalidated on every status change).
+    listed = alice_client.get("/api/workflows").json()["results"][0]
+    assert (listed["runCount"], listed["lastRunStatus"]) == (1, "succeeded")
+
+
+def test_a_poller_sees_finished_nodes_while_the_run_is_running_and_cancel_stops_it_within_a_second(
+    alice, alice_client, broker, worker, llm_settings
+):
+    llm_settings.latency_s = 1.0
+    response = alice_client.post("/api/execute", text_llm_chain(5), format="json")
+    run_id = response.json()["runId"]
+
+    def first_llm_done():
+        body = alice_client.get(f"/api/runs/{run_id}").json()
+        return body if any(r["nodeId"] == "b" for r in body["nodeResults"]) else None
+
+    mid_run = wait_for(first_llm_done, timeout=10)
+    assert mid_run["status"] == "running"
+    assert {r["nodeId"] for r in mid_run["nodeResults"]} == {"a", "b"}
+
+    assert alice_client.post(f"/api/runs/{run_id}/cancel").status_code == 202
+    wait_for(lambda: WorkflowRun.objects.get(pk=run_id).status == RunStatus.CANCELLED, timeout=5)
+    drain(broker, worker)
+
+    run = WorkflowRun.objects.get(pk=run_id)
+    assert (run.completed_at - run.cancel_requested_at).total_seconds() < 1.0
+
+    statuses = dict(NodeResult.objects.filter(run_id=run_id).values_list("node_id", "status"))
+    assert statuses == {
+        "a": "succeeded",
+        "b": "succeeded",
+        "c": "cancelled",
+        "d": "cancelled",
+        "e": "cancelled",
+    }
+    assert len(llm_settings.requests) == 2  # b, and c which was cut off; d and e never started
+
+
+def test_a_duplicate_message_runs_the_run_once(alice, broker, worker, llm_settings):
+    from runs.services import run_create
+    from runs.tasks import execute_run
+
+    run = run_create(owner=alice, graph=text_llm_chain(2), enqueue=False)
+    execute_run.send(str(run.id))
+    execute_run.send(str(run.id))
+    drain(broker, worker)
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED
+    assert len(llm_settings.requests) == 1
+    assert NodeResult.objects.filter(run=run).count() == 2

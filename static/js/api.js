@@ -1,0 +1,92 @@
+// The REST API client every page uses: JSON in and out, CSRF on writes, errors as ApiError.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(describeError(status, body));
+    this.status = status;
+    this.body = body;
+  }
+
+  // Graph validation problems as [{path, message}], [] when the server gave none.
+  get fieldErrors() {
+    if (this.body && Array.isArray(this.body.errors)) return this.body.errors;
+    return [];
+  }
+}
+
+function describeError(status, body) {
+  if (body && typeof body === "object") {
+    if (typeof body.detail === "string") return body.detail;
+    const first = Object.entries(body)[0];
+    if (first) {
+      const [field, value] = first;
+      return `${field}: ${Array.isArray(value) ? value.join(" ") : String(value)}`;
+    }
+  }
+  if (status === 0) return "The server could not be reached. Check your connection and try again.";
+  return `The server answered ${status}.`;
+}
+
+export function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  if (match) return decodeURIComponent(match[1]);
+  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+  return input ? input.value : "";
+}
+
+export async function request(method, url, body) {
+  const headers = { Accept: "application/json" };
+  const init = { method, headers, credentials: "same-origin" };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  if (method !== "GET" && method !== "HEAD") headers["X-CSRFToken"] = csrfToken();
+  let response;
+  try {
+    response = await fetch(url, init);
+  } catch {
+    throw new ApiError(0, null);
+  }
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = { detail: text.slice(0, 200) };
+    }
+  }
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "") search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}
+
+export const api = {
+  nodeKinds: () => request("GET", "/api/node-kinds"),
+  listWorkflows: (params = {}) => request("GET", `/api/workflows${query(params)}`),
+  getWorkflow: (id) => request("GET", `/api/workflows/${id}`),
+  createWorkflow: (body) => request("POST", "/api/workflows", body),
+  updateWorkflow: (id, body) => request("PUT", `/api/workflows/${id}`, body),
+  deleteWorkflow: (id) => request("DELETE", `/api/workflows/${id}`),
+  duplicateWorkflow: (id) => request("POST", `/api/workflows/${id}/duplicate`),
+  importWorkflow: (body) => request("POST", "/api/workflows/import", body),
+  exportUrl: (id) => `/api/workflows/${id}/export`,
+  execute: (body) => request("POST", "/api/execute", body),
+  listRuns: (params = {}) => request("GET", `/api/runs${query(params)}`),
+  getRun: (id) => request("GET", `/api/runs/${id}`),
+  cancelRun: (id) => request("POST", `/api/runs/${id}/cancel`),
+  rerun: (id) => request("POST", `/api/runs/${id}/rerun`),
+  listTokens: () => request("GET", "/api/tokens"),
+  createToken: (name) => request("POST", "/api/tokens", { name }),
+  revokeToken: (id) => request("DELETE", `/api/tokens/${id}`),
+};

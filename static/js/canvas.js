@@ -1,0 +1,392 @@
+// The canvas: draws nodes, ports and edges, and turns pointer gestures into edit requests.
+// It never edits the graph itself: it calls the editor's callbacks, and the editor re-renders it.
+
+import { catalogByType, inputPorts, outputPorts, typesCompatible } from "./graph.js";
+import { el } from "./ui.js";
+import { bounds, edgePath, fitView, toWorld, zoomAt } from "./viewport.js";
+import { formatDuration, formatTokens, outputImage, outputPreview } from "./runstate.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const DRAG_THRESHOLD = 3;
+
+export class Canvas {
+  constructor(root, { catalog, onSelect, onMoveEnd, onConnect, onDropKind, onViewChange }) {
+    this.root = root;
+    this.kinds = catalogByType(catalog);
+    this.callbacks = { onSelect, onMoveEnd, onConnect, onDropKind, onViewChange };
+    this.view = { x: 0, y: 0, zoom: 1 };
+    this.graph = { nodes: [], edges: [] };
+    this.state = { selection: { nodes: new Set(), edges: new Set() } };
+    this.nodeElements = new Map();
+    this.portCentres = new Map();
+
+    this.world = el("div", { class: "canvas__world" });
+    this.edgeLayer = document.createElementNS(SVG, "svg");
+    this.edgeLayer.classList.add("canvas__edges");
+    this.nodeLayer = el("div", { class: "canvas__nodes" });
+    this.world.append(this.edgeLayer, this.nodeLayer);
+    this.band = el("div", { class: "canvas__band", hidden: true });
+    root.prepend(this.world);
+    root.append(this.band);
+
+    root.addEventListener("pointerdown", (event) => this.pointerDown(event));
+    root.addEventListener("wheel", (event) => this.wheel(event), { passive: false });
+  }
+
+  // ---- rendering -------------------------------------------------------------------------------
+  render(graph, { selection, statuses = {}, results = {}, errors = {} }) {
+    this.graph = graph;
+    this.state = { selection, statuses, results, errors };
+    this.nodeLayer.replaceChildren(...graph.nodes.map((node) => this.nodeElement(node)));
+    this.nodeElements = new Map(
+      [...this.nodeLayer.children].map((element) => [element.dataset.id, element]),
+    );
+    this.measurePorts();
+    this.drawEdges();
+    this.applyView();
+  }
+
+  nodeElement(node) {
+    const kind = this.kinds.get(node.type);
+    const { selection, statuses, results, errors } = this.state;
+    const status = statuses[node.id];
+    const result = results[node.id];
+    const problems = errors[node.id] || {};
+    const messages = Object.entries(problems).map(([field, message]) => (field ? `${field}: ${message}` : message));
+    const ins = inputPorts(node, kind);
+    const outs = outputPorts(node, kind);
+    const rows = [];
+    for (let i = 0; i < Math.max(ins.length, outs.length); i++) {
+      rows.push(
+        el("div", { class: "node__row" },
+          ins[i] ? this.portElement(node, ins[i], "in") : el("span"),
+          outs[i] ? this.portElement(node, outs[i], "out") : el("span"),
+        ),
+      );
+    }
+    const classes = ["node", `node--${node.type}`];
+    if (selection.nodes.has(node.id)) classes.push("is-selected");
+    if (status) classes.push(`status-${status}`);
+    if (messages.length) classes.push("is-invalid");
+    return el(
+      "div",
+      {
+        class: classes.join(" "),
+        dataset: { id: node.id, type: node.type },
+        style: `transform: translate(${node.position.x}px, ${node.position.y}px)`,
+        role: "group",
+        "aria-label": `${kind ? kind.label : node.type} node ${node.data.label || node.id}`,
+      },
+      el("div", { class: "node__header" },
+        el("span", { class: "node__kind", text: kind ? kind.label : `${node.type} (unknown)` }),
+        el("span", { class: "node__label", text: node.data.label || node.id }),
+        status ? el("span", { class: `node__status badge badge--${status}`, text: status }) : null,
+      ),
+      el("div", { class: "node__ports" }, rows),
+      messages.length ? el("div", { class: "node__error", role: "alert", text: messages.join("; ") }) : null,
+      result ? this.resultElement(result) : null,
+    );
+  }
+
+  portElement(node, port, side) {
+    return el(
+      "span",
+      { class: `port-label port-label--${side}` },
+      el("span", {
+        class: `port port--${side} port--${port.type}`,
+        dataset: { node: node.id, port: port.name, side, type: port.type },
+        title: `${port.name} (${port.type}${port.required ? ", required" : ""}${port.multiple ? ", many" : ""})`,
+      }),
+      port.name,
+    );
+  }
+
+  resultElement(result) {
+    const image = outputImage(result.output);
+    const meta = [formatDuration(result.durationMs), formatTokens(result), result.provider]
+      .filter(Boolean)
+      .join(" · ");
+    return el("div", { class: "node__result" },
+      image ? el("img", { class: "node__thumb", src: image, alt: "output image" }) : null,
+      result.errorMessage
+        ? el("div", { class: "node__output node__output--error", text: result.errorMessage })
+        : el("div", { class: "node__output", text: outputPreview(result.output, 160) }),
+      meta ? el("div", { class: "node__meta", text: meta }) : null,
+    );
+  }
+
+  measurePorts() {
+    this.portCentres = new Map();
+    const origin = this.root.getBoundingClientRect();
+    for (const port of this.nodeLayer.querySelectorAll(".port")) {
+      const rect = port.getBoundingClientRect();
+      const world = toWorld(this.view, {
+        x: rect.left + rect.width / 2 - origin.left,
+        y: rect.top + rect.height / 2 - origin.top,
+      });
+      this.portCentres.set(portKey(port.dataset.node, port.dataset.side, port.dataset.port), world);
+    }
+  }
+
+  portCentre(nodeId, side, port) {
+    return this.portCentres.get(portKey(nodeId, side, port));
+  }
+
+  drawEdges(offsets = null) {
+    const shift = (nodeId, point) => {
+      const delta = offsets && offsets[nodeId];
+      return delta ? { x: point.x + delta.x, y: point.y + delta.y } : point;
+    };
+    const paths = [];
+    for (const edge of this.graph.edges) {
+      const from = this.portCentre(edge.source, "out", edge.sourceHandle);
+      const to = this.portCentre(edge.target, "in", edge.targetHandle);
+      if (!from || !to) continue;
+      const d = edgePath(shift(edge.source, from), shift(edge.target, to));
+      const selected = this.state.selection.edges.has(edge.id);
+      const group = document.createElementNS(SVG, "g");
+      group.classList.add("edge");
+      if (selected) group.classList.add("is-selected");
+      const status = this.state.statuses && this.state.statuses[edge.source];
+      if (status) group.classList.add(`status-${status}`);
+      group.dataset.id = edge.id;
+      const hit = document.createElementNS(SVG, "path");
+      hit.setAttribute("d", d);
+      hit.classList.add("edge__hit");
+      hit.dataset.edge = edge.id;
+      const line = document.createElementNS(SVG, "path");
+      line.setAttribute("d", d);
+      line.classList.add("edge__line");
+      group.append(hit, line);
+      paths.push(group);
+    }
+    if (this.pending) paths.push(this.pending);
+    this.edgeLayer.replaceChildren(...paths);
+  }
+
+  applyView() {
+    const { x, y, zoom } = this.view;
+    this.world.style.transform = `translate(${x}px, ${y}px) scale(${zoom})`;
+    this.root.style.setProperty("--grid-size", `${24 * zoom}px`);
+    this.root.style.backgroundPosition = `${x}px ${y}px`;
+    if (this.callbacks.onViewChange) this.callbacks.onViewChange(this.view);
+  }
+
+  setView(view) {
+    this.view = view;
+    this.applyView();
+  }
+
+  size() {
+    return { width: this.root.clientWidth, height: this.root.clientHeight };
+  }
+
+  // World rectangles of the nodes as drawn.
+  nodeRects() {
+    return this.graph.nodes.map((node) => {
+      const element = this.nodeElements.get(node.id);
+      return {
+        id: node.id,
+        x: node.position.x,
+        y: node.position.y,
+        width: element ? element.offsetWidth : 220,
+        height: element ? element.offsetHeight : 80,
+      };
+    });
+  }
+
+  fit() {
+    this.setView(fitView(bounds(this.nodeRects()), this.size()));
+  }
+
+  zoomBy(factor) {
+    const { width, height } = this.size();
+    this.setView(zoomAt(this.view, factor, { x: width / 2, y: height / 2 }));
+  }
+
+  centreOn(world) {
+    const { width, height } = this.size();
+    this.setView({ ...this.view, x: width / 2 - world.x * this.view.zoom, y: height / 2 - world.y * this.view.zoom });
+  }
+
+  clientToWorld(clientX, clientY) {
+    const origin = this.root.getBoundingClientRect();
+    return toWorld(this.view, { x: clientX - origin.left, y: clientY - origin.top });
+  }
+
+  isOverCanvas(clientX, clientY) {
+    const rect = this.root.getBoundingClientRect();
+    return clientX >= rect.left && clientX <= rect.right && clientY >= rect.top && clientY <= rect.bottom;
+  }
+
+  // ---- gestures ----------------------------------------------------------------------------------
+  wheel(event) {
+    event.preventDefault();
+    const origin = this.root.getBoundingClientRect();
+    const factor = Math.exp(-event.deltaY * 0.0015);
+    this.setView(zoomAt(this.view, factor, { x: event.clientX - origin.left, y: event.clientY - origin.top }));
+  }
+
+  pointerDown(event) {
+    if (event.button !== 0) return;
+    if (event.target.closest(".canvas__overlay")) return;
+    const port = event.target.closest(".port");
+    const nodeElement = event.target.closest(".node");
+    const edgeHit = event.target.closest("[data-edge]");
+    this.root.focus({ preventScroll: true });
+    if (port && port.dataset.side === "out") return this.startConnect(event, port);
+    if (port) return; // dragging starts at outputs; an input port does nothing on its own
+    if (nodeElement) return this.startMove(event, nodeElement.dataset.id);
+    if (edgeHit) {
+      event.preventDefault();
+      return this.callbacks.onSelect({ nodes: [], edges: [edgeHit.dataset.edge] }, event.shiftKey);
+    }
+    if (event.shiftKey) return this.startBand(event);
+    return this.startPan(event);
+  }
+
+  track(event, onMove, onUp) {
+    event.preventDefault();
+    const start = { x: event.clientX, y: event.clientY };
+    let moved = false;
+    const move = (e) => {
+      if (!moved && Math.hypot(e.clientX - start.x, e.clientY - start.y) < DRAG_THRESHOLD) return;
+      moved = true;
+      onMove(e, { x: e.clientX - start.x, y: e.clientY - start.y });
+    };
+    const up = (e) => {
+      window.removeEventListener("pointermove", move);
+      window.removeEventListener("pointerup", up);
+      onUp(e, moved, { x: e.clientX - start.x, y: e.clientY - start.y });
+    };
+    window.addEventListener("pointermove", move);
+    window.addEventListener("pointerup", up);
+  }
+
+  startPan(event) {
+    const startView = { ...this.view };
+    this.root.classList.add("is-panning");
+    this.track(
+      event,
+      (_e, delta) => this.setView({ ...startView, x: startView.x + delta.x, y: startView.y + delta.y }),
+      (_e, moved) => {
+        this.root.classList.remove("is-panning");
+        if (!moved) this.callbacks.onSelect({ nodes: [], edges: [] }, false);
+      },
+    );
+  }
+
+  startMove(event, nodeId) {
+    const additive = event.shiftKey || event.ctrlKey || event.metaKey;
+    let ids;
+    if (this.state.selection.nodes.has(nodeId) && !additive) {
+      ids = [...this.state.selection.nodes];
+    } else {
+      this.callbacks.onSelect({ nodes: [nodeId], edges: [] }, additive);
+      ids = additive ? [...this.state.selection.nodes] : [nodeId];
+    }
+    const starts = new Map(
+      this.graph.nodes.filter((node) => ids.includes(node.id)).map((node) => [node.id, { ...node.position }]),
+    );
+    const zoom = this.view.zoom;
+    const offsetsFor = (delta) =>
+      Object.fromEntries([...starts.keys()].map((id) => [id, { x: delta.x / zoom, y: delta.y / zoom }]));
+    this.track(
+      event,
+      (_e, delta) => {
+        for (const [id, start] of starts) {
+          const element = this.nodeElements.get(id);
+          if (element) {
+            element.style.transform = `translate(${start.x + delta.x / zoom}px, ${start.y + delta.y / zoom}px)`;
+          }
+        }
+        this.drawEdges(offsetsFor(delta));
+      },
+      (_e, moved, delta) => {
+        if (!moved) return;
+        const positions = {};
+        for (const [id, start] of starts) {
+          positions[id] = { x: start.x + delta.x / zoom, y: start.y + delta.y / zoom };
+        }
+        this.callbacks.onMoveEnd(positions);
+      },
+    );
+  }
+
+  startBand(event) {
+    const origin = this.root.getBoundingClientRect();
+    const start = { x: event.clientX - origin.left, y: event.clientY - origin.top };
+    this.track(
+      event,
+      (e) => {
+        const now = { x: e.clientX - origin.left, y: e.clientY - origin.top };
+        Object.assign(this.band.style, {
+          left: `${Math.min(start.x, now.x)}px`,
+          top: `${Math.min(start.y, now.y)}px`,
+          width: `${Math.abs(now.x - start.x)}px`,
+          height: `${Math.abs(now.y - start.y)}px`,
+        });
+        this.band.hidden = false;
+      },
+      (e, moved) => {
+        this.band.hidden = true;
+        if (!moved) return;
+        const a = toWorld(this.view, start);
+        const b = toWorld(this.view, { x: e.clientX - origin.left, y: e.clientY - origin.top });
+        const box = { left: Math.min(a.x, b.x), right: Math.max(a.x, b.x), top: Math.min(a.y, b.y), bottom: Math.max(a.y, b.y) };
+        const inside = this.nodeRects()
+          .filter((r) => r.x >= box.left && r.x + r.width <= box.right && r.y >= box.top && r.y + r.height <= box.bottom)
+          .map((r) => r.id);
+        this.callbacks.onSelect({ nodes: inside, edges: [] }, true);
+      },
+    );
+  }
+
+  startConnect(event, port) {
+    const source = port.dataset.node;
+    const sourceHandle = port.dataset.port;
+    const sourceType = port.dataset.type;
+    const from = this.portCentre(source, "out", sourceHandle);
+    this.pending = document.createElementNS(SVG, "path");
+    this.pending.classList.add("edge__pending");
+    this.root.classList.add("is-connecting");
+    for (const input of this.nodeLayer.querySelectorAll(".port--in")) {
+      const fits = input.dataset.node !== source && typesCompatible(sourceType, input.dataset.type);
+      input.classList.add(fits ? "is-candidate" : "is-incompatible");
+    }
+    this.track(
+      event,
+      (e) => {
+        this.pending.setAttribute("d", edgePath(from, this.clientToWorld(e.clientX, e.clientY)));
+        if (!this.pending.isConnected) this.edgeLayer.append(this.pending);
+      },
+      (e) => {
+        this.pending.remove();
+        this.pending = null;
+        this.root.classList.remove("is-connecting");
+        for (const input of this.nodeLayer.querySelectorAll(".port--in")) {
+          input.classList.remove("is-candidate", "is-incompatible");
+        }
+        const target = document.elementFromPoint(e.clientX, e.clientY);
+        const input = target && target.closest(".port--in, .node");
+        if (!input) return;
+        if (input.classList.contains("port")) {
+          this.callbacks.onConnect({ source, sourceHandle, target: input.dataset.node, targetHandle: input.dataset.port });
+        } else if (input.dataset.id !== source) {
+          // Dropped on a node's body: use its first input that takes this type.
+          const candidates = [...input.querySelectorAll(".port--in")];
+          const fitting = candidates.find((p) => typesCompatible(sourceType, p.dataset.type)) || candidates[0];
+          if (fitting) {
+            this.callbacks.onConnect({ source, sourceHandle, target: fitting.dataset.node, targetHandle: fitting.dataset.port });
+          } else {
+            this.callbacks.onConnect({ source, sourceHandle, target: input.dataset.id, targetHandle: null });
+          }
+        }
+      },
+    );
+  }
+}
+
+function portKey(nodeId, side, port) {
+  return `${nodeId}\u0000${side}\u0000${port}`;
+}

@@ -1,0 +1,241 @@
+// The workflow graph model: pure functions over {nodes, edges} (React Flow's shape). No DOM here.
+// Every edit returns a new graph so the history can keep the old one.
+
+const PLACEHOLDER = /\{\{(.*?)\}\}/gs;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export class ConnectionRefused extends Error {}
+
+export function emptyGraph() {
+  return { nodes: [], edges: [] };
+}
+
+export function cloneGraph(graph) {
+  return JSON.parse(JSON.stringify({ nodes: graph.nodes || [], edges: graph.edges || [] }));
+}
+
+export function catalogByType(catalog) {
+  return new Map(catalog.map((kind) => [kind.type, kind]));
+}
+
+// Placeholder names of a Prompt template, in order of first appearance (the engine's rule).
+export function placeholderNames(template) {
+  const names = [];
+  for (const match of String(template || "").matchAll(PLACEHOLDER)) {
+    const name = match[1].trim();
+    if (NAME.test(name) && !names.includes(name)) names.push(name);
+  }
+  return names;
+}
+
+export function inputPorts(node, kind) {
+  if (!kind) return [];
+  if (kind.dynamicInputs) {
+    return placeholderNames(node.data && node.data.template).map((name) => ({
+      name,
+      type: "text",
+      required: true,
+      multiple: false,
+    }));
+  }
+  return kind.inputs || [];
+}
+
+export function outputPorts(node, kind) {
+  return kind ? kind.outputs || [] : [];
+}
+
+export function typesCompatible(sourceType, targetType) {
+  return sourceType === targetType || sourceType === "any" || targetType === "any";
+}
+
+export function findNode(graph, id) {
+  return graph.nodes.find((node) => node.id === id);
+}
+
+export function nextNodeId(graph, type) {
+  const taken = new Set(graph.nodes.map((node) => node.id));
+  let n = 1;
+  while (taken.has(`${type}-${n}`)) n += 1;
+  return `${type}-${n}`;
+}
+
+export function defaultData(kind) {
+  const data = {};
+  const properties = (kind && kind.dataSchema && kind.dataSchema.properties) || {};
+  for (const [name, prop] of Object.entries(properties)) {
+    if ("default" in prop) data[name] = prop.default;
+  }
+  return data;
+}
+
+export function addNode(graph, { type, position, data, id }, kind) {
+  const node = {
+    id: id || nextNodeId(graph, type),
+    type,
+    position: { x: Math.round(position.x), y: Math.round(position.y) },
+    data: { ...defaultData(kind), ...(data || {}) },
+  };
+  return { graph: { nodes: [...graph.nodes, node], edges: graph.edges }, node };
+}
+
+// positions: {nodeId: {x, y}}
+export function moveNodes(graph, positions) {
+  return {
+    nodes: graph.nodes.map((node) =>
+      positions[node.id]
+        ? { ...node, position: { x: Math.round(positions[node.id].x), y: Math.round(positions[node.id].y) } }
+        : node,
+    ),
+    edges: graph.edges,
+  };
+}
+
+// Replaces a node's data; edges into input ports that no longer exist (a Prompt placeholder removed) go too.
+export function updateNodeData(graph, nodeId, data, catalog) {
+  const nodes = graph.nodes.map((node) => (node.id === nodeId ? { ...node, data: { ...data } } : node));
+  return pruneDanglingEdges({ nodes, edges: graph.edges }, catalog);
+}
+
+export function pruneDanglingEdges(graph, catalog) {
+  const kinds = catalogByType(catalog);
+  const byId = new Map(graph.nodes.map((node) => [node.id, node]));
+  const edges = graph.edges.filter((edge) => {
+    const target = byId.get(edge.target);
+    const source = byId.get(edge.source);
+    if (!target || !source) return false;
+    const ins = inputPorts(target, kinds.get(target.type)).map((port) => port.name);
+    return edge.targetHandle == null || ins.includes(edge.targetHandle);
+  });
+  return edges.length === graph.edges.length ? graph : { nodes: graph.nodes, edges };
+}
+
+export function removeElements(graph, { nodeIds = [], edgeIds = [] }) {
+  const goneNodes = new Set(nodeIds);
+  const goneEdges = new Set(edgeIds);
+  return {
+    nodes: graph.nodes.filter((node) => !goneNodes.has(node.id)),
+    edges: graph.edges.filter(
+      (edge) => !goneEdges.has(edge.id) && !goneNodes.has(edge.source) && !goneNodes.has(edge.target),
+    ),
+  };
+}
+
+// Whether `from` can reach `to` by following edges.
+export function reaches(graph, from, to) {
+  const next = new Map();
+  for (const edge of graph.edges) {
+    if (!next.has(edge.source)) next.set(edge.source, []);
+    next.get(edge.source).push(edge.target);
+  }
+  const seen = new Set();
+  const stack = [from];
+  while (stack.length) {
+    const id = stack.pop();
+    if (id === to) return true;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...(next.get(id) || []));
+  }
+  return false;
+}
+
+export function wouldCreateCycle(graph, source, target) {
+  return source === target || reaches(graph, target, source);
+}
+
+// Why an edge source.sourceHandle -> target.targetHandle may not be added, or null if it may.
+export function connectionProblem(graph, catalog, { source, sourceHandle, target, targetHandle }) {
+  const kinds = catalogByType(catalog);
+  const from = findNode(graph, source);
+  const to = findNode(graph, target);
+  if (!from || !to) return "Both ends must be nodes on the canvas.";
+  const out = outputPorts(from, kinds.get(from.type)).find((port) => port.name === sourceHandle);
+  const into = inputPorts(to, kinds.get(to.type)).find((port) => port.name === targetHandle);
+  if (!out) return `${source} has no output "${sourceHandle}".`;
+  if (!into) return `${target} has no input "${targetHandle}".`;
+  if (!typesCompatible(out.type, into.type)) {
+    return `Incompatible ports: ${out.type} output "${out.name}" cannot feed ${into.type} input "${into.name}".`;
+  }
+  if (wouldCreateCycle(graph, source, target)) {
+    return source === target
+      ? "A node cannot be connected to itself."
+      : `Refused: connecting ${source} to ${target} would close a cycle.`;
+  }
+  const duplicate = graph.edges.some(
+    (edge) =>
+      edge.source === source &&
+      edge.sourceHandle === sourceHandle &&
+      edge.target === target &&
+      edge.targetHandle === targetHandle,
+  );
+  if (duplicate) return "These ports are already connected.";
+  return null;
+}
+
+// Adds the edge; a single-value input that is already fed has its old edge replaced.
+export function connect(graph, catalog, connection) {
+  const problem = connectionProblem(graph, catalog, connection);
+  if (problem) throw new ConnectionRefused(problem);
+  const kinds = catalogByType(catalog);
+  const to = findNode(graph, connection.target);
+  const into = inputPorts(to, kinds.get(to.type)).find((port) => port.name === connection.targetHandle);
+  const { source, sourceHandle, target, targetHandle } = connection;
+  const edge = { id: edgeId(graph, connection), source, sourceHandle, target, targetHandle };
+  const kept = into.multiple
+    ? graph.edges
+    : graph.edges.filter((e) => !(e.target === target && e.targetHandle === targetHandle));
+  return { graph: { nodes: graph.nodes, edges: [...kept, edge] }, edge };
+}
+
+function edgeId(graph, { source, sourceHandle, target, targetHandle }) {
+  const base = `e-${source}.${sourceHandle}-${target}.${targetHandle}`;
+  const taken = new Set(graph.edges.map((edge) => edge.id));
+  let id = base;
+  let n = 2;
+  while (taken.has(id)) id = `${base}-${n++}`;
+  return id;
+}
+
+// The selected nodes and the edges between them, for the clipboard.
+export function copySelection(graph, nodeIds) {
+  const chosen = new Set(nodeIds);
+  return cloneGraph({
+    nodes: graph.nodes.filter((node) => chosen.has(node.id)),
+    edges: graph.edges.filter((edge) => chosen.has(edge.source) && chosen.has(edge.target)),
+  });
+}
+
+// Pastes a clipboard fragment with fresh ids, shifted by offset; returns the new graph and the new ids.
+export function pasteFragment(graph, fragment, offset = { x: 40, y: 40 }) {
+  let result = { nodes: [...graph.nodes], edges: [...graph.edges] };
+  const renamed = new Map();
+  for (const node of fragment.nodes) {
+    const id = nextNodeId(result, node.type);
+    renamed.set(node.id, id);
+    const copy = {
+      ...JSON.parse(JSON.stringify(node)),
+      id,
+      position: { x: node.position.x + offset.x, y: node.position.y + offset.y },
+    };
+    result = { nodes: [...result.nodes, copy], edges: result.edges };
+  }
+  for (const edge of fragment.edges) {
+    const connection = {
+      source: renamed.get(edge.source),
+      sourceHandle: edge.sourceHandle,
+      target: renamed.get(edge.target),
+      targetHandle: edge.targetHandle,
+    };
+    result = { nodes: result.nodes, edges: [...result.edges, { id: edgeId(result, connection), ...connection }] };
+  }
+  return { graph: result, nodeIds: [...renamed.values()] };
+}
+
+// Parses an API error path like "nodes[3].data.temperature" into {index, field}.
+export function parseIssuePath(path) {
+  const match = /^(nodes|edges)\[(\d+)\](?:\.(\w+))?(?:\.(\w+))?/.exec(path || "");
+  if (!match) return null;
+  const [, list, index, part, field] = match;
+  return { list, index: Number(index), part: part || null, field: part === "data" ? field || null : null };
+}

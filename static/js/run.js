@@ -1,0 +1,150 @@
+// One run: facts, per-node results, a timeline of node start and finish, and the logs; live while active.
+
+import { api } from "./api.js";
+import { pollRun } from "./poll.js";
+import { formatDuration, formatTokens, isActive, outputImage, outputPreview } from "./runstate.js";
+import { el, formatDate, readJsonScript, statusBadge, toast } from "./ui.js";
+
+const { id } = readJsonScript("run-bootstrap");
+const $ = (name) => document.getElementById(name);
+let extraLogs = [];
+let nextLogs = null;
+
+function render(run) {
+  $("run-status").replaceChildren(statusBadge(run.status));
+  $("cancel").hidden = !isActive(run);
+  $("rerun").disabled = isActive(run);
+  const facts = [
+    ["Workflow", run.workflowName || "ad-hoc graph"],
+    ["Version", run.workflowVersion ?? "–"],
+    ["Scope", run.scope + (run.nodeIds && run.nodeIds.length ? ` (${run.nodeIds.join(", ")})` : "")],
+    ["Nodes", `${run.succeededNodes}/${run.totalNodes} succeeded, ${run.failedNodes} failed, ${run.skippedNodes} skipped`],
+    ["Duration", formatDuration(run.durationMs) || "–"],
+    ["Created", formatDate(run.createdAt)],
+    ["Finished", formatDate(run.completedAt) || "–"],
+  ];
+  $("run-facts").replaceChildren(...facts.flatMap(([term, value]) => [el("dt", { text: term }), el("dd", { text: String(value) })]));
+  $("run-error").hidden = !run.errorSummary;
+  $("run-error").textContent = run.errorSummary || "";
+  renderNodes(run);
+  renderTimeline(run);
+  renderLogs(run);
+  document.body.dataset.status = run.status;
+  document.body.dataset.ready = "true";
+}
+
+function labelOf(run, nodeId) {
+  const node = (run.nodes || []).find((candidate) => candidate.id === nodeId);
+  return node && node.data && node.data.label ? `${node.data.label} (${nodeId})` : nodeId;
+}
+
+function renderNodes(run) {
+  const results = run.nodeResults || [];
+  if (!results.length) {
+    $("node-rows").replaceChildren(el("tr", {}, el("td", { colspan: 6, class: "empty", text: isActive(run) ? "Waiting for the first node to finish…" : "No node results." })));
+    return;
+  }
+  $("node-rows").replaceChildren(
+    ...results.map((result) => {
+      const image = outputImage(result.output);
+      return el("tr", { dataset: { node: result.nodeId, status: result.status } },
+        el("th", { scope: "row" }, labelOf(run, result.nodeId), el("div", { class: "muted", text: result.nodeType })),
+        el("td", {}, statusBadge(result.status)),
+        el("td", { text: formatDuration(result.durationMs) || "–" }),
+        el("td", { text: [result.provider, result.model].filter(Boolean).join(" / ") || "–" }),
+        el("td", { text: formatTokens(result) || "–" }),
+        el("td", {},
+          image ? el("img", { class: "node__thumb", src: image, alt: `output of ${result.nodeId}` }) : null,
+          result.errorMessage
+            ? el("pre", { class: "output output--error", text: `${result.errorKind || "error"}: ${result.errorMessage}` })
+            : el("pre", { class: "output", text: outputPreview(result.output, 2000) })),
+      );
+    }),
+  );
+}
+
+function renderTimeline(run) {
+  const timed = (run.nodeResults || []).filter((result) => result.startedAt);
+  if (!timed.length) {
+    $("timeline").replaceChildren(el("p", { class: "muted", text: isActive(run) ? "Nothing has finished yet." : "No timing recorded." }));
+    return;
+  }
+  const starts = timed.map((result) => Date.parse(result.startedAt));
+  const origin = Math.min(Date.parse(run.startedAt || run.createdAt), ...starts);
+  const end = Math.max(...timed.map((result, i) => starts[i] + (result.durationMs || 0)), origin + 1);
+  const span = end - origin;
+  $("timeline").replaceChildren(
+    ...timed.map((result, i) => {
+      const left = ((starts[i] - origin) / span) * 100;
+      const width = Math.max(((result.durationMs || 0) / span) * 100, 0.5);
+      return el("div", { class: "timeline__row" },
+        el("span", { class: "timeline__label", text: labelOf(run, result.nodeId) }),
+        el("span", { class: "timeline__track" },
+          el("span", {
+            class: `timeline__bar status-bg-${result.status}`,
+            style: `left: ${left}%; width: ${width}%`,
+            title: `${result.nodeId}: started +${starts[i] - origin} ms, took ${formatDuration(result.durationMs)}`,
+          })),
+        el("span", { class: "timeline__time", text: `+${formatDuration(starts[i] - origin)} → ${formatDuration(starts[i] - origin + (result.durationMs || 0))}` }),
+      );
+    }),
+  );
+}
+
+function renderLogs(run) {
+  const logs = [...(run.logs || []), ...extraLogs];
+  nextLogs = extraLogs.length ? nextLogs : run.logsNext || null;
+  $("more-logs").hidden = !nextLogs;
+  if (!logs.length) {
+    $("logs").replaceChildren(el("li", { class: "empty", text: "No log lines." }));
+    return;
+  }
+  $("logs").replaceChildren(
+    ...logs.map((line) =>
+      el("li", { class: `log log--${line.level}` },
+        el("time", { datetime: line.timestamp, text: new Date(line.timestamp).toLocaleTimeString() }),
+        el("span", { class: "log__level", text: line.level }),
+        line.nodeId ? el("span", { class: "log__node", text: line.nodeId }) : null,
+        el("span", { class: "log__message", text: line.message }),
+      ),
+    ),
+  );
+}
+
+async function moreLogs() {
+  if (!nextLogs) return;
+  try {
+    const page = await fetch(nextLogs, { headers: { Accept: "application/json" }, credentials: "same-origin" }).then((r) => r.json());
+    extraLogs = [...extraLogs, ...(page.results || [])];
+    nextLogs = page.next || null;
+    const run = await api.getRun(id);
+    render(run);
+  } catch (error) {
+    toast(`Could not load more logs: ${error.message}`, "error");
+  }
+}
+
+let poller = null;
+function follow() {
+  if (poller) poller.stop();
+  poller = pollRun(api.getRun, id, render, { onError: (error) => toast(`Could not refresh the run: ${error.message}`, "error") });
+}
+
+$("cancel").addEventListener("click", async () => {
+  try {
+    await api.cancelRun(id);
+    toast("Cancelling…", "info", 2000);
+  } catch (error) {
+    toast(`Could not cancel: ${error.message}`, "error");
+  }
+});
+$("rerun").addEventListener("click", async () => {
+  try {
+    const { runId } = await api.rerun(id);
+    window.location.href = `/runs/${runId}/`;
+  } catch (error) {
+    toast(`Could not start the run again: ${error.message}`, "error");
+  }
+});
+$("more-logs").addEventListener("click", moreLogs);
+follow();

@@ -1,0 +1,71 @@
+// The runs page: every run, newest first, filtered by status, a page at a time.
+
+import { api } from "./api.js";
+import { formatDuration } from "./runstate.js";
+import { el, formatDate, statusBadge } from "./ui.js";
+
+const PAGE_SIZE = 25;
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(window.location.search);
+const view = { page: Number(params.get("page")) || 1, status: params.get("status") || "" };
+
+async function load() {
+  const rows = $("run-rows");
+  let page;
+  try {
+    page = await api.listRuns({ page: view.page, limit: PAGE_SIZE, status: view.status });
+  } catch (error) {
+    rows.replaceChildren(el("tr", {}, el("td", { colspan: 6, class: "error", text: `Could not load runs: ${error.message}` })));
+    return;
+  }
+  if (!page.results.length) {
+    rows.replaceChildren(el("tr", {}, el("td", { colspan: 6, class: "empty", text: view.status ? `No ${view.status} runs.` : "No runs yet. Open a workflow and press Run." })));
+  } else {
+    rows.replaceChildren(...page.results.map(row));
+  }
+  renderPager(page.count);
+  document.body.dataset.ready = "true";
+}
+
+function row(run) {
+  const counts = `${run.succeededNodes}/${run.totalNodes} ok` + (run.failedNodes ? `, ${run.failedNodes} failed` : "") + (run.skippedNodes ? `, ${run.skippedNodes} skipped` : "");
+  return el("tr", { dataset: { id: run.id } },
+    el("td", {}, el("a", { href: `/runs/${run.id}/`, "aria-label": `Run ${run.id}` }, statusBadge(run.status))),
+    el("td", {}, run.workflowId ? el("a", { href: `/workflows/${run.workflowId}/`, text: run.workflowName || "(workflow)" }) : el("span", { class: "muted", text: run.workflowName || "ad-hoc graph" })),
+    el("td", { text: run.scope }),
+    el("td", { text: counts }),
+    el("td", { text: formatDuration(run.durationMs) || "–" }),
+    el("td", {}, el("a", { href: `/runs/${run.id}/`, text: formatDate(run.startedAt || run.createdAt) })),
+  );
+}
+
+function renderPager(count) {
+  const pages = Math.max(1, Math.ceil(count / PAGE_SIZE));
+  const go = (page) => {
+    view.page = page;
+    sync();
+    load();
+  };
+  $("pager").replaceChildren(
+    el("button", { class: "button button--small", type: "button", disabled: view.page <= 1, text: "← Newer", onclick: () => go(view.page - 1) }),
+    el("span", { class: "muted", text: ` Page ${view.page} of ${pages} · ${count} runs ` }),
+    el("button", { class: "button button--small", type: "button", disabled: view.page >= pages, text: "Older →", onclick: () => go(view.page + 1) }),
+  );
+}
+
+function sync() {
+  const search = new URLSearchParams();
+  if (view.status) search.set("status", view.status);
+  if (view.page > 1) search.set("page", String(view.page));
+  const text = search.toString();
+  window.history.replaceState(null, "", text ? `?${text}` : window.location.pathname);
+}
+
+$("status-filter").value = view.status;
+$("status-filter").addEventListener("change", () => {
+  view.status = $("status-filter").value;
+  view.page = 1;
+  sync();
+  load();
+});
+load();

@@ -1,0 +1,92 @@
+// What each node of a run looks like on the canvas: queued, running, succeeded, failed, skipped, cancelled.
+// Pure: derived from a run as GET /api/runs/{id} returns it.
+
+export const ACTIVE = new Set(["queued", "running"]);
+
+export function isActive(run) {
+  return Boolean(run) && ACTIVE.has(run.status);
+}
+
+// {nodeId: status}. Finished nodes come from their results; in an active run a node whose inputs are all
+// done is running, the rest are queued. Nodes outside a node/selection run's scope get nothing.
+export function nodeStatuses(run, graph) {
+  const statuses = {};
+  const results = new Map((run.nodeResults || []).map((result) => [result.nodeId, result]));
+  for (const [id, result] of results) statuses[id] = result.status;
+  if (!isActive(run)) return statuses;
+  const inScope = scopeOf(run, graph);
+  const parents = new Map();
+  for (const edge of graph.edges || []) {
+    if (!parents.has(edge.target)) parents.set(edge.target, []);
+    parents.get(edge.target).push(edge.source);
+  }
+  for (const node of graph.nodes || []) {
+    if (results.has(node.id) || !inScope.has(node.id)) continue;
+    if (run.status === "queued") {
+      statuses[node.id] = "queued";
+      continue;
+    }
+    const waiting = (parents.get(node.id) || []).some((parent) => inScope.has(parent) && !results.has(parent));
+    statuses[node.id] = waiting ? "queued" : "running";
+  }
+  return statuses;
+}
+
+// The node ids a run executes: all of them for a full run, else the chosen ones and everything upstream.
+export function scopeOf(run, graph) {
+  const ids = (graph.nodes || []).map((node) => node.id);
+  if (!run.scope || run.scope === "full" || !(run.nodeIds || []).length) return new Set(ids);
+  const parents = new Map();
+  for (const edge of graph.edges || []) {
+    if (!parents.has(edge.target)) parents.set(edge.target, []);
+    parents.get(edge.target).push(edge.source);
+  }
+  const scope = new Set();
+  const stack = [...run.nodeIds];
+  while (stack.length) {
+    const id = stack.pop();
+    if (scope.has(id)) continue;
+    scope.add(id);
+    stack.push(...(parents.get(id) || []));
+  }
+  return scope;
+}
+
+// A short text preview of a node's output value(s).
+export function outputPreview(output, limit = 400) {
+  if (output === null || output === undefined) return "";
+  let value = output;
+  if (typeof output === "object" && !Array.isArray(output)) {
+    const values = Object.values(output);
+    if (values.length === 1) value = values[0];
+  }
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return text.length > limit ? `${text.slice(0, limit)}…` : text;
+}
+
+// The image URL inside an output, if it carries one (an Image node's reference), else null.
+export function outputImage(output) {
+  if (!output || typeof output !== "object") return null;
+  for (const value of Object.values(output)) {
+    if (value && typeof value === "object" && typeof value.url === "string" && value.url) return value.url;
+    if (value && typeof value === "object" && typeof value.uploadId === "string" && value.uploadId) {
+      return `/api/uploads/${value.uploadId}/content`;
+    }
+  }
+  return null;
+}
+
+export function formatDuration(ms) {
+  if (ms === null || ms === undefined) return "";
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60000);
+  return `${minutes} min ${Math.round((ms % 60000) / 1000)} s`;
+}
+
+export function formatTokens(result) {
+  const input = result.inputTokens;
+  const output = result.outputTokens;
+  if (input == null && output == null) return "";
+  return `${input ?? 0} in / ${output ?? 0} out tokens`;
+}

@@ -1,0 +1,122 @@
+// Small DOM helpers shared by the pages: element builder, toasts, confirm and prompt dialogs, dates.
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (value === true) node.setAttribute(key, "");
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function readJsonScript(id) {
+  const node = document.getElementById(id);
+  return node ? JSON.parse(node.textContent) : null;
+}
+
+function toastArea() {
+  let area = document.getElementById("toasts");
+  if (!area) {
+    area = el("div", { id: "toasts", class: "toasts", role: "status", "aria-live": "polite" });
+    document.body.append(area);
+  }
+  return area;
+}
+
+// A message in the corner; kind is "info", "success" or "error".
+export function toast(message, kind = "info", timeout = 5000) {
+  const item = el("div", { class: `toast toast--${kind}` }, message);
+  toastArea().append(item);
+  if (timeout) setTimeout(() => item.remove(), timeout);
+  return item;
+}
+
+// A modal dialog with buttons; resolves to the value of the button pressed (null on Escape).
+export function choose({ title, message, buttons, input = null }) {
+  return new Promise((resolve) => {
+    const field = input
+      ? el("input", { type: "text", class: "input", value: input.value || "", "aria-label": input.label })
+      : null;
+    const dialog = el(
+      "dialog",
+      { class: "dialog", "aria-labelledby": "dialog-title" },
+      el("form", { method: "dialog" },
+        el("h2", { id: "dialog-title", text: title }),
+        message ? el("p", { text: message }) : null,
+        input ? el("label", { class: "field" }, el("span", { text: input.label }), field) : null,
+        el("div", { class: "dialog__actions" },
+          buttons.map((button) =>
+            el("button", {
+              type: "submit",
+              value: button.value,
+              class: `button ${button.kind ? `button--${button.kind}` : ""}`,
+              text: button.label,
+            }),
+          ),
+        ),
+      ),
+    );
+    document.body.append(dialog);
+    dialog.addEventListener("close", () => {
+      const value = dialog.returnValue || null;
+      dialog.remove();
+      if (input) resolve(value && value !== "cancel" ? { value, text: field.value } : null);
+      else resolve(value && value !== "cancel" ? value : null);
+    });
+    dialog.showModal();
+    if (field) {
+      field.select();
+    }
+  });
+}
+
+export async function confirmDialog(title, message, confirmLabel = "Delete") {
+  const answer = await choose({
+    title,
+    message,
+    buttons: [
+      { label: "Cancel", value: "cancel" },
+      { label: confirmLabel, value: "ok", kind: "danger" },
+    ],
+  });
+  return answer === "ok";
+}
+
+export async function promptDialog(title, label, value = "", okLabel = "Save") {
+  const answer = await choose({
+    title,
+    input: { label, value },
+    buttons: [
+      { label: "Cancel", value: "cancel" },
+      { label: okLabel, value: "ok", kind: "primary" },
+    ],
+  });
+  return answer ? answer.text.trim() : null;
+}
+
+export function formatDate(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+export function statusBadge(status) {
+  return el("span", { class: `badge badge--${status || "none"}`, text: status || "never run" });
+}
+
+export function debounce(fn, wait = 250) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), wait);
+  };
+}

@@ -1,0 +1,56 @@
+// Pan and zoom arithmetic for the canvas. A view is {x, y, zoom}: screen = world * zoom + (x, y). Pure.
+
+export const MIN_ZOOM = 0.2;
+export const MAX_ZOOM = 2.5;
+
+export function clampZoom(zoom) {
+  return Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, zoom));
+}
+
+export function toWorld(view, point) {
+  return { x: (point.x - view.x) / view.zoom, y: (point.y - view.y) / view.zoom };
+}
+
+export function toScreen(view, point) {
+  return { x: point.x * view.zoom + view.x, y: point.y * view.zoom + view.y };
+}
+
+// Zooms by `factor` keeping the world point under `anchor` (screen coordinates) still.
+export function zoomAt(view, factor, anchor) {
+  const zoom = clampZoom(view.zoom * factor);
+  const world = toWorld(view, anchor);
+  return { zoom, x: anchor.x - world.x * zoom, y: anchor.y - world.y * zoom };
+}
+
+// Bounding box of node rectangles [{x, y, width, height}], or null for none.
+export function bounds(rects) {
+  if (!rects.length) return null;
+  const left = Math.min(...rects.map((r) => r.x));
+  const top = Math.min(...rects.map((r) => r.y));
+  const right = Math.max(...rects.map((r) => r.x + r.width));
+  const bottom = Math.max(...rects.map((r) => r.y + r.height));
+  return { x: left, y: top, width: right - left, height: bottom - top };
+}
+
+// The view that shows `box` (world) inside a screen area of `size`, with padding, at most at zoom 1.
+export function fitView(box, size, padding = 60) {
+  if (!box) return { x: 0, y: 0, zoom: 1 };
+  const zoom = clampZoom(
+    Math.min(
+      (size.width - 2 * padding) / Math.max(box.width, 1),
+      (size.height - 2 * padding) / Math.max(box.height, 1),
+      1,
+    ),
+  );
+  return {
+    zoom,
+    x: (size.width - box.width * zoom) / 2 - box.x * zoom,
+    y: (size.height - box.height * zoom) / 2 - box.y * zoom,
+  };
+}
+
+// An S-shaped cubic Bézier from an output port to an input port (SVG path data).
+export function edgePath(from, to) {
+  const bend = Math.max(40, Math.abs(to.x - from.x) / 2);
+  return `M ${from.x} ${from.y} C ${from.x + bend} ${from.y}, ${to.x - bend} ${to.y}, ${to.x} ${to.y}`;
+}

@@ -1,0 +1,129 @@
+"""Browser test fixtures: one headless Debian Chromium per session, a page per test, a worker, fake LLM."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import dramatiq
+import pytest
+
+from tests.fakes.fixtures import fake_llm  # noqa: F401  (re-exported fixture)
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without Chromium these tests skip, unless REQUIRE_SERVICES says CI needs them (then they fail)."""
+    if CHROMIUM.exists() or os.environ.get("REQUIRE_SERVICES"):
+        return
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is missing (apt-get install chromium)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing and REQUIRE_SERVICES is set: install Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an asyncio loop in this thread; Django's ORM (used by pytest-django's
+    # database fixtures here) would otherwise refuse to run beside it. Browser tests only.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def site(live_server, settings) -> str:
+    """The live server's URL, with cookies that work over plain http://localhost."""
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.RATELIMIT_ENABLE = False
+    return live_server.url
+
+
+class ConsoleErrors(list):
+    """Console errors and uncaught exceptions seen by a page; the `page` fixture fails the test on any."""
+
+
+@pytest.fixture
+def page(browser, site) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors = ConsoleErrors()
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.console_errors = errors
+    yield page
+    context.close()
+    assert list(errors) == [], f"console errors: {list(errors)}"
+
+
+@pytest.fixture
+def llm(settings, fake_llm):  # noqa: F811  (the imported fixture is used here)
+    """Runs call the fake LLM server: Gemini only, one attempt, so failures show at once."""
+    settings.GEMINI_BASE_URL = fake_llm.url
+    settings.GEMINI_API_KEY = "fake-gemini-key"
+    settings.GROQ_API_KEY = None
+    settings.GROQ_BASE_URL = None
+    settings.LLM_MAX_ATTEMPTS = 1
+    settings.LLM_TIMEOUT_SECONDS = 20.0
+    return fake_llm
+
+
+@pytest.fixture
+def run_worker(transactional_db) -> Iterator[dramatiq.Worker]:
+    """A private StubBroker and a real Dramatiq worker in this process: runs started in the browser execute.
+
+    Private so that no message reaches the machine's real broker or another test (as in tests/runs).
+    """
+    from django_dramatiq.middleware import DbConnectionsMiddleware
+    from dramatiq.brokers.stub import StubBroker
+
+    from runs.tasks import execute_run
+
+    previous_actor_broker = execute_run.broker
+    previous_broker = dramatiq.get_broker()
+    stub = StubBroker()
+    stub.add_middleware(DbConnectionsMiddleware())
+    stub.emit_after("process_boot")
+    dramatiq.set_broker(stub)
+    execute_run.broker = stub
+    stub.declare_actor(execute_run)
+    worker = dramatiq.Worker(stub, worker_threads=2, worker_timeout=50)
+    worker.start()
+    yield worker
+    worker.stop()
+    stub.flush_all()
+    stub.close()
+    execute_run.broker = previous_actor_broker
+    dramatiq.set_broker(previous_broker)
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,93 @@
+import { CATALOG, node } from "./catalog.js";
+import { equal, assert, test, throws } from "./harness.js";
+import {
+  ConnectionRefused, addNode, connect, connectionProblem, copySelection, inputPorts, moveNodes,
+  parseIssuePath, pasteFragment, placeholderNames, removeElements, updateNodeData, wouldCreateCycle,
+} from "/static/js/graph.js";
+
+const kinds = new Map(CATALOG.map((kind) => [kind.type, kind]));
+
+function chain() {
+  let graph = {
+    nodes: [node("t", "text"), node("p", "prompt", { template: "About {{topic}}" }), node("l", "llm"), node("d", "debug")],
+    edges: [],
+  };
+  graph = connect(graph, CATALOG, { source: "t", sourceHandle: "text", target: "p", targetHandle: "topic" }).graph;
+  graph = connect(graph, CATALOG, { source: "p", sourceHandle: "text", target: "l", targetHandle: "prompt" }).graph;
+  graph = connect(graph, CATALOG, { source: "l", sourceHandle: "text", target: "d", targetHandle: "value" }).graph;
+  return graph;
+}
+
+test("prompt placeholders become input ports, in order, without repeats or bad names", () => {
+  equal(placeholderNames("{{a}} {{ b }} {{a}} {{1x}} {{c d}}"), ["a", "b"]);
+  equal(inputPorts(node("p", "prompt", { template: "{{x}}{{y}}" }), kinds.get("prompt")).map((p) => p.name), ["x", "y"]);
+});
+
+test("addNode gives a fresh id and the schema defaults", () => {
+  const first = addNode({ nodes: [], edges: [] }, { type: "llm", position: { x: 10.4, y: 20.6 } }, kinds.get("llm"));
+  const second = addNode(first.graph, { type: "llm", position: { x: 0, y: 0 } }, kinds.get("llm"));
+  equal(first.node.id, "llm-1");
+  equal(second.node.id, "llm-2");
+  equal(first.node.data, { temperature: 0.7, maxOutputTokens: 1024 });
+  equal(first.node.position, { x: 10, y: 21 });
+});
+
+test("connect refuses incompatible port types", () => {
+  const graph = { nodes: [node("t", "text"), node("l", "llm")], edges: [] };
+  throws(() => connect(graph, CATALOG, { source: "t", sourceHandle: "text", target: "l", targetHandle: "images" }), /Incompatible/);
+});
+
+test("connect refuses an edge that would close a cycle, and self-loops", () => {
+  const graph = chain();
+  assert(wouldCreateCycle(graph, "d", "p"), "d -> p closes t..d");
+  assert(!wouldCreateCycle(graph, "t", "d"), "t -> d is a shortcut, not a cycle");
+  const error = throws(() => connect(graph, CATALOG, { source: "d", sourceHandle: "value", target: "l", targetHandle: "system" }), /cycle/);
+  assert(error instanceof ConnectionRefused);
+  equal(connectionProblem(graph, CATALOG, { source: "d", sourceHandle: "value", target: "d", targetHandle: "value" }), "A node cannot be connected to itself.");
+});
+
+test("a single-value input keeps one edge; a multiple input keeps all", () => {
+  let graph = { nodes: [node("a", "text"), node("b", "text"), node("i", "image"), node("j", "image"), node("l", "llm")], edges: [] };
+  graph = connect(graph, CATALOG, { source: "a", sourceHandle: "text", target: "l", targetHandle: "prompt" }).graph;
+  graph = connect(graph, CATALOG, { source: "b", sourceHandle: "text", target: "l", targetHandle: "prompt" }).graph;
+  graph = connect(graph, CATALOG, { source: "i", sourceHandle: "image", target: "l", targetHandle: "images" }).graph;
+  graph = connect(graph, CATALOG, { source: "j", sourceHandle: "image", target: "l", targetHandle: "images" }).graph;
+  equal(graph.edges.filter((e) => e.targetHandle === "prompt").map((e) => e.source), ["b"]);
+  equal(graph.edges.filter((e) => e.targetHandle === "images").map((e) => e.source), ["i", "j"]);
+  throws(() => connect(graph, CATALOG, { source: "j", sourceHandle: "image", target: "l", targetHandle: "images" }), /already connected/);
+});
+
+test("removing a node removes its edges; edits never change the old graph", () => {
+  const graph = chain();
+  const next = removeElements(graph, { nodeIds: ["l"] });
+  equal(next.nodes.map((n) => n.id), ["t", "p", "d"]);
+  equal(next.edges.length, 1);
+  equal(graph.edges.length, 3);
+  const moved = moveNodes(graph, { t: { x: 5, y: 6 } });
+  equal(moved.nodes[0].position, { x: 5, y: 6 });
+  equal(graph.nodes[0].position, { x: 0, y: 0 });
+});
+
+test("changing a prompt template drops edges into placeholders that are gone", () => {
+  const graph = chain();
+  const next = updateNodeData(graph, "p", { template: "no placeholders" }, CATALOG);
+  equal(next.edges.map((e) => e.target), ["l", "d"]);
+});
+
+test("copy and paste duplicates the selection with its inner edges and fresh ids", () => {
+  const graph = chain();
+  const clip = copySelection(graph, ["p", "l"]);
+  equal(clip.edges.length, 1);
+  const { graph: pasted, nodeIds } = pasteFragment(graph, clip, { x: 10, y: 10 });
+  equal(nodeIds, ["prompt-1", "llm-1"]);
+  equal(pasted.nodes.length, 6);
+  const inner = pasted.edges.filter((e) => e.source === "prompt-1");
+  equal(inner.map((e) => [e.target, e.targetHandle]), [["llm-1", "prompt"]]);
+  equal(pasted.nodes[4].position, { x: 10, y: 10 });
+});
+
+test("API error paths point at a node and field", () => {
+  equal(parseIssuePath("nodes[3].data.temperature"), { list: "nodes", index: 3, part: "data", field: "temperature" });
+  equal(parseIssuePath("edges[1].targetHandle"), { list: "edges", index: 1, part: "targetHandle", field: null });
+  equal(parseIssuePath("graph"), null);
+});

@@ -1,0 +1,103 @@
+import { CATALOG, node } from "./catalog.js";
+import { assert, equal, test } from "./harness.js";
+import { History } from "/static/js/history.js";
+import { autoLayout } from "/static/js/layout.js";
+import { checkData, fieldsFor, parseInput } from "/static/js/schema.js";
+import { fitView, toScreen, toWorld, zoomAt } from "/static/js/viewport.js";
+import { nodeStatuses, outputPreview, formatDuration } from "/static/js/runstate.js";
+import { pollRun } from "/static/js/poll.js";
+
+test("history undoes and redoes in order, and a new edit clears redo", () => {
+  const history = new History();
+  let state = { n: 1 };
+  history.record(state);
+  state = { n: 2 };
+  history.record(state);
+  state = { n: 3 };
+  state = history.undo(state);
+  equal(state, { n: 2 });
+  state = history.undo(state);
+  equal(state, { n: 1 });
+  equal(history.undo(state), null);
+  state = history.redo(state);
+  equal(state, { n: 2 });
+  history.record(state);
+  state = { n: 9 };
+  assert(!history.canRedo, "a new edit drops the redo stack");
+});
+
+test("history snapshots are not changed by later edits and the stack is bounded", () => {
+  const history = new History(3);
+  const graph = { nodes: [{ id: "a" }] };
+  history.record(graph);
+  graph.nodes.push({ id: "b" });
+  equal(history.undo(graph), { nodes: [{ id: "a" }] });
+  for (let i = 0; i < 10; i++) history.record({ i });
+  equal(history.past.length, 3);
+});
+
+test("auto-arrange places each node right of its inputs", () => {
+  const graph = {
+    nodes: [node("d", "debug"), node("l", "llm"), node("t", "text"), node("s", "text"), node("p", "prompt")],
+    edges: [
+      { source: "t", target: "p" }, { source: "s", target: "l" }, { source: "p", target: "l" }, { source: "l", target: "d" },
+    ],
+  };
+  const at = autoLayout(graph);
+  assert(at.t.x < at.p.x && at.p.x < at.l.x && at.l.x < at.d.x, JSON.stringify(at));
+  equal(at.t.x, at.s.x);
+  assert(at.t.y !== at.s.y, "nodes in one column do not overlap");
+});
+
+test("schema fields pick widgets; checkData mirrors the engine's messages", () => {
+  const llm = CATALOG.find((kind) => kind.type === "llm");
+  const fields = fieldsFor(llm.dataSchema);
+  equal(fields.map((f) => f.widget), ["number", "integer"]);
+  equal(checkData(llm.dataSchema, { temperature: 3, maxOutputTokens: 1.5 }), {
+    temperature: "must be at most 2",
+    maxOutputTokens: "must be an integer",
+  });
+  equal(checkData(llm.dataSchema, { temperature: "hot" }), { temperature: "must be a number" });
+  equal(parseInput(fields[0], "0.5"), 0.5);
+  equal(parseInput(fields[0], "abc"), "abc");
+});
+
+test("zooming keeps the point under the cursor still; fit shows every node", () => {
+  const view = { x: 10, y: 20, zoom: 1 };
+  const anchor = { x: 200, y: 150 };
+  const before = toWorld(view, anchor);
+  const after = zoomAt(view, 1.5, anchor);
+  equal(toWorld(after, anchor), before);
+  const fitted = fitView({ x: 0, y: 0, width: 2000, height: 1000 }, { width: 1000, height: 600 }, 50);
+  const corner = toScreen(fitted, { x: 2000, y: 1000 });
+  assert(corner.x <= 1000 && corner.y <= 600 && fitted.zoom < 1, JSON.stringify(fitted));
+});
+
+test("run state: results win; in a running run, ready nodes are running and the rest queued", () => {
+  const graph = { nodes: [node("a", "text"), node("b", "llm"), node("c", "debug")], edges: [{ source: "a", target: "b" }, { source: "b", target: "c" }] };
+  const run = { status: "running", scope: "full", nodeResults: [{ nodeId: "a", status: "succeeded" }] };
+  equal(nodeStatuses(run, graph), { a: "succeeded", b: "running", c: "queued" });
+  equal(nodeStatuses({ ...run, status: "failed" }, graph), { a: "succeeded" });
+  const single = { status: "running", scope: "node", nodeIds: ["b"], nodeResults: [] };
+  equal(nodeStatuses(single, graph), { a: "running", b: "queued" });
+  equal(outputPreview({ text: "hello" }), "hello");
+  equal(formatDuration(1500), "1.5 s");
+});
+
+test("polling stops once the run is finished and never asks more than once a second", async () => {
+  const calls = [];
+  const statuses = ["queued", "running", "succeeded"];
+  const updates = [];
+  await new Promise((resolve) => {
+    pollRun(async (id) => {
+      calls.push(Date.now());
+      return { id, status: statuses[calls.length - 1] };
+    }, "r1", (run) => {
+      updates.push(run.status);
+      if (run.status === "succeeded") setTimeout(resolve, 300);
+    }, { interval: 100 });
+  });
+  equal(updates, ["queued", "running", "succeeded"]);
+  equal(calls.length, 3);
+  for (let i = 1; i < calls.length; i++) assert(calls[i] - calls[i - 1] >= 95, "requests are spaced by the interval");
+});

@@ -24,3 +24,5 @@ urlpatterns = [
     path("api-auth/", include("rest_framework.urls")),
     path("", include("workflowsite.pages")),
 ]
+
+handler404 = "workflowsite.api.not_found"

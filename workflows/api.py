@@ -11,6 +11,7 @@ from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +22,7 @@ from engine import node_kind_catalog
 from workflows import selectors, services
 from workflows.serializers import (
     EXPORT_FORMAT_VERSION,
+    MAX_VERSION_NUMBER,
     DetailErrorSerializer,
     NodeKindSerializer,
     VersionConflictSerializer,
@@ -35,9 +37,6 @@ from workflows.serializers import (
     WorkflowWriteSerializer,
 )
 from workflowsite.api import Conflict
-
-# Version numbers are 32-bit in the database; a larger one in a URL simply names no version.
-_MAX_VERSION_NUMBER = 2**31 - 1
 
 _BAD_INPUT = OpenApiResponse(
     response={
@@ -65,11 +64,21 @@ _AUTH = {
 }
 _NOT_FOUND = {404: OpenApiResponse(DetailErrorSerializer, description="No such workflow of yours.")}
 _TOO_LARGE = {413: OpenApiResponse(DetailErrorSerializer, description="The request body is over 1 MiB.")}
+_UNSUPPORTED = {
+    415: OpenApiResponse(
+        DetailErrorSerializer, description="The body is not JSON (Content-Type: application/json)."
+    )
+}
 _CONFLICT = {
     409: OpenApiResponse(
         VersionConflictSerializer, description="The workflow changed since that version; reload and reapply."
     )
 }
+
+
+class _JsonApi(APIView):
+    # Graphs are nested JSON that forms cannot express, so bodies are JSON only.
+    parser_classes = [JSONParser]
 
 
 def _workflow_response(
@@ -80,7 +89,7 @@ def _workflow_response(
     )
 
 
-class WorkflowListCreateApi(APIView):
+class WorkflowListCreateApi(_JsonApi):
     @extend_schema(
         parameters=[WorkflowListQuerySerializer],
         responses={
@@ -90,6 +99,7 @@ class WorkflowListCreateApi(APIView):
             404: OpenApiResponse(DetailErrorSerializer, description="Page past the end."),
         },
         summary="List your workflows, newest first",
+        operation_id="workflows_list",
     )
     def get(self, request: Request) -> Response:
         query = WorkflowListQuerySerializer(data=request.query_params)
@@ -116,8 +126,9 @@ class WorkflowListCreateApi(APIView):
 
     @extend_schema(
         request=WorkflowWriteSerializer,
-        responses={201: WorkflowSerializer, 400: _BAD_INPUT, **_AUTH, **_TOO_LARGE},
+        responses={201: WorkflowSerializer, 400: _BAD_INPUT, **_AUTH, **_TOO_LARGE, **_UNSUPPORTED},
         summary="Create a workflow",
+        operation_id="workflows_create",
     )
     def post(self, request: Request) -> Response:
         payload = WorkflowWriteSerializer(data=request.data)
@@ -126,8 +137,12 @@ class WorkflowListCreateApi(APIView):
         return _workflow_response(request, workflow.pk, status.HTTP_201_CREATED)
 
 
-class WorkflowDetailApi(APIView):
-    @extend_schema(responses={200: WorkflowSerializer, **_AUTH, **_NOT_FOUND}, summary="Get a workflow")
+class WorkflowDetailApi(_JsonApi):
+    @extend_schema(
+        responses={200: WorkflowSerializer, **_AUTH, **_NOT_FOUND},
+        summary="Get a workflow",
+        operation_id="workflows_retrieve",
+    )
     def get(self, request: Request, workflow_id: UUID) -> Response:
         return _workflow_response(request, workflow_id)
 
@@ -140,8 +155,10 @@ class WorkflowDetailApi(APIView):
             **_NOT_FOUND,
             **_CONFLICT,
             **_TOO_LARGE,
+            **_UNSUPPORTED,
         },
         summary="Replace a workflow (saves a new version)",
+        operation_id="workflows_update",
         description="Send the `version` you edited. If someone saved since, the answer is 409 with "
         "`currentVersion` and nothing is changed.",
     )
@@ -164,7 +181,9 @@ class WorkflowDetailApi(APIView):
         return _workflow_response(request, workflow.pk)
 
     @extend_schema(
-        responses={204: None, **_AUTH, **_NOT_FOUND}, summary="Delete a workflow (its runs remain)"
+        responses={204: None, **_AUTH, **_NOT_FOUND},
+        summary="Delete a workflow (its runs remain)",
+        operation_id="workflows_destroy",
     )
     def delete(self, request: Request, workflow_id: UUID) -> Response:
         workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
@@ -172,10 +191,11 @@ class WorkflowDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class WorkflowVersionListApi(APIView):
+class WorkflowVersionListApi(_JsonApi):
     @extend_schema(
         responses={200: WorkflowVersionSummarySerializer(many=True), **_AUTH, **_NOT_FOUND},
         summary="List a workflow's saved versions, newest first",
+        operation_id="workflows_versions_list",
     )
     def get(self, request: Request, workflow_id: UUID) -> Response:
         workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
@@ -185,25 +205,28 @@ class WorkflowVersionListApi(APIView):
 
 def _version_for(request: Request, workflow_id: UUID, number: int) -> tuple[Any, Any]:
     workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
-    if not 1 <= number <= _MAX_VERSION_NUMBER:
+    if not 1 <= number <= MAX_VERSION_NUMBER:
         raise Http404("No such version.")
     return workflow, selectors.workflow_version_get(workflow=workflow, number=number)
 
 
-class WorkflowVersionDetailApi(APIView):
+class WorkflowVersionDetailApi(_JsonApi):
     @extend_schema(
-        responses={200: WorkflowVersionSerializer, **_AUTH, **_NOT_FOUND}, summary="Get one saved version"
+        responses={200: WorkflowVersionSerializer, **_AUTH, **_NOT_FOUND},
+        summary="Get one saved version",
+        operation_id="workflows_versions_retrieve",
     )
     def get(self, request: Request, workflow_id: UUID, number: int) -> Response:
         _, version = _version_for(request, workflow_id, number)
         return Response(WorkflowVersionSerializer(version).data)
 
 
-class WorkflowVersionRestoreApi(APIView):
+class WorkflowVersionRestoreApi(_JsonApi):
     @extend_schema(
         request=None,
         responses={200: WorkflowSerializer, 400: _BAD_INPUT, **_AUTH, **_NOT_FOUND},
         summary="Restore a version (saves it as a new version)",
+        operation_id="workflows_versions_restore",
     )
     def post(self, request: Request, workflow_id: UUID, number: int) -> Response:
         workflow, version = _version_for(request, workflow_id, number)
@@ -211,11 +234,12 @@ class WorkflowVersionRestoreApi(APIView):
         return _workflow_response(request, workflow.pk)
 
 
-class WorkflowDuplicateApi(APIView):
+class WorkflowDuplicateApi(_JsonApi):
     @extend_schema(
         request=None,
         responses={201: WorkflowSerializer, 400: _BAD_INPUT, **_AUTH, **_NOT_FOUND},
         summary="Duplicate a workflow",
+        operation_id="workflows_duplicate",
     )
     def post(self, request: Request, workflow_id: UUID) -> Response:
         workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
@@ -233,7 +257,7 @@ class _JsonWhateverTheAcceptHeader(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-class WorkflowExportApi(APIView):
+class WorkflowExportApi(_JsonApi):
     # A download link: always the JSON file, also when a browser asks for HTML.
     renderer_classes = [JSONRenderer]
     content_negotiation_class = _JsonWhateverTheAcceptHeader
@@ -241,6 +265,7 @@ class WorkflowExportApi(APIView):
     @extend_schema(
         responses={200: WorkflowExportSerializer, **_AUTH, **_NOT_FOUND},
         summary="Download a workflow as a JSON file (import it with POST /api/workflows/import)",
+        operation_id="workflows_export",
     )
     def get(self, request: Request, workflow_id: UUID) -> Response:
         workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
@@ -257,11 +282,12 @@ class WorkflowExportApi(APIView):
         return response
 
 
-class WorkflowImportApi(APIView):
+class WorkflowImportApi(_JsonApi):
     @extend_schema(
         request=WorkflowImportSerializer,
-        responses={201: WorkflowSerializer, 400: _BAD_INPUT, **_AUTH, **_TOO_LARGE},
+        responses={201: WorkflowSerializer, 400: _BAD_INPUT, **_AUTH, **_TOO_LARGE, **_UNSUPPORTED},
         summary="Import a workflow from an export file or a React Flow {nodes, edges} file",
+        operation_id="workflows_import",
     )
     def post(self, request: Request) -> Response:
         payload = WorkflowImportSerializer(data=request.data)
@@ -271,10 +297,11 @@ class WorkflowImportApi(APIView):
         return _workflow_response(request, workflow.pk, status.HTTP_201_CREATED)
 
 
-class NodeKindListApi(APIView):
+class NodeKindListApi(_JsonApi):
     @extend_schema(
         responses={200: NodeKindSerializer(many=True), **_AUTH},
         summary="Every node kind: label, ports and the JSON schema of its data",
+        operation_id="node_kinds_list",
     )
     def get(self, request: Request) -> Response:
         return Response(node_kind_catalog(max_text_chars=settings.GRAPH_MAX_TEXT_CHARS))

@@ -11,6 +11,8 @@ from runs.models import RunStatus
 from workflows.models import Workflow, WorkflowVersion
 
 EXPORT_FORMAT_VERSION = 1
+# Versions are 32-bit in the database; larger numbers can name no version.
+MAX_VERSION_NUMBER = 2**31 - 1
 _NAME_MAX = Workflow._meta.get_field("name").max_length
 _DESCRIPTION_MAX = Workflow._meta.get_field("description").max_length
 
@@ -74,7 +76,9 @@ class WorkflowWriteSerializer(serializers.Serializer):
 
 class WorkflowUpdateSerializer(WorkflowWriteSerializer):
     version = serializers.IntegerField(
-        min_value=1, help_text="The version the client edited; a stale one is refused with 409."
+        min_value=1,
+        max_value=MAX_VERSION_NUMBER,
+        help_text="The version the client edited; a stale one is refused with 409.",
     )
 
 
@@ -115,13 +119,13 @@ class _WorkflowSummaryFields(serializers.Serializer):
 
 
 class WorkflowListItemSerializer(_WorkflowSummaryFields):
-    """Reads a Workflow from `selectors.workflow_list`, which annotates runs and node counts."""
+    """A workflow in a list: no graph, but its node count and run summary."""
 
     nodeCount = serializers.IntegerField(source="node_count", read_only=True)
 
 
 class WorkflowSerializer(_WorkflowSummaryFields):
-    """Reads a Workflow from `selectors.workflow_annotated`."""
+    """A workflow with its graph and run summary."""
 
     nodes = serializers.ListField(child=serializers.DictField(), read_only=True)
     edges = serializers.ListField(child=serializers.DictField(), read_only=True)

@@ -415,3 +415,13 @@ def test_another_users_workflow_is_404_on_every_route(bob_client, alice_workflow
 def test_another_users_workflows_are_not_listed_or_found_by_search(bob_client, alice_workflow):
     assert bob_client.get(_url()).json()["count"] == 0
     assert bob_client.get(_url(), {"search": "Alice"}).json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/workflows/not-a-uuid", "/api/workflows/a%2Fb/versions", "/api/nowhere"]
+)
+def test_a_malformed_api_url_is_a_json_404(alice_client, path):
+    response = alice_client.get(path)
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}

@@ -1,0 +1,201 @@
+"""Operator tools: run_workflow and purge_runs, the admin, and the in-process worker of `make run`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from runs.models import ExecutionLog, NodeResult, RunStatus, WorkflowRun
+from runs.worker import is_serving_process
+from tests.factories import ExecutionLogFactory, NodeResultFactory, WorkflowFactory, WorkflowRunFactory
+from tests.runs.graphs import text_llm_chain
+from tests.runs.processes import ROOT, free_port, kill_group, start, wait_http
+
+
+@pytest.mark.django_db
+def test_run_workflow_runs_a_saved_workflow_with_progress_and_outputs(alice, llm_settings, capsys):
+    workflow = WorkflowFactory(owner=alice, **text_llm_chain(3))
+
+    call_command("run_workflow", str(workflow.id))
+
+    out = capsys.readouterr().out
+    assert "3/3 c (llm) succeeded" in out
+    assert 'output: {"text": "echo: echo: hello"}' in out
+    assert "Run succeeded" in out
+    run = WorkflowRun.objects.get()
+    assert (run.owner, run.workflow, run.status) == (alice, workflow, RunStatus.SUCCEEDED)
+
+
+@pytest.mark.django_db
+def test_run_workflow_exits_non_zero_when_the_run_fails(alice, llm_settings, capsys):
+    llm_settings.fail_next("gemini", status=400)
+    workflow = WorkflowFactory(owner=alice, **text_llm_chain(3))
+
+    with pytest.raises(CommandError, match="Run failed"):
+        call_command("run_workflow", str(workflow.id))
+
+    assert "c (llm) skipped" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_run_workflow_runs_a_file_for_a_user(alice, llm_settings, tmp_path, capsys):
+    path = tmp_path / "flow.json"
+    path.write_text(json.dumps({"weft": 1, "name": "From a file", **text_llm_chain(2)}))
+
+    call_command("run_workflow", str(path), "--user", "alice@example.com")
+
+    assert WorkflowRun.objects.get().owner == alice
+    with pytest.raises(CommandError, match="needs --user"):
+        call_command("run_workflow", str(path))
+
+
+@pytest.mark.django_db
+def test_run_workflow_refuses_another_users_workflow_and_invalid_graphs(alice, bob, tmp_path):
+    workflow = WorkflowFactory(owner=bob)
+    with pytest.raises(CommandError, match="No workflow"):
+        call_command("run_workflow", str(workflow.id), "--user", "alice@example.com")
+
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps({"nodes": [{"id": "x", "type": "nope"}], "edges": []}))
+    with pytest.raises(CommandError, match=r"nodes\[0\]"):
+        call_command("run_workflow", str(path), "--user", "alice@example.com")
+
+
+def test_run_workflow_exit_code_is_zero_only_on_success(tmp_path):
+    """Through a real process: the exit code scripts depend on."""
+    bad = subprocess.run(
+        [sys.executable, "manage.py", "run_workflow", "not-a-workflow"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"DJANGO_SETTINGS_MODULE": "workflowsite.test_settings", "PATH": "/usr/bin:/bin"},
+        timeout=60,
+    )
+    assert bad.returncode == 1
+    assert "neither a workflow id nor a .json file" in bad.stderr
+
+
+@pytest.mark.django_db
+def test_purge_runs_deletes_old_finished_runs_with_their_results_and_logs(alice, capsys):
+    old = WorkflowRunFactory(owner=alice, status=RunStatus.SUCCEEDED)
+    WorkflowRun.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
+    NodeResultFactory(run=old)
+    ExecutionLogFactory(run=old)
+    old_but_active = WorkflowRunFactory(owner=alice, status=RunStatus.RUNNING)
+    WorkflowRun.objects.filter(pk=old_but_active.pk).update(created_at=timezone.now() - timedelta(days=40))
+    recent = WorkflowRunFactory(owner=alice, status=RunStatus.FAILED)
+
+    call_command("purge_runs", "--older-than", "30d")
+
+    assert "Deleted 1 run(s)" in capsys.readouterr().out
+    assert set(WorkflowRun.objects.values_list("pk", flat=True)) == {old_but_active.pk, recent.pk}
+    assert not NodeResult.objects.exists()
+    assert not ExecutionLog.objects.exists()
+    with pytest.raises(CommandError, match="must look like"):
+        call_command("purge_runs", "--older-than", "a month")
+
+
+@pytest.mark.django_db
+def test_the_admin_filters_runs_shows_results_and_logs_inline_and_cancels_and_reruns(admin_client, alice):
+    run = WorkflowRunFactory(owner=alice, status=RunStatus.QUEUED)
+    NodeResultFactory(run=run, node_id="text-1", error_message="visible inline")
+    ExecutionLogFactory(run=run, message="a log line inline")
+    done = WorkflowRunFactory(owner=alice, status=RunStatus.SUCCEEDED)
+
+    listing = admin_client.get("/admin/runs/workflowrun/?status__exact=queued")
+    assert listing.status_code == 200
+    assert str(run.id) in listing.content.decode()
+    assert str(done.id) not in listing.content.decode()
+    page = admin_client.get(f"/admin/runs/workflowrun/{run.id}/change/").content.decode()
+    assert "visible inline" in page
+    assert "a log line inline" in page
+
+    admin_client.post(
+        "/admin/runs/workflowrun/", {"action": "cancel_runs", "_selected_action": [str(run.id), str(done.id)]}
+    )
+    admin_client.post(
+        "/admin/runs/workflowrun/", {"action": "rerun_runs", "_selected_action": [str(done.id)]}
+    )
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED
+    assert WorkflowRun.objects.filter(owner=alice, status=RunStatus.QUEUED).count() == 1  # the rerun
+
+
+def test_only_the_serving_process_gets_the_in_process_worker(monkeypatch):
+    monkeypatch.delenv("RUN_MAIN", raising=False)
+    assert is_serving_process(["manage.py", "runserver", "--noreload"])
+    assert not is_serving_process(["manage.py", "runserver"])  # the autoreloader's parent
+    assert not is_serving_process(["manage.py", "migrate"])
+    assert is_serving_process(["/venv/bin/gunicorn", "workflowsite.wsgi"])
+    monkeypatch.setenv("RUN_MAIN", "true")
+    assert is_serving_process(["manage.py", "runserver"])
+
+
+@pytest.mark.slow
+def test_make_run_executes_runs_on_sqlite_without_any_broker(tmp_path: Path):
+    """What `make run` does on a fresh machine: SQLite, no Redis, the in-process worker."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_DEBUG": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "LOG_LEVEL": "WARNING",
+    }
+
+    def manage(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    manage("migrate", "--noinput")
+    manage(
+        "shell", "-c", "from accounts.models import User; User.objects.create_user('dev@example.com', 'x')"
+    )
+    token = manage("create_api_token", "dev@example.com").strip().splitlines()[-1]
+    port = free_port()
+    server = start(
+        ["manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"], env, tmp_path / "server.log"
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/api/health")
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        graph = {"nodes": [{"id": "t", "type": "text", "position": {"x": 0, "y": 0}, "data": {"text": "hi"}}]}
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/execute",
+            data=json.dumps({**graph, "edges": []}).encode(),
+            headers=headers,
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            run_id = json.loads(response.read())["runId"]
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            detail = urllib.request.Request(f"http://127.0.0.1:{port}/api/runs/{run_id}", headers=headers)
+            with urllib.request.urlopen(detail, timeout=10) as response:
+                body = json.loads(response.read())
+            if body["status"] not in ("queued", "running"):
+                break
+            time.sleep(0.1)
+    finally:
+        kill_group(server, 15)
+
+    assert body["status"] == "succeeded", (tmp_path / "server.log").read_text()
+    assert body["nodeResults"][0]["output"] == {"text": "hi"}

@@ -1,0 +1,85 @@
+"""Steps the browser tests share: signing up, dragging kinds from the palette, connecting ports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+PASSWORD = "weft-Correct-horse-42"
+
+
+def sign_up(page: Page, site: str, email: str = "alice@example.com") -> None:
+    page.goto(f"{site}/")
+    expect(page).to_have_url(f"{site}/accounts/login/")
+    page.get_by_role("link", name="Sign up").first.click()
+    page.fill("#id_email", email)
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.locator("main button[type=submit]").click()
+    expect(page).to_have_url(f"{site}/workflows/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+
+
+def open_editor_ready(page: Page) -> None:
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+
+
+def centre(page: Page, selector: str) -> tuple[float, float]:
+    box = page.locator(selector).bounding_box()
+    assert box is not None, f"{selector} is not visible"
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move((start[0] + end[0]) / 2, (start[1] + end[1]) / 2, steps=4)
+    page.mouse.move(*end, steps=4)
+    page.mouse.up()
+
+
+def drop_kind(page: Page, kind: str, x: float, y: float) -> None:
+    """Drags a kind from the palette to (x, y) inside the canvas."""
+    canvas = page.locator("#canvas").bounding_box()
+    drag(page, centre(page, f'.palette__item[data-kind="{kind}"]'), (canvas["x"] + x, canvas["y"] + y))
+
+
+def connect(page: Page, source: str, output: str, target: str, input_: str) -> None:
+    drag(
+        page,
+        centre(page, f'.port--out[data-node="{source}"][data-port="{output}"]'),
+        centre(page, f'.port--in[data-node="{target}"][data-port="{input_}"]'),
+    )
+
+
+def node(page: Page, node_id: str):
+    return page.locator(f'.node[data-id="{node_id}"]')
+
+
+def select_node(page: Page, node_id: str) -> None:
+    node(page, node_id).locator(".node__header").click()
+
+
+def write_graph_file(folder: Path, name: str, *, template: str = "Tell me about {{topic}}") -> Path:
+    """A Weft export file holding Text -> Prompt -> LLM -> Debug."""
+    kinds = [
+        ("text-1", "text", {"text": "owls"}),
+        ("prompt-1", "prompt", {"template": template}),
+        ("llm-1", "llm", {}),
+        ("debug-1", "debug", {}),
+    ]
+    nodes = [
+        {"id": node_id, "type": kind, "position": {"x": 300 * index, "y": 0}, "data": data}
+        for index, (node_id, kind, data) in enumerate(kinds)
+    ]
+    links = [("text-1", "text", "prompt-1", "topic"), ("prompt-1", "text", "llm-1", "prompt")]
+    links.append(("llm-1", "text", "debug-1", "value"))
+    edges = [
+        {"id": f"e{i}", "source": s, "sourceHandle": sh, "target": t, "targetHandle": th}
+        for i, (s, sh, t, th) in enumerate(links)
+    ]
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps({"weft": 1, "name": name, "description": "", "nodes": nodes, "edges": edges}))
+    return path

@@ -1,0 +1,123 @@
+"""End to end in Chromium: sign up, build Text -> Prompt -> LLM -> Debug by drag and drop, edit, save, run."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import connect, drop_kind, node, select_node, sign_up
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+NODES = ["text-1", "prompt-1", "llm-1", "debug-1"]
+
+
+def test_build_connect_undo_save_reload_and_run_a_workflow(page, site, llm, run_worker, artifacts):
+    sign_up(page, site)
+    expect(page.get_by_text("No workflows yet")).to_be_visible()
+
+    page.get_by_role("button", name="New workflow").click()
+    page.get_by_label("Name").fill("Owl facts")
+    page.get_by_role("button", name="Create").click()
+    expect(page).to_have_url(re.compile(r"/workflows/[0-9a-f-]{36}/$"))
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#canvas-empty")).to_be_visible()
+
+    # Build by dragging kinds from the palette onto the canvas.
+    for kind, x, y in [("text", 60, 80), ("prompt", 360, 80), ("llm", 60, 360), ("debug", 360, 360)]:
+        drop_kind(page, kind, x, y)
+    expect(page.locator(".canvas .node")).to_have_count(4)
+    assert page.locator(".canvas .node").evaluate_all("els => els.map(e => e.dataset.id)") == NODES
+
+    # Settings come from each kind's schema; a prompt placeholder becomes an input port.
+    select_node(page, "text-1")
+    page.locator("#field-text-1-text").fill("owls")
+    select_node(page, "prompt-1")
+    page.locator("#field-prompt-1-template").fill("Tell me about {{topic}}")
+    expect(page.locator('.port--in[data-node="prompt-1"][data-port="topic"]')).to_be_visible()
+
+    # A bad value is shown on the field and on the node, and goes away when fixed.
+    select_node(page, "llm-1")
+    page.locator("#field-llm-1-temperature").fill("5")
+    expect(page.locator("#field-llm-1-temperature-error")).to_contain_text("must be at most 2")
+    expect(node(page, "llm-1")).to_have_class(re.compile(r"\bis-invalid\b"))
+    page.locator("#field-llm-1-temperature").fill("0.2")
+    expect(page.locator("#field-llm-1-temperature-error")).to_be_empty()
+
+    connect(page, "text-1", "text", "prompt-1", "topic")
+    connect(page, "prompt-1", "text", "llm-1", "prompt")
+    connect(page, "llm-1", "text", "debug-1", "value")
+    expect(page.locator(".edge")).to_have_count(3)
+    expect(node(page, "llm-1")).not_to_have_class(re.compile(r"\bis-invalid\b"))
+
+    # Refused at once, with a visible reason: a cycle, and incompatible port types.
+    connect(page, "debug-1", "value", "prompt-1", "topic")
+    expect(page.locator("#canvas-message")).to_contain_text("would close a cycle")
+    connect(page, "text-1", "text", "llm-1", "images")
+    expect(page.locator("#canvas-message")).to_contain_text("Incompatible ports")
+    expect(page.locator(".edge")).to_have_count(3)
+
+    # Delete, undo, redo, undo again.
+    select_node(page, "debug-1")
+    page.keyboard.press("Delete")
+    expect(page.locator(".canvas .node")).to_have_count(3)
+    expect(page.locator(".edge")).to_have_count(2)
+    page.keyboard.press("Control+z")
+    expect(page.locator(".canvas .node")).to_have_count(4)
+    expect(page.locator(".edge")).to_have_count(3)
+    page.keyboard.press("Control+Shift+z")
+    expect(page.locator(".canvas .node")).to_have_count(3)
+    page.keyboard.press("Control+z")
+    expect(page.locator(".canvas .node")).to_have_count(4)
+    expect(page.locator(".edge")).to_have_count(3)
+
+    # Copy and paste a node, then undo the paste.
+    select_node(page, "text-1")
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    expect(page.locator(".canvas .node")).to_have_count(5)
+    expect(node(page, "text-2")).to_have_class(re.compile(r"\bis-selected\b"))
+    page.keyboard.press("Control+z")
+    expect(page.locator(".canvas .node")).to_have_count(4)
+
+    # Auto-arrange puts the chain left to right.
+    page.get_by_role("button", name="Arrange").click()
+    xs = [node(page, node_id).bounding_box()["x"] for node_id in NODES]
+    assert xs == sorted(xs), xs
+
+    expect(page.locator("#save-state")).to_have_text("Unsaved changes")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#save-state")).to_have_text("Saved · version 2")
+
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.locator(".canvas .node")).to_have_count(4)
+    expect(page.locator(".edge")).to_have_count(3)
+    select_node(page, "prompt-1")
+    expect(page.locator("#field-prompt-1-template")).to_have_value("Tell me about {{topic}}")
+    select_node(page, "llm-1")
+    expect(page.locator("#field-llm-1-temperature")).to_have_value("0.2")
+    page.screenshot(path=str(artifacts / "editor.png"))
+
+    page.get_by_role("button", name="▶ Run").click()
+    for node_id in NODES:
+        expect(node(page, node_id)).to_have_class(re.compile(r"\bstatus-succeeded\b"), timeout=20_000)
+    expect(node(page, "llm-1").locator(".node__output")).to_contain_text("echo: Tell me about owls")
+    expect(node(page, "llm-1").locator(".node__meta")).to_contain_text("tokens")
+    expect(node(page, "debug-1").locator(".node__output")).to_contain_text("echo: Tell me about owls")
+    assert [r.provider for r in llm.requests] == ["gemini"]
+    page.screenshot(path=str(artifacts / "editor-run.png"))
+
+    # The run history panel lists it; the run page shows results, a timeline and logs.
+    page.get_by_role("tab", name="Runs").click()
+    expect(page.locator("#run-history .run-item")).to_have_count(1)
+    page.locator("#run-banner").get_by_role("link", name="Open run page").click()
+    expect(page).to_have_url(re.compile(r"/runs/[0-9a-f-]{36}/$"))
+    expect(page.locator("body")).to_have_attribute("data-status", "succeeded")
+    expect(page.locator("#node-rows tr[data-status=succeeded]")).to_have_count(4)
+    expect(page.locator("#node-rows")).to_contain_text("echo: Tell me about owls")
+    expect(page.locator("#timeline .timeline__row")).to_have_count(4)
+    expect(page.locator("#logs li").first).to_be_visible()
+    page.screenshot(path=str(artifacts / "run-page.png"), full_page=True)

@@ -107,22 +107,23 @@ def image_to_vision_graph(upload_id: str) -> dict:
     }
 
 
+def run_vision(upload_id: str, *, owner_id: int, fake_llm) -> engine.RunOutcome:
+    llm = engine.build_llm_client(
+        engine.ProviderConfig(gemini_api_key="fake-key", gemini_base_url=fake_llm.url, max_attempts=1)
+    )
+    context = engine.ExecutionContext(llm=llm, images=StorageImageReader(owner_id=owner_id))
+    return engine.execute_graph(image_to_vision_graph(upload_id), context=context, sink=engine.MemorySink())
+
+
 @pytest.mark.django_db(transaction=True)  # nodes run on engine worker threads, with their own connections
 def test_the_vision_node_sends_the_uploaded_bytes_from_s3_inline_to_the_model(
     alice, alice_client, s3_storage, fake_llm
 ):
     upload_id = post_image(alice_client, image_bytes("PNG", (16, 16))).json()["id"]
-    stored = s3_storage.client.get_object(Bucket=s3_storage.name, Key=Upload.objects.get().storage_key)[
-        "Body"
-    ].read()
-    llm = engine.build_llm_client(
-        engine.ProviderConfig(gemini_api_key="fake-key", gemini_base_url=fake_llm.url, max_attempts=1)
-    )
-    context = engine.ExecutionContext(llm=llm, images=StorageImageReader(owner_id=alice.pk))
+    key = Upload.objects.get().storage_key
+    stored = s3_storage.client.get_object(Bucket=s3_storage.name, Key=key)["Body"].read()
 
-    outcome = engine.execute_graph(
-        image_to_vision_graph(upload_id), context=context, sink=engine.MemorySink()
-    )
+    outcome = run_vision(upload_id, owner_id=alice.pk, fake_llm=fake_llm)
 
     assert outcome.status == engine.RunStatus.succeeded, outcome.results["look"].error_message
     assert outcome.results["look"].output == {"text": "echo: What colour is this?"}
@@ -138,14 +139,8 @@ def test_the_vision_node_sends_the_uploaded_bytes_from_s3_inline_to_the_model(
 @pytest.mark.django_db(transaction=True)
 def test_the_vision_node_cannot_read_another_users_upload(alice, bob, alice_client, s3_storage, fake_llm):
     upload_id = post_image(alice_client, image_bytes("PNG")).json()["id"]
-    llm = engine.build_llm_client(
-        engine.ProviderConfig(gemini_api_key="fake-key", gemini_base_url=fake_llm.url, max_attempts=1)
-    )
-    context = engine.ExecutionContext(llm=llm, images=StorageImageReader(owner_id=bob.pk))
 
-    outcome = engine.execute_graph(
-        image_to_vision_graph(upload_id), context=context, sink=engine.MemorySink()
-    )
+    outcome = run_vision(upload_id, owner_id=bob.pk, fake_llm=fake_llm)
 
     assert outcome.status != engine.RunStatus.succeeded
     assert f"unknown upload {upload_id}" in outcome.results["look"].error_message

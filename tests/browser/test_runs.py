@@ -1,0 +1,77 @@
+"""End to end in Chromium: a failing node skips what depends on it, Cancel stops a run, the runs pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import node, select_node, sign_up, write_graph_file
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def status(name: str) -> re.Pattern[str]:
+    return re.compile(rf"\bstatus-{name}\b")
+
+
+def test_failing_node_skips_downstream_cancel_and_run_list(page, site, llm, run_worker, artifacts, tmp_path):
+    sign_up(page, site)
+    page.locator("#import-file").set_input_files(write_graph_file(tmp_path, "Imported owls"))
+    expect(page.locator(".card")).to_have_count(1)
+    page.get_by_role("link", name="Open").click()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.locator(".canvas .node")).to_have_count(4)
+
+    # The model refuses: the LLM node fails, Debug after it is skipped, the nodes before it succeeded.
+    llm.fail_next("gemini", status=400)
+    page.get_by_role("button", name="▶ Run").click()
+    expect(node(page, "llm-1")).to_have_class(status("failed"), timeout=20_000)
+    expect(node(page, "debug-1")).to_have_class(status("skipped"))
+    expect(node(page, "text-1")).to_have_class(status("succeeded"))
+    expect(node(page, "prompt-1")).to_have_class(status("succeeded"))
+    expect(node(page, "llm-1").locator(".node__output--error")).not_to_be_empty()
+    expect(page.locator("#run-banner")).to_contain_text("failed")
+    page.screenshot(path=str(artifacts / "editor-failed-run.png"))
+
+    # Run just the Prompt node: only it and what it needs run.
+    select_node(page, "prompt-1")
+    page.get_by_role("button", name="Run selected").click()
+    expect(page.locator("#run-banner .badge")).to_have_text("succeeded", timeout=20_000)
+    expect(node(page, "prompt-1")).to_have_class(status("succeeded"))
+    expect(node(page, "llm-1")).not_to_have_class(re.compile(r"\bstatus-"))
+
+    # A model call that hangs: the LLM node shows running, Cancel ends the run.
+    llm.hang_s = 8
+    llm.fail_next("gemini", status="hang")
+    page.get_by_role("button", name="▶ Run").click()
+    expect(node(page, "llm-1")).to_have_class(status("running"), timeout=20_000)
+    expect(node(page, "debug-1")).to_have_class(status("queued"))
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#run-banner .badge")).to_have_text("cancelled", timeout=20_000)
+    expect(page.get_by_role("button", name="Cancel")).to_be_hidden()
+    llm.reset()  # let the abandoned model call return at once
+
+    # The run history panel: opening a past run paints its results on the canvas.
+    page.get_by_role("tab", name="Runs").click()
+    expect(page.locator("#run-history .run-item")).to_have_count(3)
+    page.locator("#run-history .run-item").filter(has_text="failed").locator(".run-item__open").click()
+    expect(node(page, "llm-1")).to_have_class(status("failed"))
+    expect(node(page, "debug-1")).to_have_class(status("skipped"))
+
+    # The runs page: all runs, filtered by status, each linking to its page.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Runs").click()
+    expect(page.locator("#run-rows tr")).to_have_count(3)
+    page.get_by_label("Status").select_option("failed")
+    expect(page.locator("#run-rows tr")).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"\?status=failed$"))
+    page.get_by_label("Status").select_option("cancelled")
+    expect(page.locator("#run-rows tr")).to_have_count(1)
+    page.get_by_label("Status").select_option("failed")
+    page.locator("#run-rows tr").first.get_by_role("link").first.click()
+    expect(page.locator("body")).to_have_attribute("data-status", "failed")
+    expect(page.locator("#node-rows tr[data-status=failed]")).to_have_count(1)
+    expect(page.locator("#node-rows tr[data-status=skipped]")).to_have_count(1)
+    expect(page.locator('#node-rows tr[data-node="llm-1"] .output--error')).not_to_be_empty()
+    page.screenshot(path=str(artifacts / "run-page-failed.png"), full_page=True)

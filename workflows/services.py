@@ -10,7 +10,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from engine import Limits, ensure_valid
+from engine import GraphInvalid, Limits, validate_graph
+from uploads.services import graph_upload_issues
 from workflows.cache import workflow_caches_invalidate
 from workflows.models import Workflow, WorkflowVersion
 
@@ -35,9 +36,15 @@ def graph_limits() -> Limits:
     )
 
 
-def graph_validate(*, nodes: list[Any], edges: list[Any]) -> None:
-    """Raise engine.GraphInvalid (every issue, each with its path) unless the graph is valid."""
-    ensure_valid({"nodes": nodes, "edges": edges}, limits=graph_limits())
+def graph_validate(*, owner: User, nodes: list[Any], edges: list[Any]) -> None:
+    """Raise engine.GraphInvalid (every issue, each with its path) unless the graph is valid.
+
+    Image nodes may only name the owner's own uploads.
+    """
+    graph = {"nodes": nodes, "edges": edges}
+    issues = validate_graph(graph, limits=graph_limits()) + graph_upload_issues(owner=owner, graph=graph)
+    if issues:
+        raise GraphInvalid(issues)
 
 
 def _snapshot(workflow: Workflow, *, saved_by: User | None) -> WorkflowVersion:
@@ -56,7 +63,7 @@ def _snapshot(workflow: Workflow, *, saved_by: User | None) -> WorkflowVersion:
 def workflow_create(
     *, owner: User, name: str, description: str = "", nodes: list[Any], edges: list[Any]
 ) -> Workflow:
-    graph_validate(nodes=nodes, edges=edges)
+    graph_validate(owner=owner, nodes=nodes, edges=edges)
     workflow = Workflow.objects.create(
         owner=owner, name=name, description=description, nodes=nodes, edges=edges
     )
@@ -111,7 +118,7 @@ def workflow_update(
     Raises WorkflowVersionConflict when `expected_version` is not the current version, so two editors
     of the same version never silently overwrite each other.
     """
-    graph_validate(nodes=nodes, edges=edges)
+    graph_validate(owner=workflow.owner, nodes=nodes, edges=edges)
     return _save_new_version(
         workflow,
         expected_version=expected_version,
@@ -128,7 +135,7 @@ def workflow_restore_version(*, workflow: Workflow, version: WorkflowVersion, sa
     """Save a new version equal to `version`; the versions in between stay in the history."""
     if version.workflow_id != workflow.pk:
         raise ValueError("the version belongs to another workflow")
-    graph_validate(nodes=version.nodes, edges=version.edges)
+    graph_validate(owner=workflow.owner, nodes=version.nodes, edges=version.edges)
     # Restoring is not an edit of a particular version, so it follows the latest one under a row lock.
     current = Workflow.objects.select_for_update().get(pk=workflow.pk)
     return _save_new_version(

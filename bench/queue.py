@@ -1,0 +1,200 @@
+"""Queue throughput: runs completed per second with Redis and 2 Dramatiq worker processes, next to raw
+Dramatiq no-op messages per second on the same broker (the ceiling), and database writes per node.
+
+    .venv/bin/python bench/queue.py [--runs 300] [--messages 5000] [--threads 4]
+
+Needs PostgreSQL and Redis (DATABASE_URL's server, default postgres://postgres@127.0.0.1:5432; REDIS_URL,
+default redis://127.0.0.1:6379/2). It creates and migrates a database of its own (weft_bench_queue) and
+uses private Dramatiq namespaces, so nothing else is disturbed. Writes are PostgreSQL's row counters
+(pg_stat_database) around the execution phase, after the workers closed their connections.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, this folder comes first on sys.path and this file would shadow the standard library's
+# `queue`, which Dramatiq imports: the project root takes its place.
+if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
+    sys.path[0] = str(ROOT)
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+import dramatiq  # noqa: E402
+from dramatiq.brokers.redis import RedisBroker  # noqa: E402
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/2")
+PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
+BENCH_DB = "weft_bench_queue"
+NOOP_NAMESPACE = "weft-bench-noop"
+
+# The no-op actor, on its own broker: `dramatiq bench.queue:NOOP_BROKER` serves it.
+NOOP_BROKER = RedisBroker(url=REDIS_URL, namespace=NOOP_NAMESPACE)
+
+
+@dramatiq.actor(broker=NOOP_BROKER, max_retries=0)
+def noop() -> None:
+    """Does nothing: what is left is Dramatiq's own cost per message."""
+
+
+def start_group(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True)
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def redis_forget(namespace: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(f"{namespace}*"))
+    if keys:
+        client.delete(*keys)
+
+
+def bench_noop(messages: int, threads: int) -> float:
+    redis_forget(NOOP_NAMESPACE)
+    dramatiq_bin = str(Path(sys.executable).parent / "dramatiq")
+    command = [dramatiq_bin, "bench.queue:NOOP_BROKER", "--path", "."]
+    workers = start_group(
+        [*command, "--processes", "2", "--threads", str(threads)], {**os.environ, "PYTHONPATH": str(ROOT)}
+    )
+    try:
+        for _ in range(200):  # warm up: workers booted and connected
+            noop.send()
+        NOOP_BROKER.join(noop.queue_name, interval=10, timeout=60_000)
+        started = time.perf_counter()
+        for _ in range(messages):
+            noop.send()
+        NOOP_BROKER.join(noop.queue_name, interval=10, timeout=300_000)
+        return messages / (time.perf_counter() - started)
+    finally:
+        stop_group(workers)
+        redis_forget(NOOP_NAMESPACE)
+
+
+def django_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "workflowsite.settings",
+        "DJANGO_SECRET_KEY": "weft-bench-queue-secret-key-not-for-production-000",
+        "DJANGO_DEBUG": "false",
+        "DATABASE_URL": f"{PG_SERVER}/{BENCH_DB}",
+        "DATABASE_CONN_MAX_AGE": "60",
+        "REDIS_URL": REDIS_URL,
+        "DRAMATIQ_BROKER_URL": REDIS_URL,
+        "WEFT_INPROCESS_WORKER": "false",
+        "RUN_MAX_ACTIVE_PER_USER": "1000000",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def prepare_database(env: dict[str, str]) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    migrate = [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"]
+    subprocess.run(migrate, cwd=ROOT, env=env, check=True)
+
+
+def row_writes() -> int:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        query = "SELECT tup_inserted, tup_updated, tup_deleted FROM pg_stat_database WHERE datname = %s"
+        inserted, updated, deleted = conn.execute(query, [BENCH_DB]).fetchone()
+    return inserted + updated + deleted
+
+
+def bench_runs(runs: int, threads: int) -> tuple[float, float]:
+    env = django_env()
+    prepare_database(env)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from accounts.models import User
+    from runs.models import ACTIVE_RUN_STATUSES, RunStatus, WorkflowRun
+    from runs.services import run_create
+    from runs.tasks import execute_run
+
+    user, _ = User.objects.get_or_create(email="bench@example.com")
+    WorkflowRun.objects.filter(owner=user).delete()
+    graph = {
+        "nodes": [
+            {"id": f"t{i}", "type": "text", "position": {"x": 0, "y": 0}, "data": {"text": f"text {i}"}}
+            for i in range(5)
+        ],
+        "edges": [],
+    }
+    warmup = [run_create(owner=user, graph=graph, enqueue=False) for _ in range(20)]
+    measured = [run_create(owner=user, graph=graph, enqueue=False) for _ in range(runs)]
+    connection.close()
+
+    workers = start_group(
+        [sys.executable, "manage.py", "rundramatiq", "--processes", "2", "--threads", str(threads)], env
+    )
+    try:
+        for run in warmup:
+            execute_run.send(str(run.id))
+        pending = WorkflowRun.objects.filter(owner=user, status__in=ACTIVE_RUN_STATUSES)
+        while pending.filter(pk__in=[r.pk for r in warmup]).exists():
+            time.sleep(0.05)
+        connection.close()
+        time.sleep(1.5)  # let the workers' statistics reach pg_stat_database
+        writes_before = row_writes()
+        started = time.perf_counter()
+        for run in measured:
+            execute_run.send(str(run.id))
+        while pending.exists():
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - started
+    finally:
+        connection.close()
+        stop_group(workers)
+    time.sleep(1.5)
+    writes = row_writes() - writes_before
+    done = WorkflowRun.objects.filter(pk__in=[r.pk for r in measured], status=RunStatus.SUCCEEDED)
+    succeeded = done.count()
+    if succeeded != runs:
+        raise SystemExit(f"only {succeeded} of {runs} runs succeeded")
+    return runs / elapsed, writes / (runs * 5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker process")
+    args = parser.parse_args()
+
+    runs_per_s, writes_per_node = bench_runs(args.runs, args.threads)
+    noop_per_s = bench_noop(args.messages, args.threads)
+
+    print(f"\nRedis broker, 2 worker processes x {args.threads} threads, PostgreSQL; {os.cpu_count()} CPUs\n")
+    print("| measure | value |")
+    print("|---|---|")
+    print(f"| runs completed per second (5 Text nodes, {args.runs} runs) | {runs_per_s:,.1f} |")
+    print(f"| nodes executed per second | {runs_per_s * 5:,.0f} |")
+    print(f"| raw Dramatiq no-op messages per second ({args.messages} messages) | {noop_per_s:,.0f} |")
+    print(f"| runs / no-op messages | {runs_per_s / noop_per_s:.1%} |")
+    print(f"| database row writes per node (execution only) | {writes_per_node:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

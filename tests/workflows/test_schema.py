@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from openapi_spec_validator import validate
@@ -25,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Per operation and generation mode; the whole run stays within a few seconds.
-EXAMPLES = 8
+EXAMPLES = 12
 WORKFLOW_PATHS = r"^/api/(workflows|node-kinds)"
 
 
@@ -53,15 +56,35 @@ def test_swagger_ui_is_served_to_a_logged_in_user(alice_client):
 
 
 def _strategy(operation: Any, real_path: dict[str, Any]) -> st.SearchStrategy:
-    """Cases with generated path values (mostly 404s) and with a real workflow of the user's (2xx)."""
+    """Generated cases (mostly 400s and 404s) plus cases aimed at the user's real workflow with a valid
+    body, so that the 2xx and 409 answers are checked too."""
     modes = [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE]
+    pinned = {name: value for name, value in real_path.items() if f"{{{name}}}" in operation.path}
     strategies = [operation.as_strategy(generation_mode=mode) for mode in modes]
-    if operation.path_parameters:
-        pinned = {name: real_path[name] for name in real_path if name in operation.path}
-        strategies += [operation.as_strategy(generation_mode=mode, path_parameters=pinned) for mode in modes]
+    strategies += [operation.as_strategy(generation_mode=mode, path_parameters=pinned) for mode in modes]
+    if operation.body:
+        # `version` is what PUT checks (create and import ignore it): the first PUT wins, later ones 409.
+        valid = {"name": "Valid", "description": "", "version": 1, **text_to_debug_graph()}
+        strategies.append(
+            operation.as_strategy(path_parameters=pinned, body=valid, media_type="application/json")
+        )
     return st.one_of(strategies)
 
 
+@pytest.fixture
+def wsgi_keeps_the_test_connection() -> Iterator[None]:
+    """Call the WSGI app as Django's test client does: without closing the test's database connection
+    at the end of each request (it would end the test transaction on PostgreSQL)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.mark.usefixtures("wsgi_keeps_the_test_connection")
 def test_workflow_endpoints_answer_as_their_schema_says(alice):
     secret = api_token_create(user=alice, name="schemathesis").secret
     auth = {"Authorization": f"Bearer {secret}"}

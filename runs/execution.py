@@ -15,6 +15,7 @@ from django.utils import timezone
 
 import engine
 from runs.models import RunStatus, WorkflowRun
+from uploads.reader import image_reader_for
 from workflows.services import graph_limits
 
 RUN_CANCEL_CHECK_SECONDS = 0.5
@@ -45,9 +46,11 @@ def provider_config() -> engine.ProviderConfig:
     )
 
 
-def execution_context() -> engine.ExecutionContext:
-    # Images: the images app will provide an engine.ImageReader; until then Image inputs cannot be read.
-    return engine.ExecutionContext(llm=engine.build_llm_client(provider_config()), images=None)
+def execution_context(*, owner_id: int) -> engine.ExecutionContext:
+    # Image nodes of a run read only its owner's uploads (and URLs through the SSRF-safe fetcher).
+    return engine.ExecutionContext(
+        llm=engine.build_llm_client(provider_config()), images=image_reader_for(owner_id)
+    )
 
 
 class RunGuard:

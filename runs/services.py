@@ -32,6 +32,7 @@ from runs.models import ACTIVE_RUN_STATUSES, NodeResult, NodeStatus, RunScope, R
 from runs.persistence import RunEventSink
 from runs.selectors import run_active_count, run_succeeded_outputs, run_upstream_outputs
 from runs.tasks import execute_run
+from uploads.services import graph_upload_issues
 from workflows.models import Workflow
 from workflows.services import graph_limits
 
@@ -85,7 +86,9 @@ def run_create(
     enqueue: bool = True,
 ) -> WorkflowRun:
     """Validate the graph and scope, create a queued run and enqueue it once the transaction commits."""
-    engine.ensure_valid(graph, limits=graph_limits())
+    issues = engine.validate_graph(graph, limits=graph_limits())
+    if issues := issues + graph_upload_issues(owner=owner, graph=graph):
+        raise engine.GraphInvalid(issues)
     node_ids = list(dict.fromkeys(node_ids))
     if issues := _scope_issues(graph, scope, node_ids):
         raise engine.GraphInvalid(issues)
@@ -240,7 +243,7 @@ def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None 
     try:
         outcome = engine.execute_graph(
             run.graph,
-            context=execution_context(),
+            context=execution_context(owner_id=run.owner_id),
             sink=sink,
             options=run_options(),
             targets=targets,
@@ -268,20 +271,22 @@ def _run_finish(*, run: WorkflowRun, guard: RunGuard, status: str, summary: str)
     )
     now = timezone.now()
     started = run.started_at or now
-    finished = WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, recoveries=guard.fence).update(
-        status=status,
-        succeeded_nodes=counts["succeeded"],
-        failed_nodes=counts["failed"],
-        skipped_nodes=counts["skipped"],
-        duration_ms=max(0, round((now - started).total_seconds() * 1000)),
-        error_summary=summary,
-        completed_at=now,
-        heartbeat_at=now,
-    )
-    if not finished:
+    fields = {
+        "status": status,
+        "succeeded_nodes": counts["succeeded"],
+        "failed_nodes": counts["failed"],
+        "skipped_nodes": counts["skipped"],
+        "duration_ms": max(0, round((now - started).total_seconds() * 1000)),
+        "error_summary": summary,
+        "completed_at": now,
+        "heartbeat_at": now,
+    }
+    ours = WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, recoveries=guard.fence)
+    if not ours.update(**fields):
         return None
+    for name, value in fields.items():
+        setattr(run, name, value)
     run_caches_invalidate(owner_id=run.owner_id, run_id=run.id, workflow_id=run.workflow_id)
-    run.refresh_from_db()
     return run
 
 

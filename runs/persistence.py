@@ -35,9 +35,10 @@ class RunEventSink:
         # After losing the run to another worker, this one must not write over the new owner's results.
         if not self.guard.lost:
             if isinstance(event, engine.RunStarted):
-                WorkflowRun.objects.filter(pk=self.run.pk).update(
-                    total_nodes=len(event.node_ids) + self.already_done
-                )
+                total = len(event.node_ids) + self.already_done
+                if total != self.run.total_nodes:  # a scoped run's scope grows by what its nodes need
+                    WorkflowRun.objects.filter(pk=self.run.pk).update(total_nodes=total)
+                    self.run.total_nodes = total
             elif isinstance(event, engine.NodeFinished):
                 self._write_result(event.result)
             elif isinstance(event, engine.LogLine):

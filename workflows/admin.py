@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Count, QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 
 from workflows.cache import workflow_caches_invalidate
@@ -58,7 +59,7 @@ class WorkflowAdmin(admin.ModelAdmin):
     def run_count(self, workflow: Workflow) -> int:
         return workflow.run_count
 
-    def save_model(self, request: HttpRequest, obj: Workflow, form, change: bool) -> None:  # type: ignore[no-untyped-def]
+    def save_model(self, request: HttpRequest, obj: Workflow, form: ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
         workflow_caches_invalidate(owner_id=obj.owner_id, workflow_id=obj.pk)
 

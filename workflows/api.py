@@ -106,10 +106,12 @@ class WorkflowListCreateApi(_JsonApi):
         query.is_valid(raise_exception=True)
         page, limit, search = (query.validated_data[k] for k in ("page", "limit", "search"))
         payload = selectors.workflow_list_page(owner=request.user, page=page, limit=limit, search=search)
-        return Response({**self._links(request, page, limit, payload["count"]), **payload})
+        links = self._links(request, page, limit, payload["count"])
+        return Response({"count": payload["count"], **links, "results": payload["results"]})
 
     @staticmethod
-    def _links(request: Request, page: int, limit: int, count: int) -> dict[str, Any]:
+    def _links(request: Request, page: int, limit: int, count: int) -> dict[str, str | None]:
+        # Built per request, not cached: they carry the host the client used.
         url = request.build_absolute_uri()
         limit = min(limit, selectors.MAX_PAGE_SIZE)
         has_next = page * limit < count
@@ -119,7 +121,6 @@ class WorkflowListCreateApi(_JsonApi):
                 remove_query_param(url, "page") if page == 2 else replace_query_param(url, "page", page - 1)
             )
         return {
-            "count": count,
             "next": replace_query_param(url, "page", page + 1) if has_next else None,
             "previous": previous,
         }

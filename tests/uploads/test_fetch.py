@@ -6,10 +6,16 @@ policy that lists their address and port explicitly; the production policy is ne
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import socket
+import ssl
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from tests.uploads.conftest import image_bytes
 from uploads.fetch import FetchPolicy, FetchRefused, SafeFetcher
@@ -269,3 +275,49 @@ def test_a_server_that_does_not_answer_times_out():
             fetcher.fetch_image(f"http://127.0.0.1:{port}/cat.png")
     finally:
         listener.close()
+
+
+def _self_signed(tmp_path, hostname: str) -> tuple[str, str]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_https_connects_to_the_checked_address_and_verifies_the_hostname(recording_server, tmp_path):
+    server = recording_server()
+    server.routes["/cat.png"] = (200, {}, PNG)
+    cert, key = _self_signed(tmp_path, "images.example")
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    server._httpd.socket = server_context.wrap_socket(server._httpd.socket, server_side=True)
+    trusting = ssl.create_default_context(cafile=cert)
+    resolver = table_resolver({"images.example": ["127.0.0.1"], "other.example": ["127.0.0.1"]})
+    fetcher = allowing(server, resolver=resolver, ssl_context=trusting)
+
+    image = fetcher.fetch_image(f"https://images.example:{server.port}/cat.png")
+
+    assert image.width == 24
+    assert server.hits[0][1]["host"] == f"images.example:{server.port}"
+    # Same address, another name: the certificate is checked against the name, not the IP.
+    with pytest.raises(FetchRefused, match="could not be fetched"):
+        fetcher.fetch_image(f"https://other.example:{server.port}/cat.png")

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from django_ratelimit.core import get_usage
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -19,10 +20,12 @@ from runs import cache as run_cache
 from runs.selectors import run_get, run_list, run_logs, run_node_results
 from runs.serializers import (
     ExecuteInputSerializer,
+    LogPageSerializer,
     LogSerializer,
-    NodeResultSerializer,
-    RunDetailSerializer,
+    RunCreatedSerializer,
+    RunDetailOutputSerializer,
     RunListQuerySerializer,
+    RunPageSerializer,
     RunSummarySerializer,
 )
 from runs.services import RunAlreadyFinished, TooManyActiveRuns, run_cancel, run_create, run_rerun
@@ -81,7 +84,22 @@ def _accepted_run(run_id: uuid.UUID) -> Response:
     return Response({"runId": str(run_id)}, status=status.HTTP_202_ACCEPTED)
 
 
+_ERRORS = {
+    400: OpenApiResponse(description="Invalid input: `{detail, errors: [{path, message}]}`."),
+    404: OpenApiResponse(description="No such workflow or run (or another user's)."),
+}
+
+
 class ExecuteApi(APIView):
+    @extend_schema(
+        operation_id="execute",
+        request=ExecuteInputSerializer,
+        responses={
+            202: RunCreatedSerializer,
+            **_ERRORS,
+            429: OpenApiResponse(description="Over the rate limit or the active-run cap; see Retry-After."),
+        },
+    )
     def post(self, request: Request) -> Response:
         _rate_limit(request)
         serializer = ExecuteInputSerializer(data=request.data)
@@ -111,6 +129,15 @@ class ExecuteApi(APIView):
 
 
 class RunListApi(APIView):
+    @extend_schema(
+        operation_id="runs_list",
+        parameters=[
+            OpenApiParameter("page", int),
+            OpenApiParameter("limit", int),
+            RunListQuerySerializer,
+        ],
+        responses={200: RunPageSerializer, 400: _ERRORS[400]},
+    )
     def get(self, request: Request) -> Response:
         query = RunListQuerySerializer(data=request.query_params)
         if not query.is_valid():
@@ -137,20 +164,23 @@ class RunListApi(APIView):
 
 
 class RunDetailApi(APIView):
+    @extend_schema(
+        operation_id="runs_retrieve", responses={200: RunDetailOutputSerializer, 404: _ERRORS[404]}
+    )
     def get(self, request: Request, run_id: uuid.UUID) -> Response:
         key = run_cache.run_detail_cache_key(owner_id=request.user.pk, run_id=run_id)
         cached = run_cache.cache_get(key)
         if cached is not None:
             return Response(cached)
         run = run_get(user=request.user, run_id=run_id)
-        data = dict(RunDetailSerializer(run).data)
-        data["nodeResults"] = NodeResultSerializer(run_node_results(run=run), many=True).data
+        run.loaded_node_results = list(run_node_results(run=run))
         logs = list(run_logs(run=run)[: LOG_PAGE_SIZE + 1])
-        data["logs"] = LogSerializer(logs[:LOG_PAGE_SIZE], many=True).data
-        data["logsNext"] = None
+        run.loaded_logs = logs[:LOG_PAGE_SIZE]
+        logs_next = None
         if len(logs) > LOG_PAGE_SIZE:
             url = reverse("api-run-logs", kwargs={"run_id": run.id})
-            data["logsNext"] = request.build_absolute_uri(f"{url}?page=2")
+            logs_next = request.build_absolute_uri(f"{url}?page=2")
+        data = RunDetailOutputSerializer(run, context={"logs_next": logs_next}).data
         if run.is_finished:
             # A finished run no longer changes; an active one is polled and must stay live.
             run_cache.cache_set(key, data, timeout=run_cache.RUN_DETAIL_TTL_SECONDS)
@@ -162,6 +192,11 @@ class LogPagination(PageNumberPagination):
 
 
 class RunLogsApi(APIView):
+    @extend_schema(
+        operation_id="runs_logs",
+        parameters=[OpenApiParameter("page", int)],
+        responses={200: LogPageSerializer, 404: _ERRORS[404]},
+    )
     def get(self, request: Request, run_id: uuid.UUID) -> Response:
         run = run_get(user=request.user, run_id=run_id)
         paginator = LogPagination()
@@ -170,6 +205,15 @@ class RunLogsApi(APIView):
 
 
 class RunCancelApi(APIView):
+    @extend_schema(
+        operation_id="runs_cancel",
+        request=None,
+        responses={
+            202: RunSummarySerializer,
+            404: _ERRORS[404],
+            409: OpenApiResponse(description="The run has already finished."),
+        },
+    )
     def post(self, request: Request, run_id: uuid.UUID) -> Response:
         run = run_get(user=request.user, run_id=run_id)
         try:
@@ -180,6 +224,15 @@ class RunCancelApi(APIView):
 
 
 class RunRerunApi(APIView):
+    @extend_schema(
+        operation_id="runs_rerun",
+        request=None,
+        responses={
+            202: RunCreatedSerializer,
+            404: _ERRORS[404],
+            429: OpenApiResponse(description="Rate limit."),
+        },
+    )
     def post(self, request: Request, run_id: uuid.UUID) -> Response:
         _rate_limit(request)
         run = run_get(user=request.user, run_id=run_id)

@@ -116,3 +116,32 @@ class RunDetailSerializer(RunSummarySerializer):
 
     class Meta(RunSummarySerializer.Meta):
         fields = [*RunSummarySerializer.Meta.fields, "nodes", "edges", "nodeIds"]
+
+
+class RunDetailOutputSerializer(RunDetailSerializer):
+    """The detail response: the run, its node results and its first page of logs (the view loads them)."""
+
+    nodeResults = NodeResultSerializer(many=True, source="loaded_node_results")
+    logs = LogSerializer(many=True, source="loaded_logs")
+    logsNext = serializers.SerializerMethodField()
+
+    class Meta(RunDetailSerializer.Meta):
+        fields = [*RunDetailSerializer.Meta.fields, "nodeResults", "logs", "logsNext"]
+
+    def get_logsNext(self, run: WorkflowRun) -> str | None:
+        return self.context.get("logs_next")
+
+
+class RunCreatedSerializer(serializers.Serializer):
+    runId = serializers.UUIDField()
+
+
+class RunPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = RunSummarySerializer(many=True)
+
+
+class LogPageSerializer(RunPageSerializer):
+    results = LogSerializer(many=True)

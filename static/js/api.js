@@ -71,7 +71,29 @@ function query(params) {
   return text ? `?${text}` : "";
 }
 
+// Multipart upload of one image file: POST /api/uploads -> {id, url, width, height, ...}.
+async function uploadImage(file) {
+  const body = new FormData();
+  body.append("file", file);
+  let response;
+  try {
+    response = await fetch("/api/uploads", {
+      method: "POST",
+      body,
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+    });
+  } catch {
+    throw new ApiError(0, null);
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
 export const api = {
+  uploadImage,
+  uploadContentUrl: (id) => `/api/uploads/${id}/content`,
   nodeKinds: () => request("GET", "/api/node-kinds"),
   listWorkflows: (params = {}) => request("GET", `/api/workflows${query(params)}`),
   getWorkflow: (id) => request("GET", `/api/workflows/${id}`),

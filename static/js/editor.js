@@ -148,6 +148,7 @@ function renderSettings() {
   container.replaceChildren(
     heading,
     el("p", { class: "muted", text: kind.description }),
+    node.type === "image" ? imageUploader(node) : null,
     fields,
     result ? resultDetails(result) : null,
   );
@@ -171,6 +172,31 @@ function renderSettings() {
       state.typing = false;
     },
   });
+}
+
+// An Image node's picture: upload a file (stored as uploadId) and see it.
+function imageUploader(node) {
+  const input = el("input", { type: "file", accept: "image/png,image/jpeg,image/webp,image/gif", id: "image-upload" });
+  const preview = node.data.uploadId
+    ? el("img", { class: "result-image", src: api.uploadContentUrl(node.data.uploadId), alt: "the node's image" })
+    : node.data.url
+      ? el("img", { class: "result-image", src: node.data.url, alt: "the node's image" })
+      : null;
+  input.addEventListener("change", async () => {
+    const [file] = input.files;
+    if (!file) return;
+    try {
+      const upload = await api.uploadImage(file);
+      const current = findNode(state.graph, node.id);
+      if (!current) return;
+      edit(updateNodeData(state.graph, node.id, { ...current.data, uploadId: upload.id, url: null }, state.catalog), {
+        panel: true,
+      });
+    } catch (error) {
+      toast(`Could not upload ${file.name}: ${error.message}`, "error");
+    }
+  });
+  return el("div", { class: "field" }, el("label", { for: "image-upload", text: "Upload an image" }), input, preview);
 }
 
 function resultDetails(result) {

@@ -9,7 +9,11 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(window.location.search);
 const view = { page: Number(params.get("page")) || 1, status: params.get("status") || "" };
 
+// Answers to superseded requests (an older filter or search) are dropped when they arrive late.
+let latest = 0;
+
 async function load() {
+  const ticket = ++latest;
   const rows = $("run-rows");
   let page;
   try {
@@ -18,6 +22,7 @@ async function load() {
     rows.replaceChildren(el("tr", {}, el("td", { colspan: 6, class: "error", text: `Could not load runs: ${error.message}` })));
     return;
   }
+  if (ticket !== latest) return;
   if (!page.results.length) {
     rows.replaceChildren(el("tr", {}, el("td", { colspan: 6, class: "empty", text: view.status ? `No ${view.status} runs.` : "No runs yet. Open a workflow and press Run." })));
   } else {

@@ -7,7 +7,11 @@ const PAGE_SIZE = 20;
 const $ = (id) => document.getElementById(id);
 const view = { page: 1, search: "" };
 
+// Answers to superseded requests (an older filter or search) are dropped when they arrive late.
+let latest = 0;
+
 async function load() {
+  const ticket = ++latest;
   const list = $("workflow-list");
   let page;
   try {
@@ -20,6 +24,7 @@ async function load() {
     list.replaceChildren(el("p", { class: "error", text: `Could not load workflows: ${error.message}` }));
     return;
   }
+  if (ticket !== latest) return;
   if (!page.results.length) {
     list.replaceChildren(
       el("div", { class: "empty-state" },

@@ -7,11 +7,25 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import connect, drop_kind, node, select_node, sign_up
+from tests.browser.helpers import connect, drag, drop_kind, node, select_node, sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 NODES = ["text-1", "prompt-1", "llm-1", "debug-1"]
+
+
+def view(page) -> tuple[float, float, float]:
+    """The canvas view (x, y, zoom) from the world layer's transform."""
+    transform = page.locator(".canvas__world").evaluate("el => el.style.transform")
+    x, y, zoom = re.fullmatch(r"translate\(([-\d.]+)px, ([-\d.]+)px\) scale\(([\d.]+)\)", transform).groups()
+    return float(x), float(y), float(zoom)
+
+
+def assert_inside(box, area) -> None:
+    assert box["x"] >= area["x"], (box, area)
+    assert box["y"] >= area["y"], (box, area)
+    assert box["x"] + box["width"] <= area["x"] + area["width"], (box, area)
+    assert box["y"] + box["height"] <= area["y"] + area["height"], (box, area)
 
 
 def test_build_connect_undo_save_reload_and_run_a_workflow(page, site, llm, run_worker, artifacts):
@@ -82,6 +96,35 @@ def test_build_connect_undo_save_reload_and_run_a_workflow(page, site, llm, run_
     page.keyboard.press("Control+z")
     expect(page.locator(".canvas .node")).to_have_count(4)
 
+    # Keyboard: Enter on a palette kind adds it in the middle of the view.
+    page.locator('.palette__item[data-kind="debug"]').focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".canvas .node")).to_have_count(5)
+    page.locator("#canvas").focus()
+    page.keyboard.press("Control+z")
+    expect(page.locator(".canvas .node")).to_have_count(4)
+
+    # Zoom with the buttons and the wheel, pan by dragging the background, fit to view, the minimap.
+    start = view(page)
+    page.get_by_role("button", name="Zoom in").click()
+    assert view(page)[2] == pytest.approx(start[2] * 1.2)
+    page.get_by_role("button", name="Zoom out").click()
+    canvas = page.locator("#canvas").bounding_box()
+    page.mouse.move(canvas["x"] + 700, canvas["y"] + 60)
+    page.mouse.wheel(0, -300)
+    assert view(page)[2] > start[2]
+    before = view(page)
+    drag(page, (canvas["x"] + 700, canvas["y"] + 40), (canvas["x"] + 600, canvas["y"] + 140))
+    after = view(page)
+    assert (after[0] - before[0], after[1] - before[1]) == pytest.approx((-100, 100), abs=2)
+    page.get_by_role("button", name="Fit to view").click()
+    for node_id in NODES:
+        assert_inside(node(page, node_id).bounding_box(), canvas)
+    before = view(page)
+    minimap = page.locator("#minimap").bounding_box()
+    page.mouse.click(minimap["x"] + 5, minimap["y"] + 5)
+    assert view(page)[:2] != before[:2]
+
     # Auto-arrange puts the chain left to right.
     page.get_by_role("button", name="Arrange").click()
     xs = [node(page, node_id).bounding_box()["x"] for node_id in NODES]
@@ -100,6 +143,29 @@ def test_build_connect_undo_save_reload_and_run_a_workflow(page, site, llm, run_
     select_node(page, "llm-1")
     expect(page.locator("#field-llm-1-temperature")).to_have_value("0.2")
     page.screenshot(path=str(artifacts / "editor.png"))
+
+    # Leaving with unsaved changes asks first.
+    page.get_by_label("Workflow name").fill("Owl facts, edited")
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("link", name="← Workflows").click()
+    expect(page.locator("#save-state")).to_have_text("Unsaved changes")
+    assert dialogs == ["beforeunload"]
+
+    # Saved meanwhile in another tab: saving here says "changed elsewhere"; overwrite wins.
+    other = page.context.new_page()
+    other.goto(page.url)
+    expect(other.locator("body")).to_have_attribute("data-ready", "true")
+    other.get_by_label("Workflow name").fill("Owl facts from the other tab")
+    other.get_by_role("button", name="Save", exact=True).click()
+    expect(other.locator("#save-state")).to_have_text("Saved · version 3")
+    other.close()
+    page.expected_statuses.add(409)
+    page.get_by_role("button", name="Save", exact=True).click()
+    conflict = page.get_by_role("dialog")
+    expect(conflict).to_contain_text("changed elsewhere")
+    conflict.get_by_role("button", name="Overwrite").click()
+    expect(page.locator("#save-state")).to_have_text("Saved · version 4")
 
     page.get_by_role("button", name="▶ Run").click()
     for node_id in NODES:

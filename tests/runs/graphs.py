@@ -19,11 +19,6 @@ def edge(source: str, source_handle: str, target: str, target_handle: str) -> di
     }
 
 
-def text_nodes(count: int = 5) -> dict[str, list]:
-    """`count` independent Text nodes (the bench's workflow)."""
-    return {"nodes": [node(f"t{i}", "text", text=f"text {i}") for i in range(count)], "edges": []}
-
-
 def text_llm_chain(length: int = 3, text: str = "hello") -> dict[str, list]:
     """Text `a` -> LLM `b` -> LLM `c` ...: each LLM's prompt is the previous node's text."""
     nodes = [node("a", "text", text=text)]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from django.db.models import F
 
 from runs.models import NodeResult, RunStatus, WorkflowRun
 from tests.factories import WorkflowFactory
@@ -75,3 +78,43 @@ def test_a_duplicate_message_runs_the_run_once(alice, broker, worker, llm_settin
     assert run.status == RunStatus.SUCCEEDED
     assert len(llm_settings.requests) == 1
     assert NodeResult.objects.filter(run=run).count() == 2
+
+
+def test_a_live_run_keeps_its_heartbeat_fresh_so_the_sweeper_leaves_it_alone(
+    alice, broker, worker, llm_settings, settings
+):
+    from runs.services import run_create, runs_recover_stale
+
+    settings.RUN_STALE_AFTER_SECONDS = 1
+    settings.RUN_HEARTBEAT_SECONDS = 0.2
+    llm_settings.latency_s = 2.5  # longer than the stale threshold
+    run = run_create(owner=alice, graph=text_llm_chain(2), enqueue=False)
+    from runs.tasks import execute_run
+
+    execute_run.send(str(run.id))
+    wait_for(lambda: WorkflowRun.objects.get(pk=run.pk).status == RunStatus.RUNNING)
+    while not WorkflowRun.objects.get(pk=run.pk).is_finished:
+        assert runs_recover_stale().requeued == 0
+        time.sleep(0.2)
+    drain(broker, worker)
+
+    run.refresh_from_db()
+    assert (run.status, run.recoveries) == (RunStatus.SUCCEEDED, 0)
+
+
+def test_a_worker_that_lost_its_run_to_another_stops_without_writing(alice, broker, worker, llm_settings):
+    from runs.services import run_create
+    from runs.tasks import execute_run
+
+    llm_settings.latency_s = 1.5
+    run = run_create(owner=alice, graph=text_llm_chain(3), enqueue=False)
+    execute_run.send(str(run.id))
+    wait_for(lambda: NodeResult.objects.filter(run=run, node_id="a").exists())
+
+    # What a second worker's claim does after deciding this one is dead.
+    WorkflowRun.objects.filter(pk=run.pk).update(recoveries=F("recoveries") + 1)
+    drain(broker, worker)
+
+    run.refresh_from_db()
+    assert (run.status, run.completed_at) == (RunStatus.RUNNING, None)  # left for the new owner
+    assert list(NodeResult.objects.filter(run=run).values_list("node_id", flat=True)) == ["a"]

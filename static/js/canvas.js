@@ -37,6 +37,9 @@ export class Canvas {
   render(graph, { selection, statuses = {}, results = {}, errors = {} }) {
     this.graph = graph;
     this.state = { selection, statuses, results, errors };
+    // Re-rendering replaces the elements: keep keyboard focus on the node that had it.
+    const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest(".node");
+    const focusedId = focused && this.nodeLayer.contains(focused) ? focused.dataset.id : null;
     this.nodeLayer.replaceChildren(...graph.nodes.map((node) => this.nodeElement(node)));
     this.nodeElements = new Map(
       [...this.nodeLayer.children].map((element) => [element.dataset.id, element]),
@@ -44,6 +47,7 @@ export class Canvas {
     this.measurePorts();
     this.drawEdges();
     this.applyView();
+    if (focusedId && this.nodeElements.has(focusedId)) this.nodeElements.get(focusedId).focus({ preventScroll: true });
   }
 
   nodeElement(node) {
@@ -75,7 +79,15 @@ export class Canvas {
         dataset: { id: node.id, type: node.type },
         style: `transform: translate(${node.position.x}px, ${node.position.y}px)`,
         role: "group",
+        tabindex: "0",
         "aria-label": `${kind ? kind.label : node.type} node ${node.data.label || node.id}`,
+        "aria-selected": selection.nodes.has(node.id) ? "true" : "false",
+        onkeydown: (event) => {
+          if (event.key === "Enter" || event.key === " ") {
+            event.preventDefault();
+            this.callbacks.onSelect({ nodes: [node.id], edges: [] }, event.shiftKey);
+          }
+        },
       },
       el("div", { class: "node__header" },
         el("span", { class: "node__kind", text: kind ? kind.label : `${node.type} (unknown)` }),
@@ -233,7 +245,8 @@ export class Canvas {
     const port = event.target.closest(".port");
     const nodeElement = event.target.closest(".node");
     const edgeHit = event.target.closest("[data-edge]");
-    this.root.focus({ preventScroll: true });
+    if (!nodeElement) this.root.focus({ preventScroll: true });
+    else nodeElement.focus({ preventScroll: true });
     if (port && port.dataset.side === "out") return this.startConnect(event, port);
     if (port) return; // dragging starts at outputs; an input port does nothing on its own
     if (nodeElement) return this.startMove(event, nodeElement.dataset.id);

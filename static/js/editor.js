@@ -189,6 +189,7 @@ function imageUploader(node) {
       const upload = await api.uploadImage(file);
       const current = findNode(state.graph, node.id);
       if (!current) return;
+      delete state.serverErrors[node.id];
       edit(updateNodeData(state.graph, node.id, { ...current.data, uploadId: upload.id, url: null }, state.catalog), {
         panel: true,
       });
@@ -279,6 +280,17 @@ function deleteSelection() {
   });
   state.selection = { nodes: new Set(), edges: new Set() };
   edit(next, { panel: true });
+}
+
+// Arrow keys move the selected nodes (Shift for bigger steps).
+function nudge(key, step) {
+  const dx = key === "ArrowLeft" ? -step : key === "ArrowRight" ? step : 0;
+  const dy = key === "ArrowUp" ? -step : key === "ArrowDown" ? step : 0;
+  const positions = {};
+  for (const node of state.graph.nodes) {
+    if (state.selection.nodes.has(node.id)) positions[node.id] = { x: node.position.x + dx, y: node.position.y + dy };
+  }
+  edit(moveNodes(state.graph, positions));
 }
 
 function undo() {
@@ -605,6 +617,7 @@ function onKey(event) {
     state.selection = { nodes: new Set(state.graph.nodes.map((node) => node.id)), edges: new Set() };
     refresh({ panel: true });
   } else if (event.key === "Delete" || event.key === "Backspace") deleteSelection();
+  else if (event.key.startsWith("Arrow") && state.selection.nodes.size) nudge(event.key, event.shiftKey ? 50 : 10);
   else if (event.key === "Escape") select({ nodes: [], edges: [] }, false);
   else return;
   event.preventDefault();

@@ -61,7 +61,7 @@ export function renderNodeForm(container, { node, kind, errors, onInput, onCommi
 function showFieldErrors(inputs, errors = {}) {
   for (const [name, { input, message }] of inputs) {
     const text = errors[name] || "";
-    message.textContent = text ? `${input.labels[0] ? input.labels[0].textContent : name} ${text}` : "";
+    message.textContent = text;
     input.classList.toggle("is-invalid", Boolean(text));
     input.setAttribute("aria-invalid", text ? "true" : "false");
   }

@@ -87,6 +87,35 @@ def test_build_connect_undo_save_reload_and_run_a_workflow(page, site, llm, run_
     expect(page.locator(".canvas .node")).to_have_count(4)
     expect(page.locator(".edge")).to_have_count(3)
 
+    # An edge is selected by clicking it and deleted with the Delete key.
+    middle = page.locator('.edge[data-id^="e-text-1"] .edge__hit').evaluate(
+        """path => {
+            const point = path.getPointAtLength(path.getTotalLength() / 2);
+            const m = path.getScreenCTM();
+            return [point.x * m.a + m.e, point.y * m.d + m.f];
+        }"""
+    )
+    page.mouse.click(*middle)
+    expect(page.locator(".edge.is-selected")).to_have_count(1)
+    page.keyboard.press("Delete")
+    expect(page.locator(".edge")).to_have_count(2)
+    page.keyboard.press("Control+z")
+    expect(page.locator(".edge")).to_have_count(3)
+
+    # From the keyboard: Tab to a node, Enter selects it, arrows move it; undo puts it back.
+    node(page, "text-1").focus()
+    page.keyboard.press("Enter")
+    expect(node(page, "text-1")).to_have_attribute("aria-selected", "true")
+    before = node(page, "text-1").bounding_box()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    moved = node(page, "text-1").bounding_box()
+    assert moved["x"] > before["x"]
+    assert moved["y"] > before["y"]
+    page.keyboard.press("Control+z")
+    page.keyboard.press("Control+z")
+    assert node(page, "text-1").bounding_box() == before
+
     # Copy and paste a node, then undo the paste.
     select_node(page, "text-1")
     page.keyboard.press("Control+c")

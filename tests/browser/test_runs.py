@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import node, select_node, sign_up, write_graph_file
+from tests.browser.helpers import connect, drop_kind, node, select_node, sign_up, write_graph_file
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def tiny_png(folder: Path) -> Path:
+    from PIL import Image
+
+    path = folder / "dot.png"
+    Image.new("RGB", (4, 3), (200, 40, 40)).save(path)
+    return path
 
 
 def status(name: str) -> re.Pattern[str]:
@@ -23,6 +33,25 @@ def test_failing_node_skips_downstream_cancel_and_run_list(page, site, llm, run_
     page.get_by_role("link", name="Open").click()
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
     expect(page.locator(".canvas .node")).to_have_count(4)
+
+    # The server's validation errors land on the node and on the field: an Image node needs an image.
+    drop_kind(page, "image", 80, 600)
+    page.expected_statuses.add(400)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(node(page, "image-1")).to_have_class(re.compile(r"\bis-invalid\b"))
+    expect(node(page, "image-1").locator(".node__error")).to_contain_text("choose an uploaded image")
+    expect(page.locator("#field-image-1-uploadId-error")).to_contain_text("choose an uploaded image")
+    # Uploading one fixes it; connected to the LLM, it runs and its output shows as a thumbnail.
+    page.get_by_label("Upload an image").set_input_files(tiny_png(tmp_path))
+    expect(node(page, "image-1")).not_to_have_class(re.compile(r"\bis-invalid\b"))
+    connect(page, "image-1", "image", "llm-1", "images")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#save-state")).to_have_text("Saved · version 2")
+    page.get_by_role("button", name="▶ Run").click()
+    expect(node(page, "debug-1")).to_have_class(status("succeeded"), timeout=20_000)
+    expect(node(page, "image-1").locator("img.node__thumb")).to_be_visible()
+    assert node(page, "image-1").locator("img.node__thumb").evaluate("img => img.naturalWidth") == 4
+    assert "inlineData" in json.dumps(llm.requests[-1].body)
 
     # The model refuses: the LLM node fails, Debug after it is skipped, the nodes before it succeeded.
     llm.fail_next("gemini", status=400)
@@ -42,6 +71,13 @@ def test_failing_node_skips_downstream_cancel_and_run_list(page, site, llm, run_
     expect(node(page, "prompt-1")).to_have_class(status("succeeded"))
     expect(node(page, "llm-1")).not_to_have_class(re.compile(r"\bstatus-"))
 
+    # Run a selection of two nodes (Shift adds to the selection).
+    select_node(page, "text-1")
+    node(page, "prompt-1").locator(".node__header").click(modifiers=["Shift"])
+    page.get_by_role("button", name="Run 2 selected").click()
+    expect(page.locator("#run-banner .badge")).to_have_text("succeeded", timeout=20_000)
+    expect(page.locator("#run-banner")).to_contain_text("2/2 succeeded")
+
     # A model call that hangs: the LLM node shows running, Cancel ends the run.
     llm.hang_s = 8
     llm.fail_next("gemini", status="hang")
@@ -55,14 +91,14 @@ def test_failing_node_skips_downstream_cancel_and_run_list(page, site, llm, run_
 
     # The run history panel: opening a past run paints its results on the canvas.
     page.get_by_role("tab", name="Runs").click()
-    expect(page.locator("#run-history .run-item")).to_have_count(3)
+    expect(page.locator("#run-history .run-item")).to_have_count(5)
     page.locator("#run-history .run-item").filter(has_text="failed").locator(".run-item__open").click()
     expect(node(page, "llm-1")).to_have_class(status("failed"))
     expect(node(page, "debug-1")).to_have_class(status("skipped"))
 
     # The runs page: all runs, filtered by status, each linking to its page.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Runs").click()
-    expect(page.locator("#run-rows tr")).to_have_count(3)
+    expect(page.locator("#run-rows tr")).to_have_count(5)
     page.get_by_label("Status").select_option("failed")
     expect(page.locator("#run-rows tr .badge")).to_have_text(["failed"])
     expect(page).to_have_url(re.compile(r"\?status=failed$"))

@@ -35,7 +35,7 @@ def test_an_executed_workflow_runs_on_a_worker_to_success(alice, alice_client, b
 def test_a_poller_sees_finished_nodes_while_the_run_is_running_and_cancel_stops_it_within_a_second(
     alice, alice_client, broker, worker, llm_settings
 ):
-    llm_settings.latency_s = 1.0
+    llm_settings.latency_s = 2.0
     response = alice_client.post("/api/execute", text_llm_chain(5), format="json")
     run_id = response.json()["runId"]
 
@@ -43,25 +43,19 @@ def test_a_poller_sees_finished_nodes_while_the_run_is_running_and_cancel_stops_
         body = alice_client.get(f"/api/runs/{run_id}").json()
         return body if any(r["nodeId"] == "b" for r in body["nodeResults"]) else None
 
-    mid_run = wait_for(first_llm_done, timeout=10)
+    mid_run = wait_for(first_llm_done, timeout=15)
     assert mid_run["status"] == "running"
-    assert {r["nodeId"] for r in mid_run["nodeResults"]} == {"a", "b"}
+    assert {r["nodeId"] for r in mid_run["nodeResults"]} == {"a", "b"}  # c takes 2 s more
 
     assert alice_client.post(f"/api/runs/{run_id}/cancel").status_code == 202
     wait_for(lambda: WorkflowRun.objects.get(pk=run_id).status == RunStatus.CANCELLED, timeout=5)
     drain(broker, worker)
 
     run = WorkflowRun.objects.get(pk=run_id)
-    assert (run.completed_at - run.cancel_requested_at).total_seconds() < 1.0
-
+    noticed = NodeResult.objects.get(run=run, node_id="c").created_at  # written when the worker stopped
+    assert (noticed - run.cancel_requested_at).total_seconds() < 1.0
     statuses = dict(NodeResult.objects.filter(run_id=run_id).values_list("node_id", "status"))
-    assert statuses == {
-        "a": "succeeded",
-        "b": "succeeded",
-        "c": "cancelled",
-        "d": "cancelled",
-        "e": "cancelled",
-    }
+    assert statuses == {"a": "succeeded", "b": "succeeded"} | dict.fromkeys("cde", "cancelled")
     assert len(llm_settings.requests) == 2  # b, and c which was cut off; d and e never started
 
 

@@ -40,6 +40,7 @@ export class Canvas {
     // Re-rendering replaces the elements: keep keyboard focus on the node that had it.
     const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest(".node");
     const focusedId = focused && this.nodeLayer.contains(focused) ? focused.dataset.id : null;
+    const focusVisible = Boolean(focused && focused.matches(":focus-visible"));
     this.nodeLayer.replaceChildren(...graph.nodes.map((node) => this.nodeElement(node)));
     this.nodeElements = new Map(
       [...this.nodeLayer.children].map((element) => [element.dataset.id, element]),
@@ -47,7 +48,7 @@ export class Canvas {
     this.measurePorts();
     this.drawEdges();
     this.applyView();
-    if (focusedId && this.nodeElements.has(focusedId)) this.nodeElements.get(focusedId).focus({ preventScroll: true });
+    if (focusedId && this.nodeElements.has(focusedId)) this.nodeElements.get(focusedId).focus({ preventScroll: true, focusVisible });
   }
 
   nodeElement(node) {
@@ -246,7 +247,7 @@ export class Canvas {
     const nodeElement = event.target.closest(".node");
     const edgeHit = event.target.closest("[data-edge]");
     if (!nodeElement) this.root.focus({ preventScroll: true });
-    else nodeElement.focus({ preventScroll: true });
+    else nodeElement.focus({ preventScroll: true, focusVisible: false });
     if (port && port.dataset.side === "out") return this.startConnect(event, port);
     if (port) return; // dragging starts at outputs; an input port does nothing on its own
     if (nodeElement) return this.startMove(event, nodeElement.dataset.id);

@@ -146,11 +146,13 @@ function renderSettings() {
   const fields = el("div", { class: "node-form" });
   const result = state.run && (state.run.nodeResults || []).find((r) => r.nodeId === node.id);
   container.replaceChildren(
-    heading,
-    el("p", { class: "muted", text: kind.description }),
-    node.type === "image" ? imageUploader(node) : null,
-    fields,
-    result ? resultDetails(result) : null,
+    ...[
+      heading,
+      el("p", { class: "muted", text: kind.description }),
+      node.type === "image" ? imageUploader(node) : null,
+      fields,
+      result ? resultDetails(result) : null,
+    ].filter(Boolean),
   );
   const errors = allErrors()[node.id] || {};
   form = renderNodeForm(fields, {

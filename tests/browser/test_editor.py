@@ -216,3 +216,9 @@ def test_build_connect_undo_save_reload_and_run_a_workflow(page, site, llm, run_
     expect(page.locator("#timeline .timeline__row")).to_have_count(4)
     expect(page.locator("#logs li").first).to_be_visible()
     page.screenshot(path=str(artifacts / "run-page.png"), full_page=True)
+    first_run = page.url
+
+    page.get_by_role("button", name="Run again").click()
+    expect(page).not_to_have_url(first_run)
+    expect(page.locator("body")).to_have_attribute("data-status", "succeeded", timeout=20_000)
+    expect(page.locator("#node-rows tr[data-status=succeeded]")).to_have_count(4)

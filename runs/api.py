@@ -136,7 +136,11 @@ class RunListApi(APIView):
             OpenApiParameter("limit", int),
             RunListQuerySerializer,
         ],
-        responses={200: RunPageSerializer, 400: _ERRORS[400]},
+        responses={
+            200: RunPageSerializer,
+            400: _ERRORS[400],
+            404: OpenApiResponse(description="No such page."),
+        },
     )
     def get(self, request: Request) -> Response:
         query = RunListQuerySerializer(data=request.query_params)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,7 +23,7 @@ class ApiTokenListCreateApi(APIView):
 
     @extend_schema(
         request=ApiTokenCreateSerializer,
-        responses={201: IssuedApiTokenSerializer},
+        responses={201: IssuedApiTokenSerializer, 400: OpenApiResponse(description="No valid name.")},
         summary="Create an API token (the token is returned only once)",
     )
     def post(self, request: Request) -> Response:
@@ -36,7 +36,10 @@ class ApiTokenListCreateApi(APIView):
 
 
 class ApiTokenDetailApi(APIView):
-    @extend_schema(responses={204: None}, summary="Revoke an API token")
+    @extend_schema(
+        responses={204: None, 404: OpenApiResponse(description="No such token of yours.")},
+        summary="Revoke an API token",
+    )
     def delete(self, request: Request, token_id: int) -> Response:
         token = get_object_or_404(selectors.api_token_list(user=request.user), pk=token_id)
         services.api_token_revoke(token=token)

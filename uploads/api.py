@@ -43,12 +43,20 @@ def owned_upload_or_404(request: Request, upload_id: Any) -> Upload:
     return upload
 
 
+_NOT_FOUND = OpenApiResponse(description="No such upload of yours.")
+
+
 class UploadListCreateApi(APIView):
     parser_classes = [MultiPartParser]
+    # Read by drf-spectacular, which then documents the list as the paginated page it is.
+    pagination_class = PageNumberLimitPagination
 
-    @extend_schema(responses={200: UploadSerializer(many=True)}, summary="List your uploads, newest first")
+    @extend_schema(
+        responses={200: UploadSerializer(many=True), 404: OpenApiResponse(description="No such page.")},
+        summary="List your uploads, newest first",
+    )
     def get(self, request: Request) -> Response:
-        paginator = PageNumberLimitPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.upload_list(owner_id=request.user.pk), request, view=self
         )
@@ -80,12 +88,12 @@ class UploadListCreateApi(APIView):
 
 
 class UploadDetailApi(APIView):
-    @extend_schema(responses={200: UploadSerializer}, summary="One of your uploads")
+    @extend_schema(responses={200: UploadSerializer, 404: _NOT_FOUND}, summary="One of your uploads")
     def get(self, request: Request, upload_id: str) -> Response:
         upload = owned_upload_or_404(request, upload_id)
         return Response(UploadSerializer(upload, context={"request": request}).data)
 
-    @extend_schema(responses={204: None}, summary="Delete an upload and its file")
+    @extend_schema(responses={204: None, 404: _NOT_FOUND}, summary="Delete an upload and its file")
     def delete(self, request: Request, upload_id: str) -> Response:
         services.upload_delete(upload=owned_upload_or_404(request, upload_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -111,6 +119,7 @@ class UploadContentApi(APIView):
         responses={
             (200, "image/*"): OpenApiTypes.BINARY,
             302: OpenApiResponse(description="Redirect to a short-lived presigned URL (S3 storage)."),
+            404: _NOT_FOUND,
         },
         summary="The image itself, for its owner only",
     )

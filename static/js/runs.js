@@ -4,10 +4,13 @@ import { api } from "./api.js";
 import { formatDuration } from "./runstate.js";
 import { el, formatDate, statusBadge } from "./ui.js";
 
-const PAGE_SIZE = 25;
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(window.location.search);
-const view = { page: Number(params.get("page")) || 1, status: params.get("status") || "" };
+const view = {
+  page: Number(params.get("page")) || 1,
+  status: params.get("status") || "",
+  limit: Math.min(Number(params.get("limit")) || 25, 100),
+};
 
 // Answers to superseded requests (an older filter or search) are dropped when they arrive late.
 let latest = 0;
@@ -17,7 +20,7 @@ async function load() {
   const rows = $("run-rows");
   let page;
   try {
-    page = await api.listRuns({ page: view.page, limit: PAGE_SIZE, status: view.status });
+    page = await api.listRuns({ page: view.page, limit: view.limit, status: view.status });
   } catch (error) {
     rows.replaceChildren(el("tr", {}, el("td", { colspan: 6, class: "error", text: `Could not load runs: ${error.message}` })));
     return;
@@ -45,7 +48,7 @@ function row(run) {
 }
 
 function renderPager(count) {
-  const pages = Math.max(1, Math.ceil(count / PAGE_SIZE));
+  const pages = Math.max(1, Math.ceil(count / view.limit));
   const go = (page) => {
     view.page = page;
     sync();
@@ -62,6 +65,7 @@ function sync() {
   const search = new URLSearchParams();
   if (view.status) search.set("status", view.status);
   if (view.page > 1) search.set("page", String(view.page));
+  if (view.limit !== 25) search.set("limit", String(view.limit));
   const text = search.toString();
   window.history.replaceState(null, "", text ? `?${text}` : window.location.pathname);
 }

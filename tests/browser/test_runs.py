@@ -99,6 +99,13 @@ def test_failing_node_skips_downstream_cancel_and_run_list(page, site, llm, run_
     # The runs page: all runs, filtered by status, each linking to its page.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Runs").click()
     expect(page.locator("#run-rows tr")).to_have_count(5)
+    page.goto(f"{site}/runs/?limit=2")
+    expect(page.locator("#pager")).to_contain_text("Page 1 of 3 · 5 runs")
+    page.get_by_role("button", name="Older →").click()
+    expect(page.locator("#pager")).to_contain_text("Page 2 of 3")
+    expect(page).to_have_url(re.compile(r"\?page=2&limit=2$"))
+    expect(page.locator("#run-rows tr")).to_have_count(2)
+    page.goto(f"{site}/runs/")
     page.get_by_label("Status").select_option("failed")
     expect(page.locator("#run-rows tr .badge")).to_have_text(["failed"])
     expect(page).to_have_url(re.compile(r"\?status=failed$"))

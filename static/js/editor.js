@@ -24,7 +24,7 @@ import { Minimap } from "./minimap.js";
 import { pollRun } from "./poll.js";
 import { formatDuration, formatTokens, isActive, nodeStatuses, outputImage, outputPreview } from "./runstate.js";
 import { checkData } from "./schema.js";
-import { choose, el, formatDate, readJsonScript, statusBadge, toast } from "./ui.js";
+import { choose, el, formatDate, once, readJsonScript, statusBadge, toast } from "./ui.js";
 
 const boot = readJsonScript("workflow-bootstrap");
 const $ = (id) => document.getElementById(id);
@@ -459,7 +459,7 @@ function showRun(run) {
         const kind = latest.status === "succeeded" ? "success" : latest.status === "cancelled" ? "info" : "error";
         toast(`Run ${latest.status}${latest.errorSummary ? `: ${latest.errorSummary}` : "."}`, kind);
       }
-    }, { onError: (error) => toast(`Lost touch with the run: ${error.message}`, "error") });
+    }, { onError: once((error) => toast(`Lost touch with the run: ${error.message}. Still trying…`, "error")) });
   }
 }
 

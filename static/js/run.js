@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { pollRun } from "./poll.js";
 import { formatDuration, formatTokens, isActive, outputImage, outputPreview } from "./runstate.js";
-import { el, formatDate, readJsonScript, statusBadge, toast } from "./ui.js";
+import { el, formatDate, once, readJsonScript, statusBadge, toast } from "./ui.js";
 
 const { id } = readJsonScript("run-bootstrap");
 const $ = (name) => document.getElementById(name);
@@ -127,7 +127,9 @@ async function moreLogs() {
 let poller = null;
 function follow() {
   if (poller) poller.stop();
-  poller = pollRun(api.getRun, id, render, { onError: (error) => toast(`Could not refresh the run: ${error.message}`, "error") });
+  poller = pollRun(api.getRun, id, render, {
+    onError: once((error) => toast(`Could not refresh the run: ${error.message}. Still trying…`, "error")),
+  });
 }
 
 $("cancel").addEventListener("click", async () => {

@@ -120,3 +120,13 @@ export function debounce(fn, wait = 250) {
     timer = setTimeout(() => fn(...args), wait);
   };
 }
+
+// Calls fn the first time only: a failing poll reports once, not every second.
+export function once(fn) {
+  let called = false;
+  return (...args) => {
+    if (called) return undefined;
+    called = true;
+    return fn(...args);
+  };
+}

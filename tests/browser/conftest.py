@@ -25,13 +25,21 @@ CHROMIUM_ARGS = [
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Without Chromium these tests skip, unless REQUIRE_SERVICES says CI needs them (then they fail)."""
+    """Browser tests run last; without Chromium they skip, unless REQUIRE_SERVICES says CI needs them.
+
+    Last, because the session's browser keeps an asyncio loop in the main thread until the session ends, and
+    Django's ORM refuses to run beside one unless DJANGO_ALLOW_ASYNC_UNSAFE is set (see `browser`): no other
+    test may run while it is set.
+    """
+    browser_tests = [item for item in items if "browser" in item.keywords]
+    if not browser_tests:
+        return
+    items[:] = [item for item in items if "browser" not in item.keywords] + browser_tests
     if CHROMIUM.exists() or os.environ.get("REQUIRE_SERVICES"):
         return
     skip = pytest.mark.skip(reason=f"{CHROMIUM} is missing (apt-get install chromium)")
-    for item in items:
-        if "browser" in item.keywords:
-            item.add_marker(skip)
+    for item in browser_tests:
+        item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
@@ -40,8 +48,9 @@ def browser() -> Iterator[object]:
         pytest.fail(f"{CHROMIUM} is missing and REQUIRE_SERVICES is set: install Debian's chromium package")
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an asyncio loop in this thread; Django's ORM (used by pytest-django's
-    # database fixtures here) would otherwise refuse to run beside it. Browser tests only.
+    # Playwright's sync API keeps an asyncio loop in this thread; Django's ORM (pytest-django's database
+    # fixtures, the live server's teardown) would otherwise refuse to run beside it. Browser tests run last
+    # (see pytest_collection_modifyitems), so this never loosens the check for any other test.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:

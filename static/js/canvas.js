@@ -51,6 +51,23 @@ export class Canvas {
     if (focusedId && this.nodeElements.has(focusedId)) this.nodeElements.get(focusedId).focus({ preventScroll: true, focusVisible });
   }
 
+  // Redraws one node (its settings changed) and the edges; much cheaper than render() on big graphs.
+  renderNode(graph, nodeId, { selection, statuses = {}, results = {}, errors = {} }) {
+    const old = this.nodeElements.get(nodeId);
+    const node = graph.nodes.find((candidate) => candidate.id === nodeId);
+    if (!old || !node) return this.render(graph, { selection, statuses, results, errors });
+    this.graph = graph;
+    this.state = { selection, statuses, results, errors };
+    const fresh = this.nodeElement(node);
+    old.replaceWith(fresh);
+    this.nodeElements.set(nodeId, fresh);
+    for (const key of [...this.portCentres.keys()]) {
+      if (key.startsWith(`${nodeId}\u0000`)) this.portCentres.delete(key);
+    }
+    this.measurePorts(fresh);
+    this.drawEdges();
+  }
+
   nodeElement(node) {
     const kind = this.kinds.get(node.type);
     const { selection, statuses, results, errors } = this.state;
@@ -128,10 +145,10 @@ export class Canvas {
     );
   }
 
-  measurePorts() {
-    this.portCentres = new Map();
+  measurePorts(within = null) {
+    if (!within) this.portCentres = new Map();
     const origin = this.root.getBoundingClientRect();
-    for (const port of this.nodeLayer.querySelectorAll(".port")) {
+    for (const port of (within || this.nodeLayer).querySelectorAll(".port")) {
       const rect = port.getBoundingClientRect();
       const world = toWorld(this.view, {
         x: rect.left + rect.width / 2 - origin.left,

@@ -95,10 +95,13 @@ function runView() {
 }
 
 // ---- rendering ---------------------------------------------------------------------------------------
-function refresh({ panel = false } = {}) {
+// `node`: only that node's settings changed, so only it is redrawn (typing stays quick on big graphs).
+function refresh({ panel = false, node = null } = {}) {
   const errors = allErrors();
   const { statuses, results } = runView();
-  canvas.render(state.graph, { selection: state.selection, statuses, results, errors });
+  const view = { selection: state.selection, statuses, results, errors };
+  if (node) canvas.renderNode(state.graph, node, view);
+  else canvas.render(state.graph, view);
   minimap.draw(statuses);
   $("canvas-empty").hidden = state.graph.nodes.length > 0;
   $("undo").disabled = !history.canUndo;
@@ -166,9 +169,11 @@ function renderSettings() {
       }
       const current = findNode(state.graph, node.id);
       if (!current) return;
+      const edgeCount = state.graph.edges.length;
       state.graph = updateNodeData(state.graph, node.id, { ...current.data, [name]: value }, state.catalog);
       if (state.serverErrors[node.id]) delete state.serverErrors[node.id][name];
-      refresh();
+      // A Prompt's template can remove ports and their edges; then the whole canvas is redrawn.
+      refresh({ node: state.graph.edges.length === edgeCount ? node.id : null });
     },
     onCommit: () => {
       state.typing = false;

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dramatiq
 import pytest
+from playwright.sync_api import expect
 
 from tests.fakes.fixtures import fake_llm  # noqa: F401  (re-exported fixture)
 
@@ -81,7 +82,9 @@ class ConsoleErrors(list):
 @pytest.fixture
 def page(browser, site) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
-    context.set_default_timeout(10_000)
+    # Generous: CI shares two cores with the rest of the suite.
+    context.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)
     page = context.new_page()
     errors = ConsoleErrors()
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)

@@ -141,7 +141,10 @@ def test_build_connect_undo_save_reload_and_run_a_workflow(page, site, llm, run_
     canvas = page.locator("#canvas").bounding_box()
     page.mouse.move(canvas["x"] + 700, canvas["y"] + 60)
     page.mouse.wheel(0, -300)
-    assert view(page)[2] > start[2]
+    page.wait_for_function(
+        "zoom => new DOMMatrix(document.querySelector('.canvas__world').style.transform).a > zoom",
+        arg=start[2],
+    )
     before = view(page)
     drag(page, (canvas["x"] + 700, canvas["y"] + 40), (canvas["x"] + 600, canvas["y"] + 140))
     after = view(page)

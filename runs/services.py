@@ -130,7 +130,9 @@ def _enqueue_on_commit(run: WorkflowRun) -> None:
 
         inprocess_worker_ensure()
 
-    transaction.on_commit(send)
+    # Robust: the run is committed whatever the broker says. An unreachable broker is logged, the run stays
+    # queued and the sweeper re-sends it; a 500 here would invite a retry and a second run.
+    transaction.on_commit(send, robust=True)
 
 
 def _invalidate_caches(run: WorkflowRun) -> None:

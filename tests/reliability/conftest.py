@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,13 @@ from django.db import connection
 
 from tests.fakes.fixtures import fake_llm  # noqa: F401  (the fixture)
 from tests.reliability.services import PrivatePostgres, PrivateRedis
+
+
+def _unavailable(reason: str) -> None:
+    """CI (REQUIRE_SERVICES) must run these tests: a missing tool fails there instead of skipping."""
+    if os.environ.get("REQUIRE_SERVICES"):
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 @pytest.fixture
@@ -24,7 +32,7 @@ def postgres_only() -> None:
 def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
     server = PrivateRedis(tmp_path)
     if server.binary is None:
-        pytest.skip("redis-server is not installed (.ci/run installs it)")
+        _unavailable("redis-server is not installed (.ci/run installs it)")
     server.start()
     yield server
     server.kill()
@@ -33,7 +41,7 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
 @pytest.fixture
 def private_postgres() -> Iterator[PrivatePostgres]:
     if reason := PrivatePostgres.unavailable_reason():
-        pytest.skip(reason)
+        _unavailable(reason)
     cluster = PrivatePostgres()
     try:
         cluster.init()

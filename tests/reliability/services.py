@@ -117,6 +117,12 @@ class PrivatePostgres:
         """`-m fast`: open connections are cut at once, as when the database server restarts."""
         self._run("pg_ctl", "-D", str(self.data), *self._options(), "-m", "fast", "restart")
 
+    def down_for(self, seconds: float) -> None:
+        """An outage: stopped (`-m fast`), unreachable for `seconds`, started again."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        time.sleep(seconds)
+        self.start()
+
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
 

@@ -117,7 +117,33 @@ def llm(settings, fake_llm):  # noqa: F811  (the imported fixture is used here)
 
 
 @pytest.fixture
-def run_worker(transactional_db) -> Iterator[dramatiq.Worker]:
+def sqlite_readers_do_not_block(transactional_db) -> Iterator[None]:
+    """On the in-memory SQLite test database, let readers skip table read locks.
+
+    Its connections share one cache, where a write that meets another connection's read lock fails at once
+    with "database table is locked" (no busy timeout applies): the page polling a run would make the worker's
+    writes fail now and then. File databases (make run) and PostgreSQL (CI) do not have this problem.
+    """
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+        yield
+        return
+
+    def relax(sender, connection, **kwargs):
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA read_uncommitted = 1")
+
+    connection_created.connect(relax)
+    relax(None, connection)
+    yield
+    connection_created.disconnect(relax)
+
+
+@pytest.fixture
+def run_worker(transactional_db, sqlite_readers_do_not_block) -> Iterator[dramatiq.Worker]:
     """A private StubBroker and a real Dramatiq worker in this process: runs started in the browser execute.
 
     Private so that no message reaches the machine's real broker or another test (as in tests/runs).

@@ -117,7 +117,9 @@ def test_pages_need_a_login(client, path):
 def test_editor_of_someone_elses_workflow_is_a_404(client, alice, bob):
     workflow = Workflow.objects.create(owner=alice, name="Alice's", nodes=[], edges=[])
     client.force_login(bob)
-    assert client.get(f"/workflows/{workflow.id}/").status_code == 404
+    missing = client.get(f"/workflows/{workflow.id}/")
+    assert missing.status_code == 404
+    assert "belongs to someone else" in missing.content.decode()
     client.force_login(alice)
     response = client.get(f"/workflows/{workflow.id}/")
     assert response.status_code == 200

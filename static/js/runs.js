@@ -1,7 +1,7 @@
 // The runs page: every run, newest first, filtered by status, a page at a time.
 
 import { api } from "./api.js";
-import { formatDuration } from "./runstate.js";
+import { formatDuration, isActive } from "./runstate.js";
 import { el, formatDate, statusBadge } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -14,6 +14,7 @@ const view = {
 
 // Answers to superseded requests (an older filter or search) are dropped when they arrive late.
 let latest = 0;
+let refreshTimer = null;
 
 async function load() {
   const ticket = ++latest;
@@ -33,6 +34,9 @@ async function load() {
   }
   renderPager(page.count);
   document.body.dataset.ready = "true";
+  // While a run on this page is queued or running, refresh the list every two seconds.
+  clearTimeout(refreshTimer);
+  if (page.results.some(isActive)) refreshTimer = setTimeout(load, 2000);
 }
 
 function row(run) {

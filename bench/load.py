@@ -351,6 +351,12 @@ def main() -> int:
             NodeResult.objects.values("run_id", "node_id").annotate(n=Count("id")).filter(n__gt=1).count()
         )
         statuses = Counter(WorkflowRun.objects.values_list("status", flat=True))
+        # Queue wait plus execution, as a user waiting for the result sees it.
+        turnaround = Timings()
+        for created, completed in WorkflowRun.objects.exclude(completed_at=None).values_list(
+            "created_at", "completed_at"
+        ):
+            turnaround.add(0, (completed - created).total_seconds())
         connection.close()
 
         rows = [
@@ -368,6 +374,10 @@ def main() -> int:
             (
                 "GET /api/runs/{id} p50 / p99",
                 f"{detail.percentile(50) * 1000:,.0f} ms / {detail.percentile(99) * 1000:,.0f} ms",
+            ),
+            (
+                "run created -> completed p50 / p99",
+                f"{turnaround.percentile(50):,.1f} s / {turnaround.percentile(99):,.1f} s",
             ),
             ("5xx answers (all requests)", f"{execute.server_errors + detail.server_errors}"),
             ("runs finished / total", f"{len(final)} / {len(run_ids)}"),

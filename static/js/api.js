@@ -58,6 +58,10 @@ export async function request(method, url, body) {
       data = { detail: text.slice(0, 200) };
     }
   }
+  if (response.status === 401) {
+    // The session ended (logged out in another tab, or expired): log in again and come back here.
+    window.location.assign(`/accounts/login/?next=${encodeURIComponent(window.location.pathname)}`);
+  }
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
 }

@@ -310,7 +310,8 @@ export class Canvas {
   startMove(event, nodeId) {
     const additive = event.shiftKey || event.ctrlKey || event.metaKey;
     let ids;
-    if (this.state.selection.nodes.has(nodeId) && !additive) {
+    const keptGroup = this.state.selection.nodes.has(nodeId) && !additive;
+    if (keptGroup) {
       ids = [...this.state.selection.nodes];
     } else {
       this.callbacks.onSelect({ nodes: [nodeId], edges: [] }, additive);
@@ -334,7 +335,11 @@ export class Canvas {
         this.drawEdges(offsetsFor(delta));
       },
       (_e, moved, delta) => {
-        if (!moved) return;
+        if (!moved) {
+          // A click (no drag) on one node of a group selection selects just that node.
+          if (keptGroup && this.state.selection.nodes.size > 1) this.callbacks.onSelect({ nodes: [nodeId], edges: [] }, false);
+          return;
+        }
         const positions = {};
         for (const [id, start] of starts) {
           positions[id] = { x: start.x + delta.x / zoom, y: start.y + delta.y / zoom };

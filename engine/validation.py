@@ -37,13 +37,17 @@ class GraphInvalid(Exception):
         self.issues = issues
 
 
-def validate_graph(graph: Any, *, limits: Limits = Limits()) -> list[ValidationIssue]:
-    """All problems of `graph`, or [] when it is valid. Never raises on malformed input."""
-    return analyse_graph(graph, limits=limits)[0]
+def validate_graph(graph: Any, *, limits: Limits = Limits(), complete: bool = True) -> list[ValidationIssue]:
+    """All problems of `graph`, or [] when it is valid. Never raises on malformed input.
+
+    `complete=False` checks a draft, as saved while still being drawn: structure, kinds, ports, types,
+    cycles, data and limits, but not whether every node has its required inputs and settings to run.
+    """
+    return analyse_graph(graph, limits=limits, complete=complete)[0]
 
 
-def ensure_valid(graph: Any, *, limits: Limits = Limits()) -> None:
-    issues = validate_graph(graph, limits=limits)
+def ensure_valid(graph: Any, *, limits: Limits = Limits(), complete: bool = True) -> None:
+    issues = validate_graph(graph, limits=limits, complete=complete)
     if issues:
         raise GraphInvalid(issues)
 
@@ -85,16 +89,19 @@ def _cycle_issues(
     return issues
 
 
-def analyse_graph(graph: Any, *, limits: Limits) -> tuple[list[ValidationIssue], Graph]:
+def analyse_graph(
+    graph: Any, *, limits: Limits, complete: bool = True
+) -> tuple[list[ValidationIssue], Graph]:
     """Validate and, as a by-product, build the parsed `Graph` (complete only when valid)."""
-    checker = _Checker(limits)
+    checker = _Checker(limits, complete=complete)
     checker.run(graph)
     return checker.issues, checker.graph
 
 
 class _Checker:
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, *, complete: bool) -> None:
         self.limits = limits
+        self.complete = complete
         self.issues: list[ValidationIssue] = []
         self.graph = Graph(nodes={})
         self.node_paths: dict[str, str] = {}  # first occurrence of each node id
@@ -125,8 +132,9 @@ class _Checker:
         self.check_fan_in(resolved)
         for edge in resolved:
             self.graph.add_edge(edge)
-        for node in self.graph.nodes.values():
-            self.check_inputs(node)
+        if self.complete:
+            for node in self.graph.nodes.values():
+                self.check_inputs(node)
         self.check_cycles(resolved)
 
     def check_node(self, i: int, node: Any) -> None:

@@ -37,12 +37,16 @@ def graph_limits() -> Limits:
 
 
 def graph_validate(*, owner: User, nodes: list[Any], edges: list[Any]) -> None:
-    """Raise engine.GraphInvalid (every issue, each with its path) unless the graph is valid.
+    """Raise engine.GraphInvalid (every issue, each with its path) unless the graph is a valid draft.
 
-    Image nodes may only name the owner's own uploads.
+    A half-drawn workflow may be saved, as in n8n: whether every node is ready to run (required inputs
+    connected, an image chosen) is checked when it is executed. Image nodes may only name the owner's
+    own uploads.
     """
     graph = {"nodes": nodes, "edges": edges}
-    issues = validate_graph(graph, limits=graph_limits()) + graph_upload_issues(owner=owner, graph=graph)
+    issues = validate_graph(graph, limits=graph_limits(), complete=False) + graph_upload_issues(
+        owner=owner, graph=graph
+    )
     if issues:
         raise GraphInvalid(issues)
 

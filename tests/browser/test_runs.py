@@ -34,10 +34,13 @@ def test_failing_node_skips_downstream_cancel_and_run_list(page, site, llm, run_
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
     expect(page.locator(".canvas .node")).to_have_count(4)
 
-    # The server's validation errors land on the node and on the field: an Image node needs an image.
+    # A half-built workflow saves as a draft; running it is refused, and the server's validation errors
+    # land on the node and on the field: an Image node needs an image.
     drop_kind(page, "image", 80, 600)
-    page.expected_statuses.add(400)
     page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#save-state")).to_have_text("Saved · version 2")
+    page.expected_statuses.add(400)
+    page.get_by_role("button", name="▶ Run").click()
     expect(node(page, "image-1")).to_have_class(re.compile(r"\bis-invalid\b"))
     expect(node(page, "image-1").locator(".node__error")).to_contain_text("choose an uploaded image")
     expect(page.locator("#field-image-1-uploadId-error")).to_contain_text("choose an uploaded image")
@@ -46,7 +49,7 @@ def test_failing_node_skips_downstream_cancel_and_run_list(page, site, llm, run_
     expect(node(page, "image-1")).not_to_have_class(re.compile(r"\bis-invalid\b"))
     connect(page, "image-1", "image", "llm-1", "images")
     page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.locator("#save-state")).to_have_text("Saved · version 2")
+    expect(page.locator("#save-state")).to_have_text("Saved · version 3")
     page.get_by_role("button", name="▶ Run").click()
     expect(node(page, "debug-1")).to_have_class(status("succeeded"), timeout=20_000)
     expect(node(page, "image-1").locator("img.node__thumb")).to_be_visible()

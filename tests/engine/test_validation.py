@@ -176,6 +176,19 @@ def test_missing_required_inputs() -> None:
     ]
 
 
+def test_a_draft_may_lack_inputs_and_settings_but_not_structure() -> None:
+    unfinished = graph([node("l", "llm"), node("i", "image"), node("p", "prompt", template="{{who}}")])
+    broken = graph(
+        [node("l", "llm", temperature=9), node("t", "text", text="x")],
+        [edge("t", "l", None, "nowhere"), edge("l", "l", None, "prompt")],
+    )
+
+    assert validate_graph(unfinished, complete=False) == []
+    assert validate_graph(unfinished) != []
+    draft_paths = {issue.path for issue in validate_graph(broken, complete=False)}
+    assert {"nodes[0].data.temperature", "edges[0].targetHandle", "edges[1]"} <= draft_paths
+
+
 def test_unknown_placeholders_in_a_prompt_template() -> None:
     g = graph([node("p", "prompt", template="Hi {{ name }}, {{1st}} and {{}}"), node("n", "text")])
     g["edges"].append(edge("n", "p"))

@@ -133,6 +133,20 @@ def test_create_with_an_invalid_graph_is_a_400_with_the_engine_paths(alice_clien
     assert not Workflow.objects.exists()
 
 
+def test_a_half_built_workflow_saves_as_a_draft_but_does_not_run(alice_client):
+    payload = workflow_payload()
+    payload["nodes"].append({"id": "llm-1", "type": "llm", "position": {"x": 0, "y": 0}, "data": {}})
+
+    created = alice_client.post(_url(), payload, format="json")
+    executed = alice_client.post("/api/execute", {"workflowId": created.json()["id"]}, format="json")
+
+    assert created.status_code == 201
+    assert executed.status_code == 400
+    assert executed.json()["errors"] == [
+        {"path": "nodes[2]", "message": "required input 'prompt' has no incoming edge"}
+    ]
+
+
 def test_create_over_the_graph_limits_is_a_400(alice_client, settings):
     settings.GRAPH_MAX_NODES = 1
 

@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 
 from accounts.models import ApiToken, User
 
@@ -17,6 +19,8 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ["last_login", "created_at", "updated_at"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    # Avatars are served over HTTPS; saying so also settles Django 6's change of the default scheme.
+    formfield_overrides = {models.URLField: {"form_class": forms.URLField, "assume_scheme": "https"}}
 
 
 @admin.register(ApiToken)

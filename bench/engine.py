@@ -1,6 +1,6 @@
 """Engine benchmark: parallel fan-in against the critical path, and per-node overhead on a chain.
 
-    .venv/bin/python bench/engine.py
+    .venv/bin/python -m bench.engine
 
 (a) 20 independent LLM nodes (real google-genai SDK against the fake server at 200 ms latency)
     feed one Prompt join: wall time against the critical path and against running them serially.
@@ -11,12 +11,8 @@
 from __future__ import annotations
 
 import multiprocessing
-import sys
 import threading
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine import (
     ExecutionContext,

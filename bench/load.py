@@ -3,7 +3,7 @@ processes on PostgreSQL and Redis, with the fake LLM server in its own process. 
 be finished, every node must have exactly one result, and no request may have answered 5xx; it prints
 p50/p99 latency of `POST /api/execute` and `GET /api/runs/{id}`.
 
-    .venv/bin/python bench/load.py [--users 20] [--runs-per-user 10] [--threads 8] [--latency 0.05]
+    .venv/bin/python -m bench.load [--users 20] [--runs-per-user 10] [--threads 8] [--latency 0.05]
 
 Needs PostgreSQL (BENCH_PG_SERVER, default postgres://postgres@127.0.0.1:5432) and Redis (BENCH_REDIS_URL,
 default redis://127.0.0.1:6379/7, a database number of its own). It creates a database with a unique name
@@ -14,32 +14,27 @@ everything down and exits non-zero.
 
 from __future__ import annotations
 
+import argparse
+import json
+import multiprocessing
+import os
+import signal
+import statistics
+import subprocess
 import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-# Run as a script, this folder comes first on sys.path and bench/queue.py would shadow the standard
-# library's `queue`, which concurrent.futures imports: the project root takes its place.
-if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
-    sys.path[0] = str(ROOT)
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import multiprocessing  # noqa: E402
-import os  # noqa: E402
-import signal  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-import urllib.error  # noqa: E402
-import urllib.request  # noqa: E402
-import uuid  # noqa: E402
-from collections import Counter  # noqa: E402
-from concurrent.futures import ThreadPoolExecutor  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from typing import Any  # noqa: E402
 
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")

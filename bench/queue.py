@@ -1,7 +1,7 @@
 """Queue throughput: runs completed per second with Redis and 2 Dramatiq worker processes, next to raw
 Dramatiq no-op messages per second on the same broker (the ceiling), and database writes per node.
 
-    .venv/bin/python bench/queue.py [--runs 300] [--messages 5000] [--threads 4]
+    .venv/bin/python -m bench.queue [--runs 300] [--messages 5000] [--threads 4]
 
 Needs PostgreSQL and Redis (DATABASE_URL's server, default postgres://postgres@127.0.0.1:5432; REDIS_URL,
 default redis://127.0.0.1:6379/2). It creates and migrates a database of its own (weft_bench_queue) and
@@ -11,23 +11,18 @@ uses private Dramatiq namespaces, so nothing else is disturbed. Writes are Postg
 
 from __future__ import annotations
 
+import argparse
+import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+
 ROOT = Path(__file__).resolve().parents[1]
-# Run as a script, this folder comes first on sys.path and this file would shadow the standard library's
-# `queue`, which Dramatiq imports: the project root takes its place.
-if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
-    sys.path[0] = str(ROOT)
-
-import argparse  # noqa: E402
-import os  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-
-import dramatiq  # noqa: E402
-from dramatiq.brokers.redis import RedisBroker  # noqa: E402
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/2")
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.serializers import ApiTokenCreateSerializer, ApiTokenSerializer, IssuedApiTokenSerializer
+from workflowsite.api import bad_request
 
 
 class ApiTokenListCreateApi(APIView):
@@ -23,7 +24,7 @@ class ApiTokenListCreateApi(APIView):
 
     @extend_schema(
         request=ApiTokenCreateSerializer,
-        responses={201: IssuedApiTokenSerializer, 400: OpenApiResponse(description="No valid name.")},
+        responses={201: IssuedApiTokenSerializer, 400: bad_request("No valid name.")},
         summary="Create an API token (the token is returned only once)",
     )
     def post(self, request: Request) -> Response:

@@ -30,7 +30,7 @@ from runs.serializers import (
 )
 from runs.services import RunAlreadyFinished, TooManyActiveRuns, run_cancel, run_create, run_rerun
 from workflows.selectors import workflow_get
-from workflowsite.api import Conflict, PageNumberLimitPagination, TooManyRequests
+from workflowsite.api import Conflict, PageNumberLimitPagination, TooManyRequests, bad_request
 
 LOG_PAGE_SIZE = 1000
 RATE_LIMIT_GROUP = "runs.execute"
@@ -54,38 +54,12 @@ def _rate_limit(request: Request) -> None:
         )
 
 
-def _error_paths(errors: Any, prefix: str = "") -> list[dict[str, str]]:
-    """DRF's nested serializer errors as [{"path": "nodeIds[0]", "message": ...}]."""
-    if isinstance(errors, dict):
-        found: list[dict[str, str]] = []
-        for name, value in errors.items():
-            path = prefix if name == "non_field_errors" else (f"{prefix}.{name}" if prefix else str(name))
-            found += _error_paths(value, path)
-        return found
-    if isinstance(errors, list):
-        if all(isinstance(item, str) for item in errors):
-            return [{"path": prefix or "body", "message": str(item)} for item in errors]
-        found = []
-        for i, item in enumerate(errors):
-            if item:
-                found += _error_paths(item, f"{prefix}[{i}]")
-        return found
-    return [{"path": prefix or "body", "message": str(errors)}]
-
-
-def _invalid(errors: Any) -> Response:
-    return Response(
-        {"detail": "The request is invalid.", "errors": _error_paths(errors)},
-        status=status.HTTP_400_BAD_REQUEST,
-    )
-
-
 def _accepted_run(run_id: uuid.UUID) -> Response:
     return Response({"runId": str(run_id)}, status=status.HTTP_202_ACCEPTED)
 
 
 _ERRORS = {
-    400: OpenApiResponse(description="Invalid input: `{detail, errors: [{path, message}]}`."),
+    400: bad_request("Invalid input, or a graph the engine refuses."),
     404: OpenApiResponse(description="No such workflow or run (or another user's)."),
 }
 
@@ -103,8 +77,7 @@ class ExecuteApi(APIView):
     def post(self, request: Request) -> Response:
         _rate_limit(request)
         serializer = ExecuteInputSerializer(data=request.data)
-        if not serializer.is_valid():
-            return _invalid(serializer.errors)
+        serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         workflow = None
         if "workflowId" in data:
@@ -138,14 +111,13 @@ class RunListApi(APIView):
         ],
         responses={
             200: RunPageSerializer,
-            400: _ERRORS[400],
+            400: bad_request("An unknown status or a malformed workflow id."),
             404: OpenApiResponse(description="No such page."),
         },
     )
     def get(self, request: Request) -> Response:
         query = RunListQuerySerializer(data=request.query_params)
-        if not query.is_valid():
-            return _invalid(query.errors)
+        query.is_valid(raise_exception=True)
         key = run_cache.run_list_cache_key(
             owner_id=request.user.pk,
             query={

@@ -21,17 +21,19 @@ from uploads import selectors, services
 from uploads.images import ImageRejected, check_size
 from uploads.models import Upload
 from uploads.serializers import UploadCreateSerializer, UploadSerializer
-from workflowsite.api import PageNumberLimitPagination
+from workflowsite.api import PageNumberLimitPagination, bad_request, error_body
 
 
 class ImageRefused(exceptions.APIException):
-    """400 (or 413) naming the `file` field, in the shape graph errors use."""
+    """400 (or 413) naming the `file` field, in the API's one error format."""
 
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "invalid_image"
 
     def __init__(self, error: ImageRejected) -> None:
-        super().__init__({"detail": error.message, "errors": [{"path": "file", "message": error.message}]})
+        super().__init__(
+            error_body(detail=error.message, errors=[{"path": "file", "message": error.message}])
+        )
         if error.too_large:
             self.status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
@@ -67,7 +69,7 @@ class UploadListCreateApi(APIView):
         request={"multipart/form-data": UploadCreateSerializer},
         responses={
             201: UploadSerializer,
-            400: OpenApiResponse(description="Not a PNG, JPEG, WebP or GIF image, or a damaged one."),
+            400: bad_request("No file, or not a PNG, JPEG, WebP or GIF image, or a damaged one."),
             413: OpenApiResponse(description="Larger than UPLOAD_MAX_BYTES."),
         },
         summary="Upload an image (verified, re-encoded without metadata)",

@@ -36,27 +36,10 @@ from workflows.serializers import (
     WorkflowVersionSummarySerializer,
     WorkflowWriteSerializer,
 )
-from workflowsite.api import Conflict
+from workflowsite.api import Conflict, bad_request
 
-_BAD_INPUT = OpenApiResponse(
-    response={
-        "type": "object",
-        "description": "Field errors keyed by field, or a graph error with the engine's `errors` paths.",
-        "properties": {
-            "detail": {"type": "string"},
-            "errors": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"path": {"type": "string"}, "message": {"type": "string"}},
-                    "required": ["path", "message"],
-                },
-            },
-        },
-        "additionalProperties": True,
-    },
-    description='Invalid input: field errors (`{"name": ["This field is required."]}`) or an invalid graph '
-    '(`{"detail", "errors": [{"path": "nodes[3].data.temperature", "message"}]}`).',
+_BAD_INPUT = bad_request(
+    "Invalid input: a field (`name`, `nodes[0]`) or a graph the engine refuses (`nodes[3].data.temperature`)."
 )
 _AUTH = {
     401: OpenApiResponse(DetailErrorSerializer, description="Not authenticated."),

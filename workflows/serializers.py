@@ -191,11 +191,6 @@ class DetailErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class GraphIssueSerializer(serializers.Serializer):
-    path = serializers.CharField(help_text='Where in the graph, e.g. "nodes[3].data.temperature".')
-    message = serializers.CharField()
-
-
 class VersionConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
     currentVersion = serializers.IntegerField()

@@ -1,4 +1,4 @@
-"""Shared DRF pieces: pagination, the error format and the exceptions services raise."""
+"""Shared DRF pieces: pagination, the one 400 error format (and its schema), the exceptions services raise."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -36,19 +37,92 @@ class TooManyRequests(exceptions.Throttled):
     default_detail = "Too many requests."
 
 
-def graph_errors_response(error: GraphInvalid) -> dict[str, Any]:
-    return {
-        "detail": "The workflow graph is invalid.",
-        "errors": [issue.as_dict() for issue in error.issues],
-    }
+class FieldErrorSerializer(serializers.Serializer):
+    path = serializers.CharField(
+        help_text='Where the problem is: a field ("name"), an item ("nodeIds[2]"), a place in the graph '
+        '("nodes[3].data.temperature"), or "body" for the request as a whole.'
+    )
+    message = serializers.CharField()
+
+
+class BadRequestSerializer(serializers.Serializer):
+    """Every 400 of the API: a one-line summary and each problem with its path."""
+
+    detail = serializers.CharField()
+    errors = FieldErrorSerializer(many=True)
+
+
+def bad_request(description: str) -> OpenApiResponse:
+    """The documented 400 of an operation: the shared body, with what makes the input invalid there."""
+    return OpenApiResponse(BadRequestSerializer, description=description)
+
+
+def error_body(*, detail: str, errors: list[dict[str, str]]) -> dict[str, Any]:
+    return {"detail": detail, "errors": errors}
+
+
+def error_paths(errors: Any, prefix: str = "") -> list[dict[str, str]]:
+    """DRF's nested serializer errors as [{"path": "nodeIds[0]", "message": ...}].
+
+    Dict keys become dotted fields, list positions (and ListField's integer keys) become [i], and
+    non_field_errors belong to the object that holds them ("body" at the top).
+    """
+    if isinstance(errors, dict):
+        found: list[dict[str, str]] = []
+        for name, value in errors.items():
+            if name == "non_field_errors":
+                path = prefix
+            elif isinstance(name, int):
+                path = f"{prefix}[{name}]"
+            else:
+                path = f"{prefix}.{name}" if prefix else str(name)
+            found += error_paths(value, path)
+        return found
+    if isinstance(errors, list):
+        if all(isinstance(item, str) for item in errors):
+            return [{"path": prefix or "body", "message": str(item)} for item in errors]
+        found = []
+        for i, item in enumerate(errors):
+            if item:
+                found += error_paths(item, f"{prefix}[{i}]")
+        return found
+    return [{"path": prefix or "body", "message": str(errors)}]
+
+
+def _summary(errors: list[dict[str, str]]) -> str:
+    # Clients show `detail` alone (a toast), so it names the first problem rather than saying "invalid".
+    if not errors:
+        return "The request is invalid."
+    first = errors[0]
+    text = first["message"] if first["path"] == "body" else f"{first['path']}: {first['message']}"
+    more = len(errors) - 1
+    return f"{text} (and {more} more problem{'s' if more > 1 else ''})" if more else text
+
+
+def _has_error_paths(data: Any) -> bool:
+    return isinstance(data, dict) and "errors" in data
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus engine validation errors as 400 with paths and conflicts with extra fields."""
+    """DRF's handler, with every 400 as `{detail, errors: [{path, message}]}` (field errors and engine
+    graph errors alike) and conflicts with their extra fields."""
     if isinstance(exc, GraphInvalid):
-        return Response(graph_errors_response(exc), status=status.HTTP_400_BAD_REQUEST)
+        errors = [issue.as_dict() for issue in exc.issues]
+        return Response(
+            error_body(detail="The workflow graph is invalid.", errors=errors),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(exc, Conflict):
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = error_paths(exc.detail)
+        response.data = error_body(detail=_summary(errors), errors=errors)
+    elif response.status_code == status.HTTP_400_BAD_REQUEST and not _has_error_paths(response.data):
+        # A body that is not even JSON (ParseError): the problem is the whole body.
+        detail = str(getattr(exc, "detail", "The request is invalid."))
+        response.data = error_body(detail=detail, errors=[{"path": "body", "message": detail}])
+    elif isinstance(exc, Conflict):
         response.data.update(exc.extra)
     return response
 

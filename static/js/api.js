@@ -7,7 +7,8 @@ export class ApiError extends Error {
     this.body = body;
   }
 
-  // Graph validation problems as [{path, message}], [] when the server gave none.
+  // A 400's problems as [{path, message}]: fields ("name", "nodeIds[2]") and graph places
+  // ("nodes[3].data.temperature") alike; [] when the server gave none.
   get fieldErrors() {
     if (this.body && Array.isArray(this.body.errors)) return this.body.errors;
     return [];
@@ -16,12 +17,8 @@ export class ApiError extends Error {
 
 function describeError(status, body) {
   if (body && typeof body === "object") {
+    // Every API error has a detail; a 400's names its first problem ("name: This field is required.").
     if (typeof body.detail === "string") return body.detail;
-    const first = Object.entries(body)[0];
-    if (first) {
-      const [field, value] = first;
-      return `${field}: ${Array.isArray(value) ? value.join(" ") : String(value)}`;
-    }
   }
   if (status === 0) return "The server could not be reached. Check your connection and try again.";
   return `The server answered ${status}.`;

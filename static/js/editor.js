@@ -362,7 +362,8 @@ function applyServerErrors(error) {
       state.serverErrors[edge.target] ||= {};
       state.serverErrors[edge.target][""] = `edge from ${edge.source}: ${issue.message}`;
     } else {
-      loose.push(issue.message);
+      // Not on the canvas (a field such as name, or the graph as a whole): say where.
+      loose.push(issue.path === "body" ? issue.message : `${issue.path}: ${issue.message}`);
     }
   }
   refresh({ panel: true });

@@ -94,7 +94,10 @@ def test_token_name_is_required(alice_client):
     response = alice_client.post("/api/tokens", {}, format="json")
 
     assert response.status_code == 400
-    assert "name" in response.json()
+    assert response.json() == {
+        "detail": "name: This field is required.",
+        "errors": [{"path": "name", "message": "This field is required."}],
+    }
 
 
 def test_session_writes_require_a_csrf_token(alice):

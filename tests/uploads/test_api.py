@@ -133,7 +133,7 @@ def test_a_request_without_a_file_is_a_400_naming_the_field(alice_client):
     response = alice_client.post("/api/uploads", {}, format="multipart")
 
     assert response.status_code == 400
-    assert "file" in response.json()
+    assert response.json()["errors"] == [{"path": "file", "message": "No file was submitted."}]
 
 
 def test_a_failed_database_write_removes_the_stored_file(alice_client, media_root, monkeypatch):

@@ -91,27 +91,30 @@ def test_create_with_missing_fields_is_a_400_naming_each_field(alice_client):
 
     assert response.status_code == 400
     body = response.json()
-    assert body["name"] == ["This field is required."]
-    assert body["nodes"] == ["This field is required."]
-    assert body["edges"] == ["This field is required."]
+    assert body["errors"] == [
+        {"path": "name", "message": "This field is required."},
+        {"path": "nodes", "message": "This field is required."},
+        {"path": "edges", "message": "This field is required."},
+    ]
+    assert body["detail"] == "name: This field is required. (and 2 more problems)"
 
 
 @pytest.mark.parametrize(
-    ("change", "field"),
+    ("change", "path", "message"),
     [
-        ({"nodes": {"id": "x"}}, "nodes"),
-        ({"edges": "not a list"}, "edges"),
-        ({"nodes": ["not an object"]}, "nodes"),
-        ({"name": "x" * 201}, "name"),
-        ({"name": ""}, "name"),
-        ({"description": "x" * 5001}, "description"),
+        ({"nodes": {"id": "x"}}, "nodes", 'Expected a list of items but got type "dict".'),
+        ({"edges": "not a list"}, "edges", 'Expected a list of items but got type "str".'),
+        ({"nodes": ["not an object"]}, "nodes[0]", 'Expected a dictionary of items but got type "str".'),
+        ({"name": "x" * 201}, "name", "Ensure this field has no more than 200 characters."),
+        ({"name": ""}, "name", "This field may not be blank."),
+        ({"description": "x" * 5001}, "description", "Ensure this field has no more than 5000 characters."),
     ],
 )
-def test_create_with_a_badly_shaped_body_is_a_400_with_the_field_path(alice_client, change, field):
+def test_create_with_a_badly_shaped_body_is_a_400_with_the_field_path(alice_client, change, path, message):
     response = alice_client.post(_url(), workflow_payload(**change), format="json")
 
     assert response.status_code == 400
-    assert field in response.json()
+    assert response.json() == {"detail": f"{path}: {message}", "errors": [{"path": path, "message": message}]}
     assert not Workflow.objects.exists()
 
 
@@ -163,7 +166,9 @@ def test_create_with_unstorable_text_in_the_graph_is_a_400_not_a_500(alice_clien
     response = alice_client.post(_url(), body, content_type="application/json")
 
     assert response.status_code == 400
-    assert "nodes" in response.json()
+    [error] = response.json()["errors"]
+    assert error["path"] == "nodes"
+    assert error["message"].startswith("must not contain")
 
 
 def test_a_body_over_1_mib_is_refused_with_413(alice_client):
@@ -258,7 +263,10 @@ def test_list_page_past_the_end_is_404_and_bad_parameters_are_400(alice, alice_c
     assert alice_client.get(_url(), {"page": 2}).status_code == 404
     bad = alice_client.get(_url(), {"page": "zero", "limit": 0})
     assert bad.status_code == 400
-    assert set(bad.json()) == {"page", "limit"}
+    assert bad.json()["errors"] == [
+        {"path": "page", "message": "A valid integer is required."},
+        {"path": "limit", "message": "Ensure this value is greater than or equal to 1."},
+    ]
 
 
 def test_list_of_nobody_is_an_empty_first_page(alice_client):
@@ -376,7 +384,7 @@ def test_put_ignores_read_only_fields(bob, alice_client, alice_workflow):
 def test_put_without_a_version_or_with_an_invalid_graph_is_400(alice_client, alice_workflow):
     missing = alice_client.put(_url(alice_workflow.pk), workflow_payload(), format="json")
     assert missing.status_code == 400
-    assert missing.json()["version"] == ["This field is required."]
+    assert missing.json()["errors"] == [{"path": "version", "message": "This field is required."}]
 
     broken = workflow_payload(version=1)
     broken["edges"][0]["target"] = "nowhere"

@@ -78,11 +78,16 @@ def test_a_plain_react_flow_file_imports_with_a_default_name(alice_client):
 def test_import_refuses_unknown_formats_bad_shapes_and_invalid_graphs(alice_client):
     unknown = alice_client.post("/api/workflows/import", {"weft": 2, **text_to_debug_graph()}, format="json")
     assert unknown.status_code == 400
-    assert "weft" in unknown.json()
+    assert unknown.json()["errors"] == [
+        {"path": "weft", "message": "Unsupported export format 2; this Weft reads format 1."}
+    ]
 
     shapeless = alice_client.post("/api/workflows/import", {"graph": {}}, format="json")
     assert shapeless.status_code == 400
-    assert set(shapeless.json()) == {"nodes", "edges"}
+    assert shapeless.json()["errors"] == [
+        {"path": "nodes", "message": "This field is required."},
+        {"path": "edges", "message": "This field is required."},
+    ]
 
     graph = text_to_debug_graph()
     graph["edges"][0]["sourceHandle"] = "nope"

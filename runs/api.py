@@ -16,8 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from runs import cache as run_cache
-from runs.selectors import run_get, run_list, run_logs, run_node_results
+from runs.selectors import LOG_PAGE_SIZE, run_detail, run_get, run_list_page, run_logs
 from runs.serializers import (
     ExecuteInputSerializer,
     LogPageSerializer,
@@ -30,11 +29,9 @@ from runs.serializers import (
 )
 from runs.services import RunAlreadyFinished, TooManyActiveRuns, run_cancel, run_create, run_rerun
 from workflows.selectors import workflow_get
-from workflowsite.api import Conflict, PageNumberLimitPagination, TooManyRequests, bad_request
+from workflowsite.api import Conflict, PageNumberLimitPagination, TooManyRequests, bad_request, page_links
 
-LOG_PAGE_SIZE = 1000
 RATE_LIMIT_GROUP = "runs.execute"
-_LIST_QUERY_PARAMS = ("page", "limit", "status", "workflow")
 
 
 def _execute_rate(group: str, request: Any) -> str:
@@ -118,25 +115,17 @@ class RunListApi(APIView):
     def get(self, request: Request) -> Response:
         query = RunListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        key = run_cache.run_list_cache_key(
-            owner_id=request.user.pk,
-            query={
-                name: request.query_params.get(name, "") for name in ("page", "limit", "status", "workflow")
-            },
-        )
-        cached = run_cache.cache_get(key)
-        if cached is not None:
-            return Response(cached)
-        runs = run_list(
+        # Lenient as the default paginator is: a bad or missing limit is 20, over 100 is 100.
+        limit = PageNumberLimitPagination().get_page_size(request)
+        payload = run_list_page(
             user=request.user,
+            page=request.query_params.get("page") or "1",
+            limit=limit,
             status=query.validated_data.get("status"),
             workflow_id=query.validated_data.get("workflow"),
         )
-        paginator = PageNumberLimitPagination()
-        page = paginator.paginate_queryset(runs, request, view=self)
-        response = paginator.get_paginated_response(RunSummarySerializer(page, many=True).data)
-        run_cache.cache_set(key, response.data, timeout=run_cache.RUN_LIST_TTL_SECONDS)
-        return response
+        links = page_links(request, page=payload["page"], limit=limit, count=payload["count"])
+        return Response({"count": payload["count"], **links, "results": payload["results"]})
 
 
 class RunDetailApi(APIView):
@@ -144,23 +133,12 @@ class RunDetailApi(APIView):
         operation_id="runs_retrieve", responses={200: RunDetailOutputSerializer, 404: _ERRORS[404]}
     )
     def get(self, request: Request, run_id: uuid.UUID) -> Response:
-        key = run_cache.run_detail_cache_key(owner_id=request.user.pk, run_id=run_id)
-        cached = run_cache.cache_get(key)
-        if cached is not None:
-            return Response(cached)
-        run = run_get(user=request.user, run_id=run_id)
-        run.loaded_node_results = list(run_node_results(run=run))
-        logs = list(run_logs(run=run)[: LOG_PAGE_SIZE + 1])
-        run.loaded_logs = logs[:LOG_PAGE_SIZE]
+        payload = run_detail(user=request.user, run_id=run_id)
         logs_next = None
-        if len(logs) > LOG_PAGE_SIZE:
-            url = reverse("api-run-logs", kwargs={"run_id": run.id})
+        if payload["moreLogs"]:
+            url = reverse("api-run-logs", kwargs={"run_id": run_id})
             logs_next = request.build_absolute_uri(f"{url}?page=2")
-        data = RunDetailOutputSerializer(run, context={"logs_next": logs_next}).data
-        if run.is_finished:
-            # A finished run no longer changes; an active one is polled and must stay live.
-            run_cache.cache_set(key, data, timeout=run_cache.RUN_DETAIL_TTL_SECONDS)
-        return Response(data)
+        return Response({**payload["run"], "logsNext": logs_next})
 
 
 class LogPagination(PageNumberPagination):

@@ -119,7 +119,7 @@ class RunDetailSerializer(RunSummarySerializer):
 
 
 class RunDetailOutputSerializer(RunDetailSerializer):
-    """The detail response: the run, its node results and its first page of logs (the view loads them)."""
+    """The detail response: the run, its node results and its first page of logs (run_detail loads them)."""
 
     nodeResults = NodeResultSerializer(many=True, source="loaded_node_results")
     logs = LogSerializer(many=True, source="loaded_logs")
@@ -129,7 +129,8 @@ class RunDetailOutputSerializer(RunDetailSerializer):
         fields = [*RunDetailSerializer.Meta.fields, "nodeResults", "logs", "logsNext"]
 
     def get_logsNext(self, run: WorkflowRun) -> str | None:
-        return self.context.get("logs_next")
+        # An absolute URL carries the client's host, so the view sets it; the cached payload has none.
+        return None
 
 
 class RunCreatedSerializer(serializers.Serializer):

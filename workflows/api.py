@@ -15,7 +15,6 @@ from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from engine import node_kind_catalog
@@ -36,7 +35,7 @@ from workflows.serializers import (
     WorkflowVersionSummarySerializer,
     WorkflowWriteSerializer,
 )
-from workflowsite.api import Conflict, bad_request
+from workflowsite.api import Conflict, bad_request, page_links
 
 _BAD_INPUT = bad_request(
     "Invalid input: a field (`name`, `nodes[0]`) or a graph the engine refuses (`nodes[3].data.temperature`)."
@@ -89,24 +88,10 @@ class WorkflowListCreateApi(_JsonApi):
         query.is_valid(raise_exception=True)
         page, limit, search = (query.validated_data[k] for k in ("page", "limit", "search"))
         payload = selectors.workflow_list_page(owner=request.user, page=page, limit=limit, search=search)
-        links = self._links(request, page, limit, payload["count"])
+        links = page_links(
+            request, page=page, limit=min(limit, selectors.MAX_PAGE_SIZE), count=payload["count"]
+        )
         return Response({"count": payload["count"], **links, "results": payload["results"]})
-
-    @staticmethod
-    def _links(request: Request, page: int, limit: int, count: int) -> dict[str, str | None]:
-        # Built per request, not cached: they carry the host the client used.
-        url = request.build_absolute_uri()
-        limit = min(limit, selectors.MAX_PAGE_SIZE)
-        has_next = page * limit < count
-        previous = None
-        if page > 1:
-            previous = (
-                remove_query_param(url, "page") if page == 2 else replace_query_param(url, "page", page - 1)
-            )
-        return {
-            "next": replace_query_param(url, "page", page + 1) if has_next else None,
-            "previous": previous,
-        }
 
     @extend_schema(
         request=WorkflowWriteSerializer,

@@ -9,7 +9,9 @@ from django.views.defaults import page_not_found
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from engine import GraphInvalid
@@ -21,6 +23,23 @@ class PageNumberLimitPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "limit"
     max_page_size = 100
+
+
+def page_links(request: Request, *, page: int, limit: int, count: int) -> dict[str, str | None]:
+    """`next` and `previous` of a `?page=&limit=` list, as PageNumberPagination writes them.
+
+    Built per request, never cached with the page: they carry the host the client used.
+    """
+    url = request.build_absolute_uri()
+    previous = None
+    if page == 2:
+        previous = remove_query_param(url, "page")
+    elif page > 2:
+        previous = replace_query_param(url, "page", page - 1)
+    return {
+        "next": replace_query_param(url, "page", page + 1) if page * limit < count else None,
+        "previous": previous,
+    }
 
 
 class Conflict(exceptions.APIException):

@@ -242,6 +242,24 @@ def test_logs_past_a_thousand_lines_are_paginated(alice, alice_client):
     assert len(page["results"]) == 3
 
 
+def test_cached_run_pages_link_to_the_host_each_client_asked_for(alice, alice_client):
+    run = WorkflowRunFactory(owner=alice, status=RunStatus.SUCCEEDED, completed_at=timezone.now())
+    ExecutionLogFactory.create_batch(1001, run=run)
+    WorkflowRunFactory.create_batch(2, owner=alice)
+
+    first = alice_client.get(f"/api/runs/{run.id}", HTTP_HOST="localhost").json()
+    first_page = alice_client.get("/api/runs?limit=1", HTTP_HOST="localhost").json()
+    WorkflowRun.objects.update(error_summary="changed behind the cache's back")
+    second = alice_client.get(f"/api/runs/{run.id}", HTTP_HOST="127.0.0.1").json()
+    second_page = alice_client.get("/api/runs?limit=1", HTTP_HOST="127.0.0.1").json()
+
+    assert (second["errorSummary"], second_page["results"][0]["errorSummary"]) == ("", "")  # cached
+    assert first["logsNext"] == f"http://localhost/api/runs/{run.id}/logs?page=2"
+    assert second["logsNext"] == f"http://127.0.0.1/api/runs/{run.id}/logs?page=2"
+    assert first_page["next"] == "http://localhost/api/runs?limit=1&page=2"
+    assert second_page["next"] == "http://127.0.0.1/api/runs?limit=1&page=2"
+
+
 def test_a_finished_runs_detail_is_cached_an_active_one_is_not(alice, alice_client):
     active = WorkflowRunFactory(owner=alice, status=RunStatus.RUNNING)
     alice_client.get(f"/api/runs/{active.id}")

@@ -180,3 +180,37 @@ def test_api_docs_and_schema_are_served_without_a_cdn(alice_client):
 @pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/"])
 def test_api_docs_and_schema_need_a_login(anon_client, path):
     assert anon_client.get(path).status_code in {401, 403}
+
+
+@pytest.mark.django_db
+def test_an_api_error_with_a_dependency_down_is_a_json_500_with_the_request_id(alice):
+    from rest_framework.test import APIClient
+
+    unreachable_cache = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+        }
+    }
+    client = APIClient(raise_request_exception=False)
+    client.force_login(alice)
+    with override_settings(CACHES=unreachable_cache):
+        response = client.get("/api/workflows")
+
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["requestId"] == response["X-Request-ID"]
+
+
+@pytest.mark.django_db
+def test_a_page_error_keeps_the_html_500(alice):
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(alice)
+    with override_settings(ROOT_URLCONF="tests.broken_urls"):
+        response = client.get("/boom")
+
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/html")

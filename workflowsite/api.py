@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.defaults import page_not_found
+from django.views.defaults import page_not_found, server_error
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -151,3 +151,16 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     return page_not_found(request, exception)
+
+
+def internal_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 page for pages; under /api/ a JSON error (a dependency down, say), never HTML."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {
+                "detail": "Internal server error; it has been logged.",
+                "requestId": getattr(request, "request_id", None),
+            },
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    return server_error(request)

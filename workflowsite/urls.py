@@ -26,3 +26,4 @@ urlpatterns = [
 ]
 
 handler404 = "workflowsite.api.not_found"
+handler500 = "workflowsite.api.internal_error"

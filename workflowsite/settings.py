@@ -377,7 +377,8 @@ LLM_FALLBACK_MODEL = env_str("LLM_FALLBACK_MODEL", "llama-3.3-70b-versatile")
 RUN_CONCURRENCY = env_int("RUN_CONCURRENCY", 8)
 RUN_NODE_TIMEOUT_SECONDS = env_float("RUN_NODE_TIMEOUT_SECONDS", 120.0)
 RUN_TIMEOUT_SECONDS = env_float("RUN_TIMEOUT_SECONDS", 900.0)
-RUN_STALE_AFTER_SECONDS = env_float("RUN_STALE_AFTER_SECONDS", 60.0)
+# A dead worker's run is picked up again within RUN_STALE_AFTER_SECONDS + RUN_SWEEP_INTERVAL_SECONDS (55 s).
+RUN_STALE_AFTER_SECONDS = env_float("RUN_STALE_AFTER_SECONDS", 45.0)
 RUN_MAX_RECOVERIES = env_int("RUN_MAX_RECOVERIES", 3)
 # A running run writes heartbeat_at this often; each worker sweeps for stale runs this often.
 RUN_HEARTBEAT_SECONDS = env_float("RUN_HEARTBEAT_SECONDS", 3.0)

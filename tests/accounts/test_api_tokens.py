@@ -120,3 +120,18 @@ def test_create_api_token_command_prints_a_working_token(alice, capsys):
 def test_create_api_token_command_names_an_unknown_user():
     with pytest.raises(CommandError, match=r"nobody@example\.com"):
         call_command("create_api_token", "nobody@example.com")
+
+
+def test_token_list_costs_the_same_queries_for_one_token_or_twenty(
+    alice, alice_client, django_assert_max_num_queries
+):
+    api_token_create(user=alice, name="first")
+    with django_assert_max_num_queries(3) as few:
+        alice_client.get("/api/tokens")
+    for i in range(19):
+        api_token_create(user=alice, name=f"token {i}")
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = alice_client.get("/api/tokens")
+
+    assert len(response.json()) == 20

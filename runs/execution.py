@@ -8,9 +8,13 @@ claim's `recoveries` value fences the run: once another worker has taken the run
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 import engine
@@ -19,6 +23,30 @@ from uploads.reader import image_reader_for
 from workflows.services import graph_limits
 
 RUN_CANCEL_CHECK_SECONDS = 0.5
+# A database restart (pg_ctl restart, a failover) takes a few seconds; a run in flight rides it out
+# instead of stopping and waiting RUN_STALE_AFTER_SECONDS for the sweeper.
+DB_RECONNECT_ATTEMPTS = 6
+DB_RECONNECT_WAIT_SECONDS = 1.0
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def reconnecting(query: Callable[[], T]) -> T:
+    """Run a run-progress query, reconnecting while the database comes back from a restart.
+
+    Only outside a transaction: inside one, a new connection would silently lose the transaction's work.
+    """
+    for attempt in range(1, DB_RECONNECT_ATTEMPTS + 1):
+        try:
+            return query()
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block or attempt == DB_RECONNECT_ATTEMPTS:
+                raise
+            logger.warning("database connection lost; reconnecting (attempt %d)", attempt)
+            connection.close()
+            time.sleep(DB_RECONNECT_WAIT_SECONDS)
+    raise AssertionError("unreachable")
 
 
 def run_options() -> engine.RunOptions:
@@ -75,12 +103,16 @@ class RunGuard:
         if now < self._next_check:
             return False
         self._next_check = now + RUN_CANCEL_CHECK_SECONDS
-        ours = WorkflowRun.objects.filter(pk=self.run_id, status=RunStatus.RUNNING, recoveries=self.fence)
-        if now >= self._next_beat:
+        beat = now >= self._next_beat
+        if beat:
             self._next_beat = now + settings.RUN_HEARTBEAT_SECONDS
-            if ours.filter(cancel_requested_at__isnull=True).update(heartbeat_at=timezone.now()):
-                return False
-        elif ours.filter(cancel_requested_at__isnull=True).exists():
+        return reconnecting(lambda: self._check(beat=beat))
+
+    def _check(self, *, beat: bool) -> bool:
+        ours = WorkflowRun.objects.filter(pk=self.run_id, status=RunStatus.RUNNING, recoveries=self.fence)
+        alive = ours.filter(cancel_requested_at__isnull=True)
+        still_ours = alive.update(heartbeat_at=timezone.now()) if beat else alive.exists()
+        if still_ours:
             return False
         # Either a cancel was requested, or the run is no longer ours (recovered elsewhere, or failed).
         if ours.exists():

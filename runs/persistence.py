@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import engine
-from runs.execution import RunGuard
+from runs.execution import RunGuard, reconnecting
 from runs.models import ExecutionLog, LogLevel, NodeResult, WorkflowRun
 
 _LEVELS = set(LogLevel.values)
@@ -34,22 +34,25 @@ class RunEventSink:
     def emit(self, event: engine.Event) -> None:
         # After losing the run to another worker, this one must not write over the new owner's results.
         if not self.guard.lost:
-            if isinstance(event, engine.RunStarted):
-                total = len(event.node_ids) + self.already_done
-                if total != self.run.total_nodes:  # a scoped run's scope grows by what its nodes need
-                    WorkflowRun.objects.filter(pk=self.run.pk).update(total_nodes=total)
-                    self.run.total_nodes = total
-            elif isinstance(event, engine.NodeFinished):
-                self._write_result(event.result)
-            elif isinstance(event, engine.LogLine):
-                ExecutionLog.objects.create(
-                    run_id=self.run.pk,
-                    node_id=event.node_id,
-                    level=event.level if event.level in _LEVELS else LogLevel.INFO,
-                    message=event.message,
-                )
+            reconnecting(lambda: self._write(event))
         if self.listener is not None:
             self.listener(event)
+
+    def _write(self, event: engine.Event) -> None:
+        if isinstance(event, engine.RunStarted):
+            total = len(event.node_ids) + self.already_done
+            if total != self.run.total_nodes:  # a scoped run's scope grows by what its nodes need
+                WorkflowRun.objects.filter(pk=self.run.pk).update(total_nodes=total)
+                self.run.total_nodes = total
+        elif isinstance(event, engine.NodeFinished):
+            self._write_result(event.result)
+        elif isinstance(event, engine.LogLine):
+            ExecutionLog.objects.create(
+                run_id=self.run.pk,
+                node_id=event.node_id,
+                level=event.level if event.level in _LEVELS else LogLevel.INFO,
+                message=event.message,
+            )
 
     def _write_result(self, result: engine.NodeResult) -> None:
         data = result.as_dict()  # JSON-safe inputs and output

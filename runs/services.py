@@ -27,7 +27,7 @@ from dramatiq import Message
 import engine
 from accounts.models import User
 from runs.cache import run_caches_invalidate
-from runs.execution import RunGuard, execution_context, run_options
+from runs.execution import RunGuard, execution_context, reconnecting, run_options
 from runs.models import ACTIVE_RUN_STATUSES, NodeResult, NodeStatus, RunScope, RunStatus, WorkflowRun
 from runs.persistence import RunEventSink
 from runs.selectors import run_active_count, run_succeeded_outputs, run_upstream_outputs
@@ -266,6 +266,19 @@ def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None 
 
 
 def _run_finish(*, run: WorkflowRun, guard: RunGuard, status: str, summary: str) -> WorkflowRun | None:
+    fields = reconnecting(lambda: _run_record_outcome(run=run, guard=guard, status=status, summary=summary))
+    if fields is None:
+        return None
+    for name, value in fields.items():
+        setattr(run, name, value)
+    run_caches_invalidate(owner_id=run.owner_id, run_id=run.id, workflow_id=run.workflow_id)
+    return run
+
+
+def _run_record_outcome(
+    *, run: WorkflowRun, guard: RunGuard, status: str, summary: str
+) -> dict[str, Any] | None:
+    """Write the final status and counters, unless the run is no longer this worker's (then None)."""
     counts = NodeResult.objects.filter(run=run).aggregate(
         succeeded=Count("id", filter=Q(status=NodeStatus.SUCCEEDED)),
         failed=Count("id", filter=Q(status=NodeStatus.FAILED)),
@@ -284,12 +297,7 @@ def _run_finish(*, run: WorkflowRun, guard: RunGuard, status: str, summary: str)
         "heartbeat_at": now,
     }
     ours = WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, recoveries=guard.fence)
-    if not ours.update(**fields):
-        return None
-    for name, value in fields.items():
-        setattr(run, name, value)
-    run_caches_invalidate(owner_id=run.owner_id, run_id=run.id, workflow_id=run.workflow_id)
-    return run
+    return fields if ours.update(**fields) else None
 
 
 # Recovering ---------------------------------------------------------------------------------

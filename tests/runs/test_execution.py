@@ -168,3 +168,37 @@ def test_a_node_that_cannot_reach_its_provider_fails_with_a_clear_message(alice,
     assert finished.status == RunStatus.FAILED
     assert finished.error_summary
     assert WorkflowRun.objects.get(pk=run.pk).completed_at is not None
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_run_rides_out_its_database_connection_being_dropped(alice, llm_settings, settings):
+    """What a database restart does to a worker: its connection is terminated mid-run. The run reconnects
+    and finishes itself, instead of waiting for the sweeper to notice a stale heartbeat."""
+    import threading
+
+    import psycopg
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("terminating a backend is a PostgreSQL operation")
+    settings.RUN_HEARTBEAT_SECONDS = 0.1
+    llm_settings.latency_s = 0.6
+    run = run_create(owner=alice, graph=text_llm_chain(3), enqueue=False)
+    connection.ensure_connection()
+    worker_backend = connection.connection.info.backend_pid
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+
+    def terminate() -> None:
+        with psycopg.connect(**params, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [worker_backend])
+
+    killer = threading.Timer(0.3, terminate)
+    killer.start()
+    run_execute(run_id=str(run.id))
+    killer.join()
+
+    run.refresh_from_db()
+    assert connection.connection.info.backend_pid != worker_backend  # it really reconnected
+    assert (run.status, run.recoveries, run.succeeded_nodes) == (RunStatus.SUCCEEDED, 0, 3)

@@ -104,6 +104,8 @@ export const api = {
   duplicateWorkflow: (id) => request("POST", `/api/workflows/${id}/duplicate`),
   importWorkflow: (body) => request("POST", "/api/workflows/import", body),
   exportUrl: (id) => `/api/workflows/${id}/export`,
+  listVersions: (id) => request("GET", `/api/workflows/${id}/versions`),
+  restoreVersion: (id, number) => request("POST", `/api/workflows/${id}/versions/${number}/restore`),
   execute: (body) => request("POST", "/api/execute", body),
   listRuns: (params = {}) => request("GET", `/api/runs${query(params)}`),
   getRun: (id) => request("GET", `/api/runs/${id}`),

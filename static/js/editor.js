@@ -25,6 +25,7 @@ import { pollRun } from "./poll.js";
 import { formatDuration, formatTokens, isActive, nodeStatuses, outputImage, outputPreview } from "./runstate.js";
 import { checkData } from "./schema.js";
 import { choose, el, formatDate, once, readJsonScript, statusBadge, toast } from "./ui.js";
+import { versionsPanel } from "./versions.js";
 
 const boot = readJsonScript("workflow-bootstrap");
 const $ = (id) => document.getElementById(id);
@@ -50,6 +51,7 @@ const history = new History();
 let canvas;
 let minimap;
 let form = null;
+let versions;
 
 // ---- state helpers ---------------------------------------------------------------------------------
 function snapshot() {
@@ -347,6 +349,27 @@ function arrange() {
   minimap.draw();
 }
 
+// The workflow as saved on the server (on start, or restored from a version): nothing left to save.
+function loadWorkflow(workflow) {
+  state.graph = cloneGraph(workflow);
+  state.name = workflow.name;
+  state.description = workflow.description || "";
+  state.version = workflow.version;
+  state.savedSnapshot = snapshot();
+}
+
+// A restored version replaces the canvas like any other change, so Undo can bring back what was there.
+function showRestored(workflow) {
+  history.record(state.graph);
+  state.typing = false;
+  loadWorkflow(workflow);
+  state.serverErrors = {};
+  state.selection = { nodes: new Set(), edges: new Set() };
+  $("workflow-name").value = state.name;
+  refresh({ panel: true });
+  if (state.graph.nodes.length) canvas.fit();
+}
+
 // ---- saving --------------------------------------------------------------------------------------------
 function applyServerErrors(error) {
   state.serverErrors = {};
@@ -390,6 +413,7 @@ async function save({ version = state.version } = {}) {
     state.serverErrors = {};
     toast("Saved.", "success", 2500);
     refresh();
+    if (!$("panel-versions").hidden) versions.load();
     return true;
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
@@ -642,11 +666,7 @@ async function start() {
     return;
   }
   state.kinds = catalogByType(state.catalog);
-  state.graph = cloneGraph(workflow);
-  state.name = workflow.name;
-  state.description = workflow.description || "";
-  state.version = workflow.version;
-  state.savedSnapshot = snapshot();
+  loadWorkflow(workflow);
 
   canvas = new Canvas($("canvas"), {
     catalog: state.catalog,
@@ -656,6 +676,12 @@ async function start() {
     onViewChange: () => minimap && minimap.draw(),
   });
   minimap = new Minimap($("minimap"), canvas);
+  versions = versionsPanel($("version-list"), {
+    workflowId: boot.id,
+    currentVersion: () => state.version,
+    isDirty,
+    onRestored: showRestored,
+  });
   buildPalette();
 
   const nameInput = $("workflow-name");
@@ -685,6 +711,7 @@ async function start() {
         $(other.getAttribute("aria-controls")).hidden = !chosen;
       }
       if (tab.id === "tab-runs") loadRunHistory();
+      if (tab.id === "tab-versions") versions.load();
     });
   }
   document.addEventListener("keydown", onKey);

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.runs.graphs import edge, node
+
 ROOT = Path(__file__).resolve().parents[1]
 
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
@@ -72,19 +74,6 @@ class Timings:
 
 def graph_for(user_index: int, run_index: int) -> dict[str, Any]:
     """Text -> LLM -> LLM -> Debug: two provider calls in sequence, four node results."""
-
-    def node(node_id: str, type_: str, **data: Any) -> dict[str, Any]:
-        return {"id": node_id, "type": type_, "position": {"x": 0, "y": 0}, "data": data}
-
-    def edge(source: str, source_handle: str, target: str, target_handle: str) -> dict[str, str]:
-        return {
-            "id": f"{source}-{target}",
-            "source": source,
-            "sourceHandle": source_handle,
-            "target": target,
-            "targetHandle": target_handle,
-        }
-
     return {
         "nodes": [
             node("a", "text", text=f"user {user_index} run {run_index}"),

@@ -25,8 +25,10 @@ from workflows.services import graph_limits
 RUN_CANCEL_CHECK_SECONDS = 0.5
 # A database restart (pg_ctl restart, a failover) takes a few seconds; a run in flight rides it out
 # instead of stopping and waiting RUN_STALE_AFTER_SECONDS for the sweeper.
-DB_RECONNECT_ATTEMPTS = 6
-DB_RECONNECT_WAIT_SECONDS = 1.0
+# Waits double from 0.1 s to 2 s: about 5 s in all, and a brief SQLite lock costs only a tenth of a second.
+DB_RECONNECT_ATTEMPTS = 7
+DB_RECONNECT_FIRST_WAIT_SECONDS = 0.1
+DB_RECONNECT_MAX_WAIT_SECONDS = 2.0
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,7 +47,8 @@ def reconnecting(query: Callable[[], T]) -> T:
                 raise
             logger.warning("database connection lost; reconnecting (attempt %d)", attempt)
             connection.close()
-            time.sleep(DB_RECONNECT_WAIT_SECONDS)
+            wait = DB_RECONNECT_FIRST_WAIT_SECONDS * 2 ** (attempt - 1)
+            time.sleep(min(wait, DB_RECONNECT_MAX_WAIT_SECONDS))
     raise AssertionError("unreachable")
 
 

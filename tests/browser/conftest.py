@@ -148,27 +148,13 @@ def run_worker(transactional_db, sqlite_readers_do_not_block) -> Iterator[dramat
 
     Private so that no message reaches the machine's real broker or another test (as in tests/runs).
     """
-    from django_dramatiq.middleware import DbConnectionsMiddleware
-    from dramatiq.brokers.stub import StubBroker
+    from tests.brokers import private_stub_broker
 
-    from runs.tasks import execute_run
-
-    previous_actor_broker = execute_run.broker
-    previous_broker = dramatiq.get_broker()
-    stub = StubBroker()
-    stub.add_middleware(DbConnectionsMiddleware())
-    stub.emit_after("process_boot")
-    dramatiq.set_broker(stub)
-    execute_run.broker = stub
-    stub.declare_actor(execute_run)
-    worker = dramatiq.Worker(stub, worker_threads=2, worker_timeout=50)
-    worker.start()
-    yield worker
-    worker.stop()
-    stub.flush_all()
-    stub.close()
-    execute_run.broker = previous_actor_broker
-    dramatiq.set_broker(previous_broker)
+    with private_stub_broker() as stub:
+        worker = dramatiq.Worker(stub, worker_threads=2, worker_timeout=50)
+        worker.start()
+        yield worker
+        worker.stop()
 
 
 @pytest.fixture

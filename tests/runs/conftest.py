@@ -8,12 +8,12 @@ from typing import Any
 
 import dramatiq
 import pytest
-from django_dramatiq.middleware import DbConnectionsMiddleware
 from dramatiq.brokers.stub import StubBroker
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create
 from runs.tasks import execute_run
+from tests.brokers import private_stub_broker
 from tests.factories import UserFactory
 from tests.fakes.fixtures import fake_llm  # noqa: F401  (the fixture)
 from tests.fakes.llm_server import FakeLLMServer
@@ -22,19 +22,8 @@ from tests.fakes.llm_server import FakeLLMServer
 @pytest.fixture(autouse=True)
 def broker() -> Iterator[StubBroker]:
     """Every test gets its own StubBroker, so no message reaches a real broker or another test."""
-    previous = execute_run.broker
-    previous_global = dramatiq.get_broker()
-    stub = StubBroker()
-    stub.add_middleware(DbConnectionsMiddleware())
-    stub.emit_after("process_boot")
-    dramatiq.set_broker(stub)
-    execute_run.broker = stub
-    stub.declare_actor(execute_run)
-    yield stub
-    stub.flush_all()
-    stub.close()
-    execute_run.broker = previous
-    dramatiq.set_broker(previous_global)
+    with private_stub_broker() as stub:
+        yield stub
 
 
 @pytest.fixture

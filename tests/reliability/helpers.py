@@ -13,15 +13,7 @@ from runs.models import ACTIVE_RUN_STATUSES, NodeResult, RunStatus, WorkflowRun
 from runs.services import run_create
 from runs.tasks import execute_run
 from tests.runs.graphs import text_llm_chain
-from tests.runs.processes import child_env
-
-# Recovery within seconds: heartbeats every 0.5 s, stale after 3 s, every worker sweeps every 0.5 s.
-FAST_RECOVERY = {
-    "RUN_STALE_AFTER_SECONDS": "3",
-    "RUN_HEARTBEAT_SECONDS": "0.5",
-    "RUN_SWEEP_INTERVAL_SECONDS": "0.5",
-    "RUN_MAX_ACTIVE_PER_USER": "100",
-}
+from tests.runs.processes import FAST_RECOVERY, child_env, fake_llm_env
 
 
 def new_namespace() -> str:
@@ -34,10 +26,8 @@ def worker_env(namespace: str, *, redis_url: str, llm_url: str, **extra: str) ->
         namespace,
         REDIS_URL=redis_url,
         DRAMATIQ_BROKER_URL=redis_url,
-        GEMINI_API_KEY="fake-key",
-        GEMINI_BASE_URL=llm_url,
-        GROQ_API_KEY="",
-        LLM_MAX_ATTEMPTS="1",
+        RUN_MAX_ACTIVE_PER_USER="100",
+        **fake_llm_env(llm_url),
         **FAST_RECOVERY,
         **extra,
     )

@@ -22,7 +22,16 @@ from tests.fakes.llm_server import FakeLLMServer, prompt_text
 from tests.reliability.services import PrivatePostgres, PrivateRedis
 from tests.runs.conftest import wait_for
 from tests.runs.graphs import text_llm_chain
-from tests.runs.processes import ROOT, child_env, free_port, kill_group, start, wait_http
+from tests.runs.processes import (
+    FAST_RECOVERY,
+    ROOT,
+    child_env,
+    fake_llm_env,
+    free_port,
+    kill_group,
+    start,
+    wait_http,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
@@ -90,13 +99,8 @@ def test_runs_in_flight_when_the_database_restarts_reach_a_final_state(
         DATABASE_CONN_MAX_AGE="60",
         REDIS_URL=private_redis.url,
         DRAMATIQ_BROKER_URL=private_redis.url,
-        GEMINI_API_KEY="fake-key",
-        GEMINI_BASE_URL=fake_llm.url,
-        GROQ_API_KEY="",
-        LLM_MAX_ATTEMPTS="1",
-        RUN_STALE_AFTER_SECONDS="3",
-        RUN_HEARTBEAT_SECONDS="0.5",
-        RUN_SWEEP_INTERVAL_SECONDS="0.5",
+        **fake_llm_env(fake_llm.url),
+        **FAST_RECOVERY,
         RUN_QUEUED_RESEND_AFTER_SECONDS="10",
         RUN_MAX_ACTIVE_PER_USER="100",
         EXECUTE_RATE_LIMIT="1000/m",

@@ -24,6 +24,24 @@ def test_database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+# Recovery within seconds: heartbeats every 0.5 s, stale after 3 s, every worker sweeps every 0.5 s.
+FAST_RECOVERY = {
+    "RUN_STALE_AFTER_SECONDS": "3",
+    "RUN_HEARTBEAT_SECONDS": "0.5",
+    "RUN_SWEEP_INTERVAL_SECONDS": "0.5",
+}
+
+
+def fake_llm_env(llm_url: str) -> dict[str, str]:
+    """Gemini on the fake server, one attempt, no Groq fallback."""
+    return {
+        "GEMINI_API_KEY": "fake-key",
+        "GEMINI_BASE_URL": llm_url,
+        "GROQ_API_KEY": "",
+        "LLM_MAX_ATTEMPTS": "1",
+    }
+
+
 def child_env(namespace: str, **extra: str) -> dict[str, str]:
     env = {
         **os.environ,

@@ -26,7 +26,15 @@ from tests.factories import text_to_debug_graph
 from tests.fakes.llm_server import prompt_text
 from tests.runs.conftest import wait_for
 from tests.runs.graphs import text_llm_chain
-from tests.runs.processes import child_env, free_port, kill_group, start, wait_http
+from tests.runs.processes import (
+    FAST_RECOVERY,
+    child_env,
+    fake_llm_env,
+    free_port,
+    kill_group,
+    start,
+    wait_http,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -56,13 +64,8 @@ def test_a_worker_killed_with_sigkill_mid_run_loses_nothing(
     fake_llm.latency_s = 1.5
     env = child_env(
         namespace,
-        GEMINI_API_KEY="fake-key",
-        GEMINI_BASE_URL=fake_llm.url,
-        GROQ_API_KEY="",
-        LLM_MAX_ATTEMPTS="1",
-        RUN_STALE_AFTER_SECONDS="3",
-        RUN_HEARTBEAT_SECONDS="0.5",
-        RUN_SWEEP_INTERVAL_SECONDS="0.5",
+        **fake_llm_env(fake_llm.url),
+        **FAST_RECOVERY,
     )
     worker_args = ["manage.py", "rundramatiq", "--processes", "1", "--threads", "2"]
     broker = RedisBroker(url=os.environ["REDIS_URL"], namespace=namespace)

@@ -7,8 +7,15 @@ The rules, applied to the first URL and again to every redirect target (at most 
   unspecified and other non-global ranges are refused, for IPv4, IPv6 and IPv4 embedded in IPv6;
 - the connection goes to the address that was checked (no second DNS lookup, so a DNS answer that
   changes between check and use cannot redirect us), with the hostname sent as Host and TLS SNI;
-- connect and read timeouts plus an overall deadline, and a byte cap enforced while streaming;
-- the body is then verified and re-encoded exactly like an upload.
+- one deadline bounds the whole fetch (waiting for a slot, every redirect hop, connect, TLS handshake,
+  headers and body): when it passes, a timer shuts the connection down, so a server sending one byte at
+  a time cannot hold a socket or a thread; each blocking step also has its own timeout;
+- at most `max_concurrent` fetches run at once in a process; more wait for a slot within their deadline;
+- a byte cap enforced while streaming; the body is then verified and re-encoded exactly like an upload.
+
+What the user is told says only that a URL is not allowed or could not be fetched; why (which address a
+name resolved to, that it did not resolve, the socket error) goes to the server log: telling a user that
+`vm` is 10.0.0.7 maps our network for them.
 
 `FetchPolicy.allowed_networks` exempts listed networks from the address rule. It is empty unless a
 deployment (UPLOAD_FETCH_ALLOWED_NETWORKS) or a test sets it explicitly.
@@ -16,21 +23,27 @@ deployment (UPLOAD_FETCH_ALLOWED_NETWORKS) or a test sets it explicitly.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import http.client
 import ipaddress
+import logging
 import socket
 import ssl
+import threading
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import SplitResult, urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 from uploads.images import CleanImage, ImageRejected, check_size, clean_image
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], Sequence[str]]
-"""`resolver(host, port)` -> the IP addresses (as strings) the host resolves to."""
+"""`resolver(host, port)` -> the IP addresses (as strings) the host resolves to; OSError if none."""
+
+logger = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 3
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -52,20 +65,29 @@ _CHECKS = (
 )
 
 
-class FetchRefused(Exception):
-    """The URL may not be fetched, or what it returned is not an acceptable image."""
+# What the user is told. A refused address and a name that does not resolve read the same, so that the
+# message cannot tell which internal names exist.
+UNREACHABLE = "The image URL could not be fetched: its host is unknown or not allowed."
+NOT_FETCHED = "The image URL could not be fetched."
+TOO_SLOW = "The image host did not answer in time."
+TOO_BUSY = "Too many images are being fetched at the moment; try again shortly."
 
-    def __init__(self, message: str, *, too_large: bool = False) -> None:
+
+class FetchRefused(Exception):
+    """The URL may not be fetched, or what it returned is not an acceptable image.
+
+    `message` (also `str()`) is for the user; `detail` says why, addresses included, for the log only.
+    """
+
+    def __init__(self, message: str, *, detail: str | None = None, too_large: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.detail = detail or message
         self.too_large = too_large
 
 
 def system_resolver(host: str, port: int) -> list[str]:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise FetchRefused(f"The host {host!r} cannot be resolved.") from exc
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -73,7 +95,11 @@ def system_resolver(host: str, port: int) -> list[str]:
 class FetchPolicy:
     max_bytes: int
     max_pixels: int
+    # Of each blocking step (connect, each read); `deadline_s` bounds the whole fetch.
     timeout_s: float = 10.0
+    deadline_s: float = 30.0
+    # Fetches at once in this process, shared by every fetcher with the same figure (see fetch_slots).
+    max_concurrent: int = 8
     allowed_ports: Collection[int] = (80, 443)
     allowed_networks: Sequence[IPNetwork] = ()
     resolver: Resolver = system_resolver
@@ -116,24 +142,103 @@ def address_refusal(address: IPAddress) -> str | None:
     return None
 
 
+@functools.cache
+def fetch_slots(limit: int) -> threading.BoundedSemaphore:
+    """The process-wide slots for `limit` concurrent fetches: one semaphore per figure, so that every
+    fetcher built from the same setting shares it."""
+    return threading.BoundedSemaphore(limit)
+
+
+class _Deadline:
+    """One time limit for a whole fetch.
+
+    Socket timeouts bound each blocking call, and every byte that arrives starts a new one; so, once a
+    connection is open, a timer shuts it down when the deadline passes, which ends a read blocked on a
+    server that sends one byte at a time. The timer starts with the first connection.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._ends_at = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._guarded: socket.socket | None = None
+        self.expired = False
+
+    def remaining(self) -> float:
+        """Seconds left; raises once none are."""
+        left = self._ends_at - time.monotonic()
+        if left <= 0 or self.expired:
+            raise FetchRefused(TOO_SLOW, detail=f"the fetch took longer than {self.seconds:g} s")
+        return left
+
+    def guard(self, sock: socket.socket) -> None:
+        """Shut `sock`'s connection down if it is still open when the deadline passes."""
+        with self._lock:
+            self._unguard()
+            # A duplicate descriptor of the same connection: shutting it down ends the connection for
+            # every descriptor (the TLS wrapper takes the original one over), and as it is ours, it can
+            # never be a number that the fetching thread closed and the process reused meanwhile.
+            self._guarded = sock.dup()
+            if self._timer is None:
+                self._timer = threading.Timer(self.remaining(), self._expire)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def release(self) -> None:
+        with self._lock:
+            self._unguard()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self.release()
+
+    def _unguard(self) -> None:
+        if self._guarded is not None:
+            self._guarded.close()
+            self._guarded = None
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            if self._guarded is not None:
+                with contextlib.suppress(OSError):
+                    self._guarded.shutdown(socket.SHUT_RDWR)
+
+
+def _connect(ip: str, port: int, *, timeout: float, deadline: _Deadline) -> socket.socket:
+    sock = socket.create_connection((ip, port), min(timeout, deadline.remaining()))
+    try:
+        deadline.guard(sock)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Connects to an already-checked IP while speaking to `host` (the Host header)."""
 
-    def __init__(self, host: str, port: int, *, ip: str, timeout: float) -> None:
+    def __init__(self, host: str, port: int, *, ip: str, timeout: float, deadline: _Deadline) -> None:
         super().__init__(host, port, timeout=timeout)
         self.pinned_ip = ip
+        self.deadline = deadline
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self.pinned_ip, self.port), self.timeout)
+        self.sock = _connect(self.pinned_ip, self.port, timeout=self.timeout, deadline=self.deadline)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, *, ip: str, timeout: float, context: ssl.SSLContext) -> None:
+    def __init__(
+        self, host: str, port: int, *, ip: str, timeout: float, deadline: _Deadline, context: ssl.SSLContext
+    ) -> None:
         super().__init__(host, port, timeout=timeout, context=context)
         self.pinned_ip = ip
+        self.deadline = deadline
 
     def connect(self) -> None:
-        sock = socket.create_connection((self.pinned_ip, self.port), self.timeout)
+        sock = _connect(self.pinned_ip, self.port, timeout=self.timeout, deadline=self.deadline)
         # SNI and certificate checks use the hostname, not the IP we connected to.
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
@@ -152,42 +257,75 @@ class SafeFetcher:
         self.policy = policy
 
     def fetch_image(self, url: str) -> CleanImage:
-        data = self.fetch_bytes(url)
         try:
-            return clean_image(data, max_bytes=self.policy.max_bytes, max_pixels=self.policy.max_pixels)
-        except ImageRejected as exc:
-            raise FetchRefused(f"{url}: {exc.message}", too_large=exc.too_large) from exc
+            data = self.fetch_bytes(url)
+            try:
+                return clean_image(data, max_bytes=self.policy.max_bytes, max_pixels=self.policy.max_pixels)
+            except ImageRejected as exc:
+                raise FetchRefused(f"{url}: {exc.message}", too_large=exc.too_large) from exc
+        except FetchRefused as exc:
+            logger.warning("Image URL %s not fetched: %s", loggable_url(url), exc.detail)
+            raise
 
     def fetch_bytes(self, url: str) -> bytes:
-        deadline = time.monotonic() + 3 * self.policy.timeout_s
+        deadline = _Deadline(self.policy.deadline_s)
+        try:
+            with self._slot(deadline):
+                return self._follow(url, deadline=deadline)
+        finally:
+            deadline.cancel()
+
+    @contextlib.contextmanager
+    def _slot(self, deadline: _Deadline) -> Iterator[None]:
+        slots = fetch_slots(self.policy.max_concurrent)
+        if not slots.acquire(timeout=deadline.remaining()):
+            raise FetchRefused(
+                TOO_BUSY,
+                detail=f"all {self.policy.max_concurrent} fetch slots stayed busy for {deadline.seconds:g} s",
+            )
+        try:
+            yield
+        finally:
+            slots.release()
+
+    def _follow(self, url: str, *, deadline: _Deadline) -> bytes:
         current = url
         for _hop in range(self.policy.max_redirects + 1):
             target = self.check_url(current)
             status, location, body = self._get(target, deadline=deadline)
             if status in _REDIRECT_STATUSES:
                 if not location:
-                    raise FetchRefused(f"{current} redirected without a Location header.")
+                    raise FetchRefused(
+                        "The image URL redirected without a Location header.",
+                        detail=f"{loggable_url(current)} redirected without a Location header",
+                    )
                 current = urljoin(current, location)
                 continue
             if status != 200:
-                raise FetchRefused(f"{current} answered HTTP {status}.")
+                raise FetchRefused(
+                    f"The image URL answered HTTP {status}.",
+                    detail=f"{loggable_url(current)} answered HTTP {status}",
+                )
             return body
-        raise FetchRefused(f"{url} redirected more than {self.policy.max_redirects} times.")
+        raise FetchRefused(f"The image URL redirected more than {self.policy.max_redirects} times.")
 
     def check_url(self, url: str) -> _Target:
-        """Parse and check `url`, resolve its host and check every address; no request is made."""
+        """Parse and check `url`, resolve its host and check every address; no request is made.
+
+        What is wrong with the URL itself is said as it is; what its host resolves to is not.
+        """
         try:
             parts = urlsplit(url)
             port = parts.port
         except ValueError as exc:
-            raise FetchRefused(f"{url!r} is not a valid URL.") from exc
+            raise FetchRefused("The image URL is not a valid URL.") from exc
         if parts.scheme not in ("http", "https"):
             raise FetchRefused(f"Only http and https URLs can be fetched, not {parts.scheme or 'this'!r}.")
         if parts.username is not None or parts.password is not None:
             raise FetchRefused("URLs with a user name or password are not fetched.")
         host = parts.hostname
         if not host:
-            raise FetchRefused(f"{url!r} has no host.")
+            raise FetchRefused("The image URL has no host.")
         port = port or (443 if parts.scheme == "https" else 80)
         if port not in self.policy.allowed_ports:
             allowed = ", ".join(str(p) for p in sorted(self.policy.allowed_ports))
@@ -196,7 +334,7 @@ class SafeFetcher:
         for address in addresses:
             reason = self._refusal(address)
             if reason:
-                raise FetchRefused(f"{host} is not fetched: {reason}.")
+                raise FetchRefused(UNREACHABLE, detail=f"{host} is not fetched: {reason}")
         return _Target(url=url, parts=parts, host=host, port=port, ip=str(addresses[0]))
 
     def _resolve(self, host: str, port: int) -> list[IPAddress]:
@@ -205,14 +343,19 @@ class SafeFetcher:
             return [ipaddress.ip_address(host)]
         except ValueError:
             pass
-        raw = self.policy.resolver(host, port)
+        try:
+            raw = self.policy.resolver(host, port)
+        except OSError as exc:
+            raise FetchRefused(UNREACHABLE, detail=f"the host {host!r} cannot be resolved: {exc}") from exc
         if not raw:
-            raise FetchRefused(f"The host {host!r} cannot be resolved.")
+            raise FetchRefused(UNREACHABLE, detail=f"the host {host!r} cannot be resolved: no address")
         try:
             # Strip IPv6 zone ids ("fe80::1%eth0"): the address itself decides.
             return [ipaddress.ip_address(str(value).split("%", 1)[0]) for value in raw]
         except ValueError as exc:
-            raise FetchRefused(f"The host {host!r} resolved to something that is not an address.") from exc
+            raise FetchRefused(
+                UNREACHABLE, detail=f"the host {host!r} resolved to something that is not an address: {raw}"
+            ) from exc
 
     def _refusal(self, address: IPAddress) -> str | None:
         if any(
@@ -223,18 +366,26 @@ class SafeFetcher:
             return None
         return address_refusal(address)
 
-    def _get(self, target: _Target, *, deadline: float) -> tuple[int, str | None, bytes]:
+    def _get(self, target: _Target, *, deadline: _Deadline) -> tuple[int, str | None, bytes]:
         timeout = self.policy.timeout_s
         connection: http.client.HTTPConnection
         if target.parts.scheme == "https":
             connection = _PinnedHTTPSConnection(
-                target.host, target.port, ip=target.ip, timeout=timeout, context=self.policy.ssl_context
+                target.host,
+                target.port,
+                ip=target.ip,
+                timeout=timeout,
+                deadline=deadline,
+                context=self.policy.ssl_context,
             )
         else:
-            connection = _PinnedHTTPConnection(target.host, target.port, ip=target.ip, timeout=timeout)
+            connection = _PinnedHTTPConnection(
+                target.host, target.port, ip=target.ip, timeout=timeout, deadline=deadline
+            )
         path = target.parts.path or "/"
         if target.parts.query:
             path = f"{path}?{target.parts.query}"
+        where = f"{loggable_url(target.url)} ({target.ip})"
         try:
             connection.request(
                 "GET",
@@ -243,18 +394,29 @@ class SafeFetcher:
             )
             response = connection.getresponse()
             if response.status in _REDIRECT_STATUSES:
-                return response.status, response.getheader("Location"), b""
-            if response.status != 200:
-                return response.status, None, b""
-            return 200, None, self._read_capped(response, deadline=deadline, url=target.url)
+                answer: tuple[int, str | None, bytes] = (response.status, response.getheader("Location"), b"")
+            elif response.status != 200:
+                answer = (response.status, None, b"")
+            else:
+                answer = (200, None, self._read_capped(response, url=target.url))
         except (OSError, http.client.HTTPException) as exc:
-            if isinstance(exc, TimeoutError | socket.timeout):
-                raise FetchRefused(f"{target.url} did not answer in time.") from exc
-            raise FetchRefused(f"{target.url} could not be fetched: {exc}.") from exc
+            # After the deadline's timer shut the connection down, any error (or none) is its doing.
+            if deadline.expired:
+                raise FetchRefused(
+                    TOO_SLOW, detail=f"{where} took longer than {deadline.seconds:g} s"
+                ) from exc
+            if isinstance(exc, TimeoutError):
+                raise FetchRefused(TOO_SLOW, detail=f"{where} did not answer within {timeout:g} s") from exc
+            raise FetchRefused(NOT_FETCHED, detail=f"{where} could not be fetched: {exc!r}") from exc
         finally:
+            deadline.release()
             connection.close()
+        if deadline.expired:
+            # A shut-down connection can also look like a short, complete answer.
+            raise FetchRefused(TOO_SLOW, detail=f"{where} took longer than {deadline.seconds:g} s")
+        return answer
 
-    def _read_capped(self, response: http.client.HTTPResponse, *, deadline: float, url: str) -> bytes:
+    def _read_capped(self, response: http.client.HTTPResponse, *, url: str) -> bytes:
         cap = self.policy.max_bytes
         declared = response.getheader("Content-Length")
         if declared and declared.isdigit():
@@ -271,7 +433,18 @@ class SafeFetcher:
                 raise FetchRefused(
                     f"{url}: the image is larger than the limit of {cap:,} bytes.", too_large=True
                 )
-            if time.monotonic() > deadline:
-                raise FetchRefused(f"{url} took too long to send the image.")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def loggable_url(url: str) -> str:
+    """`url` without user name, password, query or fragment, which may carry credentials."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        netloc = f"[{host}]" if ":" in host else host
+        if parts.port:
+            netloc = f"{netloc}:{parts.port}"
+    except ValueError:
+        return "<malformed URL>"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

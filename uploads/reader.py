@@ -24,6 +24,8 @@ def fetch_policy() -> FetchPolicy:
         max_bytes=settings.UPLOAD_MAX_BYTES,
         max_pixels=settings.UPLOAD_MAX_PIXELS,
         timeout_s=settings.UPLOAD_FETCH_TIMEOUT_SECONDS,
+        deadline_s=settings.UPLOAD_FETCH_DEADLINE_SECONDS,
+        max_concurrent=settings.UPLOAD_FETCH_MAX_CONCURRENT,
         allowed_ports=frozenset(settings.UPLOAD_FETCH_ALLOWED_PORTS),
         allowed_networks=tuple(ipaddress.ip_network(net) for net in settings.UPLOAD_FETCH_ALLOWED_NETWORKS),
     )

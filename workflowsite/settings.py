@@ -357,7 +357,14 @@ UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)
 # the default is none.
 UPLOAD_FETCH_ALLOWED_PORTS = [int(port) for port in env_list("UPLOAD_FETCH_ALLOWED_PORTS", "80,443")]
 UPLOAD_FETCH_ALLOWED_NETWORKS = env_list("UPLOAD_FETCH_ALLOWED_NETWORKS", "")
+# Connect and each read of an image URL; the whole fetch (redirects included) ends at the deadline, and a
+# worker process fetches at most UPLOAD_FETCH_MAX_CONCURRENT URLs at once (see docs/security.md).
 UPLOAD_FETCH_TIMEOUT_SECONDS = env_float("UPLOAD_FETCH_TIMEOUT_SECONDS", 10.0)
+UPLOAD_FETCH_DEADLINE_SECONDS = env_float("UPLOAD_FETCH_DEADLINE_SECONDS", 30.0)
+UPLOAD_FETCH_MAX_CONCURRENT = env_int("UPLOAD_FETCH_MAX_CONCURRENT", 8)
+# Stored images per user, and their total size; an upload past either is refused with 409.
+UPLOAD_MAX_PER_USER = env_int("UPLOAD_MAX_PER_USER", 1000)
+UPLOAD_MAX_TOTAL_BYTES_PER_USER = env_int("UPLOAD_MAX_TOTAL_BYTES_PER_USER", 1024 * 1024 * 1024)
 
 # ---------------------------------------------------------------------------
 # LLM providers (engine/providers): Gemini first, Groq as fallback.

@@ -1,11 +1,14 @@
-"""Uploads fixtures: images, a private MEDIA_ROOT, moto's S3 server, loopback servers that record hits."""
+"""Uploads fixtures: images, a private MEDIA_ROOT, moto's S3 server, loopback servers that record hits or
+answer one byte at a time."""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import os
+import select
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -137,6 +140,8 @@ class RecordingServer:
     hits: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     # Serve the body in pieces without a Content-Length (to prove the streaming cap).
     chunked_paths: set[str] = field(default_factory=set)
+    # A request to one of these paths is recorded, then answered only once its event is set.
+    held_paths: dict[str, threading.Event] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         server_class = _IPv6Server if ":" in self.host else _QuietServer
@@ -173,6 +178,8 @@ def _recording_handler(server: RecordingServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             server.hits.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+            if self.path in server.held_paths:
+                server.held_paths[self.path].wait(timeout=60)
             status, headers, body = server.routes.get(self.path, (404, {}, b"not found"))
             self.send_response(status)
             for name, value in headers.items():
@@ -201,6 +208,95 @@ def recording_server() -> Iterator[Callable[..., RecordingServer]]:
 
     def start(host: str = "127.0.0.1") -> RecordingServer:
         server = RecordingServer(host=host)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+# -- a server that answers one byte at a time -------------------------------------------------------
+
+
+@dataclass
+class DrippingServer:
+    """A loopback server that answers every request by sending `prefix` at once, then `drip` one byte
+    every `interval_s`, then hanging up. It records whether the client hung up first."""
+
+    prefix: bytes
+    drip: bytes
+    interval_s: float = 0.05
+    tls: ssl.SSLContext | None = None
+    host: str = "127.0.0.1"
+    client_hung_up: threading.Event = field(default_factory=threading.Event)
+    finished_dripping: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self._listener = socket.create_server((self.host, 0))
+        self._listener.settimeout(0.05)
+        self.port = self._listener.getsockname()[1]
+        self._stopped = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def url(self, path: str = "/", *, host: str | None = None) -> str:
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{host or self.host}:{self.port}{path}"
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._listener.close()
+
+    def _serve(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return  # stopped
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, raw: socket.socket) -> None:
+        raw.settimeout(10)
+        try:
+            conn = self.tls.wrap_socket(raw, server_side=True) if self.tls else raw
+            with conn:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    received = conn.recv(4096)
+                    if not received:
+                        return
+                    request += received
+                conn.sendall(self.prefix)
+                for index in range(len(self.drip)):
+                    conn.sendall(self.drip[index : index + 1])
+                    if self._stopped.is_set():
+                        return
+                    if self._hung_up(conn):
+                        self.client_hung_up.set()
+                        return
+                self.finished_dripping.set()
+        except OSError:
+            self.client_hung_up.set()
+
+    def _hung_up(self, conn: socket.socket) -> bool:
+        """Waits one interval; a client that only listens becomes readable when it hangs up."""
+        readable, _, _ = select.select([conn], [], [], self.interval_s)
+        if not readable:
+            return False
+        try:
+            return conn.recv(1) == b""
+        except (OSError, ssl.SSLError):
+            return True
+
+
+@pytest.fixture
+def dripping_server() -> Iterator[Callable[..., DrippingServer]]:
+    started: list[DrippingServer] = []
+
+    def start(*, prefix: bytes = b"", drip: bytes, tls: ssl.SSLContext | None = None) -> DrippingServer:
+        server = DrippingServer(prefix=prefix, drip=drip, tls=tls)
         started.append(server)
         return server
 

@@ -1,4 +1,6 @@
-"""The image URL fetcher refuses anything that could reach inside the network (SSRF), before connecting.
+"""The image URL fetcher refuses anything that could reach inside the network (SSRF), before connecting,
+bounds each fetch by one deadline and the fetches of a process by a cap, and tells the user no more than
+that a URL is not allowed or could not be fetched (the reason, with addresses, goes to the server log).
 
 The fake targets are loopback servers that record every request. They are reachable only through a
 policy that lists their address and port explicitly; the production policy is never loosened.
@@ -8,8 +10,11 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import logging
+import re
 import socket
 import ssl
+import threading
 
 import pytest
 from cryptography import x509
@@ -43,15 +48,24 @@ def allowing(server, *networks: str, **overrides) -> SafeFetcher:
 
 
 def table_resolver(table: dict[str, list[str]]):
-    """A fake DNS: hostname -> addresses; records every lookup."""
+    """A fake DNS: hostname -> addresses; records every lookup. Other names fail as real DNS does."""
     lookups: list[str] = []
 
     def resolve(host: str, port: int) -> list[str]:
         lookups.append(host)
+        if host not in table:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return table[host]
 
     resolve.lookups = lookups
     return resolve
+
+
+def refusal(fetcher: SafeFetcher, url: str) -> FetchRefused:
+    """The refusal of fetching `url`; its `detail` says why, for the log."""
+    with pytest.raises(FetchRefused) as caught:
+        fetcher.fetch_image(url)
+    return caught.value
 
 
 def test_production_policy_allows_no_network_and_only_web_ports(settings):
@@ -78,8 +92,7 @@ def test_loopback_addresses_are_refused_without_a_request(recording_server, conn
     # Its port is allowed, but not its network: only the address rule stands in the way.
     fetcher = SafeFetcher(strict_policy(allowed_ports={server.port}))
 
-    with pytest.raises(FetchRefused, match="is a loopback address"):
-        fetcher.fetch_image(server.url("/cat.png"))
+    assert "is a loopback address" in refusal(fetcher, server.url("/cat.png")).detail
 
     assert server.hits == []
     assert connection_attempts == []
@@ -102,8 +115,7 @@ def test_loopback_addresses_are_refused_without_a_request(recording_server, conn
 def test_private_link_local_and_reserved_addresses_are_refused_before_connecting(
     connection_attempts, url, reason
 ):
-    with pytest.raises(FetchRefused, match=reason):
-        SafeFetcher(strict_policy()).fetch_image(url)
+    assert re.search(reason, refusal(SafeFetcher(strict_policy()), url).detail)
 
     assert connection_attempts == []
 
@@ -114,9 +126,9 @@ def test_a_hostname_resolving_to_a_private_address_is_refused(recording_server, 
     resolver = table_resolver({"images.internal.example": ["127.0.0.1"]})
     fetcher = SafeFetcher(strict_policy(allowed_ports={server.port}, resolver=resolver))
 
-    refusal = r"images\.internal\.example is not fetched: 127\.0\.0\.1 is a loopback"
-    with pytest.raises(FetchRefused, match=refusal):
-        fetcher.fetch_image(server.url("/cat.png", host="images.internal.example"))
+    refused = refusal(fetcher, server.url("/cat.png", host="images.internal.example"))
+
+    assert "images.internal.example is not fetched: 127.0.0.1 is a loopback" in refused.detail
 
     assert server.hits == []
     assert connection_attempts == []
@@ -126,8 +138,7 @@ def test_localhost_through_the_real_resolver_is_refused(recording_server):
     server = recording_server()
     fetcher = SafeFetcher(strict_policy(allowed_ports={server.port}))
 
-    with pytest.raises(FetchRefused, match="loopback address"):
-        fetcher.fetch_image(server.url("/cat.png", host="localhost"))
+    assert "loopback address" in refusal(fetcher, server.url("/cat.png", host="localhost")).detail
 
     assert server.hits == []
 
@@ -135,8 +146,9 @@ def test_localhost_through_the_real_resolver_is_refused(recording_server):
 def test_one_private_address_among_public_ones_is_enough_to_refuse(connection_attempts):
     resolver = table_resolver({"mixed.example": ["93.184.215.14", "10.1.2.3"]})
 
-    with pytest.raises(FetchRefused, match=r"10\.1\.2\.3 is a private address"):
-        SafeFetcher(strict_policy(resolver=resolver)).fetch_image("https://mixed.example/cat.png")
+    refused = refusal(SafeFetcher(strict_policy(resolver=resolver)), "https://mixed.example/cat.png")
+
+    assert "10.1.2.3 is a private address" in refused.detail
 
     assert connection_attempts == []
 
@@ -153,8 +165,7 @@ def test_a_redirect_from_an_allowed_host_to_a_private_one_is_refused(recording_s
         )
     )
 
-    with pytest.raises(FetchRefused, match=r"127\.0\.0\.2 is a loopback address"):
-        fetcher.fetch_image(allowed.url("/cat.png"))
+    assert "127.0.0.2 is a loopback address" in refusal(fetcher, allowed.url("/cat.png")).detail
 
     assert [path for path, _ in allowed.hits] == ["/cat.png"]
     assert internal.hits == []
@@ -166,8 +177,7 @@ def test_a_redirect_through_a_hostname_is_checked_again(recording_server):
     resolver = table_resolver({"metadata.example": ["169.254.169.254"]})
     fetcher = allowing(server, resolver=resolver)
 
-    with pytest.raises(FetchRefused, match=r"169\.254\.169\.254 is a link-local address"):
-        fetcher.fetch_image(server.url("/a.png"))
+    assert "169.254.169.254 is a link-local address" in refusal(fetcher, server.url("/a.png")).detail
 
     assert resolver.lookups == ["metadata.example"]
 
@@ -321,3 +331,171 @@ def test_https_connects_to_the_checked_address_and_verifies_the_hostname(recordi
     # Same address, another name: the certificate is checked against the name, not the IP.
     with pytest.raises(FetchRefused, match="could not be fetched"):
         fetcher.fetch_image(f"https://other.example:{server.port}/cat.png")
+
+
+# -- what the user is told, and what the log keeps --------------------------------------------------
+
+UNREACHABLE = "The image URL could not be fetched: its host is unknown or not allowed."
+
+
+@pytest.mark.parametrize(
+    ("url", "detail"),
+    [
+        ("http://vm/cat.png", "vm is not fetched: 127.0.0.1 is a loopback address"),
+        ("http://db.internal/cat.png", "db.internal is not fetched: 10.0.0.7 is a private address"),
+        ("http://nowhere.example/cat.png", "'nowhere.example' cannot be resolved"),
+        ("http://empty.example/cat.png", "'empty.example' cannot be resolved"),
+        ("http://10.0.0.7/cat.png", "10.0.0.7 is not fetched: 10.0.0.7 is a private address"),
+    ],
+)
+def test_an_internal_or_unknown_host_gets_one_message_and_only_the_log_says_why(caplog, url, detail):
+    resolver = table_resolver({"vm": ["127.0.0.1"], "db.internal": ["10.0.0.7"], "empty.example": []})
+
+    with caplog.at_level(logging.WARNING, logger="uploads.fetch"):
+        refused = refusal(SafeFetcher(strict_policy(resolver=resolver)), url)
+
+    # One message for every case: which names exist and where they point stays unknown to the user.
+    assert str(refused) == refused.message == UNREACHABLE
+    host = url.split("/")[2]
+    for secret in (host, "127.0.0.1", "10.0.0.7", "loopback", "private", "resolve"):
+        assert secret not in refused.message
+    [record] = [record for record in caplog.records if record.name == "uploads.fetch"]
+    assert record.levelno == logging.WARNING
+    assert detail in record.getMessage()
+
+
+def test_a_redirect_to_an_internal_host_gets_the_same_message(recording_server, caplog):
+    server = recording_server()
+    server.routes["/a.png"] = (302, {"Location": "http://metadata.example/latest/"}, b"")
+    fetcher = allowing(server, resolver=table_resolver({"metadata.example": ["169.254.169.254"]}))
+
+    with caplog.at_level(logging.WARNING, logger="uploads.fetch"):
+        refused = refusal(fetcher, server.url("/a.png"))
+
+    assert refused.message == UNREACHABLE
+    assert "169.254.169.254 is a link-local address" in caplog.text
+
+
+def test_connection_errors_are_not_shown_to_the_user(caplog):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    listener.close()  # nothing listens there: the connection is refused
+    fetcher = SafeFetcher(
+        strict_policy(allowed_ports={port}, allowed_networks=(ipaddress.ip_network("127.0.0.1/32"),))
+    )
+
+    with caplog.at_level(logging.WARNING, logger="uploads.fetch"):
+        refused = refusal(fetcher, f"http://127.0.0.1:{port}/cat.png")
+
+    assert refused.message == "The image URL could not be fetched."
+    assert "refused" in caplog.text.lower()
+
+
+def test_the_log_leaves_out_the_query_string_and_credentials(caplog):
+    with caplog.at_level(logging.WARNING, logger="uploads.fetch"):
+        refusal(SafeFetcher(strict_policy()), "http://user:hunter2@127.0.0.1/cat.png?signature=s3cr3t#x")
+
+    assert "http://127.0.0.1/cat.png" in caplog.text
+    assert "hunter2" not in caplog.text
+    assert "s3cr3t" not in caplog.text
+
+
+# -- one deadline for the whole exchange -----------------------------------------------------------
+
+# Well under the per-read timeout of these tests: every byte would reset a socket timeout.
+_HEADER_DRIP = b"HTTP/1.1 200 OK\r\nX-Drip: " + b"a" * 600
+_BODY_HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 100000\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "drip"),
+    [(b"", _HEADER_DRIP), (_BODY_HEADERS, PNG + b"\0" * 600)],
+    ids=["headers", "body"],
+)
+def test_a_host_that_sends_one_byte_at_a_time_is_cut_off_at_the_deadline(dripping_server, prefix, drip):
+    server = dripping_server(prefix=prefix, drip=drip)
+    fetcher = allowing(server, timeout_s=5.0, deadline_s=1.0)
+
+    refused = refusal(fetcher, server.url("/cat.png"))
+
+    assert refused.message == "The image host did not answer in time."
+    # The server (30 s of bytes to send) sees the connection closed while it is still sending.
+    assert server.client_hung_up.wait(timeout=30)
+    assert not server.finished_dripping.is_set()
+
+
+def test_the_deadline_also_ends_a_tls_exchange(dripping_server, tmp_path):
+    cert, key = _self_signed(tmp_path, "images.example")
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    server = dripping_server(drip=_HEADER_DRIP, tls=server_context)
+    fetcher = allowing(
+        server,
+        resolver=table_resolver({"images.example": ["127.0.0.1"]}),
+        ssl_context=ssl.create_default_context(cafile=cert),
+        timeout_s=5.0,
+        deadline_s=1.0,
+    )
+
+    refused = refusal(fetcher, server.url("/cat.png", host="images.example"))
+
+    assert refused.message == "The image host did not answer in time."
+    assert server.client_hung_up.wait(timeout=30)
+    assert not server.finished_dripping.is_set()
+
+
+# -- a cap on concurrent fetches per process --------------------------------------------------------
+
+
+def _wait_for_hits(server, count: int) -> None:
+    for _ in range(600):
+        if len(server.hits) >= count:
+            return
+        threading.Event().wait(0.05)
+    raise AssertionError(f"the server saw {len(server.hits)} requests, expected {count}")
+
+
+def test_fetches_over_the_cap_wait_for_a_slot_and_give_up_at_their_deadline(recording_server):
+    server = recording_server()
+    server.routes["/held.png"] = (200, {}, PNG)
+    server.routes["/cat.png"] = (200, {}, PNG)
+    release = threading.Event()
+    server.held_paths["/held.png"] = release
+    results: dict[str, object] = {}
+
+    def fetch(name: str, path: str, deadline_s: float) -> None:
+        try:
+            results[name] = allowing(server, max_concurrent=1, deadline_s=deadline_s).fetch_image(
+                server.url(path)
+            )
+        except FetchRefused as exc:
+            results[name] = exc
+
+    holder = threading.Thread(target=fetch, args=("holder", "/held.png", 60.0))
+    holder.start()
+    _wait_for_hits(server, 1)
+
+    # Every fetcher of the process shares the cap: this one waits, then fails clearly, never connecting.
+    refused = refusal(allowing(server, max_concurrent=1, deadline_s=0.5), server.url("/cat.png"))
+    assert refused.message == "Too many images are being fetched at the moment; try again shortly."
+    assert [path for path, _ in server.hits] == ["/held.png"]
+
+    # One that may wait longer gets the slot as soon as it is free.
+    waiter = threading.Thread(target=fetch, args=("waiter", "/cat.png", 60.0))
+    waiter.start()
+    release.set()
+    holder.join(timeout=60)
+    waiter.join(timeout=60)
+
+    assert [path for path, _ in server.hits] == ["/held.png", "/cat.png"]
+    assert results["holder"].width == results["waiter"].width == 24
+
+
+def test_the_fetch_settings_reach_the_policy(settings):
+    settings.UPLOAD_FETCH_DEADLINE_SECONDS = 7.5
+    settings.UPLOAD_FETCH_MAX_CONCURRENT = 3
+
+    policy = fetch_policy()
+
+    assert (policy.deadline_s, policy.max_concurrent) == (7.5, 3)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import logging
 import uuid
 
 import pytest
@@ -165,10 +166,41 @@ def test_the_default_reader_refuses_loopback_urls(alice, recording_server, setti
     server.routes["/cat.png"] = (200, {}, image_bytes("PNG"))
     settings.UPLOAD_FETCH_ALLOWED_PORTS = [80, 443, server.port]
 
-    with pytest.raises(FetchRefused, match="loopback"):
+    with pytest.raises(FetchRefused) as caught:
         image_reader_for(alice.pk).read({"url": server.url("/cat.png")})
 
+    assert "loopback" in caught.value.detail
     assert server.hits == []
+
+
+@pytest.mark.django_db(transaction=True)  # nodes run on engine worker threads, with their own connections
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "no-such-host.invalid"])
+def test_a_node_reading_an_internal_url_tells_the_user_only_that_it_could_not_be_fetched(
+    alice, recording_server, settings, fake_llm, caplog, host
+):
+    server = recording_server()
+    server.routes["/cat.png"] = (200, {}, image_bytes("PNG"))
+    settings.UPLOAD_FETCH_ALLOWED_PORTS = [80, 443, server.port]
+    graph = image_graph({"url": server.url("/cat.png", host=host)})
+    graph["nodes"].append({"id": "look", "type": "vision", "position": {"x": 300, "y": 0}, "data": {}})
+    graph["edges"].append(
+        {"id": "e", "source": "img0", "sourceHandle": "image", "target": "look", "targetHandle": "image"}
+    )
+    config = engine.ProviderConfig(gemini_api_key="fake-gemini", gemini_base_url=fake_llm.url, max_attempts=1)
+    context = engine.ExecutionContext(llm=engine.build_llm_client(config), images=image_reader_for(alice.pk))
+
+    with caplog.at_level(logging.WARNING, logger="uploads.fetch"):
+        outcome = engine.execute_graph(graph, context=context, sink=engine.MemorySink())
+
+    look = outcome.results["look"]
+    assert look.status == engine.NodeStatus.failed
+    assert look.error_message == (
+        "could not read image: The image URL could not be fetched: its host is unknown or not allowed."
+    )
+    assert server.hits == []
+    assert fake_llm.requests_for("gemini") == []
+    # The reason stays in the server log.
+    assert "loopback address" in caplog.text or "cannot be resolved" in caplog.text
 
 
 def test_a_deployment_can_allow_a_network_explicitly(alice, recording_server, settings):

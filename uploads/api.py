@@ -21,7 +21,7 @@ from uploads import selectors, services
 from uploads.images import ImageRejected, check_size
 from uploads.models import Upload
 from uploads.serializers import UploadCreateSerializer, UploadSerializer
-from workflowsite.api import PageNumberLimitPagination, bad_request, error_body
+from workflowsite.api import Conflict, PageNumberLimitPagination, bad_request, error_body
 
 
 class ImageRefused(exceptions.APIException):
@@ -70,6 +70,10 @@ class UploadListCreateApi(APIView):
         responses={
             201: UploadSerializer,
             400: bad_request("No file, or not a PNG, JPEG, WebP or GIF image, or a damaged one."),
+            409: OpenApiResponse(
+                description="You have UPLOAD_MAX_PER_USER uploads, or this one would take yours past "
+                "UPLOAD_MAX_TOTAL_BYTES_PER_USER; delete some first."
+            ),
             413: OpenApiResponse(description="Larger than UPLOAD_MAX_BYTES."),
         },
         summary="Upload an image (verified, re-encoded without metadata)",
@@ -86,6 +90,8 @@ class UploadListCreateApi(APIView):
             upload = services.upload_create(owner=request.user, data=data, filename=uploaded.name or "")
         except ImageRejected as exc:
             raise ImageRefused(exc) from exc
+        except services.UploadLimitReached as exc:
+            raise Conflict(exc.message, errors=[{"path": "file", "message": exc.message}]) from exc
         return Response(UploadSerializer(upload, context={"request": request}).data, status=201)
 
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.utils.crypto import salted_hmac
 
 from accounts.models import User
@@ -40,19 +41,49 @@ def sanitize_filename(name: str) -> str:
     return base[-200:]
 
 
-def upload_create(*, owner: User, data: bytes, filename: str = "") -> Upload:
-    """Verify `data` as an image, store its clean re-encoding and record it; raises ImageRejected.
+class UploadLimitReached(Exception):
+    """The owner has as many uploads, or as many bytes of them, as UPLOAD_MAX_PER_USER and
+    UPLOAD_MAX_TOTAL_BYTES_PER_USER allow; the message says which, for the person uploading."""
 
-    Nothing is written before the image is verified, and a failed database write removes the file,
-    so a refused upload leaves no trace in storage.
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _check_upload_room(*, owner_id: int, adding: int) -> None:
+    usage = Upload.objects.filter(owner_id=owner_id).aggregate(count=Count("pk"), total=Sum("size"))
+    limit = settings.UPLOAD_MAX_PER_USER
+    if usage["count"] >= limit:
+        raise UploadLimitReached(
+            f"You already have {limit} uploads, the most allowed; delete some to upload more."
+        )
+    allowed = settings.UPLOAD_MAX_TOTAL_BYTES_PER_USER
+    if (usage["total"] or 0) + adding > allowed:
+        raise UploadLimitReached(
+            f"Your uploads would take more than the {allowed} bytes allowed; delete some to upload more."
+        )
+
+
+def upload_create(*, owner: User, data: bytes, filename: str = "") -> Upload:
+    """Verify `data` as an image, store its clean re-encoding and record it; raises ImageRejected, or
+    UploadLimitReached when the owner has no room left.
+
+    Nothing is written before the image is verified and the owner has room, and a failed or refused
+    database write removes the file, so a refused upload leaves no trace in storage.
     """
     image = clean_image(data, max_bytes=settings.UPLOAD_MAX_BYTES, max_pixels=settings.UPLOAD_MAX_PIXELS)
+    # Refuses early, before storing; checked again below, where it counts.
+    _check_upload_room(owner_id=owner.pk, adding=len(image.data))
     content = ContentFile(image.data)
     # django-storages' S3 backend sends this as the object's Content-Type.
     content.content_type = image.content_type
     key = default_storage.save(storage_key_for(owner_id=owner.pk, extension=image.extension), content)
     try:
         with transaction.atomic():
+            # Locking the owner's row makes concurrent uploads of one user take turns here, so two of
+            # them cannot both take the last place.
+            User.objects.select_for_update().only("pk").get(pk=owner.pk)
+            _check_upload_room(owner_id=owner.pk, adding=len(image.data))
             return Upload.objects.create(
                 owner=owner,
                 storage_key=key,

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from PIL import Image
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 from tests.uploads.conftest import files_under, image_bytes
+from uploads import services
 from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db
@@ -245,3 +249,88 @@ def test_deleting_a_user_removes_their_files(media_root):
     mallory.delete()
 
     assert files_under(media_root) == []
+
+
+def test_an_upload_past_the_per_user_count_is_a_409_and_stores_nothing(
+    alice, alice_client, bob_client, media_root, settings
+):
+    settings.UPLOAD_MAX_PER_USER = 2
+    first = post_image(alice_client, image_bytes("PNG")).json()["id"]
+    assert post_image(alice_client, image_bytes("PNG")).status_code == 201
+
+    response = post_image(alice_client, image_bytes("PNG"))
+
+    message = "You already have 2 uploads, the most allowed; delete some to upload more."
+    assert response.status_code == 409
+    assert response.json() == {"detail": message, "errors": [{"path": "file", "message": message}]}
+    assert Upload.objects.filter(owner=alice).count() == 2
+    assert len(files_under(media_root)) == 2
+    # Each user has a cap of their own, and deleting an upload makes room again.
+    assert post_image(bob_client, image_bytes("PNG")).status_code == 201
+    assert alice_client.delete(f"/api/uploads/{first}").status_code == 204
+    assert post_image(alice_client, image_bytes("PNG")).status_code == 201
+
+
+def test_an_upload_past_the_per_user_total_size_is_a_409(alice, alice_client, media_root, settings):
+    stored = post_image(alice_client, image_bytes("PNG", (64, 64))).json()["size"]
+    settings.UPLOAD_MAX_TOTAL_BYTES_PER_USER = stored + 10
+
+    response = post_image(alice_client, image_bytes("PNG", (64, 64)))
+
+    assert response.status_code == 409
+    assert response.json()["errors"] == [
+        {
+            "path": "file",
+            "message": f"Your uploads would take more than the {stored + 10} bytes allowed; "
+            "delete some to upload more.",
+        }
+    ]
+    assert Upload.objects.filter(owner=alice).count() == 1
+    assert len(files_under(media_root)) == 1
+
+
+@pytest.mark.django_db(transaction=True)  # two uploads in two threads, each with its own connection
+def test_two_uploads_at_once_cannot_both_take_the_last_place(alice, media_root, settings, monkeypatch):
+    settings.UPLOAD_MAX_PER_USER = 2
+    services.upload_create(owner=alice, data=image_bytes("PNG"))
+    # Both uploads are verified (and pass the early check) before either is recorded.
+    both_verified = threading.Barrier(2, timeout=30)
+    real_clean_image = services.clean_image
+
+    def clean_then_wait(*args, **kwargs):
+        image = real_clean_image(*args, **kwargs)
+        both_verified.wait()
+        return image
+
+    # At the write, an upload that found room lingers before recording itself, for the other one to
+    # count too if it could; with the owner's row locked it cannot, and the wait just runs out.
+    both_counted = threading.Barrier(2, timeout=2)
+    real_check = services._check_upload_room
+
+    def check_then_linger(**kwargs):
+        real_check(**kwargs)
+        if connection.in_atomic_block:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_counted.wait()
+
+    monkeypatch.setattr(services, "clean_image", clean_then_wait)
+    monkeypatch.setattr(services, "_check_upload_room", check_then_linger)
+    outcomes: list[object] = []
+
+    def upload() -> None:
+        try:
+            outcomes.append(services.upload_create(owner=alice, data=image_bytes("PNG")))
+        except services.UploadLimitReached as exc:
+            outcomes.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=upload) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Upload", "UploadLimitReached"]
+    assert Upload.objects.filter(owner=alice).count() == 2
+    assert len(files_under(media_root)) == 2

@@ -176,12 +176,15 @@ class _Deadline:
         """Shut `sock`'s connection down if it is still open when the deadline passes."""
         with self._lock:
             self._unguard()
+            # Under the lock the timer takes: a connection opened just as the deadline passed is refused
+            # here rather than left unguarded.
+            left = self.remaining()
             # A duplicate descriptor of the same connection: shutting it down ends the connection for
             # every descriptor (the TLS wrapper takes the original one over), and as it is ours, it can
             # never be a number that the fetching thread closed and the process reused meanwhile.
             self._guarded = sock.dup()
             if self._timer is None:
-                self._timer = threading.Timer(self.remaining(), self._expire)
+                self._timer = threading.Timer(left, self._expire)
                 self._timer.daemon = True
                 self._timer.start()
 
@@ -262,7 +265,9 @@ class SafeFetcher:
             try:
                 return clean_image(data, max_bytes=self.policy.max_bytes, max_pixels=self.policy.max_pixels)
             except ImageRejected as exc:
-                raise FetchRefused(f"{url}: {exc.message}", too_large=exc.too_large) from exc
+                raise FetchRefused(
+                    exc.message, detail=f"{loggable_url(url)}: {exc.message}", too_large=exc.too_large
+                ) from exc
         except FetchRefused as exc:
             logger.warning("Image URL %s not fetched: %s", loggable_url(url), exc.detail)
             raise
@@ -423,16 +428,17 @@ class SafeFetcher:
             try:
                 check_size(int(declared), max_bytes=cap)
             except ImageRejected as exc:
-                raise FetchRefused(f"{url}: {exc.message}", too_large=True) from exc
+                raise FetchRefused(
+                    exc.message, detail=f"{loggable_url(url)}: {exc.message}", too_large=True
+                ) from exc
         chunks: list[bytes] = []
         received = 0
         while chunk := response.read1(_CHUNK):
             received += len(chunk)
             if received > cap:
                 # The server lied about, or did not send, a length: stop reading at the cap.
-                raise FetchRefused(
-                    f"{url}: the image is larger than the limit of {cap:,} bytes.", too_large=True
-                )
+                message = f"The image is larger than the limit of {cap:,} bytes."
+                raise FetchRefused(message, detail=f"{loggable_url(url)}: {message}", too_large=True)
             chunks.append(chunk)
         return b"".join(chunks)
 

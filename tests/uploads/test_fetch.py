@@ -392,11 +392,17 @@ def test_connection_errors_are_not_shown_to_the_user(caplog):
     assert "refused" in caplog.text.lower()
 
 
-def test_the_log_leaves_out_the_query_string_and_credentials(caplog):
+def test_the_log_leaves_out_the_query_string_and_credentials(recording_server, caplog):
+    server = recording_server()
+    server.routes["/cat.png?signature=s3cr3t"] = (200, {}, b"<html>not an image</html>")
+
     with caplog.at_level(logging.WARNING, logger="uploads.fetch"):
         refusal(SafeFetcher(strict_policy()), "http://user:hunter2@127.0.0.1/cat.png?signature=s3cr3t#x")
+        refused = refusal(allowing(server), server.url("/cat.png?signature=s3cr3t"))
 
+    assert refused.message == "The file is not a PNG, JPEG, WebP or GIF image."
     assert "http://127.0.0.1/cat.png" in caplog.text
+    assert f"{server.url('/cat.png')}: The file is not a PNG" in caplog.text
     assert "hunter2" not in caplog.text
     assert "s3cr3t" not in caplog.text
 

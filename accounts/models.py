@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from accounts.emails import email_lookup_key
 from workflowsite.models import TimeStampedModel
+
+EMAIL_TAKEN_MESSAGE = "An account with this email address (or one that reads the same) already exists."
 
 
 class UserManager(BaseUserManager["User"]):
@@ -33,11 +37,16 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, password, **extra)
 
     def get_by_natural_key(self, username: str | None) -> User:
-        return self.get(email__iexact=username)
+        # Only by the lookup key: a case-insensitive match on the address (email__iexact) can match two
+        # accounts whose addresses differ by a look-alike letter.
+        return self.get(email_key=email_lookup_key(username or ""))
 
 
 class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     email = models.EmailField(unique=True)
+    email_key = models.TextField(
+        editable=False, help_text="The address NFKC-normalised and case-folded: accounts are found by this."
+    )
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
     avatar_url = models.URLField(max_length=500, blank=True)
@@ -52,9 +61,24 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
 
     class Meta:
         ordering = ["email"]
+        constraints = [models.UniqueConstraint(fields=["email_key"], name="user_email_key_unique")]
 
     def __str__(self) -> str:
         return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email_key = email_lookup_key(self.email)
+        # email_key is not a form field, so ModelForms (the admin's) would not check its constraint.
+        if User.objects.filter(email_key=self.email_key).exclude(pk=self.pk).exists():
+            raise ValidationError({"email": EMAIL_TAKEN_MESSAGE})
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email_key = email_lookup_key(self.email)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "email" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "email_key"}
+        super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.email

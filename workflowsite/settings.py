@@ -210,9 +210,11 @@ WEFT_INPROCESS_WORKER = env_bool("WEFT_INPROCESS_WORKER", not DRAMATIQ_BROKER_UR
 # https://docs.allauth.org/en/latest/account/configuration.html
 # ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Both find accounts only by User.email_key (see accounts/emails.py): ModelBackend through
+# UserManager.get_by_natural_key, the allauth one through its lookup override.
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "accounts.backends.EmailKeyAuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -225,6 +227,7 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "none")
 ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.emails import email_lookup_key
 from accounts.models import User
 from accounts.services import api_token_create
 
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="cli", help="A name to recognise the token by.")
 
     def handle(self, *args: Any, email: str, name: str, **options: Any) -> None:
-        user = User.objects.filter(email__iexact=email).first()
+        user = User.objects.filter(email_key=email_lookup_key(email)).first()
         if user is None:
             raise CommandError(f"No user with email {email!r}.")
         issued = api_token_create(user=user, name=name)

@@ -3,7 +3,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
 
+from accounts.forms import ThrottledAdminAuthenticationForm
 from accounts.models import ApiToken, User
+
+# The admin's login counts failed passwords with allauth's limits, like every other login form.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(User)

@@ -228,6 +228,14 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "none")
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# Failed password logins, counted together for every login form (allauth's, the admin's and the browsable
+# API's all authenticate through the account adapter): per client address and per account.
+ACCOUNT_RATE_LIMITS = {"login_failed": env_str("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/300s/key")}
+# The client address of per-address limits. Behind N proxies that each append to X-Forwarded-For, set
+# TRUSTED_PROXY_COUNT=N: the N-th entry from the right is the client (entries further left can be forged).
+# Or name a header that the proxy sets to the client address and that clients cannot set themselves.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env_str("TRUSTED_CLIENT_IP_HEADER") or None
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"

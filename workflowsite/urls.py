@@ -1,9 +1,11 @@
 """Weft's URL map: pages, the REST API under /api, the OpenAPI schema, admin and accounts."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.forms import ThrottledAuthenticationForm
 from workflowsite.health import HealthApi
 
 api_patterns = [
@@ -17,11 +19,26 @@ api_patterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
+# rest_framework.urls, with a login form that counts failed passwords with allauth's limits.
+browsable_api_auth_patterns = (
+    [
+        path(
+            "login/",
+            auth_views.LoginView.as_view(
+                template_name="rest_framework/login.html", authentication_form=ThrottledAuthenticationForm
+            ),
+            name="login",
+        ),
+        path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    ],
+    "rest_framework",
+)
+
 urlpatterns = [
     path("api/", include(api_patterns)),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("api-auth/", include("rest_framework.urls")),
+    path("api-auth/", include(browsable_api_auth_patterns)),
     path("", include("workflowsite.pages")),
 ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,13 +24,19 @@ class ApiTokenListCreateApi(APIView):
 
     @extend_schema(
         request=ApiTokenCreateSerializer,
-        responses={201: IssuedApiTokenSerializer, 400: bad_request("No valid name.")},
+        responses={
+            201: IssuedApiTokenSerializer,
+            400: bad_request("No valid name, or already API_TOKENS_MAX_PER_USER tokens (default 50)."),
+        },
         summary="Create an API token (the token is returned only once)",
     )
     def post(self, request: Request) -> Response:
         payload = ApiTokenCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        issued = services.api_token_create(user=request.user, name=payload.validated_data["name"])
+        try:
+            issued = services.api_token_create(user=request.user, name=payload.validated_data["name"])
+        except services.TooManyApiTokens as exc:
+            raise serializers.ValidationError([str(exc)]) from exc
         data = IssuedApiTokenSerializer(issued.token).data
         data["token"] = issued.secret
         return Response(data, status=status.HTTP_201_CREATED)

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,6 +16,10 @@ from accounts.models import ApiToken, User
 TOKEN_PREFIX = "weft_"  # noqa: S105 -- a public marker, not a secret
 # Writing last_used_at on every request would turn each API call into a write; once a minute is enough.
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class TooManyApiTokens(Exception):
+    pass
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,12 @@ def token_digest(secret: str) -> str:
 
 @transaction.atomic
 def api_token_create(*, user: User, name: str) -> IssuedToken:
+    # Serialise one user's creations so that two requests cannot both slip under the cap.
+    User.objects.select_for_update().filter(pk=user.pk).exists()
+    if ApiToken.objects.filter(user=user).count() >= settings.API_TOKENS_MAX_PER_USER:
+        raise TooManyApiTokens(
+            f"You already have {settings.API_TOKENS_MAX_PER_USER} API tokens; revoke one to create another."
+        )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, name=name, prefix=secret[: len(TOKEN_PREFIX) + 6], digest=token_digest(secret)

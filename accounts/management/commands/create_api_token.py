@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.emails import email_lookup_key
 from accounts.models import User
-from accounts.services import api_token_create
+from accounts.services import TooManyApiTokens, api_token_create
 
 
 class Command(BaseCommand):
@@ -22,5 +22,8 @@ class Command(BaseCommand):
         user = User.objects.filter(email_key=email_lookup_key(email)).first()
         if user is None:
             raise CommandError(f"No user with email {email!r}.")
-        issued = api_token_create(user=user, name=name)
+        try:
+            issued = api_token_create(user=user, name=name)
+        except TooManyApiTokens as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(issued.secret)

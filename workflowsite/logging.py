@@ -1,14 +1,70 @@
-"""Request ids for log lines: one id per request, shared by every log record the request produces."""
+"""Log records: one request id per request, and URLs written without query-string credentials.
+
+Nothing here imports Django: gunicorn's access logger (workflowsite/access_log.py) uses it before Django
+is set up.
+"""
 
 from __future__ import annotations
 
 import contextvars
 import logging
+import re
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+REDACTED = "REDACTED"
+# Page numbers are worth keeping in a log and cannot be credentials; every other value is dropped, because
+# no list of parameter names (token, key, signature, X-Amz-Credential, code…) is ever complete.
+_KEPT_NUMERIC_PARAMETERS = frozenset({"page", "limit"})
+_PARAMETER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-\[\]]{0,31}$")
+
+
+def _redact_pair(pair: str) -> str:
+    name, has_value, value = pair.partition("=")
+    if not _PARAMETER_NAME.match(name):
+        # A bare value (`?weft_…`) or a name that could itself be a secret.
+        return REDACTED
+    if not has_value:
+        return name
+    if name in _KEPT_NUMERIC_PARAMETERS and value.isdigit():
+        return pair
+    return f"{name}={REDACTED}"
+
+
+def redact_query_string(query: str) -> str:
+    return "&".join(_redact_pair(pair) if pair else pair for pair in query.split("&"))
+
+
+def redact_url(url: str) -> str:
+    """The URL (or path) with every query-string value but page numbers replaced by REDACTED."""
+    before, has_query, rest = url.partition("?")
+    if not has_query:
+        return url
+    query, has_fragment, fragment = rest.partition("#")
+    return f"{before}?{redact_query_string(query)}{'#' + fragment if has_fragment else ''}"
+
+
+def redact_request_line(line: str) -> str:
+    """`GET /path?query HTTP/1.1` with the URL redacted."""
+    return " ".join(redact_url(word) for word in line.split(" "))
 
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
+        return True
+
+
+class RedactUrlsFilter(logging.Filter):
+    """Django logs 4xx/5xx with `extra={"request": request}`, whose repr is the full path with its query
+    string; the JSON formatter writes it as the `request` field. This replaces it by the redacted form."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        get_full_path = getattr(request, "get_full_path", None)
+        if callable(get_full_path):
+            record.request = f"<{type(request).__name__}: {request.method} {redact_url(get_full_path())!r}>"
+        if record.name == "django.server" and record.args and isinstance(record.args, tuple):
+            # runserver's request line, `"GET /path?query HTTP/1.1" 200 12`.
+            record.args = (redact_request_line(str(record.args[0])), *record.args[1:])
         return True

@@ -424,7 +424,11 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "workflowsite.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "workflowsite.logging.RequestIdFilter"},
+        # Query-string values (a `?token=`) are not written: see docs/security.md.
+        "redact_urls": {"()": "workflowsite.logging.RedactUrlsFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -437,7 +441,7 @@ LOGGING = {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact_urls"],
             "formatter": "readable" if DEBUG else "json",
         }
     },

@@ -179,3 +179,14 @@ def test_the_proxy_settings_are_read_from_the_environment():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "2 X-Real-IP {'login_failed': '3/m/ip'}"
+
+
+def test_too_few_forwarded_addresses_count_by_the_connecting_address_not_a_500(client, staff_alice, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 2
+    for n in range(PER_ADDRESS):
+        # Straight to the app, past the proxies: a short header must neither fail nor buy fresh buckets.
+        _log_in(client, "drf", f"victim{n}@example.com", "wrong", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+
+    assert not _log_in(
+        client, "allauth", "alice@example.com", DEFAULT_PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.1"
+    )

@@ -6,8 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.emails import email_lookup_key
-from accounts.models import User
+from accounts.selectors import user_find_by_email
 from accounts.services import TooManyApiTokens, api_token_create
 
 
@@ -19,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="cli", help="A name to recognise the token by.")
 
     def handle(self, *args: Any, email: str, name: str, **options: Any) -> None:
-        user = User.objects.filter(email_key=email_lookup_key(email)).first()
+        user = user_find_by_email(email=email)
         if user is None:
             raise CommandError(f"No user with email {email!r}.")
         try:

@@ -19,9 +19,9 @@ from typing import Any
 from engine.context import ExecutionContext
 from engine.events import EventSink, LogLine, NodeFinished, NodeStarted, RunFinished, RunStarted
 from engine.graph import Graph, Node
-from engine.kinds.base import NodeCall, NodeError, NodeOutput
+from engine.kinds.base import NodeCall, NodeError, NodeOutput, OutputTooLarge
 from engine.order import kahn_order
-from engine.results import NodeResult, NodeStatus, RunOutcome, RunStatus, content_key
+from engine.results import NodeResult, NodeStatus, RunOutcome, RunStatus, content_key, json_size
 from engine.schema import apply_defaults
 from engine.validation import GraphInvalid, Limits, ValidationIssue, analyse_graph
 from engine.workers import WorkerPool
@@ -39,6 +39,9 @@ class RunOptions:
     poll_interval_s: float = 0.1  # how often `should_cancel` is consulted
     max_llm_calls: int | None = None  # LLM/Vision nodes started per run
     max_llm_tokens: int | None = None  # input + output tokens of finished LLM/Vision nodes
+    # Bytes of one node's output, and of all outputs of the run, as stored JSON (None: unlimited).
+    max_node_output_bytes: int | None = 1024 * 1024
+    max_run_output_bytes: int | None = 10 * 1024 * 1024
     limits: Limits = field(default_factory=Limits)
 
 
@@ -157,6 +160,7 @@ class _Run:
         self.llm_calls = 0
         self.llm_tokens = 0
         self.cap_message: str | None = None
+        self.output_bytes = 0  # the run's stored output so far
 
     # The coordinating loop ------------------------------------------------------------------
 
@@ -258,15 +262,22 @@ class _Run:
             inputs=inputs,
             context=self.context,
             log=lambda level, message: self.reports.put((task, _LOG, (level, message))),
+            max_output_bytes=self.output_budget(),
         )
+        node_limit = self.options.max_node_output_bytes
 
         def job() -> None:
             try:
                 output = kind.run(call)
+                # Measured here, off the coordinating thread; the run's total is checked in `succeed`.
+                size = json_size(output.values) if node_limit is not None else 0
+                if node_limit is not None and size > node_limit:
+                    message = f"output is {size:,} bytes; the limit for one node is {node_limit:,} bytes"
+                    raise OutputTooLarge(message, output)
             except Exception as exc:
                 self.reports.put((task, _ERROR, exc))
             else:
-                self.reports.put((task, _DONE, output))
+                self.reports.put((task, _DONE, (output, size)))
 
         self.pool.submit(job)
 
@@ -278,8 +289,26 @@ class _Run:
             return f"LLM token cap of {tokens} reached"
         return None
 
-    def succeed(self, task: _Task, output: NodeOutput) -> None:
+    def output_budget(self) -> int | None:
+        """What the next node's output may take: the node limit, or what the run has left if less."""
+        node_limit, run_limit = self.options.max_node_output_bytes, self.options.max_run_output_bytes
+        left = None if run_limit is None else max(0, run_limit - self.output_bytes)
+        return min((b for b in (node_limit, left) if b is not None), default=None)
+
+    def succeed(self, task: _Task, done: tuple[NodeOutput, int]) -> None:
         node = task.node
+        output, size = done
+        run_limit = self.options.max_run_output_bytes
+        if run_limit is not None:
+            size = size or json_size(output.values)
+            if self.output_bytes + size > run_limit:
+                message = (
+                    f"output of {size:,} bytes would take the run's stored output "
+                    f"past the run's limit of {run_limit:,} bytes"
+                )
+                self.fail(node, "output_limit", message, task=task, llm=OutputTooLarge(message, output))
+                return
+            self.output_bytes += size
         self.llm_tokens += (output.input_tokens or 0) + (output.output_tokens or 0)
         self.outputs[node.id] = output.values
         self.record(task, NodeStatus.succeeded, output=output)
@@ -289,6 +318,9 @@ class _Run:
                 heapq.heappush(self.ready, self.position[target])
 
     def fail(self, node: Node, kind: str, message: str, *, task: _Task, llm: Any = None) -> None:
+        # A refused output still spent its tokens.
+        spent = (getattr(llm, "input_tokens", None) or 0) + (getattr(llm, "output_tokens", None) or 0)
+        self.llm_tokens += spent
         self.record(task, NodeStatus.failed, error=(kind, _short(message)), llm=llm)
         self.sink.emit(
             LogLine(level="error", message=f"node {node.id!r} failed: {_short(message)}", node_id=node.id)

@@ -43,6 +43,12 @@ def json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, default=_json_default))
 
 
+def json_size(value: Any) -> int:
+    """Bytes of `value` as stored: compact UTF-8 JSON, images counted by their description."""
+    encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    return len(encoded.encode("utf-8"))
+
+
 def content_key(node_type: str, data: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
     """SHA-256 of the kind, the data and the input values, as canonical JSON.
 

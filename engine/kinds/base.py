@@ -23,13 +23,27 @@ class NodeError(Exception):
         self.message = message
 
 
+class OutputTooLarge(NodeError):
+    """An output over its limit; keeps the model bookkeeping of the output that was refused."""
+
+    def __init__(self, message: str, output: NodeOutput | None = None) -> None:
+        super().__init__("output_limit", message)
+        self.provider = output.provider if output else None
+        self.model = output.model if output else None
+        self.attempts = output.attempts if output else 0
+        self.input_tokens = output.input_tokens if output else None
+        self.output_tokens = output.output_tokens if output else None
+
+
 @dataclass
 class NodeCall:
     """Everything a node's `run` receives.
 
     `data` has the schema defaults filled in; `raw_data` is what the graph holds, for settings
     whose default lives outside the graph (the LLM model comes from the provider configuration).
-    `inputs` maps port name to value (a list for `multiple` ports).
+    `inputs` maps port name to value (a list for `multiple` ports). `max_output_bytes` is what the
+    output may take as stored JSON (None: unlimited); a kind that can amplify its inputs checks it
+    before building the value, the executor checks every output afterwards.
     """
 
     node_id: str
@@ -38,6 +52,7 @@ class NodeCall:
     inputs: Mapping[str, Any]
     context: ExecutionContext
     log: LogFn
+    max_output_bytes: int | None = None
 
 
 @dataclass

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from engine.kinds.base import NodeCall, NodeKind, NodeOutput, register
+from engine.kinds.base import NodeCall, NodeKind, NodeOutput, OutputTooLarge, register
 from engine.ports import Port
 
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
@@ -63,8 +63,30 @@ class PromptKind(NodeKind):
         ]
 
     def run(self, call: NodeCall) -> NodeOutput:
+        template: str = call.data["template"]
+        texts = {name: as_text(value) for name, value in call.inputs.items()}
+        # A short template repeating a placeholder multiplies its input: measure before allocating.
+        if call.max_output_bytes is not None:
+            size = rendered_size(template, texts)
+            if size > call.max_output_bytes:
+                raise OutputTooLarge(
+                    f"the rendered prompt would be {size:,} bytes; "
+                    f"this node's output may take at most {call.max_output_bytes:,} bytes"
+                )
+
         def fill(match: re.Match[str]) -> str:
             name = match.group(1).strip()
-            return as_text(call.inputs[name]) if name in call.inputs else match.group(0)
+            return texts.get(name, match.group(0))
 
-        return NodeOutput({"text": PLACEHOLDER.sub(fill, call.data["template"])})
+        return NodeOutput({"text": PLACEHOLDER.sub(fill, template)})
+
+
+def rendered_size(template: str, texts: Mapping[str, str]) -> int:
+    """UTF-8 bytes of `template` with its placeholders filled from `texts`, computed without rendering."""
+    sizes = {name: len(text.encode("utf-8")) for name, text in texts.items()}
+    size = len(template.encode("utf-8"))
+    for match in PLACEHOLDER.finditer(template):
+        name = match.group(1).strip()
+        if name in sizes:
+            size += sizes[name] - len(match.group(0).encode("utf-8"))
+    return size

@@ -3,12 +3,14 @@ service or selector, serialize."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
 from django_ratelimit.core import get_usage
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
@@ -16,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from runs.selectors import LOG_PAGE_SIZE, run_detail, run_get, run_list_page, run_logs
+from runs.selectors import LOG_PAGE_SIZE, run_detail, run_get, run_list_page, run_logs, run_node_output
 from runs.serializers import (
     ExecuteInputSerializer,
     LogPageSerializer,
@@ -139,6 +141,24 @@ class RunDetailApi(APIView):
             url = reverse("api-run-logs", kwargs={"run_id": run_id})
             logs_next = request.build_absolute_uri(f"{url}?page=2")
         return Response({**payload["run"], "logsNext": logs_next})
+
+
+class RunNodeOutputApi(APIView):
+    @extend_schema(
+        operation_id="runs_node_output",
+        responses={
+            200: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="The node's whole output (run details cut it), as a JSON file download.",
+            ),
+            404: OpenApiResponse(description="No such run (or another user's), node, or output."),
+        },
+    )
+    def get(self, request: Request, run_id: uuid.UUID, node_id: str) -> Response:
+        output = run_node_output(user=request.user, run_id=run_id, node_id=node_id)
+        safe_node = re.sub(r"[^A-Za-z0-9_.-]", "_", node_id)[:100]
+        disposition = f'attachment; filename="run-{run_id}-{safe_node}-output.json"'
+        return Response(output, headers={"Content-Disposition": disposition})
 
 
 class LogPagination(PageNumberPagination):

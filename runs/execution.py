@@ -60,6 +60,8 @@ def run_options() -> engine.RunOptions:
         poll_interval_s=0.1,
         max_llm_calls=settings.RUN_MAX_LLM_CALLS,
         max_llm_tokens=settings.RUN_MAX_LLM_TOKENS,
+        max_node_output_bytes=settings.RUN_MAX_NODE_OUTPUT_BYTES,
+        max_run_output_bytes=settings.RUN_MAX_OUTPUT_BYTES,
         limits=graph_limits(),
     )
 

@@ -103,6 +103,19 @@ def run_get(*, user: User, run_id: uuid.UUID | str) -> WorkflowRun:
     return run
 
 
+def run_node_output(*, user: User, run_id: uuid.UUID | str, node_id: str) -> Any:
+    """The whole stored output of one node of the user's run (run details show it cut); anyone else's run,
+    an unknown node and a node without output (failed, skipped) are a 404."""
+    output = (
+        NodeResult.objects.filter(run__owner=user, run_id=run_id, node_id=node_id)
+        .values_list("output", flat=True)
+        .first()
+    )
+    if output is None:
+        raise Http404("No output for this node.")
+    return output
+
+
 def run_node_results(*, run: WorkflowRun) -> QuerySet:
     # Nodes that never started (skipped, cancelled) come after those that did, on every database.
     return NodeResult.objects.filter(run=run).order_by(F("started_at").asc(nulls_last=True), "id")

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from engine.results import json_size
 from runs.models import ExecutionLog, NodeResult, RunScope, RunStatus, WorkflowRun
 
 
@@ -71,8 +77,57 @@ class RunSummarySerializer(serializers.ModelSerializer):
         return run.workflow.name if run.workflow_id and run.workflow else None
 
 
+def truncated_json(value: Any, max_chars: int) -> tuple[Any, bool]:
+    """`value` cut to about `max_chars` characters of content, keeping its shape; and whether it was cut.
+
+    Strings count their characters, other scalars and keys their printed length; once the budget is
+    spent the current string is cut and the remaining items of lists and objects are left out.
+    """
+    budget = max_chars
+    cut = False
+
+    def shown(item: Any) -> Any:
+        nonlocal budget, cut
+        if isinstance(item, str):
+            if len(item) > budget:
+                cut = True
+                item = item[: max(budget, 0)]
+            budget -= len(item)
+            return item
+        if isinstance(item, dict):
+            kept: dict[str, Any] = {}
+            for key, inner in item.items():
+                if budget <= 0:
+                    cut = True
+                    break
+                budget -= len(key)
+                kept[key] = shown(inner)
+            return kept
+        if isinstance(item, list):
+            kept_items: list[Any] = []
+            for inner in item:
+                if budget <= 0:
+                    cut = True
+                    break
+                kept_items.append(shown(inner))
+            return kept_items
+        budget -= len(str(item))
+        return item
+
+    return shown(value), cut
+
+
 class NodeResultSerializer(serializers.ModelSerializer):
+    """One node's result. Its inputs and output are cut to RUN_DETAIL_MAX_OUTPUT_CHARS characters each
+    (`inputsTruncated` / `outputTruncated` say so; `outputBytes` is the whole output's stored size); the
+    whole output is served by GET /api/runs/{id}/nodes/{nodeId}/output."""
+
     nodeId = serializers.CharField(source="node_id")
+    inputs = serializers.SerializerMethodField()
+    inputsTruncated = serializers.SerializerMethodField()
+    output = serializers.SerializerMethodField()
+    outputTruncated = serializers.SerializerMethodField()
+    outputBytes = serializers.SerializerMethodField()
     nodeType = serializers.CharField(source="node_type")
     errorKind = serializers.CharField(source="error_kind")
     errorMessage = serializers.CharField(source="error_message")
@@ -89,7 +144,10 @@ class NodeResultSerializer(serializers.ModelSerializer):
             "nodeType",
             "status",
             "inputs",
+            "inputsTruncated",
             "output",
+            "outputTruncated",
+            "outputBytes",
             "errorKind",
             "errorMessage",
             "provider",
@@ -101,6 +159,23 @@ class NodeResultSerializer(serializers.ModelSerializer):
             "startedAt",
             "durationMs",
         ]
+
+    @extend_schema_field(OpenApiTypes.ANY)
+    def get_inputs(self, result: NodeResult) -> Any:
+        return truncated_json(result.inputs, settings.RUN_DETAIL_MAX_OUTPUT_CHARS)[0]
+
+    def get_inputsTruncated(self, result: NodeResult) -> bool:
+        return truncated_json(result.inputs, settings.RUN_DETAIL_MAX_OUTPUT_CHARS)[1]
+
+    @extend_schema_field(OpenApiTypes.ANY)
+    def get_output(self, result: NodeResult) -> Any:
+        return truncated_json(result.output, settings.RUN_DETAIL_MAX_OUTPUT_CHARS)[0]
+
+    def get_outputTruncated(self, result: NodeResult) -> bool:
+        return truncated_json(result.output, settings.RUN_DETAIL_MAX_OUTPUT_CHARS)[1]
+
+    def get_outputBytes(self, result: NodeResult) -> int | None:
+        return None if result.output is None else json_size(result.output)
 
 
 class LogSerializer(serializers.ModelSerializer):

@@ -8,6 +8,11 @@ urlpatterns = [
     path("execute", api.ExecuteApi.as_view(), name="api-execute"),
     path("runs", api.RunListApi.as_view(), name="api-run-list"),
     path("runs/<uuid:run_id>", api.RunDetailApi.as_view(), name="api-run-detail"),
+    path(
+        "runs/<uuid:run_id>/nodes/<path:node_id>/output",
+        api.RunNodeOutputApi.as_view(),
+        name="api-run-node-output",
+    ),
     path("runs/<uuid:run_id>/logs", api.RunLogsApi.as_view(), name="api-run-logs"),
     path("runs/<uuid:run_id>/cancel", api.RunCancelApi.as_view(), name="api-run-cancel"),
     path("runs/<uuid:run_id>/rerun", api.RunRerunApi.as_view(), name="api-run-rerun"),

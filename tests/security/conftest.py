@@ -11,7 +11,7 @@ from PIL import Image
 
 from accounts.services import api_token_create
 from runs.models import RunStatus, WorkflowRun
-from tests.factories import WorkflowRunFactory, text_to_debug_graph
+from tests.factories import NodeResultFactory, WorkflowRunFactory, text_to_debug_graph
 from tests.fakes.fixtures import fake_llm  # noqa: F401 -- re-exported as a fixture
 from tests.runs.conftest import broker, llm_settings, worker  # noqa: F401 -- re-exported as fixtures
 from uploads.models import Upload
@@ -42,6 +42,7 @@ class Owned:
             "workflow_id": self.workflow.pk,
             "number": 1,
             "run_id": self.run.pk,
+            "node_id": "text-1",
             "upload_id": self.upload.pk,
             "token_id": self.token_id,
         }
@@ -65,6 +66,8 @@ def make_owned(user) -> Owned:
     workflow = workflow_create(owner=user, name="Alice's private flow", **text_to_debug_graph())
     # Queued, so that cancel has something to cancel; rerun copies its snapshot.
     run = WorkflowRunFactory(owner=user, workflow=workflow, status=RunStatus.QUEUED)
+    # A result from an earlier attempt (a recovered run keeps its succeeded nodes), for the output download.
+    NodeResultFactory(run=run, node_id="text-1", output={"text": "hello"})
     upload = upload_create(owner=user, data=png_bytes(), filename="alice.png")
     issued = api_token_create(user=user, name="alice-laptop")
     return Owned(

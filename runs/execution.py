@@ -1,14 +1,17 @@
-"""The seam between Django and the engine: options and providers from settings, and the run guard.
+"""The seam between Django and the engine: options and providers from settings, the run guard and heartbeat.
 
 The guard is the engine's `should_cancel` callback. The engine polls it from its coordinating thread;
-it reads the run row at most every RUN_CANCEL_CHECK_SECONDS (so a cancel is noticed within a second) and
-writes `heartbeat_at` every RUN_HEARTBEAT_SECONDS (so a dead worker is noticed by the sweeper). The
-claim's `recoveries` value fences the run: once another worker has taken the run over, this one stops.
+it reads the run row at most every RUN_CANCEL_CHECK_SECONDS (so a cancel is noticed within a second).
+The heartbeat is a thread of its own that writes `heartbeat_at` every RUN_HEARTBEAT_SECONDS (so a dead
+worker is noticed by the sweeper), whatever the engine's thread is busy with: a run whose worker is alive
+never looks dead. The claim's `recoveries` value fences both: once another worker has taken the run over,
+this one stops and its heartbeat writes nothing.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -95,7 +98,6 @@ class RunGuard:
         self.cancelled = False
         self.lost = False
         self._next_check = 0.0
-        self._next_beat = time.monotonic() + settings.RUN_HEARTBEAT_SECONDS
 
     @property
     def stopped(self) -> bool:
@@ -108,16 +110,11 @@ class RunGuard:
         if now < self._next_check:
             return False
         self._next_check = now + RUN_CANCEL_CHECK_SECONDS
-        beat = now >= self._next_beat
-        if beat:
-            self._next_beat = now + settings.RUN_HEARTBEAT_SECONDS
-        return reconnecting(lambda: self._check(beat=beat))
+        return reconnecting(self._check)
 
-    def _check(self, *, beat: bool) -> bool:
+    def _check(self) -> bool:
         ours = WorkflowRun.objects.filter(pk=self.run_id, status=RunStatus.RUNNING, recoveries=self.fence)
-        alive = ours.filter(cancel_requested_at__isnull=True)
-        still_ours = alive.update(heartbeat_at=timezone.now()) if beat else alive.exists()
-        if still_ours:
+        if ours.filter(cancel_requested_at__isnull=True).exists():
             return False
         # Either a cancel was requested, or the run is no longer ours (recovered elsewhere, or failed).
         if ours.exists():
@@ -125,3 +122,48 @@ class RunGuard:
         else:
             self.lost = True
         return True
+
+
+class RunHeartbeat:
+    """While entered, a thread writes the claimed run's `heartbeat_at` every RUN_HEARTBEAT_SECONDS.
+
+    Independent of the engine: its coordinating thread may be busy for long (storing a large output) and
+    must not make a live run look dead, or the sweeper would start it a second time. The thread stops at
+    exit, or as soon as the run is no longer this claim's (finished, or taken over).
+
+    Inside a transaction (the claim not committed yet) no other connection can see the run, so no thread
+    is started: its UPDATE would only wait on the caller's row lock.
+    """
+
+    def __init__(self, *, run_id: str, fence: int) -> None:
+        self.run_id = run_id
+        self.fence = fence
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> RunHeartbeat:
+        if not connection.in_atomic_block:
+            name = f"weft-heartbeat-{self.run_id}"
+            self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(settings.RUN_HEARTBEAT_SECONDS):
+                try:
+                    if not reconnecting(self._beat):
+                        return
+                except (OperationalError, InterfaceError):
+                    logger.warning("run %s: heartbeat not written (database unavailable)", self.run_id)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def _beat(self) -> int:
+        ours = WorkflowRun.objects.filter(pk=self.run_id, status=RunStatus.RUNNING, recoveries=self.fence)
+        return ours.update(heartbeat_at=timezone.now())

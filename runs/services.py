@@ -27,7 +27,7 @@ from dramatiq import Message
 import engine
 from accounts.models import User
 from runs.cache import run_caches_invalidate
-from runs.execution import RunGuard, execution_context, reconnecting, run_options
+from runs.execution import RunGuard, RunHeartbeat, execution_context, reconnecting, run_options
 from runs.models import ACTIVE_RUN_STATUSES, NodeResult, NodeStatus, RunScope, RunStatus, WorkflowRun
 from runs.persistence import RunEventSink
 from runs.selectors import run_active_count, run_succeeded_outputs, run_upstream_outputs
@@ -243,15 +243,16 @@ def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None 
     guard = RunGuard(run_id=str(run.id), fence=run.recoveries)
     sink = RunEventSink(run=run, guard=guard, already_done=len(done), listener=listener)
     try:
-        outcome = engine.execute_graph(
-            run.graph,
-            context=execution_context(owner_id=run.owner_id),
-            sink=sink,
-            options=run_options(),
-            targets=targets,
-            reuse_outputs=reuse,
-            should_cancel=guard,
-        )
+        with RunHeartbeat(run_id=str(run.id), fence=run.recoveries):
+            outcome = engine.execute_graph(
+                run.graph,
+                context=execution_context(owner_id=run.owner_id),
+                sink=sink,
+                options=run_options(),
+                targets=targets,
+                reuse_outputs=reuse,
+                should_cancel=guard,
+            )
     except engine.GraphInvalid as exc:
         return _run_finish(run=run, guard=guard, status=RunStatus.FAILED, summary=f"Invalid graph: {exc}")
     except Exception as exc:

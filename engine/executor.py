@@ -39,7 +39,8 @@ class RunOptions:
     poll_interval_s: float = 0.1  # how often `should_cancel` is consulted
     max_llm_calls: int | None = None  # LLM/Vision nodes started per run
     max_llm_tokens: int | None = None  # input + output tokens of finished LLM/Vision nodes
-    # Bytes of one node's output, and of all outputs of the run, as stored JSON (None: unlimited).
+    # Bytes of one node's output, and of what a run's results store (outputs and the inputs copied
+    # from them), as compact JSON (None: unlimited).
     max_node_output_bytes: int | None = 1024 * 1024
     max_run_output_bytes: int | None = 10 * 1024 * 1024
     limits: Limits = field(default_factory=Limits)
@@ -160,7 +161,9 @@ class _Run:
         self.llm_calls = 0
         self.llm_tokens = 0
         self.cap_message: str | None = None
-        self.output_bytes = 0  # the run's stored output so far
+        # What the run's results store so far: each node's output and its inputs (copies of upstream
+        # outputs, so a fan-out multiplies them).
+        self.stored_bytes = 0
 
     # The coordinating loop ------------------------------------------------------------------
 
@@ -237,18 +240,18 @@ class _Run:
         key = content_key(kind.type, data, inputs)
         if kind.uses_llm and (cap := self.cap_reached()):
             self.cap_message = self.cap_message or cap
-            self.results[node_id] = NodeResult(
-                node_id,
-                kind.type,
-                NodeStatus.failed,
-                inputs=inputs,
-                error_kind="cost_cap",
-                error_message=cap,
-                content_key=key,
-            )
-            self.sink.emit(NodeFinished(self.results[node_id]))
-            self.skip_downstream(node)
+            self.refuse(node, "cost_cap", cap, inputs=inputs, key=key)
             return
+        if (run_limit := self.options.max_run_output_bytes) is not None:
+            inputs_size = json_size(inputs)
+            if self.stored_bytes + inputs_size > run_limit:
+                message = (
+                    f"its inputs ({inputs_size:,} bytes) would take the run's stored output "
+                    f"past the run's limit of {run_limit:,} bytes"
+                )
+                self.refuse(node, "output_limit", message, inputs={}, key=key)
+                return
+            self.stored_bytes += inputs_size
         if kind.uses_llm:
             self.llm_calls += 1
         now = time.monotonic()
@@ -281,6 +284,20 @@ class _Run:
 
         self.pool.submit(job)
 
+    def refuse(self, node: Node, kind: str, message: str, *, inputs: dict[str, Any], key: str) -> None:
+        """Fail a node without starting it."""
+        self.results[node.id] = NodeResult(
+            node.id,
+            node.kind.type,
+            NodeStatus.failed,
+            inputs=inputs,
+            error_kind=kind,
+            error_message=message,
+            content_key=key,
+        )
+        self.sink.emit(NodeFinished(self.results[node.id]))
+        self.skip_downstream(node)
+
     def cap_reached(self) -> str | None:
         calls, tokens = self.options.max_llm_calls, self.options.max_llm_tokens
         if calls is not None and self.llm_calls >= calls:
@@ -292,7 +309,7 @@ class _Run:
     def output_budget(self) -> int | None:
         """What the next node's output may take: the node limit, or what the run has left if less."""
         node_limit, run_limit = self.options.max_node_output_bytes, self.options.max_run_output_bytes
-        left = None if run_limit is None else max(0, run_limit - self.output_bytes)
+        left = None if run_limit is None else max(0, run_limit - self.stored_bytes)
         return min((b for b in (node_limit, left) if b is not None), default=None)
 
     def succeed(self, task: _Task, done: tuple[NodeOutput, int]) -> None:
@@ -301,14 +318,14 @@ class _Run:
         run_limit = self.options.max_run_output_bytes
         if run_limit is not None:
             size = size or json_size(output.values)
-            if self.output_bytes + size > run_limit:
+            if self.stored_bytes + size > run_limit:
                 message = (
                     f"output of {size:,} bytes would take the run's stored output "
                     f"past the run's limit of {run_limit:,} bytes"
                 )
                 self.fail(node, "output_limit", message, task=task, llm=OutputTooLarge(message, output))
                 return
-            self.output_bytes += size
+            self.stored_bytes += size
         self.llm_tokens += (output.input_tokens or 0) + (output.output_tokens or 0)
         self.outputs[node.id] = output.values
         self.record(task, NodeStatus.succeeded, output=output)

@@ -409,9 +409,9 @@ RUN_QUEUED_RESEND_AFTER_SECONDS = env_float("RUN_QUEUED_RESEND_AFTER_SECONDS", 3
 RUN_MAX_ACTIVE_PER_USER = env_int("RUN_MAX_ACTIVE_PER_USER", 20)
 RUN_MAX_LLM_CALLS = env_int("RUN_MAX_LLM_CALLS", 200)
 RUN_MAX_LLM_TOKENS = env_int("RUN_MAX_LLM_TOKENS", 2_000_000)
-# Output limits (docs/security.md): one node's output and a run's total, as stored JSON bytes; a node over
-# either fails with kind output_limit. Run details show at most this many characters of each node's inputs
-# and output (the whole output is at GET /api/runs/<id>/nodes/<node id>/output).
+# Output limits (docs/security.md): one node's output and what a run's results store (outputs and inputs),
+# as JSON bytes; a node over either fails with kind output_limit. Run details show at most this many
+# characters of each node's inputs and output (the whole output: GET /api/runs/<id>/nodes/<node>/output).
 RUN_MAX_NODE_OUTPUT_BYTES = env_int("RUN_MAX_NODE_OUTPUT_BYTES", 1024 * 1024)
 RUN_MAX_OUTPUT_BYTES = env_int("RUN_MAX_OUTPUT_BYTES", 10 * 1024 * 1024)
 RUN_DETAIL_MAX_OUTPUT_CHARS = env_int("RUN_DETAIL_MAX_OUTPUT_CHARS", 4_000)

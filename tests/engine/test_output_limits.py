@@ -5,6 +5,7 @@ from __future__ import annotations
 import tracemalloc
 
 from engine import MemorySink, NodeStatus, RunOptions, RunStatus, execute_graph
+from engine.results import json_size
 from tests.engine.helpers import edge, graph, node
 
 MIB = 1024 * 1024
@@ -65,19 +66,46 @@ def test_any_node_whose_output_is_over_the_node_limit_fails_with_output_limit(co
     assert outcome.error_summary.startswith("node 'text' failed: output is 5,011 bytes")
 
 
-def test_a_fan_out_stops_storing_outputs_at_the_run_limit(context, sink: MemorySink) -> None:
-    fan = [node(f"d{i}", "debug") for i in range(50)]
-    g = graph([node("text", "text", text="z" * 10_000), *fan], [edge("text", d["id"]) for d in fan])
-    options = RunOptions(concurrency=4, max_node_output_bytes=MIB, max_run_output_bytes=100_000)
+def fan_out(width: int = 50) -> dict:
+    fan = [node(f"d{i}", "debug") for i in range(width)]
+    return graph([node("text", "text", text="z" * 10_000), *fan], [edge("text", d["id"]) for d in fan])
 
-    outcome = execute_graph(g, context=context, sink=sink, options=options)
 
-    succeeded = [r for r in outcome.results.values() if r.status is NodeStatus.succeeded]
-    over = [r for r in outcome.results.values() if r.error_kind == "output_limit"]
-    assert len(succeeded) == 9  # the text and 8 copies: 9 x 10,011 bytes fit in 100,000
-    assert len(over) == 50 - 8
-    assert "past the run's limit of 100,000 bytes" in over[0].error_message
+def stored(outcome) -> int:
+    """What the results keep: every node's inputs, and the outputs of those that have one."""
+    return sum(
+        json_size(r.inputs) + (json_size(r.output) if r.output else 0) for r in outcome.results.values()
+    )
+
+
+def test_a_fan_out_stops_storing_at_the_run_limit(context, sink: MemorySink) -> None:
+    options = RunOptions(concurrency=1, max_node_output_bytes=MIB, max_run_output_bytes=100_000)
+
+    outcome = execute_graph(fan_out(), context=context, sink=sink, options=options)
+
+    succeeded = [r.node_id for r in outcome.results.values() if r.status is NodeStatus.succeeded]
+    refused = [r for r in outcome.results.values() if r.error_kind == "output_limit"]
+    # The text's output is 10,011 bytes; each Debug node stores 10,012 of inputs and 10,012 of output.
+    assert succeeded == ["text", "d0", "d1", "d2", "d3"]
+    assert len(refused) == 50 - 4
+    assert stored(outcome) <= 100_000
+    assert refused[0].error_message == (
+        "its inputs (10,012 bytes) would take the run's stored output past the run's limit of 100,000 bytes"
+    )
+    assert refused[0].inputs == {}
     assert outcome.status is RunStatus.failed
+
+
+def test_concurrent_nodes_never_store_more_than_the_run_limit(context, sink: MemorySink) -> None:
+    options = RunOptions(concurrency=8, max_run_output_bytes=100_000)
+
+    outcome = execute_graph(fan_out(), context=context, sink=sink, options=options)
+
+    assert stored(outcome) <= 100_000
+    assert outcome.results["text"].status is NodeStatus.succeeded
+    assert {r.error_kind for r in outcome.results.values() if r.status is NodeStatus.failed} == {
+        "output_limit"
+    }
 
 
 def test_without_limits_outputs_are_not_checked(context, sink: MemorySink) -> None:

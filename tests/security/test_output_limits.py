@@ -52,6 +52,29 @@ def test_the_amplifying_prompt_fails_with_output_limit_and_stores_nothing_big(al
     assert stored < 20_000  # the text's own 10,000 characters
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_fan_out_of_499_debug_nodes_stores_at_most_the_run_limit(settings, alice_client, broker, worker):
+    fan = [node(f"debug-{i}", "debug") for i in range(FAN_OUT)]
+    graph = {
+        "nodes": [node("text", "text", text=BIG_TEXT), *fan],
+        "edges": [edge("text", "text", d["id"], "value") for d in fan],
+    }
+    response = alice_client.post("/api/execute", graph, format="json")
+    assert response.status_code == 202
+    drain(broker, worker)
+
+    detail = alice_client.get(f"/api/runs/{response.json()['runId']}")
+
+    results = detail.json()["nodeResults"]
+    assert len(results) == FAN_OUT + 1
+    assert {r["errorKind"] for r in results if r["status"] == "failed"} == {"output_limit"}
+    stored = sum(
+        len(json.dumps(r.inputs)) + len(json.dumps(r.output or {})) for r in NodeResult.objects.all()
+    )
+    assert stored < settings.RUN_MAX_OUTPUT_BYTES + FAN_OUT * 100  # was 91 MB
+    assert len(detail.content) < 2 * MB
+
+
 def fan_out_run(owner):
     """A finished run as the pen test left it: one 90k text and 499 Debug nodes that each got and gave it."""
     run = WorkflowRunFactory(owner=owner, status=RunStatus.SUCCEEDED, completed_at=timezone.now())

@@ -111,6 +111,7 @@ export const api = {
   getRun: (id) => request("GET", `/api/runs/${id}`),
   cancelRun: (id) => request("POST", `/api/runs/${id}/cancel`),
   rerun: (id) => request("POST", `/api/runs/${id}/rerun`),
+  nodeOutputUrl: (runId, nodeId) => `/api/runs/${runId}/nodes/${encodeURIComponent(nodeId)}/output`,
   listTokens: () => request("GET", "/api/tokens"),
   createToken: (name) => request("POST", "/api/tokens", { name }),
   revokeToken: (id) => request("DELETE", `/api/tokens/${id}`),

@@ -22,7 +22,15 @@ import { History } from "./history.js";
 import { autoLayout } from "./layout.js";
 import { Minimap } from "./minimap.js";
 import { pollRun } from "./poll.js";
-import { formatDuration, formatTokens, isActive, nodeStatuses, outputImage, outputPreview } from "./runstate.js";
+import {
+  formatDuration,
+  formatTokens,
+  isActive,
+  nodeStatuses,
+  outputImage,
+  outputPreview,
+  truncationNote,
+} from "./runstate.js";
 import { checkData } from "./schema.js";
 import { choose, el, formatDate, once, readJsonScript, statusBadge, toast } from "./ui.js";
 import { versionsPanel } from "./versions.js";
@@ -156,7 +164,7 @@ function renderSettings() {
       el("p", { class: "muted", text: kind.description }),
       node.type === "image" ? imageUploader(node) : null,
       fields,
-      result ? resultDetails(result) : null,
+      result ? resultDetails(state.run.id, result) : null,
     ].filter(Boolean),
   );
   const errors = allErrors()[node.id] || {};
@@ -209,8 +217,9 @@ function imageUploader(node) {
   return el("div", { class: "field" }, el("label", { for: "image-upload", text: "Upload an image" }), input, preview);
 }
 
-function resultDetails(result) {
+function resultDetails(runId, result) {
   const image = outputImage(result.output);
+  const note = truncationNote(result);
   return el("section", { class: "result-details", "aria-label": "Last result" },
     el("h3", {}, "Result ", statusBadge(result.status)),
     el("dl", { class: "facts" },
@@ -222,6 +231,10 @@ function resultDetails(result) {
     result.errorMessage
       ? el("pre", { class: "output output--error", text: `${result.errorKind || "error"}: ${result.errorMessage}` })
       : el("pre", { class: "output", text: outputPreview(result.output, 20000) }),
+    note
+      ? el("p", { class: "muted" }, `${note} `,
+        el("a", { href: api.nodeOutputUrl(runId, result.nodeId), download: true, text: "Download it" }))
+      : null,
   );
 }
 

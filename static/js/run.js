@@ -2,7 +2,7 @@
 
 import { api } from "./api.js";
 import { pollRun } from "./poll.js";
-import { formatDuration, formatTokens, isActive, outputImage, outputPreview } from "./runstate.js";
+import { formatDuration, formatTokens, isActive, outputImage, outputPreview, truncationNote } from "./runstate.js";
 import { el, formatDate, once, readJsonScript, statusBadge, toast } from "./ui.js";
 
 const { id } = readJsonScript("run-bootstrap");
@@ -57,10 +57,18 @@ function renderNodes(run) {
           image ? el("img", { class: "node__thumb", src: image, alt: `output of ${result.nodeId}` }) : null,
           result.errorMessage
             ? el("pre", { class: "output output--error", text: `${result.errorKind || "error"}: ${result.errorMessage}` })
-            : el("pre", { class: "output", text: outputPreview(result.output, 2000) })),
+            : el("pre", { class: "output", text: outputPreview(result.output, 2000) }),
+          wholeOutput(run, result)),
       );
     }),
   );
+}
+
+function wholeOutput(run, result) {
+  const note = truncationNote(result);
+  if (!note) return null;
+  return el("p", { class: "muted" }, `${note} `,
+    el("a", { href: api.nodeOutputUrl(run.id, result.nodeId), download: true, text: "Download it" }));
 }
 
 function renderTimeline(run) {

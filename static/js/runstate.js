@@ -64,6 +64,12 @@ export function outputPreview(output, limit = 400) {
   return text.length > limit ? `${text.slice(0, limit)}…` : text;
 }
 
+// The note under an output the run detail cut (RUN_DETAIL_MAX_OUTPUT_CHARS), else null.
+export function truncationNote(result) {
+  if (!result || !result.outputTruncated) return null;
+  return `Cut to fit: the whole output is ${Number(result.outputBytes).toLocaleString("en")} bytes.`;
+}
+
 // The image URL inside an output, if it carries one (an Image node's reference), else null.
 export function outputImage(output) {
   if (!output || typeof output !== "object") return null;

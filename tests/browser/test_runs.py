@@ -1,4 +1,5 @@
-"""End to end in Chromium: a failing node skips what depends on it, Cancel stops a run, the runs pages."""
+"""End to end in Chromium: a failing node skips what depends on it, Cancel stops a run, the runs pages, and
+the download of an output the run detail cut."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import re
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from accounts.models import User
 from tests.browser.helpers import connect, drop_kind, node, select_node, sign_up, write_graph_file
+from tests.factories import NodeResultFactory, WorkflowRunFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -122,3 +126,19 @@ def test_failing_node_skips_downstream_cancel_and_run_list(page, site, llm, run_
     expect(page.locator("#node-rows tr[data-status=skipped]")).to_have_count(1)
     expect(page.locator('#node-rows tr[data-node="llm-1"] .output--error')).not_to_be_empty()
     page.screenshot(path=str(artifacts / "run-page-failed.png"), full_page=True)
+
+
+def test_an_output_the_run_detail_cut_links_to_its_whole_download(page, site, sqlite_readers_do_not_block):
+    sign_up(page, site)
+    run = WorkflowRunFactory(
+        owner=User.objects.get(email="alice@example.com"), status="succeeded", completed_at=timezone.now()
+    )
+    NodeResultFactory(run=run, node_id="text-1", output={"text": "w" * 9_000})
+
+    page.goto(f"{site}/runs/{run.id}/")
+
+    row = page.locator('[data-node="text-1"]')
+    expect(row).to_contain_text("Cut to fit: the whole output is 9,011 bytes.")
+    with page.expect_download() as download:
+        row.get_by_role("link", name="Download it").click()
+    assert json.loads(Path(download.value.path()).read_text()) == {"text": "w" * 9_000}

@@ -4,7 +4,7 @@ import { History } from "/static/js/history.js";
 import { autoLayout } from "/static/js/layout.js";
 import { checkData, fieldsFor, parseInput } from "/static/js/schema.js";
 import { fitView, toScreen, toWorld, zoomAt } from "/static/js/viewport.js";
-import { nodeStatuses, outputPreview, formatDuration } from "/static/js/runstate.js";
+import { nodeStatuses, outputPreview, formatDuration, truncationNote } from "/static/js/runstate.js";
 import { pollRun } from "/static/js/poll.js";
 
 test("history undoes and redoes in order, and a new edit clears redo", () => {
@@ -82,6 +82,12 @@ test("run state: results win; in a running run, ready nodes are running and the 
   equal(nodeStatuses(single, graph), { a: "running", b: "queued" });
   equal(outputPreview({ text: "hello" }), "hello");
   equal(formatDuration(1500), "1.5 s");
+});
+
+test("an output the run detail cut gets a note with its whole size; a whole one gets none", () => {
+  equal(truncationNote({ outputTruncated: true, outputBytes: 90012 }), "Cut to fit: the whole output is 90,012 bytes.");
+  equal(truncationNote({ outputTruncated: false, outputBytes: 12 }), null);
+  equal(truncationNote(undefined), null);
 });
 
 test("polling stops once the run is finished and never asks more than once a second", async () => {

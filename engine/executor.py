@@ -268,12 +268,13 @@ class _Run:
             max_output_bytes=self.output_budget(),
         )
         node_limit = self.options.max_node_output_bytes
+        measure = node_limit is not None or self.options.max_run_output_bytes is not None
 
         def job() -> None:
             try:
                 output = kind.run(call)
                 # Measured here, off the coordinating thread; the run's total is checked in `succeed`.
-                size = json_size(output.values) if node_limit is not None else 0
+                size = json_size(output.values) if measure else 0
                 if node_limit is not None and size > node_limit:
                     message = f"output is {size:,} bytes; the limit for one node is {node_limit:,} bytes"
                     raise OutputTooLarge(message, output)
@@ -317,7 +318,6 @@ class _Run:
         output, size = done
         run_limit = self.options.max_run_output_bytes
         if run_limit is not None:
-            size = size or json_size(output.values)
             if self.stored_bytes + size > run_limit:
                 message = (
                     f"output of {size:,} bytes would take the run's stored output "

@@ -97,7 +97,7 @@ def test_a_fan_out_stops_storing_at_the_run_limit(context, sink: MemorySink) -> 
 
 
 def test_concurrent_nodes_never_store_more_than_the_run_limit(context, sink: MemorySink) -> None:
-    options = RunOptions(concurrency=8, max_run_output_bytes=100_000)
+    options = RunOptions(concurrency=8, max_node_output_bytes=None, max_run_output_bytes=100_000)
 
     outcome = execute_graph(fan_out(), context=context, sink=sink, options=options)
 

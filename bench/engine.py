@@ -26,24 +26,11 @@ from engine import (
     execute_graph,
 )
 from tests.fakes.llm_server import FakeLLMServer
+from tests.graphs import edge, graph, node
 
 LATENCY_S = 0.2
 FAN_IN = 20
 CHAIN = 1000
-
-
-def node(node_id: str, type_: str, **data: object) -> dict:
-    return {"id": node_id, "type": type_, "position": {"x": 0, "y": 0}, "data": data}
-
-
-def edge(i: int, source: str, target: str, target_handle: str | None = None) -> dict:
-    return {
-        "id": f"e{i}",
-        "source": source,
-        "sourceHandle": None,
-        "target": target,
-        "targetHandle": target_handle,
-    }
 
 
 def fan_in_graph() -> dict:
@@ -52,15 +39,15 @@ def fan_in_graph() -> dict:
     edges = []
     for i, name in enumerate(names):
         nodes += [node(f"q{i}", "text", text=f"question {i}"), node(name, "llm")]
-        edges += [edge(2 * i, f"q{i}", name, "prompt"), edge(2 * i + 1, name, "join", name)]
-    return {"nodes": nodes, "edges": edges}
+        edges += [edge(f"q{i}", name, None, "prompt"), edge(name, "join", None, name)]
+    return graph(nodes, edges)
 
 
 def chain_graph() -> dict:
     nodes = [node("n0", "text", text="start")]
     nodes += [node(f"n{i}", "prompt", template="{{previous}}") for i in range(1, CHAIN)]
-    edges = [edge(i, f"n{i - 1}", f"n{i}") for i in range(1, CHAIN)]
-    return {"nodes": nodes, "edges": edges}
+    edges = [edge(f"n{i - 1}", f"n{i}") for i in range(1, CHAIN)]
+    return graph(nodes, edges)
 
 
 def run(graph: dict, context: ExecutionContext, options: RunOptions) -> float:

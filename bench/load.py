@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.runs.graphs import edge, node
+from tests.graphs import edge, node
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,9 +82,9 @@ def graph_for(user_index: int, run_index: int) -> dict[str, Any]:
             node("d", "debug"),
         ],
         "edges": [
-            edge("a", "text", "b", "prompt"),
-            edge("b", "text", "c", "prompt"),
-            edge("c", "text", "d", "value"),
+            edge("a", "b", "text", "prompt"),
+            edge("b", "c", "text", "prompt"),
+            edge("c", "d", "text", "value"),
         ],
     }
 

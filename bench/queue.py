@@ -22,6 +22,8 @@ from pathlib import Path
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 
+from tests.graphs import graph, node
+
 ROOT = Path(__file__).resolve().parents[1]
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/2")
@@ -130,15 +132,9 @@ def bench_runs(runs: int, threads: int) -> tuple[float, float]:
 
     user, _ = User.objects.get_or_create(email="bench@example.com")
     WorkflowRun.objects.filter(owner=user).delete()
-    graph = {
-        "nodes": [
-            {"id": f"t{i}", "type": "text", "position": {"x": 0, "y": 0}, "data": {"text": f"text {i}"}}
-            for i in range(5)
-        ],
-        "edges": [],
-    }
-    warmup = [run_create(owner=user, graph=graph, enqueue=False) for _ in range(20)]
-    measured = [run_create(owner=user, graph=graph, enqueue=False) for _ in range(runs)]
+    five_texts = graph([node(f"t{i}", "text", text=f"text {i}") for i in range(5)])
+    warmup = [run_create(owner=user, graph=five_texts, enqueue=False) for _ in range(20)]
+    measured = [run_create(owner=user, graph=five_texts, enqueue=False) for _ in range(runs)]
     connection.close()
 
     workers = start_group(

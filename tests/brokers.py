@@ -1,4 +1,4 @@
-"""A private Dramatiq StubBroker for the runs actor, shared by the runs and browser tests."""
+"""A private Dramatiq StubBroker for the runs actor, and waiting until a worker has drained it."""
 
 from __future__ import annotations
 
@@ -30,3 +30,9 @@ def private_stub_broker() -> Iterator[StubBroker]:
         stub.close()
         execute_run.broker = previous_actor_broker
         dramatiq.set_broker(previous_broker)
+
+
+def drain(broker: StubBroker, worker: dramatiq.Worker) -> None:
+    """Wait until the worker has processed every queued run (failing on the first actor error)."""
+    broker.join(execute_run.queue_name, fail_fast=True, timeout=30_000)
+    worker.join()

@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite: named users, API clients, real-service gates, the fake LLM server."""
+"""Suite-wide hooks (real-service gates, a clean cache per test); shared fixtures live in tests/fixtures/."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 from django.core.cache import cache
-from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
+pytest_plugins = [
+    "tests.fixtures.users",
+    "tests.fixtures.llm",
+    "tests.fixtures.workers",
+    "tests.fixtures.storage",
+]
 
 REQUIRE_SERVICES = bool(os.environ.get("REQUIRE_SERVICES"))
 
@@ -33,34 +37,3 @@ def _clean_cache() -> Iterator[None]:
         cache.delete_pattern("*")
     else:
         cache.clear()
-
-
-@pytest.fixture
-def alice(db):
-    return UserFactory(email="alice@example.com")
-
-
-@pytest.fixture
-def bob(db):
-    return UserFactory(email="bob@example.com")
-
-
-@pytest.fixture
-def anon_client() -> APIClient:
-    return APIClient()
-
-
-def _client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def alice_client(alice) -> APIClient:
-    return _client_for(alice)
-
-
-@pytest.fixture
-def bob_client(bob) -> APIClient:
-    return _client_for(bob)

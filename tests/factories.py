@@ -5,6 +5,7 @@ from __future__ import annotations
 import factory
 
 from accounts.models import User
+from tests.graphs import text_to_debug_graph
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
@@ -23,25 +24,6 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _after_postgeneration(cls, instance, create, results=None):
         if create and results:
             instance.save(update_fields=["password"])
-
-
-def text_to_debug_graph(text: str = "hello") -> dict[str, list]:
-    """The smallest useful valid graph: a Text node feeding a Debug node."""
-    return {
-        "nodes": [
-            {"id": "text-1", "type": "text", "position": {"x": 0, "y": 0}, "data": {"text": text}},
-            {"id": "debug-1", "type": "debug", "position": {"x": 300, "y": 0}, "data": {}},
-        ],
-        "edges": [
-            {
-                "id": "e1",
-                "source": "text-1",
-                "sourceHandle": "text",
-                "target": "debug-1",
-                "targetHandle": "value",
-            }
-        ],
-    }
 
 
 class WorkflowFactory(factory.django.DjangoModelFactory):

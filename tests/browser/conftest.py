@@ -11,8 +11,6 @@ import dramatiq
 import pytest
 from playwright.sync_api import expect
 
-from tests.fakes.fixtures import fake_llm  # noqa: F401  (re-exported fixture)
-
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -105,7 +103,7 @@ def _expected_failure(text: str, statuses: set[int]) -> bool:
 
 
 @pytest.fixture
-def llm(settings, fake_llm):  # noqa: F811  (the imported fixture is used here)
+def llm(settings, fake_llm):
     """Runs call the fake LLM server: Gemini only, one attempt, so failures show at once."""
     settings.GEMINI_BASE_URL = fake_llm.url
     settings.GEMINI_API_KEY = "fake-gemini-key"

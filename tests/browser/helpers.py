@@ -7,6 +7,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from tests import graphs
+
 PASSWORD = "weft-Correct-horse-42"
 
 
@@ -71,14 +73,13 @@ def write_graph_file(folder: Path, name: str, *, template: str = "Tell me about 
         ("debug-1", "debug", {}),
     ]
     nodes = [
-        {"id": node_id, "type": kind, "position": {"x": 300 * index, "y": 0}, "data": data}
+        graphs.node(node_id, kind, position=(300 * index, 0), **data)
         for index, (node_id, kind, data) in enumerate(kinds)
     ]
-    links = [("text-1", "text", "prompt-1", "topic"), ("prompt-1", "text", "llm-1", "prompt")]
-    links.append(("llm-1", "text", "debug-1", "value"))
     edges = [
-        {"id": f"e{i}", "source": s, "sourceHandle": sh, "target": t, "targetHandle": th}
-        for i, (s, sh, t, th) in enumerate(links)
+        graphs.edge("text-1", "prompt-1", "text", "topic"),
+        graphs.edge("prompt-1", "llm-1", "text", "prompt"),
+        graphs.edge("llm-1", "debug-1", "text", "value"),
     ]
     path = folder / f"{name}.json"
     path.write_text(json.dumps({"weft": 1, "name": name, "description": "", "nodes": nodes, "edges": edges}))

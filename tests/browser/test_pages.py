@@ -14,7 +14,7 @@ from workflows.models import Workflow
 
 
 @pytest.mark.browser
-def test_workflow_list_actions_tokens_and_auth(page, site, tmp_path):
+def test_workflow_list_actions_tokens_and_auth(page, site, tmp_path, artifacts):
     sign_up(page, site)
     page.locator("#import-file").set_input_files(write_graph_file(tmp_path, "Owl facts"))
     expect(page.locator(".card")).to_have_count(1)
@@ -59,7 +59,7 @@ def test_workflow_list_actions_tokens_and_auth(page, site, tmp_path):
     page.get_by_role("dialog").get_by_role("button", name="Delete").click()
     expect(page.locator(".card")).to_have_count(2)
     expect(page.locator(".card").filter(has_text="Bat facts")).to_have_count(0)
-    page.screenshot(path=str(_artifacts() / "workflows.png"))
+    page.screenshot(path=str(artifacts / "workflows.png"))
 
     # API tokens: created (shown once) and revoked.
     page.get_by_role("link", name="API tokens").click()
@@ -89,13 +89,6 @@ def test_workflow_list_actions_tokens_and_auth(page, site, tmp_path):
     page.locator("main button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/accounts/password/reset/done/$"))
     expect(page.locator(".auth-card")).to_be_visible()
-
-
-def _artifacts():
-    from tests.browser.conftest import ARTIFACTS
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
 
 
 @pytest.mark.django_db

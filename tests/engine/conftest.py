@@ -8,7 +8,6 @@ import pytest
 
 from engine import ExecutionContext, MemorySink
 from tests.engine.helpers import ScriptedLLM
-from tests.fakes.fixtures import fake_llm  # noqa: F401  (re-exported fixture)
 
 
 @pytest.fixture

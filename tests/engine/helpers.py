@@ -1,35 +1,12 @@
-"""Small builders for graphs in React Flow's shape, and an in-memory LLM client for executor tests."""
+"""An in-memory LLM client for the executor tests."""
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 from typing import Any
 
 from engine import LLMRequest, LLMResponse, ProviderError
-
-_edge_ids = itertools.count()
-
-
-def node(node_id: str, type_: str, **data: Any) -> dict[str, Any]:
-    return {"id": node_id, "type": type_, "position": {"x": 0, "y": 0}, "data": data}
-
-
-def edge(
-    source: str, target: str, source_handle: str | None = None, target_handle: str | None = None
-) -> dict:
-    return {
-        "id": f"e{next(_edge_ids)}",
-        "source": source,
-        "sourceHandle": source_handle,
-        "target": target,
-        "targetHandle": target_handle,
-    }
-
-
-def graph(nodes: list[dict], edges: list[dict] | None = None) -> dict[str, Any]:
-    return {"nodes": nodes, "edges": edges or []}
 
 
 class ScriptedLLM:

@@ -22,7 +22,8 @@ from engine import (
     RunStatus,
     execute_graph,
 )
-from tests.engine.helpers import ScriptedLLM, edge, graph, node
+from tests.engine.helpers import ScriptedLLM
+from tests.graphs import edge, graph, node
 
 
 def llm_chain(prompt: str, name: str) -> tuple[list[dict], list[dict]]:

@@ -16,7 +16,7 @@ from engine import (
     validate_graph,
 )
 from engine.kinds import NodeCall, NodeKind, NodeOutput, unregister
-from tests.engine.helpers import edge, graph, node
+from tests.graphs import edge, graph, node
 
 
 def test_catalog_lists_the_built_in_kinds_with_ports_and_schemas() -> None:

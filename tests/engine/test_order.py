@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from engine import GraphInvalid, execution_order, validate_graph
 from engine.order import find_cycles, kahn_order
-from tests.engine.helpers import edge, graph, node
+from tests.graphs import edge, graph, node
 
 
 def test_ties_are_broken_by_position_in_the_node_list() -> None:

@@ -178,7 +178,7 @@ def test_missing_keys_name_the_variables() -> None:
 
 def test_llm_node_end_to_end_through_the_fake_server(fake_llm: FakeLLMServer) -> None:
     from engine import ExecutionContext, MemorySink, execute_graph
-    from tests.engine.helpers import edge, graph, node
+    from tests.graphs import edge, graph, node
 
     fake_llm.fail_next("gemini", status=429, times=3)
     g = graph(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import GraphInvalid, Limits, ValidationIssue, ensure_valid, execution_order, validate_graph
-from tests.engine.helpers import edge, graph, node
+from tests.graphs import edge, graph, node
 
 
 def paths(issues: list[ValidationIssue]) -> list[str]:

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.fakes.fixtures import fake_llm  # noqa: F401  (the fixture)
 from tests.reliability.services import PrivatePostgres, PrivateRedis
 
 

@@ -12,7 +12,7 @@ from accounts.models import User
 from runs.models import ACTIVE_RUN_STATUSES, NodeResult, RunStatus, WorkflowRun
 from runs.services import run_create
 from runs.tasks import execute_run
-from tests.runs.graphs import text_llm_chain
+from tests.graphs import text_llm_chain
 from tests.runs.processes import FAST_RECOVERY, child_env, fake_llm_env
 
 

@@ -14,11 +14,11 @@ from dramatiq.brokers.redis import RedisBroker
 from runs.models import NodeResult, RunStatus, WorkflowRun
 from runs.tasks import execute_run
 from tests.fakes.llm_server import FakeLLMServer
+from tests.graphs import text_llm_chain
 from tests.reliability.helpers import new_namespace, worker_env
 from tests.reliability.services import PrivateRedis
-from tests.runs.conftest import wait_for
-from tests.runs.graphs import text_llm_chain
 from tests.runs.processes import kill_group, start
+from tests.waiting import wait_for
 
 pytestmark = [
     pytest.mark.services,

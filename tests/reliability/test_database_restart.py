@@ -19,9 +19,8 @@ import psycopg
 import pytest
 
 from tests.fakes.llm_server import FakeLLMServer, prompt_text
+from tests.graphs import text_llm_chain
 from tests.reliability.services import PrivatePostgres, PrivateRedis
-from tests.runs.conftest import wait_for
-from tests.runs.graphs import text_llm_chain
 from tests.runs.processes import (
     FAST_RECOVERY,
     ROOT,
@@ -32,6 +31,7 @@ from tests.runs.processes import (
     start,
     wait_http,
 )
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 

@@ -12,9 +12,9 @@ import pytest
 from runs.models import NodeResult, RunStatus, WorkflowRun
 from runs.services import run_create
 from runs.tasks import execute_run
+from tests.brokers import drain
 from tests.fakes.llm_server import FakeLLMServer
-from tests.runs.conftest import broker, drain, worker  # noqa: F401  (fixtures)
-from tests.runs.graphs import text_llm_chain
+from tests.graphs import text_llm_chain
 
 # Several worker threads write at once: pytest's in-memory SQLite locks whole tables, so PostgreSQL.
 pytestmark = [
@@ -38,7 +38,7 @@ def provider(settings, fake_llm: FakeLLMServer) -> FakeLLMServer:
     return fake_llm
 
 
-def _run_all(alice, broker, worker) -> tuple[list[WorkflowRun], float]:  # noqa: F811
+def _run_all(alice, broker, worker) -> tuple[list[WorkflowRun], float]:
     runs = [
         run_create(owner=alice, graph=text_llm_chain(2, text=f"run {i}"), enqueue=False) for i in range(RUNS)
     ]
@@ -61,8 +61,8 @@ def _run_all(alice, broker, worker) -> tuple[list[WorkflowRun], float]:  # noqa:
 def test_a_provider_that_keeps_failing_fails_every_run_with_its_reason(
     alice,
     provider: FakeLLMServer,
-    broker,  # noqa: F811
-    worker,  # noqa: F811
+    broker,
+    worker,
     failure: int | str,
     kind: str,
     reason: str,
@@ -89,8 +89,8 @@ def test_a_provider_that_keeps_failing_fails_every_run_with_its_reason(
 def test_transient_429s_and_500s_are_retried_and_every_run_succeeds(
     alice,
     provider: FakeLLMServer,
-    broker,  # noqa: F811
-    worker,  # noqa: F811
+    broker,
+    worker,
     settings,
 ):
     # Failures go to whichever request comes next: one run may draw all four.
@@ -108,8 +108,8 @@ def test_transient_429s_and_500s_are_retried_and_every_run_succeeds(
 def test_gemini_failing_falls_back_to_groq_and_every_run_succeeds(
     alice,
     provider: FakeLLMServer,
-    broker,  # noqa: F811
-    worker,  # noqa: F811
+    broker,
+    worker,
     settings,
 ):
     settings.GROQ_API_KEY = "fake-groq-key"

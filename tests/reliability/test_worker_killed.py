@@ -21,8 +21,8 @@ from tests.reliability.helpers import (
     worker_env,
 )
 from tests.reliability.services import PrivateRedis
-from tests.runs.conftest import wait_for
 from tests.runs.processes import kill_group, start
+from tests.waiting import wait_for
 
 pytestmark = [
     pytest.mark.services,

@@ -18,7 +18,7 @@ from django.utils import timezone
 from runs.models import ExecutionLog, NodeResult, RunStatus, WorkflowRun
 from runs.worker import is_serving_process
 from tests.factories import ExecutionLogFactory, NodeResultFactory, WorkflowFactory, WorkflowRunFactory
-from tests.runs.graphs import text_llm_chain
+from tests.graphs import graph, node, text_llm_chain
 from tests.runs.processes import ROOT, free_port, kill_group, start, wait_http
 
 
@@ -177,10 +177,10 @@ def test_make_run_executes_runs_on_sqlite_without_any_broker(tmp_path: Path):
     try:
         wait_http(f"http://127.0.0.1:{port}/api/health")
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        graph = {"nodes": [{"id": "t", "type": "text", "position": {"x": 0, "y": 0}, "data": {"text": "hi"}}]}
+        one_text = graph([node("t", "text", text="hi")])
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/api/execute",
-            data=json.dumps({**graph, "edges": []}).encode(),
+            data=json.dumps(one_text).encode(),
             headers=headers,
             method="POST",
         )

@@ -11,7 +11,7 @@ from runs.models import ExecutionLog, NodeResult, RunScope, RunStatus, WorkflowR
 from runs.services import run_create, run_execute
 from tests.factories import NodeResultFactory, WorkflowFactory, WorkflowRunFactory
 from tests.fakes.llm_server import prompt_text
-from tests.runs.graphs import edge, node, text_llm_chain
+from tests.graphs import edge, node, text_llm_chain
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +159,7 @@ def test_a_node_that_cannot_reach_its_provider_fails_with_a_clear_message(alice,
     settings.GROQ_API_KEY = None
     graph = {
         "nodes": [node("a", "text", text="hi"), node("b", "llm")],
-        "edges": [edge("a", "text", "b", "prompt")],
+        "edges": [edge("a", "b", "text", "prompt")],
     }
     run = run_create(owner=alice, graph=graph, enqueue=False)
 

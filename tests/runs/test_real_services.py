@@ -22,10 +22,8 @@ from accounts.services import api_token_create
 from runs.models import NodeResult, RunStatus, WorkflowRun
 from runs.services import run_create
 from runs.tasks import execute_run
-from tests.factories import text_to_debug_graph
 from tests.fakes.llm_server import prompt_text
-from tests.runs.conftest import wait_for
-from tests.runs.graphs import text_llm_chain
+from tests.graphs import text_llm_chain, text_to_debug_graph
 from tests.runs.processes import (
     FAST_RECOVERY,
     child_env,
@@ -35,6 +33,7 @@ from tests.runs.processes import (
     start,
     wait_http,
 )
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -8,9 +8,10 @@ import pytest
 from django.db.models import F
 
 from runs.models import NodeResult, RunStatus, WorkflowRun
+from tests.brokers import drain
 from tests.factories import WorkflowFactory
-from tests.runs.conftest import drain, wait_for
-from tests.runs.graphs import text_llm_chain
+from tests.graphs import text_llm_chain
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

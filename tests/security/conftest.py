@@ -1,78 +1,24 @@
-"""Fixtures for the security tests: alice's objects of every kind, a private MEDIA_ROOT, the runs worker."""
+"""Fixtures for the security tests: alice's objects of every kind, a private MEDIA_ROOT and StubBroker."""
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from dramatiq.brokers.stub import StubBroker
 
-from accounts.services import api_token_create
-from runs.models import RunStatus, WorkflowRun
-from tests.factories import NodeResultFactory, WorkflowRunFactory, text_to_debug_graph
-from tests.fakes.fixtures import fake_llm  # noqa: F401 -- re-exported as a fixture
-from tests.runs.conftest import broker, llm_settings, worker  # noqa: F401 -- re-exported as fixtures
-from uploads.models import Upload
-from uploads.services import upload_create
-from workflows.models import Workflow
-from workflows.services import workflow_create
-
-
-def png_bytes(size: tuple[int, int] = (8, 8)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, (10, 120, 200)).save(out, format="PNG")
-    return out.getvalue()
-
-
-@dataclass(frozen=True)
-class Owned:
-    """One object of every user-owned kind, all alice's; the URL kwargs that name them."""
-
-    workflow: Workflow
-    run: WorkflowRun
-    upload: Upload
-    token_id: int
-    token_secret: str
-
-    @property
-    def url_kwargs(self) -> dict[str, object]:
-        return {
-            "workflow_id": self.workflow.pk,
-            "number": 1,
-            "run_id": self.run.pk,
-            "node_id": "text-1",
-            "upload_id": self.upload.pk,
-            "token_id": self.token_id,
-        }
-
-    @property
-    def markers(self) -> list[str]:
-        """Strings that only appear in a response that leaks one of these objects."""
-        return [str(self.workflow.pk), str(self.run.pk), str(self.upload.pk), self.token_secret[:11]]
+from tests.security.owned import Owned, make_owned
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path: Path) -> Path:
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = root
-    return root
+def _private_media_root(media_root: Path) -> Path:
+    return media_root
 
 
-def make_owned(user) -> Owned:
-    """A workflow, a queued run of it, an upload and an API token, all belonging to `user`."""
-    workflow = workflow_create(owner=user, name="Alice's private flow", **text_to_debug_graph())
-    # Queued, so that cancel has something to cancel; rerun copies its snapshot.
-    run = WorkflowRunFactory(owner=user, workflow=workflow, status=RunStatus.QUEUED)
-    # A result from an earlier attempt (a recovered run keeps its succeeded nodes), for the output download.
-    NodeResultFactory(run=run, node_id="text-1", output={"text": "hello"})
-    upload = upload_create(owner=user, data=png_bytes(), filename="alice.png")
-    issued = api_token_create(user=user, name="alice-laptop")
-    return Owned(
-        workflow=workflow, run=run, upload=upload, token_id=issued.token.pk, token_secret=issued.secret
-    )
+@pytest.fixture(autouse=True)
+def _private_broker(broker: StubBroker) -> StubBroker:
+    """Runs started by these tests never reach a real broker."""
+    return broker
 
 
 @pytest.fixture

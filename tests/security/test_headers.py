@@ -18,7 +18,7 @@ from django.test import override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.security.conftest import Owned
+from tests.security.owned import Owned
 from tests.security.routes import discover_routes
 
 pytestmark = pytest.mark.django_db

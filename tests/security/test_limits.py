@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from runs.models import NodeResult, RunStatus, WorkflowRun
-from tests.factories import WorkflowRunFactory, text_to_debug_graph
-from tests.runs.conftest import drain
-from tests.runs.graphs import edge, node, text_llm_chain
+from tests.brokers import drain
+from tests.factories import WorkflowRunFactory
+from tests.graphs import edge, node, text_llm_chain, text_to_debug_graph
 from workflows.models import Workflow
 
 # Every JSON write a client can make, with a body it would accept when small.
@@ -61,7 +61,7 @@ def _too_many_nodes() -> dict[str, list]:
 
 def _too_many_edges() -> dict[str, list]:
     nodes = [node("t", "text", text="hi"), node("d1", "debug"), node("d2", "debug")]
-    return {"nodes": nodes, "edges": [edge("t", "text", "d1", "value"), edge("t", "text", "d2", "value")]}
+    return {"nodes": nodes, "edges": [edge("t", "d1", "text", "value"), edge("t", "d2", "text", "value")]}
 
 
 def _too_much_text() -> dict[str, list]:

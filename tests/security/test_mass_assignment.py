@@ -12,8 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import ApiToken, User
 from accounts.services import token_digest
 from runs.models import RunStatus, WorkflowRun
-from tests.factories import DEFAULT_PASSWORD, text_to_debug_graph
-from tests.security.conftest import png_bytes
+from tests.factories import DEFAULT_PASSWORD
+from tests.files import image_bytes
+from tests.graphs import text_to_debug_graph
 from uploads.models import Upload
 from workflows.models import Workflow
 
@@ -139,7 +140,7 @@ def test_uploading_cannot_choose_the_owner_key_or_dimensions(alice, alice_client
         "width": "9999",
         "size": "1",
         "contentType": "text/html",
-        "file": SimpleUploadedFile("cat.png", png_bytes((8, 8)), content_type="image/png"),
+        "file": SimpleUploadedFile("cat.png", image_bytes(size=(8, 8)), content_type="image/png"),
     }
 
     response = alice_client.post("/api/uploads", body, format="multipart")

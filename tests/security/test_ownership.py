@@ -17,8 +17,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.factories import text_to_debug_graph
-from tests.security.conftest import Owned, png_bytes
+from tests.files import image_bytes
+from tests.graphs import text_to_debug_graph
+from tests.security.owned import Owned
 from tests.security.routes import EXCLUDED_PREFIXES, discover_routes
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,7 @@ def _put(owned: Owned) -> dict[str, Any]:
 
 
 def _image(owned: Owned) -> dict[str, Any]:
-    return {"file": SimpleUploadedFile("cat.png", png_bytes(), content_type="image/png")}
+    return {"file": SimpleUploadedFile("cat.png", image_bytes(size=(8, 8)), content_type="image/png")}
 
 
 COLLECTION = {"other": 200}  # Bob sees his own (empty) collection, never Alice's items

@@ -14,9 +14,10 @@ from schemathesis.core.failures import FailureGroup
 
 from accounts.models import ApiToken
 from runs.models import WorkflowRun
-from tests.factories import text_to_debug_graph
-from tests.security.conftest import make_owned, png_bytes
+from tests.files import image_bytes
+from tests.graphs import text_to_debug_graph
 from tests.security.fuzz import fuzz_operation, load_operations, wsgi_keeps_the_test_connection
+from tests.security.owned import make_owned
 from tests.security.routes import discover_routes
 from uploads.models import Upload
 from workflows.models import Workflow
@@ -44,7 +45,7 @@ VALID_BODIES: dict[str, Any] = {
     "workflows_import": {"weft": 1, "name": "Imported", **text_to_debug_graph()},
     "execute": text_to_debug_graph(),
     "tokens_create": {"name": "fuzz"},
-    "uploads_create": {"file": png_bytes()},
+    "uploads_create": {"file": image_bytes(size=(8, 8))},
 }
 
 

@@ -20,9 +20,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
 from runs.models import WorkflowRun
+from tests.brokers import drain
 from tests.factories import DEFAULT_PASSWORD
-from tests.runs.conftest import drain
-from tests.runs.graphs import text_llm_chain
+from tests.graphs import text_llm_chain
 
 GEMINI_KEY = "gemini-key-SECRET-3f9a1c7e"
 GROQ_KEY = "groq-key-SECRET-8b2d4e6f"

@@ -1,10 +1,9 @@
-"""Uploads fixtures: images, a private MEDIA_ROOT, moto's S3 server, loopback servers that record hits or
+"""Uploads fixtures: a private MEDIA_ROOT per test, moto's S3 server, loopback servers that record hits or
 answer one byte at a time."""
 
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import select
 import socket
@@ -22,32 +21,14 @@ from typing import Any
 
 import boto3
 import pytest
-from PIL import Image
-
-from tests.fakes.fixtures import fake_llm  # noqa: F401 -- re-exported as a fixture
 
 MOTO_SERVER = Path(sys.executable).with_name("moto_server")
 
 
-def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (32, 16), **save: Any) -> bytes:
-    mode = "RGBA" if fmt in ("PNG", "WEBP") else "RGB"
-    out = io.BytesIO()
-    colour = (200, 30, 60) if mode == "RGB" else (200, 30, 60, 255)
-    Image.new(mode, size, colour).save(out, format=fmt, **save)
-    return out.getvalue()
-
-
-def files_under(root: Path) -> list[Path]:
-    return [path for path in root.rglob("*") if path.is_file()]
-
-
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path: Path) -> Path:
-    """Every test stores files in its own folder, so a test can prove what is (not) left in storage."""
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = root
-    return root
+def _private_media_root(media_root: Path) -> Path:
+    """Every test stores files in its own folder (tests/fixtures/storage.py)."""
+    return media_root
 
 
 # -- moto's S3 server -----------------------------------------------------------------------------

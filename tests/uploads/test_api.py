@@ -13,7 +13,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
-from tests.uploads.conftest import files_under, image_bytes
+from tests.files import files_under, image_bytes
 from uploads import services
 from uploads.models import Upload
 

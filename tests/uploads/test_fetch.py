@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.uploads.conftest import image_bytes
+from tests.files import image_bytes
 from uploads.fetch import FetchPolicy, FetchRefused, SafeFetcher
 from uploads.reader import fetch_policy
 

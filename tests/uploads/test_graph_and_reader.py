@@ -12,7 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 import engine
-from tests.uploads.conftest import image_bytes
+from tests.files import image_bytes
+from tests.graphs import edge, node
 from uploads.fetch import FetchPolicy, FetchRefused, SafeFetcher
 from uploads.reader import ImageUnavailable, StorageImageReader, image_reader_for
 from uploads.services import graph_upload_issues
@@ -30,12 +31,8 @@ def upload_as(client, fmt: str = "PNG") -> str:
 
 
 def image_graph(*image_data: dict) -> dict:
-    nodes = [
-        {"id": f"img{i}", "type": "image", "position": {"x": 0, "y": 100 * i}, "data": data}
-        for i, data in enumerate(image_data)
-    ]
-    nodes.insert(0, {"id": "t", "type": "text", "position": {"x": 0, "y": -100}, "data": {"text": "hi"}})
-    return {"nodes": nodes, "edges": []}
+    images = [node(f"img{i}", "image", **data) for i, data in enumerate(image_data)]
+    return {"nodes": [node("t", "text", text="hi"), *images], "edges": []}
 
 
 def test_own_uploads_and_plain_urls_raise_no_issue(alice, alice_client):
@@ -226,16 +223,14 @@ def test_on_fallback_the_image_goes_inline_to_a_groq_vision_model(alice, alice_c
         groq_base_url=fake_llm.url,
         max_attempts=1,
     )
-    graph = image_graph({"uploadId": upload_id})
-    graph["nodes"].append({"id": "look", "type": "vision", "position": {"x": 300, "y": 0}, "data": {}})
-    graph["edges"].append(
-        {"id": "e", "source": "img0", "sourceHandle": "image", "target": "look", "targetHandle": "image"}
-    )
+    image_to_vision = image_graph({"uploadId": upload_id})
+    image_to_vision["nodes"].append(node("look", "vision"))
+    image_to_vision["edges"].append(edge("img0", "look", "image", "image"))
     context = engine.ExecutionContext(
         llm=engine.build_llm_client(config), images=StorageImageReader(owner_id=alice.pk)
     )
 
-    outcome = engine.execute_graph(graph, context=context, sink=engine.MemorySink())
+    outcome = engine.execute_graph(image_to_vision, context=context, sink=engine.MemorySink())
 
     look = outcome.results["look"]
     assert look.status == engine.NodeStatus.succeeded, look.error_message

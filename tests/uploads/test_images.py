@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from tests.uploads.conftest import image_bytes
+from tests.files import image_bytes
 from uploads.images import ImageRejected, clean_image
 
 LIMITS = {"max_bytes": 10 * 1024 * 1024, "max_pixels": 40_000_000}

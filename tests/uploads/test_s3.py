@@ -12,7 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from storages.backends.s3 import S3Storage
 
 import engine
-from tests.uploads.conftest import files_under, image_bytes
+from tests.files import files_under, image_bytes
+from tests.graphs import edge, graph, node
 from uploads.models import Upload
 from uploads.reader import StorageImageReader
 
@@ -91,20 +92,10 @@ def test_a_refused_upload_leaves_nothing_in_the_bucket(alice_client, s3_storage)
 
 
 def image_to_vision_graph(upload_id: str) -> dict:
-    return {
-        "nodes": [
-            {"id": "img", "type": "image", "position": {"x": 0, "y": 0}, "data": {"uploadId": upload_id}},
-            {
-                "id": "look",
-                "type": "vision",
-                "position": {"x": 300, "y": 0},
-                "data": {"prompt": "What colour is this?"},
-            },
-        ],
-        "edges": [
-            {"id": "e1", "source": "img", "sourceHandle": "image", "target": "look", "targetHandle": "image"}
-        ],
-    }
+    return graph(
+        [node("img", "image", uploadId=upload_id), node("look", "vision", prompt="What colour is this?")],
+        [edge("img", "look", "image", "image")],
+    )
 
 
 def run_vision(upload_id: str, *, owner_id: int, fake_llm) -> engine.RunOutcome:

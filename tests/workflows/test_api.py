@@ -10,8 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from runs.models import RunStatus, WorkflowRun
-from tests.factories import WorkflowFactory, text_to_debug_graph
-from tests.workflows.payloads import workflow_payload
+from tests.factories import WorkflowFactory
+from tests.graphs import node, text_to_debug_graph, workflow_payload
 from workflows.models import Workflow, WorkflowVersion
 
 pytestmark = pytest.mark.django_db
@@ -120,10 +120,7 @@ def test_create_with_a_badly_shaped_body_is_a_400_with_the_field_path(alice_clie
 
 def test_create_with_an_invalid_graph_is_a_400_with_the_engine_paths(alice_client):
     payload = workflow_payload()
-    payload["nodes"].append(
-        {"id": "llm-1", "type": "llm", "position": {"x": 0, "y": 0}, "data": {"temperature": 9}}
-    )
-    payload["nodes"].append({"id": "odd", "type": "teleporter", "position": {"x": 0, "y": 0}, "data": {}})
+    payload["nodes"] += [node("llm-1", "llm", temperature=9), node("odd", "teleporter")]
 
     response = alice_client.post(_url(), payload, format="json")
 
@@ -138,7 +135,7 @@ def test_create_with_an_invalid_graph_is_a_400_with_the_engine_paths(alice_clien
 
 def test_a_half_built_workflow_saves_as_a_draft_but_does_not_run(alice_client):
     payload = workflow_payload()
-    payload["nodes"].append({"id": "llm-1", "type": "llm", "position": {"x": 0, "y": 0}, "data": {}})
+    payload["nodes"].append(node("llm-1", "llm"))
 
     created = alice_client.post(_url(), payload, format="json")
     executed = alice_client.post("/api/execute", {"workflowId": created.json()["id"]}, format="json")

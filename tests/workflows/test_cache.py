@@ -15,7 +15,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from runs.models import RunStatus, WorkflowRun
-from tests.workflows.payloads import workflow_payload
+from tests.graphs import workflow_payload
 from workflows import cache as workflow_cache
 from workflows.models import Workflow
 

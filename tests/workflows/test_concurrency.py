@@ -7,7 +7,8 @@ import threading
 import pytest
 from django.db import connection
 
-from tests.factories import UserFactory, text_to_debug_graph
+from tests.factories import UserFactory
+from tests.graphs import text_to_debug_graph
 from workflows.models import Workflow
 from workflows.services import WorkflowVersionConflict, workflow_create, workflow_update
 

@@ -8,7 +8,7 @@ import pytest
 
 from engine import node_kind_catalog
 from runs.models import WorkflowRun
-from tests.factories import text_to_debug_graph
+from tests.graphs import text_to_debug_graph
 from workflows.models import Workflow
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.workflows.payloads import workflow_payload
+from tests.graphs import workflow_payload
 from workflows.models import WorkflowVersion
 from workflows.services import workflow_update
 

@@ -1,0 +1,54 @@
+"""Graphs in React Flow's shape, for every test and benchmark: nodes, edges and a few ready-made graphs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def node(node_id: str, type_: str, *, position: tuple[int, int] = (0, 0), **data: Any) -> dict[str, Any]:
+    x, y = position
+    return {"id": node_id, "type": type_, "position": {"x": x, "y": y}, "data": data}
+
+
+def edge(
+    source: str, target: str, source_handle: str | None = None, target_handle: str | None = None
+) -> dict[str, Any]:
+    """An edge from `source`'s output port to `target`'s input port (None: the node's only port).
+
+    Its id is made of its endpoints, so the same graph always gets the same ids.
+    """
+    return {
+        "id": f"{source}.{source_handle or ''}-{target}.{target_handle or ''}",
+        "source": source,
+        "sourceHandle": source_handle,
+        "target": target,
+        "targetHandle": target_handle,
+    }
+
+
+def graph(nodes: list[dict[str, Any]], edges: list[dict[str, Any]] | None = None) -> dict[str, list]:
+    return {"nodes": nodes, "edges": edges or []}
+
+
+def text_to_debug_graph(text: str = "hello") -> dict[str, list]:
+    """The smallest useful valid graph: a Text node feeding a Debug node."""
+    return graph(
+        [node("text-1", "text", text=text), node("debug-1", "debug")],
+        [edge("text-1", "debug-1", "text", "value")],
+    )
+
+
+def text_llm_chain(length: int = 3, text: str = "hello") -> dict[str, list]:
+    """Text `a` -> LLM `b` -> LLM `c` ...: each LLM's prompt is the previous node's text."""
+    nodes = [node("a", "text", text=text)]
+    edges = []
+    for i in range(1, length):
+        node_id, previous = chr(ord("a") + i), chr(ord("a") + i - 1)
+        nodes.append(node(node_id, "llm"))
+        edges.append(edge(previous, node_id, "text", "prompt"))
+    return graph(nodes, edges)
+
+
+def workflow_payload(name: str = "My flow", text: str = "hello", **extra: Any) -> dict[str, Any]:
+    """A `POST /api/workflows` body around `text_to_debug_graph`."""
+    return {"name": name, "description": "", **text_to_debug_graph(text), **extra}

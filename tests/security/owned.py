@@ -1,0 +1,56 @@
+"""One object of every user-owned kind, for the ownership, limit and fuzz tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accounts.services import api_token_create
+from runs.models import RunStatus, WorkflowRun
+from tests.factories import NodeResultFactory, WorkflowRunFactory
+from tests.files import image_bytes
+from tests.graphs import text_to_debug_graph
+from uploads.models import Upload
+from uploads.services import upload_create
+from workflows.models import Workflow
+from workflows.services import workflow_create
+
+
+@dataclass(frozen=True)
+class Owned:
+    """One object of every user-owned kind, all alice's; the URL kwargs that name them."""
+
+    workflow: Workflow
+    run: WorkflowRun
+    upload: Upload
+    token_id: int
+    token_secret: str
+
+    @property
+    def url_kwargs(self) -> dict[str, object]:
+        return {
+            "workflow_id": self.workflow.pk,
+            "number": 1,
+            "run_id": self.run.pk,
+            "node_id": "text-1",
+            "upload_id": self.upload.pk,
+            "token_id": self.token_id,
+        }
+
+    @property
+    def markers(self) -> list[str]:
+        """Strings that only appear in a response that leaks one of these objects."""
+        return [str(self.workflow.pk), str(self.run.pk), str(self.upload.pk), self.token_secret[:11]]
+
+
+def make_owned(user) -> Owned:
+    """A workflow, a queued run of it, an upload and an API token, all belonging to `user`."""
+    workflow = workflow_create(owner=user, name="Alice's private flow", **text_to_debug_graph())
+    # Queued, so that cancel has something to cancel; rerun copies its snapshot.
+    run = WorkflowRunFactory(owner=user, workflow=workflow, status=RunStatus.QUEUED)
+    # A result from an earlier attempt (a recovered run keeps its succeeded nodes), for the output download.
+    NodeResultFactory(run=run, node_id="text-1", output={"text": "hello"})
+    upload = upload_create(owner=user, data=image_bytes(size=(8, 8)), filename="alice.png")
+    issued = api_token_create(user=user, name="alice-laptop")
+    return Owned(
+        workflow=workflow, run=run, upload=upload, token_id=issued.token.pk, token_secret=issued.secret
+    )

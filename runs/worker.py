@@ -49,3 +49,12 @@ def inprocess_worker_ensure() -> dramatiq.Worker | None:
             _worker.start()
             logger.info("in-process Dramatiq worker started (no broker URL configured)")
     return _worker
+
+
+def inprocess_worker_alive() -> bool:
+    """True while this process's in-process worker takes messages and runs them (all its threads live)."""
+    worker = _worker
+    if worker is None:
+        return False
+    threads = [*worker.consumers.values(), *worker.workers]
+    return bool(threads) and all(thread.is_alive() for thread in threads)

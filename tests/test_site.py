@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.django_db
-def test_health_reports_every_check_ok(anon_client):
+def test_health_reports_every_check_ok(anon_client, site_worker):
     response = anon_client.get("/api/health")
 
     assert response.status_code == 200
@@ -38,6 +38,26 @@ def test_health_is_503_naming_an_unreachable_broker(anon_client):
     assert body["status"] == "error"
     assert body["checks"]["broker"].startswith("error")
     assert body["checks"]["database"] == "ok"
+
+
+@pytest.mark.django_db
+def test_health_is_503_without_a_broker_or_an_in_process_worker(anon_client):
+    """WEFT_INPROCESS_WORKER=false and no broker: nothing would ever execute a run."""
+    with override_settings(DRAMATIQ_BROKER_URL="", WEFT_INPROCESS_WORKER=False):
+        response = anon_client.get("/api/health")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"] == "error: InProcessWorkerDown"
+
+
+@pytest.mark.django_db
+def test_health_follows_the_in_process_worker_threads(anon_client, inprocess_worker):
+    alive = anon_client.get("/api/health")
+    inprocess_worker.stop()
+    stopped = anon_client.get("/api/health")
+
+    assert (alive.status_code, alive.json()["checks"]["broker"]) == (200, "ok (in-process)")
+    assert (stopped.status_code, stopped.json()["checks"]["broker"]) == (503, "error: InProcessWorkerDown")
 
 
 @pytest.mark.django_db

@@ -1,4 +1,5 @@
-"""GET /api/health: is the database, the cache and the broker reachable? No authentication."""
+"""GET /api/health: are the database and the cache reachable, and can runs execute (a broker that answers,
+or a live in-process worker)? No authentication."""
 
 from __future__ import annotations
 
@@ -18,9 +19,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from runs.worker import inprocess_worker_alive
+
 logger = logging.getLogger(__name__)
 
 _TIMEOUT_SECONDS = 2
+
+
+class InProcessWorkerDown(Exception):
+    """No broker is configured and no in-process worker is running: queued runs would never execute."""
 
 
 def check_database() -> str:
@@ -42,6 +49,8 @@ def check_cache() -> str:
 def check_broker() -> str:
     url = settings.DRAMATIQ_BROKER_URL
     if not url:
+        if not inprocess_worker_alive():
+            raise InProcessWorkerDown("no broker URL and no live in-process worker thread")
         return "ok (in-process)"
     if url.startswith(("amqp://", "amqps://")):
         parameters = pika.URLParameters(url)

@@ -55,7 +55,9 @@ def assert_security_headers(response, *, over_https: bool) -> None:
 
 
 @pytest.mark.parametrize("who", ["alice", "bob", "anonymous"])
-def test_every_response_carries_the_security_headers_over_https(settings, owned, alice, bob, who):
+def test_every_response_carries_the_security_headers_over_https(
+    settings, owned, alice, bob, who, site_worker
+):
     assert settings.DEBUG is False  # the test settings are the production settings bar the SSL redirect
     client = APIClient()
     if who != "anonymous":
@@ -82,7 +84,7 @@ def test_error_answers_carry_the_headers_too(settings, alice_client, owned):
         assert_security_headers(response, over_https=True)
 
 
-def test_plain_http_is_redirected_to_https_except_health(settings, alice_client, owned):
+def test_plain_http_is_redirected_to_https_except_health(settings, alice_client, owned, site_worker):
     with override_settings(SECURE_SSL_REDIRECT=True):
         redirected = alice_client.get(f"/api/workflows/{owned.workflow.pk}")
         health = APIClient().get("/api/health")

@@ -193,7 +193,7 @@ class RunCancelApi(APIView):
         try:
             run = run_cancel(run=run)
         except RunAlreadyFinished as exc:
-            raise Conflict(str(exc), status=run.status) from exc
+            raise Conflict(str(exc), status=exc.status) from exc
         return Response(RunSummarySerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 

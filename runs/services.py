@@ -44,7 +44,11 @@ class TooManyActiveRuns(Exception):
 
 
 class RunAlreadyFinished(Exception):
-    pass
+    """The run had ended when the cancel was attempted; `status` is how it ended, read at that moment."""
+
+    def __init__(self, message: str, *, status: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -174,7 +178,8 @@ def run_cancel(*, run: WorkflowRun) -> WorkflowRun:
     elif not WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
         cancel_requested_at=Coalesce(F("cancel_requested_at"), Value(now))
     ):
-        raise RunAlreadyFinished("The run has already finished.")
+        final_status = WorkflowRun.objects.values_list("status", flat=True).get(pk=run.pk)
+        raise RunAlreadyFinished("The run has already finished.", status=final_status)
     run.refresh_from_db()
     _invalidate_caches(run)
     return run

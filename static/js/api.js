@@ -109,6 +109,8 @@ export const api = {
   execute: (body) => request("POST", "/api/execute", body),
   listRuns: (params = {}) => request("GET", `/api/runs${query(params)}`),
   getRun: (id) => request("GET", `/api/runs/${id}`),
+  // `url` is a run's logsNext or a log page's next: an absolute URL the server built.
+  getLogPage: (url) => request("GET", url),
   cancelRun: (id) => request("POST", `/api/runs/${id}/cancel`),
   rerun: (id) => request("POST", `/api/runs/${id}/rerun`),
   nodeOutputUrl: (runId, nodeId) => `/api/runs/${runId}/nodes/${encodeURIComponent(nodeId)}/output`,

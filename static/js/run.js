@@ -2,13 +2,12 @@
 
 import { api } from "./api.js";
 import { pollRun } from "./poll.js";
-import { formatDuration, formatTokens, isActive, outputImage, outputPreview, truncationNote } from "./runstate.js";
+import { RunLogs, formatDuration, formatTokens, isActive, outputImage, outputPreview, truncationNote } from "./runstate.js";
 import { el, formatDate, once, readJsonScript, statusBadge, toast } from "./ui.js";
 
 const { id } = readJsonScript("run-bootstrap");
 const $ = (name) => document.getElementById(name);
-let extraLogs = [];
-let nextLogs = null;
+const runLogs = new RunLogs(api.getLogPage);
 
 function render(run) {
   $("run-status").replaceChildren(statusBadge(run.status));
@@ -100,9 +99,8 @@ function renderTimeline(run) {
 }
 
 function renderLogs(run) {
-  const logs = [...(run.logs || []), ...extraLogs];
-  nextLogs = extraLogs.length ? nextLogs : run.logsNext || null;
-  $("more-logs").hidden = !nextLogs;
+  const { lines: logs, next } = runLogs.view(run);
+  $("more-logs").hidden = !next;
   if (!logs.length) {
     $("logs").replaceChildren(el("li", { class: "empty", text: "No log lines." }));
     return;
@@ -120,11 +118,8 @@ function renderLogs(run) {
 }
 
 async function moreLogs() {
-  if (!nextLogs) return;
   try {
-    const page = await fetch(nextLogs, { headers: { Accept: "application/json" }, credentials: "same-origin" }).then((r) => r.json());
-    extraLogs = [...extraLogs, ...(page.results || [])];
-    nextLogs = page.next || null;
+    await runLogs.loadMore();
     const run = await api.getRun(id);
     render(run);
   } catch (error) {

@@ -96,3 +96,26 @@ export function formatTokens(result) {
   if (input == null && output == null) return "";
   return `${input ?? 0} in / ${output ?? 0} out tokens`;
 }
+
+// A run's logs as its page shows them: the first page comes with the run (and is refreshed with it),
+// "more logs" appends the following pages in order. A page that fails to load changes nothing.
+export class RunLogs {
+  constructor(getPage) {
+    this.getPage = getPage;
+    this.extra = [];
+    this.next = null;
+  }
+
+  // The lines to show and the next page's URL (null when there is none), for the run as last fetched.
+  view(run) {
+    if (!this.extra.length) this.next = run.logsNext || null;
+    return { lines: [...(run.logs || []), ...this.extra], next: this.next };
+  }
+
+  async loadMore() {
+    if (!this.next) return;
+    const page = await this.getPage(this.next); // rejects on a failed page, before anything changes
+    this.extra = [...this.extra, ...page.results];
+    this.next = page.next || null;
+  }
+}

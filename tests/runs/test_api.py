@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from runs.models import NodeResult, RunScope, RunStatus, WorkflowRun
@@ -12,8 +13,8 @@ from tests.factories import (
     NodeResultFactory,
     WorkflowFactory,
     WorkflowRunFactory,
-    text_to_debug_graph,
 )
+from tests.graphs import text_to_debug_graph
 
 pytestmark = pytest.mark.django_db
 
@@ -322,6 +323,27 @@ def test_cancelling_a_finished_run_is_a_409(alice, alice_client):
 
     response = alice_client.post(f"/api/runs/{run.id}/cancel")
 
+    assert response.status_code == 409
+    assert response.json()["status"] == "succeeded"
+
+
+def test_a_run_that_finishes_while_being_cancelled_is_a_409_with_its_final_status(alice, alice_client):
+    run = WorkflowRunFactory(owner=alice, status=RunStatus.RUNNING, started_at=timezone.now())
+    finished: list[str] = []
+
+    def worker_finishes_first(execute, sql, params, many, context):
+        # The worker's final write lands between the view's read of the run and the cancel's own update.
+        if not finished and sql.startswith("UPDATE") and WorkflowRun._meta.db_table in sql:
+            finished.append(sql)
+            WorkflowRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.SUCCEEDED, completed_at=timezone.now()
+            )
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(worker_finishes_first):
+        response = alice_client.post(f"/api/runs/{run.id}/cancel")
+
+    assert finished, "the cancel never wrote to the run"
     assert response.status_code == 409
     assert response.json()["status"] == "succeeded"
 

@@ -13,12 +13,15 @@ class ScriptedLLM:
     """An LLMClient whose behaviour is read from the prompt.
 
     "sleep:0.2 ..." sleeps that long, "fail ..." raises a provider error, "block ..." waits until
-    `release()` (for timeouts and cancellation). Otherwise it answers "llm(<prompt>)".
+    `release()` (for timeouts and cancellation). Otherwise it answers "llm(<prompt>)". `answered` lists the
+    prompts of calls that have returned, in order: a run that ends with a "block" call not in it did not
+    wait for that call.
     """
 
     def __init__(self) -> None:
         self.calls: list[LLMRequest] = []
         self.threads: set[str] = set()
+        self.answered: list[str] = []
         self._lock = threading.Lock()
         self._released = threading.Event()
 
@@ -35,7 +38,9 @@ class ScriptedLLM:
         elif prompt.startswith("fail"):
             raise ProviderError("provider_error", "gemini rejected the request: HTTP 400", attempts=1)
         elif prompt.startswith("block"):
-            self._released.wait(10)
+            self._released.wait(60)
+        with self._lock:
+            self.answered.append(prompt)
         if log:
             log("info", f"answered {prompt[:20]}")
         return LLMResponse(

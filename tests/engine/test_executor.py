@@ -183,11 +183,12 @@ def test_concurrency_is_bounded(llm: ScriptedLLM, context, sink: MemorySink) -> 
     assert len(llm.threads) <= 2
 
 
-def test_node_timeout_fails_the_node_and_abandons_its_thread(context, sink: MemorySink) -> None:
+def test_node_timeout_fails_the_node_and_abandons_its_thread(
+    llm: ScriptedLLM, context, sink: MemorySink
+) -> None:
     g = diamond(left="block", right="quick")
-    start = time.monotonic()
     outcome = execute_graph(g, context=context, sink=sink, options=RunOptions(node_timeout_s=0.15))
-    assert time.monotonic() - start < 1
+    assert llm.answered == ["quick"]  # the run ended while the blocked call was still waiting
     left = outcome.results["left"]
     assert (left.status, left.error_kind, left.error_message) == (
         NodeStatus.failed,
@@ -208,19 +209,17 @@ def test_run_wall_clock_limit_fails_the_run_and_cancels_unfinished_nodes(context
     assert outcome.results["join"].error_kind == "cancelled"
 
 
-def test_cancel_request_stops_promptly(context, sink: MemorySink) -> None:
-    requested_at: list[float] = []
-
+def test_a_cancel_request_stops_the_run_without_waiting_for_the_call_in_flight(
+    llm: ScriptedLLM, context, sink: MemorySink
+) -> None:
     def should_cancel() -> bool:
-        if not requested_at and any(isinstance(e, NodeStarted) and e.node_id == "left" for e in sink.events):
-            requested_at.append(time.monotonic())
-        return bool(requested_at)
+        return any(isinstance(e, NodeStarted) and e.node_id == "left" for e in sink.events)
 
     options = RunOptions(poll_interval_s=0.02)
     outcome = execute_graph(
         diamond(left="block"), context=context, sink=sink, options=options, should_cancel=should_cancel
     )
-    assert time.monotonic() - requested_at[0] < 0.1
+    assert "block" not in llm.answered
     assert outcome.status is RunStatus.cancelled
     assert outcome.error_summary == "cancelled"
     assert statuses(outcome)["left"] == "cancelled"

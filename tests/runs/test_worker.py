@@ -33,31 +33,32 @@ def test_an_executed_workflow_runs_on_a_worker_to_success(alice, alice_client, b
     assert (listed["runCount"], listed["lastRunStatus"]) == (1, "succeeded")
 
 
-def test_a_poller_sees_finished_nodes_while_the_run_is_running_and_cancel_stops_it_within_a_second(
+def test_a_poller_sees_finished_nodes_while_the_run_is_running_and_cancel_cuts_off_the_call_in_flight(
     alice, alice_client, broker, worker, llm_settings
 ):
-    llm_settings.latency_s = 2.0
+    # Every answer takes a minute (the fixture's teardown releases it): b can only end by being cut off.
+    llm_settings.latency_s = 60
     response = alice_client.post("/api/execute", text_llm_chain(5), format="json")
     run_id = response.json()["runId"]
 
-    def first_llm_done():
+    def b_in_flight():
         body = alice_client.get(f"/api/runs/{run_id}").json()
-        return body if any(r["nodeId"] == "b" for r in body["nodeResults"]) else None
+        return body if llm_settings.requests and body["nodeResults"] else None
 
-    mid_run = wait_for(first_llm_done, timeout=15)
+    mid_run = wait_for(b_in_flight, timeout=30)
     assert mid_run["status"] == "running"
-    assert {r["nodeId"] for r in mid_run["nodeResults"]} == {"a", "b"}  # c takes 2 s more
+    assert [(r["nodeId"], r["status"]) for r in mid_run["nodeResults"]] == [("a", "succeeded")]
 
     assert alice_client.post(f"/api/runs/{run_id}/cancel").status_code == 202
-    wait_for(lambda: WorkflowRun.objects.get(pk=run_id).status == RunStatus.CANCELLED, timeout=5)
+    wait_for(lambda: WorkflowRun.objects.get(pk=run_id).status == RunStatus.CANCELLED, timeout=30)
     drain(broker, worker)
 
     run = WorkflowRun.objects.get(pk=run_id)
-    noticed = NodeResult.objects.get(run=run, node_id="c").created_at  # written when the worker stopped
-    assert (noticed - run.cancel_requested_at).total_seconds() < 1.0
+    cut_off = NodeResult.objects.get(run=run, node_id="b")
+    assert cut_off.created_at >= run.cancel_requested_at  # written when the worker noticed the cancel
     statuses = dict(NodeResult.objects.filter(run_id=run_id).values_list("node_id", "status"))
-    assert statuses == {"a": "succeeded", "b": "succeeded"} | dict.fromkeys("cde", "cancelled")
-    assert len(llm_settings.requests) == 2  # b, and c which was cut off; d and e never started
+    assert statuses == {"a": "succeeded"} | dict.fromkeys("bcde", "cancelled")
+    assert len(llm_settings.requests) == 1  # b, cut off; c, d and e never started
 
 
 def test_a_duplicate_message_runs_the_run_once(alice, broker, worker, llm_settings):
@@ -80,22 +81,27 @@ def test_a_live_run_keeps_its_heartbeat_fresh_so_the_sweeper_leaves_it_alone(
 ):
     from runs.services import run_create, runs_recover_stale
 
-    # Ten heartbeats per stale window, so a loaded machine's scheduling delays cannot fake a dead worker.
-    settings.RUN_STALE_AFTER_SECONDS = 2
+    # The heartbeat is refreshed while the LLM call is in flight, and the sweeper leaves a run with a fresh
+    # heartbeat alone. A stale window of 150 heartbeats: a loaded machine's scheduling delays cannot fake a
+    # dead worker. (Which heartbeat ages count as stale is tested without a clock in test_recovery.py.)
+    settings.RUN_STALE_AFTER_SECONDS = 30
     settings.RUN_HEARTBEAT_SECONDS = 0.2
-    llm_settings.latency_s = 3  # longer than the stale threshold
+    llm_settings.latency_s = 3
     run = run_create(owner=alice, graph=text_llm_chain(2), enqueue=False)
     from runs.tasks import execute_run
 
     execute_run.send(str(run.id))
-    wait_for(lambda: WorkflowRun.objects.get(pk=run.pk).status == RunStatus.RUNNING)
-    while not WorkflowRun.objects.get(pk=run.pk).is_finished:
+    wait_for(lambda: llm_settings.requests)
+    heartbeats = set()
+    while not (current := WorkflowRun.objects.get(pk=run.pk)).is_finished:
+        heartbeats.add(current.heartbeat_at)
         assert runs_recover_stale().requeued == 0
         time.sleep(0.2)
     drain(broker, worker)
 
     run.refresh_from_db()
     assert (run.status, run.recoveries) == (RunStatus.SUCCEEDED, 0)
+    assert len(heartbeats) >= 2, "the heartbeat did not move while the LLM call was in flight"
 
 
 def test_a_worker_that_lost_its_run_to_another_stops_without_writing(alice, broker, worker, llm_settings):

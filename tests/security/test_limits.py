@@ -133,14 +133,14 @@ def test_a_run_over_its_wall_clock_limit_ends_failed_with_the_reason(
     settings, alice_client, broker, worker, llm_settings
 ):
     settings.RUN_TIMEOUT_SECONDS = 0.5
-    llm_settings.latency_s = 5.0
+    llm_settings.latency_s = 60  # the run can only end by giving up on the answer
 
     run = _execute_and_wait(alice_client, broker, worker, text_llm_chain(2))
 
     assert run["status"] == "failed"
     assert run["errorSummary"] == "run exceeded wall-clock limit of 0.5 s"
     assert run["completedAt"] is not None
-    assert run["durationMs"] < 5000
+    assert run["durationMs"] < 60_000  # it ended before the LLM's answer could have arrived
 
 
 @pytest.mark.django_db(transaction=True)

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "weft-test-suite-secret-key-not-for-production-0123456789")
 os.environ.setdefault("WEFT_INPROCESS_WORKER", "false")
 
 from workflowsite.settings import *  # noqa: F403
-from workflowsite.settings import STORAGES
+from workflowsite.settings import DATABASES, STORAGES
 
 # The test client speaks plain HTTP; the production redirect is proven by the deploy-check test.
 SECURE_SSL_REDIRECT = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, like `make run`'s, so that the test database gets the same WAL journal and busy timeout
+    # (settings.py). pytest-django's default, a shared-cache in-memory database, ignores the timeout: a worker
+    # thread's write that met another connection's lock failed at once with "database table is locked".
+    # One file per pytest process; Django deletes it when the session ends.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"weft-test-{os.getpid()}.sqlite3"),
+    }

@@ -1,4 +1,4 @@
-"""Browser test fixtures: one headless Debian Chromium per session, a page per test, a worker, fake LLM."""
+"""Browser test fixtures: one headless Debian Chromium per session, a page per test, the fake LLM wired in."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import dramatiq
 import pytest
 from playwright.sync_api import expect
 
@@ -112,47 +111,6 @@ def llm(settings, fake_llm):
     settings.LLM_MAX_ATTEMPTS = 1
     settings.LLM_TIMEOUT_SECONDS = 20.0
     return fake_llm
-
-
-@pytest.fixture
-def sqlite_readers_do_not_block(transactional_db) -> Iterator[None]:
-    """On the in-memory SQLite test database, let readers skip table read locks.
-
-    Its connections share one cache, where a write that meets another connection's read lock fails at once
-    with "database table is locked" (no busy timeout applies): the page polling a run would make the worker's
-    writes fail now and then. File databases (make run) and PostgreSQL (CI) do not have this problem.
-    """
-    from django.db import connection
-    from django.db.backends.signals import connection_created
-
-    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
-        yield
-        return
-
-    def relax(sender, connection, **kwargs):
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA read_uncommitted = 1")
-
-    connection_created.connect(relax)
-    relax(None, connection)
-    yield
-    connection_created.disconnect(relax)
-
-
-@pytest.fixture
-def run_worker(transactional_db, sqlite_readers_do_not_block) -> Iterator[dramatiq.Worker]:
-    """A private StubBroker and a real Dramatiq worker in this process: runs started in the browser execute.
-
-    Private so that no message reaches the machine's real broker or another test (as in tests/runs).
-    """
-    from tests.brokers import private_stub_broker
-
-    with private_stub_broker() as stub:
-        worker = dramatiq.Worker(stub, worker_threads=2, worker_timeout=50)
-        worker.start()
-        yield worker
-        worker.stop()
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ def assert_inside(box, area) -> None:
     assert box["y"] + box["height"] <= area["y"] + area["height"], (box, area)
 
 
-def test_build_connect_undo_save_reload_and_run_a_workflow(page, site, llm, run_worker, artifacts):
+def test_build_connect_undo_save_reload_and_run_a_workflow(page, site, llm, worker, artifacts):
     sign_up(page, site)
     expect(page.get_by_text("No workflows yet")).to_be_visible()
 

@@ -30,7 +30,7 @@ def status(name: str) -> re.Pattern[str]:
     return re.compile(rf"\bstatus-{name}\b")
 
 
-def test_failing_node_skips_downstream_cancel_and_run_list(page, site, llm, run_worker, artifacts, tmp_path):
+def test_failing_node_skips_downstream_cancel_and_run_list(page, site, llm, worker, artifacts, tmp_path):
     sign_up(page, site)
     page.locator("#import-file").set_input_files(write_graph_file(tmp_path, "Imported owls"))
     expect(page.locator(".card")).to_have_count(1)

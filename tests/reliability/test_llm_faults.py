@@ -16,7 +16,7 @@ from tests.brokers import drain
 from tests.fakes.llm_server import FakeLLMServer
 from tests.graphs import text_llm_chain
 
-# Several worker threads write at once: pytest's in-memory SQLite locks whole tables, so PostgreSQL.
+# Several worker threads write at once, as in production: against PostgreSQL.
 pytestmark = [
     pytest.mark.services,
     pytest.mark.slow,

@@ -35,6 +35,14 @@ def image_graph(*image_data: dict) -> dict:
     return {"nodes": [node("t", "text", text="hi"), *images], "edges": []}
 
 
+def image_to_vision_graph(image_data: dict) -> dict:
+    """One Image node feeding a Vision node `look`."""
+    built = image_graph(image_data)
+    built["nodes"].append(node("look", "vision"))
+    built["edges"].append(edge("img0", "look", "image", "image"))
+    return built
+
+
 def test_own_uploads_and_plain_urls_raise_no_issue(alice, alice_client):
     mine = upload_as(alice_client)
 
@@ -178,11 +186,7 @@ def test_a_node_reading_an_internal_url_tells_the_user_only_that_it_could_not_be
     server = recording_server()
     server.routes["/cat.png"] = (200, {}, image_bytes("PNG"))
     settings.UPLOAD_FETCH_ALLOWED_PORTS = [80, 443, server.port]
-    graph = image_graph({"url": server.url("/cat.png", host=host)})
-    graph["nodes"].append({"id": "look", "type": "vision", "position": {"x": 300, "y": 0}, "data": {}})
-    graph["edges"].append(
-        {"id": "e", "source": "img0", "sourceHandle": "image", "target": "look", "targetHandle": "image"}
-    )
+    graph = image_to_vision_graph({"url": server.url("/cat.png", host=host)})
     config = engine.ProviderConfig(gemini_api_key="fake-gemini", gemini_base_url=fake_llm.url, max_attempts=1)
     context = engine.ExecutionContext(llm=engine.build_llm_client(config), images=image_reader_for(alice.pk))
 
@@ -223,9 +227,7 @@ def test_on_fallback_the_image_goes_inline_to_a_groq_vision_model(alice, alice_c
         groq_base_url=fake_llm.url,
         max_attempts=1,
     )
-    image_to_vision = image_graph({"uploadId": upload_id})
-    image_to_vision["nodes"].append(node("look", "vision"))
-    image_to_vision["edges"].append(edge("img0", "look", "image", "image"))
+    image_to_vision = image_to_vision_graph({"uploadId": upload_id})
     context = engine.ExecutionContext(
         llm=engine.build_llm_client(config), images=StorageImageReader(owner_id=alice.pk)
     )

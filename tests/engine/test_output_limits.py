@@ -6,7 +6,7 @@ import tracemalloc
 
 from engine import MemorySink, NodeStatus, RunOptions, RunStatus, execute_graph
 from engine.results import json_size
-from tests.engine.helpers import edge, graph, node
+from tests.graphs import edge, graph, node
 
 MIB = 1024 * 1024
 

@@ -14,8 +14,7 @@ import engine
 from engine.kinds import NodeCall, NodeKind, NodeOutput, register, unregister
 from runs.models import RunStatus, WorkflowRun
 from runs.services import RecoveryReport, run_create, run_execute, runs_recover_stale
-from tests.factories import text_to_debug_graph
-from tests.runs.graphs import edge, node
+from tests.graphs import edge, node, text_to_debug_graph
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,7 +80,7 @@ def test_a_run_whose_coordinating_thread_is_busy_past_the_staleness_window_is_no
 def test_a_node_busy_past_the_staleness_window_is_not_recovered(alice, slow_kind):
     graph = {
         "nodes": [node("text", "text", text="hi"), node("slow", SlowKind.type)],
-        "edges": [edge("text", "text", "slow", "value")],
+        "edges": [edge("text", "slow", "text", "value")],
     }
     run = run_create(owner=alice, graph=graph, enqueue=False)
     done = threading.Event()

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from runs.cache import run_detail_cache_key
 from runs.models import NodeResult, RunStatus
+from tests.brokers import drain
 from tests.factories import NodeResultFactory, WorkflowRunFactory
-from tests.runs.conftest import drain
-from tests.runs.graphs import edge, node
+from tests.graphs import edge, node
 
 MB = 1_000_000
 FAN_OUT = 499
@@ -29,7 +29,7 @@ def amplifying_prompt() -> dict[str, list]:
             node("prompt", "prompt", template="{{a}}" * 10_000),
             node("after", "debug"),
         ],
-        "edges": [edge("text", "text", "prompt", "a"), edge("prompt", "text", "after", "value")],
+        "edges": [edge("text", "prompt", "text", "a"), edge("prompt", "after", "text", "value")],
     }
 
 
@@ -57,7 +57,7 @@ def test_a_fan_out_of_499_debug_nodes_stores_at_most_the_run_limit(settings, ali
     fan = [node(f"debug-{i}", "debug") for i in range(FAN_OUT)]
     graph = {
         "nodes": [node("text", "text", text=BIG_TEXT), *fan],
-        "edges": [edge("text", "text", d["id"], "value") for d in fan],
+        "edges": [edge("text", d["id"], "text", "value") for d in fan],
     }
     response = alice_client.post("/api/execute", graph, format="json")
     assert response.status_code == 202

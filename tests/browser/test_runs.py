@@ -128,7 +128,7 @@ def test_failing_node_skips_downstream_cancel_and_run_list(page, site, llm, work
     page.screenshot(path=str(artifacts / "run-page-failed.png"), full_page=True)
 
 
-def test_an_output_the_run_detail_cut_links_to_its_whole_download(page, site, sqlite_readers_do_not_block):
+def test_an_output_the_run_detail_cut_links_to_its_whole_download(page, site):
     sign_up(page, site)
     run = WorkflowRunFactory(
         owner=User.objects.get(email="alice@example.com"), status="succeeded", completed_at=timezone.now()

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from runs.models import ExecutionLog, NodeResult, WorkflowRun
-from runs.services import RunAlreadyFinished, TooManyActiveRuns, run_cancel, run_rerun
+from runs.services import RunAlreadyFinished, TooManyActiveRuns, run_cancel, run_rerun, runs_delete
 
 
 class NodeResultInline(admin.TabularInline):
@@ -63,6 +63,12 @@ class WorkflowRunAdmin(admin.ModelAdmin):
     ]
     inlines = [NodeResultInline, ExecutionLogInline]
     actions = ["cancel_runs", "rerun_runs"]
+
+    def delete_model(self, request: HttpRequest, obj: WorkflowRun) -> None:
+        runs_delete(runs=WorkflowRun.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[WorkflowRun]) -> None:
+        runs_delete(runs=queryset)
 
     @admin.action(description="Cancel the selected runs")
     def cancel_runs(self, request: HttpRequest, queryset: QuerySet[WorkflowRun]) -> None:

@@ -1,60 +1,33 @@
-"""Caches of the run history API, and their invalidation.
+"""Cached run payloads: a user's list pages (2 minutes) and finished runs' details (15 minutes; an active
+run changes under its poller, so it is never cached).
 
-- Run list: one entry per user and query (page, limit, status, workflow), 2 minutes, stored under a
-  per-user generation number so that bumping the generation drops every page at once.
-- Run detail: 15 minutes, and only for finished runs (an active run changes under the poller).
-Both are invalidated on every status change of a run, together with the workflows app's caches
-(a workflow shows its run count and last run status).
+Both carry the owner's cache generation (workflowsite.cache), which every write of a run or of its
+workflow moves on.
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import cache
-
-from workflows.cache import workflow_caches_invalidate
+from workflowsite.cache import owner_cache_key, owner_cached
 
 RUN_LIST_TTL_SECONDS = 2 * 60
 RUN_DETAIL_TTL_SECONDS = 15 * 60
 
 
-def _generation_key(owner_id: int) -> str:
-    return f"runs:{owner_id}:generation"
+def run_list_cached(*, owner_id: int, query: dict[str, str], compute: Callable[[], Any]) -> Any:
+    """The list payload for one query (page, limit and filters), computed by `compute` on a miss."""
+    variant = "&".join(f"{name}={query[name]}" for name in sorted(query))
+    key = owner_cache_key(owner_id, "runs", variant)
+    return owner_cached(owner_id=owner_id, key=key, ttl_seconds=RUN_LIST_TTL_SECONDS, compute=compute)
 
 
-def _generation(owner_id: int) -> int:
-    return cache.get_or_set(_generation_key(owner_id), 1, timeout=None)
-
-
-def run_list_cache_key(*, owner_id: int, query: dict[str, str]) -> str:
-    canonical = "&".join(f"{name}={query[name]}" for name in sorted(query))
-    digest = hashlib.sha256(canonical.encode()).hexdigest()[:24]
-    return f"runs:{owner_id}:{_generation(owner_id)}:{digest}"
-
-
-def run_detail_cache_key(*, owner_id: int, run_id: uuid.UUID | str) -> str:
-    return f"run:{owner_id}:{run_id}"
-
-
-def cache_get(key: str) -> Any:
-    return cache.get(key)
-
-
-def cache_set(key: str, value: Any, *, timeout: int) -> None:
-    cache.set(key, value, timeout=timeout)
-
-
-def run_caches_invalidate(
-    *, owner_id: int, run_id: uuid.UUID | str | None = None, workflow_id: uuid.UUID | str | None = None
-) -> None:
-    try:
-        cache.incr(_generation_key(owner_id))
-    except ValueError:  # no generation yet: nothing is cached under one
-        cache.add(_generation_key(owner_id), 2, timeout=None)
-    if run_id is not None:
-        cache.delete(run_detail_cache_key(owner_id=owner_id, run_id=run_id))
-    # A workflow shows its run count and last run status.
-    workflow_caches_invalidate(owner_id=owner_id, workflow_id=workflow_id)
+def run_detail_cached(
+    *, owner_id: int, run_id: uuid.UUID | str, compute: Callable[[], Any], finished: Callable[[Any], bool]
+) -> Any:
+    key = owner_cache_key(owner_id, "run", run_id)
+    return owner_cached(
+        owner_id=owner_id, key=key, ttl_seconds=RUN_DETAIL_TTL_SECONDS, compute=compute, keep=finished
+    )

@@ -55,44 +55,44 @@ def run_list_page(
 ) -> dict[str, Any]:
     """`{"page", "count", "results"}` for one page of the user's runs (`page` as the client wrote it,
     "last" included), cached per query; a page that does not exist is a 404."""
-    key = cache.run_list_cache_key(
-        owner_id=user.pk,
-        query={"page": page, "limit": str(limit), "status": status or "", "workflow": str(workflow_id or "")},
-    )
-    cached = cache.cache_get(key)
-    # Whole responses cached before the payload held the page number are recomputed, not served.
-    if cached is not None and "page" in cached:
-        return cached
-    paginator = Paginator(run_list(user=user, status=status, workflow_id=workflow_id), limit)
-    try:
-        current = paginator.page(paginator.num_pages if page == "last" else page)
-    except InvalidPage as exc:
-        raise Http404("Invalid page.") from exc
-    payload = {
-        "page": current.number,
-        "count": paginator.count,
-        "results": [dict(item) for item in RunSummarySerializer(current.object_list, many=True).data],
-    }
-    cache.cache_set(key, payload, timeout=cache.RUN_LIST_TTL_SECONDS)
+
+    def compute() -> dict[str, Any] | None:
+        paginator = Paginator(run_list(user=user, status=status, workflow_id=workflow_id), limit)
+        try:
+            current = paginator.page(paginator.num_pages if page == "last" else page)
+        except InvalidPage:
+            return None
+        return {
+            "page": current.number,
+            "count": paginator.count,
+            "results": [dict(item) for item in RunSummarySerializer(current.object_list, many=True).data],
+        }
+
+    query = {"page": page, "limit": str(limit), "status": status or "", "workflow": str(workflow_id or "")}
+    payload = cache.run_list_cached(owner_id=user.pk, query=query, compute=compute)
+    if payload is None:
+        raise Http404("Invalid page.")
     return payload
 
 
 def run_detail(*, user: User, run_id: uuid.UUID | str) -> dict[str, Any]:
     """`{"run": the serialized run with its node results and first LOG_PAGE_SIZE logs, "moreLogs"}`;
     cached once the run has finished (an active one changes under its poller); anyone else's is a 404."""
-    key = cache.run_detail_cache_key(owner_id=user.pk, run_id=run_id)
-    cached = cache.cache_get(key)
-    # Whole responses cached before this payload shape are recomputed, not served.
-    if cached is not None and "moreLogs" in cached:
-        return cached
-    run = run_get(user=user, run_id=run_id)
-    run.loaded_node_results = list(run_node_results(run=run))
-    logs = list(run_logs(run=run)[: LOG_PAGE_SIZE + 1])
-    run.loaded_logs = logs[:LOG_PAGE_SIZE]
-    payload = {"run": dict(RunDetailOutputSerializer(run).data), "moreLogs": len(logs) > LOG_PAGE_SIZE}
-    if run.is_finished:
-        cache.cache_set(key, payload, timeout=cache.RUN_DETAIL_TTL_SECONDS)
-    return payload
+
+    def compute() -> dict[str, Any]:
+        run = run_get(user=user, run_id=run_id)
+        run.loaded_node_results = list(run_node_results(run=run))
+        logs = list(run_logs(run=run)[: LOG_PAGE_SIZE + 1])
+        run.loaded_logs = logs[:LOG_PAGE_SIZE]
+        return {
+            "run": dict(RunDetailOutputSerializer(run).data),
+            "moreLogs": len(logs) > LOG_PAGE_SIZE,
+            "finished": run.is_finished,
+        }
+
+    return cache.run_detail_cached(
+        owner_id=user.pk, run_id=run_id, compute=compute, finished=lambda payload: payload["finished"]
+    )
 
 
 def run_get(*, user: User, run_id: uuid.UUID | str) -> WorkflowRun:

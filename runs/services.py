@@ -11,7 +11,6 @@ the fencing token: a worker only writes to a run whose `recoveries` still equals
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,14 +18,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q, Value
+from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from dramatiq import Message
 
 import engine
 from accounts.models import User
-from runs.cache import run_caches_invalidate
 from runs.execution import RunGuard, RunHeartbeat, execution_context, reconnecting, run_options
 from runs.models import ACTIVE_RUN_STATUSES, NodeResult, NodeStatus, RunScope, RunStatus, WorkflowRun
 from runs.persistence import RunEventSink
@@ -35,6 +33,7 @@ from runs.tasks import execute_run
 from uploads.services import graph_upload_issues
 from workflows.models import Workflow
 from workflows.services import graph_limits
+from workflowsite.cache import owner_caches_invalidate
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +118,7 @@ def run_create(
     if enqueue:
         _enqueue_on_commit(run)
     run.save()
-    _invalidate_caches(run)
+    _run_changed(run)
     return run
 
 
@@ -139,14 +138,9 @@ def _enqueue_on_commit(run: WorkflowRun) -> None:
     transaction.on_commit(send, robust=True)
 
 
-def _invalidate_caches(run: WorkflowRun) -> None:
-    """Now, so that later reads in this transaction miss, and after commit, so that a reader who cached
-    the pre-commit state in between is dropped too."""
-    owner_id, run_id, workflow_id = run.owner_id, run.id, run.workflow_id
-    run_caches_invalidate(owner_id=owner_id, run_id=run_id, workflow_id=workflow_id)
-    transaction.on_commit(
-        lambda: run_caches_invalidate(owner_id=owner_id, run_id=run_id, workflow_id=workflow_id)
-    )
+def _run_changed(run: WorkflowRun) -> None:
+    """What follows every write of a run: its owner's cached payloads (runs and workflows) go stale."""
+    owner_caches_invalidate(owner_id=run.owner_id)
 
 
 def run_rerun(*, run: WorkflowRun) -> WorkflowRun:
@@ -181,7 +175,7 @@ def run_cancel(*, run: WorkflowRun) -> WorkflowRun:
         final_status = WorkflowRun.objects.values_list("status", flat=True).get(pk=run.pk)
         raise RunAlreadyFinished("The run has already finished.", status=final_status)
     run.refresh_from_db()
-    _invalidate_caches(run)
+    _run_changed(run)
     return run
 
 
@@ -229,7 +223,7 @@ def _run_claim(*, run_id: str) -> WorkflowRun | None:
     if run.recoveries:
         # Only succeeded nodes are kept; anything else of the dead attempt is recomputed.
         NodeResult.objects.filter(run=run).exclude(status=NodeStatus.SUCCEEDED).delete()
-    run_caches_invalidate(owner_id=run.owner_id, run_id=run.id, workflow_id=run.workflow_id)
+    _run_changed(run)
     return run
 
 
@@ -277,7 +271,7 @@ def _run_finish(*, run: WorkflowRun, guard: RunGuard, status: str, summary: str)
         return None
     for name, value in fields.items():
         setattr(run, name, value)
-    run_caches_invalidate(owner_id=run.owner_id, run_id=run.id, workflow_id=run.workflow_id)
+    _run_changed(run)
     return run
 
 
@@ -342,7 +336,7 @@ def runs_recover_stale() -> RecoveryReport:
                     trigger_id=message.message_id,
                 ):
                     transaction.on_commit(lambda message=message: execute_run.broker.enqueue(message))
-                    _invalidate_caches(run)
+                    _run_changed(run)
                     requeued += 1
     resend_before = now - timedelta(seconds=settings.RUN_QUEUED_RESEND_AFTER_SECONDS)
     lost = WorkflowRun.objects.filter(status=RunStatus.QUEUED, heartbeat_at__lt=resend_before)
@@ -371,7 +365,7 @@ def _run_end_abandoned(seen: Any, run: WorkflowRun, status: str, reason: str, no
     WorkflowRun.objects.filter(pk=run.pk).update(
         succeeded_nodes=counts["succeeded"], failed_nodes=counts["failed"], skipped_nodes=counts["skipped"]
     )
-    _invalidate_caches(run)
+    _run_changed(run)
     return True
 
 
@@ -383,18 +377,18 @@ def runs_purge(*, older_than: timedelta, batch_size: int = 500) -> int:
     cutoff = timezone.now() - older_than
     old = WorkflowRun.objects.filter(created_at__lt=cutoff).exclude(status__in=ACTIVE_RUN_STATUSES)
     deleted = 0
-    owners: set[int] = set()
-    while True:
-        batch = list(old.values_list("id", "owner_id")[:batch_size])
-        if not batch:
-            break
-        ids: list[uuid.UUID] = [run_id for run_id, _ in batch]
-        owners.update(owner_id for _, owner_id in batch)
-        with transaction.atomic():
-            # Results and logs have nothing depending on them, so Django deletes them with one
-            # DELETE ... WHERE run_id IN (...) each, without loading them.
-            WorkflowRun.objects.filter(pk__in=ids).delete()
-        deleted += len(ids)
-    for owner_id in owners:
-        run_caches_invalidate(owner_id=owner_id)
+    while batch := list(old.values_list("id", flat=True)[:batch_size]):
+        deleted += runs_delete(runs=WorkflowRun.objects.filter(pk__in=batch))
     return deleted
+
+
+@transaction.atomic
+def runs_delete(*, runs: QuerySet[WorkflowRun]) -> int:
+    """Delete these runs with their node results and logs; every cached view of them goes at once."""
+    owner_ids = set(runs.values_list("owner_id", flat=True))
+    # Results and logs have nothing depending on them, so Django deletes them with one
+    # DELETE ... WHERE run_id IN (...) each, without loading them.
+    _, by_model = runs.delete()
+    for owner_id in owner_ids:
+        owner_caches_invalidate(owner_id=owner_id)
+    return by_model.get(WorkflowRun._meta.label, 0)

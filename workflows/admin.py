@@ -7,8 +7,9 @@ from django.db.models import Count, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from workflows.cache import workflow_caches_invalidate
 from workflows.models import Workflow, WorkflowVersion
+from workflows.services import workflow_delete
+from workflowsite.cache import owner_caches_invalidate
 
 
 class WorkflowVersionInline(admin.TabularInline):
@@ -61,15 +62,11 @@ class WorkflowAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Workflow, form: ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        workflow_caches_invalidate(owner_id=obj.owner_id, workflow_id=obj.pk)
+        owner_caches_invalidate(owner_id=obj.owner_id)
 
     def delete_model(self, request: HttpRequest, obj: Workflow) -> None:
-        owner_id, workflow_id = obj.owner_id, obj.pk
-        super().delete_model(request, obj)
-        workflow_caches_invalidate(owner_id=owner_id, workflow_id=workflow_id)
+        workflow_delete(workflow=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Workflow]) -> None:
-        affected = list(queryset.values_list("owner_id", "pk"))
-        super().delete_queryset(request, queryset)
-        for owner_id, workflow_id in affected:
-            workflow_caches_invalidate(owner_id=owner_id, workflow_id=workflow_id)
+        for workflow in queryset:
+            workflow_delete(workflow=workflow)

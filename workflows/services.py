@@ -12,8 +12,8 @@ from django.utils import timezone
 from accounts.models import User
 from engine import GraphInvalid, Limits, validate_graph
 from uploads.services import graph_upload_issues
-from workflows.cache import workflow_caches_invalidate
 from workflows.models import Workflow, WorkflowVersion
+from workflowsite.cache import owner_caches_invalidate
 
 _NAME_MAX = Workflow._meta.get_field("name").max_length
 _COPY_SUFFIX = " (copy)"
@@ -72,7 +72,7 @@ def workflow_create(
         owner=owner, name=name, description=description, nodes=nodes, edges=edges
     )
     _snapshot(workflow, saved_by=owner)
-    workflow_caches_invalidate(owner_id=owner.pk, workflow_id=workflow.pk)
+    owner_caches_invalidate(owner_id=owner.pk)
     return workflow
 
 
@@ -102,7 +102,7 @@ def _save_new_version(
         raise WorkflowVersionConflict(current_version=current)
     workflow.refresh_from_db()
     _snapshot(workflow, saved_by=saved_by)
-    workflow_caches_invalidate(owner_id=workflow.owner_id, workflow_id=workflow.pk)
+    owner_caches_invalidate(owner_id=workflow.owner_id)
     return workflow
 
 
@@ -156,9 +156,9 @@ def workflow_restore_version(*, workflow: Workflow, version: WorkflowVersion, sa
 @transaction.atomic
 def workflow_delete(*, workflow: Workflow) -> None:
     """Delete the workflow and its versions; its runs keep their graph snapshots (workflow set to null)."""
-    owner_id, workflow_id = workflow.owner_id, workflow.pk
+    owner_id = workflow.owner_id
     workflow.delete()
-    workflow_caches_invalidate(owner_id=owner_id, workflow_id=workflow_id)
+    owner_caches_invalidate(owner_id=owner_id)
 
 
 def _copy_name(name: str) -> str:

@@ -45,7 +45,7 @@ def test_changelist_searches_by_name_and_owner_email_and_filters(staff_client, a
 
 
 def test_change_page_shows_versions_read_only_and_edits_drop_the_cache(
-    staff_client, alice_client, alice_workflow
+    staff_client, alice_client, alice_workflow, django_capture_on_commit_callbacks
 ):
     alice_view = f"/api/workflows/{alice_workflow.pk}"
     assert alice_client.get(alice_view).json()["isPublished"] is False
@@ -57,17 +57,18 @@ def test_change_page_shows_versions_read_only_and_edits_drop_the_cache(
     assert inline.has_change_permission is False
     assert "Alice&#x27;s flow" in page.content.decode()
 
-    saved = staff_client.post(
-        f"/admin/workflows/workflow/{alice_workflow.pk}/change/",
-        {
-            "name": "Published now",
-            "description": "",
-            "is_published": "on",
-            "versions-TOTAL_FORMS": "1",
-            "versions-INITIAL_FORMS": "1",
-            "versions-MIN_NUM_FORMS": "0",
-            "versions-MAX_NUM_FORMS": "1000",
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the caches move when the edit commits
+        saved = staff_client.post(
+            f"/admin/workflows/workflow/{alice_workflow.pk}/change/",
+            {
+                "name": "Published now",
+                "description": "",
+                "is_published": "on",
+                "versions-TOTAL_FORMS": "1",
+                "versions-INITIAL_FORMS": "1",
+                "versions-MIN_NUM_FORMS": "0",
+                "versions-MAX_NUM_FORMS": "1000",
+            },
+        )
     assert saved.status_code == 302
     assert alice_client.get(alice_view).json()["isPublished"] is True

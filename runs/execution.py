@@ -1,4 +1,4 @@
-"""The seam between Django and the engine: options and providers from settings, the run guard and heartbeat.
+"""The seam between Django and the engine for a run: its execution context, the run guard and heartbeat.
 
 The guard is the engine's `should_cancel` callback. The engine polls it from its coordinating thread;
 it reads the run row at most every RUN_CANCEL_CHECK_SECONDS (so a cancel is noticed within a second).
@@ -23,7 +23,7 @@ from django.utils import timezone
 import engine
 from runs.models import RunStatus, WorkflowRun
 from uploads.reader import image_reader_for
-from workflows.services import graph_limits
+from workflowsite.engine_config import provider_config
 
 RUN_CANCEL_CHECK_SECONDS = 0.5
 # A database restart (pg_ctl restart, a failover) takes a few seconds; a run in flight rides it out
@@ -53,33 +53,6 @@ def reconnecting(query: Callable[[], T]) -> T:
             wait = DB_RECONNECT_FIRST_WAIT_SECONDS * 2 ** (attempt - 1)
             time.sleep(min(wait, DB_RECONNECT_MAX_WAIT_SECONDS))
     raise AssertionError("unreachable")
-
-
-def run_options() -> engine.RunOptions:
-    return engine.RunOptions(
-        concurrency=settings.RUN_CONCURRENCY,
-        node_timeout_s=settings.RUN_NODE_TIMEOUT_SECONDS,
-        run_timeout_s=settings.RUN_TIMEOUT_SECONDS,
-        poll_interval_s=0.1,
-        max_llm_calls=settings.RUN_MAX_LLM_CALLS,
-        max_llm_tokens=settings.RUN_MAX_LLM_TOKENS,
-        max_node_output_bytes=settings.RUN_MAX_NODE_OUTPUT_BYTES,
-        max_run_output_bytes=settings.RUN_MAX_OUTPUT_BYTES,
-        limits=graph_limits(),
-    )
-
-
-def provider_config() -> engine.ProviderConfig:
-    return engine.ProviderConfig(
-        gemini_api_key=settings.GEMINI_API_KEY,
-        groq_api_key=settings.GROQ_API_KEY,
-        gemini_base_url=settings.GEMINI_BASE_URL,
-        groq_base_url=settings.GROQ_BASE_URL,
-        timeout_s=settings.LLM_TIMEOUT_SECONDS,
-        max_attempts=settings.LLM_MAX_ATTEMPTS,
-        default_model=settings.LLM_DEFAULT_MODEL,
-        fallback_model=settings.LLM_FALLBACK_MODEL,
-    )
 
 
 def execution_context(*, owner_id: int) -> engine.ExecutionContext:

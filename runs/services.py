@@ -25,15 +25,15 @@ from dramatiq import Message
 
 import engine
 from accounts.models import User
-from runs.execution import RunGuard, RunHeartbeat, execution_context, reconnecting, run_options
+from runs.execution import RunGuard, RunHeartbeat, execution_context, reconnecting
 from runs.models import ACTIVE_RUN_STATUSES, NodeResult, NodeStatus, RunScope, RunStatus, WorkflowRun
 from runs.persistence import RunEventSink
 from runs.selectors import run_active_count, run_succeeded_outputs, run_upstream_outputs
 from runs.tasks import execute_run
 from uploads.services import graph_upload_issues
 from workflows.models import Workflow
-from workflows.services import graph_limits
 from workflowsite.cache import owner_caches_invalidate
+from workflowsite.engine_config import graph_limits, run_options
 
 logger = logging.getLogger(__name__)
 

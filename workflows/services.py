@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from engine import GraphInvalid, Limits, validate_graph
+from engine import GraphInvalid, validate_graph
 from uploads.services import graph_upload_issues
 from workflows.models import Workflow, WorkflowVersion
 from workflowsite.cache import owner_caches_invalidate
+from workflowsite.engine_config import graph_limits
 
 _NAME_MAX = Workflow._meta.get_field("name").max_length
 _COPY_SUFFIX = " (copy)"
@@ -25,15 +25,6 @@ class WorkflowVersionConflict(Exception):
     def __init__(self, *, current_version: int) -> None:
         super().__init__(f"The workflow is at version {current_version}.")
         self.current_version = current_version
-
-
-def graph_limits() -> Limits:
-    """The engine's graph limits as this deployment configures them."""
-    return Limits(
-        max_nodes=settings.GRAPH_MAX_NODES,
-        max_edges=settings.GRAPH_MAX_EDGES,
-        max_text_chars=settings.GRAPH_MAX_TEXT_CHARS,
-    )
 
 
 def graph_validate(*, owner: User, nodes: list[Any], edges: list[Any]) -> None:

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from accounts.models import User
 from engine import execution_order, validate_graph
 from workflows.models import Workflow
-from workflows.services import graph_limits
+from workflowsite.engine_config import graph_limits
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,42 @@
+"""The engine as this deployment configures it: graph limits, run options and LLM providers from settings."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+import engine
+
+
+def graph_limits() -> engine.Limits:
+    return engine.Limits(
+        max_nodes=settings.GRAPH_MAX_NODES,
+        max_edges=settings.GRAPH_MAX_EDGES,
+        max_text_chars=settings.GRAPH_MAX_TEXT_CHARS,
+    )
+
+
+def run_options() -> engine.RunOptions:
+    return engine.RunOptions(
+        concurrency=settings.RUN_CONCURRENCY,
+        node_timeout_s=settings.RUN_NODE_TIMEOUT_SECONDS,
+        run_timeout_s=settings.RUN_TIMEOUT_SECONDS,
+        poll_interval_s=0.1,
+        max_llm_calls=settings.RUN_MAX_LLM_CALLS,
+        max_llm_tokens=settings.RUN_MAX_LLM_TOKENS,
+        max_node_output_bytes=settings.RUN_MAX_NODE_OUTPUT_BYTES,
+        max_run_output_bytes=settings.RUN_MAX_OUTPUT_BYTES,
+        limits=graph_limits(),
+    )
+
+
+def provider_config() -> engine.ProviderConfig:
+    return engine.ProviderConfig(
+        gemini_api_key=settings.GEMINI_API_KEY,
+        groq_api_key=settings.GROQ_API_KEY,
+        gemini_base_url=settings.GEMINI_BASE_URL,
+        groq_base_url=settings.GROQ_BASE_URL,
+        timeout_s=settings.LLM_TIMEOUT_SECONDS,
+        max_attempts=settings.LLM_MAX_ATTEMPTS,
+        default_model=settings.LLM_DEFAULT_MODEL,
+        fallback_model=settings.LLM_FALLBACK_MODEL,
+    )

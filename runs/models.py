@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 
@@ -89,6 +90,19 @@ class WorkflowRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status not in ACTIVE_RUN_STATUSES
+
+
+def workflow_run_summary(run_model: type[models.Model]) -> dict[str, models.Expression]:
+    """The UPDATE values of a workflow's `run_count` and `last_run_status`, computed from its runs.
+
+    Takes the run model so that the data migration that first fills them can pass its historical one.
+    """
+    runs = run_model.objects.filter(workflow=models.OuterRef("pk")).order_by()
+    count = runs.values("workflow").annotate(count=models.Count("pk")).values("count")
+    return {
+        "run_count": Coalesce(models.Subquery(count, output_field=models.IntegerField()), 0),
+        "last_run_status": models.Subquery(runs.order_by("-created_at", "-pk").values("status")[:1]),
+    }
 
 
 class NodeResult(models.Model):

@@ -11,7 +11,8 @@ the fencing token: a worker only writes to a run whose `recoveries` still equals
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -26,7 +27,15 @@ from dramatiq import Message
 import engine
 from accounts.models import User
 from runs.execution import RunGuard, RunHeartbeat, execution_context, reconnecting
-from runs.models import ACTIVE_RUN_STATUSES, NodeResult, NodeStatus, RunScope, RunStatus, WorkflowRun
+from runs.models import (
+    ACTIVE_RUN_STATUSES,
+    NodeResult,
+    NodeStatus,
+    RunScope,
+    RunStatus,
+    WorkflowRun,
+    workflow_run_summary,
+)
 from runs.persistence import RunEventSink
 from runs.selectors import run_active_count, run_succeeded_outputs, run_upstream_outputs
 from runs.tasks import execute_run
@@ -139,8 +148,22 @@ def _enqueue_on_commit(run: WorkflowRun) -> None:
 
 
 def _run_changed(run: WorkflowRun) -> None:
-    """What follows every write of a run: its owner's cached payloads (runs and workflows) go stale."""
+    """What follows every write of a run: its workflow's run summary is rewritten and its owner's cached
+    payloads (runs and workflows) go stale."""
+    if run.workflow_id is not None:
+        workflow_ids = [run.workflow_id]
+        reconnecting(lambda: _workflow_run_summaries_write(workflow_ids=workflow_ids))
     owner_caches_invalidate(owner_id=run.owner_id)
+
+
+@transaction.atomic
+def _workflow_run_summaries_write(*, workflow_ids: Collection[uuid.UUID]) -> None:
+    """Store each workflow's run count and last run status, which the workflows app shows."""
+    workflows = Workflow.objects.filter(pk__in=workflow_ids)
+    # Lock first, count after: the count then sees every run committed before this writer's turn, so
+    # of two runs finishing at once the later writer counts both.
+    list(workflows.select_for_update().values_list("pk", flat=True))
+    workflows.update(**workflow_run_summary(WorkflowRun))
 
 
 def run_rerun(*, run: WorkflowRun) -> WorkflowRun:
@@ -385,10 +408,11 @@ def runs_purge(*, older_than: timedelta, batch_size: int = 500) -> int:
 @transaction.atomic
 def runs_delete(*, runs: QuerySet[WorkflowRun]) -> int:
     """Delete these runs with their node results and logs; every cached view of them goes at once."""
-    owner_ids = set(runs.values_list("owner_id", flat=True))
+    affected = list(runs.values_list("owner_id", "workflow_id").distinct())
     # Results and logs have nothing depending on them, so Django deletes them with one
     # DELETE ... WHERE run_id IN (...) each, without loading them.
     _, by_model = runs.delete()
-    for owner_id in owner_ids:
+    _workflow_run_summaries_write(workflow_ids={workflow_id for _, workflow_id in affected if workflow_id})
+    for owner_id in {owner_id for owner_id, _ in affected}:
         owner_caches_invalidate(owner_id=owner_id)
     return by_model.get(WorkflowRun._meta.label, 0)

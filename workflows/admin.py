@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
@@ -53,15 +53,9 @@ class WorkflowAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Workflow]:
-        return super().get_queryset(request).annotate(run_count=Count("runs", distinct=True))
-
-    @admin.display(description="Runs", ordering="run_count")
-    def run_count(self, workflow: Workflow) -> int:
-        return workflow.run_count
-
     def save_model(self, request: HttpRequest, obj: Workflow, form: ModelForm, change: bool) -> None:
-        super().save_model(request, obj, form, change)
+        # Only what the form edits: the run summary may have moved on since the page was loaded.
+        obj.save(update_fields=[*form.changed_data, "updated_at"])
         owner_caches_invalidate(owner_id=obj.owner_id)
 
     def delete_model(self, request: HttpRequest, obj: Workflow) -> None:

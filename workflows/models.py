@@ -21,6 +21,11 @@ class Workflow(TimeStampedModel):
     edges = models.JSONField(default=list, blank=True)
     version = models.PositiveIntegerField(default=1)
     is_published = models.BooleanField(default=False)
+    # Written by the runs app whenever one of the workflow's runs is created, changes status or is
+    # deleted, so that workflows can show them without depending on runs.
+    run_count = models.PositiveIntegerField(default=0, editable=False)
+    # NULL until the first run, as the API shows it.
+    last_run_status = models.CharField(max_length=16, null=True, blank=True, editable=False)  # noqa: DJ001
 
     class Meta:
         ordering = ["-created_at"]

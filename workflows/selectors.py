@@ -8,14 +8,12 @@ from typing import Any
 from uuid import UUID
 
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Count, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Func, IntegerField, Q, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
-from runs.models import WorkflowRun
 from workflows import cache
 from workflows.models import Workflow, WorkflowVersion
 from workflows.serializers import WorkflowListItemSerializer, WorkflowSerializer
@@ -35,24 +33,12 @@ class JsonArrayLength(Func):
         return self.as_sql(compiler, connection, function="JSONB_ARRAY_LENGTH", **extra_context)
 
 
-def _with_run_summary(queryset: QuerySet[Workflow]) -> QuerySet[Workflow]:
-    # Subqueries rather than a join + GROUP BY: they stay correct whatever else filters the
-    # queryset (search), and cost the same on every page size.
-    runs = WorkflowRun.objects.filter(workflow=OuterRef("pk")).order_by()
-    run_count = runs.values("workflow").annotate(count=Count("pk")).values("count")
-    last_status = runs.order_by("-created_at").values("status")[:1]
-    return queryset.annotate(
-        run_count=Coalesce(Subquery(run_count, output_field=IntegerField()), Value(0)),
-        last_run_status=Subquery(last_status),
-    )
-
-
 def workflow_list(*, owner: User, search: str = "") -> QuerySet[Workflow]:
     """The owner's workflows, newest first, with run and node counts and without their graphs."""
     queryset = Workflow.objects.filter(owner=owner)
     if search:
         queryset = queryset.filter(Q(name__icontains=search) | Q(description__icontains=search))
-    queryset = _with_run_summary(queryset).annotate(node_count=JsonArrayLength("nodes"))
+    queryset = queryset.annotate(node_count=JsonArrayLength("nodes"))
     return queryset.defer("nodes", "edges").order_by("-created_at", "-pk")
 
 
@@ -88,8 +74,7 @@ def workflow_detail(*, owner: User, workflow_id: UUID | str) -> dict[str, Any]:
     """The serialized workflow with its graph and run summary, cached; anyone else's is a 404."""
 
     def compute() -> dict[str, Any]:
-        queryset = _with_run_summary(Workflow.objects.filter(owner=owner))
-        return dict(WorkflowSerializer(get_object_or_404(queryset, pk=workflow_id)).data)
+        return dict(WorkflowSerializer(workflow_get(owner=owner, workflow_id=workflow_id)).data)
 
     return cache.workflow_detail_cached(owner_id=owner.pk, workflow_id=workflow_id, compute=compute)
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from rest_framework import serializers
 
-from runs.models import RunStatus
 from workflows.models import Workflow, WorkflowVersion
 
 EXPORT_FORMAT_VERSION = 1
@@ -113,8 +112,12 @@ class _WorkflowSummaryFields(serializers.Serializer):
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
     runCount = serializers.IntegerField(source="run_count", read_only=True)
-    lastRunStatus = serializers.ChoiceField(
-        source="last_run_status", choices=RunStatus.choices, allow_null=True, read_only=True
+    lastRunStatus = serializers.CharField(
+        source="last_run_status",
+        allow_null=True,
+        read_only=True,
+        help_text="The status of the latest run (queued, running, succeeded, failed or cancelled); "
+        "null before the first run.",
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runs.models import WorkflowRun
+from runs.services import run_create
 from tests.factories import UserFactory, WorkflowFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,11 +17,12 @@ def staff_client(client):
 
 
 def test_changelist_shows_owner_version_and_run_count_in_fixed_queries(
-    staff_client, alice, bob, django_assert_max_num_queries
+    staff_client, alice, bob, settings, django_assert_max_num_queries
 ):
+    settings.RUN_MAX_ACTIVE_PER_USER = 5
     for owner in (alice, bob) * 5:
         workflow = WorkflowFactory(owner=owner)
-        WorkflowRun.objects.create(owner=owner, workflow=workflow)
+        run_create(owner=owner, graph=workflow.graph, workflow=workflow, enqueue=False)
 
     with django_assert_max_num_queries(8):
         response = staff_client.get("/admin/workflows/workflow/")

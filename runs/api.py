@@ -6,14 +6,14 @@ from __future__ import annotations
 import re
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.urls import reverse
 from django_ratelimit.core import get_usage
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,7 +31,8 @@ from runs.serializers import (
 )
 from runs.services import RunAlreadyFinished, TooManyActiveRuns, run_cancel, run_create, run_rerun
 from workflows.selectors import workflow_get
-from workflowsite.api import Conflict, PageNumberLimitPagination, TooManyRequests, bad_request, page_links
+from workflowsite.api import Conflict, TooManyRequests, bad_request
+from workflowsite.pagination import MAX_LIMIT, PAGE_ERRORS, Page, PageQuerySerializer
 
 RATE_LIMIT_GROUP = "runs.execute"
 
@@ -103,31 +104,15 @@ class ExecuteApi(APIView):
 class RunListApi(APIView):
     @extend_schema(
         operation_id="runs_list",
-        parameters=[
-            OpenApiParameter("page", int),
-            OpenApiParameter("limit", int),
-            RunListQuerySerializer,
-        ],
-        responses={
-            200: RunPageSerializer,
-            400: bad_request("An unknown status or a malformed workflow id."),
-            404: OpenApiResponse(description="No such page."),
-        },
+        parameters=[RunListQuerySerializer],
+        responses={200: RunPageSerializer, **PAGE_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        query = RunListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        # Lenient as the default paginator is: a bad or missing limit is 20, over 100 is 100.
-        limit = PageNumberLimitPagination().get_page_size(request)
+        page, filters = Page.from_request(request, RunListQuerySerializer)
         payload = run_list_page(
-            user=request.user,
-            page=request.query_params.get("page") or "1",
-            limit=limit,
-            status=query.validated_data.get("status"),
-            workflow_id=query.validated_data.get("workflow"),
+            user=request.user, page=page, status=filters.get("status"), workflow_id=filters.get("workflow")
         )
-        links = page_links(request, page=payload["page"], limit=limit, count=payload["count"])
-        return Response({"count": payload["count"], **links, "results": payload["results"]})
+        return page.response(request, **payload)
 
 
 class RunDetailApi(APIView):
@@ -138,8 +123,10 @@ class RunDetailApi(APIView):
         payload = run_detail(user=request.user, run_id=run_id)
         logs_next = None
         if payload["moreLogs"]:
+            # The detail holds the logs endpoint's first pages at the largest limit; the rest follow.
             url = reverse("api-run-logs", kwargs={"run_id": run_id})
-            logs_next = request.build_absolute_uri(f"{url}?page=2")
+            query = urlencode({"limit": MAX_LIMIT, "page": LOG_PAGE_SIZE // MAX_LIMIT + 1})
+            logs_next = request.build_absolute_uri(f"{url}?{query}")
         return Response({**payload["run"], "logsNext": logs_next})
 
 
@@ -161,21 +148,16 @@ class RunNodeOutputApi(APIView):
         return Response(output, headers={"Content-Disposition": disposition})
 
 
-class LogPagination(PageNumberPagination):
-    page_size = LOG_PAGE_SIZE
-
-
 class RunLogsApi(APIView):
     @extend_schema(
         operation_id="runs_logs",
-        parameters=[OpenApiParameter("page", int)],
-        responses={200: LogPageSerializer, 404: _ERRORS[404]},
+        parameters=[PageQuerySerializer],
+        responses={200: LogPageSerializer, **PAGE_ERRORS, 404: _ERRORS[404]},
     )
     def get(self, request: Request, run_id: uuid.UUID) -> Response:
+        page, _ = Page.from_request(request)
         run = run_get(user=request.user, run_id=run_id)
-        paginator = LogPagination()
-        page = paginator.paginate_queryset(run_logs(run=run), request, view=self)
-        return paginator.get_paginated_response(LogSerializer(page, many=True).data)
+        return page.response(request, **page.payload(run_logs(run=run), LogSerializer))
 
 
 class RunCancelApi(APIView):

@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
-from django.core.paginator import InvalidPage, Paginator
 from django.db.models import F, QuerySet
 from django.http import Http404
 
@@ -15,12 +14,13 @@ from accounts.models import User
 from runs import cache
 from runs.models import ACTIVE_RUN_STATUSES, ExecutionLog, NodeResult, NodeStatus, WorkflowRun
 from runs.serializers import RunDetailOutputSerializer, RunSummarySerializer
+from workflowsite.pagination import MAX_LIMIT, Page
 
 # The list shows summaries; the graph snapshot can be large and is only loaded for the detail.
 _SUMMARY_DEFERRED = ("nodes", "edges", "node_ids")
 _UPSTREAM_RUNS_SCANNED = 50
-# Logs in the run detail; the rest are paged by the logs endpoint, this many at a time.
-LOG_PAGE_SIZE = 1000
+# Logs in the run detail: the first ten pages of the logs endpoint.
+LOG_PAGE_SIZE = 10 * MAX_LIMIT
 
 
 def run_list(*, user: User, status: str | None = None, workflow_id: uuid.UUID | None = None) -> QuerySet:
@@ -46,33 +46,20 @@ def _summary_fields() -> list[str]:
 
 
 def run_list_page(
-    *,
-    user: User,
-    page: str,
-    limit: int,
-    status: str | None = None,
-    workflow_id: uuid.UUID | None = None,
+    *, user: User, page: Page, status: str | None = None, workflow_id: uuid.UUID | None = None
 ) -> dict[str, Any]:
-    """`{"page", "count", "results"}` for one page of the user's runs (`page` as the client wrote it,
-    "last" included), cached per query; a page that does not exist is a 404."""
+    """`{"count", "results"}` for one page of the user's runs, cached per query."""
 
-    def compute() -> dict[str, Any] | None:
-        paginator = Paginator(run_list(user=user, status=status, workflow_id=workflow_id), limit)
-        try:
-            current = paginator.page(paginator.num_pages if page == "last" else page)
-        except InvalidPage:
-            return None
-        return {
-            "page": current.number,
-            "count": paginator.count,
-            "results": [dict(item) for item in RunSummarySerializer(current.object_list, many=True).data],
-        }
+    def compute() -> dict[str, Any]:
+        return page.payload(run_list(user=user, status=status, workflow_id=workflow_id), RunSummarySerializer)
 
-    query = {"page": page, "limit": str(limit), "status": status or "", "workflow": str(workflow_id or "")}
-    payload = cache.run_list_cached(owner_id=user.pk, query=query, compute=compute)
-    if payload is None:
-        raise Http404("Invalid page.")
-    return payload
+    query = {
+        "page": str(page.number),
+        "limit": str(page.limit),
+        "status": status or "",
+        "workflow": str(workflow_id or ""),
+    }
+    return cache.run_list_cached(owner_id=user.pk, query=query, compute=compute)
 
 
 def run_detail(*, user: User, run_id: uuid.UUID | str) -> dict[str, Any]:

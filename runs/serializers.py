@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from engine.results import json_size
 from runs.models import ExecutionLog, NodeResult, RunScope, RunStatus, WorkflowRun
+from workflowsite.pagination import PageQuerySerializer, PageSerializer
 
 
 class ExecuteInputSerializer(serializers.Serializer):
@@ -34,7 +35,7 @@ class ExecuteInputSerializer(serializers.Serializer):
         return attrs
 
 
-class RunListQuerySerializer(serializers.Serializer):
+class RunListQuerySerializer(PageQuerySerializer):
     status = serializers.ChoiceField(choices=RunStatus.choices, required=False)
     workflow = serializers.UUIDField(required=False)
 
@@ -212,12 +213,9 @@ class RunCreatedSerializer(serializers.Serializer):
     runId = serializers.UUIDField()
 
 
-class RunPageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
+class RunPageSerializer(PageSerializer):
     results = RunSummarySerializer(many=True)
 
 
-class LogPageSerializer(RunPageSerializer):
+class LogPageSerializer(PageSerializer):
     results = LogSerializer(many=True)

@@ -20,8 +20,9 @@ from rest_framework.views import APIView
 from uploads import selectors, services
 from uploads.images import ImageRejected, check_size
 from uploads.models import Upload
-from uploads.serializers import UploadCreateSerializer, UploadSerializer
-from workflowsite.api import Conflict, PageNumberLimitPagination, bad_request, error_body
+from uploads.serializers import UploadCreateSerializer, UploadPageSerializer, UploadSerializer
+from workflowsite.api import Conflict, bad_request, error_body
+from workflowsite.pagination import PAGE_ERRORS, Page, PageQuerySerializer
 
 
 class ImageRefused(exceptions.APIException):
@@ -50,20 +51,16 @@ _NOT_FOUND = OpenApiResponse(description="No such upload of yours.")
 
 class UploadListCreateApi(APIView):
     parser_classes = [MultiPartParser]
-    # Read by drf-spectacular, which then documents the list as the paginated page it is.
-    pagination_class = PageNumberLimitPagination
 
     @extend_schema(
-        responses={200: UploadSerializer(many=True), 404: OpenApiResponse(description="No such page.")},
+        parameters=[PageQuerySerializer],
+        responses={200: UploadPageSerializer, **PAGE_ERRORS},
         summary="List your uploads, newest first",
     )
     def get(self, request: Request) -> Response:
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(
-            selectors.upload_list(owner_id=request.user.pk), request, view=self
-        )
-        serializer = UploadSerializer(page, many=True, context={"request": request})
-        return paginator.get_paginated_response(serializer.data)
+        page, _ = Page.from_request(request)
+        uploads = selectors.upload_list(owner_id=request.user.pk)
+        return page.response(request, **page.payload(uploads, UploadSerializer, request=request))
 
     @extend_schema(
         request={"multipart/form-data": UploadCreateSerializer},

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from uploads.models import Upload
+from workflowsite.pagination import PageSerializer
 
 
 class UploadCreateSerializer(serializers.Serializer):
@@ -34,3 +35,7 @@ class UploadSerializer(serializers.ModelSerializer):
         path = reverse("api-upload-content", kwargs={"upload_id": upload.pk})
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path
+
+
+class UploadPageSerializer(PageSerializer):
+    results = UploadSerializer(many=True)

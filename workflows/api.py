@@ -35,7 +35,8 @@ from workflows.serializers import (
     WorkflowVersionSummarySerializer,
     WorkflowWriteSerializer,
 )
-from workflowsite.api import Conflict, bad_request, page_links
+from workflowsite.api import Conflict, bad_request
+from workflowsite.pagination import PAGE_ERRORS, Page
 
 _BAD_INPUT = bad_request(
     "Invalid input: a field (`name`, `nodes[0]`) or a graph the engine refuses (`nodes[3].data.temperature`)."
@@ -74,24 +75,14 @@ def _workflow_response(
 class WorkflowListCreateApi(_JsonApi):
     @extend_schema(
         parameters=[WorkflowListQuerySerializer],
-        responses={
-            200: WorkflowPageSerializer,
-            400: _BAD_INPUT,
-            **_AUTH,
-            404: OpenApiResponse(DetailErrorSerializer, description="Page past the end."),
-        },
+        responses={200: WorkflowPageSerializer, **PAGE_ERRORS, **_AUTH},
         summary="List your workflows, newest first",
         operation_id="workflows_list",
     )
     def get(self, request: Request) -> Response:
-        query = WorkflowListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        page, limit, search = (query.validated_data[k] for k in ("page", "limit", "search"))
-        payload = selectors.workflow_list_page(owner=request.user, page=page, limit=limit, search=search)
-        links = page_links(
-            request, page=page, limit=min(limit, selectors.MAX_PAGE_SIZE), count=payload["count"]
-        )
-        return Response({"count": payload["count"], **links, "results": payload["results"]})
+        page, filters = Page.from_request(request, WorkflowListQuerySerializer)
+        payload = selectors.workflow_list_page(owner=request.user, page=page, search=filters["search"])
+        return page.response(request, **payload)
 
     @extend_schema(
         request=WorkflowWriteSerializer,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -10,15 +9,13 @@ from uuid import UUID
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Func, IntegerField, Q, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from workflows import cache
 from workflows.models import Workflow, WorkflowVersion
 from workflows.serializers import WorkflowListItemSerializer, WorkflowSerializer
-
-MAX_PAGE_SIZE = 100
+from workflowsite.pagination import Page
 
 
 class JsonArrayLength(Func):
@@ -47,27 +44,14 @@ def workflow_get(*, owner: User, workflow_id: UUID | str) -> Workflow:
     return get_object_or_404(Workflow.objects.filter(owner=owner), pk=workflow_id)
 
 
-def workflow_list_page(*, owner: User, page: int, limit: int, search: str = "") -> dict[str, Any]:
-    """`{"count", "results"}` for one page of the owner's list, cached; a page past the end is a 404."""
-    limit = min(limit, MAX_PAGE_SIZE)
+def workflow_list_page(*, owner: User, page: Page, search: str = "") -> dict[str, Any]:
+    """`{"count", "results"}` for one page of the owner's list, cached."""
 
     def compute() -> dict[str, Any]:
-        queryset = workflow_list(owner=owner, search=search)
-        count = queryset.count()
-        if page > max(1, math.ceil(count / limit)):
-            return {"count": count, "results": None}
-        rows = queryset[(page - 1) * limit : page * limit]
-        return {
-            "count": count,
-            "results": [dict(item) for item in WorkflowListItemSerializer(rows, many=True).data],
-        }
+        return page.payload(workflow_list(owner=owner, search=search), WorkflowListItemSerializer)
 
-    payload = cache.workflow_list_cached(
-        owner_id=owner.pk, variant=f"{page}|{limit}|{search}", compute=compute
-    )
-    if payload["results"] is None:
-        raise Http404("Invalid page.")
-    return payload
+    variant = f"{page.number}|{page.limit}|{search}"
+    return cache.workflow_list_cached(owner_id=owner.pk, variant=variant, compute=compute)
 
 
 def workflow_detail(*, owner: User, workflow_id: UUID | str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from workflows.models import Workflow, WorkflowVersion
+from workflowsite.pagination import PageQuerySerializer, PageSerializer
 
 EXPORT_FORMAT_VERSION = 1
 # Versions are 32-bit in the database; larger numbers can name no version.
@@ -52,11 +53,7 @@ def _graph_list(help_text: str) -> serializers.ListField:
 # --- input -------------------------------------------------------------------------------------------
 
 
-class WorkflowListQuerySerializer(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, default=1, help_text="1-based page number.")
-    limit = serializers.IntegerField(
-        min_value=1, default=20, help_text="Workflows per page; values above 100 are treated as 100."
-    )
+class WorkflowListQuerySerializer(PageQuerySerializer):
     search = serializers.CharField(
         required=False, default="", allow_blank=True, max_length=200, help_text="Matches name or description."
     )
@@ -134,10 +131,7 @@ class WorkflowSerializer(_WorkflowSummaryFields):
     edges = serializers.ListField(child=serializers.DictField(), read_only=True)
 
 
-class WorkflowPageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
+class WorkflowPageSerializer(PageSerializer):
     results = WorkflowListItemSerializer(many=True)
 
 

@@ -1,4 +1,4 @@
-"""Shared DRF pieces: pagination, the one 400 error format (and its schema), the exceptions services raise."""
+"""Shared DRF pieces: the one 400 error format (and its schema), the exceptions services raise."""
 
 from __future__ import annotations
 
@@ -8,38 +8,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found, server_error
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
-from rest_framework.pagination import PageNumberPagination
-from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from engine import GraphInvalid
-
-
-class PageNumberLimitPagination(PageNumberPagination):
-    """`?page=&limit=` pagination, newest first by the caller's ordering, limit capped at 100."""
-
-    page_size = 20
-    page_size_query_param = "limit"
-    max_page_size = 100
-
-
-def page_links(request: Request, *, page: int, limit: int, count: int) -> dict[str, str | None]:
-    """`next` and `previous` of a `?page=&limit=` list, as PageNumberPagination writes them.
-
-    Built per request, never cached with the page: they carry the host the client used.
-    """
-    url = request.build_absolute_uri()
-    previous = None
-    if page == 2:
-        previous = remove_query_param(url, "page")
-    elif page > 2:
-        previous = replace_query_param(url, "page", page - 1)
-    return {
-        "next": replace_query_param(url, "page", page + 1) if page * limit < count else None,
-        "previous": previous,
-    }
 
 
 class Conflict(exceptions.APIException):

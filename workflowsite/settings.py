@@ -259,8 +259,6 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "workflowsite.api.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "workflowsite.api.PageNumberLimitPagination",
-    "PAGE_SIZE": 20,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Weft API",

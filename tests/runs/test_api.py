@@ -7,6 +7,7 @@ from django.db import connection
 from django.utils import timezone
 
 from runs.models import NodeResult, RunScope, RunStatus, WorkflowRun
+from runs.selectors import run_logs
 from runs.tasks import execute_run
 from tests.factories import (
     ExecutionLogFactory,
@@ -226,10 +227,10 @@ def test_logs_past_a_thousand_lines_are_paginated(alice, alice_client):
     body = alice_client.get(f"/api/runs/{run.id}").json()
 
     assert len(body["logs"]) == 1000
-    assert body["logsNext"].endswith(f"/api/runs/{run.id}/logs?page=2")
-    page = alice_client.get(f"/api/runs/{run.id}/logs?page=2").json()
+    assert body["logsNext"].endswith(f"/api/runs/{run.id}/logs?limit=100&page=11")
+    page = alice_client.get(body["logsNext"]).json()
     assert page["count"] == 1003
-    assert len(page["results"]) == 3
+    assert [log["message"] for log in page["results"]] == [log.message for log in run_logs(run=run)[1000:]]
 
 
 def test_cached_run_pages_link_to_the_host_each_client_asked_for(alice, alice_client):
@@ -244,8 +245,8 @@ def test_cached_run_pages_link_to_the_host_each_client_asked_for(alice, alice_cl
     second_page = alice_client.get("/api/runs?limit=1", HTTP_HOST="127.0.0.1").json()
 
     assert (second["errorSummary"], second_page["results"][0]["errorSummary"]) == ("", "")  # cached
-    assert first["logsNext"] == f"http://localhost/api/runs/{run.id}/logs?page=2"
-    assert second["logsNext"] == f"http://127.0.0.1/api/runs/{run.id}/logs?page=2"
+    assert first["logsNext"] == f"http://localhost/api/runs/{run.id}/logs?limit=100&page=11"
+    assert second["logsNext"] == f"http://127.0.0.1/api/runs/{run.id}/logs?limit=100&page=11"
     assert first_page["next"] == "http://localhost/api/runs?limit=1&page=2"
     assert second_page["next"] == "http://127.0.0.1/api/runs?limit=1&page=2"
 

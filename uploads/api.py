@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.http import FileResponse, Http404, HttpResponseBase, HttpResponseRedirect
+from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -19,7 +19,6 @@ from rest_framework.views import APIView
 
 from uploads import selectors, services
 from uploads.images import ImageRejected, check_size
-from uploads.models import Upload
 from uploads.serializers import UploadCreateSerializer, UploadPageSerializer, UploadSerializer
 from workflowsite.api import Conflict, bad_request, error_body
 from workflowsite.pagination import PAGE_ERRORS, Page, PageQuerySerializer
@@ -37,13 +36,6 @@ class ImageRefused(exceptions.APIException):
         )
         if error.too_large:
             self.status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-
-
-def owned_upload_or_404(request: Request, upload_id: Any) -> Upload:
-    upload = selectors.upload_get(owner_id=request.user.pk, upload_id=upload_id)
-    if upload is None:
-        raise Http404("No such upload.")
-    return upload
 
 
 _NOT_FOUND = OpenApiResponse(description="No such upload of yours.")
@@ -95,12 +87,12 @@ class UploadListCreateApi(APIView):
 class UploadDetailApi(APIView):
     @extend_schema(responses={200: UploadSerializer, 404: _NOT_FOUND}, summary="One of your uploads")
     def get(self, request: Request, upload_id: str) -> Response:
-        upload = owned_upload_or_404(request, upload_id)
+        upload = selectors.upload_get(owner_id=request.user.pk, upload_id=upload_id)
         return Response(UploadSerializer(upload, context={"request": request}).data)
 
     @extend_schema(responses={204: None, 404: _NOT_FOUND}, summary="Delete an upload and its file")
     def delete(self, request: Request, upload_id: str) -> Response:
-        services.upload_delete(upload=owned_upload_or_404(request, upload_id))
+        services.upload_delete(upload=selectors.upload_get(owner_id=request.user.pk, upload_id=upload_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -129,7 +121,7 @@ class UploadContentApi(APIView):
         summary="The image itself, for its owner only",
     )
     def get(self, request: Request, upload_id: str) -> HttpResponseBase:
-        upload = owned_upload_or_404(request, upload_id)
+        upload = selectors.upload_get(owner_id=request.user.pk, upload_id=upload_id)
         if not isinstance(default_storage, FileSystemStorage):
             # S3: a presigned URL that expires after AWS_QUERYSTRING_EXPIRE seconds; the redirect
             # itself must not outlive it in a cache.

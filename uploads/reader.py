@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection
+from django.http import Http404
 
 from engine import ImageData
 from uploads import selectors
@@ -56,11 +57,11 @@ class StorageImageReader:
         opened_here = connection.connection is None
         try:
             upload = selectors.upload_get(owner_id=self.owner_id, upload_id=upload_id)
+        except Http404:
+            raise ImageUnavailable(f"unknown upload {upload_id}") from None
         finally:
             if opened_here:
                 connection.close()
-        if upload is None:
-            raise ImageUnavailable(f"unknown upload {upload_id}")
         with default_storage.open(upload.storage_key, "rb") as handle:
             data = handle.read()
         return ImageData(data=data, mime_type=upload.content_type)

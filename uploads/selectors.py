@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable
 
 from django.db.models import QuerySet
+from django.http import Http404
 
 from uploads.models import Upload
 
@@ -14,12 +15,13 @@ def upload_list(*, owner_id: int) -> QuerySet[Upload]:
     return Upload.objects.filter(owner_id=owner_id).order_by("-created_at", "-id")
 
 
-def upload_get(*, owner_id: int, upload_id: object) -> Upload | None:
-    """The owner's upload with this id; None for another user's, a missing one or a malformed id."""
+def upload_get(*, owner_id: int, upload_id: object) -> Upload:
+    """The owner's upload with this id; another user's, a missing one or a malformed id is a 404."""
     parsed = parse_upload_id(upload_id)
-    if parsed is None:
-        return None
-    return upload_list(owner_id=owner_id).filter(pk=parsed).first()
+    upload = None if parsed is None else upload_list(owner_id=owner_id).filter(pk=parsed).first()
+    if upload is None:
+        raise Http404("No such upload.")
+    return upload
 
 
 def owned_upload_ids(*, owner_id: int, candidates: Iterable[uuid.UUID]) -> set[uuid.UUID]:

@@ -15,8 +15,6 @@ from workflowsite.api import bad_request
 
 
 class ApiTokenListCreateApi(APIView):
-    pagination_class = None
-
     @extend_schema(responses={200: ApiTokenSerializer(many=True)}, summary="List your API tokens")
     def get(self, request: Request) -> Response:
         tokens = selectors.api_token_list(user=request.user)

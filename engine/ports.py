@@ -5,9 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# "any" is the wildcard carried by Debug: it connects to and from every other type.
-PORT_TYPES = ("text", "image", "any")
-
 
 @dataclass(frozen=True)
 class Port:
@@ -26,5 +23,9 @@ class Port:
 
 
 def types_compatible(source_type: str, target_type: str) -> bool:
-    """Whether an output of `source_type` may feed an input of `target_type`."""
+    """Whether an output of `source_type` may feed an input of `target_type`.
+
+    Port types are "text", "image" and "any", the wildcard carried by Debug: it connects to and from every
+    other type.
+    """
     return source_type == target_type or "any" in (source_type, target_type)

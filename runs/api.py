@@ -24,7 +24,7 @@ from runs.serializers import (
     LogPageSerializer,
     LogSerializer,
     RunCreatedSerializer,
-    RunDetailOutputSerializer,
+    RunDetailResponseSerializer,
     RunListQuerySerializer,
     RunPageSerializer,
     RunSummarySerializer,
@@ -117,7 +117,7 @@ class RunListApi(APIView):
 
 class RunDetailApi(APIView):
     @extend_schema(
-        operation_id="runs_retrieve", responses={200: RunDetailOutputSerializer, 404: _ERRORS[404]}
+        operation_id="runs_retrieve", responses={200: RunDetailResponseSerializer, 404: _ERRORS[404]}
     )
     def get(self, request: Request, run_id: uuid.UUID) -> Response:
         payload = run_detail(user=request.user, run_id=run_id)

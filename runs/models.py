@@ -43,7 +43,7 @@ class LogLevel(models.TextChoices):
 
 class WorkflowRun(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    # The foreign keys' own indexes are the architecture's idx_run_userId and idx_run_workflowId.
+    # Each foreign key has its own index: runs by owner, and a workflow's runs (its run summary).
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="runs")
     workflow = models.ForeignKey(
         "workflows.Workflow", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
@@ -106,7 +106,7 @@ def workflow_run_summary(run_model: type[models.Model]) -> dict[str, models.Expr
 
 
 class NodeResult(models.Model):
-    # The foreign key's own index is the architecture's idx_noderesult_runId.
+    # The foreign key's own index serves a run's results.
     run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="node_results")
     node_id = models.CharField(max_length=200)
     node_type = models.CharField(max_length=32)
@@ -137,7 +137,7 @@ class NodeResult(models.Model):
 
 
 class ExecutionLog(models.Model):
-    # The foreign key's own index is the architecture's idx_log_runId.
+    # The foreign key's own index serves a run's log pages.
     run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="logs")
     # NULL marks a run-level line (not "" so that it reads as "no node" in queries and the API).
     node_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001

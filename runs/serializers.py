@@ -195,18 +195,25 @@ class RunDetailSerializer(RunSummarySerializer):
 
 
 class RunDetailOutputSerializer(RunDetailSerializer):
-    """The detail response: the run, its node results and its first page of logs (run_detail loads them)."""
+    """The run, its node results and its first logs (run_detail loads them), as the detail caches it."""
 
     nodeResults = NodeResultSerializer(many=True, source="loaded_node_results")
     logs = LogSerializer(many=True, source="loaded_logs")
-    logsNext = serializers.SerializerMethodField()
 
     class Meta(RunDetailSerializer.Meta):
-        fields = [*RunDetailSerializer.Meta.fields, "nodeResults", "logs", "logsNext"]
+        fields = [*RunDetailSerializer.Meta.fields, "nodeResults", "logs"]
 
-    def get_logsNext(self, run: WorkflowRun) -> str | None:
-        # An absolute URL carries the client's host, so the view sets it; the cached payload has none.
-        return None
+
+class RunDetailResponseSerializer(RunDetailOutputSerializer):
+    """The detail as the API answers it (documentation): the cached payload and the link to more logs,
+    which the view adds per request because it carries the host the client used."""
+
+    logsNext = serializers.URLField(
+        allow_null=True, help_text="The logs endpoint's page that follows `logs`; null when there is none."
+    )
+
+    class Meta(RunDetailOutputSerializer.Meta):
+        fields = [*RunDetailOutputSerializer.Meta.fields, "logsNext"]
 
 
 class RunCreatedSerializer(serializers.Serializer):

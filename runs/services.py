@@ -298,22 +298,24 @@ def _run_finish(*, run: WorkflowRun, guard: RunGuard, status: str, summary: str)
     return run
 
 
+def _node_counts(run: WorkflowRun) -> dict[str, int]:
+    """The run's counters of finished nodes, counted from its results."""
+    return NodeResult.objects.filter(run=run).aggregate(
+        succeeded_nodes=Count("id", filter=Q(status=NodeStatus.SUCCEEDED)),
+        failed_nodes=Count("id", filter=Q(status=NodeStatus.FAILED)),
+        skipped_nodes=Count("id", filter=Q(status=NodeStatus.SKIPPED)),
+    )
+
+
 def _run_record_outcome(
     *, run: WorkflowRun, guard: RunGuard, status: str, summary: str
 ) -> dict[str, Any] | None:
     """Write the final status and counters, unless the run is no longer this worker's (then None)."""
-    counts = NodeResult.objects.filter(run=run).aggregate(
-        succeeded=Count("id", filter=Q(status=NodeStatus.SUCCEEDED)),
-        failed=Count("id", filter=Q(status=NodeStatus.FAILED)),
-        skipped=Count("id", filter=Q(status=NodeStatus.SKIPPED)),
-    )
     now = timezone.now()
     started = run.started_at or now
     fields = {
         "status": status,
-        "succeeded_nodes": counts["succeeded"],
-        "failed_nodes": counts["failed"],
-        "skipped_nodes": counts["skipped"],
+        **_node_counts(run),
         "duration_ms": max(0, round((now - started).total_seconds() * 1000)),
         "error_summary": summary,
         "completed_at": now,
@@ -380,14 +382,7 @@ def _run_end_abandoned(seen: Any, run: WorkflowRun, status: str, reason: str, no
         return False
     full = WorkflowRun.objects.get(pk=run.pk)
     _unfinished_nodes_end(run=full, status=NodeStatus.CANCELLED, reason=reason)
-    counts = NodeResult.objects.filter(run=full).aggregate(
-        succeeded=Count("id", filter=Q(status=NodeStatus.SUCCEEDED)),
-        failed=Count("id", filter=Q(status=NodeStatus.FAILED)),
-        skipped=Count("id", filter=Q(status=NodeStatus.SKIPPED)),
-    )
-    WorkflowRun.objects.filter(pk=run.pk).update(
-        succeeded_nodes=counts["succeeded"], failed_nodes=counts["failed"], skipped_nodes=counts["skipped"]
-    )
+    WorkflowRun.objects.filter(pk=run.pk).update(**_node_counts(full))
     _run_changed(run)
     return True
 

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import MultiPartParser
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from uploads import selectors, services
-from uploads.images import ImageRejected, check_size
+from uploads.images import ALLOWED_FORMATS_IN_WORDS, ImageRejected, check_size
 from uploads.serializers import UploadCreateSerializer, UploadPageSerializer, UploadSerializer
-from workflowsite.api import Conflict, bad_request, error_body
+from workflowsite.api import Conflict, FirstRendererNegotiation, bad_request, error_body
 from workflowsite.pagination import PAGE_ERRORS, Page, PageQuerySerializer
 
 
@@ -58,7 +55,7 @@ class UploadListCreateApi(APIView):
         request={"multipart/form-data": UploadCreateSerializer},
         responses={
             201: UploadSerializer,
-            400: bad_request("No file, or not a PNG, JPEG, WebP or GIF image, or a damaged one."),
+            400: bad_request(f"No file, or not a {ALLOWED_FORMATS_IN_WORDS} image, or a damaged one."),
             409: OpenApiResponse(
                 description="You have UPLOAD_MAX_PER_USER uploads, or this one would take yours past "
                 "UPLOAD_MAX_TOTAL_BYTES_PER_USER; delete some first."
@@ -96,21 +93,10 @@ class UploadDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class _FirstRenderer(BaseContentNegotiation):
-    """The content view answers with the image (or errors in JSON) whatever the Accept header says."""
-
-    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
-        return parsers[0] if parsers else None
-
-    def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        return renderers[0], renderers[0].media_type
-
-
 class UploadContentApi(APIView):
     renderer_classes = [JSONRenderer]
-    content_negotiation_class = _FirstRenderer
+    # The image, or an error in JSON, whatever the Accept header says.
+    content_negotiation_class = FirstRendererNegotiation
 
     @extend_schema(
         responses={

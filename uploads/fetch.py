@@ -36,7 +36,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
-from uploads.images import CleanImage, ImageRejected, check_size, clean_image
+from uploads.images import ALLOWED_CONTENT_TYPES, CleanImage, ImageRejected, check_size, clean_image
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -395,7 +395,7 @@ class SafeFetcher:
             connection.request(
                 "GET",
                 path,
-                headers={"Accept": "image/png, image/jpeg, image/webp, image/gif", "User-Agent": "Weft"},
+                headers={"Accept": ", ".join(ALLOWED_CONTENT_TYPES), "User-Agent": "Weft"},
             )
             response = connection.getresponse()
             if response.status in _REDIRECT_STATUSES:

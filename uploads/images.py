@@ -21,7 +21,8 @@ ALLOWED_FORMATS: dict[str, tuple[str, str]] = {
     "WEBP": ("image/webp", "webp"),
     "GIF": ("image/gif", "gif"),
 }
-ALLOWED_CONTENT_TYPES = frozenset(content_type for content_type, _ in ALLOWED_FORMATS.values())
+ALLOWED_CONTENT_TYPES = tuple(content_type for content_type, _ in ALLOWED_FORMATS.values())
+ALLOWED_FORMATS_IN_WORDS = "PNG, JPEG, WebP or GIF"
 # Colour information worth keeping; everything else in `info` (exif, comments, text chunks, xmp) goes.
 _KEPT_INFO = ("transparency", "icc_profile", "duration", "background")
 
@@ -82,7 +83,7 @@ def clean_image(data: bytes, *, max_bytes: int, max_pixels: int) -> CleanImage:
     except Image.DecompressionBombError as exc:
         raise ImageRejected(f"The image has too many pixels (the limit is {max_pixels:,}).") from exc
     except UnidentifiedImageError as exc:
-        raise ImageRejected("The file is not a PNG, JPEG, WebP or GIF image.") from exc
+        raise ImageRejected(f"The file is not a {ALLOWED_FORMATS_IN_WORDS} image.") from exc
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
         # Pillow reports truncated and corrupt data with any of these, depending on the format.
         raise ImageRejected("The image is damaged or truncated and cannot be decoded.") from exc

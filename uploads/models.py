@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from uploads.images import ALLOWED_CONTENT_TYPES
 from workflowsite.models import TimeStampedModel
 
 
@@ -25,7 +26,7 @@ class Upload(TimeStampedModel):
         indexes = [models.Index(fields=["owner", "-created_at"], name="upload_owner_created_idx")]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(content_type__in=["image/png", "image/jpeg", "image/webp", "image/gif"]),
+                condition=models.Q(content_type__in=list(ALLOWED_CONTENT_TYPES)),
                 name="upload_content_type_allowed",
             ),
             models.CheckConstraint(

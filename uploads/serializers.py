@@ -6,6 +6,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from uploads.images import ALLOWED_FORMATS_IN_WORDS
 from uploads.models import Upload
 from workflowsite.pagination import PageSerializer
 
@@ -13,7 +14,7 @@ from workflowsite.pagination import PageSerializer
 class UploadCreateSerializer(serializers.Serializer):
     file = serializers.FileField(
         allow_empty_file=True,  # an empty file gets the image checks' clearer message
-        help_text="A PNG, JPEG, WebP or GIF image.",
+        help_text=f"A {ALLOWED_FORMATS_IN_WORDS} image.",
     )
 
 

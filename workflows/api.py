@@ -10,7 +10,6 @@ from django.http import Http404
 from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -35,7 +34,7 @@ from workflows.serializers import (
     WorkflowVersionSummarySerializer,
     WorkflowWriteSerializer,
 )
-from workflowsite.api import Conflict, bad_request
+from workflowsite.api import Conflict, FirstRendererNegotiation, bad_request
 from workflowsite.pagination import PAGE_ERRORS, Page
 
 _BAD_INPUT = bad_request(
@@ -207,20 +206,10 @@ class WorkflowDuplicateApi(_JsonApi):
         return _workflow_response(request, copy.pk, status.HTTP_201_CREATED)
 
 
-class _JsonWhateverTheAcceptHeader(BaseContentNegotiation):
-    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
-        return parsers[0]
-
-    def select_renderer(
-        self, request: Request, renderers: list[Any], format_suffix: str | None = None
-    ) -> Any:
-        return renderers[0], renderers[0].media_type
-
-
 class WorkflowExportApi(_JsonApi):
     # A download link: always the JSON file, also when a browser asks for HTML.
     renderer_classes = [JSONRenderer]
-    content_negotiation_class = _JsonWhateverTheAcceptHeader
+    content_negotiation_class = FirstRendererNegotiation
 
     @extend_schema(
         responses={200: WorkflowExportSerializer, **_AUTH, **_NOT_FOUND},
@@ -253,7 +242,7 @@ class WorkflowImportApi(_JsonApi):
         payload = WorkflowImportSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         fields = {k: v for k, v in payload.validated_data.items() if k != "weft"}
-        workflow = services.workflow_import(owner=request.user, **fields)
+        workflow = services.workflow_create(owner=request.user, **fields)
         return _workflow_response(request, workflow.pk, status.HTTP_201_CREATED)
 
 

@@ -13,7 +13,6 @@ from workflowsite.models import TimeStampedModel
 
 class Workflow(TimeStampedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    # The foreign key's own index is the architecture's idx_workflow_userId.
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workflows")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, max_length=5000)

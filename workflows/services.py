@@ -165,10 +165,3 @@ def workflow_duplicate(*, workflow: Workflow) -> Workflow:
         nodes=workflow.nodes,
         edges=workflow.edges,
     )
-
-
-def workflow_import(
-    *, owner: User, name: str, description: str = "", nodes: list[Any], edges: list[Any]
-) -> Workflow:
-    """A new workflow from an export file or a React Flow graph, validated like any other write."""
-    return workflow_create(owner=owner, name=name, description=description, nodes=nodes, edges=edges)

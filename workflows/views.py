@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from uploads.images import ALLOWED_CONTENT_TYPES
 from workflows import selectors
 
 
@@ -26,7 +27,7 @@ def workflow_list_page(request: HttpRequest) -> HttpResponse:
 def workflow_editor_page(request: HttpRequest, workflow_id: UUID) -> HttpResponse:
     # Fetched here only so that someone else's (or a missing) workflow is a 404 page, not an empty editor.
     workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
-    bootstrap = {"id": str(workflow.id), "name": workflow.name}
+    bootstrap = {"id": str(workflow.id), "name": workflow.name, "imageTypes": ALLOWED_CONTENT_TYPES}
     return render(
         request,
         "workflows/editor.html",

@@ -193,7 +193,7 @@ function renderSettings() {
 
 // An Image node's picture: upload a file (stored as uploadId) and see it.
 function imageUploader(node) {
-  const input = el("input", { type: "file", accept: "image/png,image/jpeg,image/webp,image/gif", id: "image-upload" });
+  const input = el("input", { type: "file", accept: boot.imageTypes.join(","), id: "image-upload" });
   const preview = node.data.uploadId
     ? el("img", { class: "result-image", src: api.uploadContentUrl(node.data.uploadId), alt: "the node's image" })
     : node.data.url

@@ -58,6 +58,8 @@ def _accepted_run(run_id: uuid.UUID) -> Response:
     return Response({"runId": str(run_id)}, status=status.HTTP_202_ACCEPTED)
 
 
+# Execute and rerun both count against the rate limit and the active-run cap.
+_TOO_MANY = {429: OpenApiResponse(description="Over the rate limit or the active-run cap; see Retry-After.")}
 _ERRORS = {
     400: bad_request("Invalid input, or a graph the engine refuses."),
     404: OpenApiResponse(description="No such workflow or run (or another user's)."),
@@ -68,11 +70,7 @@ class ExecuteApi(APIView):
     @extend_schema(
         operation_id="execute",
         request=ExecuteInputSerializer,
-        responses={
-            202: RunCreatedSerializer,
-            **_ERRORS,
-            429: OpenApiResponse(description="Over the rate limit or the active-run cap; see Retry-After."),
-        },
+        responses={202: RunCreatedSerializer, **_ERRORS, **_TOO_MANY},
     )
     def post(self, request: Request) -> Response:
         _rate_limit(request)
@@ -183,11 +181,7 @@ class RunRerunApi(APIView):
     @extend_schema(
         operation_id="runs_rerun",
         request=None,
-        responses={
-            202: RunCreatedSerializer,
-            404: _ERRORS[404],
-            429: OpenApiResponse(description="Rate limit."),
-        },
+        responses={202: RunCreatedSerializer, 404: _ERRORS[404], **_TOO_MANY},
     )
     def post(self, request: Request, run_id: uuid.UUID) -> Response:
         _rate_limit(request)

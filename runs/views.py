@@ -12,11 +12,6 @@ from runs import selectors
 
 
 @login_required
-def run_list_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "runs/list.html", {"active": "runs"})
-
-
-@login_required
 def run_detail_page(request: HttpRequest, run_id: UUID) -> HttpResponse:
     # Someone else's run is a 404 page here as it is in the API.
     run = selectors.run_get(user=request.user, run_id=run_id)

@@ -45,6 +45,7 @@ class UploadListCreateApi(APIView):
         parameters=[PageQuerySerializer],
         responses={200: UploadPageSerializer, **PAGE_ERRORS},
         summary="List your uploads, newest first",
+        operation_id="uploads_list",
     )
     def get(self, request: Request) -> Response:
         page, _ = Page.from_request(request)

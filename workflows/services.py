@@ -42,15 +42,19 @@ def graph_validate(*, owner: User, nodes: list[Any], edges: list[Any]) -> None:
         raise GraphInvalid(issues)
 
 
+def _content(source: Workflow | WorkflowVersion) -> dict[str, Any]:
+    """What a version saves of a workflow (and restores from a version): name, description and graph."""
+    return {
+        "name": source.name,
+        "description": source.description,
+        "nodes": source.nodes,
+        "edges": source.edges,
+    }
+
+
 def _snapshot(workflow: Workflow, *, saved_by: User | None) -> WorkflowVersion:
     return WorkflowVersion.objects.create(
-        workflow=workflow,
-        number=workflow.version,
-        name=workflow.name,
-        description=workflow.description,
-        nodes=workflow.nodes,
-        edges=workflow.edges,
-        saved_by=saved_by,
+        workflow=workflow, number=workflow.version, saved_by=saved_by, **_content(workflow)
     )
 
 
@@ -134,13 +138,7 @@ def workflow_restore_version(*, workflow: Workflow, version: WorkflowVersion, sa
     # Restoring is not an edit of a particular version, so it follows the latest one under a row lock.
     current = Workflow.objects.select_for_update().get(pk=workflow.pk)
     return _save_new_version(
-        current,
-        expected_version=current.version,
-        name=version.name,
-        description=version.description,
-        nodes=version.nodes,
-        edges=version.edges,
-        saved_by=saved_by,
+        current, expected_version=current.version, saved_by=saved_by, **_content(version)
     )
 
 

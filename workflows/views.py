@@ -19,11 +19,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def workflow_list_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "workflows/list.html", {"active": "workflows"})
-
-
-@login_required
 def workflow_editor_page(request: HttpRequest, workflow_id: UUID) -> HttpResponse:
     # Fetched here only so that someone else's (or a missing) workflow is a 404 page, not an empty editor.
     workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from collections.abc import Callable
 
-from accounts import views as account_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.urls import path
+from django.views.generic import TemplateView
+
 from runs import views as run_views
 from workflows import views as workflow_views
 
+
+def _list_page(template: str, active: str) -> Callable[..., HttpResponse]:
+    """A page whose content the front end loads from the API: only the template and the active tab."""
+    return login_required(TemplateView.as_view(template_name=template, extra_context={"active": active}))
+
+
 urlpatterns = [
     path("", workflow_views.home, name="home"),
-    path("workflows/", workflow_views.workflow_list_page, name="workflow-list-page"),
+    path("workflows/", _list_page("workflows/list.html", "workflows"), name="workflow-list-page"),
     path("workflows/<uuid:workflow_id>/", workflow_views.workflow_editor_page, name="workflow-editor-page"),
-    path("runs/", run_views.run_list_page, name="run-list-page"),
+    path("runs/", _list_page("runs/list.html", "runs"), name="run-list-page"),
     path("runs/<uuid:run_id>/", run_views.run_detail_page, name="run-detail-page"),
-    path("settings/tokens/", account_views.tokens_page, name="tokens-page"),
+    # The list, creation and revocation go through /api/tokens from static/js/tokens.js.
+    path("settings/tokens/", _list_page("accounts/tokens.html", "settings"), name="tokens-page"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from engine import node_kind_catalog
@@ -71,6 +73,27 @@ def _workflow_response(
     )
 
 
+def _workflow_create_operation(
+    serializer_class: type[Serializer], *, summary: str, operation_id: str
+) -> Callable[[APIView, Request], Response]:
+    """A POST that creates a workflow from a body `serializer_class` reads as workflow_create's arguments
+    (a new workflow, or an imported file)."""
+
+    @extend_schema(
+        request=serializer_class,
+        responses={201: WorkflowSerializer, 400: _BAD_INPUT, **_AUTH, **_TOO_LARGE, **_UNSUPPORTED},
+        summary=summary,
+        operation_id=operation_id,
+    )
+    def post(view: APIView, request: Request) -> Response:
+        payload = serializer_class(data=request.data)
+        payload.is_valid(raise_exception=True)
+        workflow = services.workflow_create(owner=request.user, **payload.validated_data)
+        return _workflow_response(request, workflow.pk, status.HTTP_201_CREATED)
+
+    return post
+
+
 class WorkflowListCreateApi(_JsonApi):
     @extend_schema(
         parameters=[WorkflowListQuerySerializer],
@@ -83,17 +106,9 @@ class WorkflowListCreateApi(_JsonApi):
         payload = selectors.workflow_list_page(owner=request.user, page=page, search=filters["search"])
         return page.response(request, **payload)
 
-    @extend_schema(
-        request=WorkflowWriteSerializer,
-        responses={201: WorkflowSerializer, 400: _BAD_INPUT, **_AUTH, **_TOO_LARGE, **_UNSUPPORTED},
-        summary="Create a workflow",
-        operation_id="workflows_create",
+    post = _workflow_create_operation(
+        WorkflowWriteSerializer, summary="Create a workflow", operation_id="workflows_create"
     )
-    def post(self, request: Request) -> Response:
-        payload = WorkflowWriteSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        workflow = services.workflow_create(owner=request.user, **payload.validated_data)
-        return _workflow_response(request, workflow.pk, status.HTTP_201_CREATED)
 
 
 class WorkflowDetailApi(_JsonApi):
@@ -232,18 +247,11 @@ class WorkflowExportApi(_JsonApi):
 
 
 class WorkflowImportApi(_JsonApi):
-    @extend_schema(
-        request=WorkflowImportSerializer,
-        responses={201: WorkflowSerializer, 400: _BAD_INPUT, **_AUTH, **_TOO_LARGE, **_UNSUPPORTED},
+    post = _workflow_create_operation(
+        WorkflowImportSerializer,
         summary="Import a workflow from an export file or a React Flow {nodes, edges} file",
         operation_id="workflows_import",
     )
-    def post(self, request: Request) -> Response:
-        payload = WorkflowImportSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        fields = {k: v for k, v in payload.validated_data.items() if k != "weft"}
-        workflow = services.workflow_create(owner=request.user, **fields)
-        return _workflow_response(request, workflow.pk, status.HTTP_201_CREATED)
 
 
 class NodeKindListApi(_JsonApi):

@@ -96,6 +96,11 @@ class WorkflowImportSerializer(serializers.Serializer):
             raise serializers.ValidationError(f"Unsupported export format {value}; this Weft reads format 1.")
         return value
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Checked, then dropped: what remains is what a new workflow is made of.
+        attrs.pop("weft", None)
+        return attrs
+
 
 # --- output ------------------------------------------------------------------------------------------
 

@@ -108,7 +108,7 @@ class RunListApi(APIView):
     def get(self, request: Request) -> Response:
         page, filters = Page.from_request(request, RunListQuerySerializer)
         payload = run_list_page(
-            user=request.user, page=page, status=filters.get("status"), workflow_id=filters.get("workflow")
+            owner=request.user, page=page, status=filters.get("status"), workflow_id=filters.get("workflow")
         )
         return page.response(request, **payload)
 
@@ -118,7 +118,7 @@ class RunDetailApi(APIView):
         operation_id="runs_retrieve", responses={200: RunDetailResponseSerializer, 404: _ERRORS[404]}
     )
     def get(self, request: Request, run_id: uuid.UUID) -> Response:
-        payload = run_detail(user=request.user, run_id=run_id)
+        payload = run_detail(owner=request.user, run_id=run_id)
         logs_next = None
         if payload["moreLogs"]:
             # The detail holds the logs endpoint's first pages at the largest limit; the rest follow.
@@ -140,7 +140,7 @@ class RunNodeOutputApi(APIView):
         },
     )
     def get(self, request: Request, run_id: uuid.UUID, node_id: str) -> Response:
-        output = run_node_output(user=request.user, run_id=run_id, node_id=node_id)
+        output = run_node_output(owner=request.user, run_id=run_id, node_id=node_id)
         safe_node = re.sub(r"[^A-Za-z0-9_.-]", "_", node_id)[:100]
         disposition = f'attachment; filename="run-{run_id}-{safe_node}-output.json"'
         return Response(output, headers={"Content-Disposition": disposition})
@@ -154,7 +154,7 @@ class RunLogsApi(APIView):
     )
     def get(self, request: Request, run_id: uuid.UUID) -> Response:
         page, _ = Page.from_request(request)
-        run = run_get(user=request.user, run_id=run_id)
+        run = run_get(owner=request.user, run_id=run_id)
         return page.response(request, **page.payload(run_logs(run=run), LogSerializer))
 
 
@@ -169,7 +169,7 @@ class RunCancelApi(APIView):
         },
     )
     def post(self, request: Request, run_id: uuid.UUID) -> Response:
-        run = run_get(user=request.user, run_id=run_id)
+        run = run_get(owner=request.user, run_id=run_id)
         try:
             run = run_cancel(run=run)
         except RunAlreadyFinished as exc:
@@ -185,7 +185,7 @@ class RunRerunApi(APIView):
     )
     def post(self, request: Request, run_id: uuid.UUID) -> Response:
         _rate_limit(request)
-        run = run_get(user=request.user, run_id=run_id)
+        run = run_get(owner=request.user, run_id=run_id)
         try:
             new_run = run_rerun(run=run)
         except TooManyActiveRuns as exc:

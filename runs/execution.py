@@ -21,6 +21,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 import engine
+from accounts.models import User
 from runs.models import RunStatus, WorkflowRun
 from uploads.reader import image_reader_for
 from workflowsite.engine_config import provider_config
@@ -55,10 +56,10 @@ def reconnecting(query: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def execution_context(*, owner_id: int) -> engine.ExecutionContext:
+def execution_context(*, owner: User) -> engine.ExecutionContext:
     # Image nodes of a run read only its owner's uploads (and URLs through the SSRF-safe fetcher).
     return engine.ExecutionContext(
-        llm=engine.build_llm_client(provider_config()), images=image_reader_for(owner_id)
+        llm=engine.build_llm_client(provider_config()), images=image_reader_for(owner)
     )
 
 

@@ -23,9 +23,9 @@ _UPSTREAM_RUNS_SCANNED = 50
 LOG_PAGE_SIZE = 10 * MAX_LIMIT
 
 
-def run_list(*, user: User, status: str | None = None, workflow_id: uuid.UUID | None = None) -> QuerySet:
+def run_list(*, owner: User, status: str | None = None, workflow_id: uuid.UUID | None = None) -> QuerySet:
     runs = (
-        WorkflowRun.objects.filter(owner=user)
+        WorkflowRun.objects.filter(owner=owner)
         .select_related("workflow")
         .only(*_summary_fields(), "workflow__id", "workflow__name")
         .order_by("-created_at", "-id")
@@ -46,12 +46,14 @@ def _summary_fields() -> list[str]:
 
 
 def run_list_page(
-    *, user: User, page: Page, status: str | None = None, workflow_id: uuid.UUID | None = None
+    *, owner: User, page: Page, status: str | None = None, workflow_id: uuid.UUID | None = None
 ) -> dict[str, Any]:
-    """`{"count", "results"}` for one page of the user's runs, cached per query."""
+    """`{"count", "results"}` for one page of the owner's runs, cached per query."""
 
     def compute() -> dict[str, Any]:
-        return page.payload(run_list(user=user, status=status, workflow_id=workflow_id), RunSummarySerializer)
+        return page.payload(
+            run_list(owner=owner, status=status, workflow_id=workflow_id), RunSummarySerializer
+        )
 
     query = {
         "page": str(page.number),
@@ -59,15 +61,15 @@ def run_list_page(
         "status": status or "",
         "workflow": str(workflow_id or ""),
     }
-    return cache.run_list_cached(owner_id=user.pk, query=query, compute=compute)
+    return cache.run_list_cached(owner_id=owner.pk, query=query, compute=compute)
 
 
-def run_detail(*, user: User, run_id: uuid.UUID | str) -> dict[str, Any]:
+def run_detail(*, owner: User, run_id: uuid.UUID | str) -> dict[str, Any]:
     """`{"run": the serialized run with its node results and first LOG_PAGE_SIZE logs, "moreLogs"}`;
     cached once the run has finished (an active one changes under its poller); anyone else's is a 404."""
 
     def compute() -> dict[str, Any]:
-        run = run_get(user=user, run_id=run_id)
+        run = run_get(owner=owner, run_id=run_id)
         run.loaded_node_results = list(run_node_results(run=run))
         logs = list(run_logs(run=run)[: LOG_PAGE_SIZE + 1])
         run.loaded_logs = logs[:LOG_PAGE_SIZE]
@@ -78,23 +80,23 @@ def run_detail(*, user: User, run_id: uuid.UUID | str) -> dict[str, Any]:
         }
 
     return cache.run_detail_cached(
-        owner_id=user.pk, run_id=run_id, compute=compute, finished=lambda payload: payload["finished"]
+        owner_id=owner.pk, run_id=run_id, compute=compute, finished=lambda payload: payload["finished"]
     )
 
 
-def run_get(*, user: User, run_id: uuid.UUID | str) -> WorkflowRun:
-    """The user's run, with its workflow; another user's run does not exist (404)."""
-    run = WorkflowRun.objects.select_related("workflow").filter(owner=user, pk=run_id).first()
+def run_get(*, owner: User, run_id: uuid.UUID | str) -> WorkflowRun:
+    """The owner's run, with its workflow; another user's run does not exist (404)."""
+    run = WorkflowRun.objects.select_related("workflow").filter(owner=owner, pk=run_id).first()
     if run is None:
         raise Http404("No such run.")
     return run
 
 
-def run_node_output(*, user: User, run_id: uuid.UUID | str, node_id: str) -> Any:
-    """The whole stored output of one node of the user's run (run details show it cut); anyone else's run,
+def run_node_output(*, owner: User, run_id: uuid.UUID | str, node_id: str) -> Any:
+    """The whole stored output of one node of the owner's run (run details show it cut); anyone else's run,
     an unknown node and a node without output (failed, skipped) are a 404."""
     output = (
-        NodeResult.objects.filter(run__owner=user, run_id=run_id, node_id=node_id)
+        NodeResult.objects.filter(run__owner=owner, run_id=run_id, node_id=node_id)
         .values_list("output", flat=True)
         .first()
     )
@@ -112,8 +114,8 @@ def run_logs(*, run: WorkflowRun) -> QuerySet:
     return ExecutionLog.objects.filter(run=run).order_by("timestamp", "id")
 
 
-def run_active_count(*, user: User) -> int:
-    return WorkflowRun.objects.filter(owner=user, status__in=ACTIVE_RUN_STATUSES).count()
+def run_active_count(*, owner: User) -> int:
+    return WorkflowRun.objects.filter(owner=owner, status__in=ACTIVE_RUN_STATUSES).count()
 
 
 def run_succeeded_outputs(*, run: WorkflowRun) -> dict[str, dict]:

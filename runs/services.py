@@ -106,7 +106,7 @@ def run_create(
         raise engine.GraphInvalid(issues)
     # Serialise one user's creations so that two requests cannot both slip under the active-run cap.
     User.objects.select_for_update().filter(pk=owner.pk).exists()
-    if run_active_count(user=owner) >= settings.RUN_MAX_ACTIVE_PER_USER:
+    if run_active_count(owner=owner) >= settings.RUN_MAX_ACTIVE_PER_USER:
         raise TooManyActiveRuns(
             f"You already have {settings.RUN_MAX_ACTIVE_PER_USER} runs queued or running; "
             "wait for one to finish or cancel one."
@@ -268,7 +268,7 @@ def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None 
         with RunHeartbeat(run_id=str(run.id), fence=run.recoveries):
             outcome = engine.execute_graph(
                 run.graph,
-                context=execution_context(owner_id=run.owner_id),
+                context=execution_context(owner=run.owner),
                 sink=sink,
                 options=run_options(),
                 targets=targets,

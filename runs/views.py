@@ -14,7 +14,7 @@ from runs import selectors
 @login_required
 def run_detail_page(request: HttpRequest, run_id: UUID) -> HttpResponse:
     # Someone else's run is a 404 page here as it is in the API.
-    run = selectors.run_get(user=request.user, run_id=run_id)
+    run = selectors.run_get(owner=request.user, run_id=run_id)
     return render(
         request, "runs/detail.html", {"active": "runs", "run": run, "bootstrap": {"id": str(run.id)}}
     )

@@ -49,7 +49,7 @@ class UploadListCreateApi(APIView):
     )
     def get(self, request: Request) -> Response:
         page, _ = Page.from_request(request)
-        uploads = selectors.upload_list(owner_id=request.user.pk)
+        uploads = selectors.upload_list(owner=request.user)
         return page.response(request, **page.payload(uploads, UploadSerializer, request=request))
 
     @extend_schema(
@@ -85,12 +85,12 @@ class UploadListCreateApi(APIView):
 class UploadDetailApi(APIView):
     @extend_schema(responses={200: UploadSerializer, 404: _NOT_FOUND}, summary="One of your uploads")
     def get(self, request: Request, upload_id: str) -> Response:
-        upload = selectors.upload_get(owner_id=request.user.pk, upload_id=upload_id)
+        upload = selectors.upload_get(owner=request.user, upload_id=upload_id)
         return Response(UploadSerializer(upload, context={"request": request}).data)
 
     @extend_schema(responses={204: None, 404: _NOT_FOUND}, summary="Delete an upload and its file")
     def delete(self, request: Request, upload_id: str) -> Response:
-        services.upload_delete(upload=selectors.upload_get(owner_id=request.user.pk, upload_id=upload_id))
+        services.upload_delete(upload=selectors.upload_get(owner=request.user, upload_id=upload_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -108,7 +108,7 @@ class UploadContentApi(APIView):
         summary="The image itself, for its owner only",
     )
     def get(self, request: Request, upload_id: str) -> HttpResponseBase:
-        upload = selectors.upload_get(owner_id=request.user.pk, upload_id=upload_id)
+        upload = selectors.upload_get(owner=request.user, upload_id=upload_id)
         if not isinstance(default_storage, FileSystemStorage):
             # S3: a presigned URL that expires after AWS_QUERYSTRING_EXPIRE seconds; the redirect
             # itself must not outlive it in a cache.

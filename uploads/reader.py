@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import Http404
 
+from accounts.models import User
 from engine import ImageData
 from uploads import selectors
 from uploads.fetch import FetchPolicy, SafeFetcher
@@ -39,8 +40,8 @@ class StorageImageReader:
     connection this reader opened is closed again, so that finished threads leave none behind.
     """
 
-    def __init__(self, *, owner_id: int, fetcher: SafeFetcher | None = None) -> None:
-        self.owner_id = owner_id
+    def __init__(self, *, owner: User, fetcher: SafeFetcher | None = None) -> None:
+        self.owner = owner
         self.fetcher = fetcher or SafeFetcher(fetch_policy())
 
     def read(self, ref: Mapping[str, Any]) -> ImageData:
@@ -56,7 +57,7 @@ class StorageImageReader:
     def _read_upload(self, upload_id: object) -> ImageData:
         opened_here = connection.connection is None
         try:
-            upload = selectors.upload_get(owner_id=self.owner_id, upload_id=upload_id)
+            upload = selectors.upload_get(owner=self.owner, upload_id=upload_id)
         except Http404:
             raise ImageUnavailable(f"unknown upload {upload_id}") from None
         finally:
@@ -67,6 +68,6 @@ class StorageImageReader:
         return ImageData(data=data, mime_type=upload.content_type)
 
 
-def image_reader_for(owner_id: int) -> StorageImageReader:
-    """The reader a run of `owner_id`'s graph passes to the engine as `ExecutionContext.images`."""
-    return StorageImageReader(owner_id=owner_id)
+def image_reader_for(owner: User) -> StorageImageReader:
+    """The reader a run of `owner`'s graph passes to the engine as `ExecutionContext.images`."""
+    return StorageImageReader(owner=owner)

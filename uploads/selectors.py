@@ -8,27 +8,28 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 from django.http import Http404
 
+from accounts.models import User
 from uploads.models import Upload
 
 
-def upload_list(*, owner_id: int) -> QuerySet[Upload]:
-    return Upload.objects.filter(owner_id=owner_id).order_by("-created_at", "-id")
+def upload_list(*, owner: User) -> QuerySet[Upload]:
+    return Upload.objects.filter(owner=owner).order_by("-created_at", "-id")
 
 
-def upload_get(*, owner_id: int, upload_id: object) -> Upload:
+def upload_get(*, owner: User, upload_id: object) -> Upload:
     """The owner's upload with this id; another user's, a missing one or a malformed id is a 404."""
     parsed = parse_upload_id(upload_id)
-    upload = None if parsed is None else upload_list(owner_id=owner_id).filter(pk=parsed).first()
+    upload = None if parsed is None else upload_list(owner=owner).filter(pk=parsed).first()
     if upload is None:
         raise Http404("No such upload.")
     return upload
 
 
-def owned_upload_ids(*, owner_id: int, candidates: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+def owned_upload_ids(*, owner: User, candidates: Iterable[uuid.UUID]) -> set[uuid.UUID]:
     wanted = set(candidates)
     if not wanted:
         return set()
-    return set(upload_list(owner_id=owner_id).filter(pk__in=wanted).values_list("pk", flat=True))
+    return set(upload_list(owner=owner).filter(pk__in=wanted).values_list("pk", flat=True))
 
 
 def parse_upload_id(value: object) -> uuid.UUID | None:

@@ -128,7 +128,7 @@ def graph_upload_issues(*, owner: User, graph: Any) -> list[ValidationIssue]:
             if problem:
                 issues.append((index, ValidationIssue(f"nodes[{index}].data.url", problem)))
     parsed = {index: selectors.parse_upload_id(value) for index, value in referenced}
-    owned = selectors.owned_upload_ids(owner_id=owner.pk, candidates=[p for p in parsed.values() if p])
+    owned = selectors.owned_upload_ids(owner=owner, candidates=[p for p in parsed.values() if p])
     for index, upload_id in parsed.items():
         if upload_id is None or upload_id not in owned:
             issues.append((index, ValidationIssue(f"nodes[{index}].data.uploadId", "unknown upload")))

@@ -61,7 +61,7 @@ def test_a_deleted_users_cached_runs_are_never_served_again(alice, alice_client)
 
     # Whoever might ask under that id again (a stale session, a reused id) finds nothing.
     with pytest.raises(Http404):
-        selectors.run_detail(user=User(pk=alice_id), run_id=run.id)
+        selectors.run_detail(owner=User(pk=alice_id), run_id=run.id)
 
 
 def test_renaming_a_workflow_renames_it_in_the_cached_run_list_and_detail(alice, alice_client):

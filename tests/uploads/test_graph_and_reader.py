@@ -120,7 +120,7 @@ def test_executing_a_graph_that_names_another_users_upload_is_a_400(alice_client
 def test_the_reader_returns_the_stored_bytes_of_my_upload(alice, alice_client, media_root):
     upload_id = upload_as(alice_client, "WEBP")
 
-    image = image_reader_for(alice.pk).read({"uploadId": upload_id, "url": None})
+    image = image_reader_for(alice).read({"uploadId": upload_id, "url": None})
 
     assert isinstance(image, engine.ImageData)
     assert image.mime_type == "image/webp"
@@ -132,19 +132,19 @@ def test_the_reader_refuses_another_users_upload(bob, alice_client):
     upload_id = upload_as(alice_client)
 
     with pytest.raises(ImageUnavailable, match="unknown upload"):
-        StorageImageReader(owner_id=bob.pk).read({"uploadId": upload_id})
+        StorageImageReader(owner=bob).read({"uploadId": upload_id})
 
 
 def test_the_reader_refuses_an_empty_reference(alice):
     with pytest.raises(ImageUnavailable, match="neither an upload nor a URL"):
-        StorageImageReader(owner_id=alice.pk).read({"uploadId": None, "url": None})
+        StorageImageReader(owner=alice).read({"uploadId": None, "url": None})
 
 
 def test_the_reader_keeps_a_connection_it_did_not_open(alice, alice_client):
     upload_id = upload_as(alice_client)
     assert connection.connection is not None
 
-    StorageImageReader(owner_id=alice.pk).read({"uploadId": upload_id})
+    StorageImageReader(owner=alice).read({"uploadId": upload_id})
 
     assert connection.connection is not None  # the test's own connection (and transaction) survive
 
@@ -161,7 +161,7 @@ def test_the_reader_fetches_urls_through_the_safe_fetcher(alice, recording_serve
         )
     )
 
-    image = StorageImageReader(owner_id=alice.pk, fetcher=fetcher).read({"url": server.url("/cat.gif")})
+    image = StorageImageReader(owner=alice, fetcher=fetcher).read({"url": server.url("/cat.gif")})
 
     assert image.mime_type == "image/gif"
 
@@ -172,7 +172,7 @@ def test_the_default_reader_refuses_loopback_urls(alice, recording_server, setti
     settings.UPLOAD_FETCH_ALLOWED_PORTS = [80, 443, server.port]
 
     with pytest.raises(FetchRefused) as caught:
-        image_reader_for(alice.pk).read({"url": server.url("/cat.png")})
+        image_reader_for(alice).read({"url": server.url("/cat.png")})
 
     assert "loopback" in caught.value.detail
     assert server.hits == []
@@ -188,7 +188,7 @@ def test_a_node_reading_an_internal_url_tells_the_user_only_that_it_could_not_be
     settings.UPLOAD_FETCH_ALLOWED_PORTS = [80, 443, server.port]
     graph = image_to_vision_graph({"url": server.url("/cat.png", host=host)})
     config = engine.ProviderConfig(gemini_api_key="fake-gemini", gemini_base_url=fake_llm.url, max_attempts=1)
-    context = engine.ExecutionContext(llm=engine.build_llm_client(config), images=image_reader_for(alice.pk))
+    context = engine.ExecutionContext(llm=engine.build_llm_client(config), images=image_reader_for(alice))
 
     with caplog.at_level(logging.WARNING, logger="uploads.fetch"):
         outcome = engine.execute_graph(graph, context=context, sink=engine.MemorySink())
@@ -210,7 +210,7 @@ def test_a_deployment_can_allow_a_network_explicitly(alice, recording_server, se
     settings.UPLOAD_FETCH_ALLOWED_PORTS = [server.port]
     settings.UPLOAD_FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
 
-    image = image_reader_for(alice.pk).read({"url": server.url("/cat.png")})
+    image = image_reader_for(alice).read({"url": server.url("/cat.png")})
 
     assert image.mime_type == "image/png"
 
@@ -229,7 +229,7 @@ def test_on_fallback_the_image_goes_inline_to_a_groq_vision_model(alice, alice_c
     )
     image_to_vision = image_to_vision_graph({"uploadId": upload_id})
     context = engine.ExecutionContext(
-        llm=engine.build_llm_client(config), images=StorageImageReader(owner_id=alice.pk)
+        llm=engine.build_llm_client(config), images=StorageImageReader(owner=alice)
     )
 
     outcome = engine.execute_graph(image_to_vision, context=context, sink=engine.MemorySink())

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from storages.backends.s3 import S3Storage
 
 import engine
+from accounts.models import User
 from tests.files import files_under, image_bytes
 from tests.graphs import edge, graph, node
 from uploads.models import Upload
@@ -98,11 +99,11 @@ def image_to_vision_graph(upload_id: str) -> dict:
     )
 
 
-def run_vision(upload_id: str, *, owner_id: int, fake_llm) -> engine.RunOutcome:
+def run_vision(upload_id: str, *, owner: User, fake_llm) -> engine.RunOutcome:
     llm = engine.build_llm_client(
         engine.ProviderConfig(gemini_api_key="fake-key", gemini_base_url=fake_llm.url, max_attempts=1)
     )
-    context = engine.ExecutionContext(llm=llm, images=StorageImageReader(owner_id=owner_id))
+    context = engine.ExecutionContext(llm=llm, images=StorageImageReader(owner=owner))
     return engine.execute_graph(image_to_vision_graph(upload_id), context=context, sink=engine.MemorySink())
 
 
@@ -114,7 +115,7 @@ def test_the_vision_node_sends_the_uploaded_bytes_from_s3_inline_to_the_model(
     key = Upload.objects.get().storage_key
     stored = s3_storage.client.get_object(Bucket=s3_storage.name, Key=key)["Body"].read()
 
-    outcome = run_vision(upload_id, owner_id=alice.pk, fake_llm=fake_llm)
+    outcome = run_vision(upload_id, owner=alice, fake_llm=fake_llm)
 
     assert outcome.status == engine.RunStatus.succeeded, outcome.results["look"].error_message
     assert outcome.results["look"].output == {"text": "echo: What colour is this?"}
@@ -131,7 +132,7 @@ def test_the_vision_node_sends_the_uploaded_bytes_from_s3_inline_to_the_model(
 def test_the_vision_node_cannot_read_another_users_upload(alice, bob, alice_client, s3_storage, fake_llm):
     upload_id = post_image(alice_client, image_bytes("PNG")).json()["id"]
 
-    outcome = run_vision(upload_id, owner_id=bob.pk, fake_llm=fake_llm)
+    outcome = run_vision(upload_id, owner=bob, fake_llm=fake_llm)
 
     assert outcome.status != engine.RunStatus.succeeded
     assert f"unknown upload {upload_id}" in outcome.results["look"].error_message

@@ -1,7 +1,7 @@
 // The API tokens page: list, create (the secret is shown once) and revoke.
 
 import { api } from "./api.js";
-import { confirmDialog, el, formatDate, toast } from "./ui.js";
+import { confirmThenDo, el, formatDate, toast } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -39,14 +39,15 @@ async function load() {
 }
 
 async function revoke(token) {
-  if (!(await confirmDialog("Revoke token?", `Scripts using “${token.name}” will stop working at once.`, "Revoke"))) return;
-  try {
-    await api.revokeToken(token.id);
-    toast(`Revoked “${token.name}”.`, "success");
-    load();
-  } catch (error) {
-    toast(`Could not revoke: ${error.message}`, "error");
-  }
+  await confirmThenDo({
+    title: "Revoke token?",
+    message: `Scripts using “${token.name}” will stop working at once.`,
+    confirmLabel: "Revoke",
+    action: () => api.revokeToken(token.id),
+    done: `Revoked “${token.name}”.`,
+    failure: "Could not revoke",
+    after: load,
+  });
 }
 
 $("token-form").addEventListener("submit", async (event) => {

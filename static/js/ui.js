@@ -91,6 +91,18 @@ export async function confirmDialog(title, message, confirmLabel = "Delete") {
   return answer === "ok";
 }
 
+// Ask first, then do a destructive `action`; say how it went, and call `after` once it succeeded.
+export async function confirmThenDo({ title, message, confirmLabel = "Delete", action, done, failure, after }) {
+  if (!(await confirmDialog(title, message, confirmLabel))) return;
+  try {
+    await action();
+    toast(done, "success");
+    after();
+  } catch (error) {
+    toast(`${failure}: ${error.message}`, "error");
+  }
+}
+
 export async function promptDialog(title, label, value = "", okLabel = "Save") {
   const answer = await choose({
     title,

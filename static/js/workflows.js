@@ -1,7 +1,7 @@
 // The workflows page: search, create, rename, duplicate, delete, import and export.
 
 import { api } from "./api.js";
-import { confirmDialog, debounce, el, formatDate, promptDialog, statusBadge, toast } from "./ui.js";
+import { confirmThenDo, debounce, el, formatDate, promptDialog, statusBadge, toast } from "./ui.js";
 
 const PAGE_SIZE = 20;
 const $ = (id) => document.getElementById(id);
@@ -115,15 +115,14 @@ async function duplicate(summary) {
 }
 
 async function remove(summary) {
-  const sure = await confirmDialog("Delete workflow?", `“${summary.name}” and its versions will be deleted. Its runs stay in the run history.`);
-  if (!sure) return;
-  try {
-    await api.deleteWorkflow(summary.id);
-    toast(`Deleted “${summary.name}”.`, "success");
-    load();
-  } catch (error) {
-    toast(`Could not delete: ${error.message}`, "error");
-  }
+  await confirmThenDo({
+    title: "Delete workflow?",
+    message: `“${summary.name}” and its versions will be deleted. Its runs stay in the run history.`,
+    action: () => api.deleteWorkflow(summary.id),
+    done: `Deleted “${summary.name}”.`,
+    failure: "Could not delete",
+    after: load,
+  });
 }
 
 async function importFile(file) {

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from accounts.models import User
 from tests.browser.helpers import connect, drop_kind, node, select_node, sign_up, write_graph_file
 from tests.factories import NodeResultFactory, WorkflowRunFactory
+from uploads.images import ALLOWED_CONTENT_TYPES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -49,7 +50,9 @@ def test_failing_node_skips_downstream_cancel_and_run_list(page, site, llm, work
     expect(node(page, "image-1").locator(".node__error")).to_contain_text("choose an uploaded image")
     expect(page.locator("#field-image-1-uploadId-error")).to_contain_text("choose an uploaded image")
     # Uploading one fixes it; connected to the LLM, it runs and its output shows as a thumbnail.
-    page.get_by_label("Upload an image").set_input_files(tiny_png(tmp_path))
+    upload = page.get_by_label("Upload an image")
+    expect(upload).to_have_attribute("accept", ",".join(ALLOWED_CONTENT_TYPES))
+    upload.set_input_files(tiny_png(tmp_path))
     expect(node(page, "image-1")).not_to_have_class(re.compile(r"\bis-invalid\b"))
     connect(page, "image-1", "image", "llm-1", "images")
     page.get_by_role("button", name="Save", exact=True).click()

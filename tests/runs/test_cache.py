@@ -17,8 +17,8 @@ from accounts.models import User
 from runs import selectors
 from runs.models import RunStatus, WorkflowRun
 from runs.services import run_create
-from tests.factories import WorkflowFactory, WorkflowRunFactory, text_to_debug_graph
-from tests.workflows.payloads import workflow_payload
+from tests.factories import WorkflowFactory, WorkflowRunFactory
+from tests.graphs import text_to_debug_graph, workflow_payload
 from workflowsite.cache import owner_generation
 
 pytestmark = pytest.mark.django_db(transaction=True)

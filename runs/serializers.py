@@ -11,13 +11,14 @@ from rest_framework import serializers
 
 from engine.results import json_size
 from runs.models import ExecutionLog, NodeResult, RunScope, RunStatus, WorkflowRun
+from workflows.fields import GraphField
 from workflowsite.pagination import PageQuerySerializer, PageSerializer
 
 
 class ExecuteInputSerializer(serializers.Serializer):
     workflowId = serializers.UUIDField(required=False)
-    nodes = serializers.ListField(child=serializers.JSONField(), required=False)
-    edges = serializers.ListField(child=serializers.JSONField(), required=False)
+    nodes = GraphField(required=False, help_text="An unsaved graph's nodes, run instead of a saved workflow.")
+    edges = GraphField(required=False, help_text="An unsaved graph's edges.")
     scope = serializers.ChoiceField(choices=RunScope.choices, default=RunScope.FULL)
     nodeIds = serializers.ListField(
         child=serializers.CharField(max_length=200), required=False, default=list, max_length=10_000

@@ -11,7 +11,6 @@ from django.http import Http404
 from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -38,6 +37,7 @@ from workflows.serializers import (
 )
 from workflowsite.api import Conflict, FirstRendererNegotiation, bad_request
 from workflowsite.pagination import PAGE_ERRORS, Page
+from workflowsite.parsers import StrictJSONParser
 
 _BAD_INPUT = bad_request(
     "Invalid input: a field (`name`, `nodes[0]`) or a graph the engine refuses (`nodes[3].data.temperature`)."
@@ -62,7 +62,7 @@ _CONFLICT = {
 
 class _JsonApi(APIView):
     # Graphs are nested JSON that forms cannot express, so bodies are JSON only.
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
 
 def _workflow_response(

@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from workflows.fields import GraphField
 from workflows.models import Workflow, WorkflowVersion
 from workflowsite.pagination import PageQuerySerializer, PageSerializer
 
@@ -15,39 +16,6 @@ EXPORT_FORMAT_VERSION = 1
 MAX_VERSION_NUMBER = 2**31 - 1
 _NAME_MAX = Workflow._meta.get_field("name").max_length
 _DESCRIPTION_MAX = Workflow._meta.get_field("description").max_length
-
-
-# JSON this deep is no editor's graph, and walking it must stay cheap.
-_MAX_GRAPH_DEPTH = 64
-
-
-def _storable_json(value: Any) -> None:
-    """Refuse strings the databases cannot store: NUL (PostgreSQL jsonb) and lone surrogates (UTF-8).
-
-    Without this check they would pass the engine and fail at INSERT time as a 500.
-    """
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > _MAX_GRAPH_DEPTH:
-            raise serializers.ValidationError(f"is nested deeper than {_MAX_GRAPH_DEPTH} levels.")
-        if isinstance(item, str):
-            if "\x00" in item:
-                raise serializers.ValidationError("must not contain NUL characters.")
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                raise serializers.ValidationError("must not contain unpaired surrogate characters.") from None
-        elif isinstance(item, dict):
-            stack.extend((part, depth + 1) for pair in item.items() for part in pair)
-        elif isinstance(item, list):
-            stack.extend((part, depth + 1) for part in item)
-
-
-def _graph_list(help_text: str) -> serializers.ListField:
-    return serializers.ListField(
-        child=serializers.DictField(), help_text=help_text, validators=[_storable_json]
-    )
 
 
 # --- input -------------------------------------------------------------------------------------------
@@ -66,8 +34,8 @@ class WorkflowWriteSerializer(serializers.Serializer):
     description = serializers.CharField(
         max_length=_DESCRIPTION_MAX, required=False, default="", allow_blank=True
     )
-    nodes = _graph_list("React Flow nodes: {id, type, position: {x, y}, data}.")
-    edges = _graph_list("React Flow edges: {id, source, sourceHandle, target, targetHandle}.")
+    nodes = GraphField(help_text="React Flow nodes: {id, type, position: {x, y}, data}.")
+    edges = GraphField(help_text="React Flow edges: {id, source, sourceHandle, target, targetHandle}.")
 
 
 class WorkflowUpdateSerializer(WorkflowWriteSerializer):
@@ -88,8 +56,8 @@ class WorkflowImportSerializer(serializers.Serializer):
     description = serializers.CharField(
         max_length=_DESCRIPTION_MAX, required=False, default="", allow_blank=True
     )
-    nodes = _graph_list("React Flow nodes.")
-    edges = _graph_list("React Flow edges.")
+    nodes = GraphField(help_text="React Flow nodes.")
+    edges = GraphField(help_text="React Flow edges.")
 
     def validate_weft(self, value: int) -> int:
         if value != EXPORT_FORMAT_VERSION:

@@ -258,6 +258,12 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # JSON nested too deep, non-finite numbers and unpaired surrogates are a 400 (workflowsite/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "workflowsite.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "workflowsite.api.exception_handler",
 }
@@ -361,6 +367,11 @@ SECURE_REDIRECT_EXEMPT = [r"^api/health$"]
 # Request bodies above this are refused with 413 before any view parses them.
 WEFT_MAX_BODY_BYTES = env_int("WEFT_MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEFT_MAX_BODY_BYTES
+# JSON bodies nested deeper than this are refused with 400 before they are parsed; a graph needs about 10.
+JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 64)
+if not 1 <= JSON_MAX_DEPTH <= 500:
+    # Python's own JSON parser recurses once per level and stops near 1,000: past that it is a 500 again.
+    raise ImproperlyConfigured(f"JSON_MAX_DEPTH must be between 1 and 500, got {JSON_MAX_DEPTH}")
 # Image uploads (multipart) have their own, larger limit.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 # Decoded size limit (width x height) that refuses decompression bombs before Pillow allocates them.

@@ -42,6 +42,8 @@ def _without_escapes(body: bytes) -> bytes:
     escape and every quote opens or closes a string. Blanks rather than removal, so that no new
     escape pair can form across what was removed.
     """
+    if b"\\" not in body:  # one memchr, far cheaper than two replaces that find nothing
+        return body
     return body.replace(b"\\\\", b"__").replace(b'\\"', b"__")
 
 

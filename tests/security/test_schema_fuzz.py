@@ -77,9 +77,10 @@ def test_every_operation_is_fuzzed(alice, owned, settings, site_worker):
             except (AssertionError, FailureGroup) as exc:  # each operation's failures, not only the first
                 failures[operation_id] = "\n".join(str(error) for error in getattr(exc, "exceptions", [exc]))
 
-    # The aimed cases reached the success paths, so those answers were validated too.
+    # The aimed cases reached the success paths, so those answers were validated too. uploads_destroy
+    # deleted one of the fixtures' uploads, so the aimed upload alone leaves the count where it was.
     made_by_fixtures = len(operations) + 1
-    assert Upload.objects.count() > made_by_fixtures
+    assert Upload.objects.count() >= made_by_fixtures
     assert WorkflowRun.objects.count() > made_by_fixtures
     assert ApiToken.objects.filter(name="fuzz").exists()
     assert Workflow.objects.filter(name="Imported").exists()

@@ -83,6 +83,9 @@ def _no_constant(name: str) -> NoReturn:
     _refuse(_NOT_FINITE)
 
 
+_DECODER = json.JSONDecoder(parse_float=_finite_float, parse_constant=_no_constant)
+
+
 class StrictJSONParser(parsers.JSONParser):
     """DRF's JSON parser with the checks above; the API's default parser (REST_FRAMEWORK settings)."""
 
@@ -101,6 +104,6 @@ class StrictJSONParser(parsers.JSONParser):
         if _LONE_SURROGATE.search(plain):
             _refuse("a string holds an unpaired surrogate escape, which is no Unicode character.")
         try:
-            return json.loads(text, parse_float=_finite_float, parse_constant=_no_constant)
+            return _DECODER.decode(text)
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from exc

@@ -5,6 +5,7 @@ small interfaces it takes: an event sink, an LLM client and an image reader.
 """
 
 from engine.context import ExecutionContext
+from engine.costs import Budget, PriceFileError, PriceTable
 from engine.events import (
     Event,
     EventSink,
@@ -15,7 +16,7 @@ from engine.events import (
     RunFinished,
     RunStarted,
 )
-from engine.executor import RunOptions, execute_graph
+from engine.executor import RunOptions, downstream_of, execute_graph, plan_graph
 from engine.kinds import NodeKind, input_ports_for, node_kind_catalog, register
 from engine.ports import Port
 from engine.providers import (
@@ -27,7 +28,8 @@ from engine.providers import (
     build_llm_client,
 )
 from engine.results import NodeResult, NodeStatus, RunOutcome, RunStatus
-from engine.storage import ImageData, ImageReader
+from engine.reuse import Fate, MemoryResultStore, NodePlan, ResultStore, ReuseMode, RunPlan, StoredResult
+from engine.storage import ImageData, ImageDigests, ImageReader
 from engine.validation import (
     GraphInvalid,
     Limits,
@@ -38,38 +40,51 @@ from engine.validation import (
 )
 
 __all__ = [
+    "Budget",
     "Event",
     "EventSink",
     "ExecutionContext",
+    "Fate",
     "GraphInvalid",
     "ImageData",
+    "ImageDigests",
     "ImageReader",
     "LLMClient",
     "LLMRequest",
     "LLMResponse",
     "Limits",
     "LogLine",
+    "MemoryResultStore",
     "MemorySink",
     "NodeFinished",
     "NodeKind",
+    "NodePlan",
     "NodeResult",
     "NodeStarted",
     "NodeStatus",
     "Port",
+    "PriceFileError",
+    "PriceTable",
     "ProviderConfig",
     "ProviderError",
+    "ResultStore",
+    "ReuseMode",
     "RunFinished",
     "RunOptions",
     "RunOutcome",
+    "RunPlan",
     "RunStarted",
     "RunStatus",
+    "StoredResult",
     "ValidationIssue",
     "build_llm_client",
+    "downstream_of",
     "ensure_valid",
     "execute_graph",
     "execution_order",
     "input_ports_for",
     "node_kind_catalog",
+    "plan_graph",
     "register",
     "validate_graph",
 ]

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from engine.costs import Budget, PriceTable
     from engine.providers.types import LLMClient
-    from engine.storage import ImageReader
+    from engine.storage import ImageDigests, ImageReader
 
 
 @dataclass
@@ -16,9 +17,14 @@ class ExecutionContext:
     """Services handed to every node.
 
     `defaults` overrides the schema defaults of a kind's `data`, per node type, e.g.
-    `{"llm": {"temperature": 0.2}}`; values set on the node itself still win.
+    `{"llm": {"temperature": 0.2}}`; values set on the node itself still win. `image_digests` lets
+    content keys cover uploaded images' bytes; `prices` gives each model call its cost; `budget`
+    may refuse a model call before it starts.
     """
 
     llm: LLMClient | None = None
     images: ImageReader | None = None
     defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    image_digests: ImageDigests | None = None
+    prices: PriceTable | None = None
+    budget: Budget | None = None

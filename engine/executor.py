@@ -14,15 +14,17 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from engine.context import ExecutionContext
 from engine.events import EventSink, LogLine, NodeFinished, NodeStarted, RunFinished, RunStarted
 from engine.graph import Graph, Node
+from engine.keys import NodeKey, content_keys
 from engine.kinds.base import NodeCall, NodeError, NodeOutput, OutputTooLarge
 from engine.order import kahn_order
-from engine.results import NodeResult, NodeStatus, RunOutcome, RunStatus, content_key, json_size
-from engine.schema import apply_defaults
+from engine.results import NodeResult, NodeStatus, RunOutcome, RunStatus, json_size
+from engine.reuse import Fate, ResultStore, ReuseMode, RunPlan, plan_run
 from engine.validation import GraphInvalid, Limits, ValidationIssue, analyse_graph
 from engine.workers import WorkerPool
 
@@ -38,7 +40,10 @@ class RunOptions:
     run_timeout_s: float = 900.0
     poll_interval_s: float = 0.1  # how often `should_cancel` is consulted
     max_llm_calls: int | None = None  # LLM/Vision nodes started per run
-    max_llm_tokens: int | None = None  # input + output tokens of finished LLM/Vision nodes
+    # Input + output tokens of LLM/Vision nodes: each call reserves its most (prompt estimate plus
+    # maxOutputTokens) before it starts and settles to its actual use after, so parallel calls cannot
+    # overshoot it.
+    max_llm_tokens: int | None = None
     # Bytes of one node's output, and of what a run's results store (outputs and the inputs copied
     # from them), as compact JSON (None: unlimited).
     max_node_output_bytes: int | None = 1024 * 1024
@@ -53,53 +58,73 @@ def execute_graph(
     sink: EventSink,
     options: RunOptions = RunOptions(),
     targets: Collection[str] | None = None,
-    reuse_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    reuse: ReuseMode = ReuseMode.auto,
+    store: ResultStore | None = None,
+    finished_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     should_cancel: Callable[[], bool] = lambda: False,
 ) -> RunOutcome:
     """Validate `graph` (raising GraphInvalid) and run it, or the `targets` and what they need.
 
-    `reuse_outputs` maps node ids to output dicts of an earlier run. Nodes outside the scope
-    read their outputs from it; a needed output that is missing puts its node in scope too. In a
-    full run (`targets` None) the nodes found there are not run again, which is how a crashed run
-    resumes. Reused nodes appear in no event and in no result.
+    Nodes whose content key matches a result in `store` are reused when `reuse` allows it (see
+    engine.reuse). `finished_outputs` maps node ids to outputs this same run already produced before
+    its worker died: those nodes are not run again and appear in no event and in no result.
     """
+    parsed, keys = _analyse(graph, context=context, options=options, targets=targets)
+    finished = finished_outputs or {}
+    plan = plan_run(parsed, keys, targets=targets, mode=reuse, store=store, finished=finished)
+    return _Run(parsed, keys, plan, finished, context, sink, options, should_cancel).execute()
+
+
+def plan_graph(
+    graph: Mapping[str, Any],
+    *,
+    context: ExecutionContext,
+    options: RunOptions = RunOptions(),
+    targets: Collection[str] | None = None,
+    reuse: ReuseMode = ReuseMode.auto,
+    store: ResultStore | None = None,
+) -> tuple[RunPlan, int]:
+    """What `execute_graph` would do, without running anything: the plan and its number of LLM calls."""
+    parsed, keys = _analyse(graph, context=context, options=options, targets=targets)
+    plan = plan_run(parsed, keys, targets=targets, mode=reuse, store=store)
+    return plan, plan.llm_calls(parsed)
+
+
+def downstream_of(graph: Mapping[str, Any], node_id: str, *, limits: Limits) -> list[str]:
+    """`node_id` and every node downstream of it, in execution order (for runs `from` a node)."""
+    issues, parsed = analyse_graph(graph, limits=limits)
+    if issues:
+        raise GraphInvalid(issues)
+    if node_id not in parsed.nodes:
+        raise GraphInvalid([ValidationIssue("nodeIds", f"no node with id {node_id!r}")])
+    found = {node_id}
+    stack = [node_id]
+    while stack:
+        for edge in parsed.nodes[stack.pop()].outgoing:
+            if edge.target not in found:
+                found.add(edge.target)
+                stack.append(edge.target)
+    pairs = [(e.source, e.target) for n in parsed.nodes.values() for e in n.incoming]
+    order, _ = kahn_order(list(parsed.nodes), pairs)
+    return [n for n in order if n in found]
+
+
+def _analyse(
+    graph: Mapping[str, Any],
+    *,
+    context: ExecutionContext,
+    options: RunOptions,
+    targets: Collection[str] | None,
+) -> tuple[Graph, dict[str, NodeKey]]:
     issues, parsed = analyse_graph(graph, limits=options.limits)
     if issues:
         raise GraphInvalid(issues)
-    reuse = reuse_outputs or {}
-    scope = plan_scope(parsed, targets, reuse)
-    return _Run(parsed, scope, reuse, context, sink, options, should_cancel).execute()
-
-
-def plan_scope(
-    graph: Graph, targets: Collection[str] | None, reuse: Mapping[str, Mapping[str, Any]]
-) -> list[str]:
-    """The nodes to run, in execution order."""
-    if targets is None:
-        wanted = [node_id for node_id in graph.nodes if node_id not in reuse]
-    else:
-        unknown = sorted(set(targets) - graph.nodes.keys())
-        if unknown:
-            raise GraphInvalid(
-                [ValidationIssue("targets", f"no node with id {node_id!r}") for node_id in unknown]
-            )
-        wanted = list(targets)
-    scope: set[str] = set()
-    stack = wanted
-    while stack:
-        node_id = stack.pop()
-        if node_id in scope:
-            continue
-        scope.add(node_id)
-        for edge in graph.nodes[node_id].incoming:
-            previous = reuse.get(edge.source)
-            if edge.source not in scope and not (
-                isinstance(previous, Mapping) and edge.source_port in previous
-            ):
-                stack.append(edge.source)
-    pairs = [(e.source, e.target) for n in graph.nodes.values() for e in n.incoming]
-    order, _ = kahn_order(list(graph.nodes), pairs)
-    return [node_id for node_id in order if node_id in scope]
+    unknown = sorted(set(targets or ()) - parsed.nodes.keys())
+    if unknown:
+        raise GraphInvalid(
+            [ValidationIssue("targets", f"no node with id {node_id!r}") for node_id in unknown]
+        )
+    return parsed, content_keys(parsed, defaults=context.defaults, digests=context.image_digests)
 
 
 def _now() -> datetime:
@@ -118,6 +143,7 @@ class _Task:
     node: Node
     inputs: dict[str, Any]
     key: str
+    reserved_tokens: int
     started_at: datetime
     started: float
     deadline: float
@@ -130,36 +156,39 @@ class _Run:
     def __init__(
         self,
         graph: Graph,
-        scope: list[str],
-        reuse: Mapping[str, Mapping[str, Any]],
+        keys: Mapping[str, NodeKey],
+        plan: RunPlan,
+        finished: Mapping[str, Mapping[str, Any]],
         context: ExecutionContext,
         sink: EventSink,
         options: RunOptions,
         should_cancel: Callable[[], bool],
     ) -> None:
         self.graph = graph
-        self.scope = scope
-        self.position = {node_id: i for i, node_id in enumerate(scope)}
+        self.keys = keys
+        self.plan = plan
+        self.scope = plan.scope
+        self.position = {node_id: i for i, node_id in enumerate(self.scope)}
         self.context = context
         self.sink = sink
         self.options = options
         self.should_cancel = should_cancel
-        self.outputs: dict[str, Mapping[str, Any]] = {
-            node_id: output for node_id, output in reuse.items() if node_id not in self.position
-        }
-        # How many distinct in-scope upstream nodes each node still waits for.
+        self.outputs: dict[str, Mapping[str, Any]] = dict(finished)
+        to_run = set(plan.with_fate(Fate.run))
+        # How many distinct upstream nodes that run now each running node still waits for.
         self.waiting = {
-            node_id: len({e.source for e in graph.nodes[node_id].incoming if e.source in self.position})
-            for node_id in scope
+            node_id: len({e.source for e in graph.nodes[node_id].incoming if e.source in to_run})
+            for node_id in self.scope
+            if node_id in to_run
         }
-        self.ready = [self.position[n] for n in scope if self.waiting[n] == 0]
+        self.ready = [self.position[n] for n, count in self.waiting.items() if count == 0]
         heapq.heapify(self.ready)
         self.running: dict[str, _Task] = {}
         self.results: dict[str, NodeResult] = {}
         self.reports: queue.SimpleQueue[tuple[_Task, str, Any]] = queue.SimpleQueue()
         self.pool = WorkerPool("weft-node")
         self.llm_calls = 0
-        self.llm_tokens = 0
+        self.llm_tokens = 0  # used by finished calls plus reserved by running ones
         self.cap_message: str | None = None
         # What the run's results store so far: each node's output and its inputs (copies of upstream
         # outputs, so a fan-out multiplies them).
@@ -173,6 +202,8 @@ class _Run:
         next_poll = start
         self.sink.emit(RunStarted(node_ids=list(self.scope)))
         try:
+            for node_id in self.plan.with_fate(Fate.reuse):
+                self.reuse(node_id)
             while True:
                 now = time.monotonic()
                 if now >= next_poll:
@@ -226,6 +257,30 @@ class _Run:
 
     # Starting and finishing nodes ------------------------------------------------------------
 
+    def reuse(self, node_id: str) -> None:
+        source = self.plan.nodes[node_id].source
+        assert source is not None
+        self.outputs[node_id] = source.output
+        if self.options.max_run_output_bytes is not None:
+            self.stored_bytes += json_size(source.output)  # stored again, as this run's result
+        now = _now()
+        self.results[node_id] = NodeResult(
+            node_id,
+            self.graph.nodes[node_id].kind.type,
+            NodeStatus.reused,
+            output=dict(source.output),
+            started_at=now,
+            finished_at=now,
+            duration_ms=0,
+            input_tokens=0,
+            output_tokens=0,
+            cost=Decimal(0),
+            content_key=self.keys[node_id].key or "",
+            reused_from_run=source.run_id,
+            reused_from_result=source.result_id,
+        )
+        self.sink.emit(NodeFinished(self.results[node_id]))
+
     def start(self, node_id: str) -> None:
         node = self.graph.nodes[node_id]
         kind = node.kind
@@ -236,12 +291,25 @@ class _Run:
                 inputs[edge.target_port].append(value)
             else:
                 inputs[edge.target_port] = value
-        data = apply_defaults(kind.full_schema(), node.data, self.context.defaults.get(kind.type))
-        key = content_key(kind.type, data, inputs)
-        if kind.uses_llm and (cap := self.cap_reached()):
-            self.cap_message = self.cap_message or cap
-            self.refuse(node, "cost_cap", cap, inputs=inputs, key=key)
-            return
+        data = self.keys[node_id].data
+        key = self.keys[node_id].key or ""
+        reserved = 0
+        if kind.uses_llm:
+            prompt_tokens, output_tokens = kind.token_estimate(data, inputs)
+            reserved = prompt_tokens + output_tokens
+            refusal = self.cap_reached(reserved)
+            if refusal is not None:
+                self.cap_message = self.cap_message or refusal
+                self.refuse(node, inputs, key, "cost_cap", refusal)
+                return
+            if self.context.budget is not None:
+                model = node.data.get("model") or data.get("model")
+                refusal = self.context.budget.reserve(
+                    node_id=node_id, model=model, input_tokens=prompt_tokens, output_tokens=output_tokens
+                )
+                if refusal is not None:
+                    self.refuse(node, inputs, key, "budget", refusal)
+                    return
         if (run_limit := self.options.max_run_output_bytes) is not None:
             inputs_size = json_size(inputs)
             if self.stored_bytes + inputs_size > run_limit:
@@ -249,13 +317,15 @@ class _Run:
                     f"its inputs ({inputs_size:,} bytes) would take the run's stored output "
                     f"past the run's limit of {run_limit:,} bytes"
                 )
-                self.refuse(node, "output_limit", message, inputs={}, key=key)
+                self.release_budget(node)
+                self.refuse(node, {}, key, "output_limit", message)
                 return
             self.stored_bytes += inputs_size
         if kind.uses_llm:
             self.llm_calls += 1
+            self.llm_tokens += reserved
         now = time.monotonic()
-        task = _Task(node, inputs, key, _now(), now, now + self.options.node_timeout_s)
+        task = _Task(node, inputs, key, reserved, _now(), now, now + self.options.node_timeout_s)
         self.running[node_id] = task
         self.sink.emit(NodeStarted(node_id=node_id, node_type=kind.type, started_at=task.started_at))
         call = NodeCall(
@@ -285,26 +355,27 @@ class _Run:
 
         self.pool.submit(job)
 
-    def refuse(self, node: Node, kind: str, message: str, *, inputs: dict[str, Any], key: str) -> None:
-        """Fail a node without starting it."""
+    def refuse(self, node: Node, inputs: dict[str, Any], key: str, error_kind: str, message: str) -> None:
+        """Fail a node without starting it: a cap, a budget or the run's output limit would be crossed."""
         self.results[node.id] = NodeResult(
             node.id,
             node.kind.type,
             NodeStatus.failed,
             inputs=inputs,
-            error_kind=kind,
+            error_kind=error_kind,
             error_message=message,
             content_key=key,
         )
         self.sink.emit(NodeFinished(self.results[node.id]))
         self.skip_downstream(node)
 
-    def cap_reached(self) -> str | None:
-        calls, tokens = self.options.max_llm_calls, self.options.max_llm_tokens
+    def cap_reached(self, tokens: int) -> str | None:
+        calls, cap = self.options.max_llm_calls, self.options.max_llm_tokens
         if calls is not None and self.llm_calls >= calls:
             return f"LLM call cap of {calls} reached"
-        if tokens is not None and self.llm_tokens >= tokens:
-            return f"LLM token cap of {tokens} reached"
+        if cap is not None and self.llm_tokens + tokens > cap:
+            remaining = max(0, cap - self.llm_tokens)
+            return f"LLM token cap of {cap} reached: this call may use {tokens} tokens and {remaining} remain"
         return None
 
     def output_budget(self) -> int | None:
@@ -312,6 +383,19 @@ class _Run:
         node_limit, run_limit = self.options.max_node_output_bytes, self.options.max_run_output_bytes
         left = None if run_limit is None else max(0, run_limit - self.stored_bytes)
         return min((b for b in (node_limit, left) if b is not None), default=None)
+
+    def settle(self, task: _Task, usage: Any) -> None:
+        """Replace a call's reservation by what it used (a refused output still spent its tokens), and
+        release any budget it held."""
+        if not task.node.kind.uses_llm:
+            return
+        used = (getattr(usage, "input_tokens", None) or 0) + (getattr(usage, "output_tokens", None) or 0)
+        self.llm_tokens += used - task.reserved_tokens
+        self.release_budget(task.node)
+
+    def release_budget(self, node: Node) -> None:
+        if node.kind.uses_llm and self.context.budget is not None:
+            self.context.budget.release(node_id=node.id)
 
     def succeed(self, task: _Task, done: tuple[NodeOutput, int]) -> None:
         node = task.node
@@ -326,18 +410,14 @@ class _Run:
                 self.fail(node, "output_limit", message, task=task, llm=OutputTooLarge(message, output))
                 return
             self.stored_bytes += size
-        self.llm_tokens += (output.input_tokens or 0) + (output.output_tokens or 0)
         self.outputs[node.id] = output.values
         self.record(task, NodeStatus.succeeded, output=output)
-        for target in dict.fromkeys(e.target for e in node.outgoing if e.target in self.position):
+        for target in dict.fromkeys(e.target for e in node.outgoing if e.target in self.waiting):
             self.waiting[target] -= 1
             if self.waiting[target] == 0:
                 heapq.heappush(self.ready, self.position[target])
 
     def fail(self, node: Node, kind: str, message: str, *, task: _Task, llm: Any = None) -> None:
-        # A refused output still spent its tokens.
-        spent = (getattr(llm, "input_tokens", None) or 0) + (getattr(llm, "output_tokens", None) or 0)
-        self.llm_tokens += spent
         self.record(task, NodeStatus.failed, error=(kind, _short(message)), llm=llm)
         self.sink.emit(
             LogLine(level="error", message=f"node {node.id!r} failed: {_short(message)}", node_id=node.id)
@@ -355,6 +435,12 @@ class _Run:
     ) -> None:
         finished = time.monotonic()
         usage = output or llm  # both carry provider, model and attempts when a model was called
+        provider, model = getattr(usage, "provider", None), getattr(usage, "model", None)
+        input_tokens = getattr(usage, "input_tokens", None)
+        output_tokens = getattr(usage, "output_tokens", None)
+        cost = None
+        if self.context.prices is not None and (input_tokens or output_tokens):
+            cost = self.context.prices.cost(provider, model, input_tokens, output_tokens)
         result = NodeResult(
             node_id=task.node.id,
             node_type=task.node.kind.type,
@@ -366,15 +452,18 @@ class _Run:
             started_at=task.started_at,
             finished_at=_now(),
             duration_ms=round((finished - task.started) * 1000),
-            provider=getattr(usage, "provider", None),
-            model=getattr(usage, "model", None),
+            provider=provider,
+            model=model,
             attempts=getattr(usage, "attempts", 0) or 0,
-            input_tokens=getattr(usage, "input_tokens", None),
-            output_tokens=getattr(usage, "output_tokens", None),
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost=cost,
             content_key=task.key,
         )
         self.results[task.node.id] = result
         self.sink.emit(NodeFinished(result))
+        # After the result (and its usage) is recorded, so that a budget never counts the call as neither.
+        self.settle(task, usage)
 
     def skip_downstream(self, node: Node) -> None:
         """Mark every in-scope descendant skipped: none of them can run without this node."""

@@ -1,12 +1,11 @@
-"""What a run produces: per-node results, the run outcome, and the content key of a node."""
+"""What a run produces: per-node results and the run outcome."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Any
 
@@ -20,6 +19,7 @@ class NodeStatus(StrEnum):
     failed = "failed"
     skipped = "skipped"
     cancelled = "cancelled"
+    reused = "reused"  # not run: an earlier result with the same content key stands in
 
 
 class RunStatus(StrEnum):
@@ -35,6 +35,8 @@ def _json_default(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, Decimal):
+        return str(value)
     return repr(value)
 
 
@@ -49,28 +51,13 @@ def json_size(value: Any) -> int:
     return len(encoded.encode("utf-8"))
 
 
-def content_key(node_type: str, data: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
-    """SHA-256 of the kind, the data and the input values, as canonical JSON.
-
-    The display `label` is left out: renaming a node does not change what it computes.
-    """
-    payload = {
-        "kind": node_type,
-        "data": {k: v for k, v in data.items() if k != "label"},
-        "inputs": inputs,
-    }
-    canonical = json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 @dataclass
 class NodeResult:
     """The record of one node in one run. `error_message` is short and never a traceback.
 
-    `content_key` is "" for nodes that never received their inputs (skipped, or cancelled before
-    they started).
+    `content_key` (engine.keys) is "" when it cannot be known (the node is fed by an image URL).
+    A `reused` result carries the output of the result it names in `reused_from_*`, with no tokens and
+    no cost. `cost` is in USD, None when the model has no price (or no model was called).
     """
 
     node_id: str
@@ -88,7 +75,10 @@ class NodeResult:
     attempts: int = 0
     input_tokens: int | None = None
     output_tokens: int | None = None
+    cost: Decimal | None = None
     content_key: str = ""
+    reused_from_run: str | None = None
+    reused_from_result: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return json_safe(asdict(self))

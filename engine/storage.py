@@ -26,3 +26,10 @@ class ImageReader(Protocol):
     def read(self, ref: Mapping[str, Any]) -> ImageData:
         """Return the bytes behind an Image node's reference, or raise if it cannot be read."""
         ...
+
+
+class ImageDigests(Protocol):
+    def digest(self, ref: Mapping[str, Any]) -> str | None:
+        """The SHA-256 (hex) of the stored bytes behind an Image node's reference, or None when they
+        cannot be known before reading them (a URL, a missing upload)."""
+        ...

@@ -1,4 +1,5 @@
-"""Operators' view of runs: filters by status, owner and workflow; results and logs inline; cancel/rerun."""
+"""Operators' view of runs: filters by status, owner and workflow; results and logs inline; cancel/rerun;
+per-user daily budgets."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from runs.models import ExecutionLog, NodeResult, WorkflowRun
+from runs.models import ExecutionLog, NodeResult, UserBudget, WorkflowRun
 from runs.services import RunAlreadyFinished, TooManyActiveRuns, run_cancel, run_rerun, runs_delete
 
 
@@ -21,6 +22,9 @@ class NodeResultInline(admin.TabularInline):
         "duration_ms",
         "provider",
         "model",
+        "input_tokens",
+        "output_tokens",
+        "cost",
         "error_kind",
         "error_message",
     ]
@@ -44,15 +48,30 @@ class ExecutionLogInline(admin.TabularInline):
 
 @admin.register(WorkflowRun)
 class WorkflowRunAdmin(admin.ModelAdmin):
-    list_display = ["id", "owner", "workflow", "status", "scope", "total_nodes", "duration_ms", "created_at"]
+    list_display = [
+        "id",
+        "owner",
+        "workflow",
+        "status",
+        "scope",
+        "total_nodes",
+        "reused_nodes",
+        "cost",
+        "duration_ms",
+        "created_at",
+    ]
     list_filter = ["status", "scope", ("owner", admin.RelatedOnlyFieldListFilter), "workflow"]
     list_select_related = ["owner", "workflow"]
     search_fields = ["id", "owner__email", "workflow__name"]
     date_hierarchy = "created_at"
-    raw_id_fields = ["owner", "workflow"]
+    raw_id_fields = ["owner", "workflow", "resumed_from"]
     readonly_fields = [
         "id",
         "status",
+        "reused_nodes",
+        "input_tokens",
+        "output_tokens",
+        "cost",
         "recoveries",
         "trigger_id",
         "heartbeat_at",
@@ -91,3 +110,13 @@ class WorkflowRunAdmin(admin.ModelAdmin):
             except TooManyActiveRuns as exc:
                 self.message_user(request, f"{run.id}: {exc}", messages.WARNING)
         self.message_user(request, f"Started {started} new run(s).", messages.SUCCESS)
+
+
+@admin.register(UserBudget)
+class UserBudgetAdmin(admin.ModelAdmin):
+    """Per-user overrides of RUN_DAILY_COST_BUDGET / RUN_DAILY_TOKEN_BUDGET (empty keeps the default)."""
+
+    list_display = ["owner", "daily_cost", "daily_tokens"]
+    list_select_related = ["owner"]
+    search_fields = ["owner__email"]
+    raw_id_fields = ["owner"]

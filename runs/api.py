@@ -1,35 +1,53 @@
-"""REST endpoints of runs: execute, history (list, detail, logs), cancel and rerun. Thin: parse, call a
-service or selector, serialize."""
+"""REST endpoints of runs: execute and its plan, history (list, detail, logs), cancel, rerun, resume and
+usage. Thin: parse, call a service or selector, serialize."""
 
 from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from django_ratelimit.core import get_usage
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from runs.costs import USAGE_MAX_DAYS, usage_report
 from runs.selectors import LOG_PAGE_SIZE, run_detail, run_get, run_list_page, run_logs, run_node_output
 from runs.serializers import (
     ExecuteInputSerializer,
     LogPageSerializer,
     LogSerializer,
+    PlanOutputSerializer,
+    RerunInputSerializer,
     RunCreatedSerializer,
     RunDetailResponseSerializer,
     RunListQuerySerializer,
     RunPageSerializer,
     RunSummarySerializer,
+    UsageOutputSerializer,
+    UsageQuerySerializer,
 )
-from runs.services import RunAlreadyFinished, TooManyActiveRuns, run_cancel, run_create, run_rerun
+from runs.services import (
+    RunAlreadyFinished,
+    RunStillActive,
+    TooManyActiveRuns,
+    run_cancel,
+    run_create,
+    run_plan,
+    run_rerun,
+    run_resume,
+)
+from workflows.models import Workflow
 from workflows.selectors import workflow_get
 from workflowsite.api import Conflict, TooManyRequests, bad_request
 from workflowsite.pagination import MAX_LIMIT, PAGE_ERRORS, Page, PageQuerySerializer
@@ -74,17 +92,7 @@ class ExecuteApi(APIView):
     )
     def post(self, request: Request) -> Response:
         _rate_limit(request)
-        serializer = ExecuteInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        workflow = None
-        if "workflowId" in data:
-            workflow = workflow_get(owner=request.user, workflow_id=data["workflowId"])
-        if "nodes" in data:
-            # An unsaved graph (possibly an edited saved workflow): it is the snapshot, not a version.
-            graph, version = {"nodes": data["nodes"], "edges": data["edges"]}, None
-        else:
-            graph, version = workflow.graph, workflow.version
+        data, graph, workflow, version = _execute_input(request)
         try:
             run = run_create(
                 owner=request.user,
@@ -93,10 +101,55 @@ class ExecuteApi(APIView):
                 workflow_version=version,
                 scope=data["scope"],
                 node_ids=data["nodeIds"],
+                reuse=data["reuse"],
             )
         except TooManyActiveRuns as exc:
             raise TooManyRequests(detail=str(exc), wait=5) from exc
         return _accepted_run(run.id)
+
+
+def _execute_input(request: Request) -> tuple[dict[str, Any], dict[str, Any], Workflow | None, int | None]:
+    """The validated execute body, the graph it names, its workflow and version (None for unsaved)."""
+    serializer = ExecuteInputSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    workflow = None
+    if "workflowId" in data:
+        workflow = workflow_get(owner=request.user, workflow_id=data["workflowId"])
+    if "nodes" in data:
+        # An unsaved graph (possibly an edited saved workflow): it is the snapshot, not a version.
+        return data, {"nodes": data["nodes"], "edges": data["edges"]}, workflow, None
+    return data, workflow.graph, workflow, workflow.version
+
+
+class ExecutePlanApi(APIView):
+    @extend_schema(
+        operation_id="execute_plan",
+        request=ExecuteInputSerializer,
+        responses={200: PlanOutputSerializer, **_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data, graph, _, _ = _execute_input(request)
+        plan, llm_calls = run_plan(
+            owner=request.user,
+            graph=graph,
+            scope=data["scope"],
+            node_ids=data["nodeIds"],
+            reuse=data["reuse"],
+        )
+        nodes = [
+            {
+                "nodeId": node.node_id,
+                "nodeType": node.node_type,
+                "fate": node.fate.value,
+                "contentKey": node.key,
+                "source": {"runId": node.source.run_id, "resultId": node.source.result_id}
+                if node.source
+                else None,
+            }
+            for node in plan.nodes.values()
+        ]
+        return Response(PlanOutputSerializer({"nodes": nodes, "llmCalls": llm_calls}).data)
 
 
 class RunListApi(APIView):
@@ -185,9 +238,55 @@ class RunRerunApi(APIView):
     )
     def post(self, request: Request, run_id: uuid.UUID) -> Response:
         _rate_limit(request)
+        body = RerunInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
         run = run_get(owner=request.user, run_id=run_id)
         try:
-            new_run = run_rerun(run=run)
+            new_run = run_rerun(run=run, reuse=body.validated_data["reuse"])
         except TooManyActiveRuns as exc:
             raise TooManyRequests(detail=str(exc), wait=5) from exc
         return _accepted_run(new_run.id)
+
+
+class RunResumeApi(APIView):
+    @extend_schema(
+        operation_id="runs_resume",
+        request=None,
+        responses={
+            202: RunCreatedSerializer,
+            404: _ERRORS[404],
+            409: OpenApiResponse(description="The run is still queued or running."),
+            429: OpenApiResponse(description="Rate limit."),
+        },
+    )
+    def post(self, request: Request, run_id: uuid.UUID) -> Response:
+        _rate_limit(request)
+        run = run_get(owner=request.user, run_id=run_id)
+        try:
+            new_run = run_resume(run=run)
+        except RunStillActive as exc:
+            raise Conflict(str(exc), status=run.status) from exc
+        except TooManyActiveRuns as exc:
+            raise TooManyRequests(detail=str(exc), wait=5) from exc
+        return _accepted_run(new_run.id)
+
+
+class UsageApi(APIView):
+    @extend_schema(
+        operation_id="usage",
+        parameters=[UsageQuerySerializer],
+        responses={200: UsageOutputSerializer, 400: bad_request("Bad dates or groupBy.")},
+    )
+    def get(self, request: Request) -> Response:
+        query = UsageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        end = query.validated_data.get("to") or timezone.now().date()
+        start = query.validated_data.get("from") or end - timedelta(days=29)
+        if start > end:
+            raise ValidationError({"from": "must not be after `to`"})
+        if (end - start).days >= USAGE_MAX_DAYS:
+            raise ValidationError({"from": f"a report covers at most {USAGE_MAX_DAYS} days"})
+        report = usage_report(
+            owner=request.user, start=start, end=end, group_by=query.validated_data["groupBy"]
+        )
+        return Response(UsageOutputSerializer(report).data)

@@ -8,8 +8,11 @@ class RunsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from runs.costs import price_table
         from runs.worker import inprocess_worker_ensure, is_serving_process
 
+        # A price file that does not parse stops start-up with its name and line, not the first run.
+        price_table()
         # Only the serving process gets the in-process worker: not migrate, not runserver's reloader.
         if is_serving_process():
             inprocess_worker_ensure()

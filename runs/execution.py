@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 import engine
 from accounts.models import User
+from runs.costs import budget_for, price_table
 from runs.models import RunStatus, WorkflowRun
 from uploads.reader import image_reader_for
 from workflowsite.engine_config import provider_config
@@ -56,11 +58,31 @@ def reconnecting(query: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def execution_context(*, owner: User) -> engine.ExecutionContext:
+def model_defaults() -> dict[str, dict[str, str]]:
+    """The deployment's default models as data defaults: a node that names no model runs on these, so
+    its content key must change with them (the call itself still follows ProviderConfig)."""
+    return {
+        "llm": {"model": settings.LLM_DEFAULT_MODEL, "fallbackModel": settings.LLM_FALLBACK_MODEL},
+        "vision": {"model": settings.LLM_DEFAULT_MODEL},
+    }
+
+
+def execution_context(*, owner: User, run_id: uuid.UUID) -> engine.ExecutionContext:
     # Image nodes of a run read only its owner's uploads (and URLs through the SSRF-safe fetcher).
+    images = image_reader_for(owner)
     return engine.ExecutionContext(
-        llm=engine.build_llm_client(provider_config()), images=image_reader_for(owner)
+        llm=engine.build_llm_client(provider_config()),
+        images=images,
+        defaults=model_defaults(),
+        image_digests=images,
+        prices=price_table(),
+        budget=reconnecting(lambda: budget_for(owner=owner, run_id=run_id)),
     )
+
+
+def planning_context(*, owner: User) -> engine.ExecutionContext:
+    """What content keys need (image digests), without providers: planning calls no model."""
+    return engine.ExecutionContext(image_digests=image_reader_for(owner), defaults=model_defaults())
 
 
 class RunGuard:

@@ -25,6 +25,15 @@ class RunScope(models.TextChoices):
     FULL = "full"
     NODE = "node"
     SELECTION = "selection"
+    FROM = "from"  # one node and everything downstream of it
+
+
+class ReuseMode(models.TextChoices):
+    """Which earlier results with a matching content key a run may reuse (see engine.reuse)."""
+
+    AUTO = "auto"
+    NONE = "none"
+    ALL = "all"
 
 
 class NodeStatus(models.TextChoices):
@@ -32,6 +41,7 @@ class NodeStatus(models.TextChoices):
     FAILED = "failed"
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
+    REUSED = "reused"
 
 
 class LogLevel(models.TextChoices):
@@ -54,12 +64,31 @@ class WorkflowRun(models.Model):
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
     scope = models.CharField(max_length=16, choices=RunScope.choices, default=RunScope.FULL)
     node_ids = models.JSONField(
-        default=list, blank=True, help_text="The selected nodes (scope node/selection)."
+        default=list, blank=True, help_text="The selected nodes (scope node/selection/from)."
+    )
+    reuse = models.CharField(max_length=8, choices=ReuseMode.choices, default=ReuseMode.AUTO)
+    resumed_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resumptions",
+        help_text="The run whose succeeded nodes this one reuses whatever their kind.",
     )
     total_nodes = models.PositiveIntegerField(default=0)
     succeeded_nodes = models.PositiveIntegerField(default=0)
     failed_nodes = models.PositiveIntegerField(default=0)
     skipped_nodes = models.PositiveIntegerField(default=0)
+    reused_nodes = models.PositiveIntegerField(default=0)
+    input_tokens = models.PositiveBigIntegerField(default=0)
+    output_tokens = models.PositiveBigIntegerField(default=0)
+    cost = models.DecimalField(
+        max_digits=14,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text="USD; null when nothing had a price.",
+    )
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     trigger_id = models.CharField(max_length=64, blank=True, help_text="The Dramatiq message id.")
     error_summary = models.TextField(blank=True)
@@ -108,6 +137,10 @@ def workflow_run_summary(run_model: type[models.Model]) -> dict[str, models.Expr
 class NodeResult(models.Model):
     # The foreign key's own index serves a run's results.
     run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="node_results")
+    # The run's owner, copied so that reuse finds a user's results by content key with one index.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     node_id = models.CharField(max_length=200)
     node_type = models.CharField(max_length=32)
     status = models.CharField(max_length=16, choices=NodeStatus.choices)
@@ -120,14 +153,43 @@ class NodeResult(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     input_tokens = models.PositiveIntegerField(null=True, blank=True)
     output_tokens = models.PositiveIntegerField(null=True, blank=True)
+    cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text="USD; null when the model has no price.",
+    )
     content_key = models.CharField(max_length=64, blank=True)
+    reused_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="For a reused node: the result whose output it took.",
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["started_at", "id"]
-        indexes = [models.Index(fields=["status"], name="noderesult_status")]
+        indexes = [
+            models.Index(fields=["status"], name="noderesult_status"),
+            # Reuse: a user's succeeded results by content key, from any worker.
+            models.Index(
+                fields=["owner", "content_key"],
+                condition=models.Q(status="succeeded"),
+                name="noderesult_owner_key_ok",
+            ),
+            # Usage and daily budgets: a user's model calls by time.
+            models.Index(
+                fields=["owner", "created_at"],
+                condition=models.Q(model__gt=""),
+                name="noderesult_owner_usage",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["run", "node_id"], name="noderesult_unique_node_per_run")
         ]
@@ -151,3 +213,38 @@ class ExecutionLog(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.level}] {self.message[:60]}"
+
+
+class UserBudget(models.Model):
+    """A user's daily limits (set in the admin), overriding RUN_DAILY_COST_BUDGET / RUN_DAILY_TOKEN_BUDGET."""
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="budget")
+    daily_cost = models.DecimalField(
+        max_digits=12, decimal_places=6, null=True, blank=True, help_text="USD per day; empty: the default."
+    )
+    daily_tokens = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Input + output tokens per day; empty: the default."
+    )
+
+    def __str__(self) -> str:
+        return f"budget of {self.owner}"
+
+
+class BudgetHold(models.Model):
+    """Room a model call in flight holds in its owner's daily budget, so that runs in parallel (on any
+    worker) cannot together pass the budget. Deleted when the call ends; a hold older than
+    RUN_NODE_TIMEOUT_SECONDS belongs to a worker that died and no longer counts."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="budget_holds")
+    node_id = models.CharField(max_length=200)
+    tokens = models.PositiveBigIntegerField()
+    cost = models.DecimalField(max_digits=14, decimal_places=6)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "created_at"], name="budgethold_owner_created")]
+        constraints = [models.UniqueConstraint(fields=["run", "node_id"], name="budgethold_one_per_node")]
+
+    def __str__(self) -> str:
+        return f"{self.node_id}: {self.tokens} tokens, ${self.cost}"

@@ -4,7 +4,6 @@ history API's payloads come cached from here."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
 from typing import Any
 
 from django.db.models import F, QuerySet
@@ -18,7 +17,6 @@ from workflowsite.pagination import MAX_LIMIT, Page
 
 # The list shows summaries; the graph snapshot can be large and is only loaded for the detail.
 _SUMMARY_DEFERRED = ("nodes", "edges", "node_ids")
-_UPSTREAM_RUNS_SCANNED = 50
 # Logs in the run detail: the first ten pages of the logs endpoint.
 LOG_PAGE_SIZE = 10 * MAX_LIMIT
 
@@ -107,7 +105,11 @@ def run_node_output(*, owner: User, run_id: uuid.UUID | str, node_id: str) -> An
 
 def run_node_results(*, run: WorkflowRun) -> QuerySet:
     # Nodes that never started (skipped, cancelled) come after those that did, on every database.
-    return NodeResult.objects.filter(run=run).order_by(F("started_at").asc(nulls_last=True), "id")
+    return (
+        NodeResult.objects.filter(run=run)
+        .select_related("reused_from")
+        .order_by(F("started_at").asc(nulls_last=True), "id")
+    )
 
 
 def run_logs(*, run: WorkflowRun) -> QuerySet:
@@ -122,28 +124,3 @@ def run_succeeded_outputs(*, run: WorkflowRun) -> dict[str, dict]:
     """Outputs of the nodes this run already finished, so that a recovered run does not redo them."""
     rows = NodeResult.objects.filter(run=run, status=NodeStatus.SUCCEEDED).values_list("node_id", "output")
     return {node_id: output or {} for node_id, output in rows}
-
-
-def run_upstream_outputs(*, run: WorkflowRun, exclude: Collection[str]) -> dict[str, dict]:
-    """For a node/selection run: each node's output from the latest earlier run of the same workflow
-    in which it succeeded (the nodes being run are excluded, they run again)."""
-    if run.workflow_id is None:
-        return {}
-    wanted = {node.get("id") for node in run.nodes if isinstance(node, dict)} - set(exclude)
-    # Older history than this is not worth scanning: the graph has moved on by then.
-    recent_runs = (
-        WorkflowRun.objects.filter(
-            workflow_id=run.workflow_id, owner_id=run.owner_id, created_at__lt=run.created_at
-        )
-        .order_by("-created_at")
-        .values("id")[:_UPSTREAM_RUNS_SCANNED]
-    )
-    rows = (
-        NodeResult.objects.filter(run__in=recent_runs, node_id__in=wanted, status=NodeStatus.SUCCEEDED)
-        .order_by("-run__created_at", "-id")
-        .values_list("node_id", "output")
-    )
-    outputs: dict[str, dict] = {}
-    for node_id, output in rows.iterator(chunk_size=500):
-        outputs.setdefault(node_id, output or {})
-    return outputs

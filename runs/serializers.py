@@ -1,4 +1,4 @@
-"""API shapes of runs (camelCase keys): the execute request, run summaries, details and logs."""
+"""API shapes of runs (camelCase keys): the execute request and plan, run summaries, details, logs, usage."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from engine.results import json_size
-from runs.models import ExecutionLog, NodeResult, RunScope, RunStatus, WorkflowRun
+from runs.models import ExecutionLog, NodeResult, ReuseMode, RunScope, RunStatus, WorkflowRun
 from workflows.fields import GraphField
 from workflowsite.pagination import PageQuerySerializer, PageSerializer
+
+_MONEY = {"max_digits": 14, "decimal_places": 6, "coerce_to_string": False, "allow_null": True}
 
 
 class ExecuteInputSerializer(serializers.Serializer):
@@ -22,6 +24,12 @@ class ExecuteInputSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=RunScope.choices, default=RunScope.FULL)
     nodeIds = serializers.ListField(
         child=serializers.CharField(max_length=200), required=False, default=list, max_length=10_000
+    )
+    reuse = serializers.ChoiceField(
+        choices=ReuseMode.choices,
+        default=ReuseMode.AUTO,
+        help_text="Which earlier results with a matching content key stand in for running a node: "
+        "auto (pure nodes, LLM/Vision at temperature 0 or pinned), none, or all.",
     )
 
     def validate(self, attrs: dict) -> dict:
@@ -34,6 +42,28 @@ class ExecuteInputSerializer(serializers.Serializer):
             attrs.setdefault("nodes", [])
             attrs.setdefault("edges", [])
         return attrs
+
+
+class RerunInputSerializer(serializers.Serializer):
+    reuse = serializers.ChoiceField(choices=ReuseMode.choices, default=ReuseMode.AUTO)
+
+
+class PlanSourceSerializer(serializers.Serializer):
+    runId = serializers.CharField()
+    resultId = serializers.IntegerField()
+
+
+class PlannedNodeSerializer(serializers.Serializer):
+    nodeId = serializers.CharField()
+    nodeType = serializers.CharField()
+    fate = serializers.ChoiceField(choices=["run", "reuse", "skip"])
+    contentKey = serializers.CharField(allow_null=True)
+    source = PlanSourceSerializer(allow_null=True, help_text="For reuse: the result it comes from.")
+
+
+class PlanOutputSerializer(serializers.Serializer):
+    nodes = PlannedNodeSerializer(many=True)
+    llmCalls = serializers.IntegerField(help_text="How many LLM/Vision calls the run would make.")
 
 
 class RunListQuerySerializer(PageQuerySerializer):
@@ -49,6 +79,11 @@ class RunSummarySerializer(serializers.ModelSerializer):
     succeededNodes = serializers.IntegerField(source="succeeded_nodes")
     failedNodes = serializers.IntegerField(source="failed_nodes")
     skippedNodes = serializers.IntegerField(source="skipped_nodes")
+    reusedNodes = serializers.IntegerField(source="reused_nodes")
+    inputTokens = serializers.IntegerField(source="input_tokens")
+    outputTokens = serializers.IntegerField(source="output_tokens")
+    cost = serializers.DecimalField(**_MONEY, help_text="USD; null when no call had a known price.")
+    resumedFrom = serializers.UUIDField(source="resumed_from_id", allow_null=True)
     durationMs = serializers.IntegerField(source="duration_ms", allow_null=True)
     errorSummary = serializers.CharField(source="error_summary")
     createdAt = serializers.DateTimeField(source="created_at")
@@ -64,10 +99,16 @@ class RunSummarySerializer(serializers.ModelSerializer):
             "workflowVersion",
             "status",
             "scope",
+            "reuse",
+            "resumedFrom",
             "totalNodes",
             "succeededNodes",
             "failedNodes",
             "skippedNodes",
+            "reusedNodes",
+            "inputTokens",
+            "outputTokens",
+            "cost",
             "durationMs",
             "errorSummary",
             "createdAt",
@@ -135,7 +176,9 @@ class NodeResultSerializer(serializers.ModelSerializer):
     errorMessage = serializers.CharField(source="error_message")
     inputTokens = serializers.IntegerField(source="input_tokens", allow_null=True)
     outputTokens = serializers.IntegerField(source="output_tokens", allow_null=True)
+    cost = serializers.DecimalField(**_MONEY)
     contentKey = serializers.CharField(source="content_key")
+    reusedFrom = serializers.SerializerMethodField(help_text="For a reused node: the original result.")
     startedAt = serializers.DateTimeField(source="started_at", allow_null=True)
     durationMs = serializers.IntegerField(source="duration_ms", allow_null=True)
 
@@ -157,7 +200,9 @@ class NodeResultSerializer(serializers.ModelSerializer):
             "attempts",
             "inputTokens",
             "outputTokens",
+            "cost",
             "contentKey",
+            "reusedFrom",
             "startedAt",
             "durationMs",
         ]
@@ -178,6 +223,12 @@ class NodeResultSerializer(serializers.ModelSerializer):
 
     def get_outputBytes(self, result: NodeResult) -> int | None:
         return None if result.output is None else json_size(result.output)
+
+    def get_reusedFrom(self, result: NodeResult) -> dict[str, Any] | None:
+        original = result.reused_from
+        if original is None:
+            return None
+        return {"runId": str(original.run_id), "nodeId": original.node_id}
 
 
 class LogSerializer(serializers.ModelSerializer):
@@ -227,3 +278,37 @@ class RunPageSerializer(PageSerializer):
 
 class LogPageSerializer(PageSerializer):
     results = LogSerializer(many=True)
+
+
+class UsageQuerySerializer(serializers.Serializer):
+    to = serializers.DateField(required=False, help_text="Last day included (UTC); default today.")
+    groupBy = serializers.ChoiceField(choices=["day", "model", "workflow"], default="day")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # `from` is a Python keyword, so it cannot be declared as a class attribute.
+        fields["from"] = serializers.DateField(
+            required=False, help_text="First day included (UTC); default 29 days before `to`."
+        )
+        return fields
+
+
+class UsageRowSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The day (YYYY-MM-DD), provider/model, or workflow id.")
+    label = serializers.CharField()
+    calls = serializers.IntegerField()
+    inputTokens = serializers.IntegerField()
+    outputTokens = serializers.IntegerField()
+    cost = serializers.DecimalField(**_MONEY)
+    unpricedCalls = serializers.IntegerField(help_text="Calls to models with no price (cost null).")
+
+
+class UsageOutputSerializer(serializers.Serializer):
+    groupBy = serializers.CharField()
+    results = UsageRowSerializer(many=True)
+    total = UsageRowSerializer()
+
+    def to_representation(self, instance: Any) -> Any:
+        data = super().to_representation(instance)
+        data["from"], data["to"] = instance["from"].isoformat(), instance["to"].isoformat()
+        return data

@@ -19,25 +19,27 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from dramatiq import Message
 
 import engine
 from accounts.models import User
-from runs.execution import RunGuard, RunHeartbeat, execution_context, reconnecting
+from runs.execution import RunGuard, RunHeartbeat, execution_context, planning_context, reconnecting
 from runs.models import (
     ACTIVE_RUN_STATUSES,
     NodeResult,
     NodeStatus,
+    ReuseMode,
     RunScope,
     RunStatus,
     WorkflowRun,
     workflow_run_summary,
 )
 from runs.persistence import RunEventSink
-from runs.selectors import run_active_count, run_succeeded_outputs, run_upstream_outputs
+from runs.reuse import OwnerResultStore
+from runs.selectors import run_active_count, run_succeeded_outputs
 from runs.tasks import execute_run
 from uploads.services import graph_upload_issues
 from workflows.models import Workflow
@@ -57,6 +59,10 @@ class RunAlreadyFinished(Exception):
     def __init__(self, message: str, *, status: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+class RunStillActive(Exception):
+    pass
 
 
 @dataclass(frozen=True)
@@ -79,11 +85,52 @@ def _scope_issues(graph: dict[str, Any], scope: str, node_ids: Sequence[str]) ->
     ]
     if scope == RunScope.NODE and len(node_ids) != 1:
         issues.append(engine.ValidationIssue("nodeIds", "a node run needs exactly one node id"))
+    elif scope == RunScope.FROM and len(node_ids) != 1:
+        issues.append(engine.ValidationIssue("nodeIds", "a run from a node needs exactly one node id"))
     elif scope == RunScope.SELECTION and not node_ids:
         issues.append(engine.ValidationIssue("nodeIds", "a selection run needs at least one node id"))
     elif scope == RunScope.FULL and node_ids:
         issues.append(engine.ValidationIssue("nodeIds", "a full run takes no node ids"))
     return issues
+
+
+def _run_validate(*, owner: User, graph: dict[str, Any], scope: str, node_ids: list[str]) -> None:
+    issues = engine.validate_graph(graph, limits=graph_limits())
+    if issues := issues + graph_upload_issues(owner=owner, graph=graph):
+        raise engine.GraphInvalid(issues)
+    if issues := _scope_issues(graph, scope, node_ids):
+        raise engine.GraphInvalid(issues)
+
+
+def _scope_targets(*, graph: dict[str, Any], scope: str, node_ids: Sequence[str]) -> list[str] | None:
+    """The nodes a run is asked to run: None for all of them (engine.execute_graph's `targets`)."""
+    if scope == RunScope.FULL:
+        return None
+    if scope == RunScope.FROM:
+        return engine.downstream_of(graph, node_ids[0], limits=graph_limits())
+    return list(node_ids)
+
+
+def run_plan(
+    *,
+    owner: User,
+    graph: dict[str, Any],
+    scope: str = RunScope.FULL,
+    node_ids: Sequence[str] = (),
+    reuse: str = ReuseMode.AUTO,
+) -> tuple[engine.RunPlan, int]:
+    """What executing this graph would do, without running anything: each node's fate (run, reuse with
+    its source, skip) and the number of LLM calls."""
+    node_ids = list(dict.fromkeys(node_ids))
+    _run_validate(owner=owner, graph=graph, scope=scope, node_ids=node_ids)
+    return engine.plan_graph(
+        graph,
+        context=planning_context(owner=owner),
+        options=run_options(),
+        targets=_scope_targets(graph=graph, scope=scope, node_ids=node_ids),
+        reuse=engine.ReuseMode(reuse),
+        store=OwnerResultStore(owner=owner),
+    )
 
 
 @transaction.atomic
@@ -95,15 +142,13 @@ def run_create(
     workflow_version: int | None = None,
     scope: str = RunScope.FULL,
     node_ids: Sequence[str] = (),
+    reuse: str = ReuseMode.AUTO,
+    resumed_from: WorkflowRun | None = None,
     enqueue: bool = True,
 ) -> WorkflowRun:
     """Validate the graph and scope, create a queued run and enqueue it once the transaction commits."""
-    issues = engine.validate_graph(graph, limits=graph_limits())
-    if issues := issues + graph_upload_issues(owner=owner, graph=graph):
-        raise engine.GraphInvalid(issues)
     node_ids = list(dict.fromkeys(node_ids))
-    if issues := _scope_issues(graph, scope, node_ids):
-        raise engine.GraphInvalid(issues)
+    _run_validate(owner=owner, graph=graph, scope=scope, node_ids=node_ids)
     # Serialise one user's creations so that two requests cannot both slip under the active-run cap.
     User.objects.select_for_update().filter(pk=owner.pk).exists()
     if run_active_count(owner=owner) >= settings.RUN_MAX_ACTIVE_PER_USER:
@@ -120,6 +165,8 @@ def run_create(
         edges=graph["edges"],
         scope=scope,
         node_ids=node_ids,
+        reuse=reuse,
+        resumed_from=resumed_from,
         total_nodes=len(node_ids) if node_ids else len(graph["nodes"]),
         heartbeat_at=now,  # for a queued run: when its message was last sent
         created_at=now,
@@ -166,7 +213,7 @@ def _workflow_run_summaries_write(*, workflow_ids: Collection[uuid.UUID]) -> Non
     workflows.update(**workflow_run_summary(WorkflowRun))
 
 
-def run_rerun(*, run: WorkflowRun) -> WorkflowRun:
+def run_rerun(*, run: WorkflowRun, reuse: str = ReuseMode.AUTO) -> WorkflowRun:
     """A new run of the same graph snapshot and scope."""
     return run_create(
         owner=run.owner,
@@ -175,6 +222,24 @@ def run_rerun(*, run: WorkflowRun) -> WorkflowRun:
         workflow_version=run.workflow_version,
         scope=run.scope,
         node_ids=run.node_ids,
+        reuse=reuse,
+    )
+
+
+def run_resume(*, run: WorkflowRun) -> WorkflowRun:
+    """A new run of the same snapshot and scope that reuses everything the old one did successfully
+    (whatever the node's kind), so only its failed, skipped and cancelled nodes run."""
+    if not run.is_finished:
+        raise RunStillActive("The run is still running; cancel it or wait for it to finish.")
+    return run_create(
+        owner=run.owner,
+        graph=run.graph,
+        workflow=run.workflow,
+        workflow_version=run.workflow_version,
+        scope=run.scope,
+        node_ids=run.node_ids,
+        reuse=ReuseMode.AUTO,
+        resumed_from=run,
     )
 
 
@@ -256,23 +321,22 @@ def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None 
     if run is None:
         logger.info("run %s is not claimable; message dropped", run_id)
         return None
+    # A recovered run's succeeded nodes are not run again (its other results were deleted by the claim).
     done = run_succeeded_outputs(run=run) if run.recoveries else {}
-    targets: list[str] | None = None
-    reuse = dict(done)
-    if run.scope != RunScope.FULL:
-        targets = [node_id for node_id in run.node_ids if node_id not in done]
-        reuse = {**run_upstream_outputs(run=run, exclude=run.node_ids), **done}
     guard = RunGuard(run_id=str(run.id), fence=run.recoveries)
     sink = RunEventSink(run=run, guard=guard, already_done=len(done), listener=listener)
     try:
+        targets = _scope_targets(graph=run.graph, scope=run.scope, node_ids=run.node_ids)
         with RunHeartbeat(run_id=str(run.id), fence=run.recoveries):
             outcome = engine.execute_graph(
                 run.graph,
-                context=execution_context(owner=run.owner),
+                context=execution_context(owner=run.owner, run_id=run.id),
                 sink=sink,
                 options=run_options(),
-                targets=targets,
-                reuse_outputs=reuse,
+                targets=None if targets is None else [n for n in targets if n not in done],
+                reuse=engine.ReuseMode(run.reuse),
+                store=OwnerResultStore(owner=run.owner, trusted_run_id=run.resumed_from_id),
+                finished_outputs=done,
                 should_cancel=guard,
             )
     except engine.GraphInvalid as exc:
@@ -298,13 +362,22 @@ def _run_finish(*, run: WorkflowRun, guard: RunGuard, status: str, summary: str)
     return run
 
 
-def _node_counts(run: WorkflowRun) -> dict[str, int]:
-    """The run's counters of finished nodes, counted from its results."""
-    return NodeResult.objects.filter(run=run).aggregate(
+def _node_counts(run: WorkflowRun) -> dict[str, Any]:
+    """The run's counters of finished nodes and its model usage, counted from its results."""
+    counts = NodeResult.objects.filter(run=run).aggregate(
         succeeded_nodes=Count("id", filter=Q(status=NodeStatus.SUCCEEDED)),
         failed_nodes=Count("id", filter=Q(status=NodeStatus.FAILED)),
         skipped_nodes=Count("id", filter=Q(status=NodeStatus.SKIPPED)),
+        reused_nodes=Count("id", filter=Q(status=NodeStatus.REUSED)),
+        input_tokens=Sum("input_tokens"),
+        output_tokens=Sum("output_tokens"),
+        cost=Sum("cost"),
     )
+    return {
+        **counts,
+        "input_tokens": counts["input_tokens"] or 0,
+        "output_tokens": counts["output_tokens"] or 0,
+    }
 
 
 def _run_record_outcome(

@@ -6,6 +6,8 @@ from runs import api
 
 urlpatterns = [
     path("execute", api.ExecuteApi.as_view(), name="api-execute"),
+    path("execute/plan", api.ExecutePlanApi.as_view(), name="api-execute-plan"),
+    path("usage", api.UsageApi.as_view(), name="api-usage"),
     path("runs", api.RunListApi.as_view(), name="api-run-list"),
     path("runs/<uuid:run_id>", api.RunDetailApi.as_view(), name="api-run-detail"),
     path(
@@ -16,4 +18,5 @@ urlpatterns = [
     path("runs/<uuid:run_id>/logs", api.RunLogsApi.as_view(), name="api-run-logs"),
     path("runs/<uuid:run_id>/cancel", api.RunCancelApi.as_view(), name="api-run-cancel"),
     path("runs/<uuid:run_id>/rerun", api.RunRerunApi.as_view(), name="api-run-rerun"),
+    path("runs/<uuid:run_id>/resume", api.RunResumeApi.as_view(), name="api-run-resume"),
 ]

@@ -21,6 +21,8 @@ class Upload(TimeStampedModel):
     height = models.PositiveIntegerField()
     size = models.PositiveBigIntegerField(help_text="Bytes stored (after re-encoding).")
     original_name = models.CharField(max_length=255, blank=True)
+    # SHA-256 of the stored bytes: what content keys of the nodes an image feeds hash (engine.keys).
+    digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["owner", "-created_at"], name="upload_owner_created_idx")]

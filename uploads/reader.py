@@ -1,4 +1,5 @@
-"""The engine's `ImageReader`, implemented over Django storage (uploads) and the safe fetcher (URLs)."""
+"""The engine's `ImageReader` and `ImageDigests`, implemented over Django storage (uploads) and the safe
+fetcher (URLs)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from accounts.models import User
 from engine import ImageData
 from uploads import selectors
 from uploads.fetch import FetchPolicy, SafeFetcher
+from uploads.services import upload_digest_record
 
 
 class ImageUnavailable(Exception):
@@ -53,6 +55,14 @@ class StorageImageReader:
             image = self.fetcher.fetch_image(url)
             return ImageData(data=image.data, mime_type=image.content_type)
         raise ImageUnavailable("the image reference names neither an upload nor a URL")
+
+    def digest(self, ref: Mapping[str, Any]) -> str | None:
+        """The SHA-256 of an upload's stored bytes (None for URLs: their bytes are only known once read)."""
+        try:
+            upload = selectors.upload_get(owner=self.owner, upload_id=ref.get("uploadId"))
+        except Http404:
+            return None
+        return upload.digest or upload_digest_record(upload=upload)
 
     def _read_upload(self, upload_id: object) -> ImageData:
         opened_here = connection.connection is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -92,10 +93,19 @@ def upload_create(*, owner: User, data: bytes, filename: str = "") -> Upload:
                 height=image.height,
                 size=len(image.data),
                 original_name=sanitize_filename(filename),
+                digest=hashlib.sha256(image.data).hexdigest(),
             )
     except BaseException:
         delete_stored_file(key)
         raise
+
+
+def upload_digest_record(*, upload: Upload) -> str:
+    """Hash an upload stored before digests were recorded (once: the digest is written down)."""
+    with default_storage.open(upload.storage_key, "rb") as handle:
+        upload.digest = hashlib.sha256(handle.read()).hexdigest()
+    Upload.objects.filter(pk=upload.pk).update(digest=upload.digest)
+    return upload.digest
 
 
 def upload_delete(*, upload: Upload) -> None:

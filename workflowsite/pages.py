@@ -24,6 +24,7 @@ urlpatterns = [
     path("workflows/<uuid:workflow_id>/", workflow_views.workflow_editor_page, name="workflow-editor-page"),
     path("runs/", _list_page("runs/list.html", "runs"), name="run-list-page"),
     path("runs/<uuid:run_id>/", run_views.run_detail_page, name="run-detail-page"),
+    path("usage/", _list_page("runs/usage.html", "usage"), name="usage-page"),
     # The list, creation and revocation go through /api/tokens from static/js/tokens.js.
     path("settings/tokens/", _list_page("accounts/tokens.html", "settings"), name="tokens-page"),
 ]

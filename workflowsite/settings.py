@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TypeVar
 
@@ -46,6 +47,24 @@ def env_int(name: str, default: int) -> int:
 
 def env_float(name: str, default: float) -> float:
     return _env_number(name, default, float, "a number")
+
+
+def env_decimal(name: str) -> Decimal | None:
+    """An amount of money, or None when unset (no limit)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:
+        raise ImproperlyConfigured(f"{name} must be a decimal number, got {raw!r}") from exc
+    if not value.is_finite() or value < 0:
+        raise ImproperlyConfigured(f"{name} must be a number >= 0, got {raw!r}")
+    return value
+
+
+def env_optional_int(name: str) -> int | None:
+    return env_int(name, -1) if os.environ.get(name, "").strip() else None
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -425,6 +444,11 @@ RUN_MAX_LLM_TOKENS = env_int("RUN_MAX_LLM_TOKENS", 2_000_000)
 RUN_MAX_NODE_OUTPUT_BYTES = env_int("RUN_MAX_NODE_OUTPUT_BYTES", 1024 * 1024)
 RUN_MAX_OUTPUT_BYTES = env_int("RUN_MAX_OUTPUT_BYTES", 10 * 1024 * 1024)
 RUN_DETAIL_MAX_OUTPUT_CHARS = env_int("RUN_DETAIL_MAX_OUTPUT_CHARS", 4_000)
+# Per user per day (UTC), overridable per user in the admin (runs.UserBudget); unset means no limit.
+RUN_DAILY_COST_BUDGET = env_decimal("RUN_DAILY_COST_BUDGET")
+RUN_DAILY_TOKEN_BUDGET = env_optional_int("RUN_DAILY_TOKEN_BUDGET")
+# USD per million input/output tokens per provider and model (JSON), read at start-up.
+LLM_PRICES_FILE = env_str("LLM_PRICES_FILE", str(BASE_DIR / "engine" / "prices.json"))
 EXECUTE_RATE_LIMIT = env_str("EXECUTE_RATE_LIMIT", "100/m")
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, TypeVar
 
 from engine.context import ExecutionContext
 from engine.ports import Port
+from engine.storage import ImageDigests
 
 LogFn = Callable[[str, str], None]
 """`log(level, message)`: a node's way to report progress; levels are debug|info|warning|error."""
@@ -89,6 +90,22 @@ class NodeKind:
     def input_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
         """The input ports of a node with this `data`; static kinds ignore it."""
         return self.inputs
+
+    def reusable(self, data: Mapping[str, Any]) -> bool:
+        """Whether a node with this `data` (defaults applied) computes a pure function of its content
+        key, so that an earlier result with the same key may stand in for running it."""
+        return True
+
+    def external_digest(self, data: Mapping[str, Any], digests: ImageDigests | None) -> str | None:
+        """For kinds whose output stands for content outside the graph (an uploaded image): the digest
+        of that content, which is what the nodes it feeds hash, or "" when it cannot be known (a URL).
+        None: the output is described by the node's own content key."""
+        return None
+
+    def token_estimate(self, data: Mapping[str, Any], inputs: Mapping[str, Any]) -> tuple[int, int]:
+        """(input, output) tokens a call may use at most, reserved against caps before it starts;
+        (0, 0) for kinds that call no model."""
+        return 0, 0
 
     def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
         """Checks beyond the schema, as (data property or "", message) pairs.

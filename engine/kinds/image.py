@@ -7,6 +7,7 @@ from typing import Any
 
 from engine.kinds.base import NodeCall, NodeKind, NodeOutput, register
 from engine.ports import Port
+from engine.storage import ImageDigests
 
 
 @register
@@ -30,6 +31,13 @@ class ImageKind(NodeKind):
         if len(given) == 2:
             return [("url", "give either uploadId or url, not both")]
         return []
+
+    def external_digest(self, data: Mapping[str, Any], digests: ImageDigests | None) -> str | None:
+        # Nodes fed by an image hash its bytes: a new upload of the same picture changes nothing
+        # downstream, and a URL (whose bytes may change at any time) makes them unknown.
+        if digests is None or not data.get("uploadId"):
+            return ""
+        return digests.digest({"uploadId": data.get("uploadId"), "url": data.get("url")}) or ""
 
     def run(self, call: NodeCall) -> NodeOutput:
         return NodeOutput({"image": {"uploadId": call.data["uploadId"], "url": call.data["url"]}})

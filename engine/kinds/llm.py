@@ -21,13 +21,33 @@ _SAMPLING = {
         "maximum": 65536,
         "default": 1024,
     },
+    "pin": {"type": "boolean", "title": "Reuse last result", "default": False},
 }
+# Gemini bills an image as 258 tokens; Groq's vision models count about the same.
+_IMAGE_TOKENS = 258
+# A common rule of thumb for English text: about four characters per token.
+_CHARS_PER_TOKEN = 4
 
 
 class _ModelKind(NodeKind):
     """Shared by LLM and Vision: build a request, call the client, report usage."""
 
     uses_llm = True
+
+    def reusable(self, data: Mapping[str, Any]) -> bool:
+        # At temperature 0 a model answers the same prompt the same way (near enough to pay once);
+        # above it, only a pinned node reuses its last answer.
+        return data.get("temperature") == 0 or data.get("pin") is True
+
+    def token_estimate(self, data: Mapping[str, Any], inputs: Mapping[str, Any]) -> tuple[int, int]:
+        texts = [
+            as_text(v) for name, v in inputs.items() if name not in ("image", "images") and v is not None
+        ]
+        texts += [v for name, v in data.items() if name in ("prompt", "systemPrompt") and isinstance(v, str)]
+        images = inputs.get("images", []) if isinstance(inputs.get("images"), list) else []
+        image_count = len(images) + (1 if inputs.get("image") is not None else 0)
+        prompt_tokens = -(-sum(len(t) for t in texts) // _CHARS_PER_TOKEN) + image_count * _IMAGE_TOKENS
+        return prompt_tokens, int(data.get("maxOutputTokens") or 0)
 
     def call_model(
         self, call: NodeCall, *, prompt: str, system: str | None, images: list[ImageData]

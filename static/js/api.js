@@ -107,6 +107,7 @@ export const api = {
   listVersions: (id) => request("GET", `/api/workflows/${id}/versions`),
   restoreVersion: (id, number) => request("POST", `/api/workflows/${id}/versions/${number}/restore`),
   execute: (body) => request("POST", "/api/execute", body),
+  planExecution: (body) => request("POST", "/api/execute/plan", body),
   listRuns: (params = {}) => request("GET", `/api/runs${query(params)}`),
   getRun: (id) => request("GET", `/api/runs/${id}`),
   // `url` is a run's logsNext or a log page's next: an absolute URL the server built.
@@ -114,6 +115,8 @@ export const api = {
   cancelRun: (id) => request("POST", `/api/runs/${id}/cancel`),
   rerun: (id) => request("POST", `/api/runs/${id}/rerun`),
   nodeOutputUrl: (runId, nodeId) => `/api/runs/${runId}/nodes/${encodeURIComponent(nodeId)}/output`,
+  resumeRun: (id) => request("POST", `/api/runs/${id}/resume`),
+  usage: (params = {}) => request("GET", `/api/usage${query(params)}`),
   listTokens: () => request("GET", "/api/tokens"),
   createToken: (name) => request("POST", "/api/tokens", { name }),
   revokeToken: (id) => request("DELETE", `/api/tokens/${id}`),

@@ -110,7 +110,7 @@ export class Canvas {
       el("div", { class: "node__header" },
         el("span", { class: "node__kind", text: kind ? kind.label : `${node.type} (unknown)` }),
         el("span", { class: "node__label", text: node.data.label || node.id }),
-        status ? el("span", { class: `node__status badge badge--${status}`, text: status }) : null,
+        status ? el("span", { class: `node__status badge badge--${status}`, text: status.replace("-", " ") }) : null,
       ),
       el("div", { class: "node__ports" }, rows),
       messages.length ? el("div", { class: "node__error", role: "alert", text: messages.join("; ") }) : null,

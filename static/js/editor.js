@@ -23,12 +23,15 @@ import { autoLayout } from "./layout.js";
 import { Minimap } from "./minimap.js";
 import { pollRun } from "./poll.js";
 import {
+  formatCost,
   formatDuration,
   formatTokens,
   isActive,
   nodeStatuses,
   outputImage,
   outputPreview,
+  planStatuses,
+  planSummary,
   truncationNote,
 } from "./runstate.js";
 import { checkData } from "./schema.js";
@@ -51,6 +54,7 @@ const state = {
   graphError: "",
   clipboard: null,
   run: null, // the run shown on the canvas
+  plan: null, // POST /api/execute/plan's answer shown on the canvas until the graph changes
   poller: null,
   typing: false, // a form field is being edited: one history entry per field visit
   saving: false,
@@ -99,6 +103,7 @@ function allErrors() {
 }
 
 function runView() {
+  if (!state.run && state.plan) return { statuses: planStatuses(state.plan), results: {} };
   if (!state.run) return { statuses: {}, results: {} };
   const results = Object.fromEntries((state.run.nodeResults || []).map((result) => [result.nodeId, result]));
   return { statuses: nodeStatuses(state.run, state.graph), results };
@@ -182,8 +187,11 @@ function renderSettings() {
       const edgeCount = state.graph.edges.length;
       state.graph = updateNodeData(state.graph, node.id, { ...current.data, [name]: value }, state.catalog);
       if (state.serverErrors[node.id]) delete state.serverErrors[node.id][name];
+      // A plan no longer holds once the graph changes: the whole canvas drops its badges.
+      const planned = Boolean(state.plan);
+      dropPlan();
       // A Prompt's template can remove ports and their edges; then the whole canvas is redrawn.
-      refresh({ node: state.graph.edges.length === edgeCount ? node.id : null });
+      refresh({ node: state.graph.edges.length === edgeCount && !planned ? node.id : null });
     },
     onCommit: () => {
       state.typing = false;
@@ -254,6 +262,7 @@ function edit(next, { panel = false } = {}) {
   history.record(state.graph);
   state.typing = false;
   state.graph = next;
+  dropPlan();
   refresh({ panel });
 }
 
@@ -328,6 +337,7 @@ function redo() {
 function restore(graph) {
   state.graph = graph;
   state.typing = false;
+  dropPlan();
   const ids = new Set(graph.nodes.map((node) => node.id));
   const edgeIds = new Set(graph.edges.map((edge) => edge.id));
   state.selection = {
@@ -467,16 +477,45 @@ async function changedElsewhere(error) {
 }
 
 // ---- runs ------------------------------------------------------------------------------------------------
-async function startRun(scope, nodeIds = []) {
+function executeBody(scope, nodeIds) {
   // A saved graph runs as its version; unsaved edits run as they are on the canvas.
   const body = isDirty()
     ? { workflowId: boot.id, nodes: state.graph.nodes, edges: state.graph.edges, scope }
     : { workflowId: boot.id, scope };
   if (scope !== "full") body.nodeIds = nodeIds;
+  return body;
+}
+
+// Shows on the canvas what Run would do: which nodes would run and which would reuse an earlier result.
+async function showPlan() {
+  try {
+    const plan = await api.planExecution(executeBody("full", []));
+    if (state.poller) state.poller.stop();
+    state.run = null;
+    state.plan = plan;
+    state.serverErrors = {};
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.status === 400) applyServerErrors(error);
+    else toast(`Could not plan the run: ${error.message}`, "error");
+  }
+  renderRunBanner();
+  refresh();
+}
+
+function dropPlan() {
+  if (!state.plan) return;
+  state.plan = null;
+  renderRunBanner();
+}
+
+async function startRun(scope, nodeIds = []) {
+  const body = executeBody(scope, nodeIds);
   $("run").disabled = true;
   try {
     const { runId } = await api.execute(body);
     state.serverErrors = {};
+    state.plan = null;
     showRun({ id: runId, status: "queued", scope, nodeIds, nodeResults: [], logs: [] });
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
@@ -509,6 +548,24 @@ function showRun(run) {
 function renderRunBanner() {
   const banner = $("run-banner");
   const run = state.run;
+  if (!run && state.plan) {
+    banner.hidden = false;
+    banner.replaceChildren(
+      el("span", { class: "badge badge--reuse", text: "plan" }),
+      el("span", { id: "plan-summary", text: ` ${planSummary(state.plan)} ` }),
+      el("button", {
+        type: "button",
+        class: "button button--ghost button--small",
+        text: "Clear",
+        "aria-label": "Clear the plan from the canvas",
+        onclick: () => {
+          dropPlan();
+          refresh();
+        },
+      }),
+    );
+    return;
+  }
   if (!run) {
     banner.hidden = true;
     return;
@@ -516,12 +573,16 @@ function renderRunBanner() {
   banner.hidden = false;
   const counts = run.totalNodes
     ? ` · ${run.succeededNodes ?? 0}/${run.totalNodes} succeeded` +
+      (run.reusedNodes ? `, ${run.reusedNodes} reused` : "") +
       (run.failedNodes ? `, ${run.failedNodes} failed` : "") +
       (run.skippedNodes ? `, ${run.skippedNodes} skipped` : "")
     : "";
+  const cost = formatCost(run.cost);
   banner.replaceChildren(
     statusBadge(run.status),
-    el("span", { text: ` ${counts}${run.durationMs != null ? ` · ${formatDuration(run.durationMs)}` : ""} ` }),
+    el("span", {
+      text: ` ${counts}${run.durationMs != null ? ` · ${formatDuration(run.durationMs)}` : ""}${cost ? ` · ${cost}` : ""} `,
+    }),
     el("a", { href: `/runs/${run.id}/`, text: "Open run page" }),
     el("button", {
       type: "button",
@@ -705,6 +766,7 @@ async function start() {
   });
   $("save").addEventListener("click", () => save());
   $("run").addEventListener("click", () => startRun("full"));
+  $("plan").addEventListener("click", showPlan);
   $("run-selected").addEventListener("click", () => {
     const ids = [...state.selection.nodes];
     startRun(ids.length === 1 ? "node" : "selection", ids);

@@ -2,7 +2,16 @@
 
 import { api } from "./api.js";
 import { pollRun } from "./poll.js";
-import { RunLogs, formatDuration, formatTokens, isActive, outputImage, outputPreview, truncationNote } from "./runstate.js";
+import {
+  RunLogs,
+  formatCost,
+  formatDuration,
+  formatTokens,
+  isActive,
+  outputImage,
+  outputPreview,
+  truncationNote,
+} from "./runstate.js";
 import { el, formatDate, once, readJsonScript, statusBadge, toast } from "./ui.js";
 
 const { id } = readJsonScript("run-bootstrap");
@@ -13,11 +22,19 @@ function render(run) {
   $("run-status").replaceChildren(statusBadge(run.status));
   $("cancel").hidden = !isActive(run);
   $("rerun").disabled = isActive(run);
+  // Resuming reruns only what failed, was skipped or cancelled: worth offering when something did.
+  $("resume").hidden = isActive(run) || run.status === "succeeded";
   const facts = [
     ["Workflow", run.workflowName || "ad-hoc graph"],
     ["Version", run.workflowVersion ?? "–"],
     ["Scope", run.scope + (run.nodeIds && run.nodeIds.length ? ` (${run.nodeIds.join(", ")})` : "")],
-    ["Nodes", `${run.succeededNodes}/${run.totalNodes} succeeded, ${run.failedNodes} failed, ${run.skippedNodes} skipped`],
+    [
+      "Nodes",
+      `${run.succeededNodes}/${run.totalNodes} succeeded, ${run.reusedNodes ?? 0} reused, ` +
+        `${run.failedNodes} failed, ${run.skippedNodes} skipped`,
+    ],
+    ["Tokens", `${run.inputTokens ?? 0} in / ${run.outputTokens ?? 0} out`],
+    ["Cost", formatCost(run.cost) || "–"],
     ["Duration", formatDuration(run.durationMs) || "–"],
     ["Created", formatDate(run.createdAt)],
     ["Finished", formatDate(run.completedAt) || "–"],
@@ -51,8 +68,12 @@ function renderNodes(run) {
         el("td", {}, statusBadge(result.status)),
         el("td", { text: formatDuration(result.durationMs) || "–" }),
         el("td", { text: [result.provider, result.model].filter(Boolean).join(" / ") || "–" }),
-        el("td", { text: formatTokens(result) || "–" }),
+        el("td", { text: [formatTokens(result), formatCost(result.cost)].filter(Boolean).join(" · ") || "–" }),
         el("td", {},
+          result.reusedFrom
+            ? el("div", { class: "muted" }, "reused from run ",
+              el("a", { href: `/runs/${result.reusedFrom.runId}/`, text: result.reusedFrom.runId.slice(0, 8) }))
+            : null,
           image ? el("img", { class: "node__thumb", src: image, alt: `output of ${result.nodeId}` }) : null,
           result.errorMessage
             ? el("pre", { class: "output output--error", text: `${result.errorKind || "error"}: ${result.errorMessage}` })
@@ -149,6 +170,14 @@ $("rerun").addEventListener("click", async () => {
     window.location.href = `/runs/${runId}/`;
   } catch (error) {
     toast(`Could not start the run again: ${error.message}`, "error");
+  }
+});
+$("resume").addEventListener("click", async () => {
+  try {
+    const { runId } = await api.resumeRun(id);
+    window.location.href = `/runs/${runId}/`;
+  } catch (error) {
+    toast(`Could not resume the run: ${error.message}`, "error");
   }
 });
 $("more-logs").addEventListener("click", moreLogs);

@@ -1,5 +1,5 @@
-// What each node of a run looks like on the canvas: queued, running, succeeded, failed, skipped, cancelled.
-// Pure: derived from a run as GET /api/runs/{id} returns it.
+// What each node of a run looks like on the canvas: queued, running, succeeded, failed, skipped, cancelled,
+// reused; and before a run, what its plan says. Pure: derived from what the API returns.
 
 export const ACTIVE = new Set(["queued", "running"]);
 
@@ -118,4 +118,29 @@ export class RunLogs {
     this.extra = [...this.extra, ...page.results];
     this.next = page.next || null;
   }
+}
+
+// {nodeId: "will-run" | "reuse"} from POST /api/execute/plan; nodes the run leaves out get nothing.
+export function planStatuses(plan) {
+  const names = { run: "will-run", reuse: "reuse" };
+  const statuses = {};
+  for (const node of plan.nodes || []) {
+    if (names[node.fate]) statuses[node.nodeId] = names[node.fate];
+  }
+  return statuses;
+}
+
+// "3 LLM calls · 24 reused · 6 to run": what pressing Run would do.
+export function planSummary(plan) {
+  const count = (fate) => (plan.nodes || []).filter((node) => node.fate === fate).length;
+  const calls = `${plan.llmCalls} LLM call${plan.llmCalls === 1 ? "" : "s"}`;
+  return `${calls} · ${count("reuse")} reused · ${count("run")} to run`;
+}
+
+// "$0.0123", "$0" for nothing spent (all reused), or "" when nothing had a price (null).
+export function formatCost(cost) {
+  if (cost === null || cost === undefined) return "";
+  const amount = Number(cost);
+  if (amount === 0) return "$0";
+  return `$${amount.toFixed(Math.abs(amount) < 0.01 ? 6 : 4)}`;
 }

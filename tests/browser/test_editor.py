@@ -224,4 +224,6 @@ def test_build_connect_undo_save_reload_and_run_a_workflow(page, site, llm, work
     page.get_by_role("button", name="Run again").click()
     expect(page).not_to_have_url(first_run)
     expect(page.locator("body")).to_have_attribute("data-status", "succeeded", timeout=20_000)
-    expect(page.locator("#node-rows tr[data-status=succeeded]")).to_have_count(4)
+    # The unchanged Text and Prompt are reused; the LLM (temperature 0.2) and what follows it run again.
+    expect(page.locator("#node-rows tr[data-status=succeeded]")).to_have_count(2)
+    expect(page.locator("#node-rows tr[data-status=reused]")).to_have_count(2)

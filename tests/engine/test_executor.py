@@ -22,6 +22,7 @@ from engine import (
     RunStatus,
     execute_graph,
 )
+from engine.reuse import MemoryResultStore, StoredResult
 from tests.engine.helpers import ScriptedLLM
 from tests.graphs import edge, graph, node
 
@@ -228,22 +229,52 @@ def test_a_cancel_request_stops_the_run_without_waiting_for_the_call_in_flight(
     assert isinstance(sink.events[-1], RunFinished)
 
 
-def test_a_selected_node_reads_upstream_outputs_from_a_previous_run(llm: ScriptedLLM, context, sink) -> None:
-    previous = {"left": {"text": "L"}, "right": {"text": "R"}}
-    outcome = execute_graph(diamond(), context=context, sink=sink, targets={"join"}, reuse_outputs=previous)
-    assert list(outcome.results) == ["join"]
-    assert outcome.results["join"].output == {"text": "L + R"}
-    assert llm.calls == []
-    assert sink.of_type(RunStarted)[0].node_ids == ["join"]
-
-
-def test_missing_upstream_outputs_pull_their_nodes_into_scope(llm: ScriptedLLM, context, sink) -> None:
-    outcome = execute_graph(
-        diamond(), context=context, sink=sink, targets=["join", "out"], reuse_outputs={"left": {"text": "L"}}
+def stored(outcome) -> MemoryResultStore:
+    """The succeeded results of an outcome, as a store a later run can reuse them from."""
+    return MemoryResultStore(
+        {
+            r.content_key: StoredResult(r.output, "earlier", index)
+            for index, r in enumerate(outcome.results.values())
+            if r.status is NodeStatus.succeeded
+        }
     )
-    assert list(outcome.results) == ["right-q", "right", "join", "out"]
-    assert outcome.results["out"].output == {"value": "L + llm(sleep:0.05 right)"}
-    assert [c.prompt for c in llm.calls] == ["sleep:0.05 right"]
+
+
+def test_a_selected_node_reuses_upstream_results_whose_content_key_matches(
+    llm: ScriptedLLM, context, sink
+) -> None:
+    g = diamond()
+    for n in g["nodes"]:
+        if n["type"] == "llm":
+            n["data"]["temperature"] = 0
+    earlier = execute_graph(g, context=context, sink=MemorySink())
+    calls = len(llm.calls)
+
+    outcome = execute_graph(g, context=context, sink=sink, targets={"join"}, store=stored(earlier))
+
+    assert len(llm.calls) == calls
+    assert list(outcome.results) == ["left", "right", "join"]
+    assert outcome.results["left"].status is NodeStatus.reused
+    assert outcome.results["left"].reused_from_run == "earlier"
+    assert outcome.results["join"].status is NodeStatus.succeeded
+    assert outcome.results["join"].output == earlier.results["join"].output
+    assert sink.of_type(RunStarted)[0].node_ids == ["left", "right", "join"]
+
+
+def test_upstream_llm_nodes_above_temperature_zero_run_again(llm: ScriptedLLM, context, sink) -> None:
+    earlier = execute_graph(diamond(), context=context, sink=MemorySink())
+    llm.calls.clear()
+
+    outcome = execute_graph(diamond(), context=context, sink=sink, targets=["join"], store=stored(earlier))
+
+    assert sorted(c.prompt for c in llm.calls) == ["sleep:0.05 right", "sleep:0.2 left"]
+    assert {n: r.status.value for n, r in outcome.results.items()} == {
+        "left-q": "reused",
+        "left": "succeeded",
+        "right-q": "reused",
+        "right": "succeeded",
+        "join": "succeeded",
+    }
 
 
 def test_unknown_targets_are_rejected(context, sink) -> None:
@@ -254,7 +285,7 @@ def test_unknown_targets_are_rejected(context, sink) -> None:
 
 def test_full_run_resumes_without_rerunning_finished_nodes(llm: ScriptedLLM, context, sink) -> None:
     done = {"left-q": {"text": "sleep:0.2 left"}, "left": {"text": "cached"}}
-    outcome = execute_graph(diamond(), context=context, sink=sink, reuse_outputs=done)
+    outcome = execute_graph(diamond(), context=context, sink=sink, finished_outputs=done)
     assert "left" not in outcome.results
     assert "left" not in [e.node_id for e in sink.of_type(NodeStarted)]
     assert outcome.results["join"].output == {"text": "cached + llm(sleep:0.05 right)"}
@@ -276,12 +307,22 @@ def test_llm_call_cap_fails_further_llm_nodes(llm: ScriptedLLM, context, sink) -
     assert [r.node_id for r in capped] == ["right"]
 
 
-def test_llm_token_cap(llm: ScriptedLLM, context, sink) -> None:
-    outcome = execute_graph(
-        diamond(), context=context, sink=sink, options=RunOptions(concurrency=1, max_llm_tokens=3)
+def test_llm_token_cap_counts_what_running_calls_may_use(llm: ScriptedLLM, context, sink) -> None:
+    # Each call reserves its prompt estimate (4) plus maxOutputTokens (1024): left holds 1028 of
+    # the 1100 while it runs, so right, ready meanwhile, would cross the cap and does not start.
+    outcome = execute_graph(diamond(), context=context, sink=sink, options=RunOptions(max_llm_tokens=1100))
+    assert outcome.error_summary == (
+        "LLM token cap of 1100 reached: this call may use 1028 tokens and 72 remain"
     )
-    assert outcome.error_summary == "LLM token cap of 3 reached"
     assert outcome.results["right"].error_kind == "cost_cap"
+    assert [c.prompt for c in llm.calls] == ["sleep:0.2 left"]
+
+
+def test_a_finished_call_gives_back_what_it_reserved_but_did_not_use(llm: ScriptedLLM, context, sink) -> None:
+    options = RunOptions(concurrency=1, max_llm_tokens=1100)
+    outcome = execute_graph(diamond(), context=context, sink=sink, options=options)
+    assert outcome.status is RunStatus.succeeded
+    assert len(llm.calls) == 2
 
 
 def test_context_defaults_override_schema_defaults(llm: ScriptedLLM, sink) -> None:

@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.request
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from runs.models import ExecutionLog, NodeResult, RunStatus, WorkflowRun
+from runs.models import ExecutionLog, NodeResult, RunStatus, UserBudget, WorkflowRun
 from runs.worker import is_serving_process
 from tests.factories import ExecutionLogFactory, NodeResultFactory, WorkflowFactory, WorkflowRunFactory
 from tests.graphs import graph, node, text_llm_chain
@@ -34,6 +35,20 @@ def test_run_workflow_runs_a_saved_workflow_with_progress_and_outputs(alice, llm
     assert "Run succeeded" in out
     run = WorkflowRun.objects.get()
     assert (run.owner, run.workflow, run.status) == (alice, workflow, RunStatus.SUCCEEDED)
+
+
+@pytest.mark.django_db
+def test_run_workflow_reuses_unchanged_nodes_unless_told_not_to(alice, llm_settings, capsys):
+    workflow = WorkflowFactory(owner=alice, **text_llm_chain(2))
+    call_command("run_workflow", str(workflow.id))
+
+    call_command("run_workflow", str(workflow.id))
+    reused = capsys.readouterr().out
+    call_command("run_workflow", str(workflow.id), "--reuse", "none")
+
+    assert "1/2 a (text) reused" in reused
+    assert [run.reuse for run in WorkflowRun.objects.order_by("created_at")] == ["auto", "auto", "none"]
+    assert NodeResult.objects.filter(status="succeeded", node_id="a").count() == 2
 
 
 @pytest.mark.django_db
@@ -130,6 +145,18 @@ def test_the_admin_filters_runs_shows_results_and_logs_inline_and_cancels_and_re
     run.refresh_from_db()
     assert run.status == RunStatus.CANCELLED
     assert WorkflowRun.objects.filter(owner=alice, status=RunStatus.QUEUED).count() == 1  # the rerun
+
+
+@pytest.mark.django_db
+def test_an_operator_sets_a_users_daily_budget_in_the_admin(admin_client, alice):
+    response = admin_client.post(
+        "/admin/runs/userbudget/add/", {"owner": alice.pk, "daily_cost": "2.50", "daily_tokens": ""}
+    )
+
+    assert response.status_code == 302
+    budget = UserBudget.objects.get(owner=alice)
+    assert (budget.daily_cost, budget.daily_tokens) == (Decimal("2.5"), None)
+    assert "alice@example.com" in admin_client.get("/admin/runs/userbudget/").content.decode()
 
 
 def test_only_the_serving_process_gets_the_in_process_worker(monkeypatch):

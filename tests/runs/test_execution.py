@@ -63,22 +63,6 @@ def test_a_failing_node_fails_the_run_and_skips_what_depends_on_it(alice, llm_se
     assert ExecutionLog.objects.filter(run=run, level="error", node_id="b").exists()
 
 
-def test_node_scope_takes_upstream_outputs_from_the_latest_earlier_run(alice, llm_settings):
-    workflow = WorkflowFactory(owner=alice, **text_llm_chain(3))
-    older = WorkflowRunFactory(owner=alice, workflow=workflow, status=RunStatus.SUCCEEDED)
-    NodeResultFactory(run=older, node_id="b", output={"text": "older b"})
-    newer = WorkflowRunFactory(owner=alice, workflow=workflow, status=RunStatus.SUCCEEDED)
-    NodeResultFactory(run=newer, node_id="b", output={"text": "newer b"})
-    run = node_run(alice, workflow, "c")
-
-    finished = run_execute(run_id=str(run.id))
-
-    assert finished.status == RunStatus.SUCCEEDED
-    assert prompts(llm_settings) == ["newer b"]  # neither a nor b ran again
-    assert list(NodeResult.objects.filter(run=run).values_list("node_id", flat=True)) == ["c"]
-    assert finished.total_nodes == 1
-
-
 def test_selection_scope_runs_the_selection_and_what_it_needs_that_no_earlier_run_has(alice, llm_settings):
     workflow = WorkflowFactory(owner=alice, **text_llm_chain(4))
     run = run_create(
@@ -96,17 +80,6 @@ def test_selection_scope_runs_the_selection_and_what_it_needs_that_no_earlier_ru
     assert finished.status == RunStatus.SUCCEEDED
     assert set(NodeResult.objects.filter(run=run).values_list("node_id", flat=True)) == {"a", "b", "c", "d"}
     assert len(prompts(llm_settings)) == 3
-
-
-def test_another_users_history_is_never_used_as_upstream(alice, bob, llm_settings):
-    workflow = WorkflowFactory(owner=alice, **text_llm_chain(3))
-    bobs = WorkflowRunFactory(owner=bob, workflow=workflow, status=RunStatus.SUCCEEDED)
-    NodeResultFactory(run=bobs, node_id="b", output={"text": "bob's b"})
-    run = node_run(alice, workflow, "c")
-
-    run_execute(run_id=str(run.id))
-
-    assert "bob's b" not in prompts(llm_settings)
 
 
 def test_a_recovered_run_does_not_execute_nodes_that_already_succeeded(alice, llm_settings, settings):

@@ -163,3 +163,51 @@ def test_a_run_executes_end_to_end_on_rabbitmq(alice, fake_llm, settings):
     assert run.status == RunStatus.SUCCEEDED
     assert run.succeeded_nodes == 3
     assert len(fake_llm.requests) == 2
+
+
+def test_a_result_recorded_by_one_worker_process_is_reused_by_another(
+    postgres_only, namespace, alice, bob, fake_llm, tmp_path: Path
+):
+    """Reuse lives in the database, not in a process: a second worker process, started after the first
+    has exited, finds the first one's results by content key; another user's run finds none of them."""
+    from dramatiq.brokers.redis import RedisBroker
+
+    env = child_env(namespace, **fake_llm_env(fake_llm.url))
+    worker_args = ["manage.py", "rundramatiq", "--processes", "1", "--threads", "2"]
+    broker = RedisBroker(url=os.environ["REDIS_URL"], namespace=namespace)
+    broker.declare_queue(execute_run.queue_name)
+    graph = text_llm_chain(3)
+    for node in graph["nodes"]:
+        node["data"]["temperature"] = 0
+
+    def run_on_a_new_worker(owner, log: str) -> WorkflowRun:
+        run = run_create(owner=owner, graph=graph, enqueue=False)
+        broker.enqueue(execute_run.message(str(run.id)))
+        worker = start(worker_args, env, tmp_path / log)
+        try:
+            wait_for(lambda: WorkflowRun.objects.get(pk=run.pk).is_finished, timeout=30, interval=0.1)
+        finally:
+            kill_group(worker, signal.SIGTERM)
+        run.refresh_from_db()
+        return run
+
+    try:
+        first = run_on_a_new_worker(alice, "worker-1.log")
+        calls_after_first = len(fake_llm.requests)
+        second = run_on_a_new_worker(alice, "worker-2.log")
+        calls_after_second = len(fake_llm.requests)
+        bobs = run_on_a_new_worker(bob, "worker-3.log")
+    finally:
+        broker.close()
+
+    assert (first.status, second.status, bobs.status) == (RunStatus.SUCCEEDED,) * 3
+    assert calls_after_first == 2
+    assert calls_after_second == 2  # the second worker made no call
+    assert len(fake_llm.requests) == 4  # bob's run made its own two
+    reused = NodeResult.objects.filter(run=second).select_related("reused_from")
+    assert {(r.node_id, r.status, r.reused_from.run_id) for r in reused} == {
+        ("a", "reused", first.id),
+        ("b", "reused", first.id),
+        ("c", "reused", first.id),
+    }
+    assert set(NodeResult.objects.filter(run=bobs).values_list("status", flat=True)) == {"succeeded"}

@@ -70,12 +70,16 @@ MATRIX: dict[str, dict[str, Expect]] = {
     "api-node-kinds": {"get": Expect(200, **COLLECTION)},
     # Executing names Alice's workflow in the body: for Bob it does not exist.
     "api-execute": {"post": Expect(202, body=lambda owned: {"workflowId": str(owned.workflow.pk)})},
+    "api-execute-plan": {"post": Expect(200, body=lambda owned: {"workflowId": str(owned.workflow.pk)})},
+    "api-usage": {"get": Expect(200, **COLLECTION)},
     "api-run-list": {"get": Expect(200, **COLLECTION)},
     "api-run-detail": {"get": Expect(200)},
     "api-run-logs": {"get": Expect(200)},
     "api-run-node-output": {"get": Expect(200)},
     "api-run-cancel": {"post": Expect(202)},
     "api-run-rerun": {"post": Expect(202)},
+    # Alice's run is still queued (cancel answers 202), so resuming it is a conflict; Bob's is a 404.
+    "api-run-resume": {"post": Expect(409)},
     "api-upload-list": {
         "get": Expect(200, **COLLECTION),
         "post": Expect(201, other=201, body=_image, multipart=True),
@@ -90,6 +94,7 @@ MATRIX: dict[str, dict[str, Expect]] = {
     "workflow-editor-page": {"get": Expect(200, anonymous=PAGE_ANON)},
     "run-list-page": {"get": Expect(200, other=200, anonymous=PAGE_ANON)},
     "run-detail-page": {"get": Expect(200, anonymous=PAGE_ANON)},
+    "usage-page": {"get": Expect(200, other=200, anonymous=PAGE_ANON)},
     "tokens-page": {"get": Expect(200, other=200, anonymous=PAGE_ANON)},
 }
 

@@ -1,4 +1,5 @@
-"""`manage.py run_workflow <workflow id | file.json> [--user EMAIL]`: run a workflow in this terminal.
+"""`manage.py run_workflow <workflow id | file.json> [--user EMAIL] [--reuse auto|none|all]`: run a workflow
+in this terminal.
 
 The run is recorded like any other (history, results, logs) but executes in this process, printing a
 progress bar and each node's status, duration and output. Exit code 0 only when the run succeeded.
@@ -15,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 import engine
 from accounts.models import User
-from runs.models import RunStatus
+from runs.models import ReuseMode, RunStatus
 from runs.services import TooManyActiveRuns, run_create, run_execute
 from workflows.models import Workflow
 
@@ -29,6 +30,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("workflow", help="A workflow id, or the path of a .json workflow file.")
         parser.add_argument("--user", help="The email of the user the run belongs to (default: the owner).")
+        parser.add_argument(
+            "--reuse",
+            choices=ReuseMode.values,
+            default=ReuseMode.AUTO,
+            help="Which earlier results with a matching content key stand in for running a node.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         workflow, graph, user = self._load(options["workflow"], options["user"])
@@ -38,6 +45,7 @@ class Command(BaseCommand):
                 graph=graph,
                 workflow=workflow,
                 workflow_version=workflow.version if workflow else None,
+                reuse=options["reuse"],
                 enqueue=False,
             )
         except engine.GraphInvalid as exc:
@@ -96,7 +104,7 @@ class Command(BaseCommand):
             filled = round(_BAR_WIDTH * self._done / max(self._total, 1))
             bar = "#" * filled + "-" * (_BAR_WIDTH - filled)
             status = result.status.value
-            style = self.style.SUCCESS if status == "succeeded" else self.style.ERROR
+            style = self.style.SUCCESS if status in ("succeeded", "reused") else self.style.ERROR
             line = f"[{bar}] {self._done}/{self._total} {result.node_id} ({result.node_type}) "
             line += style(status) + f" {result.duration_ms if result.duration_ms is not None else '-'} ms"
             self.stdout.write(line)

@@ -1,0 +1,46 @@
+import { assert, equal, test } from "./harness.js";
+import { barChart, metricOf } from "/static/js/chart.js";
+import { formatCost, nodeStatuses, planStatuses, planSummary } from "/static/js/runstate.js";
+
+const PLAN = {
+  nodes: [
+    { nodeId: "a", fate: "reuse", source: { runId: "r1", resultId: 1 } },
+    { nodeId: "b", fate: "run", source: null },
+    { nodeId: "c", fate: "skip", source: null },
+  ],
+  llmCalls: 1,
+};
+
+test("a plan marks nodes that would run and nodes that would be reused, not skipped ones", () => {
+  equal(planStatuses(PLAN), { a: "reuse", b: "will-run" });
+  equal(planSummary(PLAN), "1 LLM call · 1 reused · 1 to run");
+  equal(planSummary({ nodes: [], llmCalls: 0 }), "0 LLM calls · 0 reused · 0 to run");
+});
+
+test("reused results show as reused on the canvas", () => {
+  const run = { status: "succeeded", nodeResults: [{ nodeId: "a", status: "reused" }] };
+  equal(nodeStatuses(run, { nodes: [{ id: "a" }], edges: [] }), { a: "reused" });
+});
+
+test("costs read as dollars and an unknown price as nothing", () => {
+  equal(formatCost(null), "");
+  equal(formatCost(0), "$0");
+  equal(formatCost(1.5), "$1.5000");
+  equal(formatCost(0.000125), "$0.000125");
+});
+
+test("the usage chart draws one bar per row, the largest full width", () => {
+  const rows = [
+    { label: "2026-11-28", calls: 2, inputTokens: 10, outputTokens: 5, cost: 0.5 },
+    { label: "2026-11-29", calls: 1, inputTokens: 1, outputTokens: 1, cost: null },
+  ];
+  equal(metricOf(rows[0], "tokens"), 15);
+  equal(metricOf(rows[1], "cost"), 0);
+  const chart = barChart(rows, "calls", { width: 500, labelWidth: 100 });
+  const bars = [...chart.querySelectorAll("rect")];
+  equal(bars.length, 2);
+  equal(Number(bars[0].getAttribute("width")), 310);
+  equal(Number(bars[1].getAttribute("width")), 155);
+  assert(chart.textContent.includes("2026-11-29"), "rows are labelled");
+  equal(barChart([], "cost").textContent, "No calls in this period.");
+});

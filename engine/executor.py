@@ -23,6 +23,7 @@ from engine.graph import Graph, Node
 from engine.keys import NodeKey, content_keys
 from engine.kinds.base import NodeCall, NodeError, NodeOutput, OutputTooLarge
 from engine.order import kahn_order
+from engine.ports import convert
 from engine.results import NodeResult, NodeStatus, RunOutcome, RunStatus, json_size
 from engine.reuse import Fate, ResultStore, ReuseMode, RunPlan, plan_run
 from engine.validation import GraphInvalid, Limits, ValidationIssue, analyse_graph
@@ -175,14 +176,14 @@ class _Run:
         self.should_cancel = should_cancel
         self.outputs: dict[str, Mapping[str, Any]] = dict(finished)
         to_run = set(plan.with_fate(Fate.run))
-        # How many distinct upstream nodes that run now each running node still waits for.
+        # How many distinct upstream nodes that run now each running node still waits for: it is
+        # decided (ready, or skipped as a branch not taken) once all of them have settled.
         self.waiting = {
             node_id: len({e.source for e in graph.nodes[node_id].incoming if e.source in to_run})
             for node_id in self.scope
             if node_id in to_run
         }
-        self.ready = [self.position[n] for n, count in self.waiting.items() if count == 0]
-        heapq.heapify(self.ready)
+        self.ready: list[int] = []
         self.running: dict[str, _Task] = {}
         self.results: dict[str, NodeResult] = {}
         self.reports: queue.SimpleQueue[tuple[_Task, str, Any]] = queue.SimpleQueue()
@@ -204,6 +205,7 @@ class _Run:
         try:
             for node_id in self.plan.with_fate(Fate.reuse):
                 self.reuse(node_id)
+            self.decide([node_id for node_id, count in self.waiting.items() if count == 0])
             while True:
                 now = time.monotonic()
                 if now >= next_poll:
@@ -286,7 +288,10 @@ class _Run:
         kind = node.kind
         inputs: dict[str, Any] = {p.name: [] for p in node.inputs if p.multiple}
         for edge in node.incoming:  # edge order: a list port receives values in edge order
-            value = self.outputs[edge.source].get(edge.source_port)
+            source_values = self.outputs.get(edge.source, {})  # nothing from a skipped node
+            if edge.source_port not in source_values:
+                continue  # a branch not taken into an input this node can do without
+            value = convert(source_values[edge.source_port], edge.source_type, edge.target_type)
             if edge.target_port in inputs and isinstance(inputs[edge.target_port], list):
                 inputs[edge.target_port].append(value)
             else:
@@ -412,10 +417,62 @@ class _Run:
             self.stored_bytes += size
         self.outputs[node.id] = output.values
         self.record(task, NodeStatus.succeeded, output=output)
+        self.decide(self.released_by(node))
+
+    def released_by(self, node: Node) -> list[str]:
+        """The undecided nodes to run for which `node` was the last upstream node to settle."""
+        released: list[str] = []
         for target in dict.fromkeys(e.target for e in node.outgoing if e.target in self.waiting):
             self.waiting[target] -= 1
-            if self.waiting[target] == 0:
-                heapq.heappush(self.ready, self.position[target])
+            if self.waiting[target] == 0 and target not in self.results:
+                released.append(target)
+        return released
+
+    def decide(self, node_ids: list[str]) -> None:
+        """Each of these nodes has every upstream node settled: make it ready, or skip it.
+
+        A node is skipped (`branch_not_taken`) when a required input, or every input it has an edge
+        into, gets no value. Failures never reach here: a failed node skips its descendants at once.
+        """
+        stack = list(node_ids)
+        while stack:
+            node = self.graph.nodes[stack.pop()]
+            not_taken = self.branch_not_taken(node)
+            if not_taken is None:
+                heapq.heappush(self.ready, self.position[node.id])
+                continue
+            self.results[node.id] = NodeResult(
+                node.id,
+                node.kind.type,
+                NodeStatus.skipped,
+                error_kind="branch_not_taken",
+                error_message=not_taken,
+            )
+            self.sink.emit(NodeFinished(self.results[node.id]))
+            stack.extend(self.released_by(node))
+
+    def branch_not_taken(self, node: Node) -> str | None:
+        """Why `node` gets none of what it needs (its reason to be skipped), or None if it can run."""
+        if not node.incoming:
+            return None
+        missing: dict[str, str] = {}  # input port -> why the first of its edges got no value
+        taken: set[str] = set()
+        for edge in node.incoming:
+            skipped = self.results.get(edge.source)
+            if skipped is not None and skipped.status is NodeStatus.skipped:
+                missing.setdefault(edge.target_port, f"upstream node {edge.source!r} was skipped")
+            elif edge.source_port not in self.outputs.get(edge.source, {}):
+                missing.setdefault(
+                    edge.target_port, f"output {edge.source_port!r} of {edge.source!r} was not taken"
+                )
+            else:
+                taken.add(edge.target_port)
+        for port in node.inputs:
+            if port.required and port.name in missing and port.name not in taken:
+                return f"required input {port.name!r} got no value: {missing[port.name]}"
+        if not taken:
+            return f"none of its inputs got a value: {next(iter(missing.values()))}"
+        return None
 
     def fail(self, node: Node, kind: str, message: str, *, task: _Task, llm: Any = None) -> None:
         self.record(task, NodeStatus.failed, error=(kind, _short(message)), llm=llm)

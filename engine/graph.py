@@ -19,6 +19,9 @@ class Edge:
     source_port: str
     target: str
     target_port: str
+    # The port types, for the conversion on the way (json reaches a text input as JSON text).
+    source_type: str = "any"
+    target_type: str = "any"
 
 
 @dataclass
@@ -30,6 +33,7 @@ class Node:
     inputs: tuple[Port, ...]
     incoming: list[Edge] = field(default_factory=list)
     outgoing: list[Edge] = field(default_factory=list)
+    outputs: tuple[Port, ...] = ()  # the kind's output ports with this node's data
 
 
 @dataclass

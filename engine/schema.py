@@ -1,9 +1,11 @@
 """A small checker for the JSON Schema subset that node kinds use to describe their `data`.
 
 The same schema dicts feed the editor's forms (through the catalog) and this checker, so the two
-cannot drift. Supported keywords: `type` (a name or a list of names), `enum`, `minimum`,
-`maximum`, `maxLength` and `default`. Unknown properties are kept, not rejected: React Flow and
-future editors may store their own keys in `data`.
+cannot drift. Supported keywords: `type` (a name or a list of names, `object` and `array`
+included), `enum`, `minimum`, `maximum`, `maxLength` and `default`. An object or array counts
+against the text limit by the length of its compact JSON; kinds check its inside in `check`.
+Unknown properties are kept, not rejected: React Flow and future editors may store their own
+keys in `data`.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.ports import compact_json
+
 _TYPE_NAMES = {
     "string": "a string",
     "number": "a number",
     "integer": "an integer",
     "boolean": "true or false",
     "null": "null",
+    "object": "an object",
+    "array": "a list",
 }
 
 
@@ -32,6 +38,10 @@ def _has_type(value: Any, name: str) -> bool:
         return isinstance(value, bool)
     if name == "null":
         return value is None
+    if name == "object":
+        return isinstance(value, Mapping)
+    if name == "array":
+        return isinstance(value, list)
     raise ValueError(f"unsupported schema type {name!r}")
 
 
@@ -47,6 +57,10 @@ def check_value(schema: Mapping[str, Any], value: Any, *, max_text_chars: int) -
         limit = min(schema.get("maxLength", max_text_chars), max_text_chars)
         if len(value) > limit:
             return f"is {len(value):,} characters long; the limit is {limit:,}"
+    if isinstance(value, Mapping | list):
+        size = len(compact_json(value))
+        if size > max_text_chars:
+            return f"is {size:,} characters long as JSON; the limit is {max_text_chars:,}"
     if isinstance(value, int | float) and not isinstance(value, bool):
         if "minimum" in schema and value < schema["minimum"]:
             return f"must be at least {schema['minimum']}"

@@ -169,7 +169,8 @@ class _Checker:
         for prop, message in check_data(kind.full_schema(), data, max_text_chars=self.limits.max_text_chars):
             self.add(f"{path}.data.{prop}", message)
         if node_id is not None:
-            self.graph.nodes[node_id] = Node(i, node_id, kind, data, kind.input_ports(data))
+            inputs, outputs = kind.input_ports(data), kind.output_ports(data)
+            self.graph.nodes[node_id] = Node(i, node_id, kind, data, inputs, outputs=outputs)
 
     def check_edge(self, i: int, edge: Any) -> Edge | None:
         path = f"edges[{i}]"
@@ -199,7 +200,10 @@ class _Checker:
             return None
         if source is None or target is None:
             return None
-        out_port, problem = resolve_handle(edge.get("sourceHandle"), source.kind.outputs, "output")
+        out_port, problem = resolve_handle(edge.get("sourceHandle"), source.outputs, "output")
+        if problem and any(p.name == edge.get("sourceHandle") for p in source.kind.outputs):
+            names = ", ".join(p.name for p in source.outputs)
+            problem = f"output {edge['sourceHandle']!r} needs other settings of this node (ports: {names})"
         if problem:
             self.add(f"{path}.sourceHandle", problem)
         in_port, problem = resolve_handle(edge.get("targetHandle"), target.inputs, "input")
@@ -214,7 +218,7 @@ class _Checker:
                 f"cannot feed {in_port.type} input {in_port.name!r} of {target.id!r}",
             )
             return None
-        return Edge(i, source.id, out_port.name, target.id, in_port.name)
+        return Edge(i, source.id, out_port.name, target.id, in_port.name, out_port.type, in_port.type)
 
     def check_fan_in(self, edges: list[Edge]) -> None:
         first: dict[tuple[str, str], Edge] = {}

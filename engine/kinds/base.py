@@ -86,10 +86,17 @@ class NodeKind:
     uses_llm: ClassVar[bool] = False
     # Kinds whose ports depend on `data` (Prompt) set this; the catalog then lists no inputs.
     dynamic_inputs: ClassVar[bool] = False
+    # Kinds some of whose outputs exist only with some `data` (LLM's `json`) set this; the catalog
+    # then lists every output the kind can have.
+    dynamic_outputs: ClassVar[bool] = False
 
     def input_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
         """The input ports of a node with this `data`; static kinds ignore it."""
         return self.inputs
+
+    def output_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
+        """The output ports of a node with this `data`; static kinds ignore it."""
+        return self.outputs
 
     def reusable(self, data: Mapping[str, Any]) -> bool:
         """Whether a node with this `data` (defaults applied) computes a pure function of its content
@@ -142,6 +149,8 @@ class NodeKind:
         }
         if cls.dynamic_inputs:
             entry["dynamicInputs"] = True
+        if cls.dynamic_outputs:
+            entry["dynamicOutputs"] = True
         return entry
 
 

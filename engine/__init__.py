@@ -17,7 +17,7 @@ from engine.events import (
     RunStarted,
 )
 from engine.executor import RunOptions, downstream_of, execute_graph, plan_graph
-from engine.kinds import NodeKind, input_ports_for, node_kind_catalog, register
+from engine.kinds import NodeKind, input_ports_for, node_kind_catalog, output_ports_for, register
 from engine.ports import Port
 from engine.providers import (
     LLMClient,
@@ -84,6 +84,7 @@ __all__ = [
     "execution_order",
     "input_ports_for",
     "node_kind_catalog",
+    "output_ports_for",
     "plan_graph",
     "register",
     "validate_graph",

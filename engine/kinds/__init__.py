@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.kinds import debug, image, llm, prompt, text  # noqa: F401  (registers the built-ins)
+from engine.kinds import (  # noqa: F401  (registers the built-ins)
+    condition,
+    debug,
+    extract,
+    image,
+    llm,
+    merge,
+    prompt,
+    text,
+)
 from engine.kinds.base import (
     NodeCall,
     NodeError,
@@ -32,8 +41,17 @@ def input_ports_for(node: Mapping[str, Any]) -> list[Port]:
     return list(kind.input_ports(data if isinstance(data, Mapping) else {}))
 
 
+def output_ports_for(node: Mapping[str, Any]) -> list[Port]:
+    """The output ports of one node with its data (an LLM's `json` needs a `jsonSchema`)."""
+    kind = get_kind(node.get("type")) if isinstance(node.get("type"), str) else None
+    data = node.get("data")
+    if kind is None:
+        return []
+    return list(kind.output_ports(data if isinstance(data, Mapping) else {}))
+
+
 # The palette order of the built-ins; kinds registered later follow in registration order.
-_PALETTE = ("text", "prompt", "image", "llm", "vision", "debug")
+_PALETTE = ("text", "prompt", "image", "llm", "vision", "extract", "condition", "merge", "debug")
 
 
 def node_kind_catalog(*, max_text_chars: int = 100_000) -> list[dict[str, Any]]:
@@ -50,6 +68,7 @@ __all__ = [
     "get_kind",
     "input_ports_for",
     "node_kind_catalog",
+    "output_ports_for",
     "register",
     "unregister",
 ]

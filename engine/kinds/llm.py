@@ -7,6 +7,7 @@ from typing import Any
 
 from engine.kinds.base import NodeCall, NodeError, NodeKind, NodeOutput, register
 from engine.kinds.prompt import as_text
+from engine.kinds.structured import schema_problem, structured_answer
 from engine.ports import Port
 from engine.providers.config import DEFAULT_FALLBACK_MODEL, DEFAULT_FALLBACK_VISION_MODEL, DEFAULT_MODEL
 from engine.providers.types import LLMRequest, ProviderError
@@ -50,7 +51,13 @@ class _ModelKind(NodeKind):
         return prompt_tokens, int(data.get("maxOutputTokens") or 0)
 
     def call_model(
-        self, call: NodeCall, *, prompt: str, system: str | None, images: list[ImageData]
+        self,
+        call: NodeCall,
+        *,
+        prompt: str,
+        system: str | None,
+        images: list[ImageData],
+        json_schema: Mapping[str, Any] | None = None,
     ) -> NodeOutput:
         if call.context.llm is None:
             raise NodeError("configuration", "no LLM client is configured for this run")
@@ -64,6 +71,7 @@ class _ModelKind(NodeKind):
             fallback_model=call.raw_data.get("fallbackModel") or None,
             temperature=call.data["temperature"],
             max_output_tokens=call.data["maxOutputTokens"],
+            json_schema=json_schema,
         )
         try:
             response = call.context.llm.generate(request, log=call.log)
@@ -116,7 +124,9 @@ class LLMKind(_ModelKind):
         Port("system", "text"),
         Port("images", "image", multiple=True),
     )
-    outputs = (Port("text", "text"),)
+    # `json` exists only with a `jsonSchema`: the parsed answer, valid against it.
+    outputs = (Port("text", "text"), Port("json", "json"))
+    dynamic_outputs = True
     data_schema = {
         "type": "object",
         "properties": {
@@ -124,17 +134,37 @@ class LLMKind(_ModelKind):
             "fallbackModel": {"type": "string", "title": "Fallback model", "default": DEFAULT_FALLBACK_MODEL},
             "systemPrompt": {"type": "string", "title": "System prompt", "default": ""},
             **_SAMPLING,
+            "jsonSchema": {
+                "type": ["object", "null"],
+                "title": "JSON Schema",
+                "default": None,
+                "description": "Ask for JSON matching this schema; adds the json output.",
+            },
         },
     }
 
+    def output_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
+        return self.outputs if data.get("jsonSchema") is not None else self.outputs[:1]
+
+    def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
+        schema = data.get("jsonSchema")
+        problem = schema_problem(schema) if schema is not None else None
+        return [("jsonSchema", problem)] if problem else []
+
     def run(self, call: NodeCall) -> NodeOutput:
         # An edge into `system` wins over the typed system prompt.
-        system = call.inputs.get("system")
-        return self.call_model(
+        system_input = call.inputs.get("system")
+        system = as_text(system_input) if system_input is not None else call.data["systemPrompt"]
+        images = read_images(call, call.inputs.get("images", []))
+        schema = call.data["jsonSchema"]
+        prompt = as_text(call.inputs["prompt"])
+        if schema is None:
+            return self.call_model(call, prompt=prompt, system=system, images=images)
+        return structured_answer(
             call,
-            prompt=as_text(call.inputs["prompt"]),
-            system=as_text(system) if system is not None else call.data["systemPrompt"],
-            images=read_images(call, call.inputs.get("images", [])),
+            schema,
+            prompt,
+            lambda text: self.call_model(call, prompt=text, system=system, images=images, json_schema=schema),
         )
 
 

@@ -28,6 +28,8 @@ class GeminiProvider:
             system_instruction=request.system or None,
             temperature=request.temperature,
             max_output_tokens=request.max_output_tokens,
+            response_mime_type="application/json" if request.json_schema is not None else None,
+            response_json_schema=request.json_schema,
         )
         try:
             response = self._client.models.generate_content(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import groq
 
 from engine.providers.base import AttemptFailed, Completion, status_failure
 from engine.providers.types import LLMRequest
+
+JSON_INSTRUCTION = "Answer with a single JSON value and nothing else. It must match this JSON Schema: "
 
 
 class GroqProvider:
@@ -20,8 +23,13 @@ class GroqProvider:
 
     def complete(self, request: LLMRequest, model: str) -> Completion:
         messages: list[dict[str, Any]] = []
-        if request.system:
-            messages.append({"role": "system", "content": request.system})
+        system = request.system or ""
+        if request.json_schema is not None:
+            # Groq's JSON mode guarantees JSON, not a shape: the schema goes in the instructions.
+            schema = json.dumps(request.json_schema, ensure_ascii=False)
+            system = f"{system}\n\n{JSON_INSTRUCTION}{schema}".strip()
+        if system:
+            messages.append({"role": "system", "content": system})
         if request.images:
             content: Any = [{"type": "text", "text": request.prompt}]
             for image in request.images:
@@ -37,6 +45,7 @@ class GroqProvider:
                 messages=messages,  # type: ignore[arg-type]
                 temperature=request.temperature,
                 max_tokens=request.max_output_tokens,
+                response_format={"type": "json_object"} if request.json_schema is not None else groq.omit,
             )
         except groq.APIStatusError as exc:
             raise status_failure(exc.status_code, _detail(exc), exc.response.headers) from exc

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from engine.storage import ImageData
 
@@ -13,7 +13,11 @@ LogFn = Callable[[str, str], None]
 
 @dataclass(frozen=True)
 class LLMRequest:
-    """One generation. `model`/`fallback_model` None means the configured defaults."""
+    """One generation. `model`/`fallback_model` None means the configured defaults.
+
+    `json_schema` asks for a JSON answer matching that JSON Schema (Gemini's response schema,
+    Groq's JSON mode with the schema in the instructions); the caller still validates the answer.
+    """
 
     prompt: str
     system: str | None = None
@@ -22,6 +26,7 @@ class LLMRequest:
     fallback_model: str | None = None
     temperature: float | None = None
     max_output_tokens: int | None = None
+    json_schema: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

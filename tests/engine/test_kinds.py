@@ -12,6 +12,7 @@ from engine import (
     execute_graph,
     input_ports_for,
     node_kind_catalog,
+    output_ports_for,
     register,
     validate_graph,
 )
@@ -21,7 +22,25 @@ from tests.graphs import edge, graph, node
 
 def test_catalog_lists_the_built_in_kinds_with_ports_and_schemas() -> None:
     catalog = {entry["type"]: entry for entry in node_kind_catalog()}
-    assert list(catalog) == ["text", "prompt", "image", "llm", "vision", "debug"]
+    assert list(catalog) == [
+        "text",
+        "prompt",
+        "image",
+        "llm",
+        "vision",
+        "extract",
+        "condition",
+        "merge",
+        "debug",
+    ]
+    outputs = {kind: [(p["name"], p["type"]) for p in entry["outputs"]] for kind, entry in catalog.items()}
+    assert outputs["condition"] == [("true", "any"), ("false", "any")]
+    assert outputs["extract"] == [("value", "json"), ("text", "text")]
+    assert outputs["llm"] == [("text", "text"), ("json", "json")]
+    assert catalog["merge"]["inputs"] == [
+        {"name": "values", "type": "any", "required": False, "multiple": True}
+    ]
+    assert catalog["llm"]["dynamicOutputs"] is True
     assert catalog["prompt"]["inputs"] == []
     assert catalog["prompt"]["dynamicInputs"] is True
     assert catalog["vision"]["inputs"] == [
@@ -43,6 +62,13 @@ def test_catalog_lists_the_built_in_kinds_with_ports_and_schemas() -> None:
     )
     assert llm["systemPrompt"]["maxLength"] == 100_000
     assert all("label" in entry["dataSchema"]["properties"] for entry in catalog.values())
+
+
+def test_llm_json_output_exists_only_with_a_json_schema() -> None:
+    assert [p.name for p in output_ports_for(node("l", "llm"))] == ["text"]
+    with_schema = node("l", "llm", jsonSchema={"type": "object"})
+    assert [p.name for p in output_ports_for(with_schema)] == ["text", "json"]
+    assert output_ports_for({"type": "mystery"}) == []
 
 
 def test_prompt_ports_come_from_its_template() -> None:

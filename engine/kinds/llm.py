@@ -147,8 +147,8 @@ class LLMKind(_ModelKind):
         return self.outputs if data.get("jsonSchema") is not None else self.outputs[:1]
 
     def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
-        schema = data.get("jsonSchema")
-        problem = schema_problem(schema) if schema is not None else None
+        schema = data.get("jsonSchema")  # the data schema has checked its type already
+        problem = schema_problem(schema) if isinstance(schema, Mapping) else None
         return [("jsonSchema", problem)] if problem else []
 
     def run(self, call: NodeCall) -> NodeOutput:

@@ -15,10 +15,8 @@ from engine.kinds.base import NodeCall, NodeError, NodeOutput
 _ERROR_CHARS = 300
 
 
-def schema_problem(schema: Any) -> str | None:
+def schema_problem(schema: Mapping[str, Any]) -> str | None:
     """Why `schema` is not a JSON Schema an answer can be checked against, or None."""
-    if not isinstance(schema, Mapping):
-        return 'must be a JSON Schema object, e.g. {"type": "object", "properties": {...}}'
     try:
         validator_for(schema, default=jsonschema.Draft202012Validator).check_schema(schema)
     except SchemaError as exc:

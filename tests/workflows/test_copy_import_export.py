@@ -119,7 +119,19 @@ def test_node_kinds_lists_the_engine_catalog(alice_client, settings):
     assert response.status_code == 200
     body = response.json()
     assert body == json.loads(json.dumps(node_kind_catalog(max_text_chars=settings.GRAPH_MAX_TEXT_CHARS)))
-    assert [kind["type"] for kind in body] == ["text", "prompt", "image", "llm", "vision", "debug"]
+    assert [kind["type"] for kind in body] == [
+        "text",
+        "prompt",
+        "image",
+        "llm",
+        "vision",
+        "extract",
+        "condition",
+        "merge",
+        "debug",
+    ]
+    condition = next(kind for kind in body if kind["type"] == "condition")
+    assert [port["name"] for port in condition["outputs"]] == ["true", "false"]
     llm = next(kind for kind in body if kind["type"] == "llm")
     assert {port["name"] for port in llm["inputs"]} == {"prompt", "system", "images"}
     assert llm["dataSchema"]["properties"]["temperature"]["maximum"] == 2

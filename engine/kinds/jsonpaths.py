@@ -10,6 +10,9 @@ import jsonpath
 from jsonpath import JSONPath, JSONPathError
 
 _ENVIRONMENT = jsonpath.JSONPathEnvironment(strict=True)
+# match() and search() would run regular expressions with no time limit (Condition's `matches` has one).
+del _ENVIRONMENT.function_extensions["match"]
+del _ENVIRONMENT.function_extensions["search"]
 
 
 class PathInvalid(ValueError):

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import jsonschema
-from jsonschema.exceptions import SchemaError, best_match
+import regex
+from jsonschema.exceptions import SchemaError, ValidationError, best_match
 from jsonschema.validators import validator_for
 
 from engine.kinds.base import NodeCall, NodeError, NodeOutput
 
 _ERROR_CHARS = 300
+# A schema's `pattern` that backtracks catastrophically on an answer is stopped after this long.
+PATTERN_TIME_LIMIT_S = 1.0
 
 
 def schema_problem(schema: Mapping[str, Any]) -> str | None:
@@ -21,7 +24,52 @@ def schema_problem(schema: Mapping[str, Any]) -> str | None:
         validator_for(schema, default=jsonschema.Draft202012Validator).check_schema(schema)
     except SchemaError as exc:
         return f"is not a valid JSON Schema: {_short(exc.message)}"
+    if _uses_pattern_properties(schema):
+        # jsonschema matches property names with `re`, which cannot be time-limited.
+        return "patternProperties is not supported: list the properties, or use pattern on values"
     return None
+
+
+# Keywords whose values are maps from names to subschemas, and keywords holding plain data.
+_SCHEMA_MAPS = {"properties", "$defs", "definitions", "dependentSchemas"}
+_DATA = {"enum", "const", "examples", "default"}
+
+
+def _uses_pattern_properties(schema: Any) -> bool:
+    if isinstance(schema, list):
+        return any(_uses_pattern_properties(item) for item in schema)
+    if not isinstance(schema, Mapping):
+        return False
+    if "patternProperties" in schema:
+        return True
+    for key, value in schema.items():
+        if key in _DATA:
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, Mapping):
+            if any(_uses_pattern_properties(sub) for sub in value.values()):
+                return True
+        elif _uses_pattern_properties(value):
+            return True
+    return False
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    """jsonschema's `pattern`, run by the `regex` module with a time limit."""
+    if not validator.is_type(instance, "string"):
+        return
+    try:
+        found = regex.search(pattern, instance, timeout=PATTERN_TIME_LIMIT_S)
+    except TimeoutError as exc:
+        raise NodeError(
+            "timeout", f"the JSON Schema's pattern {pattern!r} ran past {PATTERN_TIME_LIMIT_S:g} s"
+        ) from exc
+    if found is None:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _validator(schema: Mapping[str, Any]) -> Any:
+    base = validator_for(schema, default=jsonschema.Draft202012Validator)
+    return jsonschema.validators.extend(base, {"pattern": _pattern})(schema)
 
 
 def answer_problem(text: str, schema: Mapping[str, Any]) -> tuple[Any, str | None]:
@@ -30,8 +78,7 @@ def answer_problem(text: str, schema: Mapping[str, Any]) -> tuple[Any, str | Non
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         return None, f"the answer is not JSON ({exc.msg} at character {exc.pos})"
-    validator = validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
-    error = best_match(validator.iter_errors(value))
+    error = best_match(_validator(schema).iter_errors(value))
     if error is None:
         return value, None
     return value, f"at {error.json_path}: {_short(error.message)}"

@@ -375,3 +375,13 @@ def test_a_json_schema_counts_against_the_text_limit() -> None:
     [(path, message)] = issues(g, limits=Limits(max_text_chars=100))
     assert path == "nodes[1].data.jsonSchema"
     assert message.endswith("characters long as JSON; the limit is 100")
+
+
+def test_jsonpath_regex_functions_are_refused_because_they_have_no_time_limit() -> None:
+    g = graph(
+        [node("t", "text", text="x"), node("x", "extract", path='$[?match(@.a, "(a|aa)+")]')],
+        [edge("t", "x", "text", "value")],
+    )
+    assert issues(g) == [
+        ("nodes[1].data.path", "is not a JSONPath (function 'match' is not defined), e.g. $.items[0].name")
+    ]

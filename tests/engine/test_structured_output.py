@@ -121,3 +121,34 @@ def test_without_a_schema_the_request_asks_for_no_json(fake_llm: FakeLLMServer) 
 
     assert outcome.results["l"].output == {"text": "echo: hi"}
     assert "responseMimeType" not in fake_llm.requests[0].body["generationConfig"]
+
+
+def test_a_schema_pattern_is_checked_and_time_limited(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.kinds import structured
+    from engine.kinds.base import NodeError
+
+    assert structured.answer_problem('"abc"', {"pattern": "^a"}) == ("abc", None)
+    assert structured.answer_problem('"xbc"', {"pattern": "^a"}) == ("xbc", "at $: 'xbc' does not match '^a'")
+    monkeypatch.setattr(structured, "PATTERN_TIME_LIMIT_S", 0.05)
+    with pytest.raises(NodeError) as caught:
+        structured.answer_problem(json.dumps("a" * 40 + "b"), {"pattern": "(a|aa)+$"})
+    assert caught.value.kind == "timeout"
+    assert caught.value.message == "the JSON Schema's pattern '(a|aa)+$' ran past 0.05 s"
+
+
+def test_pattern_properties_are_refused_in_a_json_schema() -> None:
+    from engine import validate_graph
+
+    schema = {"type": "object", "properties": {"x": {"patternProperties": {"^a": {}}}}}
+    g = graph(
+        [node("t", "text", text="x"), node("l", "llm", jsonSchema=schema)], [edge("t", "l", "text", "prompt")]
+    )
+    assert [(i.path, i.message) for i in validate_graph(g)] == [
+        (
+            "nodes[1].data.jsonSchema",
+            "patternProperties is not supported: list the properties, or use pattern on values",
+        )
+    ]
+    # A property that happens to be named patternProperties is fine.
+    g["nodes"][1]["data"]["jsonSchema"] = {"properties": {"patternProperties": {"type": "string"}}}
+    assert validate_graph(g) == []

@@ -62,9 +62,10 @@ def test_the_branch_not_taken_is_skipped_and_merge_rejoins(
     assert outcome.results["no"].error_message == (
         "required input 'prompt' got no value: output 'false' of 'if' was not taken"
     )
+    # Debug's input is optional: it is skipped because none of its inputs got a value.
     assert outcome.results["after-no"].error_message == (
-        "required input 'value' got no value: upstream node 'no' was skipped"
-    ) or outcome.results["after-no"].error_message.startswith("none of its inputs")
+        "none of its inputs got a value: upstream node 'no' was skipped"
+    )
     assert outcome.results["out"].output == {"value": "llm(yes)"}
     assert [r.prompt for r in llm.calls] == ["yes"]
     # Every node finishes exactly once.

@@ -50,8 +50,9 @@ def output_ports_for(node: Mapping[str, Any]) -> list[Port]:
     return list(kind.output_ports(data if isinstance(data, Mapping) else {}))
 
 
-# The palette order of the built-ins; kinds registered later follow in registration order.
-_PALETTE = ("text", "prompt", "image", "llm", "vision", "extract", "condition", "merge", "debug")
+# The palette order of the built-ins (the control-flow kinds after Debug, so the older kinds keep
+# their places); kinds registered later follow in registration order.
+_PALETTE = ("text", "prompt", "image", "llm", "vision", "debug", "condition", "merge", "extract")
 
 
 def node_kind_catalog(*, max_text_chars: int = 100_000) -> list[dict[str, Any]]:

@@ -28,10 +28,10 @@ def test_catalog_lists_the_built_in_kinds_with_ports_and_schemas() -> None:
         "image",
         "llm",
         "vision",
-        "extract",
+        "debug",
         "condition",
         "merge",
-        "debug",
+        "extract",
     ]
     outputs = {kind: [(p["name"], p["type"]) for p in entry["outputs"]] for kind, entry in catalog.items()}
     assert outputs["condition"] == [("true", "any"), ("false", "any")]

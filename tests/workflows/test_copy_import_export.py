@@ -125,10 +125,10 @@ def test_node_kinds_lists_the_engine_catalog(alice_client, settings):
         "image",
         "llm",
         "vision",
-        "extract",
+        "debug",
         "condition",
         "merge",
-        "debug",
+        "extract",
     ]
     condition = next(kind for kind in body if kind["type"] == "condition")
     assert [port["name"] for port in condition["outputs"]] == ["true", "false"]

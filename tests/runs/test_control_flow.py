@@ -63,3 +63,15 @@ def test_a_run_takes_one_branch_and_records_the_other_as_not_taken(
     # The Condition passes the JSON on through an `any` port: the Prompt writes it as it writes any value.
     assert results["out"].output == {"value": f'{prefix}: {{"category": "{category}"}}'}
     assert (finished.succeeded_nodes, finished.failed_nodes, finished.skipped_nodes) == (6, 0, 1)
+
+
+def test_executing_a_graph_with_a_bad_condition_rule_is_a_400_with_its_path(alice_client) -> None:
+    g = classify_and_route()
+    g["nodes"][2]["data"]["rules"] = [{"operator": "matches", "value": "(unclosed"}]
+    g["nodes"][1]["data"]["jsonSchema"] = {"type": "objekt"}
+
+    response = alice_client.post("/api/execute", g, format="json")
+
+    assert response.status_code == 400
+    paths = [error["path"] for error in response.json()["errors"]]
+    assert paths == ["nodes[1].data.jsonSchema", "nodes[2].data.rules[0].value"]

@@ -7,8 +7,8 @@ from typing import Any
 
 from engine.kinds.base import NodeCall, NodeError, NodeKind, NodeOutput, register
 from engine.kinds.prompt import as_text
-from engine.kinds.structured import schema_problem, structured_answer
-from engine.ports import Port
+from engine.kinds.structured import REPAIR_TOKENS, schema_problem, structured_answer
+from engine.ports import Port, compact_json
 from engine.providers.config import DEFAULT_FALLBACK_MODEL, DEFAULT_FALLBACK_VISION_MODEL, DEFAULT_MODEL
 from engine.providers.types import LLMRequest, ProviderError
 from engine.storage import ImageData
@@ -142,6 +142,16 @@ class LLMKind(_ModelKind):
             },
         },
     }
+
+    def token_estimate(self, data: Mapping[str, Any], inputs: Mapping[str, Any]) -> tuple[int, int]:
+        prompt_tokens, output_tokens = super().token_estimate(data, inputs)
+        schema = data.get("jsonSchema")
+        if schema is None:
+            return prompt_tokens, output_tokens
+        # Groq reads the schema in its instructions; a bad first answer is asked again with that
+        # answer and the validation error: two calls at most, and caps must hold for both.
+        first = prompt_tokens + -(-len(compact_json(schema)) // _CHARS_PER_TOKEN)
+        return 2 * first + output_tokens + REPAIR_TOKENS, 2 * output_tokens
 
     def output_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
         return self.outputs if data.get("jsonSchema") is not None else self.outputs[:1]

@@ -14,6 +14,8 @@ from jsonschema.validators import validator_for
 from engine.kinds.base import NodeCall, NodeError, NodeOutput
 
 _ERROR_CHARS = 300
+# Tokens of the repair prompt's own words and its (shortened) validation error, at most.
+REPAIR_TOKENS = 150
 # A schema's `pattern` that backtracks catastrophically on an answer is stopped after this long.
 PATTERN_TIME_LIMIT_S = 1.0
 
@@ -81,7 +83,7 @@ def answer_problem(text: str, schema: Mapping[str, Any]) -> tuple[Any, str | Non
     error = best_match(_validator(schema).iter_errors(value))
     if error is None:
         return value, None
-    return value, f"at {error.json_path}: {_short(error.message)}"
+    return value, _short(f"at {error.json_path}: {error.message}")
 
 
 def repair_prompt(prompt: str, answer: str, problem: str) -> str:

@@ -183,8 +183,8 @@ def extract(value: Any, path: str, context: ExecutionContext) -> Any:
         [node("d", "debug"), node("x", "extract", path=path)],
         [edge("d", "x", "value", "value")],
     )
-    # Debug without input passes None; feed the value through reuse of an upstream node instead.
-    outcome = execute_graph(g, context=context, sink=MemorySink(), reuse_outputs={"d": {"value": value}})
+    # The Debug node counts as already finished with `value` as its output.
+    outcome = execute_graph(g, context=context, sink=MemorySink(), finished_outputs={"d": {"value": value}})
     return outcome.results["x"]
 
 

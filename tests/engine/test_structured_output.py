@@ -152,3 +152,19 @@ def test_pattern_properties_are_refused_in_a_json_schema() -> None:
     # A property that happens to be named patternProperties is fine.
     g["nodes"][1]["data"]["jsonSchema"] = {"properties": {"patternProperties": {"type": "string"}}}
     assert validate_graph(g) == []
+
+
+def test_the_token_reservation_covers_the_schema_and_a_repair_call() -> None:
+    from engine.kinds import get_kind
+    from engine.kinds.structured import REPAIR_TOKENS
+
+    llm = get_kind("llm")
+    assert llm is not None
+    data = {"maxOutputTokens": 100, "systemPrompt": ""}
+    inputs = {"prompt": "x" * 400}
+    assert llm.token_estimate(data, inputs) == (100, 100)
+    schema_tokens = -(-len('{"type":"object"}') // 4)
+    assert llm.token_estimate({**data, "jsonSchema": {"type": "object"}}, inputs) == (
+        2 * (100 + schema_tokens) + 100 + REPAIR_TOKENS,
+        200,
+    )

@@ -10,6 +10,7 @@ from engine import ExecutionContext, MemorySink, NodeFinished, NodeStatus, execu
 from engine.kinds import condition
 from engine.kinds.condition import rule_holds
 from engine.ports import convert, types_compatible
+from engine.reuse import MemoryResultStore, StoredResult
 from tests.engine.helpers import ScriptedLLM
 from tests.graphs import edge, graph, node
 
@@ -386,3 +387,34 @@ def test_jsonpath_regex_functions_are_refused_because_they_have_no_time_limit() 
     assert issues(g) == [
         ("nodes[1].data.path", "is not a JSONPath (function 'match' is not defined), e.g. $.items[0].name")
     ]
+
+
+def test_a_second_run_reuses_the_condition_and_skips_the_same_branch(
+    context: ExecutionContext, llm: ScriptedLLM
+) -> None:
+    g = branch_graph("yes")
+    for spec in g["nodes"]:
+        if spec["type"] == "llm":
+            spec["data"]["temperature"] = 0
+    earlier = execute_graph(g, context=context, sink=MemorySink())
+    store = MemoryResultStore(
+        {
+            r.content_key: StoredResult(r.output, "earlier", i)
+            for i, r in enumerate(earlier.results.values())
+            if r.status is NodeStatus.succeeded
+        }
+    )
+    calls = len(llm.calls)
+
+    outcome = execute_graph(g, context=context, sink=MemorySink(), store=store)
+
+    assert len(llm.calls) == calls
+    assert fates(outcome) == {
+        "in": ("reused", None),
+        "if": ("reused", None),
+        "yes": ("reused", None),
+        "no": ("skipped", "branch_not_taken"),
+        "after-no": ("skipped", "branch_not_taken"),
+        "join": ("reused", None),
+        "out": ("reused", None),
+    }

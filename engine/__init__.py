@@ -26,6 +26,7 @@ from engine.providers import (
     ProviderConfig,
     ProviderError,
     build_llm_client,
+    shared_llm_client,
 )
 from engine.results import NodeResult, NodeStatus, RunOutcome, RunStatus
 from engine.reuse import Fate, MemoryResultStore, NodePlan, ResultStore, ReuseMode, RunPlan, StoredResult
@@ -87,5 +88,6 @@ __all__ = [
     "output_ports_for",
     "plan_graph",
     "register",
+    "shared_llm_client",
     "validate_graph",
 ]

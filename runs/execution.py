@@ -71,7 +71,7 @@ def execution_context(*, owner: User, run_id: uuid.UUID) -> engine.ExecutionCont
     # Image nodes of a run read only its owner's uploads (and URLs through the SSRF-safe fetcher).
     images = image_reader_for(owner)
     return engine.ExecutionContext(
-        llm=engine.build_llm_client(provider_config()),
+        llm=engine.shared_llm_client(provider_config()),
         images=images,
         defaults=model_defaults(),
         image_digests=images,

@@ -234,3 +234,8 @@ def test_a_page_error_keeps_the_html_500(alice):
 
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_the_llm_sdks_do_not_log_every_call_at_info():
+    for name in ("httpx", "httpx2", "google_genai"):
+        assert logging.getLogger(name).getEffectiveLevel() >= logging.WARNING, name

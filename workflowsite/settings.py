@@ -490,6 +490,9 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         "pika": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+        # google-genai's HTTP client and the SDK itself log a line at INFO for every model call.
+        "httpx2": {"level": "WARNING"},
+        "google_genai": {"level": "WARNING"},
     },
 }
 

@@ -1,6 +1,6 @@
 """LLM providers: Gemini first, Groq as fallback, behind the small `LLMClient` interface."""
 
-from engine.providers.client import FallbackLLMClient, build_llm_client
+from engine.providers.client import FallbackLLMClient, build_llm_client, shared_llm_client
 from engine.providers.config import (
     DEFAULT_FALLBACK_MODEL,
     DEFAULT_FALLBACK_VISION_MODEL,
@@ -20,4 +20,5 @@ __all__ = [
     "ProviderConfig",
     "ProviderError",
     "build_llm_client",
+    "shared_llm_client",
 ]

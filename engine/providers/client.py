@@ -12,7 +12,9 @@ Policy, per provider in order:
 
 from __future__ import annotations
 
+import os
 import random
+import threading
 import time
 from collections.abc import Callable
 
@@ -128,3 +130,23 @@ def build_llm_client(
             )
         )
     return FallbackLLMClient(config, providers, sleep=sleep)
+
+
+_shared_lock = threading.Lock()
+_shared: tuple[int, ProviderConfig, FallbackLLMClient] | None = None
+
+
+def shared_llm_client(config: ProviderConfig) -> FallbackLLMClient:
+    """This process's client for `config`: built once, rebuilt only when the settings change.
+
+    Building the Gemini and Groq SDK clients costs 100-200 ms of CPU (pydantic models, HTTP pools), more
+    than a whole small run; their HTTP connections are worth keeping too. The SDK clients are thread-safe,
+    so every run of the process shares one. A forked child (a gunicorn or Dramatiq worker) builds its own
+    rather than inherit its parent's connection pools.
+    """
+    global _shared
+    pid = os.getpid()
+    with _shared_lock:
+        if _shared is None or _shared[0] != pid or _shared[1] != config:
+            _shared = (pid, config, build_llm_client(config))
+        return _shared[2]

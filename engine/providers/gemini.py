@@ -9,6 +9,8 @@ from engine.providers.base import AttemptFailed, Completion, status_failure
 from engine.providers.transport import TRANSPORT_ERRORS, is_timeout
 from engine.providers.types import LLMRequest
 
+_NO_AFC = types.AutomaticFunctionCallingConfig(disable=True)
+
 
 class GeminiProvider:
     name = "gemini"
@@ -30,6 +32,8 @@ class GeminiProvider:
             max_output_tokens=request.max_output_tokens,
             response_mime_type="application/json" if request.json_schema is not None else None,
             response_json_schema=request.json_schema,
+            # On by default in google-genai: it inspects every call for tools and logs at INFO each time.
+            automatic_function_calling=_NO_AFC,
         )
         try:
             response = self._client.models.generate_content(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from runs.execution import execution_context
 from runs.models import ExecutionLog, NodeResult, RunScope, RunStatus, WorkflowRun
 from runs.services import run_create, run_execute
 from tests.factories import NodeResultFactory, WorkflowFactory, WorkflowRunFactory
@@ -175,3 +177,14 @@ def test_a_run_rides_out_its_database_connection_being_dropped(alice, llm_settin
     run.refresh_from_db()
     assert connection.connection.info.backend_pid != worker_backend  # it really reconnected
     assert (run.status, run.recoveries, run.succeeded_nodes) == (RunStatus.SUCCEEDED, 0, 3)
+
+
+def test_runs_of_one_process_share_one_llm_client_until_the_provider_settings_change(
+    alice, bob, llm_settings, settings
+):
+    first = execution_context(owner=alice, run_id=uuid.uuid4()).llm
+    assert execution_context(owner=bob, run_id=uuid.uuid4()).llm is first
+    settings.GROQ_API_KEY = "groq-key"
+    changed = execution_context(owner=alice, run_id=uuid.uuid4()).llm
+    assert changed is not first
+    assert [provider.name for provider in changed.providers] == ["gemini", "groq"]

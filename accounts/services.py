@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,6 +17,10 @@ from accounts.models import ApiToken, User
 TOKEN_PREFIX = "weft_"  # noqa: S105 -- a public marker, not a secret
 # Writing last_used_at on every request would turn each API call into a write; once a minute is enough.
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
+# A token and its user are kept in the cache between requests: the ORM query behind a token costs several
+# times a whole bare request. Revoking a token, deleting it or saving its user drops the entry at once
+# (accounts.signals); a bulk `update()` on users, which sends no signal, is caught within this bound.
+API_TOKEN_CACHE_SECONDS = 60
 
 
 class TooManyApiTokens(Exception):
@@ -48,21 +53,32 @@ def api_token_create(*, user: User, name: str) -> IssuedToken:
 
 
 def api_token_revoke(*, token: ApiToken) -> None:
-    token.delete()
+    token.delete()  # the post_delete receiver drops its cache entry
+
+
+def api_token_cache_key(digest: str) -> str:
+    return f"apitoken:{digest}"
+
+
+def api_token_forget(*, digests: list[str]) -> None:
+    """Drop cached tokens, so that the next request with them reads the database."""
+    cache.delete_many([api_token_cache_key(digest) for digest in digests])
 
 
 def api_token_authenticate(*, secret: str) -> ApiToken | None:
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(digest=token_digest(secret), user__is_active=True)
-        .first()
-    )
+    digest = token_digest(secret)
+    key = api_token_cache_key(digest)
+    token = cache.get(key)
     if token is None:
-        return None
+        token = ApiToken.objects.select_related("user").filter(digest=digest, user__is_active=True).first()
+        if token is None:
+            return None
+        cache.set(key, token, timeout=API_TOKEN_CACHE_SECONDS)
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+        cache.set(key, token, timeout=API_TOKEN_CACHE_SECONDS)
     return token

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
-from accounts.services import api_token_create
+from accounts.services import api_token_authenticate, api_token_create
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +135,46 @@ def test_token_list_costs_the_same_queries_for_one_token_or_twenty(
         response = alice_client.get("/api/tokens")
 
     assert len(response.json()) == 20
+
+
+def test_a_token_in_use_is_authenticated_from_the_cache_without_a_query(alice, django_assert_num_queries):
+    issued = api_token_create(user=alice, name="busy")
+    first = api_token_authenticate(secret=issued.secret)
+
+    with django_assert_num_queries(0):
+        again = api_token_authenticate(secret=issued.secret)
+
+    assert (again.pk, again.user.pk) == (first.pk, alice.pk)
+
+
+def test_a_token_in_use_stops_working_as_soon_as_it_is_revoked(alice, alice_client):
+    issued = api_token_create(user=alice, name="old")
+    client = bearer_client(issued.secret)
+    assert client.get("/api/tokens").status_code == 200
+
+    assert alice_client.delete(f"/api/tokens/{issued.token.id}").status_code == 204
+    assert client.get("/api/tokens").status_code == 401
+
+
+def test_a_token_in_use_stops_working_as_soon_as_its_user_is_deactivated(alice):
+    issued = api_token_create(user=alice, name="x")
+    client = bearer_client(issued.secret)
+    assert client.get("/api/tokens").status_code == 200
+
+    alice.is_active = False
+    alice.save()
+
+    assert client.get("/api/tokens").status_code == 401
+
+
+def test_a_token_in_use_stops_working_when_deleted_in_bulk_or_with_its_user(alice, bob):
+    alices = api_token_create(user=alice, name="a")
+    bobs = api_token_create(user=bob, name="b")
+    for issued in (alices, bobs):
+        assert bearer_client(issued.secret).get("/api/tokens").status_code == 200
+
+    ApiToken.objects.filter(user=alice).delete()
+    bob.delete()
+
+    assert bearer_client(alices.secret).get("/api/tokens").status_code == 401
+    assert bearer_client(bobs.secret).get("/api/tokens").status_code == 401

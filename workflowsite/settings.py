@@ -210,7 +210,7 @@ if DRAMATIQ_BROKER_URL.startswith(("amqp://", "amqps://")):
     }
 elif DRAMATIQ_BROKER_URL:
     DRAMATIQ_BROKER = {
-        "BROKER": "dramatiq.brokers.redis.RedisBroker",
+        "BROKER": "runs.broker.PromptRedisBroker",
         "OPTIONS": {"url": DRAMATIQ_BROKER_URL},
         "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
     }

@@ -3,7 +3,9 @@ fetcher (URLs)."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import ssl
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +25,13 @@ class ImageUnavailable(Exception):
     """An image reference that cannot be read for this user; the message is shown on the node."""
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Loading the system's CA certificates takes 50-150 ms of CPU, and every run builds a reader: once per
+    # process is enough (an SSLContext is safe to share between threads once configured).
+    return ssl.create_default_context()
+
+
 def fetch_policy() -> FetchPolicy:
     return FetchPolicy(
         max_bytes=settings.UPLOAD_MAX_BYTES,
@@ -32,6 +41,7 @@ def fetch_policy() -> FetchPolicy:
         max_concurrent=settings.UPLOAD_FETCH_MAX_CONCURRENT,
         allowed_ports=frozenset(settings.UPLOAD_FETCH_ALLOWED_PORTS),
         allowed_networks=tuple(ipaddress.ip_network(net) for net in settings.UPLOAD_FETCH_ALLOWED_NETWORKS),
+        ssl_context=_tls_context(),
     )
 
 

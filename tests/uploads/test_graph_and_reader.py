@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import logging
+import ssl
 import uuid
 
 import pytest
@@ -241,3 +242,11 @@ def test_on_fallback_the_image_goes_inline_to_a_groq_vision_model(alice, alice_c
     content = groq.body["messages"][-1]["content"]
     urls = [part["image_url"]["url"] for part in content if part.get("type") == "image_url"]
     assert urls == ["data:image/png;base64," + base64.b64encode(stored.read_bytes()).decode()]
+
+
+def test_readers_of_one_process_share_one_tls_context(alice, bob):
+    # Loading the CA certificates for every run cost more than a small run itself.
+    first = image_reader_for(alice.pk).fetcher.policy.ssl_context
+    assert image_reader_for(bob.pk).fetcher.policy.ssl_context is first
+    assert first.verify_mode == ssl.CERT_REQUIRED
+    assert first.check_hostname

@@ -88,7 +88,7 @@ def seed() -> tuple[str, dict[str, str]]:
     from accounts.services import api_token_create
     from runs.models import ExecutionLog, NodeResult, RunStatus
     from tests.factories import UserFactory, WorkflowFactory, WorkflowRunFactory
-    from tests.runs.graphs import edge, node
+    from tests.graphs import edge, node
 
     user = UserFactory(email="bench-api@example.com")
     token = api_token_create(user=user, name="bench").secret
@@ -96,7 +96,7 @@ def seed() -> tuple[str, dict[str, str]]:
     nodes = [node("n00", "text", text="hello")] + [
         node(f"n{i:02d}", "prompt", template="{{previous}} more") for i in range(1, 20)
     ]
-    edges = [edge(f"n{i - 1:02d}", "text", f"n{i:02d}", "previous") for i in range(1, 20)]
+    edges = [edge(f"n{i - 1:02d}", f"n{i:02d}", "text", "previous") for i in range(1, 20)]
     now = timezone.now()
     finished = WorkflowRunFactory(
         owner=user,

@@ -28,7 +28,7 @@ from pathlib import Path
 import psycopg
 
 from bench.load import ROOT, drop_database, free_port, request, start_group, stop_group, wait_health
-from tests.runs.graphs import edge, node
+from tests.graphs import text_to_debug_graph
 
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -87,10 +87,7 @@ def measure(*, label: str, settings_module: str, broker: bool, runs: int, logs: 
             )
         wait_health(base, time.monotonic() + 60)
         answered: dict[str, float] = {}
-        graph = {
-            "nodes": [node("text-1", "text", text="start"), node("debug-1", "debug")],
-            "edges": [edge("text-1", "text", "debug-1", "value")],
-        }
+        graph = text_to_debug_graph("start")
         for _ in range(2):  # warm-up: first requests load code in each process
             request(f"{base}/api/execute", token, graph)
         time.sleep(2)

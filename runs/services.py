@@ -328,17 +328,20 @@ def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None 
     try:
         targets = _scope_targets(graph=run.graph, scope=run.scope, node_ids=run.node_ids)
         with RunHeartbeat(run_id=str(run.id), fence=run.recoveries):
-            outcome = engine.execute_graph(
-                run.graph,
-                context=execution_context(owner=run.owner, run_id=run.id),
-                sink=sink,
-                options=run_options(),
-                targets=None if targets is None else [n for n in targets if n not in done],
-                reuse=engine.ReuseMode(run.reuse),
-                store=OwnerResultStore(owner=run.owner, trusted_run_id=run.resumed_from_id),
-                finished_outputs=done,
-                should_cancel=guard,
-            )
+            try:
+                outcome = engine.execute_graph(
+                    run.graph,
+                    context=execution_context(owner=run.owner, run_id=run.id),
+                    sink=sink,
+                    options=run_options(),
+                    targets=None if targets is None else [n for n in targets if n not in done],
+                    reuse=engine.ReuseMode(run.reuse),
+                    store=OwnerResultStore(owner=run.owner, trusted_run_id=run.resumed_from_id),
+                    finished_outputs=done,
+                    should_cancel=sink.should_cancel,
+                )
+            finally:
+                sink.flush()  # before the final counters are counted from the results
     except engine.GraphInvalid as exc:
         return _run_finish(run=run, guard=guard, status=RunStatus.FAILED, summary=f"Invalid graph: {exc}")
     except Exception as exc:

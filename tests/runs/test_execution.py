@@ -6,6 +6,8 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from runs.execution import execution_context
@@ -188,3 +190,22 @@ def test_runs_of_one_process_share_one_llm_client_until_the_provider_settings_ch
     changed = execution_context(owner=alice, run_id=uuid.uuid4()).llm
     assert changed is not first
     assert [provider.name for provider in changed.providers] == ["gemini", "groq"]
+
+
+def test_a_long_chain_writes_its_results_in_a_few_batches_each_exactly_once(alice, settings):
+    length = 120
+    nodes = [node("n0", "text", text="start")]
+    nodes += [node(f"n{i}", "prompt", template="{{previous}}!") for i in range(1, length)]
+    chain = {"nodes": nodes, "edges": [edge(f"n{i - 1}", f"n{i}") for i in range(1, length)]}
+    run = run_create(owner=alice, graph=chain, enqueue=False)
+
+    with CaptureQueriesContext(connection) as captured:
+        finished = run_execute(run_id=str(run.id))
+
+    assert finished.status == RunStatus.SUCCEEDED
+    assert finished.succeeded_nodes == length
+    inserts = [q for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "runs_noderesult"')]
+    assert 1 <= len(inserts) < length / 4  # batched, not one INSERT per node
+    stored = list(NodeResult.objects.filter(run=run).values_list("node_id", flat=True))
+    assert sorted(stored) == sorted(n["id"] for n in nodes)
+    assert NodeResult.objects.get(run=run, node_id="n3").output == {"text": "start!!!"}

@@ -1,0 +1,180 @@
+"""Persisted cost per node: `run_execute` on PostgreSQL against the engine alone, side by side in one process.
+
+    .venv/bin/python -m bench.persist [--repeat 3] [--small 20]
+
+(a) A 1,000-node chain (Text, then 999 Prompt `{{previous}}`): the engine alone (`execute_graph` with a
+memory sink, the same options and context as a run) and a persisted run (`run_create` + `run_execute`:
+claim, results and logs written, final counters), best of --repeat each, alternated; plus the database
+statements the persisted run sent. (b) A Text -> Debug run (`run_execute`), median of 2 x --small runs,
+with the provider keys unset and set (to an unused address; no LLM node runs), to show that a run no
+longer pays for building SDK clients. Needs PostgreSQL (BENCH_PG_SERVER); it creates its own database
+and drops it at the end. No Redis: the cache is process-local memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+
+from bench.load import ROOT, drop_database
+from tests.graphs import edge, graph, node, text_to_debug_graph
+
+PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
+CHAIN = 1000
+
+
+def chain_graph() -> dict[str, list]:
+    nodes = [node("n0", "text", text="start")]
+    nodes += [node(f"n{i}", "prompt", template="{{previous}}") for i in range(1, CHAIN)]
+    return graph(nodes, [edge(f"n{i - 1}", f"n{i}") for i in range(1, CHAIN)])
+
+
+def timed(action: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--small", type=int, default=20)
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="instead: cProfile a chain run")
+    args = parser.parse_args()
+
+    db_name = f"weft_bench_persist_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{db_name}"')
+    try:
+        env = {
+            **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DRAMATIQ_BROKER_URL"}},
+            "DJANGO_SETTINGS_MODULE": "workflowsite.settings",
+            "DJANGO_SECRET_KEY": "weft-bench-persist-secret-key-not-for-production-0123456789",
+            "DJANGO_DEBUG": "false",
+            "DATABASE_URL": f"{PG_SERVER}/{db_name}",
+            "WEFT_INPROCESS_WORKER": "false",
+            "GRAPH_MAX_NODES": str(CHAIN),
+            "GRAPH_MAX_EDGES": str(CHAIN),
+            "GEMINI_API_KEY": "",
+            "GROQ_API_KEY": "",
+            "LOG_LEVEL": "WARNING",
+        }
+        migrate = [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"]
+        subprocess.run(migrate, cwd=ROOT, env=env, check=True)
+        os.environ.update(env)
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.db import connection
+
+        import engine
+        from runs.execution import execution_context
+        from runs.models import RunStatus
+        from runs.services import run_create, run_execute
+        from tests.factories import UserFactory
+        from workflowsite.engine_config import run_options
+
+        owner = UserFactory(email="bench-persist@example.com")
+        chain = chain_graph()
+
+        def engine_alone() -> None:
+            outcome = engine.execute_graph(
+                chain, context=execution_context(owner=owner), sink=engine.MemorySink(), options=run_options()
+            )
+            assert outcome.status is engine.RunStatus.succeeded, outcome.error_summary
+
+        statements: list[int] = []
+
+        def count(execute: Callable, sql: str, params: Any, many: bool, context: Any) -> Any:
+            statements[-1] += 1
+            return execute(sql, params, many, context)
+
+        def persisted(graph_: dict[str, list]) -> Callable[[], None]:
+            def run() -> None:
+                created = run_create(owner=owner, graph=graph_, enqueue=False)
+                statements.append(0)
+                with connection.execute_wrapper(count):
+                    finished = run_execute(run_id=str(created.id))
+                assert finished is not None
+                assert finished.status == RunStatus.SUCCEEDED, finished.error_summary
+
+            return run
+
+        engine_alone()  # warm-up: imports, connections
+        persisted(chain)()
+        if args.profile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.runcall(persisted(chain))
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
+            return 0
+        engine_times, persisted_times = [], []
+        for _ in range(args.repeat):
+            engine_times.append(timed(engine_alone))
+            persisted_times.append(timed(persisted(chain)))
+        engine_ms = min(engine_times) * 1000 / CHAIN
+        persisted_ms = min(persisted_times) * 1000 / CHAIN
+        chain_statements = statements[-1]
+
+        small = text_to_debug_graph("hello")
+        keys = {
+            "GEMINI_API_KEY": "bench-key",
+            "GEMINI_BASE_URL": "http://127.0.0.1:9",
+            "GROQ_API_KEY": "bench-key",
+            "GROQ_BASE_URL": "http://127.0.0.1:9",
+        }
+        small_times: dict[bool, list[float]] = {False: [], True: []}
+        # Blocks alternate so that both see the same machine; each block's first run (which builds the
+        # process's client for the changed settings) is left out.
+        for block in range(4):
+            with_keys = block % 2 == 1
+            for name, value in keys.items():
+                setattr(settings, name, value if with_keys else "")
+            persisted(small)()
+            small_times[with_keys] += [timed(persisted(small)) for _ in range(args.small)]
+        without_keys = statistics.median(small_times[False]) * 1000
+        with_keys = statistics.median(small_times[True]) * 1000
+        connection.close()
+
+        print(
+            f"\n{CHAIN}-node chain (Text, then {CHAIN - 1} Prompts), PostgreSQL, best of {args.repeat}; "
+            f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M %Z')}\n"
+        )
+        print("| measure | value | goal |")
+        print("|---|---|---|")
+        print(f"| (a) engine alone, ms per node | {engine_ms:.3f} | |")
+        verdict = "met" if persisted_ms <= 0.5 else "NOT met"
+        print(f"| (a) persisted run (`run_execute`), ms per node | {persisted_ms:.3f} | <= 0.5: {verdict} |")
+        print(f"| (a) persisted / engine alone | {persisted_ms / engine_ms:.1f}x | |")
+        print(f"| (a) database statements per persisted chain run | {chain_statements:,} | |")
+        print(f"| (b) Text -> Debug run, provider keys unset, median ms | {without_keys:.1f} | |")
+        verdict = "met" if with_keys <= without_keys * 1.1 else "NOT met"
+        print(
+            f"| (b) Text -> Debug run, provider keys set, median ms | {with_keys:.1f} "
+            f"({with_keys / without_keys:.2f}x) | within 10%: {verdict} |"
+        )
+        return 0
+    finally:
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # noqa: S110 -- Django may never have been set up
+            pass
+        drop_database(db_name)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,5 +1,5 @@
-"""Queue throughput: runs completed per second with Redis and 2 Dramatiq worker processes, next to raw
-Dramatiq no-op messages per second on the same broker (the ceiling), and database writes per node.
+"""Queue throughput: runs completed per second with Redis and 1, then 2 Dramatiq worker processes, next to
+raw Dramatiq no-op messages per second on the same broker (the ceiling), and database writes per node.
 
     .venv/bin/python -m bench.queue [--runs 300] [--messages 5000] [--threads 4]
 
@@ -116,13 +116,17 @@ def row_writes() -> int:
     return inserted + updated + deleted
 
 
-def bench_runs(runs: int, threads: int) -> tuple[float, float]:
+def setup_django() -> None:
     env = django_env()
     prepare_database(env)
     os.environ.update(env)
     import django
 
     django.setup()
+
+
+def bench_runs(runs: int, threads: int, processes: int) -> tuple[float, float]:
+    env = django_env()
     from django.db import connection
 
     from accounts.models import User
@@ -138,7 +142,16 @@ def bench_runs(runs: int, threads: int) -> tuple[float, float]:
     connection.close()
 
     workers = start_group(
-        [sys.executable, "manage.py", "rundramatiq", "--processes", "2", "--threads", str(threads)], env
+        [
+            sys.executable,
+            "manage.py",
+            "rundramatiq",
+            "--processes",
+            str(processes),
+            "--threads",
+            str(threads),
+        ],
+        env,
     )
     try:
         for run in warmup:
@@ -174,17 +187,26 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="threads per worker process")
     args = parser.parse_args()
 
-    runs_per_s, writes_per_node = bench_runs(args.runs, args.threads)
+    setup_django()
+    one_process, _ = bench_runs(args.runs, args.threads, processes=1)
+    runs_per_s, writes_per_node = bench_runs(args.runs, args.threads, processes=2)
     noop_per_s = bench_noop(args.messages, args.threads)
 
-    print(f"\nRedis broker, 2 worker processes x {args.threads} threads, PostgreSQL; {os.cpu_count()} CPUs\n")
-    print("| measure | value |")
-    print("|---|---|")
-    print(f"| runs completed per second (5 Text nodes, {args.runs} runs) | {runs_per_s:,.1f} |")
-    print(f"| nodes executed per second | {runs_per_s * 5:,.0f} |")
-    print(f"| raw Dramatiq no-op messages per second ({args.messages} messages) | {noop_per_s:,.0f} |")
-    print(f"| runs / no-op messages | {runs_per_s / noop_per_s:.1%} |")
-    print(f"| database row writes per node (execution only) | {writes_per_node:.2f} |")
+    print(
+        f"\nRedis broker, worker processes x {args.threads} threads, PostgreSQL; {os.cpu_count()} CPUs; "
+        f"{time.strftime('%Y-%m-%d %H:%M %Z')}\n"
+    )
+    print("| measure | value | goal |")
+    print("|---|---|---|")
+    print(f"| runs completed per second, 1 process (5 Text nodes, {args.runs} runs) | {one_process:,.1f} | |")
+    print(f"| runs completed per second, 2 processes | {runs_per_s:,.1f} | |")
+    scaling = runs_per_s / one_process
+    print(f"| 2 processes / 1 process | {scaling:.2f} | >= 1.7: {'met' if scaling >= 1.7 else 'NOT met'} |")
+    print(f"| nodes executed per second, 2 processes | {runs_per_s * 5:,.0f} | |")
+    print(f"| raw Dramatiq no-op messages per second, 2 processes ({args.messages}) | {noop_per_s:,.0f} | |")
+    share = runs_per_s / noop_per_s
+    print(f"| runs / no-op messages | {share:.1%} | >= 10%: {'met' if share >= 0.1 else 'NOT met'} |")
+    print(f"| database row writes per node (execution only, 2 processes) | {writes_per_node:.2f} | |")
 
 
 if __name__ == "__main__":

@@ -93,7 +93,8 @@ class RunGuard:
         self.fence = fence
         self.cancelled = False
         self.lost = False
-        self._next_check = 0.0
+        # Just claimed: the first look at the row can wait one interval like every later one.
+        self._next_check = time.monotonic() + RUN_CANCEL_CHECK_SECONDS
 
     @property
     def stopped(self) -> bool:

@@ -7,7 +7,9 @@ bare view `GET /bench/bare` doing one `SELECT 1`) on PostgreSQL and Redis. Seeds
 token, 200 workflows, a finished run with 20 node results and 200 log lines, and a running run; then
 drives each endpoint with `wrk` (Debian package `wrk`) for --duration seconds at --connections, token
 authentication, and prints requests/s, p50/p99 latency and the ratio to the bare view measured in the
-same run (each endpoint right after a bare-view window of its own, the ratio to that one). Query
+same run (each endpoint right after a bare-view window of its own, the ratio to that one), and the CPU
+time gunicorn's workers spent per request in each window (from /proc: steadier than requests/s on a
+shared machine; the ratio of CPU per request is what the requests/s ratio is on an idle one). Query
 counts per request are measured in this process with Django's test client, cold (empty cache) and warm.
 
 Needs PostgreSQL (BENCH_PG_SERVER, default postgres://postgres@127.0.0.1:5432) and Redis (BENCH_REDIS_URL,
@@ -18,6 +20,7 @@ keys are deleted. No Dramatiq worker runs: executions stay queued (their message
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -52,6 +55,7 @@ class Measured:
     p99_ms: float
     non_2xx: int
     errors: int
+    cpu_ms_per_request: float = 0.0
 
 
 def _ms(text: str) -> float:
@@ -79,6 +83,19 @@ def wrk(url: str, *, token: str | None, duration: float, connections: int, lua: 
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         errors=sum(int(n) for n in errors.groups()) if errors else 0,
     )
+
+
+def server_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU of gunicorn's worker processes so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    with open(f"/proc/{master_pid}/task/{master_pid}/children") as handle:
+        workers = [int(pid) for pid in handle.read().split()]
+    total = 0
+    for pid in workers:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 def seed() -> tuple[str, dict[str, str]]:
@@ -324,9 +341,13 @@ def main() -> int:
         def measure(path: str, lua: Path | None = None) -> Measured:
             # A short warm-up fills connection pools and caches before the measured window.
             wrk(base + path, token=token, duration=1, connections=args.connections, lua=lua)
-            return wrk(
+            cpu_before = server_cpu_seconds(gunicorn_process.pid)
+            result = wrk(
                 base + path, token=token, duration=args.duration, connections=args.connections, lua=lua
             )
+            cpu = server_cpu_seconds(gunicorn_process.pid) - cpu_before
+            served = result.requests_per_s * args.duration
+            return dataclasses.replace(result, cpu_ms_per_request=cpu * 1000 / max(served, 1))
 
         # The machine is shared: each endpoint is measured right after a bare-view window of its own, and
         # its ratio is to that one.
@@ -342,15 +363,17 @@ def main() -> int:
             f"{time.strftime('%Y-%m-%d %H:%M %Z')}\n"
         )
         print(
-            "| endpoint | requests/s | bare view just before | % of bare | p50 ms | p99 ms "
-            "| non-2xx / socket errors | queries cold / warm |"
+            "| endpoint | requests/s | bare view just before | % of bare | server CPU ms/request (bare) "
+            "| % of bare by CPU | p50 ms | p99 ms | non-2xx / socket errors | queries cold / warm |"
         )
-        print("|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for name, (bare, result) in results.items():
             cold, warm = queries[name]
             print(
                 f"| {name} | {result.requests_per_s:,.0f} | {bare.requests_per_s:,.0f} "
                 f"| {result.requests_per_s / bare.requests_per_s:.0%} "
+                f"| {result.cpu_ms_per_request:.2f} ({bare.cpu_ms_per_request:.2f}) "
+                f"| {bare.cpu_ms_per_request / result.cpu_ms_per_request:.0%} "
                 f"| {result.p50_ms:.1f} | {result.p99_ms:.1f} | {result.non_2xx} / {result.errors} "
                 f"| {cold} / {warm} |"
             )

@@ -5,10 +5,11 @@ nodes and log lines are kept in memory and written together (one INSERT per tabl
 oldest of them is FLUSH_INTERVAL_SECONDS old, whenever the engine polls `should_cancel` (every 0.1 s, even
 while a node runs), when the run finishes, and by `run_execute` whatever happens: a client polling
 mid-run sees finished nodes and logs within about 0.1 s, and a 1,000-node run costs tens of INSERTs, not
-thousands (reused nodes, reported all together right after the run starts, go in one). Node results are
-written ON CONFLICT DO NOTHING (NodeResult is unique per run and node), so a node finished twice across a
-crash and a recovery is written once; after a SIGKILL only the nodes of the batch not yet written run
-again.
+thousands (reused nodes, reported all together right after the run starts, go in one). The result of a
+model call is written at once with what is held: the daily budget counts usage from stored results.
+Node results are written ON CONFLICT DO NOTHING (NodeResult is unique per run and node), so a node
+finished twice across a crash and a recovery is written once; after a SIGKILL only the nodes of the
+batch not yet written run again.
 """
 
 from __future__ import annotations
@@ -24,6 +25,15 @@ from runs.models import ExecutionLog, LogLevel, NodeResult, WorkflowRun
 
 _LEVELS = set(LogLevel.values)
 FLUSH_INTERVAL_SECONDS = 0.1
+
+
+def _spent(event: engine.Event) -> bool:
+    """A model call's result: the daily budget counts usage from the stored results, so it is written before
+    the engine reserves the next call."""
+    if not isinstance(event, engine.NodeFinished) or event.result.status is engine.NodeStatus.reused:
+        return False
+    result = event.result
+    return result.input_tokens is not None or result.output_tokens is not None or result.cost is not None
 
 
 class RunEventSink:
@@ -52,7 +62,7 @@ class RunEventSink:
                 self._hold(self._result_row(event.result), self._results)
             elif isinstance(event, engine.LogLine):
                 self._hold(self._log_row(event), self._logs)
-            if isinstance(event, engine.RunFinished) or self._due():
+            if isinstance(event, engine.RunFinished) or self._due() or _spent(event):
                 self.flush()
         if self.listener is not None:
             self.listener(event)

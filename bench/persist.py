@@ -89,7 +89,10 @@ def main() -> int:
 
         def engine_alone() -> None:
             outcome = engine.execute_graph(
-                chain, context=execution_context(owner=owner), sink=engine.MemorySink(), options=run_options()
+                chain,
+                context=execution_context(owner=owner, run_id=uuid.uuid4()),
+                sink=engine.MemorySink(),
+                options=run_options(),
             )
             assert outcome.status is engine.RunStatus.succeeded, outcome.error_summary
 

@@ -31,10 +31,13 @@ export function csrfToken() {
   return input ? input.value : "";
 }
 
+// Every request of every page goes through here. A FormData body is sent as multipart (uploads).
 export async function request(method, url, body) {
   const headers = { Accept: "application/json" };
   const init = { method, headers, credentials: "same-origin" };
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    init.body = body;
+  } else if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
@@ -73,23 +76,10 @@ function query(params) {
 }
 
 // Multipart upload of one image file: POST /api/uploads -> {id, url, width, height, ...}.
-async function uploadImage(file) {
+function uploadImage(file) {
   const body = new FormData();
   body.append("file", file);
-  let response;
-  try {
-    response = await fetch("/api/uploads", {
-      method: "POST",
-      body,
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
-    });
-  } catch {
-    throw new ApiError(0, null);
-  }
-  const data = await response.json().catch(() => null);
-  if (!response.ok) throw new ApiError(response.status, data);
-  return data;
+  return request("POST", "/api/uploads", body);
 }
 
 export const api = {

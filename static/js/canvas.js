@@ -225,6 +225,17 @@ export class Canvas {
     });
   }
 
+  // World sizes of the nodes as drawn, for a layout that keeps them apart.
+  nodeSizes() {
+    return new Map(this.nodeRects().map((rect) => [rect.id, { width: rect.width, height: rect.height }]));
+  }
+
+  middleInWorld() {
+    const { width, height } = this.size();
+    const origin = this.root.getBoundingClientRect();
+    return this.clientToWorld(origin.left + width / 2, origin.top + height / 2);
+  }
+
   fit() {
     this.setView(fitView(bounds(this.nodeRects()), this.size()));
   }

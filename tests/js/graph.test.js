@@ -1,5 +1,5 @@
-import { CATALOG, node } from "./catalog.js";
-import { equal, assert, test, throws } from "./harness.js";
+import { CATALOG } from "./catalog.js";
+import { equal, assert, node, test, throws } from "./harness.js";
 import {
   ConnectionRefused, addNode, connect, connectionProblem, copySelection, inputPorts, moveNodes,
   parseIssuePath, pasteFragment, placeholderNames, removeElements, updateNodeData, wouldCreateCycle,
@@ -28,7 +28,11 @@ test("addNode gives a fresh id and the schema defaults", () => {
   const second = addNode(first.graph, { type: "llm", position: { x: 0, y: 0 } }, kinds.get("llm"));
   equal(first.node.id, "llm-1");
   equal(second.node.id, "llm-2");
-  equal(first.node.data, { temperature: 0.7, maxOutputTokens: 1024 });
+  const defaults = Object.fromEntries(
+    Object.entries(kinds.get("llm").dataSchema.properties).filter(([, prop]) => "default" in prop).map(([name, prop]) => [name, prop.default]),
+  );
+  equal(first.node.data, defaults);
+  equal(first.node.data.temperature, 0.7);
   equal(first.node.position, { x: 10, y: 21 });
 });
 

@@ -40,3 +40,7 @@ export async function run() {
   }
   return results;
 }
+
+export function node(id, type, data = {}, position = { x: 0, y: 0 }) {
+  return { id, type, position, data };
+}

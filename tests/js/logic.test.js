@@ -1,5 +1,5 @@
-import { CATALOG, node } from "./catalog.js";
-import { assert, equal, test } from "./harness.js";
+import { CATALOG } from "./catalog.js";
+import { assert, equal, node, test } from "./harness.js";
 import { History } from "/static/js/history.js";
 import { autoLayout } from "/static/js/layout.js";
 import { checkData, fieldsFor, parseInput } from "/static/js/schema.js";
@@ -52,14 +52,16 @@ test("auto-arrange places each node right of its inputs", () => {
 test("schema fields pick widgets; checkData mirrors the engine's messages", () => {
   const llm = CATALOG.find((kind) => kind.type === "llm");
   const fields = fieldsFor(llm.dataSchema);
-  equal(fields.map((f) => f.widget), ["number", "integer"]);
+  const widgets = Object.fromEntries(fields.map((f) => [f.name, f.widget]));
+  equal([widgets.temperature, widgets.maxOutputTokens, widgets.systemPrompt], ["number", "integer", "textarea"]);
   equal(checkData(llm.dataSchema, { temperature: 3, maxOutputTokens: 1.5 }), {
     temperature: "must be at most 2",
     maxOutputTokens: "must be an integer",
   });
   equal(checkData(llm.dataSchema, { temperature: "hot" }), { temperature: "must be a number" });
-  equal(parseInput(fields[0], "0.5"), 0.5);
-  equal(parseInput(fields[0], "abc"), "abc");
+  const temperature = fields.find((f) => f.name === "temperature");
+  equal(parseInput(temperature, "0.5"), 0.5);
+  equal(parseInput(temperature, "abc"), "abc");
 });
 
 test("zooming keeps the point under the cursor still; fit shows every node", () => {

@@ -1,0 +1,108 @@
+// The workflow editor page's entry module: loads the workflow and the node kinds, builds the editor, wires it.
+// The only editor module that does anything on import.
+
+import { api } from "../api.js";
+import { Canvas } from "../canvas.js";
+import { catalogByType, moveNodes } from "../graph.js";
+import { History } from "../history.js";
+import { Minimap } from "../minimap.js";
+import { readJsonScript } from "../ui.js";
+import { versionsPanel } from "../versions.js";
+import { arrange, edit, loadWorkflow, redo, select, showRestored, tryConnect, undo } from "./edits.js";
+import { handleKey } from "./keyboard.js";
+import { createState, isDirty } from "./model.js";
+import { buildPalette } from "./palette.js";
+import { refresh } from "./render.js";
+import { cancelRun, loadRunHistory, startRun } from "./runs.js";
+import { save } from "./saving.js";
+
+async function start() {
+  const boot = readJsonScript("workflow-bootstrap");
+  const dom = (id) => document.getElementById(id);
+  let catalog;
+  let workflow;
+  try {
+    [catalog, workflow] = await Promise.all([api.nodeKinds(), api.getWorkflow(boot.id)]);
+  } catch (error) {
+    dom("canvas-empty").textContent = `Could not load the workflow: ${error.message}`;
+    dom("canvas-empty").classList.add("error");
+    return;
+  }
+  const editor = {
+    boot,
+    dom,
+    state: createState({ catalog, kinds: catalogByType(catalog) }),
+    history: new History(),
+    canvas: null,
+    minimap: null,
+    versions: null,
+    form: null,
+  };
+  loadWorkflow(editor, workflow);
+  editor.canvas = new Canvas(dom("canvas"), {
+    catalog,
+    onSelect: (selection, additive) => select(editor, selection, additive),
+    onMoveEnd: (positions) => edit(editor, moveNodes(editor.state.graph, positions)),
+    onConnect: (connection) => tryConnect(editor, connection),
+    onViewChange: () => editor.minimap && editor.minimap.draw(),
+  });
+  editor.minimap = new Minimap(dom("minimap"), editor.canvas);
+  editor.versions = versionsPanel(dom("version-list"), {
+    workflowId: boot.id,
+    currentVersion: () => editor.state.version,
+    isDirty: () => isDirty(editor.state),
+    onRestored: (restored) => showRestored(editor, restored),
+  });
+  buildPalette(editor);
+  wireToolbar(editor);
+  document.addEventListener("keydown", (event) => handleKey(editor, event));
+  window.addEventListener("beforeunload", (event) => {
+    if (isDirty(editor.state)) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+  window.addEventListener("resize", () => editor.minimap.draw());
+
+  refresh(editor, { panel: true });
+  if (editor.state.graph.nodes.length) editor.canvas.fit();
+  refresh(editor);
+  loadRunHistory(editor);
+  document.body.dataset.ready = "true";
+}
+
+function wireToolbar(editor) {
+  const { dom, state, canvas } = editor;
+  const nameInput = dom("workflow-name");
+  nameInput.value = state.name;
+  nameInput.addEventListener("input", () => {
+    state.name = nameInput.value;
+    refresh(editor);
+  });
+  dom("save").addEventListener("click", () => save(editor));
+  dom("run").addEventListener("click", () => startRun(editor, "full"));
+  dom("run-selected").addEventListener("click", () => {
+    const ids = [...state.selection.nodes];
+    startRun(editor, ids.length === 1 ? "node" : "selection", ids);
+  });
+  dom("cancel").addEventListener("click", () => cancelRun(editor));
+  dom("undo").addEventListener("click", () => undo(editor));
+  dom("redo").addEventListener("click", () => redo(editor));
+  dom("arrange").addEventListener("click", () => arrange(editor));
+  dom("zoom-in").addEventListener("click", () => canvas.zoomBy(1.2));
+  dom("zoom-out").addEventListener("click", () => canvas.zoomBy(1 / 1.2));
+  dom("zoom-fit").addEventListener("click", () => canvas.fit());
+  for (const tab of document.querySelectorAll("[role=tab]")) {
+    tab.addEventListener("click", () => {
+      for (const other of document.querySelectorAll("[role=tab]")) {
+        const chosen = other === tab;
+        other.setAttribute("aria-selected", String(chosen));
+        dom(other.getAttribute("aria-controls")).hidden = !chosen;
+      }
+      if (tab.id === "tab-runs") loadRunHistory(editor);
+      if (tab.id === "tab-versions") editor.versions.load();
+    });
+  }
+}
+
+start();

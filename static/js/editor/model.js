@@ -1,0 +1,114 @@
+// The editor's state and what is derived from it (dirty, errors, run view). Pure: no DOM, so tests import it.
+
+import { findNode, inputPorts } from "../graph.js";
+import { nodeStatuses } from "../runstate.js";
+import { checkData } from "../schema.js";
+
+export function createState({ catalog = [], kinds = new Map() } = {}) {
+  return {
+    catalog,
+    kinds,
+    graph: { nodes: [], edges: [] },
+    name: "",
+    description: "",
+    version: 1,
+    savedSnapshot: "",
+    selection: { nodes: new Set(), edges: new Set() },
+    serverErrors: {}, // nodeId -> {field: message}, from the last refused save or run
+    clipboard: null,
+    run: null, // the run shown on the canvas
+    poller: null,
+    typing: false, // a form field is being edited: one history entry per field visit
+    saving: false,
+  };
+}
+
+export function snapshot(state) {
+  return JSON.stringify({ name: state.name, nodes: state.graph.nodes, edges: state.graph.edges });
+}
+
+// Memoised on the graph and name: a keystroke asks several times, the graph changes once.
+export function isDirty(state) {
+  const memo = state.dirtyMemo;
+  if (memo && memo.graph === state.graph && memo.name === state.name && memo.saved === state.savedSnapshot) {
+    return memo.dirty;
+  }
+  const dirty = snapshot(state) !== state.savedSnapshot;
+  state.dirtyMemo = { graph: state.graph, name: state.name, saved: state.savedSnapshot, dirty };
+  return dirty;
+}
+
+// A node's name as a person reads it: its label, else its kind and id.
+export function nodeLabel(state, nodeId) {
+  const node = findNode(state.graph, nodeId);
+  if (!node) return nodeId;
+  if (node.data && node.data.label) return `"${node.data.label}"`;
+  const kind = state.kinds.get(node.type);
+  return kind ? `${kind.label} (${node.id})` : node.id;
+}
+
+// Problems found in the browser for one node: its data against its kind's schema, unconnected required inputs.
+export function nodeProblems(state, node, connected) {
+  const kind = state.kinds.get(node.type);
+  if (!kind) return { "": `unknown node type "${node.type}"` };
+  const problems = checkData(kind.dataSchema, node.data);
+  for (const port of inputPorts(node, kind)) {
+    if (port.required && !connected.has(`${node.id}\u0000${port.name}`)) {
+      problems[""] = `input "${port.name}" needs a connection`;
+    }
+  }
+  return problems;
+}
+
+function connectedInputs(graph) {
+  return new Set(graph.edges.map((edge) => `${edge.target}\u0000${edge.targetHandle}`));
+}
+
+export function clientErrors(state) {
+  const errors = {};
+  const connected = connectedInputs(state.graph);
+  for (const node of state.graph.nodes) {
+    const problems = nodeProblems(state, node, connected);
+    if (Object.keys(problems).length) errors[node.id] = problems;
+  }
+  return errors;
+}
+
+// {nodeId: {field: message}}: the browser's own checks with the server's last answer beneath them.
+// Memoised per graph: while typing only the edited node is checked again.
+export function allErrors(state) {
+  const memo = state.errorMemo;
+  let client;
+  if (memo && memo.graph === state.graph) {
+    client = memo.client;
+  } else if (memo && memo.graph.edges === state.graph.edges && memo.graph.nodes.length === state.graph.nodes.length) {
+    // Only node data changed (typing): recheck the nodes whose object changed.
+    client = { ...memo.client };
+    const connected = connectedInputs(state.graph);
+    state.graph.nodes.forEach((node, index) => {
+      if (memo.graph.nodes[index] === node) return;
+      delete client[node.id];
+      const problems = nodeProblems(state, node, connected);
+      if (Object.keys(problems).length) client[node.id] = problems;
+    });
+  } else {
+    client = clientErrors(state);
+  }
+  state.errorMemo = { graph: state.graph, client };
+  const errors = { ...client };
+  for (const [nodeId, problems] of Object.entries(state.serverErrors)) {
+    if (findNode(state.graph, nodeId)) errors[nodeId] = { ...problems, ...(errors[nodeId] || {}) };
+  }
+  return errors;
+}
+
+export function runView(state) {
+  if (!state.run) return { statuses: {}, results: {} };
+  const results = Object.fromEntries((state.run.nodeResults || []).map((result) => [result.nodeId, result]));
+  return { statuses: nodeStatuses(state.run, state.graph), results };
+}
+
+export function onlySelectedNode(state) {
+  if (state.selection.nodes.size !== 1) return null;
+  return findNode(state.graph, [...state.selection.nodes][0]) || null;
+}

@@ -1,0 +1,44 @@
+// Drawing the editor from its state: the canvas, the minimap, the toolbar, the settings panel, messages.
+
+import { isActive } from "../runstate.js";
+import { allErrors, isDirty, onlySelectedNode, runView } from "./model.js";
+import { renderSettings } from "./settings.js";
+
+// `node`: only that node's settings changed, so only it is redrawn (typing stays quick on big graphs).
+export function refresh(editor, { panel = false, node = null } = {}) {
+  const { state, canvas, history, dom } = editor;
+  const errors = allErrors(state);
+  const { statuses, results } = runView(state);
+  const view = { selection: state.selection, statuses, results, errors };
+  if (node) canvas.renderNode(state.graph, node, view);
+  else canvas.render(state.graph, view);
+  editor.minimap.draw(statuses);
+  dom("canvas-empty").hidden = state.graph.nodes.length > 0;
+  dom("undo").disabled = !history.canUndo;
+  dom("redo").disabled = !history.canRedo;
+  const selected = state.selection.nodes.size;
+  dom("run-selected").disabled = selected === 0 || isActive(state.run);
+  dom("run-selected").textContent = selected > 1 ? `Run ${selected} selected` : "Run selected";
+  dom("run").disabled = isActive(state.run) || state.graph.nodes.length === 0;
+  dom("cancel").hidden = !isActive(state.run);
+  const dirty = isDirty(state);
+  dom("save-state").textContent = dirty ? "Unsaved changes" : `Saved · version ${state.version}`;
+  dom("save-state").classList.toggle("is-dirty", dirty);
+  if (panel) renderSettings(editor);
+  else if (editor.form) {
+    const only = onlySelectedNode(state);
+    if (only) editor.form.update(errors[only.id] || {});
+  }
+}
+
+// A short message over the canvas, under the run banner; a new one replaces the old.
+export function showMessage(editor, text, kind = "error") {
+  const box = editor.dom("canvas-message");
+  box.textContent = text;
+  box.className = `canvas__overlay canvas__message canvas__message--${kind}`;
+  box.hidden = false;
+  clearTimeout(editor.messageTimer);
+  editor.messageTimer = setTimeout(() => {
+    box.hidden = true;
+  }, 4000);
+}

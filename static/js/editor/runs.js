@@ -1,0 +1,135 @@
+// Runs from the editor: starting one, following it on the canvas (banner, statuses), the Runs tab.
+
+import { ApiError, api } from "../api.js";
+import { pollRun } from "../poll.js";
+import { formatDuration, isActive } from "../runstate.js";
+import { el, formatDate, once, statusBadge, toast } from "../ui.js";
+import { isDirty } from "./model.js";
+import { refresh } from "./render.js";
+import { applyServerErrors } from "./saving.js";
+
+export async function startRun(editor, scope, nodeIds = []) {
+  const { state, boot } = editor;
+  // A saved graph runs as its version; unsaved edits run as they are on the canvas.
+  const body = isDirty(state)
+    ? { workflowId: boot.id, nodes: state.graph.nodes, edges: state.graph.edges, scope }
+    : { workflowId: boot.id, scope };
+  if (scope !== "full") body.nodeIds = nodeIds;
+  editor.dom("run").disabled = true;
+  try {
+    const { runId } = await api.execute(body);
+    state.serverErrors = {};
+    showRun(editor, { id: runId, status: "queued", scope, nodeIds, nodeResults: [], logs: [] });
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.status === 400) applyServerErrors(editor, error);
+    else if (error.status === 429) toast("Too many runs right now; wait a moment and try again.", "error");
+    else toast(`Could not start the run: ${error.message}`, "error");
+    refresh(editor);
+  }
+}
+
+export function showRun(editor, run) {
+  const { state } = editor;
+  if (state.poller) state.poller.stop();
+  state.run = run;
+  renderRunBanner(editor);
+  refresh(editor, { panel: true });
+  if (isActive(run)) {
+    state.poller = pollRun(api.getRun, run.id, (latest) => {
+      state.run = latest;
+      renderRunBanner(editor);
+      refresh(editor, { panel: !state.typing });
+      if (!isActive(latest)) {
+        loadRunHistory(editor);
+        const kind = latest.status === "succeeded" ? "success" : latest.status === "cancelled" ? "info" : "error";
+        toast(runEndMessage(latest), kind);
+      }
+    }, { onError: once((error) => toast(`Lost touch with the run: ${error.message}. Still trying…`, "error")) });
+  }
+}
+
+// "Run succeeded.", "Run failed: …"; a cancelled run says so once, not "Run cancelled: cancelled".
+export function runEndMessage(run) {
+  const summary = run.errorSummary && run.errorSummary.toLowerCase() !== run.status ? run.errorSummary : "";
+  return `Run ${run.status}${summary ? `: ${summary}` : "."}`;
+}
+
+function renderRunBanner(editor) {
+  const { state } = editor;
+  const banner = editor.dom("run-banner");
+  const run = state.run;
+  if (!run) {
+    banner.hidden = true;
+    return;
+  }
+  banner.hidden = false;
+  const counts = run.totalNodes
+    ? ` · ${run.succeededNodes ?? 0}/${run.totalNodes} succeeded` +
+      (run.failedNodes ? `, ${run.failedNodes} failed` : "") +
+      (run.skippedNodes ? `, ${run.skippedNodes} skipped` : "")
+    : "";
+  banner.replaceChildren(
+    statusBadge(run.status),
+    el("span", { text: ` ${counts}${run.durationMs != null ? ` · ${formatDuration(run.durationMs)}` : ""} ` }),
+    el("a", { href: `/runs/${run.id}/`, text: "Open run page" }),
+    el("button", {
+      type: "button",
+      class: "button button--ghost button--small",
+      text: "Clear",
+      "aria-label": "Clear run results from the canvas",
+      onclick: () => {
+        if (state.poller) state.poller.stop();
+        state.run = null;
+        renderRunBanner(editor);
+        refresh(editor, { panel: true });
+      },
+    }),
+  );
+}
+
+export async function cancelRun(editor) {
+  const { state } = editor;
+  if (!state.run) return;
+  try {
+    await api.cancelRun(state.run.id);
+    toast("Cancelling…", "info", 2000);
+  } catch (error) {
+    toast(`Could not cancel: ${error.message}`, "error");
+  }
+}
+
+export async function loadRunHistory(editor) {
+  const list = editor.dom("run-history");
+  try {
+    const page = await api.listRuns({ workflow: editor.boot.id, limit: 20 });
+    if (!page.results.length) {
+      list.replaceChildren(el("li", { class: "empty", text: "No runs yet. Press Run to start one." }));
+      return;
+    }
+    list.replaceChildren(
+      ...page.results.map((run) =>
+        el("li", { class: "run-item" },
+          el("button", {
+            type: "button",
+            class: "run-item__open",
+            "aria-label": `Show run from ${formatDate(run.createdAt)} on the canvas`,
+            onclick: async () => {
+              try {
+                showRun(editor, await api.getRun(run.id));
+              } catch (error) {
+                toast(`Could not open the run: ${error.message}`, "error");
+              }
+            },
+          },
+          statusBadge(run.status),
+          el("span", { class: "run-item__when", text: formatDate(run.createdAt) }),
+          el("span", { class: "muted", text: `${run.scope} · ${formatDuration(run.durationMs) || "–"}` })),
+          el("a", { href: `/runs/${run.id}/`, class: "run-item__link", text: "Details" }),
+        ),
+      ),
+    );
+  } catch (error) {
+    list.replaceChildren(el("li", { class: "error", text: `Could not load runs: ${error.message}` }));
+  }
+}

@@ -1,0 +1,92 @@
+// Saving the workflow: the PUT with its version, the server's refusals marked on the canvas, conflicts.
+
+import { ApiError, api } from "../api.js";
+import { parseIssuePath } from "../graph.js";
+import { choose, toast } from "../ui.js";
+import { snapshot } from "./model.js";
+import { refresh, showMessage } from "./render.js";
+
+export function applyServerErrors(editor, error) {
+  const { state } = editor;
+  state.serverErrors = {};
+  const loose = [];
+  for (const issue of error.fieldErrors) {
+    const where = parseIssuePath(issue.path);
+    if (where && where.list === "nodes" && state.graph.nodes[where.index]) {
+      const nodeId = state.graph.nodes[where.index].id;
+      state.serverErrors[nodeId] ||= {};
+      state.serverErrors[nodeId][where.field || ""] = issue.message;
+    } else if (where && where.list === "edges" && state.graph.edges[where.index]) {
+      const edge = state.graph.edges[where.index];
+      state.serverErrors[edge.target] ||= {};
+      state.serverErrors[edge.target][""] = `edge from ${edge.source}: ${issue.message}`;
+    } else {
+      // Not on the canvas (a field such as name, or the graph as a whole): say where.
+      loose.push(issue.path === "body" ? issue.message : `${issue.path}: ${issue.message}`);
+    }
+  }
+  refresh(editor, { panel: true });
+  const count = error.fieldErrors.length;
+  toast(count ? `${error.message} (${count} problem${count > 1 ? "s" : ""} marked on the canvas)` : error.message, "error");
+  if (loose.length) showMessage(editor, loose.join("; "));
+}
+
+export async function save(editor, { version = editor.state.version } = {}) {
+  const { state, boot } = editor;
+  if (state.saving) return false;
+  state.saving = true;
+  editor.dom("save").disabled = true;
+  const sent = snapshot(state);
+  try {
+    const workflow = await api.updateWorkflow(boot.id, {
+      name: state.name,
+      description: state.description,
+      nodes: state.graph.nodes,
+      edges: state.graph.edges,
+      version,
+    });
+    state.version = workflow.version;
+    state.savedSnapshot = sent;
+    state.serverErrors = {};
+    toast("Saved.", "success", 2500);
+    refresh(editor);
+    if (!editor.dom("panel-versions").hidden) editor.versions.load();
+    return true;
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.status === 409) return await changedElsewhere(editor, error);
+    if (error.status === 400) applyServerErrors(editor, error);
+    else toast(`Could not save: ${error.message}`, "error");
+    return false;
+  } finally {
+    state.saving = false;
+    editor.dom("save").disabled = false;
+  }
+}
+
+async function changedElsewhere(editor, error) {
+  const { state, boot } = editor;
+  const current = error.body && error.body.currentVersion;
+  const answer = await choose({
+    title: "Changed elsewhere",
+    message:
+      `This workflow was changed elsewhere (now version ${current ?? "?"}; you edited version ${state.version}). ` +
+      "Reload to see their version and lose your edits, or overwrite it with yours.",
+    buttons: [
+      { label: "Cancel", value: "cancel" },
+      { label: "Reload", value: "reload" },
+      { label: "Overwrite", value: "overwrite", kind: "danger" },
+    ],
+  });
+  if (answer === "reload") {
+    state.savedSnapshot = snapshot(state); // leaving on purpose: no unsaved-changes prompt
+    window.location.reload();
+    return false;
+  }
+  if (answer === "overwrite") {
+    state.saving = false;
+    const latest = current ?? (await api.getWorkflow(boot.id)).version;
+    return save(editor, { version: latest });
+  }
+  return false;
+}

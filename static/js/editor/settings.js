@@ -1,0 +1,114 @@
+// The settings panel: the selected node's form, its Image upload, and its last result.
+
+import { api } from "../api.js";
+import { renderNodeForm } from "../form.js";
+import { findNode, updateNodeData } from "../graph.js";
+import { formatDuration, formatTokens, outputImage, outputPreview } from "../runstate.js";
+import { el, statusBadge, toast } from "../ui.js";
+import { edit } from "./edits.js";
+import { allErrors, onlySelectedNode } from "./model.js";
+import { refresh } from "./render.js";
+
+export function renderSettings(editor) {
+  const { state } = editor;
+  const container = editor.dom("node-settings");
+  editor.form = null;
+  const node = onlySelectedNode(state);
+  if (!node) {
+    const count = state.selection.nodes.size;
+    container.replaceChildren(
+      el("p", { class: "empty" },
+        count > 1 ? `${count} nodes selected. Run them, copy them or press Delete.` : "Select a node to edit its settings."),
+    );
+    return;
+  }
+  const kind = state.kinds.get(node.type);
+  const heading = el("div", { class: "panel__heading" },
+    el("h2", { text: kind ? kind.label : node.type }),
+    el("code", { class: "muted", text: node.id }),
+  );
+  if (!kind) {
+    container.replaceChildren(heading, el("p", { class: "error", text: `Unknown node type "${node.type}".` }));
+    return;
+  }
+  const fields = el("div", { class: "node-form" });
+  const result = state.run && (state.run.nodeResults || []).find((r) => r.nodeId === node.id);
+  container.replaceChildren(
+    ...[
+      heading,
+      el("p", { class: "muted", text: kind.description }),
+      node.type === "image" ? imageUploader(editor, node) : null,
+      fields,
+      result ? resultDetails(result) : null,
+    ].filter(Boolean),
+  );
+  const errors = allErrors(state)[node.id] || {};
+  editor.form = renderNodeForm(fields, {
+    node,
+    kind,
+    errors,
+    onInput: (name, value) => editField(editor, node.id, name, value),
+    onCommit: () => {
+      state.typing = false;
+    },
+  });
+}
+
+// One keystroke in a settings field: one history entry per field visit, and only that node redrawn.
+export function editField(editor, nodeId, name, value) {
+  const { state } = editor;
+  if (!state.typing) {
+    editor.history.record(state.graph);
+    state.typing = true;
+  }
+  const current = findNode(state.graph, nodeId);
+  if (!current) return;
+  const edgeCount = state.graph.edges.length;
+  state.graph = updateNodeData(state.graph, nodeId, { ...current.data, [name]: value }, state.catalog);
+  if (state.serverErrors[nodeId]) delete state.serverErrors[nodeId][name];
+  // A Prompt's template can remove ports and their edges; then the whole canvas is redrawn.
+  refresh(editor, { node: state.graph.edges.length === edgeCount ? nodeId : null });
+}
+
+// An Image node's picture: upload a file (stored as uploadId) and see it.
+function imageUploader(editor, node) {
+  const { state } = editor;
+  const input = el("input", { type: "file", accept: "image/png,image/jpeg,image/webp,image/gif", id: "image-upload" });
+  const preview = node.data.uploadId
+    ? el("img", { class: "result-image", src: api.uploadContentUrl(node.data.uploadId), alt: "the node's image" })
+    : node.data.url
+      ? el("img", { class: "result-image", src: node.data.url, alt: "the node's image" })
+      : null;
+  input.addEventListener("change", async () => {
+    const [file] = input.files;
+    if (!file) return;
+    try {
+      const upload = await api.uploadImage(file);
+      const current = findNode(state.graph, node.id);
+      if (!current) return;
+      delete state.serverErrors[node.id];
+      edit(editor, updateNodeData(state.graph, node.id, { ...current.data, uploadId: upload.id, url: null }, state.catalog), {
+        panel: true,
+      });
+    } catch (error) {
+      toast(`Could not upload ${file.name}: ${error.message}`, "error");
+    }
+  });
+  return el("div", { class: "field" }, el("label", { for: "image-upload", text: "Upload an image" }), input, preview);
+}
+
+function resultDetails(result) {
+  const image = outputImage(result.output);
+  return el("section", { class: "result-details", "aria-label": "Last result" },
+    el("h3", {}, "Result ", statusBadge(result.status)),
+    el("dl", { class: "facts" },
+      el("dt", { text: "Duration" }), el("dd", { text: formatDuration(result.durationMs) || "–" }),
+      el("dt", { text: "Provider" }), el("dd", { text: [result.provider, result.model].filter(Boolean).join(" / ") || "–" }),
+      el("dt", { text: "Tokens" }), el("dd", { text: formatTokens(result) || "–" }),
+    ),
+    image ? el("img", { class: "result-image", src: image, alt: "output image" }) : null,
+    result.errorMessage
+      ? el("pre", { class: "output output--error", text: `${result.errorKind || "error"}: ${result.errorMessage}` })
+      : el("pre", { class: "output", text: outputPreview(result.output, 20000) }),
+  );
+}

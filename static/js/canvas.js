@@ -1,19 +1,22 @@
 // The canvas: draws nodes, ports and edges, and turns pointer gestures into edit requests.
 // It never edits the graph itself: it calls the editor's callbacks, and the editor re-renders it.
 
+import { api } from "./api.js";
 import { catalogByType, inputPorts, outputPorts, typesCompatible } from "./graph.js";
+import { kindIcon, nodeSummary } from "./kinds.js";
 import { el } from "./ui.js";
-import { bounds, edgePath, fitView, toWorld, zoomAt } from "./viewport.js";
+import { READABLE_ZOOM, bounds, edgePath, fitView, toWorld, zoomAt } from "./viewport.js";
 import { formatDuration, formatTokens, outputImage, outputPreview } from "./runstate.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const DRAG_THRESHOLD = 3;
+const SMALL_GRAPH = 12;
 
 export class Canvas {
-  constructor(root, { catalog, onSelect, onMoveEnd, onConnect, onDropKind, onViewChange }) {
+  constructor(root, { catalog, onSelect, onMoveEnd, onConnect, onViewChange, onOpen, onContextMenu, onDropConnection }) {
     this.root = root;
     this.kinds = catalogByType(catalog);
-    this.callbacks = { onSelect, onMoveEnd, onConnect, onDropKind, onViewChange };
+    this.callbacks = { onSelect, onMoveEnd, onConnect, onViewChange, onOpen, onContextMenu, onDropConnection };
     this.view = { x: 0, y: 0, zoom: 1 };
     this.graph = { nodes: [], edges: [] };
     this.state = { selection: { nodes: new Set(), edges: new Set() } };
@@ -45,6 +48,7 @@ export class Canvas {
     this.nodeElements = new Map(
       [...this.nodeLayer.children].map((element) => [element.dataset.id, element]),
     );
+    this.sizes = new Map([...this.nodeElements].map(([id, element]) => [id, measure(element)]));
     this.measurePorts();
     this.drawEdges();
     this.applyView();
@@ -55,7 +59,7 @@ export class Canvas {
   renderNode(graph, nodeId, { selection, statuses = {}, results = {}, errors = {} }) {
     const old = this.nodeElements.get(nodeId);
     const node = graph.nodes.find((candidate) => candidate.id === nodeId);
-    if (!old || !node) return this.render(graph, { selection, statuses, results, errors });
+    if (!old || !node || graph.edges !== this.graph.edges) return this.render(graph, { selection, statuses, results, errors });
     this.graph = graph;
     this.state = { selection, statuses, results, errors };
     const fresh = this.nodeElement(node);
@@ -64,8 +68,9 @@ export class Canvas {
     for (const key of [...this.portCentres.keys()]) {
       if (key.startsWith(`${nodeId}\u0000`)) this.portCentres.delete(key);
     }
+    this.sizes.set(nodeId, measure(fresh));
     this.measurePorts(fresh);
-    this.drawEdges();
+    this.updateEdgesOf([nodeId]);
   }
 
   nodeElement(node) {
@@ -86,6 +91,9 @@ export class Canvas {
         ),
       );
     }
+    const title = node.data.label || (kind ? kind.label : node.id);
+    const summary = nodeSummary(node, kind);
+    const thumb = node.type === "image" ? imageOf(node.data) : null;
     const classes = ["node", `node--${node.type}`];
     if (selection.nodes.has(node.id)) classes.push("is-selected");
     if (status) classes.push(`status-${status}`);
@@ -99,6 +107,7 @@ export class Canvas {
         role: "group",
         tabindex: "0",
         "aria-label": `${kind ? kind.label : node.type} node ${node.data.label || node.id}`,
+        ondblclick: () => this.callbacks.onOpen && this.callbacks.onOpen(node.id),
         "aria-selected": selection.nodes.has(node.id) ? "true" : "false",
         onkeydown: (event) => {
           if (event.key === "Enter" || event.key === " ") {
@@ -108,10 +117,15 @@ export class Canvas {
         },
       },
       el("div", { class: "node__header" },
-        el("span", { class: "node__kind", text: kind ? kind.label : `${node.type} (unknown)` }),
-        el("span", { class: "node__label", text: node.data.label || node.id }),
+        el("span", { class: "node__icon", "aria-hidden": "true", text: kindIcon(node.type) }),
+        el("span", { class: "node__titles" },
+          el("span", { class: "node__title", text: title, title }),
+          el("span", { class: "node__kind", text: kind ? kind.label : `${node.type} (unknown)` }),
+        ),
         status ? el("span", { class: `node__status badge badge--${status}`, text: status.replace("-", " ") }) : null,
       ),
+      el("div", { class: "node__summary", text: summary, title: summary }),
+      thumb ? el("img", { class: "node__thumb", src: thumb, alt: "", loading: "lazy" }) : null,
       el("div", { class: "node__ports" }, rows),
       messages.length ? el("div", { class: "node__error", role: "alert", text: messages.join("; ") }) : null,
       result ? this.resultElement(result) : null,
@@ -131,16 +145,18 @@ export class Canvas {
     );
   }
 
+  // The last result, in a box of fixed height that scrolls: a long answer never grows the node over others.
   resultElement(result) {
     const image = outputImage(result.output);
     const meta = [formatDuration(result.durationMs), formatTokens(result), result.provider]
       .filter(Boolean)
       .join(" · ");
+    let body;
+    if (result.errorMessage) body = el("div", { class: "node__output node__output--error", text: result.errorMessage });
+    else if (image) body = el("img", { class: "node__thumb", src: image, alt: "output image" });
+    else body = el("div", { class: "node__output", text: outputPreview(result.output, 2000) });
     return el("div", { class: "node__result" },
-      image ? el("img", { class: "node__thumb", src: image, alt: "output image" }) : null,
-      result.errorMessage
-        ? el("div", { class: "node__output node__output--error", text: result.errorMessage })
-        : el("div", { class: "node__output", text: outputPreview(result.output, 160) }),
+      el("div", { class: "node__scroll", tabindex: "-1" }, body),
       meta ? el("div", { class: "node__meta", text: meta }) : null,
     );
   }
@@ -162,21 +178,16 @@ export class Canvas {
     return this.portCentres.get(portKey(nodeId, side, port));
   }
 
-  drawEdges(offsets = null) {
-    const shift = (nodeId, point) => {
-      const delta = offsets && offsets[nodeId];
-      return delta ? { x: point.x + delta.x, y: point.y + delta.y } : point;
-    };
-    const paths = [];
+  // Redraws every edge (after a render). Keeps each edge's elements so a drag can move just its own.
+  drawEdges() {
+    this.edgeElements = new Map();
+    const groups = [];
     for (const edge of this.graph.edges) {
-      const from = this.portCentre(edge.source, "out", edge.sourceHandle);
-      const to = this.portCentre(edge.target, "in", edge.targetHandle);
-      if (!from || !to) continue;
-      const d = edgePath(shift(edge.source, from), shift(edge.target, to));
-      const selected = this.state.selection.edges.has(edge.id);
+      const d = this.edgeD(edge);
+      if (!d) continue;
       const group = document.createElementNS(SVG, "g");
       group.classList.add("edge");
-      if (selected) group.classList.add("is-selected");
+      if (this.state.selection.edges.has(edge.id)) group.classList.add("is-selected");
       const status = this.state.statuses && this.state.statuses[edge.source];
       if (status) group.classList.add(`status-${status}`);
       group.dataset.id = edge.id;
@@ -188,10 +199,38 @@ export class Canvas {
       line.setAttribute("d", d);
       line.classList.add("edge__line");
       group.append(hit, line);
-      paths.push(group);
+      this.edgeElements.set(edge.id, { group, hit, line, edge });
+      groups.push(group);
     }
-    if (this.pending) paths.push(this.pending);
-    this.edgeLayer.replaceChildren(...paths);
+    if (this.pending) groups.push(this.pending);
+    this.edgeLayer.replaceChildren(...groups);
+  }
+
+  edgeD(edge, offsets = null) {
+    const from = this.portCentre(edge.source, "out", edge.sourceHandle);
+    const to = this.portCentre(edge.target, "in", edge.targetHandle);
+    if (!from || !to) return null;
+    const shift = (nodeId, point) => {
+      const delta = offsets && offsets.get(nodeId);
+      return delta ? { x: point.x + delta.x, y: point.y + delta.y } : point;
+    };
+    return edgePath(shift(edge.source, from), shift(edge.target, to));
+  }
+
+  // Moves only the edges that touch the given nodes (a drag, a node redrawn): no cost for the rest.
+  updateEdgesOf(nodeIds, offsets = null) {
+    for (const edge of this.edgesTouching(nodeIds)) {
+      const elements = this.edgeElements.get(edge.id);
+      const d = this.edgeD(edge, offsets);
+      if (!elements || !d) continue;
+      elements.hit.setAttribute("d", d);
+      elements.line.setAttribute("d", d);
+    }
+  }
+
+  edgesTouching(nodeIds) {
+    const ids = nodeIds instanceof Set ? nodeIds : new Set(nodeIds);
+    return this.graph.edges.filter((edge) => ids.has(edge.source) || ids.has(edge.target));
   }
 
   applyView() {
@@ -214,14 +253,8 @@ export class Canvas {
   // World rectangles of the nodes as drawn.
   nodeRects() {
     return this.graph.nodes.map((node) => {
-      const element = this.nodeElements.get(node.id);
-      return {
-        id: node.id,
-        x: node.position.x,
-        y: node.position.y,
-        width: element ? element.offsetWidth : 220,
-        height: element ? element.offsetHeight : 80,
-      };
+      const size = (this.sizes && this.sizes.get(node.id)) || { width: 240, height: 100 };
+      return { id: node.id, x: node.position.x, y: node.position.y, width: size.width, height: size.height };
     });
   }
 
@@ -236,8 +269,11 @@ export class Canvas {
     return this.clientToWorld(origin.left + width / 2, origin.top + height / 2);
   }
 
+  // Small graphs are never shrunk below a readable zoom; big ones are shown whole.
   fit() {
-    this.setView(fitView(bounds(this.nodeRects()), this.size()));
+    const rects = this.nodeRects();
+    const minZoom = rects.length <= SMALL_GRAPH ? READABLE_ZOOM : undefined;
+    this.setView(fitView(bounds(rects), this.size(), 40, minZoom));
   }
 
   zoomBy(factor) {
@@ -332,20 +368,35 @@ export class Canvas {
       this.graph.nodes.filter((node) => ids.includes(node.id)).map((node) => [node.id, { ...node.position }]),
     );
     const zoom = this.view.zoom;
-    const offsetsFor = (delta) =>
-      Object.fromEntries([...starts.keys()].map((id) => [id, { x: delta.x / zoom, y: delta.y / zoom }]));
+    const moving = new Set(starts.keys());
+    const touching = this.edgesTouching(moving);
+    const elements = [...starts].map(([id, start]) => [this.nodeElements.get(id), start]).filter(([element]) => element);
+    let frame = null;
+    let latest = null;
+    // One update per animation frame, whatever the pointer's rate; only the moved nodes and their edges.
+    const paint = () => {
+      frame = null;
+      const shift = { x: latest.x / zoom, y: latest.y / zoom };
+      for (const [element, start] of elements) {
+        element.style.transform = `translate(${start.x + shift.x}px, ${start.y + shift.y}px)`;
+      }
+      const offsets = new Map([...moving].map((id) => [id, shift]));
+      for (const edge of touching) {
+        const parts = this.edgeElements.get(edge.id);
+        const d = parts && this.edgeD(edge, offsets);
+        if (!d) continue;
+        parts.hit.setAttribute("d", d);
+        parts.line.setAttribute("d", d);
+      }
+    };
     this.track(
       event,
       (_e, delta) => {
-        for (const [id, start] of starts) {
-          const element = this.nodeElements.get(id);
-          if (element) {
-            element.style.transform = `translate(${start.x + delta.x / zoom}px, ${start.y + delta.y / zoom}px)`;
-          }
-        }
-        this.drawEdges(offsetsFor(delta));
+        latest = delta;
+        if (frame === null) frame = requestAnimationFrame(paint);
       },
       (_e, moved, delta) => {
+        if (frame !== null) cancelAnimationFrame(frame);
         if (!moved) {
           // A click (no drag) on one node of a group selection selects just that node.
           if (keptGroup && this.state.selection.nodes.size > 1) this.callbacks.onSelect({ nodes: [nodeId], edges: [] }, false);
@@ -432,6 +483,15 @@ export class Canvas {
       },
     );
   }
+}
+
+function measure(element) {
+  return { width: element.offsetWidth, height: element.offsetHeight };
+}
+
+function imageOf(data) {
+  if (data.uploadId) return api.uploadContentUrl(data.uploadId);
+  return data.url || null;
 }
 
 function portKey(nodeId, side, port) {

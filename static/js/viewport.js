@@ -32,20 +32,27 @@ export function bounds(rects) {
   return { x: left, y: top, width: right - left, height: bottom - top };
 }
 
+// The smallest zoom at which node titles stay readable (15 px titles at 0.8 are 12 px on screen).
+export const READABLE_ZOOM = 0.8;
+
 // The view that shows `box` (world) inside a screen area of `size`, with padding, at most at zoom 1.
-export function fitView(box, size, padding = 60) {
+// With `minZoom`, a box too big for the screen is shown from its left edge at that zoom instead of shrunk.
+export function fitView(box, size, padding = 40, minZoom = MIN_ZOOM) {
   if (!box) return { x: 0, y: 0, zoom: 1 };
-  const zoom = clampZoom(
+  const fitting = clampZoom(
     Math.min(
       (size.width - 2 * padding) / Math.max(box.width, 1),
       (size.height - 2 * padding) / Math.max(box.height, 1),
       1,
     ),
   );
+  const zoom = Math.max(fitting, Math.min(minZoom, 1));
+  const wide = box.width * zoom > size.width - 2 * padding;
+  const tall = box.height * zoom > size.height - 2 * padding;
   return {
     zoom,
-    x: (size.width - box.width * zoom) / 2 - box.x * zoom,
-    y: (size.height - box.height * zoom) / 2 - box.y * zoom,
+    x: wide ? padding - box.x * zoom : (size.width - box.width * zoom) / 2 - box.x * zoom,
+    y: tall ? padding - box.y * zoom : (size.height - box.height * zoom) / 2 - box.y * zoom,
   };
 }
 

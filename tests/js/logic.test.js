@@ -1,7 +1,7 @@
 import { CATALOG } from "./catalog.js";
 import { assert, equal, node, test } from "./harness.js";
 import { History } from "/static/js/history.js";
-import { autoLayout } from "/static/js/layout.js";
+import { autoLayout, overlaps } from "/static/js/layout.js";
 import { checkData, fieldsFor, parseInput } from "/static/js/schema.js";
 import { fitView, toScreen, toWorld, zoomAt } from "/static/js/viewport.js";
 import { nodeStatuses, outputPreview, formatDuration, truncationNote } from "/static/js/runstate.js";
@@ -45,8 +45,19 @@ test("auto-arrange places each node right of its inputs", () => {
   };
   const at = autoLayout(graph);
   assert(at.t.x < at.p.x && at.p.x < at.l.x && at.l.x < at.d.x, JSON.stringify(at));
-  equal(at.t.x, at.s.x);
-  assert(at.t.y !== at.s.y, "nodes in one column do not overlap");
+  assert(at.s.x < at.l.x, "every source is left of what it feeds");
+  const rects = Object.values(at).map((p) => ({ ...p, width: 240, height: 120 }));
+  assert(!overlaps(rects), "no two nodes overlap");
+});
+
+test("arrange keeps tall nodes apart using their real sizes", () => {
+  const graph = { nodes: [node("a", "text"), node("b", "text"), node("c", "text"), node("z", "debug")], edges: [
+    { id: "1", source: "a", target: "z" }, { id: "2", source: "b", target: "z" }, { id: "3", source: "c", target: "z" }] };
+  const sizes = new Map([["a", { width: 240, height: 400 }], ["b", { width: 240, height: 90 }], ["c", { width: 300, height: 250 }], ["z", { width: 240, height: 90 }]]);
+  const at = autoLayout(graph, { sizes });
+  const rects = Object.entries(at).map(([id, p]) => ({ ...p, ...sizes.get(id) }));
+  assert(!overlaps(rects), JSON.stringify(rects));
+  assert(at.z.x >= at.c.x + 300, "the next layer starts after the widest node of the previous one");
 });
 
 test("schema fields pick widgets; checkData mirrors the engine's messages", () => {

@@ -12,6 +12,8 @@ import { arrange, edit, loadWorkflow, redo, select, showRestored, tryConnect, un
 import { handleKey } from "./keyboard.js";
 import { createState, isDirty } from "./model.js";
 import { buildPalette } from "./palette.js";
+import { renderOutput } from "./output.js";
+import { setPanel, setupPanels } from "./panels.js";
 import { refresh } from "./render.js";
 import { cancelRun, loadRunHistory, startRun } from "./runs.js";
 import { save } from "./saving.js";
@@ -45,6 +47,7 @@ async function start() {
     onMoveEnd: (positions) => edit(editor, moveNodes(editor.state.graph, positions)),
     onConnect: (connection) => tryConnect(editor, connection),
     onViewChange: () => editor.minimap && editor.minimap.draw(),
+    onOpen: (nodeId) => openSettings(editor, nodeId),
   });
   editor.minimap = new Minimap(dom("minimap"), editor.canvas);
   editor.versions = versionsPanel(dom("version-list"), {
@@ -53,6 +56,7 @@ async function start() {
     isDirty: () => isDirty(editor.state),
     onRestored: (restored) => showRestored(editor, restored),
   });
+  setupPanels(editor);
   buildPalette(editor);
   wireToolbar(editor);
   document.addEventListener("keydown", (event) => handleKey(editor, event));
@@ -69,6 +73,13 @@ async function start() {
   refresh(editor);
   loadRunHistory(editor);
   document.body.dataset.ready = "true";
+}
+
+// Double-click on a node: select it and show its settings (opening the panel if it was closed).
+function openSettings(editor, nodeId) {
+  select(editor, { nodes: [nodeId], edges: [] }, false);
+  setPanel(editor, "details", true);
+  editor.dom("tab-settings").click();
 }
 
 function wireToolbar(editor) {
@@ -99,6 +110,7 @@ function wireToolbar(editor) {
         other.setAttribute("aria-selected", String(chosen));
         dom(other.getAttribute("aria-controls")).hidden = !chosen;
       }
+      if (tab.id === "tab-output") renderOutput(editor);
       if (tab.id === "tab-runs") loadRunHistory(editor);
       if (tab.id === "tab-versions") editor.versions.load();
     });

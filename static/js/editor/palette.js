@@ -1,10 +1,19 @@
 // The palette of node kinds: drag one onto the canvas, or focus it and press Enter.
 
+import { kindIcon } from "../kinds.js";
 import { el } from "../ui.js";
 import { addKind } from "./edits.js";
+import { isNarrow, setPanel } from "./panels.js";
+
+// A kind added without dragging lands in the middle of the view; on a phone the drawer then closes.
+function addInMiddle(editor, kind) {
+  const middle = editor.canvas.middleInWorld();
+  addKind(editor, kind.type, { x: middle.x - 120, y: middle.y - 50 });
+  if (isNarrow(editor)) setPanel(editor, "palette", false);
+}
 
 export function buildPalette(editor) {
-  const { state, canvas } = editor;
+  const { state } = editor;
   editor.dom("palette").replaceChildren(
     ...state.catalog.map((kind) =>
       el("li", {},
@@ -17,13 +26,10 @@ export function buildPalette(editor) {
           onpointerdown: (event) => dragKind(editor, event, kind),
           onclick: (event) => {
             // Keyboard activation (Enter or Space) adds the node in the middle of the view.
-            if (event.detail === 0) {
-              const middle = canvas.middleInWorld();
-              addKind(editor, kind.type, { x: middle.x - 110, y: middle.y - 40 });
-            }
+            if (event.detail === 0) addInMiddle(editor, kind);
           },
         },
-        el("span", { class: "palette__label", text: kind.label }),
+        el("span", { class: "palette__label" }, el("span", { class: "palette__icon", "aria-hidden": "true", text: kindIcon(kind.type) }), kind.label),
         el("span", { class: "palette__description", text: kind.description })),
       ),
     ),
@@ -39,17 +45,25 @@ function dragKind(editor, event, kind) {
   ghost.style.left = `${event.clientX}px`;
   ghost.style.top = `${event.clientY}px`;
   document.body.append(ghost);
+  // Over the canvas itself, not over a drawer or overlay lying on it.
+  const overCanvas = (e) => {
+    const target = document.elementFromPoint(e.clientX, e.clientY);
+    return Boolean(target) && canvas.root.contains(target) && !target.closest(".canvas__overlay");
+  };
+  const start = { x: event.clientX, y: event.clientY };
   const move = (e) => {
     ghost.style.left = `${e.clientX}px`;
     ghost.style.top = `${e.clientY}px`;
-    canvas.root.classList.toggle("is-drop-target", canvas.isOverCanvas(e.clientX, e.clientY));
+    canvas.root.classList.toggle("is-drop-target", overCanvas(e));
   };
   const up = (e) => {
     window.removeEventListener("pointermove", move);
     window.removeEventListener("pointerup", up);
     ghost.remove();
     canvas.root.classList.remove("is-drop-target");
-    if (canvas.isOverCanvas(e.clientX, e.clientY)) {
+    if (Math.hypot(e.clientX - start.x, e.clientY - start.y) < 4) {
+      addInMiddle(editor, kind); // a tap or a click
+    } else if (overCanvas(e)) {
       const at = canvas.clientToWorld(e.clientX, e.clientY);
       addKind(editor, kind.type, { x: at.x - 20, y: at.y - 16 });
     }

@@ -2,6 +2,7 @@
 
 import { isActive } from "../runstate.js";
 import { allErrors, isDirty, onlySelectedNode, runView } from "./model.js";
+import { renderOutput } from "./output.js";
 import { renderSettings } from "./settings.js";
 
 // `node`: only that node's settings changed, so only it is redrawn (typing stays quick on big graphs).
@@ -24,8 +25,10 @@ export function refresh(editor, { panel = false, node = null } = {}) {
   const dirty = isDirty(state);
   dom("save-state").textContent = dirty ? "Unsaved changes" : `Saved · version ${state.version}`;
   dom("save-state").classList.toggle("is-dirty", dirty);
-  if (panel) renderSettings(editor);
-  else if (editor.form) {
+  if (panel) {
+    renderSettings(editor);
+    if (!dom("panel-output").hidden) renderOutput(editor);
+  } else if (editor.form) {
     const only = onlySelectedNode(state);
     if (only) editor.form.update(errors[only.id] || {});
   }

@@ -3,7 +3,6 @@
 import { api } from "../api.js";
 import { renderNodeForm } from "../form.js";
 import { findNode, updateNodeData } from "../graph.js";
-import { formatDuration, formatTokens, outputImage, outputPreview } from "../runstate.js";
 import { el, statusBadge, toast } from "../ui.js";
 import { edit } from "./edits.js";
 import { allErrors, onlySelectedNode } from "./model.js";
@@ -33,13 +32,17 @@ export function renderSettings(editor) {
   }
   const fields = el("div", { class: "node-form" });
   const result = state.run && (state.run.nodeResults || []).find((r) => r.nodeId === node.id);
+  const outputLink = result
+    ? el("p", { class: "result-link" }, statusBadge(result.status), " ",
+        el("button", { type: "button", class: "button button--small", text: "See its output", onclick: () => editor.dom("tab-output").click() }))
+    : null;
   container.replaceChildren(
     ...[
       heading,
       el("p", { class: "muted", text: kind.description }),
       node.type === "image" ? imageUploader(editor, node) : null,
+      outputLink,
       fields,
-      result ? resultDetails(result) : null,
     ].filter(Boolean),
   );
   const errors = allErrors(state)[node.id] || {};
@@ -95,20 +98,4 @@ function imageUploader(editor, node) {
     }
   });
   return el("div", { class: "field" }, el("label", { for: "image-upload", text: "Upload an image" }), input, preview);
-}
-
-function resultDetails(result) {
-  const image = outputImage(result.output);
-  return el("section", { class: "result-details", "aria-label": "Last result" },
-    el("h3", {}, "Result ", statusBadge(result.status)),
-    el("dl", { class: "facts" },
-      el("dt", { text: "Duration" }), el("dd", { text: formatDuration(result.durationMs) || "–" }),
-      el("dt", { text: "Provider" }), el("dd", { text: [result.provider, result.model].filter(Boolean).join(" / ") || "–" }),
-      el("dt", { text: "Tokens" }), el("dd", { text: formatTokens(result) || "–" }),
-    ),
-    image ? el("img", { class: "result-image", src: image, alt: "output image" }) : null,
-    result.errorMessage
-      ? el("pre", { class: "output output--error", text: `${result.errorKind || "error"}: ${result.errorMessage}` })
-      : el("pre", { class: "output", text: outputPreview(result.output, 20000) }),
-  );
 }

@@ -1,0 +1,47 @@
+// How each node kind looks on the canvas and in the palette: its icon and a one-line summary of its settings.
+// Pure: no DOM.
+
+const ICONS = {
+  text: "¶",
+  prompt: "✎",
+  image: "▣",
+  llm: "✦",
+  vision: "◉",
+  debug: "⌕",
+  input: "⇥",
+  output: "⇤",
+};
+
+// A kind the editor does not know yet (one added on the server later) still gets an icon.
+export function kindIcon(type) {
+  return ICONS[type] || "◆";
+}
+
+function oneLine(text, limit = 80) {
+  const flat = String(text).replace(/\s+/g, " ").trim();
+  return flat.length > limit ? `${flat.slice(0, limit - 1)}…` : flat;
+}
+
+// What the node holds, before any run: the Text's text, the Prompt's template, the LLM's model.
+export function nodeSummary(node, kind) {
+  const data = node.data || {};
+  switch (node.type) {
+    case "text":
+      return data.text ? oneLine(data.text) : "Empty text";
+    case "prompt":
+      return data.template ? oneLine(data.template) : "Empty template";
+    case "image":
+      if (data.uploadId) return "Uploaded image";
+      if (data.url) return oneLine(data.url);
+      return "No image yet";
+    case "llm":
+    case "vision":
+      return data.model ? `Model: ${data.model}` : "Default model";
+    case "debug":
+      return "Shows what it receives";
+    default: {
+      const first = Object.entries(data).find(([name, value]) => name !== "label" && typeof value === "string" && value);
+      return first ? oneLine(first[1]) : (kind && kind.description) || "";
+    }
+  }
+}

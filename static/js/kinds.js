@@ -22,6 +22,11 @@ function oneLine(text, limit = 80) {
   return flat.length > limit ? `${flat.slice(0, limit - 1)}…` : flat;
 }
 
+function defaultOf(kind, field) {
+  const prop = kind && kind.dataSchema && kind.dataSchema.properties && kind.dataSchema.properties[field];
+  return prop && prop.default;
+}
+
 // What the node holds, before any run: the Text's text, the Prompt's template, the LLM's model.
 export function nodeSummary(node, kind) {
   const data = node.data || {};
@@ -36,7 +41,8 @@ export function nodeSummary(node, kind) {
       return "No image yet";
     case "llm":
     case "vision":
-      return data.model ? `Model: ${data.model}` : "Default model";
+      if (data.model) return `Model: ${data.model}`;
+      return defaultOf(kind, "model") ? `Model: ${defaultOf(kind, "model")}` : "Default model";
     case "debug":
       return "Shows what it receives";
     default: {

@@ -19,7 +19,6 @@ import { cancelRun, loadRunHistory, startRun } from "./runs.js";
 import { save } from "./saving.js";
 
 async function start() {
-  performance.mark("editor-start");
   const boot = readJsonScript("workflow-bootstrap");
   const dom = (id) => document.getElementById(id);
   let catalog;
@@ -31,6 +30,7 @@ async function start() {
     dom("canvas-empty").classList.add("error");
     return;
   }
+  performance.mark("editor-loaded");
   const editor = {
     boot,
     dom,

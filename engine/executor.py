@@ -477,7 +477,7 @@ class _Run:
     def fail(self, node: Node, kind: str, message: str, *, task: _Task, llm: Any = None) -> None:
         self.record(task, NodeStatus.failed, error=(kind, _short(message)), llm=llm)
         self.sink.emit(
-            LogLine(level="error", message=f"node {node.id!r} failed: {_short(message)}", node_id=node.id)
+            LogLine(level="error", message=f"{node.display_name} failed: {_short(message)}", node_id=node.id)
         )
         self.skip_downstream(node)
 
@@ -541,7 +541,7 @@ class _Run:
                 self.graph.nodes[node_id].kind.type,
                 NodeStatus.skipped,
                 error_kind="upstream_failed",
-                error_message=f"upstream node {node.id!r} failed",
+                error_message=f"upstream node {node.display_name} failed",
             )
             self.sink.emit(NodeFinished(self.results[node_id]))
 
@@ -572,7 +572,8 @@ class _Run:
         if not failed:
             return self.outcome(start, RunStatus.succeeded, None)
         first = min(failed, key=lambda r: self.position[r.node_id])
-        summary = self.cap_message or f"node {first.node_id!r} failed: {first.error_message}"
+        failed_node = self.graph.nodes[first.node_id]
+        summary = self.cap_message or f"{failed_node.display_name} failed: {first.error_message}"
         return self.outcome(start, RunStatus.failed, summary)
 
     def outcome(self, start: float, status: RunStatus, summary: str | None) -> RunOutcome:

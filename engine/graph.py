@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,20 @@ class Node:
     incoming: list[Edge] = field(default_factory=list)
     outgoing: list[Edge] = field(default_factory=list)
     outputs: tuple[Port, ...] = ()  # the kind's output ports with this node's data
+
+    @property
+    def display_name(self) -> str:
+        """The node as people read it (the editor shows the same): its label, else its kind and number."""
+        return display_name(self.id, self.kind.label, self.data)
+
+
+def display_name(node_id: str, kind_label: str, data: Mapping[str, Any]) -> str:
+    """`data.label` when set; otherwise "LLM 2" for the id "llm-2", or "LLM my_id" for any other id."""
+    label = data.get("label") if isinstance(data, Mapping) else None
+    if isinstance(label, str) and label.strip():
+        return label.strip()
+    number = re.fullmatch(r"[A-Za-z_]+-(\d+)", node_id)
+    return f"{kind_label} {number.group(1) if number else node_id}"
 
 
 @dataclass

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.graph import Edge, Graph, Node, resolve_handle
+from engine.graph import Edge, Graph, Node, display_name, resolve_handle
 from engine.kinds.base import get_kind
 from engine.order import find_cycles, kahn_order, structural_edges
 from engine.ports import types_compatible
@@ -71,9 +71,13 @@ def _cycle_issues(
 ) -> list[ValidationIssue]:
     issues: list[ValidationIssue] = []
     first_index: dict[str, int] = {}
+    names: dict[str, str] = {}  # messages name nodes as people see them; the paths keep the ids
     for i, node in enumerate(graph["nodes"]):
         if isinstance(node, Mapping) and isinstance(node.get("id"), str):
             first_index.setdefault(node["id"], i)
+            kind = get_kind(node.get("type")) if isinstance(node.get("type"), str) else None
+            data = node.get("data") if isinstance(node.get("data"), Mapping) else {}
+            names.setdefault(node["id"], display_name(node["id"], kind.label if kind else "Node", data))
     for i, edge in enumerate(graph["edges"]):
         if (
             isinstance(edge, Mapping)
@@ -81,11 +85,14 @@ def _cycle_issues(
             and edge.get("source") == edge.get("target")
         ):
             issues.append(
-                ValidationIssue(f"edges[{i}]", f"self-loop: node {edge['source']!r} is connected to itself")
+                ValidationIssue(
+                    f"edges[{i}]",
+                    f"self-loop: {names.get(edge['source'], edge['source'])} is connected to itself",
+                )
             )
     for group in find_cycles(node_ids, pairs):
-        names = ", ".join(repr(n) for n in group)
-        issues.append(ValidationIssue(f"nodes[{first_index[group[0]]}]", f"cycle through nodes {names}"))
+        on_cycle = ", ".join(names.get(n, n) for n in group)
+        issues.append(ValidationIssue(f"nodes[{first_index[group[0]]}]", f"cycle through {on_cycle}"))
     return issues
 
 
@@ -196,7 +203,8 @@ class _Checker:
                 ends[end] = self.graph.nodes.get(node_id)  # None when that node is itself invalid
         source, target = ends["source"], ends["target"]
         if isinstance(edge.get("source"), str) and edge.get("source") == edge.get("target"):
-            self.add(path, f"self-loop: node {edge['source']!r} is connected to itself")
+            looped = source.display_name if source is not None else edge["source"]
+            self.add(path, f"self-loop: {looped} is connected to itself")
             return None
         if source is None or target is None:
             return None
@@ -248,5 +256,5 @@ class _Checker:
         if not kahn_order(node_ids, pairs)[1]:
             return
         for group in find_cycles(node_ids, pairs):
-            names = ", ".join(repr(n) for n in group)
-            self.add(self.node_paths[group[0]], f"cycle through nodes {names}")
+            on_cycle = ", ".join(self.graph.nodes[n].display_name for n in group)
+            self.add(self.node_paths[group[0]], f"cycle through {on_cycle}")

@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { catalogByType, inputPorts, outputPorts, typesCompatible } from "./graph.js";
-import { kindIcon, nodeSummary } from "./kinds.js";
+import { kindIcon, nodeName, nodeSummary } from "./kinds.js";
 import { el } from "./ui.js";
 import { READABLE_ZOOM, bounds, edgePath, fitView, toWorld, zoomAt } from "./viewport.js";
 import { formatDuration, formatTokens, outputImage, outputPreview } from "./runstate.js";
@@ -91,7 +91,7 @@ export class Canvas {
         ),
       );
     }
-    const title = node.data.label || (kind ? kind.label : node.id);
+    const title = nodeName(node, kind);
     const summary = nodeSummary(node, kind);
     const thumb = node.type === "image" ? imageOf(node.data) : null;
     const classes = ["node", `node--${node.type}`];

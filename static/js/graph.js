@@ -91,10 +91,25 @@ export function moveNodes(graph, positions) {
   };
 }
 
-// Replaces a node's data; edges into input ports that no longer exist (a Prompt placeholder removed) go too.
-export function updateNodeData(graph, nodeId, data, catalog) {
+// Replaces a node's data; edges into input ports that no longer exist (a Prompt placeholder removed) go too,
+// unless `prune` is false (while typing: see followPlaceholderRename).
+export function updateNodeData(graph, nodeId, data, catalog, { prune = true } = {}) {
   const nodes = graph.nodes.map((node) => (node.id === nodeId ? { ...node, data: { ...data } } : node));
-  return pruneDanglingEdges({ nodes, edges: graph.edges }, catalog);
+  return prune ? pruneDanglingEdges({ nodes, edges: graph.edges }, catalog) : { nodes, edges: graph.edges };
+}
+
+// While a Prompt's template is typed, its edges are kept (a placeholder half typed is not a removed one) and
+// follow a rename: when, compared with the template the typing started from, exactly one placeholder went
+// and one came, the edges into the old one go into the new one. `edges` are the edges from that start.
+export function followPlaceholderRename(edges, nodeId, beforeTemplate, afterTemplate) {
+  const before = placeholderNames(beforeTemplate);
+  const after = placeholderNames(afterTemplate);
+  const gone = before.filter((name) => !after.includes(name));
+  const added = after.filter((name) => !before.includes(name));
+  if (gone.length !== 1 || added.length !== 1) return edges;
+  return edges.map((edge) =>
+    edge.target === nodeId && edge.targetHandle === gone[0] ? { ...edge, targetHandle: added[0] } : edge,
+  );
 }
 
 export function pruneDanglingEdges(graph, catalog) {
@@ -145,22 +160,23 @@ export function wouldCreateCycle(graph, source, target) {
 }
 
 // Why an edge source.sourceHandle -> target.targetHandle may not be added, or null if it may.
-export function connectionProblem(graph, catalog, { source, sourceHandle, target, targetHandle }) {
+// `nameOf(id)` names nodes in the message as people see them.
+export function connectionProblem(graph, catalog, { source, sourceHandle, target, targetHandle }, nameOf = (id) => id) {
   const kinds = catalogByType(catalog);
   const from = findNode(graph, source);
   const to = findNode(graph, target);
   if (!from || !to) return "Both ends must be nodes on the canvas.";
   const out = outputPorts(from, kinds.get(from.type)).find((port) => port.name === sourceHandle);
   const into = inputPorts(to, kinds.get(to.type)).find((port) => port.name === targetHandle);
-  if (!out) return `${source} has no output "${sourceHandle}".`;
-  if (!into) return `${target} has no input "${targetHandle}".`;
+  if (!out) return `${nameOf(source)} has no output "${sourceHandle}".`;
+  if (!into) return `${nameOf(target)} has no input "${targetHandle}".`;
   if (!typesCompatible(out.type, into.type)) {
     return `Incompatible ports: ${out.type} output "${out.name}" cannot feed ${into.type} input "${into.name}".`;
   }
   if (wouldCreateCycle(graph, source, target)) {
     return source === target
       ? "A node cannot be connected to itself."
-      : `Refused: connecting ${source} to ${target} would close a cycle.`;
+      : `Refused: connecting ${nameOf(source)} to ${nameOf(target)} would close a cycle.`;
   }
   const duplicate = graph.edges.some(
     (edge) =>
@@ -174,8 +190,8 @@ export function connectionProblem(graph, catalog, { source, sourceHandle, target
 }
 
 // Adds the edge; a single-value input that is already fed has its old edge replaced.
-export function connect(graph, catalog, connection) {
-  const problem = connectionProblem(graph, catalog, connection);
+export function connect(graph, catalog, connection, nameOf = undefined) {
+  const problem = connectionProblem(graph, catalog, connection, nameOf);
   if (problem) throw new ConnectionRefused(problem);
   const kinds = catalogByType(catalog);
   const to = findNode(graph, connection.target);

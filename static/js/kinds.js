@@ -51,3 +51,12 @@ export function nodeSummary(node, kind) {
     }
   }
 }
+
+// The node as people read it, in every message and on the canvas (engine/graph.py's display_name does the
+// same for the server's messages): its label, else its kind and number ("LLM 2" for the id "llm-2").
+export function nodeName(node, kind) {
+  const label = node.data && typeof node.data.label === "string" ? node.data.label.trim() : "";
+  if (label) return label;
+  const number = /^[A-Za-z_]+-(\d+)$/.exec(node.id);
+  return `${kind ? kind.label : node.type} ${number ? number[1] : node.id}`;
+}

@@ -119,7 +119,7 @@ def test_nodes_are_readable_panels_collapse_and_arrange_keeps_nodes_apart(page, 
     # Each node: an icon for its kind, a title, a one-line summary of its settings.
     text = node(page, "text-1")
     expect(text.locator(".node__icon")).to_have_text("¶")
-    expect(text.locator(".node__title")).to_have_text("Text")
+    expect(text.locator(".node__title")).to_have_text("Text 1")
     expect(text.locator(".node__summary")).to_have_text("owls")
     expect(node(page, "prompt-1").locator(".node__summary")).to_have_text("Tell me about {{topic}}")
     expect(node(page, "llm-1").locator(".node__summary")).to_contain_text("Model: gemini")

@@ -115,6 +115,7 @@ def test_content_key_depends_on_kind_data_and_inputs_only(context, sink: MemoryS
 def test_failure_skips_only_downstream_nodes(context, sink: MemorySink) -> None:
     g = diamond(left="fail now", right="sleep:0.1 right")
     g["nodes"].append(node("solo", "text", text="independent"))
+    next(n for n in g["nodes"] if n["id"] == "left")["data"]["label"] = "Left writer"
     outcome = execute_graph(g, context=context, sink=sink)
     assert outcome.status is RunStatus.failed
     assert statuses(outcome) == {
@@ -129,7 +130,9 @@ def test_failure_skips_only_downstream_nodes(context, sink: MemorySink) -> None:
     assert outcome.results["left"].error_kind == "provider_error"
     assert outcome.results["join"].error_kind == "upstream_failed"
     assert outcome.results["join"].output is None
-    assert outcome.error_summary == "node 'left' failed: gemini rejected the request: HTTP 400"
+    # People read these: the node's label, not its id.
+    assert outcome.results["join"].error_message == "upstream node Left writer failed"
+    assert outcome.error_summary == "Left writer failed: gemini rejected the request: HTTP 400"
     assert "join" not in [e.node_id for e in sink.of_type(NodeStarted)]
 
 
@@ -330,3 +333,11 @@ def test_context_defaults_override_schema_defaults(llm: ScriptedLLM, sink) -> No
     execute_graph(g, context=ExecutionContext(llm=llm, defaults={"llm": {"temperature": 0.1}}), sink=sink)
     assert llm.calls[0].temperature == 0.1
     assert llm.calls[0].model is None  # left to the provider configuration
+
+
+def test_nodes_without_a_label_are_named_by_their_kind_and_number() -> None:
+    from engine.graph import display_name
+
+    assert display_name("llm-2", "LLM", {}) == "LLM 2"
+    assert display_name("llm-2", "LLM", {"label": "  Writer "}) == "Writer"
+    assert display_name("my_node", "Text", {"label": ""}) == "Text my_node"

@@ -199,8 +199,8 @@ def test_unknown_placeholders_in_a_prompt_template() -> None:
 
 
 def test_self_loop() -> None:
-    issues = validate_graph(graph([node("d", "debug")], [edge("d", "d")]))
-    assert issues == [ValidationIssue("edges[0]", "self-loop: node 'd' is connected to itself")]
+    issues = validate_graph(graph([node("d", "debug", label="Inspector")], [edge("d", "d")]))
+    assert issues == [ValidationIssue("edges[0]", "self-loop: Inspector is connected to itself")]
 
 
 def test_cycle_names_the_nodes_on_it() -> None:
@@ -208,15 +208,15 @@ def test_cycle_names_the_nodes_on_it() -> None:
         [
             node("start", "text"),
             node("a", "debug"),
-            node("b", "prompt", template="{{x}} {{y}}"),
+            node("b", "prompt", template="{{x}} {{y}}", label="Joiner"),
             node("c", "debug"),
         ],
         [edge("start", "b", None, "x"), edge("b", "c"), edge("c", "a"), edge("a", "b", None, "y")],
     )
-    assert messages_at(validate_graph(g), "nodes[1]") == ["cycle through nodes 'a', 'b', 'c'"]
+    assert messages_at(validate_graph(g), "nodes[1]") == ["cycle through Debug a, Joiner, Debug c"]
     with pytest.raises(GraphInvalid) as raised:
         execution_order(g)
-    assert raised.value.issues == [ValidationIssue("nodes[1]", "cycle through nodes 'a', 'b', 'c'")]
+    assert raised.value.issues == [ValidationIssue("nodes[1]", "cycle through Debug a, Joiner, Debug c")]
 
 
 def test_data_schema_types_enums_and_ranges() -> None:

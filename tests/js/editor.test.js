@@ -43,6 +43,8 @@ test("errors rechecked while typing match a full check", () => {
 
 test("nodes are named by their label for people, by kind and id without one", () => {
   const state = editorState();
-  equal(nodeLabel(state, "t"), '"Topic"');
-  equal(nodeLabel(state, "p"), "Prompt (p)");
+  equal(nodeLabel(state, "t"), "Topic");
+  equal(nodeLabel(state, "p"), "Prompt p");
+  state.graph.nodes.push(node("llm-2", "llm"));
+  equal(nodeLabel(state, "llm-2"), "LLM 2");
 });

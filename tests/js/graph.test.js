@@ -2,7 +2,7 @@ import { CATALOG } from "./catalog.js";
 import { equal, assert, node, test, throws } from "./harness.js";
 import {
   ConnectionRefused, addNode, connect, connectionProblem, copySelection, inputPorts, moveNodes,
-  parseIssuePath, pasteFragment, placeholderNames, removeElements, updateNodeData, wouldCreateCycle,
+  followPlaceholderRename, parseIssuePath, pasteFragment, placeholderNames, removeElements, updateNodeData, wouldCreateCycle,
 } from "/static/js/graph.js";
 
 const kinds = new Map(CATALOG.map((kind) => [kind.type, kind]));
@@ -94,4 +94,25 @@ test("API error paths point at a node and field", () => {
   equal(parseIssuePath("nodes[3].data.temperature"), { list: "nodes", index: 3, part: "data", field: "temperature" });
   equal(parseIssuePath("edges[1].targetHandle"), { list: "edges", index: 1, part: "targetHandle", field: null });
   equal(parseIssuePath("graph"), null);
+});
+
+test("a renamed placeholder keeps its edge; a removed one keeps it only until pruned", () => {
+  const graph = chain();
+  const edges = graph.edges;
+  const renamed = followPlaceholderRename(edges, "p", "About {{topic}}", "About {{subject}}");
+  equal(renamed.find((edge) => edge.target === "p").targetHandle, "subject");
+  equal(followPlaceholderRename(edges, "p", "About {{topic}}", "About {{topi"), edges, "half typed: unchanged");
+  equal(followPlaceholderRename(edges, "p", "About {{topic}}", "About {{a}} {{b}}"), edges, "two new names: no guess");
+  const typed = updateNodeData(graph, "p", { template: "About {{" }, CATALOG, { prune: false });
+  equal(typed.edges.length, 3, "kept while typing");
+  equal(updateNodeData(graph, "p", { template: "About {{" }, CATALOG).edges.length, 2, "pruned when committed");
+});
+
+test("refusals name nodes as people see them", () => {
+  const graph = chain();
+  const names = { t: "Topic", d: "Debug 1" };
+  const problem = connectionProblem(graph, CATALOG, { source: "d", sourceHandle: "value", target: "t", targetHandle: "x" }, (id) => names[id] || id);
+  equal(problem, 'Topic has no input "x".');
+  const cycle = connectionProblem(graph, CATALOG, { source: "d", sourceHandle: "value", target: "l", targetHandle: "system" }, (id) => ({ d: "Debug 1", l: "Writer" })[id]);
+  equal(cycle, "Refused: connecting Debug 1 to Writer would close a cycle.");
 });

@@ -11,7 +11,7 @@ import {
   removeElements,
 } from "../graph.js";
 import { autoLayout } from "../layout.js";
-import { snapshot } from "./model.js";
+import { nodeLabel, snapshot } from "./model.js";
 import { refresh, showMessage } from "./render.js";
 
 export function edit(editor, next, { panel = false } = {}) {
@@ -57,11 +57,11 @@ export function addKind(editor, type, position, data = undefined) {
 export function tryConnect(editor, connection) {
   const { state } = editor;
   if (!connection.targetHandle) {
-    showMessage(editor, `${connection.target} has no input to connect to.`);
+    showMessage(editor, `${nodeLabel(state, connection.target)} has no input to connect to.`);
     return false;
   }
   try {
-    const { graph } = connect(state.graph, state.catalog, connection);
+    const { graph } = connect(state.graph, state.catalog, connection, (id) => nodeLabel(state, id));
     edit(editor, graph);
     return true;
   } catch (error) {

@@ -1,6 +1,7 @@
 // The editor's state and what is derived from it (dirty, errors, run view). Pure: no DOM, so tests import it.
 
 import { findNode, inputPorts } from "../graph.js";
+import { nodeName } from "../kinds.js";
 import { nodeStatuses } from "../runstate.js";
 import { checkData } from "../schema.js";
 
@@ -38,13 +39,10 @@ export function isDirty(state) {
   return dirty;
 }
 
-// A node's name as a person reads it: its label, else its kind and id.
+// A node's name as a person reads it (its label, else kind and number), for messages.
 export function nodeLabel(state, nodeId) {
   const node = findNode(state.graph, nodeId);
-  if (!node) return nodeId;
-  if (node.data && node.data.label) return `"${node.data.label}"`;
-  const kind = state.kinds.get(node.type);
-  return kind ? `${kind.label} (${node.id})` : node.id;
+  return node ? nodeName(node, state.kinds.get(node.type)) : nodeId;
 }
 
 // Problems found in the browser for one node: its data against its kind's schema, unconnected required inputs.

@@ -2,6 +2,7 @@
 // input/output panes: long text wrapped, JSON pretty-printed, images shown; status, timing, model, tokens, cost.
 
 import { api } from "../api.js";
+import { nodeName } from "../kinds.js";
 import { formatDuration, formatTokens } from "../runstate.js";
 import { el, formatDate, statusBadge } from "../ui.js";
 import { onlySelectedNode } from "./model.js";
@@ -16,7 +17,7 @@ export function renderOutput(editor) {
   }
   const run = state.run;
   const result = run && (run.nodeResults || []).find((candidate) => candidate.nodeId === node.id);
-  const title = node.data.label || (state.kinds.get(node.type) || {}).label || node.id;
+  const title = nodeName(node, state.kinds.get(node.type));
   if (!result) {
     const why = run ? "This node has no result in the run shown." : "No run shown yet: run the workflow, or open a run from the Runs tab.";
     container.replaceChildren(el("h2", { text: title }), el("p", { class: "empty", text: why }));

@@ -7,9 +7,11 @@ import { el, formatDate, once, statusBadge, toast } from "../ui.js";
 import { isDirty } from "./model.js";
 import { refresh } from "./render.js";
 import { applyServerErrors } from "./saving.js";
+import { commitTyping } from "./settings.js";
 
 export async function startRun(editor, scope, nodeIds = []) {
   const { state, boot } = editor;
+  commitTyping(editor);
   // A saved graph runs as its version; unsaved edits run as they are on the canvas.
   const body = isDirty(state)
     ? { workflowId: boot.id, nodes: state.graph.nodes, edges: state.graph.edges, scope }

@@ -3,8 +3,9 @@
 import { ApiError, api } from "../api.js";
 import { parseIssuePath } from "../graph.js";
 import { choose, toast } from "../ui.js";
-import { snapshot } from "./model.js";
+import { nodeLabel, snapshot } from "./model.js";
 import { refresh, showMessage } from "./render.js";
+import { commitTyping } from "./settings.js";
 
 export function applyServerErrors(editor, error) {
   const { state } = editor;
@@ -19,7 +20,7 @@ export function applyServerErrors(editor, error) {
     } else if (where && where.list === "edges" && state.graph.edges[where.index]) {
       const edge = state.graph.edges[where.index];
       state.serverErrors[edge.target] ||= {};
-      state.serverErrors[edge.target][""] = `edge from ${edge.source}: ${issue.message}`;
+      state.serverErrors[edge.target][""] = `edge from ${nodeLabel(state, edge.source)}: ${issue.message}`;
     } else {
       // Not on the canvas (a field such as name, or the graph as a whole): say where.
       loose.push(issue.path === "body" ? issue.message : `${issue.path}: ${issue.message}`);
@@ -34,6 +35,7 @@ export function applyServerErrors(editor, error) {
 export async function save(editor, { version = editor.state.version } = {}) {
   const { state, boot } = editor;
   if (state.saving) return false;
+  commitTyping(editor);
   state.saving = true;
   editor.dom("save").disabled = true;
   const sent = snapshot(state);

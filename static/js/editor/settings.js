@@ -2,7 +2,7 @@
 
 import { api } from "../api.js";
 import { renderNodeForm } from "../form.js";
-import { findNode, updateNodeData } from "../graph.js";
+import { findNode, followPlaceholderRename, pruneDanglingEdges, updateNodeData } from "../graph.js";
 import { el, statusBadge, toast } from "../ui.js";
 import { edit } from "./edits.js";
 import { allErrors, onlySelectedNode } from "./model.js";
@@ -51,26 +51,51 @@ export function renderSettings(editor) {
     kind,
     errors,
     onInput: (name, value) => editField(editor, node.id, name, value),
-    onCommit: () => {
-      state.typing = false;
-    },
+    onCommit: () => commitTyping(editor),
   });
 }
 
 // One keystroke in a settings field: one history entry per field visit, and only that node redrawn.
+// A Prompt template's edges stay while it is typed and follow a renamed placeholder (see commitTyping).
 export function editField(editor, nodeId, name, value) {
   const { state } = editor;
   if (!state.typing) {
     editor.history.record(state.graph);
     state.typing = true;
+    state.typingFrom = state.graph;
   }
   const current = findNode(state.graph, nodeId);
   if (!current) return;
-  const edgeCount = state.graph.edges.length;
-  state.graph = updateNodeData(state.graph, nodeId, { ...current.data, [name]: value }, state.catalog);
+  const kind = state.kinds.get(current.type);
+  const data = { ...current.data, [name]: value };
+  let graph = updateNodeData(state.graph, nodeId, data, state.catalog, { prune: false });
+  const start = state.typingFrom && findNode(state.typingFrom, nodeId);
+  if (kind && kind.dynamicInputs && name === "template" && start) {
+    const edges = followPlaceholderRename(state.typingFrom.edges, nodeId, start.data.template, value);
+    if (!sameEdges(edges, graph.edges)) graph = { nodes: graph.nodes, edges };
+  }
+  state.graph = graph;
   if (state.serverErrors[nodeId]) delete state.serverErrors[nodeId][name];
-  // A Prompt's template can remove ports and their edges; then the whole canvas is redrawn.
-  refresh(editor, { node: state.graph.edges.length === edgeCount ? nodeId : null });
+  // A renamed placeholder moves edges: then the whole canvas is redrawn, else only this node.
+  refresh(editor, { node: graph.edges === editor.canvas.graph.edges ? nodeId : null });
+}
+
+function sameEdges(a, b) {
+  return a.length === b.length && a.every((edge, i) => edge.id === b[i].id && edge.targetHandle === b[i].targetHandle);
+}
+
+// The field is left (or the graph is saved or run): edges into placeholders that are really gone go now.
+export function commitTyping(editor) {
+  const { state } = editor;
+  const wasTyping = state.typing;
+  state.typing = false;
+  state.typingFrom = null;
+  if (!wasTyping) return;
+  const pruned = pruneDanglingEdges(state.graph, state.catalog);
+  if (pruned !== state.graph) {
+    state.graph = pruned;
+    refresh(editor);
+  }
 }
 
 // An Image node's picture: upload a file (stored as uploadId) and see it.

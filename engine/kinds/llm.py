@@ -9,7 +9,13 @@ from engine.kinds.base import NodeCall, NodeError, NodeKind, NodeOutput, registe
 from engine.kinds.prompt import as_text
 from engine.kinds.structured import REPAIR_TOKENS, schema_problem, structured_answer
 from engine.ports import Port, compact_json
-from engine.providers.config import DEFAULT_FALLBACK_MODEL, DEFAULT_FALLBACK_VISION_MODEL, DEFAULT_MODEL
+from engine.providers.config import (
+    DEFAULT_FALLBACK_MODEL,
+    DEFAULT_FALLBACK_VISION_MODEL,
+    DEFAULT_MODEL,
+    KNOWN_GEMINI_MODELS,
+    KNOWN_GROQ_MODELS,
+)
 from engine.providers.types import LLMRequest, ProviderError
 from engine.storage import ImageData
 
@@ -130,8 +136,18 @@ class LLMKind(_ModelKind):
     data_schema = {
         "type": "object",
         "properties": {
-            "model": {"type": "string", "title": "Model", "default": DEFAULT_MODEL},
-            "fallbackModel": {"type": "string", "title": "Fallback model", "default": DEFAULT_FALLBACK_MODEL},
+            "model": {
+                "type": "string",
+                "title": "Model",
+                "default": DEFAULT_MODEL,
+                "examples": list(KNOWN_GEMINI_MODELS),
+            },
+            "fallbackModel": {
+                "type": "string",
+                "title": "Fallback model",
+                "default": DEFAULT_FALLBACK_MODEL,
+                "examples": list(KNOWN_GROQ_MODELS),
+            },
             "systemPrompt": {"type": "string", "title": "System prompt", "default": ""},
             **_SAMPLING,
             "jsonSchema": {
@@ -188,11 +204,17 @@ class VisionKind(_ModelKind):
     data_schema = {
         "type": "object",
         "properties": {
-            "model": {"type": "string", "title": "Model", "default": DEFAULT_MODEL},
+            "model": {
+                "type": "string",
+                "title": "Model",
+                "default": DEFAULT_MODEL,
+                "examples": list(KNOWN_GEMINI_MODELS),
+            },
             "fallbackModel": {
                 "type": "string",
                 "title": "Fallback model",
                 "default": DEFAULT_FALLBACK_VISION_MODEL,
+                "examples": [DEFAULT_FALLBACK_VISION_MODEL],
             },
             "prompt": {"type": "string", "title": "Prompt", "default": "Describe this image."},
             **_SAMPLING,

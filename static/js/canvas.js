@@ -13,10 +13,10 @@ const DRAG_THRESHOLD = 3;
 const SMALL_GRAPH = 12;
 
 export class Canvas {
-  constructor(root, { catalog, onSelect, onMoveEnd, onConnect, onViewChange, onOpen, onContextMenu, onDropConnection }) {
+  constructor(root, { catalog, onSelect, onMoveEnd, onConnect, onViewChange, onOpen, onContextMenu, onDropConnection, onDeleteEdge }) {
     this.root = root;
     this.kinds = catalogByType(catalog);
-    this.callbacks = { onSelect, onMoveEnd, onConnect, onViewChange, onOpen, onContextMenu, onDropConnection };
+    this.callbacks = { onSelect, onMoveEnd, onConnect, onViewChange, onOpen, onContextMenu, onDropConnection, onDeleteEdge };
     this.view = { x: 0, y: 0, zoom: 1 };
     this.graph = { nodes: [], edges: [] };
     this.state = { selection: { nodes: new Set(), edges: new Set() } };
@@ -32,6 +32,24 @@ export class Canvas {
     root.prepend(this.world);
     root.append(this.band);
 
+    this.edgeButton = el("button", {
+      type: "button",
+      class: "edge__delete",
+      hidden: true,
+      title: "Delete this connection",
+      "aria-label": "Delete this connection",
+      text: "×",
+      onpointerdown: (event) => event.stopPropagation(),
+      onclick: () => {
+        this.edgeButton.hidden = true;
+        if (this.callbacks.onDeleteEdge) this.callbacks.onDeleteEdge(this.edgeButton.dataset.edge);
+      },
+      onpointerleave: () => this.edgeLeave(),
+    });
+    this.world.append(this.edgeButton);
+    this.edgeLayer.addEventListener("pointerover", (event) => this.edgeHover(event));
+    this.edgeLayer.addEventListener("pointerout", () => this.edgeLeave());
+    root.addEventListener("contextmenu", (event) => this.contextMenu(event));
     root.addEventListener("pointerdown", (event) => this.pointerDown(event));
     root.addEventListener("wheel", (event) => this.wheel(event), { passive: false });
   }
@@ -312,8 +330,7 @@ export class Canvas {
     const edgeHit = event.target.closest("[data-edge]");
     if (!nodeElement) this.root.focus({ preventScroll: true });
     else nodeElement.focus({ preventScroll: true, focusVisible: false });
-    if (port && port.dataset.side === "out") return this.startConnect(event, port);
-    if (port) return; // dragging starts at outputs; an input port does nothing on its own
+    if (port) return this.startConnect(event, port);
     if (nodeElement) return this.startMove(event, nodeElement.dataset.id);
     if (edgeHit) {
       event.preventDefault();
@@ -440,48 +457,93 @@ export class Canvas {
     );
   }
 
+  // Dragging a connection from a port: from an output to an input, or from an input back to an output.
+  // Dropped on empty canvas, it asks the editor for a new node to connect (onDropConnection).
   startConnect(event, port) {
-    const source = port.dataset.node;
-    const sourceHandle = port.dataset.port;
-    const sourceType = port.dataset.type;
-    const from = this.portCentre(source, "out", sourceHandle);
+    const fromSide = port.dataset.side;
+    const otherSide = fromSide === "out" ? "in" : "out";
+    const anchor = { node: port.dataset.node, port: port.dataset.port, type: port.dataset.type };
+    const from = this.portCentre(anchor.node, fromSide, anchor.port);
+    const fitsType = (other) => (fromSide === "out" ? typesCompatible(anchor.type, other) : typesCompatible(other, anchor.type));
+    const connection = (other) =>
+      fromSide === "out"
+        ? { source: anchor.node, sourceHandle: anchor.port, target: other.node, targetHandle: other.port }
+        : { source: other.node, sourceHandle: other.port, target: anchor.node, targetHandle: anchor.port };
     this.pending = document.createElementNS(SVG, "path");
     this.pending.classList.add("edge__pending");
     this.root.classList.add("is-connecting");
-    for (const input of this.nodeLayer.querySelectorAll(".port--in")) {
-      const fits = input.dataset.node !== source && typesCompatible(sourceType, input.dataset.type);
-      input.classList.add(fits ? "is-candidate" : "is-incompatible");
+    const others = [...this.nodeLayer.querySelectorAll(`.port--${otherSide}`)];
+    for (const other of others) {
+      const fits = other.dataset.node !== anchor.node && fitsType(other.dataset.type);
+      other.classList.add(fits ? "is-candidate" : "is-incompatible");
     }
     this.track(
       event,
       (e) => {
-        this.pending.setAttribute("d", edgePath(from, this.clientToWorld(e.clientX, e.clientY)));
+        const pointer = this.clientToWorld(e.clientX, e.clientY);
+        this.pending.setAttribute("d", fromSide === "out" ? edgePath(from, pointer) : edgePath(pointer, from));
         if (!this.pending.isConnected) this.edgeLayer.append(this.pending);
       },
-      (e) => {
+      (e, moved) => {
         this.pending.remove();
         this.pending = null;
         this.root.classList.remove("is-connecting");
-        for (const input of this.nodeLayer.querySelectorAll(".port--in")) {
-          input.classList.remove("is-candidate", "is-incompatible");
-        }
+        for (const other of others) other.classList.remove("is-candidate", "is-incompatible");
+        if (!moved) return;
         const target = document.elementFromPoint(e.clientX, e.clientY);
-        const input = target && target.closest(".port--in, .node");
-        if (!input) return;
-        if (input.classList.contains("port")) {
-          this.callbacks.onConnect({ source, sourceHandle, target: input.dataset.node, targetHandle: input.dataset.port });
-        } else if (input.dataset.id !== source) {
-          // Dropped on a node's body: use its first input that takes this type.
-          const candidates = [...input.querySelectorAll(".port--in")];
-          const fitting = candidates.find((p) => typesCompatible(sourceType, p.dataset.type)) || candidates[0];
-          if (fitting) {
-            this.callbacks.onConnect({ source, sourceHandle, target: fitting.dataset.node, targetHandle: fitting.dataset.port });
-          } else {
-            this.callbacks.onConnect({ source, sourceHandle, target: input.dataset.id, targetHandle: null });
+        const hit = target && target.closest(`.port--${otherSide}, .node`);
+        if (hit && hit.classList.contains("port")) {
+          this.callbacks.onConnect(connection({ node: hit.dataset.node, port: hit.dataset.port }));
+        } else if (hit && hit.dataset.id !== anchor.node) {
+          // Dropped on a node's body: use its first port on the other side that takes this type.
+          const candidates = [...hit.querySelectorAll(`.port--${otherSide}`)];
+          const fitting = candidates.find((p) => fitsType(p.dataset.type)) || candidates[0];
+          this.callbacks.onConnect(connection({ node: hit.dataset.id, port: fitting ? fitting.dataset.port : null }));
+        } else if (!hit && target && this.root.contains(target) && !target.closest(".canvas__overlay")) {
+          if (this.callbacks.onDropConnection) {
+            this.callbacks.onDropConnection({
+              side: fromSide,
+              ...anchor,
+              at: this.clientToWorld(e.clientX, e.clientY),
+              clientX: e.clientX,
+              clientY: e.clientY,
+            });
           }
         }
       },
     );
+  }
+
+  // ---- context menu and the edge delete button -------------------------------------------------
+  contextMenu(event) {
+    if (event.target.closest(".canvas__overlay")) return;
+    event.preventDefault();
+    const nodeElement = event.target.closest(".node");
+    const edgeHit = event.target.closest("[data-edge]");
+    const where = { clientX: event.clientX, clientY: event.clientY, at: this.clientToWorld(event.clientX, event.clientY) };
+    if (nodeElement) this.callbacks.onContextMenu({ kind: "node", id: nodeElement.dataset.id, ...where });
+    else if (edgeHit) this.callbacks.onContextMenu({ kind: "edge", id: edgeHit.dataset.edge, ...where });
+    else this.callbacks.onContextMenu({ kind: "canvas", ...where });
+  }
+
+  // A hovered edge shows a delete button at its middle.
+  edgeHover(event) {
+    const hit = event.target.closest && event.target.closest("[data-edge]");
+    if (!hit || this.root.classList.contains("is-connecting")) return;
+    clearTimeout(this.edgeButtonTimer);
+    const length = hit.getTotalLength();
+    const middle = hit.getPointAtLength(length / 2);
+    this.edgeButton.dataset.edge = hit.dataset.edge;
+    // Just above the line, so a click on the line itself still selects it.
+    this.edgeButton.style.transform = `translate(${middle.x}px, ${middle.y - 22}px) translate(-50%, -50%)`;
+    this.edgeButton.hidden = false;
+  }
+
+  edgeLeave() {
+    clearTimeout(this.edgeButtonTimer);
+    this.edgeButtonTimer = setTimeout(() => {
+      if (!this.edgeButton.matches(":hover")) this.edgeButton.hidden = true;
+    }, 400);
   }
 }
 

@@ -4,8 +4,9 @@ import { fieldsFor, parseInput } from "./schema.js";
 import { el } from "./ui.js";
 
 // Builds the form into `container`; onInput(name, value) on every edit, onCommit() when a field is left.
-export function renderNodeForm(container, { node, kind, errors, onInput, onCommit }) {
-  const fields = fieldsFor(kind.dataSchema);
+// `skip` names fields another control edits (an Image node's upload).
+export function renderNodeForm(container, { node, kind, errors, onInput, onCommit, skip = [] }) {
+  const fields = fieldsFor(kind.dataSchema).filter((field) => !skip.includes(field.name));
   // The label first: it names the node on the canvas.
   fields.sort((a, b) => (a.name === "label" ? -1 : b.name === "label" ? 1 : 0));
   const inputs = new Map();
@@ -13,6 +14,7 @@ export function renderNodeForm(container, { node, kind, errors, onInput, onCommi
     const id = `field-${node.id}-${field.name}`;
     const value = field.name in node.data ? node.data[field.name] : field.default;
     let input;
+    let suggestions = null;
     if (field.widget === "select") {
       input = el("select", { id, class: "input" },
         field.enum.map((option) => el("option", { value: String(option), selected: option === value, text: String(option) })),
@@ -32,6 +34,12 @@ export function renderNodeForm(container, { node, kind, errors, onInput, onCommi
         placeholder: numeric && field.minimum !== undefined ? `${field.minimum} – ${field.maximum ?? "…"}` : null,
       });
       input.value = value ?? "";
+      if (field.examples.length) {
+        // Known values (model names) as suggestions; any other value can still be typed.
+        input.setAttribute("list", `${id}-examples`);
+        input.setAttribute("autocomplete", "off");
+        suggestions = el("datalist", { id: `${id}-examples` }, field.examples.map((example) => el("option", { value: String(example) })));
+      }
     }
     input.name = field.name;
     const message = el("div", { class: "field__error", id: `${id}-error`, role: "alert" });
@@ -49,6 +57,7 @@ export function renderNodeForm(container, { node, kind, errors, onInput, onCommi
     return el("div", { class: "field", dataset: { field: field.name } },
       el("label", { for: id, text: field.title }),
       input,
+      suggestions,
       field.description ? el("div", { class: "field__help", text: field.description }) : null,
       message,
     );

@@ -234,6 +234,10 @@ export function pasteFragment(graph, fragment, offset = { x: 40, y: 40 }) {
       id,
       position: { x: node.position.x + offset.x, y: node.position.y + offset.y },
     };
+    // A labelled node's copy says so, so the two can be told apart.
+    if (typeof copy.data.label === "string" && copy.data.label.trim() && !/ copy( \d+)?$/.test(copy.data.label)) {
+      copy.data.label = `${copy.data.label} copy`;
+    }
     result = { nodes: [...result.nodes, copy], edges: result.edges };
   }
   for (const edge of fragment.edges) {

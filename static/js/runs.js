@@ -2,7 +2,7 @@
 
 import { api } from "./api.js";
 import { formatDuration, isActive } from "./runstate.js";
-import { el, formatDate, statusBadge } from "./ui.js";
+import { el, formatDate, plural, statusBadge } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(window.location.search);
@@ -53,6 +53,10 @@ function row(run) {
 
 function renderPager(count) {
   const pages = Math.max(1, Math.ceil(count / view.limit));
+  if (pages <= 1 && view.page <= 1) {
+    $("pager").replaceChildren(count ? el("span", { class: "muted", text: plural(count, "run") }) : "");
+    return;
+  }
   const go = (page) => {
     view.page = page;
     sync();
@@ -60,7 +64,7 @@ function renderPager(count) {
   };
   $("pager").replaceChildren(
     el("button", { class: "button button--small", type: "button", disabled: view.page <= 1, text: "← Newer", onclick: () => go(view.page - 1) }),
-    el("span", { class: "muted", text: ` Page ${view.page} of ${pages} · ${count} runs ` }),
+    el("span", { class: "muted", text: ` Page ${view.page} of ${pages} · ${plural(count, "run")} ` }),
     el("button", { class: "button button--small", type: "button", disabled: view.page >= pages, text: "Older →", onclick: () => go(view.page + 1) }),
   );
 }

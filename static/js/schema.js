@@ -38,6 +38,7 @@ export function fieldsFor(schema) {
       maxLength: prop.maxLength,
       default: prop.default,
       description: prop.description || "",
+      examples: Array.isArray(prop.examples) ? prop.examples : [],
     };
   });
 }

@@ -142,3 +142,8 @@ export function once(fn) {
     return fn(...args);
   };
 }
+
+// "1 run", "3 runs".
+export function plural(count, noun, many = `${noun}s`) {
+  return `${count} ${count === 1 ? noun : many}`;
+}

@@ -33,7 +33,7 @@ export function versionsPanel(list, { workflowId, currentVersion, isDirty, onRes
         const facts = el("div", { class: "version-item__facts" },
           el("span", { class: "version-item__title" },
             el("strong", { text: `v${version.number}` }),
-            el("span", { class: "version-item__name", text: version.name }),
+            el("span", { class: "version-item__name", text: version.name, title: version.name }),
             isCurrent ? el("span", { class: "badge badge--current", text: "current" }) : null),
           el("span", { class: "muted", text: savedBy }),
         );

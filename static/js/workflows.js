@@ -1,7 +1,7 @@
 // The workflows page: search, create, rename, duplicate, delete, import and export.
 
 import { api } from "./api.js";
-import { confirmThenDo, debounce, el, formatDate, promptDialog, statusBadge, toast } from "./ui.js";
+import { confirmThenDo, debounce, el, formatDate, plural, promptDialog, statusBadge, toast } from "./ui.js";
 
 const PAGE_SIZE = 20;
 const $ = (id) => document.getElementById(id);
@@ -47,7 +47,7 @@ function card(workflow) {
       workflow.description ? el("p", { class: "muted", text: workflow.description }) : null,
       el("p", { class: "card__meta" },
         statusBadge(workflow.lastRunStatus),
-        ` ${workflow.nodeCount ?? 0} nodes · ${workflow.runCount ?? 0} runs · version ${workflow.version} · updated ${formatDate(workflow.updatedAt)}`),
+        ` ${plural(workflow.nodeCount ?? 0, "node")} · ${plural(workflow.runCount ?? 0, "run")} · version ${workflow.version} · updated ${formatDate(workflow.updatedAt)}`),
     ),
     el("div", { class: "card__actions" },
       el("a", { class: "button button--primary button--small", href: editor, text: "Open" }),
@@ -133,7 +133,11 @@ async function importFile(file) {
     toast(`${file.name} is not valid JSON.`, "error");
     return;
   }
-  if (body && typeof body === "object" && !body.name) body.name = file.name.replace(/\.json$/i, "");
+  if (body && typeof body === "object") {
+    // An import sits beside the workflow it came from: its name says it is the imported one.
+    const name = (typeof body.name === "string" && body.name.trim()) || file.name.replace(/\.json$/i, "");
+    body.name = name.endsWith("(imported)") ? name : `${name.slice(0, 189)} (imported)`;
+  }
   try {
     const workflow = await api.importWorkflow(body);
     toast(`Imported “${workflow.name}”.`, "success");

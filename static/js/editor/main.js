@@ -9,11 +9,14 @@ import { Minimap } from "../minimap.js";
 import { readJsonScript } from "../ui.js";
 import { versionsPanel } from "../versions.js";
 import { arrange, edit, loadWorkflow, redo, select, showRestored, tryConnect, undo } from "./edits.js";
+import { deleteEdge, openSettings, showContextMenu } from "./contextmenu.js";
+import { acceptImageDrops } from "./imagedrop.js";
 import { handleKey } from "./keyboard.js";
 import { createState, isDirty } from "./model.js";
 import { buildPalette } from "./palette.js";
 import { renderOutput } from "./output.js";
-import { setPanel, setupPanels } from "./panels.js";
+import { setupPanels } from "./panels.js";
+import { pickForConnection } from "./pickers.js";
 import { refresh } from "./render.js";
 import { cancelRun, loadRunHistory, startRun } from "./runs.js";
 import { save } from "./saving.js";
@@ -49,6 +52,9 @@ async function start() {
     onConnect: (connection) => tryConnect(editor, connection),
     onViewChange: () => editor.minimap && editor.minimap.draw(),
     onOpen: (nodeId) => openSettings(editor, nodeId),
+    onContextMenu: (target) => showContextMenu(editor, target),
+    onDropConnection: (drop) => pickForConnection(editor, drop),
+    onDeleteEdge: (edgeId) => deleteEdge(editor, edgeId),
   });
   editor.minimap = new Minimap(dom("minimap"), editor.canvas);
   editor.versions = versionsPanel(dom("version-list"), {
@@ -58,6 +64,7 @@ async function start() {
     onRestored: (restored) => showRestored(editor, restored),
   });
   setupPanels(editor);
+  acceptImageDrops(editor);
   buildPalette(editor);
   wireToolbar(editor);
   document.addEventListener("keydown", (event) => handleKey(editor, event));
@@ -75,13 +82,6 @@ async function start() {
   loadRunHistory(editor);
   document.body.dataset.ready = "true";
   performance.mark("editor-ready"); // bench/editor.py times the opening by it
-}
-
-// Double-click on a node: select it and show its settings (opening the panel if it was closed).
-function openSettings(editor, nodeId) {
-  select(editor, { nodes: [nodeId], edges: [] }, false);
-  setPanel(editor, "details", true);
-  editor.dom("tab-settings").click();
 }
 
 function wireToolbar(editor) {

@@ -1,6 +1,7 @@
 // Drawing the editor from its state: the canvas, the minimap, the toolbar, the settings panel, messages.
 
 import { isActive } from "../runstate.js";
+import { el } from "../ui.js";
 import { allErrors, isDirty, onlySelectedNode, runView } from "./model.js";
 import { renderOutput } from "./output.js";
 import { renderSettings } from "./settings.js";
@@ -34,14 +35,18 @@ export function refresh(editor, { panel = false, node = null } = {}) {
   }
 }
 
-// A short message over the canvas, under the run banner; a new one replaces the old.
+// A short message over the canvas, under the run banner (never over it); a new one replaces the old, a
+// click dismisses it. Notes go quickly, refusals stay long enough to read.
 export function showMessage(editor, text, kind = "error") {
   const box = editor.dom("canvas-message");
-  box.textContent = text;
+  box.replaceChildren(
+    el("span", { text }),
+    el("button", { type: "button", class: "canvas__message-close", "aria-label": "Dismiss", text: "×", onclick: () => (box.hidden = true) }),
+  );
   box.className = `canvas__overlay canvas__message canvas__message--${kind}`;
   box.hidden = false;
   clearTimeout(editor.messageTimer);
   editor.messageTimer = setTimeout(() => {
     box.hidden = true;
-  }, 4000);
+  }, kind === "error" ? 6000 : 2500);
 }

@@ -50,6 +50,7 @@ export function renderSettings(editor) {
     node,
     kind,
     errors,
+    skip: node.type === "image" ? ["uploadId", "url"] : [],
     onInput: (name, value) => editField(editor, node.id, name, value),
     onCommit: () => commitTyping(editor),
   });
@@ -98,29 +99,64 @@ export function commitTyping(editor) {
   }
 }
 
-// An Image node's picture: upload a file (stored as uploadId) and see it.
+// An Image node's picture: a thumbnail, a drop zone (or file chooser) to upload one, a URL as an alternative.
 function imageUploader(editor, node) {
   const { state } = editor;
-  const input = el("input", { type: "file", accept: "image/png,image/jpeg,image/webp,image/gif", id: "image-upload" });
-  const preview = node.data.uploadId
-    ? el("img", { class: "result-image", src: api.uploadContentUrl(node.data.uploadId), alt: "the node's image" })
-    : node.data.url
-      ? el("img", { class: "result-image", src: node.data.url, alt: "the node's image" })
-      : null;
-  input.addEventListener("change", async () => {
-    const [file] = input.files;
-    if (!file) return;
+  const setImage = (data) => {
+    const current = findNode(state.graph, node.id);
+    if (!current) return;
+    delete state.serverErrors[node.id];
+    edit(editor, updateNodeData(state.graph, node.id, { ...current.data, ...data }, state.catalog), { panel: true });
+  };
+  const upload = async (file) => {
+    zone.classList.add("is-busy");
     try {
-      const upload = await api.uploadImage(file);
-      const current = findNode(state.graph, node.id);
-      if (!current) return;
-      delete state.serverErrors[node.id];
-      edit(editor, updateNodeData(state.graph, node.id, { ...current.data, uploadId: upload.id, url: null }, state.catalog), {
-        panel: true,
-      });
+      const stored = await api.uploadImage(file);
+      setImage({ uploadId: stored.id, url: null });
     } catch (error) {
+      zone.classList.remove("is-busy");
       toast(`Could not upload ${file.name}: ${error.message}`, "error");
     }
+  };
+  const input = el("input", { type: "file", accept: IMAGE_TYPES, id: "image-upload", class: "visually-hidden" });
+  input.addEventListener("change", () => input.files[0] && upload(input.files[0]));
+  const source = node.data.uploadId ? api.uploadContentUrl(node.data.uploadId) : node.data.url;
+  const zone = el("label", { for: "image-upload", class: "drop-zone" },
+    source
+      ? el("img", { class: "drop-zone__thumb", src: source, alt: "the node's image" })
+      : el("span", { class: "drop-zone__icon", "aria-hidden": "true", text: "▣" }),
+    el("span", { class: "drop-zone__text", text: source ? "Drop or choose another image" : "Drop an image here or choose a file" }),
+    el("span", { class: "drop-zone__hint", text: "PNG, JPEG, WebP or GIF" }),
+  );
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("is-over");
   });
-  return el("div", { class: "field" }, el("label", { for: "image-upload", text: "Upload an image" }), input, preview);
+  zone.addEventListener("dragleave", () => zone.classList.remove("is-over"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    event.stopPropagation();
+    zone.classList.remove("is-over");
+    const file = [...event.dataTransfer.files].find((candidate) => candidate.type.startsWith("image/"));
+    if (file) upload(file);
+  });
+  const url = el("input", { type: "url", class: "input", id: "image-url", placeholder: "https://…", value: node.data.url || "" });
+  url.addEventListener("change", () => setImage({ url: url.value.trim() || null, uploadId: url.value.trim() ? null : node.data.uploadId }));
+  const errors = allErrors(state)[node.id] || {};
+  const problem = errors.uploadId || errors.url || "";
+  return el("div", { class: "field image-field" },
+    input,
+    zone,
+    problem ? el("div", { class: "field__error", role: "alert", text: problem }) : null,
+    node.data.uploadId || node.data.url
+      ? el("button", { type: "button", class: "button button--small button--ghost", text: "Remove image", onclick: () => setImage({ uploadId: null, url: null }) })
+      : null,
+    el("details", { class: "image-field__url", open: Boolean(node.data.url) },
+      el("summary", { text: "Use an image URL instead" }),
+      el("label", { for: "image-url", class: "visually-hidden", text: "Image URL" }),
+      url,
+    ),
+  );
 }
+
+const IMAGE_TYPES = "image/png,image/jpeg,image/webp,image/gif";

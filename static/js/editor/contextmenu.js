@@ -1,0 +1,81 @@
+// Right-click menus on nodes, edges and the canvas, and double-click to open a node's settings.
+
+import { removeElements } from "../graph.js";
+import { addKind, arrange, copy, edit, paste, select, selectAll } from "./edits.js";
+import { showMenu } from "./menu.js";
+import { nodeLabel } from "./model.js";
+import { setPanel } from "./panels.js";
+import { showNodePicker } from "./pickers.js";
+import { startRun } from "./runs.js";
+import { isActive } from "../runstate.js";
+
+// Select the node and show its settings (opening the panel if it was closed).
+export function openSettings(editor, nodeId) {
+  select(editor, { nodes: [nodeId], edges: [] }, false);
+  setPanel(editor, "details", true);
+  editor.dom("tab-settings").click();
+}
+
+export function deleteEdge(editor, edgeId) {
+  editor.state.selection = { nodes: new Set(editor.state.selection.nodes), edges: new Set() };
+  edit(editor, removeElements(editor.state.graph, { edgeIds: [edgeId] }), { panel: true });
+}
+
+// The node and everything downstream of it.
+export function downstreamOf(graph, nodeId) {
+  const found = new Set([nodeId]);
+  const stack = [nodeId];
+  while (stack.length) {
+    const id = stack.pop();
+    for (const edge of graph.edges) {
+      if (edge.source === id && !found.has(edge.target)) {
+        found.add(edge.target);
+        stack.push(edge.target);
+      }
+    }
+  }
+  return [...found];
+}
+
+export function showContextMenu(editor, target) {
+  const { state } = editor;
+  const where = { clientX: target.clientX, clientY: target.clientY };
+  const running = isActive(state.run);
+  if (target.kind === "node") {
+    const id = target.id;
+    if (!state.selection.nodes.has(id)) select(editor, { nodes: [id], edges: [] }, false);
+    const several = state.selection.nodes.size > 1;
+    showMenu([
+      { label: "Open settings", run: () => openSettings(editor, id) },
+      { label: "Run this node", disabled: running, run: () => startRun(editor, "node", [id]) },
+      { label: "Run from here", disabled: running, run: () => startRun(editor, "selection", downstreamOf(state.graph, id)) },
+      null,
+      { label: several ? `Duplicate ${state.selection.nodes.size} nodes` : "Duplicate", run: () => { copy(editor); paste(editor); } },
+      { label: "Copy", run: () => copy(editor) },
+      null,
+      { label: several ? `Delete ${state.selection.nodes.size} nodes` : "Delete", danger: true, run: () => deleteNodes(editor) },
+    ], where, `Actions for ${nodeLabel(state, id)}`);
+  } else if (target.kind === "edge") {
+    select(editor, { nodes: [], edges: [target.id] }, false);
+    showMenu([{ label: "Delete connection", danger: true, run: () => deleteEdge(editor, target.id) }], where, "Connection actions");
+  } else {
+    showMenu([
+      {
+        label: "Add node…",
+        run: () => showNodePicker(editor, { where, at: target.at, onPick: (kind) => addKind(editor, kind.type, target.at) }),
+      },
+      { label: "Paste", disabled: !state.clipboard, run: () => paste(editor) },
+      { label: "Select all", disabled: !state.graph.nodes.length, run: () => selectAll(editor) },
+      null,
+      { label: "Arrange", disabled: !state.graph.nodes.length, run: () => arrange(editor) },
+      { label: "Fit to view", disabled: !state.graph.nodes.length, run: () => editor.canvas.fit() },
+    ], where, "Canvas actions");
+  }
+}
+
+function deleteNodes(editor) {
+  const { state } = editor;
+  const next = removeElements(state.graph, { nodeIds: [...state.selection.nodes] });
+  state.selection = { nodes: new Set(), edges: new Set() };
+  edit(editor, next, { panel: true });
+}

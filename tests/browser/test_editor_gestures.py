@@ -1,0 +1,299 @@
+"""Gestures a user expects from n8n or Dify, with a real mouse in Chromium: context menus, a hover delete on
+edges, double-click to open settings, a node picker when a connection is dropped on the canvas (from an
+output or an input), a placeholder rename that keeps its edge, node names in messages, the Image node's
+drop zone and dropping an image file on the canvas, and the small things."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from engine import node_kind_catalog
+from tests.browser.helpers import centre, connect, drag, node, select_node, sign_up
+from tests.browser.test_editor_layout import DESKTOP, PHONE, import_example
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def edge_middle(page: Page, selector: str) -> tuple[float, float]:
+    return page.locator(selector).first.evaluate(
+        """path => {
+            const point = path.getPointAtLength(path.getTotalLength() / 2);
+            const m = path.getScreenCTM();
+            return [point.x * m.a + m.e, point.y * m.d + m.f];
+        }"""
+    )
+
+
+def empty_spot(page: Page) -> tuple[float, float]:
+    """A point of the canvas with no node on it (below the example's row of nodes)."""
+    box = page.locator("#canvas").bounding_box()
+    lowest = max(
+        b["y"] + b["height"] for b in (n.bounding_box() for n in page.locator(".canvas .node").all())
+    )
+    return box["x"] + box["width"] * 0.45, min(box["y"] + box["height"] - 120, lowest + 90)
+
+
+def kinds_taking(port_type: str, *, side: str) -> set[str]:
+    """Kinds a connection dropped from an output (side "out") or an input (side "in") of this type can use."""
+
+    def fits(a: str, b: str) -> bool:
+        return a == b or "any" in (a, b)
+
+    if side == "out":
+        return {
+            k["type"] for k in node_kind_catalog() if any(fits(port_type, p["type"]) for p in k["inputs"])
+        }
+    return {k["type"] for k in node_kind_catalog() if any(fits(p["type"], port_type) for p in k["outputs"])}
+
+
+def png(size: tuple[int, int] = (40, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (30, 120, 200)).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+def test_context_menus_hover_delete_double_click_and_the_selected_edge(
+    page, site, tmp_path, llm, run_worker, artifacts
+):
+    page.set_viewport_size(DESKTOP)
+    sign_up(page, site)
+    import_example(page, site, tmp_path)
+    expect(page.locator(".edge")).to_have_count(3)
+
+    # Right-click a node: its actions.
+    node(page, "llm-1").locator(".node__title").click(button="right")
+    menu = page.get_by_role("menu")
+    expect(menu).to_be_visible()
+    items = menu.get_by_role("menuitem").all_text_contents()
+    assert items == ["Open settings", "Run this node", "Run from here", "Duplicate", "Copy", "Delete"], items
+    page.screenshot(path=str(artifacts / "context-menu-node.png"))
+    page.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+    # "Run this node" from the menu runs just that node.
+    node(page, "text-1").locator(".node__title").click(button="right")
+    page.get_by_role("menuitem", name="Run this node").click()
+    expect(node(page, "text-1")).to_have_class(re.compile(r"\bstatus-succeeded\b"), timeout=20_000)
+    expect(page.locator("#run-banner")).to_contain_text("succeeded")
+    expect(node(page, "debug-1")).not_to_have_class(re.compile(r"\bstatus-"))
+
+    node(page, "llm-1").locator(".node__title").click(button="right")
+    page.get_by_role("menuitem", name="Duplicate").click()
+    expect(page.locator(".canvas .node")).to_have_count(5)
+    expect(node(page, "llm-2").locator(".node__title")).to_have_text("LLM 2")
+    node(page, "llm-2").locator(".node__title").click(button="right")
+    page.get_by_role("menuitem", name="Delete").click()
+    expect(page.locator(".canvas .node")).to_have_count(4)
+
+    # Right-click the empty canvas: add a node through the picker.
+    spot = empty_spot(page)
+    page.mouse.click(*spot, button="right")
+    page.get_by_role("menuitem", name="Add node…").click()
+    picker = page.get_by_role("dialog", name="Add a node")
+    picker.get_by_role("searchbox").fill("deb")
+    page.keyboard.press("Enter")
+    expect(page.locator(".canvas .node")).to_have_count(5)
+    expect(node(page, "debug-2")).to_have_class(re.compile(r"\bis-selected\b"))
+    page.keyboard.press("Escape")
+
+    # Click an edge: it is clearly highlighted. Right-click it: delete.
+    page.mouse.click(*edge_middle(page, '.edge[data-id="e0"] .edge__hit'))
+    selected = page.locator(".edge.is-selected .edge__line")
+    expect(selected).to_have_count(1)
+    assert float(selected.evaluate("el => getComputedStyle(el).strokeWidth")[:-2]) >= 4
+    page.screenshot(path=str(artifacts / "selected-edge.png"))
+    page.mouse.click(*edge_middle(page, '.edge[data-id="e0"] .edge__hit'), button="right")
+    page.get_by_role("menuitem", name="Delete connection").click()
+    expect(page.locator(".edge")).to_have_count(2)
+
+    # Hover an edge: a delete button at its middle.
+    page.mouse.move(*edge_middle(page, '.edge[data-id="e2"] .edge__hit'))
+    button = page.get_by_role("button", name="Delete this connection")
+    expect(button).to_be_visible()
+    page.screenshot(path=str(artifacts / "edge-hover-delete.png"))
+    button.click()
+    expect(page.locator(".edge")).to_have_count(1)
+    page.keyboard.press("Control+z")
+    expect(page.locator(".edge")).to_have_count(2)
+
+    # Double-click opens a node's settings, even with the panel collapsed.
+    page.get_by_role("button", name="☰ Details").click()
+    expect(page.locator("#details-panel")).to_be_hidden()
+    node(page, "text-1").locator(".node__title").dblclick()
+    expect(page.locator("#details-panel")).to_be_visible()
+    expect(page.locator("#field-text-1-text")).to_have_value("owls")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_connection_dropped_on_the_canvas_offers_the_kinds_that_fit(
+    page, site, tmp_path, artifacts, viewport
+):
+    page.set_viewport_size(viewport)
+    sign_up(page, site)
+    import_example(page, site, tmp_path)
+
+    # From an output: only kinds with an input that takes text, and the new node is connected.
+    drag(page, centre(page, '.port--out[data-node="text-1"][data-port="text"]'), empty_spot(page))
+    picker = page.get_by_role("dialog", name="Add a node")
+    expect(picker).to_be_visible()
+    offered = set(picker.locator(".picker__item").evaluate_all("els => els.map(e => e.dataset.kind)"))
+    assert offered == kinds_taking("text", side="out"), offered
+    assert "text" not in offered
+    page.screenshot(path=str(artifacts / f"picker-from-output-{viewport['width']}.png"))
+    picker.locator('.picker__item[data-kind="debug"]').click()
+    expect(page.locator(".canvas .node")).to_have_count(5)
+    expect(page.locator('.edge[data-id="e-text-1.text-debug-2.value"]')).to_have_count(1)
+
+    # From an input: the kinds with an output that can feed it.
+    page.keyboard.press("Escape")
+    drag(page, centre(page, '.port--in[data-node="prompt-1"][data-port="topic"]'), empty_spot(page))
+    picker = page.get_by_role("dialog", name="Add a node")
+    offered = set(picker.locator(".picker__item").evaluate_all("els => els.map(e => e.dataset.kind)"))
+    assert offered == kinds_taking("text", side="in"), offered
+    picker.locator('.picker__item[data-kind="text"]').click()
+    expect(page.locator('.edge[data-id="e-text-2.text-prompt-1.topic"]')).to_have_count(1)
+    page.screenshot(path=str(artifacts / f"picker-connected-{viewport['width']}.png"))
+    page.keyboard.press("Control+z")
+    expect(page.locator(".canvas .node")).to_have_count(5)
+    if viewport is PHONE:
+        return
+
+    # Dragging from an input onto an output connects them too.
+    drag(
+        page,
+        centre(page, '.port--in[data-node="llm-1"][data-port="system"]'),
+        centre(page, '.port--out[data-node="text-1"][data-port="text"]'),
+    )
+    expect(page.locator('.edge[data-id="e-text-1.text-llm-1.system"]')).to_have_count(1)
+
+
+def test_renaming_a_placeholder_keeps_its_edge_and_messages_name_nodes(page, site, tmp_path, artifacts):
+    page.set_viewport_size(DESKTOP)
+    sign_up(page, site)
+    import_example(page, site, tmp_path)
+    select_node(page, "prompt-1")
+    field = page.locator("#field-prompt-1-template")
+    field.click()
+    page.keyboard.press("End")
+    for _ in "topic}}":
+        page.keyboard.press("Backspace")
+        expect(page.locator(".edge")).to_have_count(3)  # kept while typing
+    page.keyboard.type("subject}}")
+    expect(field).to_have_value("Tell me about {{subject}}")
+    expect(page.locator(".edge")).to_have_count(3)
+    page.locator("#canvas").click(position={"x": 5, "y": 5})
+    expect(page.locator('.port--in[data-node="prompt-1"][data-port="subject"]')).to_be_visible()
+    expect(page.locator(".edge")).to_have_count(3)
+    targets = page.locator(".edge").evaluate_all("els => els.map(e => e.dataset.id)")
+    assert "e0" in targets, targets  # the same edge, remapped
+    subject = page.locator('.port--in[data-node="prompt-1"][data-port="subject"]').bounding_box()
+    assert subject is not None
+
+    # A refusal names nodes as the canvas does, not by id.
+    connect(page, "llm-1", "text", "prompt-1", "subject")
+    message = page.locator("#canvas-message")
+    expect(message).to_contain_text("connecting LLM 1 to Prompt 1 would close a cycle")
+    assert "llm-1" not in message.inner_text()
+    page.screenshot(path=str(artifacts / "message-with-names.png"))
+    message.get_by_role("button", name="Dismiss").click()
+    expect(message).to_be_hidden()
+
+    # Removing a placeholder for good drops its edge once the field is left.
+    select_node(page, "prompt-1")
+    field.fill("No placeholders")
+    page.locator("#canvas").click(position={"x": 5, "y": 5})
+    expect(page.locator(".edge")).to_have_count(2)
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_an_image_file_dropped_on_the_canvas_becomes_an_image_node(
+    page, site, tmp_path, media, artifacts, viewport
+):
+    page.set_viewport_size(viewport)
+    sign_up(page, site)
+    import_example(page, site, tmp_path)
+    box = page.locator("#canvas").bounding_box()
+    transfer = page.evaluate_handle(
+        """bytes => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([new Uint8Array(bytes)], "barn owl.png", { type: "image/png" }));
+            return transfer;
+        }""",
+        list(png()),
+    )
+    at = {"clientX": box["x"] + box["width"] / 2, "clientY": box["y"] + 60}
+    page.dispatch_event("#canvas", "dragover", {"dataTransfer": transfer, **at})
+    page.dispatch_event("#canvas", "drop", {"dataTransfer": transfer, **at})
+    image = node(page, "image-1")
+    expect(image).to_be_visible()
+    expect(image.locator(".node__title")).to_have_text("barn owl")
+    expect(image.locator("img.node__thumb")).to_have_js_property("naturalWidth", 40)
+
+    image.locator(".node__title").dblclick()
+    zone = page.locator(".drop-zone")
+    expect(zone).to_be_visible()
+    expect(zone.locator("img")).to_have_js_property("naturalWidth", 40)
+    expect(page.locator("#field-image-1-uploadId")).to_have_count(0)  # no raw upload id
+    expect(page.locator("#image-url")).to_be_hidden()  # the URL is only the alternative
+    page.get_by_text("Use an image URL instead").click()
+    expect(page.locator("#image-url")).to_be_visible()
+    page.screenshot(path=str(artifacts / f"image-node-{viewport['width']}.png"))
+
+    # Choosing a file in the drop zone replaces the image.
+    page.locator("#image-upload").set_input_files(
+        files=[{"name": "other.png", "mimeType": "image/png", "buffer": png((64, 20))}]
+    )
+    expect(page.locator(".drop-zone img")).to_have_js_property("naturalWidth", 64)
+
+
+def test_the_small_things(page, site, tmp_path, llm, run_worker, artifacts):
+    page.set_viewport_size(DESKTOP)
+    sign_up(page, site)
+    import_example(page, site, tmp_path)
+    # An imported workflow says so.
+    expect(page.get_by_label("Workflow name")).to_have_value("Owl facts (imported)")
+
+    # Pasted labelled nodes say they are copies.
+    select_node(page, "text-1")
+    page.locator("#field-text-1-label").fill("Topic")
+    page.locator("#canvas").click(position={"x": 5, "y": 5})
+    select_node(page, "text-1")
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    expect(node(page, "text-2").locator(".node__title")).to_have_text("Topic copy")
+    expect(node(page, "text-2").locator(".node__title")).to_have_attribute("title", "Topic copy")
+    page.keyboard.press("Control+z")
+
+    # Known models are offered, any name still allowed.
+    select_node(page, "llm-1")
+    options = page.locator("#field-llm-1-model-examples option").evaluate_all("els => els.map(e => e.value)")
+    assert "gemini-2.5-flash" in options, options
+    page.locator("#field-llm-1-model").fill("my-own-model")
+    expect(page.locator("#field-llm-1-model-error")).to_be_empty()
+    page.locator("#field-llm-1-model").fill("gemini-2.5-flash")
+
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#save-state")).to_have_text(re.compile(r"^Saved"))
+    page.get_by_role("button", name="▶ Run").click()
+    expect(node(page, "debug-1")).to_have_class(re.compile(r"\bstatus-succeeded\b"), timeout=20_000)
+
+    # "1 run", and no pager for a single page.
+    page.goto(f"{site}/workflows/")
+    expect(page.locator(".card").first).to_contain_text("4 nodes · 1 run ·")
+    page.goto(f"{site}/runs/")
+    expect(page.locator("#pager")).to_have_text("1 run")
+
+    # The API docs lead back to the app.
+    page.goto(f"{site}/api/docs/")
+    page.get_by_role("link", name="← Back to Weft").click()
+    expect(page).to_have_url(f"{site}/workflows/")

@@ -146,7 +146,7 @@ export class Canvas {
       thumb ? el("img", { class: "node__thumb", src: thumb, alt: "", loading: "lazy" }) : null,
       el("div", { class: "node__ports" }, rows),
       messages.length ? el("div", { class: "node__error", role: "alert", text: messages.join("; ") }) : null,
-      result ? this.resultElement(result) : null,
+      result ? this.resultElement(result, Boolean(thumb)) : null,
     );
   }
 
@@ -164,13 +164,15 @@ export class Canvas {
   }
 
   // The last result, in a box of fixed height that scrolls: a long answer never grows the node over others.
-  resultElement(result) {
+  // `imageShown`: the node already shows its picture (an Image node), so the result does not repeat it.
+  resultElement(result, imageShown = false) {
     const image = outputImage(result.output);
     const meta = [formatDuration(result.durationMs), formatTokens(result), result.provider]
       .filter(Boolean)
       .join(" · ");
     let body;
     if (result.errorMessage) body = el("div", { class: "node__output node__output--error", text: result.errorMessage });
+    else if (image && imageShown) body = el("div", { class: "node__output", text: "Image passed on." });
     else if (image) body = el("img", { class: "node__thumb", src: image, alt: "output image" });
     else body = el("div", { class: "node__output", text: outputPreview(result.output, 2000) });
     return el("div", { class: "node__result" },

@@ -48,7 +48,7 @@ def test_workflow_list_actions_tokens_and_auth(page, site, tmp_path, artifacts):
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Export Bat facts").click()
     exported = json.loads(download_info.value.path().read_text())
-    assert exported["name"] == "Bat facts"
+    assert exported["name"] == "Bat facts (imported)"
     assert len(exported["nodes"]) == 4
 
     # Delete asks first; Cancel keeps the workflow, Delete removes it.

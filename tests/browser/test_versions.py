@@ -50,7 +50,7 @@ def test_restored_version_is_loaded_saved_as_the_newest_and_kept_on_reload(page,
     dialog.get_by_role("button", name="Restore").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#save-state")).to_have_text("Saved · version 4")
-    expect(page.get_by_label("Workflow name")).to_have_value("Owl facts")
+    expect(page.get_by_label("Workflow name")).to_have_value("Owl facts (imported)")
     # The list follows: the restored graph is the new current version.
     expect(items).to_have_count(4)
     expect(items.first).to_have_attribute("data-version", "4")
@@ -65,6 +65,6 @@ def test_restored_version_is_loaded_saved_as_the_newest_and_kept_on_reload(page,
     page.reload()
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
     expect(page.locator("#save-state")).to_have_text("Saved · version 4")
-    expect(page.get_by_label("Workflow name")).to_have_value("Owl facts")
+    expect(page.get_by_label("Workflow name")).to_have_value("Owl facts (imported)")
     select_node(page, "text-1")
     expect(page.locator("#field-text-1-text")).to_have_value("owls")

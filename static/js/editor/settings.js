@@ -118,7 +118,7 @@ function imageUploader(editor, node) {
       toast(`Could not upload ${file.name}: ${error.message}`, "error");
     }
   };
-  const input = el("input", { type: "file", accept: IMAGE_TYPES, id: "image-upload", class: "visually-hidden" });
+  const input = el("input", { type: "file", accept: IMAGE_TYPES, id: "image-upload", class: "visually-hidden", "aria-label": "Upload an image" });
   input.addEventListener("change", () => input.files[0] && upload(input.files[0]));
   const source = node.data.uploadId ? api.uploadContentUrl(node.data.uploadId) : node.data.url;
   const zone = el("label", { for: "image-upload", class: "drop-zone" },
@@ -147,7 +147,7 @@ function imageUploader(editor, node) {
   return el("div", { class: "field image-field" },
     input,
     zone,
-    problem ? el("div", { class: "field__error", role: "alert", text: problem }) : null,
+    el("div", { class: "field__error", id: `field-${node.id}-uploadId-error`, role: "alert", text: problem }),
     node.data.uploadId || node.data.url
       ? el("button", { type: "button", class: "button button--small button--ghost", text: "Remove image", onclick: () => setImage({ uploadId: null, url: null }) })
       : null,

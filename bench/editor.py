@@ -121,9 +121,12 @@ def editor_html(workflow_id: str, name: str) -> str:
     django.setup()
     from django.template.loader import render_to_string
 
+    from uploads.images import ALLOWED_CONTENT_TYPES
+
     user = SimpleNamespace(is_authenticated=True, email="bench@example.com")
     workflow = SimpleNamespace(id=workflow_id, name=name)
-    context = {"active": "workflows", "workflow": workflow, "bootstrap": {"id": workflow_id, "name": name}}
+    bootstrap = {"id": workflow_id, "name": name, "imageTypes": ALLOWED_CONTENT_TYPES}
+    context = {"active": "workflows", "workflow": workflow, "bootstrap": bootstrap}
     return render_to_string("workflows/editor.html", {**context, "user": user})
 
 

@@ -63,7 +63,7 @@ def test_any_node_whose_output_is_over_the_node_limit_fails_with_output_limit(co
     assert "limit for one node is 1,000 bytes" in outcome.results["text"].error_message
     assert outcome.results["echo"].status is NodeStatus.skipped
     assert outcome.results["after"].status is NodeStatus.skipped
-    assert outcome.error_summary.startswith("node 'text' failed: output is 5,011 bytes")
+    assert outcome.error_summary.startswith("Text text failed: output is 5,011 bytes")
 
 
 def fan_out(width: int = 50) -> dict:

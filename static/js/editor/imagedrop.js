@@ -18,9 +18,9 @@ export function acceptImageDrops(editor) {
     if (!hasFiles(event)) return;
     event.preventDefault();
     root.classList.remove("is-drop-target");
-    const images = [...event.dataTransfer.files].filter((file) => file.type.startsWith("image/"));
+    const images = [...event.dataTransfer.files].filter((file) => editor.boot.imageTypes.includes(file.type));
     if (!images.length) {
-      toast("Only image files can be dropped on the canvas.", "error");
+      toast(`Only images (${editor.boot.imageTypes.join(", ")}) can be dropped on the canvas.`, "error");
       return;
     }
     const at = editor.canvas.clientToWorld(event.clientX, event.clientY);

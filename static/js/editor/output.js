@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { nodeName } from "../kinds.js";
-import { formatDuration, formatTokens } from "../runstate.js";
+import { formatDuration, formatTokens, truncationNote } from "../runstate.js";
 import { el, formatDate, statusBadge } from "../ui.js";
 import { onlySelectedNode } from "./model.js";
 
@@ -41,7 +41,16 @@ export function renderOutput(editor) {
     result.errorMessage
       ? el("pre", { class: "output output--wrap output--error", text: `${result.errorKind || "error"}: ${result.errorMessage}` })
       : valuesView(result.output, "No output."),
+    truncationLine(run, result),
   );
+}
+
+// A stored output cut to its limit says so, with its whole size and a link to the whole of it.
+function truncationLine(run, result) {
+  const note = truncationNote(result);
+  if (!note) return null;
+  return el("p", { class: "muted" }, `${note} `,
+    el("a", { href: api.nodeOutputUrl(run.id, result.nodeId), download: true, text: "Download it" }));
 }
 
 function formatCost(cost) {

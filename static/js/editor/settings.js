@@ -118,7 +118,7 @@ function imageUploader(editor, node) {
       toast(`Could not upload ${file.name}: ${error.message}`, "error");
     }
   };
-  const input = el("input", { type: "file", accept: IMAGE_TYPES, id: "image-upload", class: "visually-hidden", "aria-label": "Upload an image" });
+  const input = el("input", { type: "file", accept: editor.boot.imageTypes.join(","), id: "image-upload", class: "visually-hidden", "aria-label": "Upload an image" });
   input.addEventListener("change", () => input.files[0] && upload(input.files[0]));
   const source = node.data.uploadId ? api.uploadContentUrl(node.data.uploadId) : node.data.url;
   const zone = el("label", { for: "image-upload", class: "drop-zone" },
@@ -126,7 +126,7 @@ function imageUploader(editor, node) {
       ? el("img", { class: "drop-zone__thumb", src: source, alt: "the node's image" })
       : el("span", { class: "drop-zone__icon", "aria-hidden": "true", text: "▣" }),
     el("span", { class: "drop-zone__text", text: source ? "Drop or choose another image" : "Drop an image here or choose a file" }),
-    el("span", { class: "drop-zone__hint", text: "PNG, JPEG, WebP or GIF" }),
+    el("span", { class: "drop-zone__hint", text: imageTypeNames(editor.boot.imageTypes) }),
   );
   zone.addEventListener("dragover", (event) => {
     event.preventDefault();
@@ -137,7 +137,7 @@ function imageUploader(editor, node) {
     event.preventDefault();
     event.stopPropagation();
     zone.classList.remove("is-over");
-    const file = [...event.dataTransfer.files].find((candidate) => candidate.type.startsWith("image/"));
+    const file = [...event.dataTransfer.files].find((candidate) => editor.boot.imageTypes.includes(candidate.type));
     if (file) upload(file);
   });
   const url = el("input", { type: "url", class: "input", id: "image-url", placeholder: "https://…", value: node.data.url || "" });
@@ -159,4 +159,9 @@ function imageUploader(editor, node) {
   );
 }
 
-const IMAGE_TYPES = "image/png,image/jpeg,image/webp,image/gif";
+
+// "PNG, JPEG, WEBP or GIF" from ["image/png", …].
+function imageTypeNames(types) {
+  const names = types.map((type) => type.replace(/^image\//, "").toUpperCase());
+  return names.length > 1 ? `${names.slice(0, -1).join(", ")} or ${names.at(-1)}` : names.join("");
+}

@@ -64,7 +64,7 @@ def media(settings, tmp_path):
 
 
 def test_context_menus_hover_delete_double_click_and_the_selected_edge(
-    page, site, tmp_path, llm, run_worker, artifacts
+    page, site, tmp_path, llm, worker, artifacts
 ):
     page.set_viewport_size(DESKTOP)
     sign_up(page, site)
@@ -107,17 +107,19 @@ def test_context_menus_hover_delete_double_click_and_the_selected_edge(
     page.keyboard.press("Escape")
 
     # Click an edge: it is clearly highlighted. Right-click it: delete.
-    page.mouse.click(*edge_middle(page, '.edge[data-id="e0"] .edge__hit'))
+    page.mouse.click(*edge_middle(page, '.edge[data-id="text-1.text-prompt-1.topic"] .edge__hit'))
     selected = page.locator(".edge.is-selected .edge__line")
     expect(selected).to_have_count(1)
     assert float(selected.evaluate("el => getComputedStyle(el).strokeWidth")[:-2]) >= 4
     page.screenshot(path=str(artifacts / "selected-edge.png"))
-    page.mouse.click(*edge_middle(page, '.edge[data-id="e0"] .edge__hit'), button="right")
+    page.mouse.click(
+        *edge_middle(page, '.edge[data-id="text-1.text-prompt-1.topic"] .edge__hit'), button="right"
+    )
     page.get_by_role("menuitem", name="Delete connection").click()
     expect(page.locator(".edge")).to_have_count(2)
 
     # Hover an edge: a delete button at its middle.
-    page.mouse.move(*edge_middle(page, '.edge[data-id="e2"] .edge__hit'))
+    page.mouse.move(*edge_middle(page, '.edge[data-id="llm-1.text-debug-1.value"] .edge__hit'))
     button = page.get_by_role("button", name="Delete this connection")
     expect(button).to_be_visible()
     page.screenshot(path=str(artifacts / "edge-hover-delete.png"))
@@ -195,7 +197,7 @@ def test_renaming_a_placeholder_keeps_its_edge_and_messages_name_nodes(page, sit
     expect(page.locator('.port--in[data-node="prompt-1"][data-port="subject"]')).to_be_visible()
     expect(page.locator(".edge")).to_have_count(3)
     targets = page.locator(".edge").evaluate_all("els => els.map(e => e.dataset.id)")
-    assert "e0" in targets, targets  # the same edge, remapped
+    assert "text-1.text-prompt-1.topic" in targets, targets  # the same edge, remapped
     subject = page.locator('.port--in[data-node="prompt-1"][data-port="subject"]').bounding_box()
     assert subject is not None
 
@@ -256,7 +258,7 @@ def test_an_image_file_dropped_on_the_canvas_becomes_an_image_node(
     expect(page.locator(".drop-zone img")).to_have_js_property("naturalWidth", 64)
 
 
-def test_the_small_things(page, site, tmp_path, llm, run_worker, artifacts):
+def test_the_small_things(page, site, tmp_path, llm, worker, artifacts):
     page.set_viewport_size(DESKTOP)
     sign_up(page, site)
     import_example(page, site, tmp_path)

@@ -39,7 +39,7 @@ def zoom(page: Page) -> float:
     return page.locator(".canvas__world").evaluate("el => new DOMMatrix(el.style.transform).a")
 
 
-def test_no_page_scrolls_sideways_on_a_phone(page, site, tmp_path, llm, run_worker, artifacts):
+def test_no_page_scrolls_sideways_on_a_phone(page, site, tmp_path, llm, worker, artifacts):
     page.set_viewport_size(PHONE)
     page.goto(f"{site}/accounts/login/")
     assert horizontal_overflow(page) == 0, "login"
@@ -167,7 +167,7 @@ def test_nodes_are_readable_panels_collapse_and_arrange_keeps_nodes_apart(page, 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_the_output_tab_shows_what_a_node_received_and_produced(
-    page, site, tmp_path, llm, run_worker, artifacts, viewport
+    page, site, tmp_path, llm, worker, artifacts, viewport
 ):
     page.set_viewport_size(viewport)
     sign_up(page, site)

@@ -9,7 +9,8 @@ Playwright routes (the node kinds from node_kind_catalog(), the workflow, an emp
 
 A move's cost is measured inside the page: the pointermove handler, plus the animation frame it schedules
 and the style and layout it causes (a later frame callback forces layout and takes the time). A keystroke's
-cost is its input handler plus the layout it causes. Opening is shown twice: navigation start to the
+cost is its input handler plus the layout it causes. Both are measured in three rounds and the round with
+the lowest p95 is printed. Opening is shown twice: navigation start to the
 editor's "editor-ready" performance mark (catalog and workflow loaded, canvas drawn and fitted), which
 includes fetching ~25 ES modules and two API answers through Playwright's route handler one by one, and
 the editor's drawing ("editor-loaded", the API answers in hand, to "editor-ready": building, drawing and
@@ -31,6 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 ORIGIN = "http://editor.bench"
 CHROMIUM = "/usr/bin/chromium"
+ROUNDS = 3
 
 MEASURE_DRAG = """async ({nodeId, moves}) => {
   const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
@@ -177,13 +179,20 @@ def measure(browser: Any, size: int, moves: int, keys: int) -> dict[str, float]:
                           performance.measure('draw', 'editor-loaded', 'editor-ready').duration]"""
             )
         )
-    # A node in the middle of the graph: selected (a click), dragged, then edited.
+    # A node in the middle of the graph: selected (a click), dragged, then edited; three rounds, and the
+    # round with the lowest p95 is kept (the machine is shared: a round can lose its core for a while).
     text_id = f"text-{size // 8 + 1}"
-    page.evaluate(SELECT, text_id)
-    page.wait_for_selector(f"#field-{text_id}-text")
-    drag = page.evaluate(MEASURE_DRAG, {"nodeId": text_id, "moves": moves})
-    page.wait_for_selector(f"#field-{text_id}-text")
-    typing = page.evaluate(MEASURE_TYPING, {"fieldId": f"field-{text_id}-text", "keys": keys})
+    drags: list[list[float]] = []
+    typings: list[list[float]] = []
+    for _ in range(ROUNDS):
+        page.evaluate(SELECT, text_id)
+        page.wait_for_selector(f"#field-{text_id}-text")
+        drags.append(page.evaluate(MEASURE_DRAG, {"nodeId": text_id, "moves": moves}))
+        page.wait_for_selector(f"#field-{text_id}-text")
+        typings.append(page.evaluate(MEASURE_TYPING, {"fieldId": f"field-{text_id}-text", "keys": keys}))
+        page.locator("#canvas").click(position={"x": 3, "y": 3})  # leave the field
+    drag = min(drags, key=lambda costs: percentile(costs, 0.95))
+    typing = min(typings, key=lambda costs: percentile(costs, 0.95))
     context.close()
     return {
         "open": statistics.median(total for total, _ in opens),

@@ -48,3 +48,11 @@ test("nodes are named by their label for people, by kind and id without one", ()
   state.graph.nodes.push(node("llm-2", "llm"));
   equal(nodeLabel(state, "llm-2"), "LLM 2");
 });
+
+test("while a field is typed in the graph counts as changed; leaving it compares for real", () => {
+  const state = editorState();
+  state.typing = true;
+  equal(isDirty(state), true);
+  state.typing = false;
+  equal(isDirty(state), false, "nothing really changed");
+});

@@ -28,8 +28,11 @@ export function snapshot(state) {
   return JSON.stringify({ name: state.name, nodes: state.graph.nodes, edges: state.graph.edges });
 }
 
-// Memoised on the graph and name: a keystroke asks several times, the graph changes once.
+// Memoised on the graph and name: a keystroke asks several times, the graph changes once. While a field is
+// being typed in, the graph has changed: no need to serialise it on every keystroke (leaving the field
+// compares for real, so typing a change back shows "Saved" again).
 export function isDirty(state) {
+  if (state.typing) return true;
   const memo = state.dirtyMemo;
   if (memo && memo.graph === state.graph && memo.name === state.name && memo.saved === state.savedSnapshot) {
     return memo.dirty;

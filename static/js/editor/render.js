@@ -8,24 +8,14 @@ import { renderSettings } from "./settings.js";
 
 // `node`: only that node's settings changed, so only it is redrawn (typing stays quick on big graphs).
 export function refresh(editor, { panel = false, node = null } = {}) {
-  const { state, canvas, history, dom } = editor;
+  const { state, canvas, dom } = editor;
   const errors = allErrors(state);
   const { statuses, results } = runView(state);
   const view = { selection: state.selection, statuses, results, errors };
   if (node) canvas.renderNode(state.graph, node, view);
   else canvas.render(state.graph, view);
   editor.minimap.draw(statuses);
-  dom("canvas-empty").hidden = state.graph.nodes.length > 0;
-  dom("undo").disabled = !history.canUndo;
-  dom("redo").disabled = !history.canRedo;
-  const selected = state.selection.nodes.size;
-  dom("run-selected").disabled = selected === 0 || isActive(state.run);
-  dom("run-selected").textContent = selected > 1 ? `Run ${selected} selected` : "Run selected";
-  dom("run").disabled = isActive(state.run) || state.graph.nodes.length === 0;
-  dom("cancel").hidden = !isActive(state.run);
-  const dirty = isDirty(state);
-  dom("save-state").textContent = dirty ? "Unsaved changes" : `Saved · version ${state.version}`;
-  dom("save-state").classList.toggle("is-dirty", dirty);
+  refreshToolbar(editor);
   if (panel) {
     renderSettings(editor);
     if (!dom("panel-output").hidden) renderOutput(editor);
@@ -33,6 +23,27 @@ export function refresh(editor, { panel = false, node = null } = {}) {
     const only = onlySelectedNode(state);
     if (only) editor.form.update(errors[only.id] || {});
   }
+}
+
+// The toolbar's buttons and the saved/unsaved state.
+export function refreshToolbar(editor) {
+  const { state, history, dom } = editor;
+  dom("canvas-empty").hidden = state.graph.nodes.length > 0;
+  dom("undo").disabled = !history.canUndo;
+  dom("redo").disabled = !history.canRedo;
+  const selected = state.selection.nodes.size;
+  dom("run-selected").disabled = selected === 0 || isActive(state.run);
+  setText(dom("run-selected"), selected > 1 ? `Run ${selected} selected` : "Run selected");
+  dom("run").disabled = isActive(state.run) || state.graph.nodes.length === 0;
+  dom("cancel").hidden = !isActive(state.run);
+  const dirty = isDirty(state);
+  setText(dom("save-state"), dirty ? "Unsaved changes" : `Saved · version ${state.version}`);
+  dom("save-state").classList.toggle("is-dirty", dirty);
+}
+
+// Writing the same text again would still cost a layout on every keystroke.
+function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
 }
 
 // A short message over the canvas, under the run banner (never over it); a new one replaces the old, a

@@ -6,7 +6,7 @@ import { findNode, followPlaceholderRename, pruneDanglingEdges, updateNodeData }
 import { el, statusBadge, toast } from "../ui.js";
 import { edit } from "./edits.js";
 import { allErrors, onlySelectedNode } from "./model.js";
-import { refresh } from "./render.js";
+import { refresh, refreshToolbar } from "./render.js";
 
 export function renderSettings(editor) {
   const { state } = editor;
@@ -96,6 +96,8 @@ export function commitTyping(editor) {
   if (pruned !== state.graph) {
     state.graph = pruned;
     refresh(editor);
+  } else {
+    refreshToolbar(editor); // "Unsaved changes" was assumed while typing: now compare for real
   }
 }
 

@@ -189,5 +189,6 @@ def test_the_output_tab_shows_what_a_node_received_and_produced(
     expect(output.locator("dd").nth(2)).to_contain_text("gemini")
     expect(output.locator("dd").nth(3)).to_contain_text("tokens")
     expect(output.locator("dt", has_text="Cost")).to_be_visible()
+    assert "null" not in output.inner_text()
     expect(output.get_by_role("link").first).to_have_attribute("href", re.compile(r"^/runs/[0-9a-f-]{36}/$"))
     page.screenshot(path=str(artifacts / f"output-tab-{viewport['width']}.png"))

@@ -23,7 +23,7 @@ export function renderOutput(editor) {
     container.replaceChildren(el("h2", { text: title }), el("p", { class: "empty", text: why }));
     return;
   }
-  container.replaceChildren(
+  const parts = [
     el("div", { class: "panel__heading" }, el("h2", { text: title }), statusBadge(result.status)),
     el("dl", { class: "facts output-facts" },
       el("dt", { text: "Run" }),
@@ -42,7 +42,8 @@ export function renderOutput(editor) {
       ? el("pre", { class: "output output--wrap output--error", text: `${result.errorKind || "error"}: ${result.errorMessage}` })
       : valuesView(result.output, "No output."),
     truncationLine(run, result),
-  );
+  ];
+  container.replaceChildren(...parts.filter(Boolean));
 }
 
 // A stored output cut to its limit says so, with its whole size and a link to the whole of it.

@@ -13,12 +13,14 @@ import {
 import { autoLayout } from "../layout.js";
 import { nodeLabel, snapshot } from "./model.js";
 import { refresh, showMessage } from "./render.js";
+import { dropPlan } from "./runs.js";
 
 export function edit(editor, next, { panel = false } = {}) {
   const { state } = editor;
   editor.history.record(state.graph);
   state.typing = false;
   state.graph = next;
+  dropPlan(editor);
   refresh(editor, { panel });
 }
 
@@ -108,6 +110,7 @@ function restore(editor, graph) {
   const { state } = editor;
   state.graph = graph;
   state.typing = false;
+  dropPlan(editor);
   const ids = new Set(graph.nodes.map((node) => node.id));
   const edgeIds = new Set(graph.edges.map((edge) => edge.id));
   state.selection = {

@@ -18,7 +18,7 @@ import { renderOutput } from "./output.js";
 import { setupPanels } from "./panels.js";
 import { pickForConnection } from "./pickers.js";
 import { refresh } from "./render.js";
-import { cancelRun, loadRunHistory, startRun } from "./runs.js";
+import { cancelRun, loadRunHistory, showPlan, startRun } from "./runs.js";
 import { save } from "./saving.js";
 
 async function start() {
@@ -94,6 +94,7 @@ function wireToolbar(editor) {
   });
   dom("save").addEventListener("click", () => save(editor));
   dom("run").addEventListener("click", () => startRun(editor, "full"));
+  dom("plan").addEventListener("click", () => showPlan(editor));
   dom("run-selected").addEventListener("click", () => {
     const ids = [...state.selection.nodes];
     startRun(editor, ids.length === 1 ? "node" : "selection", ids);

@@ -2,7 +2,7 @@
 
 import { findNode, inputPorts } from "../graph.js";
 import { nodeName } from "../kinds.js";
-import { nodeStatuses } from "../runstate.js";
+import { nodeStatuses, planStatuses } from "../runstate.js";
 import { checkData } from "../schema.js";
 
 export function createState({ catalog = [], kinds = new Map() } = {}) {
@@ -18,6 +18,7 @@ export function createState({ catalog = [], kinds = new Map() } = {}) {
     serverErrors: {}, // nodeId -> {field: message}, from the last refused save or run
     clipboard: null,
     run: null, // the run shown on the canvas
+    plan: null, // POST /api/execute/plan's answer shown on the canvas until the graph changes
     poller: null,
     typing: false, // a form field is being edited: one history entry per field visit
     saving: false,
@@ -104,6 +105,7 @@ export function allErrors(state) {
 }
 
 export function runView(state) {
+  if (!state.run && state.plan) return { statuses: planStatuses(state.plan), results: {} };
   if (!state.run) return { statuses: {}, results: {} };
   const results = Object.fromEntries((state.run.nodeResults || []).map((result) => [result.nodeId, result]));
   return { statuses: nodeStatuses(state.run, state.graph), results };

@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { nodeName } from "../kinds.js";
-import { formatDuration, formatTokens, truncationNote } from "../runstate.js";
+import { formatCost, formatDuration, formatTokens, truncationNote } from "../runstate.js";
 import { el, formatDate, statusBadge } from "../ui.js";
 import { onlySelectedNode } from "./model.js";
 
@@ -31,9 +31,11 @@ export function renderOutput(editor) {
       el("dt", { text: "Duration" }), el("dd", { text: formatDuration(result.durationMs) || "–" }),
       el("dt", { text: "Model" }), el("dd", { text: [result.provider, result.model].filter(Boolean).join(" / ") || "–" }),
       el("dt", { text: "Tokens" }), el("dd", { text: formatTokens(result) || "–" }),
-      el("dt", { text: "Cost" }), el("dd", { text: formatCost(result.cost) }),
+      el("dt", { text: "Cost" }), el("dd", { text: formatCost(result.cost) || "–" }),
       result.reusedFrom ? el("dt", { text: "Reused" }) : null,
-      result.reusedFrom ? el("dd", { text: "from an earlier run with the same inputs" }) : null,
+      result.reusedFrom
+        ? el("dd", {}, "from run ", el("a", { href: `/runs/${result.reusedFrom.runId}/`, text: result.reusedFrom.runId.slice(0, 8) }))
+        : null,
     ),
     el("h3", { text: "Inputs" }),
     valuesView(result.inputs, "No inputs."),
@@ -52,12 +54,6 @@ function truncationLine(run, result) {
   if (!note) return null;
   return el("p", { class: "muted" }, `${note} `,
     el("a", { href: api.nodeOutputUrl(run.id, result.nodeId), download: true, text: "Download it" }));
-}
-
-function formatCost(cost) {
-  if (cost === null || cost === undefined || cost === "") return "–";
-  const value = Number(cost);
-  return Number.isFinite(value) ? `$${value.toFixed(value < 0.01 ? 6 : 4)}` : String(cost);
 }
 
 // {port: value} as one block per port.

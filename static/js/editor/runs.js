@@ -2,25 +2,58 @@
 
 import { ApiError, api } from "../api.js";
 import { pollRun } from "../poll.js";
-import { formatDuration, isActive } from "../runstate.js";
+import { formatCost, formatDuration, isActive, planSummary } from "../runstate.js";
 import { el, formatDate, once, statusBadge, toast } from "../ui.js";
 import { isDirty } from "./model.js";
 import { refresh } from "./render.js";
 import { applyServerErrors } from "./saving.js";
 import { commitTyping } from "./settings.js";
 
-export async function startRun(editor, scope, nodeIds = []) {
+function executeBody(editor, scope, nodeIds) {
   const { state, boot } = editor;
-  commitTyping(editor);
   // A saved graph runs as its version; unsaved edits run as they are on the canvas.
   const body = isDirty(state)
     ? { workflowId: boot.id, nodes: state.graph.nodes, edges: state.graph.edges, scope }
     : { workflowId: boot.id, scope };
   if (scope !== "full") body.nodeIds = nodeIds;
+  return body;
+}
+
+// Shows on the canvas what Run would do: which nodes would run and which would reuse an earlier result.
+export async function showPlan(editor) {
+  const { state } = editor;
+  commitTyping(editor);
+  try {
+    const plan = await api.planExecution(executeBody(editor, "full", []));
+    if (state.poller) state.poller.stop();
+    state.run = null;
+    state.plan = plan;
+    state.serverErrors = {};
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.status === 400) applyServerErrors(editor, error);
+    else toast(`Could not plan the run: ${error.message}`, "error");
+  }
+  renderRunBanner(editor);
+  refresh(editor);
+}
+
+// A plan no longer holds once the graph changes.
+export function dropPlan(editor) {
+  if (!editor.state.plan) return;
+  editor.state.plan = null;
+  renderRunBanner(editor);
+}
+
+export async function startRun(editor, scope, nodeIds = []) {
+  const { state } = editor;
+  commitTyping(editor);
+  const body = executeBody(editor, scope, nodeIds);
   editor.dom("run").disabled = true;
   try {
     const { runId } = await api.execute(body);
     state.serverErrors = {};
+    state.plan = null;
     showRun(editor, { id: runId, status: "queued", scope, nodeIds, nodeResults: [], logs: [] });
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
@@ -61,19 +94,41 @@ function renderRunBanner(editor) {
   const { state } = editor;
   const banner = editor.dom("run-banner");
   const run = state.run;
+  if (!run && state.plan) {
+    banner.hidden = false;
+    banner.replaceChildren(
+      el("span", { class: "badge badge--reuse", text: "plan" }),
+      el("span", { id: "plan-summary", text: ` ${planSummary(state.plan)} ` }),
+      el("button", {
+        type: "button",
+        class: "button button--ghost button--small",
+        text: "Clear",
+        "aria-label": "Clear the plan from the canvas",
+        onclick: () => {
+          dropPlan(editor);
+          refresh(editor);
+        },
+      }),
+    );
+    return;
+  }
   if (!run) {
     banner.hidden = true;
     return;
   }
   banner.hidden = false;
+  const cost = formatCost(run.cost);
   const counts = run.totalNodes
     ? ` · ${run.succeededNodes ?? 0}/${run.totalNodes} succeeded` +
+      (run.reusedNodes ? `, ${run.reusedNodes} reused` : "") +
       (run.failedNodes ? `, ${run.failedNodes} failed` : "") +
       (run.skippedNodes ? `, ${run.skippedNodes} skipped` : "")
     : "";
   banner.replaceChildren(
     statusBadge(run.status),
-    el("span", { text: ` ${counts}${run.durationMs != null ? ` · ${formatDuration(run.durationMs)}` : ""} ` }),
+    el("span", {
+      text: ` ${counts}${run.durationMs != null ? ` · ${formatDuration(run.durationMs)}` : ""}${cost ? ` · ${cost}` : ""} `,
+    }),
     el("a", { href: `/runs/${run.id}/`, text: "Open run page" }),
     el("button", {
       type: "button",

@@ -7,6 +7,7 @@ import { el, statusBadge, toast } from "../ui.js";
 import { edit } from "./edits.js";
 import { allErrors, onlySelectedNode } from "./model.js";
 import { refresh, refreshToolbar } from "./render.js";
+import { dropPlan } from "./runs.js";
 
 export function renderSettings(editor) {
   const { state } = editor;
@@ -77,8 +78,11 @@ export function editField(editor, nodeId, name, value) {
   }
   state.graph = graph;
   if (state.serverErrors[nodeId]) delete state.serverErrors[nodeId][name];
+  // A plan no longer holds once the graph changes: the whole canvas drops its badges.
+  const planned = Boolean(state.plan);
+  dropPlan(editor);
   // A renamed placeholder moves edges: then the whole canvas is redrawn, else only this node.
-  refresh(editor, { node: graph.edges === editor.canvas.graph.edges ? nodeId : null });
+  refresh(editor, { node: graph.edges === editor.canvas.graph.edges && !planned ? nodeId : null });
 }
 
 function sameEdges(a, b) {

@@ -45,8 +45,16 @@ export function outputPorts(node, kind) {
   return kind ? kind.outputs || [] : [];
 }
 
+// engine/ports.py's types_compatible: the same type, the "any" wildcard, or text and json either way.
+const CONVERTIBLE = new Set(["text>json", "json>text"]);
+
 export function typesCompatible(sourceType, targetType) {
-  return sourceType === targetType || sourceType === "any" || targetType === "any";
+  return (
+    sourceType === targetType ||
+    sourceType === "any" ||
+    targetType === "any" ||
+    CONVERTIBLE.has(`${sourceType}>${targetType}`)
+  );
 }
 
 export function findNode(graph, id) {

@@ -8,6 +8,9 @@ const ICONS = {
   llm: "✦",
   vision: "◉",
   debug: "⌕",
+  condition: "⑂",
+  merge: "⋈",
+  extract: "{}",
   input: "⇥",
   output: "⇤",
 };

@@ -13,6 +13,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from engine import node_kind_catalog
+from engine.ports import types_compatible
 from tests.browser.helpers import centre, connect, drag, node, select_node, sign_up
 from tests.browser.test_editor_layout import DESKTOP, PHONE, import_example
 
@@ -42,7 +43,7 @@ def kinds_taking(port_type: str, *, side: str) -> set[str]:
     """Kinds a connection dropped from an output (side "out") or an input (side "in") of this type can use."""
 
     def fits(a: str, b: str) -> bool:
-        return a == b or "any" in (a, b)
+        return types_compatible(a, b)
 
     if side == "out":
         return {

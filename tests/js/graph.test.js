@@ -2,7 +2,7 @@ import { CATALOG } from "./catalog.js";
 import { equal, assert, node, test, throws } from "./harness.js";
 import {
   ConnectionRefused, addNode, connect, connectionProblem, copySelection, inputPorts, moveNodes,
-  followPlaceholderRename, parseIssuePath, pasteFragment, placeholderNames, removeElements, updateNodeData, wouldCreateCycle,
+  followPlaceholderRename, parseIssuePath, pasteFragment, placeholderNames, removeElements, typesCompatible, updateNodeData, wouldCreateCycle,
 } from "/static/js/graph.js";
 
 const kinds = new Map(CATALOG.map((kind) => [kind.type, kind]));
@@ -115,4 +115,10 @@ test("refusals name nodes as people see them", () => {
   equal(problem, 'Topic has no input "x".');
   const cycle = connectionProblem(graph, CATALOG, { source: "d", sourceHandle: "value", target: "l", targetHandle: "system" }, (id) => ({ d: "Debug 1", l: "Writer" })[id]);
   equal(cycle, "Refused: connecting Debug 1 to Writer would close a cycle.");
+});
+
+test("port types connect as the engine allows: same type, any, and text with json either way", () => {
+  assert(typesCompatible("text", "json") && typesCompatible("json", "text"));
+  assert(typesCompatible("image", "any") && typesCompatible("any", "image"));
+  assert(!typesCompatible("text", "image") && !typesCompatible("json", "image"));
 });

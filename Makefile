@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install install-dev worker clean
+.PHONY: run test lint format install install-dev worker scheduler clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is required"; exit 1; }
@@ -33,6 +33,10 @@ run: install
 # A Dramatiq worker for deployments with REDIS_URL (or DRAMATIQ_BROKER_URL) set.
 worker: install
 	$(BIN)/python manage.py rundramatiq --processes 2 --threads 4
+
+# Starts the runs of due schedules for deployments with a worker (`make run` ticks them in-process).
+scheduler: install
+	$(BIN)/python manage.py runscheduler
 
 test: install-dev
 	$(BIN)/ruff check .

@@ -17,6 +17,18 @@ from engine.events import (
     RunStarted,
 )
 from engine.executor import RunOptions, downstream_of, execute_graph, plan_graph
+from engine.interface import (
+    INPUT_KIND,
+    INPUT_TYPES,
+    OUTPUT_KIND,
+    InputsInvalid,
+    InputSpec,
+    Interface,
+    OutputSpec,
+    bind_inputs,
+    check_input_values,
+    graph_interface,
+)
 from engine.kinds import NodeKind, input_ports_for, node_kind_catalog, output_ports_for, register
 from engine.ports import Port
 from engine.providers import (
@@ -41,6 +53,9 @@ from engine.validation import (
 )
 
 __all__ = [
+    "INPUT_KIND",
+    "INPUT_TYPES",
+    "OUTPUT_KIND",
     "Budget",
     "Event",
     "EventSink",
@@ -50,6 +65,9 @@ __all__ = [
     "ImageData",
     "ImageDigests",
     "ImageReader",
+    "InputSpec",
+    "InputsInvalid",
+    "Interface",
     "LLMClient",
     "LLMRequest",
     "LLMResponse",
@@ -63,6 +81,7 @@ __all__ = [
     "NodeResult",
     "NodeStarted",
     "NodeStatus",
+    "OutputSpec",
     "Port",
     "PriceFileError",
     "PriceTable",
@@ -78,11 +97,14 @@ __all__ = [
     "RunStatus",
     "StoredResult",
     "ValidationIssue",
+    "bind_inputs",
     "build_llm_client",
+    "check_input_values",
     "downstream_of",
     "ensure_valid",
     "execute_graph",
     "execution_order",
+    "graph_interface",
     "input_ports_for",
     "node_kind_catalog",
     "output_ports_for",

@@ -32,6 +32,7 @@ class Node:
     kind: NodeKind
     data: Mapping[str, Any]
     inputs: tuple[Port, ...]
+    outputs: tuple[Port, ...]
     incoming: list[Edge] = field(default_factory=list)
     outgoing: list[Edge] = field(default_factory=list)
     outputs: tuple[Port, ...] = ()  # the kind's output ports with this node's data

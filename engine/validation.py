@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.graph import Edge, Graph, Node, display_name, resolve_handle
+from engine.interface import duplicate_name_issues
 from engine.kinds.base import get_kind
 from engine.order import find_cycles, kahn_order, structural_edges
 from engine.ports import types_compatible
@@ -142,6 +143,7 @@ class _Checker:
         if self.complete:
             for node in self.graph.nodes.values():
                 self.check_inputs(node)
+            self.check_interface(graph)
         self.check_cycles(resolved)
 
     def check_node(self, i: int, node: Any) -> None:
@@ -249,6 +251,11 @@ class _Checker:
                 self.add(path, f"required input {port.name!r} has no incoming edge")
         for prop, message in node.kind.check(node.data, connected):
             self.add(f"{path}.data.{prop}" if prop else path, message)
+
+    def check_interface(self, graph: Mapping[str, Any]) -> None:
+        """Input and Output names are unique per side (each node's own name is its kind's `check`)."""
+        for path, message in duplicate_name_issues(graph):
+            self.add(path, message)
 
     def check_cycles(self, edges: list[Edge]) -> None:
         node_ids = list(self.graph.nodes)

@@ -5,24 +5,35 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from django_ratelimit.core import get_usage
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from runs.costs import USAGE_MAX_DAYS, usage_report
-from runs.selectors import LOG_PAGE_SIZE, run_detail, run_get, run_list_page, run_logs, run_node_output
+from runs.idempotency import KEY_MAX_CHARS, StartedRun, run_start_idempotent
+from runs.models import RunTrigger, WorkflowRun
+from runs.ratelimit import RunRateLimited, run_rate_limit_count
+from runs.selectors import (
+    LOG_PAGE_SIZE,
+    run_detail,
+    run_get,
+    run_list_page,
+    run_logs,
+    run_node_output,
+    run_outputs,
+    run_wait_finished,
+)
 from runs.serializers import (
     ExecuteInputSerializer,
     LogPageSerializer,
@@ -31,9 +42,11 @@ from runs.serializers import (
     RerunInputSerializer,
     RunCreatedSerializer,
     RunDetailResponseSerializer,
+    RunFinishedSerializer,
     RunListQuerySerializer,
     RunPageSerializer,
     RunSummarySerializer,
+    RunWorkflowInputSerializer,
     UsageOutputSerializer,
     UsageQuerySerializer,
 )
@@ -46,34 +59,75 @@ from runs.services import (
     run_plan,
     run_rerun,
     run_resume,
+    run_start_published,
 )
 from workflows.models import Workflow
-from workflows.selectors import workflow_get
-from workflowsite.api import Conflict, TooManyRequests, bad_request
+from workflows.selectors import WorkflowNotPublished, workflow_get
+from workflowsite.api import Conflict, TooManyRequests, bad_request, error_body
 from workflowsite.pagination import MAX_LIMIT, PAGE_ERRORS, Page, PageQuerySerializer
 
-RATE_LIMIT_GROUP = "runs.execute"
-
-
-def _execute_rate(group: str, request: Any) -> str:
-    # A callable, so the limit follows settings (and test overrides) rather than import time.
-    return settings.EXECUTE_RATE_LIMIT
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def _rate_limit(request: Request) -> None:
-    """Count this request against the user's execute budget (shared by all processes via the cache)."""
-    usage = get_usage(
-        request, group=RATE_LIMIT_GROUP, key="user", rate=_execute_rate, method="POST", increment=True
-    )
-    if usage is not None and usage["should_limit"]:
-        raise TooManyRequests(
-            detail=f"Rate limit of {settings.EXECUTE_RATE_LIMIT} run requests exceeded.",
-            wait=max(1, usage["time_left"]),
-        )
+    """Count this request against the user's run budget (shared by all processes via the cache)."""
+    try:
+        run_rate_limit_count(owner_id=request.user.pk)
+    except RunRateLimited as exc:
+        raise TooManyRequests(detail=str(exc), wait=exc.wait) from exc
 
 
 def _accepted_run(run_id: uuid.UUID) -> Response:
     return Response({"runId": str(run_id)}, status=status.HTTP_202_ACCEPTED)
+
+
+class _BadHeader(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, message: str) -> None:
+        super().__init__(
+            error_body(detail=message, errors=[{"path": IDEMPOTENCY_HEADER, "message": message}])
+        )
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    if not key.strip() or len(key) > KEY_MAX_CHARS or not key.isprintable():
+        raise _BadHeader(f"{IDEMPOTENCY_HEADER} must be 1 to {KEY_MAX_CHARS} printable characters.")
+    return key
+
+
+def _start(request: Request, start: Callable[[], WorkflowRun]) -> StartedRun:
+    """Start a run once per Idempotency-Key, mapping the service's refusals to HTTP answers."""
+    try:
+        return run_start_idempotent(owner=request.user, key=_idempotency_key(request), start=start)
+    except TooManyActiveRuns as exc:
+        raise TooManyRequests(detail=str(exc), wait=5) from exc
+    except WorkflowNotPublished as exc:
+        raise Conflict(str(exc)) from exc
+
+
+def _started_response(started: StartedRun, *, wait: float = 0) -> Response:
+    run = run_wait_finished(run=started.run, timeout_s=wait) if wait else started.run
+    if wait and run.is_finished:
+        body = {"runId": str(run.id), "status": run.status, "outputs": run_outputs(run=run)}
+        response = Response(body, status=status.HTTP_200_OK)
+    else:
+        response = _accepted_run(run.id)
+    if started.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+_IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description="Any unique string (a UUID): the same key from you within 24 h answers with the run the "
+    "first request started instead of starting another (the answer then has `Idempotent-Replayed: true`).",
+)
 
 
 # Execute and rerun both count against the rate limit and the active-run cap.
@@ -88,13 +142,15 @@ class ExecuteApi(APIView):
     @extend_schema(
         operation_id="execute",
         request=ExecuteInputSerializer,
+        parameters=[_IDEMPOTENCY_PARAMETER],
         responses={202: RunCreatedSerializer, **_ERRORS, **_TOO_MANY},
     )
     def post(self, request: Request) -> Response:
         _rate_limit(request)
         data, graph, workflow, version = _execute_input(request)
-        try:
-            run = run_create(
+        started = _start(
+            request,
+            lambda: run_create(
                 owner=request.user,
                 graph=graph,
                 workflow=workflow,
@@ -102,10 +158,44 @@ class ExecuteApi(APIView):
                 scope=data["scope"],
                 node_ids=data["nodeIds"],
                 reuse=data["reuse"],
-            )
-        except TooManyActiveRuns as exc:
-            raise TooManyRequests(detail=str(exc), wait=5) from exc
-        return _accepted_run(run.id)
+                inputs=data["inputs"],
+                trigger=RunTrigger.EDITOR,
+            ),
+        )
+        return _started_response(started)
+
+
+class WorkflowRunStartApi(APIView):
+    @extend_schema(
+        operation_id="workflows_runs_create",
+        summary="Run a workflow's published version with inputs",
+        description="Runs the published version (see `POST /api/workflows/{id}/publish`) with the given "
+        "`inputs`; the workflow's interface is in `GET /api/workflows/{id}` (`inputs`, `outputs`). "
+        "Answers 202 `{runId}` at once, or with `wait` 200 `{runId, status, outputs}` if the run ends in "
+        "time. A workflow with no published version is a 409.",
+        request=RunWorkflowInputSerializer,
+        parameters=[_IDEMPOTENCY_PARAMETER],
+        responses={
+            200: RunFinishedSerializer,
+            202: RunCreatedSerializer,
+            **_ERRORS,
+            409: OpenApiResponse(description="The workflow is not published."),
+            **_TOO_MANY,
+        },
+    )
+    def post(self, request: Request, workflow_id: uuid.UUID) -> Response:
+        _rate_limit(request)
+        workflow = workflow_get(owner=request.user, workflow_id=workflow_id)
+        payload = RunWorkflowInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        started = _start(
+            request,
+            lambda: run_start_published(
+                workflow=workflow, inputs=data["inputs"], trigger=RunTrigger.API, reuse=data["reuse"]
+            ),
+        )
+        return _started_response(started, wait=data["wait"])
 
 
 def _execute_input(request: Request) -> tuple[dict[str, Any], dict[str, Any], Workflow | None, int | None]:
@@ -161,7 +251,12 @@ class RunListApi(APIView):
     def get(self, request: Request) -> Response:
         page, filters = Page.from_request(request, RunListQuerySerializer)
         payload = run_list_page(
-            owner=request.user, page=page, status=filters.get("status"), workflow_id=filters.get("workflow")
+            owner=request.user,
+            page=page,
+            status=filters.get("status"),
+            workflow_id=filters.get("workflow"),
+            trigger=filters.get("trigger"),
+            trigger_ref=filters.get("triggerRef"),
         )
         return page.response(request, **payload)
 

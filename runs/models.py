@@ -36,6 +36,17 @@ class ReuseMode(models.TextChoices):
     ALL = "all"
 
 
+class RunTrigger(models.TextChoices):
+    """How a run was started."""
+
+    EDITOR = "editor"
+    API = "api"
+    WEBHOOK = "webhook"
+    SCHEDULE = "schedule"
+    CLI = "cli"
+    RERUN = "rerun"
+
+
 class NodeStatus(models.TextChoices):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -91,6 +102,13 @@ class WorkflowRun(models.Model):
     )
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     trigger_id = models.CharField(max_length=64, blank=True, help_text="The Dramatiq message id.")
+    trigger = models.CharField(max_length=16, choices=RunTrigger.choices, default=RunTrigger.EDITOR)
+    trigger_ref = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The id of what started the run: the webhook or schedule, or the run a rerun repeats.",
+    )
+    inputs = models.JSONField(default=dict, blank=True, help_text="The values given for the Input nodes.")
     error_summary = models.TextField(blank=True)
     recoveries = models.PositiveSmallIntegerField(
         default=0, help_text="How many times the run was picked up again after its worker died."
@@ -107,6 +125,7 @@ class WorkflowRun(models.Model):
             models.Index(fields=["status"], name="run_status"),
             models.Index(fields=["owner", "-created_at"], name="run_owner_created_desc"),
             models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat"),
+            models.Index(fields=["owner", "trigger", "-created_at"], name="run_owner_trigger_created"),
         ]
 
     def __str__(self) -> str:
@@ -248,3 +267,25 @@ class BudgetHold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.node_id}: {self.tokens} tokens, ${self.cost}"
+
+
+class IdempotencyKey(models.Model):
+    """The run an `Idempotency-Key` header started: the same key from the same user gets that run back.
+
+    The unique (owner, key) constraint is what makes two concurrent requests with one key start one run:
+    the second INSERT waits for the first transaction and then fails.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], name="idempotencykey_unique_per_owner")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotencykey_created")]
+
+    def __str__(self) -> str:
+        return f"{self.key} -> {self.run_id}"

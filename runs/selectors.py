@@ -3,25 +3,37 @@ history API's payloads come cached from here."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
 from django.db.models import F, QuerySet
 from django.http import Http404
 
+import engine
 from accounts.models import User
 from runs import cache
 from runs.models import ACTIVE_RUN_STATUSES, ExecutionLog, NodeResult, NodeStatus, WorkflowRun
+from runs.outputs import outputs_by_name
 from runs.serializers import RunDetailOutputSerializer, RunSummarySerializer
 from workflowsite.pagination import MAX_LIMIT, Page
 
 # The list shows summaries; the graph snapshot can be large and is only loaded for the detail.
-_SUMMARY_DEFERRED = ("nodes", "edges", "node_ids")
+_SUMMARY_DEFERRED = ("nodes", "edges", "node_ids", "inputs")
 # Logs in the run detail: the first ten pages of the logs endpoint.
 LOG_PAGE_SIZE = 10 * MAX_LIMIT
+# How often a request that waits for its run (`wait`) looks at the run row.
+WAIT_POLL_SECONDS = 0.25
 
 
-def run_list(*, owner: User, status: str | None = None, workflow_id: uuid.UUID | None = None) -> QuerySet:
+def run_list(
+    *,
+    owner: User,
+    status: str | None = None,
+    workflow_id: uuid.UUID | None = None,
+    trigger: str | None = None,
+    trigger_ref: str | None = None,
+) -> QuerySet:
     runs = (
         WorkflowRun.objects.filter(owner=owner)
         .select_related("workflow")
@@ -32,6 +44,10 @@ def run_list(*, owner: User, status: str | None = None, workflow_id: uuid.UUID |
         runs = runs.filter(status=status)
     if workflow_id:
         runs = runs.filter(workflow_id=workflow_id)
+    if trigger:
+        runs = runs.filter(trigger=trigger)
+    if trigger_ref:
+        runs = runs.filter(trigger_ref=trigger_ref)
     return runs
 
 
@@ -44,20 +60,29 @@ def _summary_fields() -> list[str]:
 
 
 def run_list_page(
-    *, owner: User, page: Page, status: str | None = None, workflow_id: uuid.UUID | None = None
+    *,
+    owner: User,
+    page: Page,
+    status: str | None = None,
+    workflow_id: uuid.UUID | None = None,
+    trigger: str | None = None,
+    trigger_ref: str | None = None,
 ) -> dict[str, Any]:
     """`{"count", "results"}` for one page of the owner's runs, cached per query."""
 
     def compute() -> dict[str, Any]:
-        return page.payload(
-            run_list(owner=owner, status=status, workflow_id=workflow_id), RunSummarySerializer
+        runs = run_list(
+            owner=owner, status=status, workflow_id=workflow_id, trigger=trigger, trigger_ref=trigger_ref
         )
+        return page.payload(runs, RunSummarySerializer)
 
     query = {
         "page": str(page.number),
         "limit": str(page.limit),
         "status": status or "",
         "workflow": str(workflow_id or ""),
+        "trigger": trigger or "",
+        "triggerRef": trigger_ref or "",
     }
     return cache.run_list_cached(owner_id=owner.pk, query=query, compute=compute)
 
@@ -101,6 +126,20 @@ def run_node_output(*, owner: User, run_id: uuid.UUID | str, node_id: str) -> An
     if output is None:
         raise Http404("No output for this node.")
     return output
+
+
+def run_outputs(*, run: WorkflowRun) -> dict[str, Any]:
+    results = NodeResult.objects.filter(run=run, node_type=engine.OUTPUT_KIND)
+    return outputs_by_name(run=run, results=results)
+
+
+def run_wait_finished(*, run: WorkflowRun, timeout_s: float) -> WorkflowRun:
+    """The run, re-read until it has finished or `timeout_s` has passed (then still active)."""
+    deadline = time.monotonic() + timeout_s
+    while not run.is_finished and time.monotonic() < deadline:
+        time.sleep(min(WAIT_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+        run.refresh_from_db(fields=["status", "completed_at", "error_summary"])
+    return run
 
 
 def run_node_results(*, run: WorkflowRun) -> QuerySet:

@@ -10,11 +10,24 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from engine.results import json_size
-from runs.models import ExecutionLog, NodeResult, ReuseMode, RunScope, RunStatus, WorkflowRun
+from runs.models import ExecutionLog, NodeResult, ReuseMode, RunScope, RunStatus, RunTrigger, WorkflowRun
+from runs.outputs import outputs_by_name
 from workflows.fields import GraphField
 from workflowsite.pagination import PageQuerySerializer, PageSerializer
 
 _MONEY = {"max_digits": 14, "decimal_places": 6, "coerce_to_string": False, "allow_null": True}
+MAX_WAIT_SECONDS = 60
+
+_INPUTS_HELP = (
+    "Values for the workflow's Input nodes by name: a string for a text input; for an image input an "
+    "upload id, an http(s) URL, or {uploadId} / {url}. Unknown names, missing required inputs and wrong "
+    "types are a 400 with `inputs.<name>` paths."
+)
+
+
+def _inputs_field() -> serializers.DictField:
+    # The values themselves are checked by runs.inputs (types, sizes, what the database can store).
+    return serializers.DictField(required=False, default=dict, help_text=_INPUTS_HELP)
 
 
 class ExecuteInputSerializer(serializers.Serializer):
@@ -31,6 +44,7 @@ class ExecuteInputSerializer(serializers.Serializer):
         help_text="Which earlier results with a matching content key stand in for running a node: "
         "auto (pure nodes, LLM/Vision at temperature 0 or pinned), none, or all.",
     )
+    inputs = _inputs_field()
 
     def validate(self, attrs: dict) -> dict:
         has_graph = "nodes" in attrs or "edges" in attrs
@@ -66,9 +80,31 @@ class PlanOutputSerializer(serializers.Serializer):
     llmCalls = serializers.IntegerField(help_text="How many LLM/Vision calls the run would make.")
 
 
+class RunWorkflowInputSerializer(serializers.Serializer):
+    inputs = _inputs_field()
+    reuse = serializers.ChoiceField(
+        choices=ReuseMode.choices,
+        default=ReuseMode.AUTO,
+        help_text="Which earlier results with a matching content key stand in for running a node "
+        "(as on /api/execute).",
+    )
+    wait = serializers.FloatField(
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=MAX_WAIT_SECONDS,
+        help_text=f"Seconds (at most {MAX_WAIT_SECONDS}) to wait for the run to end: if it does, the answer "
+        "is 200 with its status and outputs; otherwise 202 as without `wait`.",
+    )
+
+
 class RunListQuerySerializer(PageQuerySerializer):
     status = serializers.ChoiceField(choices=RunStatus.choices, required=False)
     workflow = serializers.UUIDField(required=False)
+    trigger = serializers.ChoiceField(choices=RunTrigger.choices, required=False)
+    triggerRef = serializers.CharField(
+        required=False, max_length=64, help_text="The id of the webhook, schedule or rerun source run."
+    )
 
 
 class RunSummarySerializer(serializers.ModelSerializer):
@@ -89,6 +125,7 @@ class RunSummarySerializer(serializers.ModelSerializer):
     createdAt = serializers.DateTimeField(source="created_at")
     startedAt = serializers.DateTimeField(source="started_at", allow_null=True)
     completedAt = serializers.DateTimeField(source="completed_at", allow_null=True)
+    triggerRef = serializers.CharField(source="trigger_ref")
 
     class Meta:
         model = WorkflowRun
@@ -99,6 +136,8 @@ class RunSummarySerializer(serializers.ModelSerializer):
             "workflowVersion",
             "status",
             "scope",
+            "trigger",
+            "triggerRef",
             "reuse",
             "resumedFrom",
             "totalNodes",
@@ -241,9 +280,10 @@ class LogSerializer(serializers.ModelSerializer):
 
 class RunDetailSerializer(RunSummarySerializer):
     nodeIds = serializers.JSONField(source="node_ids")
+    inputs = serializers.DictField(help_text="The values given for the Input nodes, by name.")
 
     class Meta(RunSummarySerializer.Meta):
-        fields = [*RunSummarySerializer.Meta.fields, "nodes", "edges", "nodeIds"]
+        fields = [*RunSummarySerializer.Meta.fields, "nodes", "edges", "nodeIds", "inputs"]
 
 
 class RunDetailOutputSerializer(RunDetailSerializer):
@@ -251,9 +291,29 @@ class RunDetailOutputSerializer(RunDetailSerializer):
 
     nodeResults = NodeResultSerializer(many=True, source="loaded_node_results")
     logs = LogSerializer(many=True, source="loaded_logs")
+    outputs = serializers.SerializerMethodField(
+        help_text="Each Output node's name -> the value it received (null while or when it did not run), "
+        "each cut to RUN_DETAIL_MAX_OUTPUT_CHARS like node outputs (`outputsTruncated` names the cut ones; "
+        "the whole value is the Output node's output at GET /api/runs/{id}/nodes/{nodeId}/output)."
+    )
+    outputsTruncated = serializers.SerializerMethodField()
 
     class Meta(RunDetailSerializer.Meta):
-        fields = [*RunDetailSerializer.Meta.fields, "nodeResults", "logs"]
+        fields = [*RunDetailSerializer.Meta.fields, "outputs", "outputsTruncated", "nodeResults", "logs"]
+
+    def _cut_outputs(self, run: WorkflowRun) -> dict[str, tuple[Any, bool]]:
+        whole = outputs_by_name(run=run, results=run.loaded_node_results)
+        return {
+            name: truncated_json(value, settings.RUN_DETAIL_MAX_OUTPUT_CHARS) for name, value in whole.items()
+        }
+
+    @extend_schema_field(serializers.DictField())
+    def get_outputs(self, run: WorkflowRun) -> dict[str, Any]:
+        return {name: value for name, (value, _) in self._cut_outputs(run).items()}
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_outputsTruncated(self, run: WorkflowRun) -> list[str]:
+        return [name for name, (_, cut) in self._cut_outputs(run).items() if cut]
 
 
 class RunDetailResponseSerializer(RunDetailOutputSerializer):
@@ -270,6 +330,11 @@ class RunDetailResponseSerializer(RunDetailOutputSerializer):
 
 class RunCreatedSerializer(serializers.Serializer):
     runId = serializers.UUIDField()
+
+
+class RunFinishedSerializer(RunCreatedSerializer):
+    status = serializers.ChoiceField(choices=RunStatus.choices)
+    outputs = serializers.DictField(help_text="Each Output node's name -> its value.")
 
 
 class RunPageSerializer(PageSerializer):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from dramatiq import Message
 import engine
 from accounts.models import User
 from runs.execution import RunGuard, RunHeartbeat, execution_context, planning_context, reconnecting
+from runs.inputs import run_inputs_validate
 from runs.models import (
     ACTIVE_RUN_STATUSES,
     NodeResult,
@@ -34,6 +35,7 @@ from runs.models import (
     ReuseMode,
     RunScope,
     RunStatus,
+    RunTrigger,
     WorkflowRun,
     workflow_run_summary,
 )
@@ -43,6 +45,7 @@ from runs.selectors import run_active_count, run_succeeded_outputs
 from runs.tasks import execute_run
 from uploads.services import graph_upload_issues
 from workflows.models import Workflow
+from workflows.selectors import workflow_published_version
 from workflowsite.cache import owner_caches_invalidate
 from workflowsite.engine_config import graph_limits, run_options
 
@@ -144,11 +147,18 @@ def run_create(
     node_ids: Sequence[str] = (),
     reuse: str = ReuseMode.AUTO,
     resumed_from: WorkflowRun | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    trigger: str = RunTrigger.EDITOR,
+    trigger_ref: str = "",
     enqueue: bool = True,
 ) -> WorkflowRun:
-    """Validate the graph and scope, create a queued run and enqueue it once the transaction commits."""
+    """Validate the graph, scope and input values, create a queued run and enqueue it once the
+    transaction commits. Raises engine.GraphInvalid, engine.InputsInvalid or TooManyActiveRuns."""
     node_ids = list(dict.fromkeys(node_ids))
     _run_validate(owner=owner, graph=graph, scope=scope, node_ids=node_ids)
+    values = run_inputs_validate(
+        owner=owner, graph=graph, values=inputs or {}, require_all=scope == RunScope.FULL
+    )
     # Serialise one user's creations so that two requests cannot both slip under the active-run cap.
     User.objects.select_for_update().filter(pk=owner.pk).exists()
     if run_active_count(owner=owner) >= settings.RUN_MAX_ACTIVE_PER_USER:
@@ -167,6 +177,9 @@ def run_create(
         node_ids=node_ids,
         reuse=reuse,
         resumed_from=resumed_from,
+        inputs=values,
+        trigger=trigger,
+        trigger_ref=trigger_ref,
         total_nodes=len(node_ids) if node_ids else len(graph["nodes"]),
         heartbeat_at=now,  # for a queued run: when its message was last sent
         created_at=now,
@@ -214,7 +227,7 @@ def _workflow_run_summaries_write(*, workflow_ids: Collection[uuid.UUID]) -> Non
 
 
 def run_rerun(*, run: WorkflowRun, reuse: str = ReuseMode.AUTO) -> WorkflowRun:
-    """A new run of the same graph snapshot and scope."""
+    """A new run of the same graph snapshot, scope and input values."""
     return run_create(
         owner=run.owner,
         graph=run.graph,
@@ -223,6 +236,35 @@ def run_rerun(*, run: WorkflowRun, reuse: str = ReuseMode.AUTO) -> WorkflowRun:
         scope=run.scope,
         node_ids=run.node_ids,
         reuse=reuse,
+        inputs=run.inputs,
+        trigger=RunTrigger.RERUN,
+        trigger_ref=str(run.id),
+    )
+
+
+def run_start_published(
+    *,
+    workflow: Workflow,
+    inputs: Mapping[str, Any],
+    trigger: str,
+    trigger_ref: str = "",
+    reuse: str = ReuseMode.AUTO,
+) -> WorkflowRun:
+    """A full run of the workflow's published version (API, webhook and schedule runs), so that editing
+    in the canvas changes nothing integrations run until the owner publishes again.
+
+    Raises workflows.selectors.WorkflowNotPublished when there is no published version.
+    """
+    version = workflow_published_version(workflow=workflow)
+    return run_create(
+        owner=workflow.owner,
+        graph=version.graph,
+        workflow=workflow,
+        workflow_version=version.number,
+        reuse=reuse,
+        inputs=inputs,
+        trigger=trigger,
+        trigger_ref=trigger_ref,
     )
 
 
@@ -240,6 +282,9 @@ def run_resume(*, run: WorkflowRun) -> WorkflowRun:
         node_ids=run.node_ids,
         reuse=ReuseMode.AUTO,
         resumed_from=run,
+        inputs=run.inputs,
+        trigger=RunTrigger.RERUN,
+        trigger_ref=str(run.id),
     )
 
 
@@ -330,7 +375,7 @@ def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None 
         with RunHeartbeat(run_id=str(run.id), fence=run.recoveries):
             try:
                 outcome = engine.execute_graph(
-                    run.graph,
+                    engine.bind_inputs(run.graph, run.inputs),
                     context=execution_context(owner=run.owner, run_id=run.id),
                     sink=sink,
                     options=run_options(),

@@ -8,6 +8,7 @@ urlpatterns = [
     path("execute", api.ExecuteApi.as_view(), name="api-execute"),
     path("execute/plan", api.ExecutePlanApi.as_view(), name="api-execute-plan"),
     path("usage", api.UsageApi.as_view(), name="api-usage"),
+    path("workflows/<uuid:workflow_id>/runs", api.WorkflowRunStartApi.as_view(), name="api-workflow-runs"),
     path("runs", api.RunListApi.as_view(), name="api-run-list"),
     path("runs/<uuid:run_id>", api.RunDetailApi.as_view(), name="api-run-detail"),
     path(

@@ -52,3 +52,25 @@ def text_llm_chain(length: int = 3, text: str = "hello") -> dict[str, list]:
 def workflow_payload(name: str = "My flow", text: str = "hello", **extra: Any) -> dict[str, Any]:
     """A `POST /api/workflows` body around `text_to_debug_graph`."""
     return {"name": name, "description": "", **text_to_debug_graph(text), **extra}
+
+
+def callable_graph(template: str = "Write about {{topic}}") -> dict[str, list]:
+    """A workflow with an interface: inputs `topic` (text, required), `style` (text, default "plain") and
+    `photo` (image, optional); outputs `answer` (the prompt filled with the topic), `style` and `photo`."""
+    return graph(
+        [
+            node("topic", "input", name="topic", type="text", description="What to write about"),
+            node("style", "input", name="style", type="text", default="plain"),
+            node("photo", "input", name="photo", type="image", required=False),
+            node("prompt", "prompt", template=template),
+            node("answer", "output", name="answer"),
+            node("style-out", "output", name="style"),
+            node("photo-out", "output", name="photo"),
+        ],
+        [
+            edge("topic", "prompt", "value", "topic"),
+            edge("prompt", "answer", "text", "value"),
+            edge("style", "style-out", "value", "value"),
+            edge("photo", "photo-out", "value", "value"),
+        ],
+    )

@@ -41,13 +41,25 @@ class WorkflowAdmin(admin.ModelAdmin):
         "name",
         "description",
         "is_published",
+        "published_version",
         "version",
         "nodes",
         "edges",
         "created_at",
         "updated_at",
     ]
-    readonly_fields = ["id", "owner", "version", "nodes", "edges", "created_at", "updated_at"]
+    # Publishing goes through the API too: it checks that the version can run.
+    readonly_fields = [
+        "id",
+        "owner",
+        "is_published",
+        "published_version",
+        "version",
+        "nodes",
+        "edges",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [WorkflowVersionInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

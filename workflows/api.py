@@ -24,6 +24,7 @@ from workflows.serializers import (
     MAX_VERSION_NUMBER,
     DetailErrorSerializer,
     NodeKindSerializer,
+    PublishInputSerializer,
     VersionConflictSerializer,
     WorkflowExportSerializer,
     WorkflowImportSerializer,
@@ -205,6 +206,34 @@ class WorkflowVersionRestoreApi(_JsonApi):
     def post(self, request: Request, workflow_id: UUID, number: int) -> Response:
         workflow, version = _version_for(request, workflow_id, number)
         services.workflow_restore_version(workflow=workflow, version=version, saved_by=request.user)
+        return _workflow_response(request, workflow.pk)
+
+
+class WorkflowPublishApi(_JsonApi):
+    @extend_schema(
+        request=PublishInputSerializer,
+        responses={200: WorkflowSerializer, 400: _BAD_INPUT, **_AUTH, **_NOT_FOUND},
+        summary="Publish a version: API, webhook and schedule runs execute it until you publish another",
+        operation_id="workflows_publish",
+        description="The version (default: the current one) must be ready to run; if not, the answer is "
+        "400 with the graph's problems. Editing the workflow afterwards does not change what is published.",
+    )
+    def post(self, request: Request, workflow_id: UUID) -> Response:
+        workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
+        payload = PublishInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.workflow_publish(workflow=workflow, version=payload.validated_data.get("version"))
+        return _workflow_response(request, workflow.pk)
+
+    @extend_schema(
+        request=None,
+        responses={200: WorkflowSerializer, **_AUTH, **_NOT_FOUND},
+        summary="Unpublish: API, webhook and schedule runs answer 409 until you publish again",
+        operation_id="workflows_unpublish",
+    )
+    def delete(self, request: Request, workflow_id: UUID) -> Response:
+        workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
+        services.workflow_unpublish(workflow=workflow)
         return _workflow_response(request, workflow.pk)
 
 

@@ -25,6 +25,9 @@ class Workflow(TimeStampedModel):
     run_count = models.PositiveIntegerField(default=0, editable=False)
     # NULL until the first run, as the API shows it.
     last_run_status = models.CharField(max_length=16, null=True, blank=True, editable=False)  # noqa: DJ001
+    published_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The version API, webhook and schedule runs use; null: unpublished."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -33,7 +36,11 @@ class Workflow(TimeStampedModel):
             models.Index(fields=["owner", "-created_at"], name="workflow_owner_created_desc"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(version__gte=1), name="workflow_version_positive")
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="workflow_version_positive"),
+            models.CheckConstraint(
+                condition=models.Q(is_published=models.Q(published_version__isnull=False)),
+                name="workflow_published_has_version",
+            ),
         ]
 
     def __str__(self) -> str:

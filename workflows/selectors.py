@@ -18,6 +18,17 @@ from workflows.serializers import WorkflowListItemSerializer, WorkflowSerializer
 from workflowsite.pagination import Page
 
 
+class WorkflowNotPublished(Exception):
+    """API, webhook and schedule runs need a published version, and the workflow has none."""
+
+    def __init__(self, workflow: Workflow) -> None:
+        super().__init__(
+            f"The workflow {workflow.name!r} is not published: publish a version "
+            f"(POST /api/workflows/{workflow.pk}/publish) before running it through the API, a webhook "
+            "or a schedule."
+        )
+
+
 class JsonArrayLength(Func):
     """The length of a JSON array column, computed by the database so lists need not load graphs."""
 
@@ -76,3 +87,10 @@ def workflow_version_get(*, workflow: Workflow, number: int) -> WorkflowVersion:
     return get_object_or_404(
         WorkflowVersion.objects.select_related("saved_by"), workflow=workflow, number=number
     )
+
+
+def workflow_published_version(*, workflow: Workflow) -> WorkflowVersion:
+    """The version integrations run; WorkflowNotPublished when the workflow is not published."""
+    if workflow.published_version is None:
+        raise WorkflowNotPublished(workflow)
+    return WorkflowVersion.objects.get(workflow=workflow, number=workflow.published_version)

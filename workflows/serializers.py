@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from engine import INPUT_TYPES, graph_interface
 from workflows.fields import GraphField
 from workflows.models import Workflow, WorkflowVersion
 from workflowsite.pagination import PageQuerySerializer, PageSerializer
@@ -79,6 +81,12 @@ class _WorkflowSummaryFields(serializers.Serializer):
     description = serializers.CharField(read_only=True)
     version = serializers.IntegerField(read_only=True)
     isPublished = serializers.BooleanField(source="is_published", read_only=True)
+    publishedVersion = serializers.IntegerField(
+        source="published_version",
+        read_only=True,
+        allow_null=True,
+        help_text="The version API, webhook and schedule runs execute; null when unpublished.",
+    )
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
     runCount = serializers.IntegerField(source="run_count", read_only=True)
@@ -97,11 +105,73 @@ class WorkflowListItemSerializer(_WorkflowSummaryFields):
     nodeCount = serializers.IntegerField(source="node_count", read_only=True)
 
 
+class InterfaceInputSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The key in `inputs` when running the workflow.")
+    type = serializers.ChoiceField(
+        choices=INPUT_TYPES, help_text="text: a string; image: an upload id or URL."
+    )
+    required = serializers.BooleanField()
+    default = serializers.CharField(allow_null=True)
+    description = serializers.CharField(allow_blank=True)
+
+
+class InterfaceOutputSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The key in a finished run's `outputs`.")
+    type = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+
+
+class PublishedInterfaceSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    inputs = InterfaceInputSerializer(many=True)
+    outputs = InterfaceOutputSerializer(many=True)
+
+
+class PublishInputSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_VERSION_NUMBER,
+        help_text="The saved version to publish; the current one when left out.",
+    )
+
+
+_INTERFACE_HELP = (
+    "The workflow's interface, derived from its Input and Output nodes (of this version of the graph): "
+    'run it with `POST /api/workflows/{id}/runs {"inputs": {name: value}}`; a finished run\'s '
+    "`outputs` map each Output node's name to the value it received."
+)
+
+
 class WorkflowSerializer(_WorkflowSummaryFields):
-    """A workflow with its graph and run summary."""
+    """A workflow with its graph, its interface (inputs and outputs) and run summary."""
 
     nodes = serializers.ListField(child=serializers.DictField(), read_only=True)
     edges = serializers.ListField(child=serializers.DictField(), read_only=True)
+    inputs = serializers.SerializerMethodField(help_text=_INTERFACE_HELP)
+    outputs = serializers.SerializerMethodField(help_text=_INTERFACE_HELP)
+
+    published = serializers.SerializerMethodField(
+        help_text="The published version's number and interface (what `POST /api/workflows/{id}/runs` "
+        "accepts and returns); null when unpublished."
+    )
+
+    @extend_schema_field(PublishedInterfaceSerializer(allow_null=True))
+    def get_published(self, workflow: Workflow) -> dict[str, Any] | None:
+        if workflow.published_version is None:
+            return None
+        version = WorkflowVersion.objects.only("nodes", "edges").get(
+            workflow=workflow, number=workflow.published_version
+        )
+        return {"version": version.number, **graph_interface(version.graph).as_dict()}
+
+    @extend_schema_field(InterfaceInputSerializer(many=True))
+    def get_inputs(self, workflow: Workflow) -> list[dict[str, Any]]:
+        return [spec.as_dict() for spec in graph_interface(workflow.graph).inputs]
+
+    @extend_schema_field(InterfaceOutputSerializer(many=True))
+    def get_outputs(self, workflow: Workflow) -> list[dict[str, Any]]:
+        return [spec.as_dict() for spec in graph_interface(workflow.graph).outputs]
 
 
 class WorkflowPageSerializer(PageSerializer):

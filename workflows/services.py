@@ -150,6 +150,39 @@ def workflow_delete(*, workflow: Workflow) -> None:
     owner_caches_invalidate(owner_id=owner_id)
 
 
+@transaction.atomic
+def workflow_publish(*, workflow: Workflow, version: int | None = None) -> Workflow:
+    """Pin `version` (default: the current one) as what API, webhook and schedule runs execute.
+
+    The version must be ready to run (validated fully, unlike a draft save), so that integrations never
+    start a run that cannot work. Raises engine.GraphInvalid, or Http404 for a version that does not exist.
+    """
+    current = Workflow.objects.select_for_update().get(pk=workflow.pk)
+    number = current.version if version is None else version
+    snapshot = WorkflowVersion.objects.filter(workflow=current, number=number).first()
+    if snapshot is None:
+        raise Http404("No such version.")
+    graph = snapshot.graph
+    issues = validate_graph(graph, limits=graph_limits()) + graph_upload_issues(
+        owner=current.owner, graph=graph
+    )
+    if issues:
+        raise GraphInvalid(issues)
+    Workflow.objects.filter(pk=current.pk).update(is_published=True, published_version=number)
+    workflow.is_published, workflow.published_version = True, number
+    owner_caches_invalidate(owner_id=workflow.owner_id)
+    return workflow
+
+
+@transaction.atomic
+def workflow_unpublish(*, workflow: Workflow) -> Workflow:
+    """Stop API, webhook and schedule runs of the workflow (they answer 409 until it is published again)."""
+    Workflow.objects.filter(pk=workflow.pk).update(is_published=False, published_version=None)
+    workflow.is_published, workflow.published_version = False, None
+    owner_caches_invalidate(owner_id=workflow.owner_id)
+    return workflow
+
+
 def _copy_name(name: str) -> str:
     return name[: _NAME_MAX - len(_COPY_SUFFIX)] + _COPY_SUFFIX
 

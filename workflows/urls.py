@@ -14,6 +14,7 @@ urlpatterns = [
     path(f"{_ONE}/versions", api.WorkflowVersionListApi.as_view(), name="api-workflow-versions"),
     path(_VERSION, api.WorkflowVersionDetailApi.as_view(), name="api-workflow-version"),
     path(f"{_VERSION}/restore", api.WorkflowVersionRestoreApi.as_view(), name="api-workflow-version-restore"),
+    path(f"{_ONE}/publish", api.WorkflowPublishApi.as_view(), name="api-workflow-publish"),
     path(f"{_ONE}/duplicate", api.WorkflowDuplicateApi.as_view(), name="api-workflow-duplicate"),
     path(f"{_ONE}/export", api.WorkflowExportApi.as_view(), name="api-workflow-export"),
     path("node-kinds", api.NodeKindListApi.as_view(), name="api-node-kinds"),

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from engine import GraphInvalid
+from engine import GraphInvalid, InputsInvalid
 
 
 class FirstRendererNegotiation(BaseContentNegotiation):
@@ -112,13 +112,18 @@ def _has_error_paths(data: Any) -> bool:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, with every 400 as `{detail, errors: [{path, message}]}` (field errors and engine
-    graph errors alike) and conflicts with their extra fields."""
+    """DRF's handler, with every 400 as `{detail, errors: [{path, message}]}` (field errors, engine
+    graph errors and run input errors alike) and conflicts with their extra fields."""
     if isinstance(exc, GraphInvalid):
         errors = [issue.as_dict() for issue in exc.issues]
         return Response(
             error_body(detail="The workflow graph is invalid.", errors=errors),
             status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, InputsInvalid):
+        errors = [issue.as_dict() for issue in exc.issues]
+        return Response(
+            error_body(detail=_summary(errors), errors=errors), status=status.HTTP_400_BAD_REQUEST
         )
     response = drf_exception_handler(exc, context)
     if response is None:

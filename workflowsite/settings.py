@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "workflows",
     "runs",
     "uploads",
+    "triggers",
 ]
 
 MIDDLEWARE = [
@@ -450,6 +451,12 @@ RUN_DAILY_TOKEN_BUDGET = env_optional_int("RUN_DAILY_TOKEN_BUDGET")
 # USD per million input/output tokens per provider and model (JSON), read at start-up.
 LLM_PRICES_FILE = env_str("LLM_PRICES_FILE", str(BASE_DIR / "engine" / "prices.json"))
 EXECUTE_RATE_LIMIT = env_str("EXECUTE_RATE_LIMIT", "100/m")
+# Calls of one webhook URL; each also counts against its owner's EXECUTE_RATE_LIMIT.
+WEBHOOK_RATE_LIMIT = env_str("WEBHOOK_RATE_LIMIT", "30/m")
+# Webhook bodies above this size are refused with 413 before they are parsed.
+WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 256 * 1024)
+# How often `runscheduler` (and the in-process worker of `make run`) looks for due schedules.
+SCHEDULER_TICK_SECONDS = env_float("SCHEDULER_TICK_SECONDS", 15.0)
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 
 # Graph limits enforced by engine.validate_graph on every write and execution.

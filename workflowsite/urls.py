@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.forms import ThrottledAuthenticationForm
+from triggers.urls import hook_urlpatterns
 from workflowsite.health import HealthApi
 
 api_patterns = [
@@ -14,6 +15,7 @@ api_patterns = [
     path("", include("workflows.urls")),
     path("", include("runs.urls")),
     path("", include("uploads.urls")),
+    path("", include("triggers.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its initialiser as a script file: no inline script under the CSP.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
@@ -36,6 +38,7 @@ browsable_api_auth_patterns = (
 
 urlpatterns = [
     path("api/", include(api_patterns)),
+    *hook_urlpatterns,
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api-auth/", include(browsable_api_auth_patterns)),

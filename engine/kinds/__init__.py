@@ -14,6 +14,7 @@ from engine.kinds import (  # noqa: F401  (registers the built-ins)
     debug,
     extract,
     image,
+    io,
     llm,
     merge,
     prompt,
@@ -52,7 +53,19 @@ def output_ports_for(node: Mapping[str, Any]) -> list[Port]:
 
 # The palette order of the built-ins (the control-flow kinds after Debug, so the older kinds keep
 # their places); kinds registered later follow in registration order.
-_PALETTE = ("text", "prompt", "image", "llm", "vision", "debug", "condition", "merge", "extract")
+_PALETTE = (
+    "input",
+    "text",
+    "prompt",
+    "image",
+    "llm",
+    "vision",
+    "debug",
+    "condition",
+    "merge",
+    "extract",
+    "output",
+)
 
 
 def node_kind_catalog(*, max_text_chars: int = 100_000) -> list[dict[str, Any]]:

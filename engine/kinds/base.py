@@ -86,8 +86,8 @@ class NodeKind:
     uses_llm: ClassVar[bool] = False
     # Kinds whose ports depend on `data` (Prompt) set this; the catalog then lists no inputs.
     dynamic_inputs: ClassVar[bool] = False
-    # Kinds some of whose outputs exist only with some `data` (LLM's `json`) set this; the catalog
-    # then lists every output the kind can have.
+    # Kinds some of whose outputs exist only with some `data` (LLM's `json`), or whose port types
+    # depend on it (Input), set this; the catalog then lists every output the kind can have.
     dynamic_outputs: ClassVar[bool] = False
 
     def input_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:

@@ -96,6 +96,8 @@ export const api = {
   exportUrl: (id) => `/api/workflows/${id}/export`,
   listVersions: (id) => request("GET", `/api/workflows/${id}/versions`),
   restoreVersion: (id, number) => request("POST", `/api/workflows/${id}/versions/${number}/restore`),
+  publishWorkflow: (id, version) => request("POST", `/api/workflows/${id}/publish`, version ? { version } : {}),
+  unpublishWorkflow: (id) => request("DELETE", `/api/workflows/${id}/publish`),
   execute: (body) => request("POST", "/api/execute", body),
   planExecution: (body) => request("POST", "/api/execute/plan", body),
   listRuns: (params = {}) => request("GET", `/api/runs${query(params)}`),

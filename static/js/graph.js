@@ -41,8 +41,49 @@ export function inputPorts(node, kind) {
   return kind.inputs || [];
 }
 
+// An Input node's port carries the input's type (text or image); the catalog lists the widest, "any".
 export function outputPorts(node, kind) {
-  return kind ? kind.outputs || [] : [];
+  if (!kind) return [];
+  if (kind.dynamicOutputs) {
+    const type = node.data && node.data.type === "image" ? "image" : "text";
+    return (kind.outputs || []).map((port) => ({ ...port, type }));
+  }
+  return kind.outputs || [];
+}
+
+// Kinds whose nodes carry a `name` unique among their kind: Input and Output (the workflow's interface).
+function isNamedKind(type) {
+  return type === "input" || type === "output";
+}
+
+export function nextIoName(graph, type) {
+  const taken = new Set(graph.nodes.filter((node) => node.type === type).map((node) => node.data && node.data.name));
+  let n = 1;
+  while (taken.has(`${type}_${n}`)) n += 1;
+  return `${type}_${n}`;
+}
+
+// The interface the Input and Output nodes declare (as the engine derives it): what a Run form asks for.
+export function graphInterface(graph) {
+  const inputs = [];
+  const outputs = [];
+  for (const node of graph.nodes) {
+    const data = node.data || {};
+    if (!NAME.test(data.name || "")) continue;
+    if (node.type === "input" && !inputs.some((input) => input.name === data.name)) {
+      const hasDefault = data.default !== null && data.default !== undefined && data.default !== "";
+      inputs.push({
+        name: data.name,
+        type: data.type === "image" ? "image" : "text",
+        default: hasDefault ? data.default : null,
+        required: typeof data.required === "boolean" ? data.required : !hasDefault,
+        description: data.description || "",
+      });
+    } else if (node.type === "output" && !outputs.some((output) => output.name === data.name)) {
+      outputs.push({ name: data.name, description: data.description || "" });
+    }
+  }
+  return { inputs, outputs };
 }
 
 // engine/ports.py's types_compatible: the same type, the "any" wildcard, or text and json either way.
@@ -84,6 +125,7 @@ export function addNode(graph, { type, position, data, id }, kind) {
     position: { x: Math.round(position.x), y: Math.round(position.y) },
     data: { ...defaultData(kind), ...(data || {}) },
   };
+  if (isNamedKind(type) && !node.data.name) node.data.name = nextIoName(graph, type);
   return { graph: { nodes: [...graph.nodes, node], edges: graph.edges }, node };
 }
 
@@ -246,6 +288,8 @@ export function pasteFragment(graph, fragment, offset = { x: 40, y: 40 }) {
     if (typeof copy.data.label === "string" && copy.data.label.trim() && !/ copy( \d+)?$/.test(copy.data.label)) {
       copy.data.label = `${copy.data.label} copy`;
     }
+    // A pasted Input or Output gets a name of its own: two with one name could not run.
+    if (isNamedKind(node.type)) copy.data = { ...copy.data, name: nextIoName(result, node.type) };
     result = { nodes: [...result.nodes, copy], edges: result.edges };
   }
   for (const edge of fragment.edges) {

@@ -28,6 +28,7 @@ function render(run) {
     ["Workflow", run.workflowName || "ad-hoc graph"],
     ["Version", run.workflowVersion ?? "–"],
     ["Scope", run.scope + (run.nodeIds && run.nodeIds.length ? ` (${run.nodeIds.join(", ")})` : "")],
+    ["Started by", run.trigger + (run.triggerRef ? ` (${run.triggerRef})` : "")],
     [
       "Nodes",
       `${run.succeededNodes}/${run.totalNodes} succeeded, ${run.reusedNodes ?? 0} reused, ` +
@@ -42,11 +43,25 @@ function render(run) {
   $("run-facts").replaceChildren(...facts.flatMap(([term, value]) => [el("dt", { text: term }), el("dd", { text: String(value) })]));
   $("run-error").hidden = !run.errorSummary;
   $("run-error").textContent = run.errorSummary || "";
+  renderValues($("run-inputs"), run.inputs);
+  renderValues($("run-outputs"), run.outputs);
   renderNodes(run);
   renderTimeline(run);
   renderLogs(run);
   document.body.dataset.status = run.status;
   document.body.dataset.ready = "true";
+}
+
+// Inputs or outputs by name; the section stays hidden when the workflow has none.
+function renderValues(list, values) {
+  const entries = Object.entries(values || {});
+  list.closest("section").hidden = entries.length === 0;
+  list.replaceChildren(
+    ...entries.flatMap(([name, value]) => [
+      el("dt", { text: name }),
+      el("dd", {}, el("pre", { class: "output", dataset: { name }, text: outputPreview({ value }, 2000) })),
+    ]),
+  );
 }
 
 function labelOf(run, nodeId) {

@@ -23,6 +23,7 @@ from tests.graphs import edge, graph, node
 def test_catalog_lists_the_built_in_kinds_with_ports_and_schemas() -> None:
     catalog = {entry["type"]: entry for entry in node_kind_catalog()}
     assert list(catalog) == [
+        "input",
         "text",
         "prompt",
         "image",
@@ -32,6 +33,7 @@ def test_catalog_lists_the_built_in_kinds_with_ports_and_schemas() -> None:
         "condition",
         "merge",
         "extract",
+        "output",
     ]
     outputs = {kind: [(p["name"], p["type"]) for p in entry["outputs"]] for kind, entry in catalog.items()}
     assert outputs["condition"] == [("true", "any"), ("false", "any")]

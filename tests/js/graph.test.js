@@ -1,8 +1,9 @@
 import { CATALOG } from "./catalog.js";
 import { equal, assert, node, test, throws } from "./harness.js";
 import {
-  ConnectionRefused, addNode, connect, connectionProblem, copySelection, inputPorts, moveNodes,
-  followPlaceholderRename, parseIssuePath, pasteFragment, placeholderNames, removeElements, typesCompatible, updateNodeData, wouldCreateCycle,
+  ConnectionRefused, addNode, connect, connectionProblem, copySelection, followPlaceholderRename, graphInterface,
+  inputPorts, moveNodes, outputPorts, parseIssuePath, pasteFragment, placeholderNames, removeElements, typesCompatible,
+  updateNodeData, wouldCreateCycle,
 } from "/static/js/graph.js";
 
 const kinds = new Map(CATALOG.map((kind) => [kind.type, kind]));
@@ -121,4 +122,44 @@ test("port types connect as the engine allows: same type, any, and text with jso
   assert(typesCompatible("text", "json") && typesCompatible("json", "text"));
   assert(typesCompatible("image", "any") && typesCompatible("any", "image"));
   assert(!typesCompatible("text", "image") && !typesCompatible("json", "image"));
+});
+
+test("new and pasted Input and Output nodes get names of their own", () => {
+  const first = addNode({ nodes: [], edges: [] }, { type: "input", position: { x: 0, y: 0 } }, kinds.get("input"));
+  const second = addNode(first.graph, { type: "input", position: { x: 0, y: 0 } }, kinds.get("input"));
+  const output = addNode(second.graph, { type: "output", position: { x: 0, y: 0 } }, kinds.get("output"));
+  equal([first.node.data.name, second.node.data.name, output.node.data.name], ["input_1", "input_2", "output_1"]);
+  const pasted = pasteFragment(output.graph, copySelection(output.graph, [first.node.id]));
+  equal(pasted.graph.nodes.at(-1).data.name, "input_3");
+});
+
+test("an Input's port has the input's type, so an image input cannot feed a prompt", () => {
+  const text = node("i", "input", { name: "topic", type: "text" });
+  const image = node("j", "input", { name: "photo", type: "image" });
+  equal(outputPorts(text, kinds.get("input"))[0].type, "text");
+  equal(outputPorts(image, kinds.get("input"))[0].type, "image");
+  const graph = { nodes: [image, node("l", "llm")], edges: [] };
+  assert(connectionProblem(graph, CATALOG, { source: "j", sourceHandle: "value", target: "l", targetHandle: "prompt" }));
+  equal(connectionProblem(graph, CATALOG, { source: "j", sourceHandle: "value", target: "l", targetHandle: "images" }), null);
+});
+
+test("the interface lists named inputs with their derived required flag, and outputs", () => {
+  const graph = {
+    nodes: [
+      node("a", "input", { name: "topic" }),
+      node("b", "input", { name: "style", default: "plain" }),
+      node("c", "input", { name: "photo", type: "image", required: false }),
+      node("d", "input", { name: "topic" }),
+      node("e", "input", { name: "" }),
+      node("o", "output", { name: "answer" }),
+    ],
+    edges: [],
+  };
+  const { inputs, outputs } = graphInterface(graph);
+  equal(inputs.map((input) => [input.name, input.type, input.required, input.default]), [
+    ["topic", "text", true, null],
+    ["style", "text", false, "plain"],
+    ["photo", "image", false, null],
+  ]);
+  equal(outputs.map((output) => output.name), ["answer"]);
 });

@@ -149,9 +149,9 @@ def test_the_run_list_is_the_users_own_newest_first_with_counts(alice, bob, alic
     assert (row["status"], row["totalNodes"], row["succeededNodes"]) == ("succeeded", 2, 2)
     # One line per key would restate the serializer's field list line for line.
     assert set(row) == set(
-        "id workflowId workflowName workflowVersion status scope reuse resumedFrom totalNodes "  # noqa: SIM905
-        "succeededNodes failedNodes skippedNodes reusedNodes inputTokens outputTokens cost durationMs "
-        "errorSummary createdAt startedAt completedAt".split()
+        "id workflowId workflowName workflowVersion status scope trigger triggerRef reuse resumedFrom "  # noqa: SIM905
+        "totalNodes succeededNodes failedNodes skippedNodes reusedNodes inputTokens outputTokens cost "
+        "durationMs errorSummary createdAt startedAt completedAt".split()
     )
     assert body["results"][0]["workflowName"] is None
 

@@ -9,10 +9,12 @@ from runs.models import RunStatus, WorkflowRun
 from tests.factories import NodeResultFactory, WorkflowRunFactory
 from tests.files import image_bytes
 from tests.graphs import text_to_debug_graph
+from triggers.models import Schedule, Webhook
+from triggers.services import schedule_create, webhook_create
 from uploads.models import Upload
 from uploads.services import upload_create
 from workflows.models import Workflow
-from workflows.services import workflow_create
+from workflows.services import workflow_create, workflow_publish
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class Owned:
     upload: Upload
     token_id: int
     token_secret: str
+    webhook: Webhook
+    schedule: Schedule
 
     @property
     def url_kwargs(self) -> dict[str, object]:
@@ -34,17 +38,31 @@ class Owned:
             "node_id": "text-1",
             "upload_id": self.upload.pk,
             "token_id": self.token_id,
+            "webhook_id": self.webhook.pk,
+            "schedule_id": self.schedule.pk,
+            "token": self.webhook.token,
         }
 
     @property
     def markers(self) -> list[str]:
         """Strings that only appear in a response that leaks one of these objects."""
-        return [str(self.workflow.pk), str(self.run.pk), str(self.upload.pk), self.token_secret[:11]]
+        return [
+            str(self.workflow.pk),
+            str(self.run.pk),
+            str(self.upload.pk),
+            self.token_secret[:11],
+            str(self.webhook.pk),
+            self.webhook.token,
+            str(self.schedule.pk),
+        ]
 
 
 def make_owned(user) -> Owned:
-    """A workflow, a queued run of it, an upload and an API token, all belonging to `user`."""
-    workflow = workflow_create(owner=user, name="Alice's private flow", **text_to_debug_graph())
+    """A published workflow, a queued run of it, an upload, an API token, an unsigned webhook and a
+    schedule, all belonging to `user`."""
+    workflow = workflow_publish(
+        workflow=workflow_create(owner=user, name="Alice's private flow", **text_to_debug_graph())
+    )
     # Queued, so that cancel has something to cancel; rerun copies its snapshot.
     run = WorkflowRunFactory(owner=user, workflow=workflow, status=RunStatus.QUEUED)
     # A result from an earlier attempt (a recovered run keeps its succeeded nodes), for the output download.
@@ -52,5 +70,11 @@ def make_owned(user) -> Owned:
     upload = upload_create(owner=user, data=image_bytes(size=(8, 8)), filename="alice.png")
     issued = api_token_create(user=user, name="alice-laptop")
     return Owned(
-        workflow=workflow, run=run, upload=upload, token_id=issued.token.pk, token_secret=issued.secret
+        workflow=workflow,
+        run=run,
+        upload=upload,
+        token_id=issued.token.pk,
+        token_secret=issued.secret,
+        webhook=webhook_create(owner=user, workflow=workflow, name="alice hook", signed=False),
+        schedule=schedule_create(owner=user, workflow=workflow, cron="0 9 * * *"),
     )

@@ -17,6 +17,7 @@ from tests.files import image_bytes
 from tests.graphs import text_to_debug_graph
 from uploads.models import Upload
 from workflows.models import Workflow
+from workflows.services import workflow_unpublish
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +41,11 @@ def forged(bob) -> dict[str, Any]:
         "status": RunStatus.SUCCEEDED,
         "isPublished": True,
         "is_published": True,
+        "publishedVersion": 1,
+        "published_version": 1,
+        "trigger": "schedule",
+        "triggerRef": "forged",
+        "trigger_ref": "forged",
         "createdAt": PAST,
         "created_at": PAST,
         "updatedAt": PAST,
@@ -73,17 +79,24 @@ def test_importing_a_workflow_ignores_server_fields(alice, alice_client, forged)
 
 
 def test_saving_a_workflow_cannot_move_it_publish_it_or_jump_its_version(alice, alice_client, owned, forged):
-    workflow = owned.workflow
+    workflow = workflow_unpublish(workflow=owned.workflow)  # the shared fixture's workflow is published
     body = {**forged, "version": 1, "name": "Edited", "description": "", **text_to_debug_graph()}
 
     response = alice_client.put(f"/api/workflows/{workflow.pk}", body, format="json")
 
     assert response.status_code == 200
     workflow.refresh_from_db()
-    assert (workflow.owner, workflow.version, workflow.is_published, workflow.name) == (
+    assert (
+        workflow.owner,
+        workflow.version,
+        workflow.is_published,
+        workflow.published_version,
+        workflow.name,
+    ) == (
         alice,
         2,
         False,
+        None,
         "Edited",
     )
     assert not Workflow.objects.filter(pk=CHOSEN_ID).exists()
@@ -111,6 +124,7 @@ def test_executing_cannot_choose_the_runs_owner_status_id_or_counters(alice, ali
     assert (run.owner, run.status, run.workflow_version, run.total_nodes) == (alice, RunStatus.QUEUED, 1, 2)
     assert (run.succeeded_nodes, run.error_summary, run.recoveries) == (0, "", 0)
     assert run.trigger_id != "forged"
+    assert (run.trigger, run.trigger_ref) == ("editor", "")
 
 
 def test_creating_a_token_cannot_choose_its_user_secret_or_digest(alice, alice_client, forged):

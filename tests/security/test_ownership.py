@@ -80,6 +80,26 @@ MATRIX: dict[str, dict[str, Expect]] = {
     "api-run-rerun": {"post": Expect(202)},
     # Alice's run is still queued (cancel answers 202), so resuming it is a conflict; Bob's is a 404.
     "api-run-resume": {"post": Expect(409)},
+    "api-workflow-publish": {"post": Expect(200), "delete": Expect(200)},
+    "api-workflow-runs": {"post": Expect(202, body=lambda owned: {"inputs": {}})},
+    "api-webhook-list": {"get": Expect(200), "post": Expect(201, body=lambda owned: {"name": "new"})},
+    "api-webhook-detail": {
+        "get": Expect(200),
+        "patch": Expect(200, body=lambda owned: {"name": "renamed"}),
+        "delete": Expect(204),
+    },
+    "api-webhook-rotate": {"post": Expect(200)},
+    "api-schedule-list": {
+        "get": Expect(200),
+        "post": Expect(201, body=lambda owned: {"cron": "*/5 * * * *"}),
+    },
+    "api-schedule-detail": {
+        "get": Expect(200),
+        "patch": Expect(200, body=lambda owned: {"cron": "0 10 * * *"}),
+        "delete": Expect(204),
+    },
+    # The webhook URL is its own key (no login): anyone holding it starts a run of Alice's workflow.
+    "webhook-call": {"post": Expect(202, other=202, anonymous=202, body=lambda owned: {})},
     "api-upload-list": {
         "get": Expect(200, **COLLECTION),
         "post": Expect(201, other=201, body=_image, multipart=True),

@@ -29,7 +29,8 @@ DETAIL_KEYS = {
     "runCount",
     "lastRunStatus",
 }
-LIST_ITEM_KEYS = DETAIL_KEYS - {"nodes", "edges"} | {"nodeCount"}
+DETAIL_KEYS |= {"inputs", "outputs", "publishedVersion", "published"}
+LIST_ITEM_KEYS = DETAIL_KEYS - {"nodes", "edges", "inputs", "outputs", "published"} | {"nodeCount"}
 
 
 def _url(workflow_id: object = None) -> str:

@@ -120,6 +120,7 @@ def test_node_kinds_lists_the_engine_catalog(alice_client, settings):
     body = response.json()
     assert body == json.loads(json.dumps(node_kind_catalog(max_text_chars=settings.GRAPH_MAX_TEXT_CHARS)))
     assert [kind["type"] for kind in body] == [
+        "input",
         "text",
         "prompt",
         "image",
@@ -129,6 +130,7 @@ def test_node_kinds_lists_the_engine_catalog(alice_client, settings):
         "condition",
         "merge",
         "extract",
+        "output",
     ]
     condition = next(kind for kind in body if kind["type"] == "condition")
     assert [port["name"] for port in condition["outputs"]] == ["true", "false"]

@@ -1,4 +1,5 @@
-"""`manage.py purge_runs --older-than 30d`: delete finished runs older than that, results and logs too."""
+"""`manage.py purge_runs --older-than 30d`: delete finished runs older than that (results and logs too), and
+Idempotency-Keys past their 24 hours."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from runs.idempotency import idempotency_keys_purge
 from runs.services import runs_purge
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -28,4 +30,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         deleted = runs_purge(older_than=parse_age(options["older_than"]))
+        keys = idempotency_keys_purge()
         self.stdout.write(f"Deleted {deleted} run(s) older than {options['older_than']}.")
+        if keys:
+            self.stdout.write(f"Deleted {keys} expired idempotency key(s).")

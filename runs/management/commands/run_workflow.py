@@ -1,8 +1,10 @@
-"""`manage.py run_workflow <workflow id | file.json> [--user EMAIL] [--reuse auto|none|all]`: run a workflow
-in this terminal.
+"""`manage.py run_workflow <workflow id | file.json> [--user EMAIL] [--reuse auto|none|all]
+[--input NAME=VALUE ...]`: run a workflow in this terminal.
 
-The run is recorded like any other (history, results, logs) but executes in this process, printing a
-progress bar and each node's status, duration and output. Exit code 0 only when the run succeeded.
+`--input topic="..."` fills a text input; `--input photo=@cat.png` uploads the file (as the run's owner)
+for an image input; `photo=https://...` or an upload id work too. The run is recorded like any other
+(history, results, logs; trigger `cli`) but executes in this process, printing a progress bar and each
+node's status, duration and output, then the outputs by name. Exit code 0 only when the run succeeded.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 import engine
 from accounts.models import User
-from runs.models import ReuseMode, RunStatus
+from runs.models import ReuseMode, RunStatus, RunTrigger
+from runs.selectors import run_outputs
 from runs.services import TooManyActiveRuns, run_create, run_execute
+from uploads.images import ImageRejected
+from uploads.services import upload_create
 from workflows.models import Workflow
 
 _OUTPUT_CHARS = 200
@@ -36,9 +41,17 @@ class Command(BaseCommand):
             default=ReuseMode.AUTO,
             help="Which earlier results with a matching content key stand in for running a node.",
         )
+        parser.add_argument(
+            "--input",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="A value for an Input node; NAME=@path uploads an image file. Repeat for each input.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         workflow, graph, user = self._load(options["workflow"], options["user"])
+        inputs = self._inputs(options["input"], user)
         try:
             run = run_create(
                 owner=user,
@@ -46,11 +59,14 @@ class Command(BaseCommand):
                 workflow=workflow,
                 workflow_version=workflow.version if workflow else None,
                 reuse=options["reuse"],
+                inputs=inputs,
+                trigger=RunTrigger.CLI,
                 enqueue=False,
             )
-        except engine.GraphInvalid as exc:
+        except (engine.GraphInvalid, engine.InputsInvalid) as exc:
+            what = "inputs are" if isinstance(exc, engine.InputsInvalid) else "workflow graph is"
             lines = "\n".join(f"  {issue.path}: {issue.message}" for issue in exc.issues)
-            raise CommandError(f"The workflow graph is invalid:\n{lines}") from exc
+            raise CommandError(f"The {what} invalid:\n{lines}") from exc
         except TooManyActiveRuns as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Run {run.id}: {len(graph['nodes'])} node(s)")
@@ -62,9 +78,30 @@ class Command(BaseCommand):
         summary = f"Run {finished.status} in {finished.duration_ms} ms"
         if finished.error_summary:
             summary += f": {finished.error_summary}"
+        outputs = run_outputs(run=finished)
+        for name, value in outputs.items():
+            self.stdout.write(f"output {name}: {json.dumps(value, ensure_ascii=False)}")
         if finished.status != RunStatus.SUCCEEDED:
             raise CommandError(summary)
         self.stdout.write(self.style.SUCCESS(summary))
+
+    def _inputs(self, pairs: list[str], user: User) -> dict[str, Any]:
+        inputs: dict[str, Any] = {}
+        for pair in pairs:
+            name, sep, value = pair.partition("=")
+            if not sep or not name:
+                raise CommandError(f"--input {pair!r}: write NAME=VALUE (or NAME=@file for an image).")
+            if value.startswith("@"):
+                path = Path(value[1:])
+                try:
+                    upload = upload_create(owner=user, data=path.read_bytes(), filename=path.name)
+                except OSError as exc:
+                    raise CommandError(f"--input {name}: cannot read {path}: {exc}") from exc
+                except ImageRejected as exc:
+                    raise CommandError(f"--input {name}: {exc.message}") from exc
+                value = str(upload.pk)
+            inputs[name] = value
+        return inputs
 
     def _load(self, target: str, email: str | None) -> tuple[Workflow | None, dict[str, Any], User]:
         user = None

@@ -1,0 +1,98 @@
+"""Input and Output: the named values a workflow takes from its caller and hands back (its interface).
+
+See engine/interface.py for how the interface is derived and how a run's values reach the Input nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from engine.interface import (
+    BOUND_VALUE_KEY,
+    INPUT_KIND,
+    INPUT_TYPES,
+    NAME_MAX_CHARS,
+    OUTPUT_KIND,
+    has_default,
+    image_reference,
+    input_required,
+    name_problem,
+)
+from engine.kinds.base import NodeCall, NodeError, NodeKind, NodeOutput, register
+from engine.ports import Port
+
+_NAME = {"type": "string", "title": "Name", "maxLength": NAME_MAX_CHARS}
+_DESCRIPTION = {"type": "string", "title": "Description", "default": "", "maxLength": 1000}
+
+
+def _name_check(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    problem = name_problem(data.get("name"))
+    return [("name", problem)] if problem else []
+
+
+@register
+class InputKind(NodeKind):
+    type = INPUT_KIND
+    label = "Input"
+    description = "A value the caller gives when running the workflow (API, webhook, schedule, Run form)."
+    outputs = (Port("value", "any"),)
+    dynamic_outputs = True
+    data_schema = {
+        "type": "object",
+        "properties": {
+            "name": _NAME,
+            "type": {"type": "string", "title": "Type", "enum": list(INPUT_TYPES), "default": "text"},
+            "default": {
+                "type": ["string", "null"],
+                "title": "Default (text, or an upload id or URL for an image)",
+                "default": None,
+            },
+            "description": _DESCRIPTION,
+            "required": {
+                "type": ["boolean", "null"],
+                # null: required exactly when there is no default (the editor shows it as a choice).
+                "enum": [None, True, False],
+                "title": "Required (null: when there is no default)",
+                "default": None,
+            },
+        },
+    }
+
+    def output_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
+        return (Port("value", "image" if data.get("type") == "image" else "text"),)
+
+    def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
+        return _name_check(data)
+
+    def run(self, call: NodeCall) -> NodeOutput:
+        data = call.data
+        if BOUND_VALUE_KEY in data:
+            value = data[BOUND_VALUE_KEY]
+        elif has_default(data):
+            value = data["default"]
+            if data["type"] == "image":
+                value = image_reference(value)
+        elif input_required(data):
+            raise NodeError("missing_input", f"input {data.get('name')!r} is required and was not given")
+        else:
+            value = None if data["type"] == "image" else ""
+        return NodeOutput({"value": value})
+
+
+@register
+class OutputKind(NodeKind):
+    type = OUTPUT_KIND
+    label = "Output"
+    description = "A named result of the workflow, returned to whoever ran it."
+    inputs = (Port("value", "any", required=True),)
+    data_schema = {
+        "type": "object",
+        "properties": {"name": _NAME, "description": _DESCRIPTION},
+    }
+
+    def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
+        return _name_check(data)
+
+    def run(self, call: NodeCall) -> NodeOutput:
+        return NodeOutput({"value": call.inputs.get("value")})

@@ -1,0 +1,188 @@
+"""REST API for a workflow's webhooks and schedules (owner only; anyone else's is a 404)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from triggers import selectors, services
+from triggers.serializers import (
+    ScheduleSerializer,
+    ScheduleUpdateSerializer,
+    ScheduleWriteSerializer,
+    WebhookSerializer,
+    WebhookWriteSerializer,
+)
+from workflows.selectors import workflow_get
+from workflowsite.api import bad_request
+from workflowsite.pagination import PAGE_ERRORS, Page, PageQuerySerializer, PageSerializer
+
+T = TypeVar("T")
+_NOT_FOUND = {404: OpenApiResponse(description="No such workflow or trigger of yours.")}
+_BAD = {400: bad_request("Invalid input: a field, a cron expression (`cron`) or a time zone (`timezone`).")}
+
+
+def _checked(call: Callable[[], T]) -> T:
+    """Run a service, turning its TriggerInvalid into the API's 400 with paths."""
+    try:
+        return call()
+    except services.TriggerInvalid as exc:
+        raise serializers.ValidationError(dict(exc.issues)) from exc
+
+
+def _webhook(request: Request, webhook: Any, code: int = status.HTTP_200_OK) -> Response:
+    return Response(WebhookSerializer(webhook, context={"request": request}).data, status=code)
+
+
+def _page(request: Request, queryset: Any, serializer: type[serializers.Serializer]) -> Response:
+    page, _ = Page.from_request(request)
+    return page.response(request, **page.payload(queryset, serializer, request=request))
+
+
+class WebhookPageSerializer(PageSerializer):
+    results = WebhookSerializer(many=True)
+
+
+class SchedulePageSerializer(PageSerializer):
+    results = ScheduleSerializer(many=True)
+
+
+class WebhookListCreateApi(APIView):
+    @extend_schema(
+        parameters=[PageQuerySerializer],
+        responses={200: WebhookPageSerializer, **PAGE_ERRORS, **_NOT_FOUND},
+        summary="A workflow's webhooks, newest first",
+    )
+    def get(self, request: Request, workflow_id: uuid.UUID) -> Response:
+        workflow = workflow_get(owner=request.user, workflow_id=workflow_id)
+        return _page(
+            request, selectors.webhook_list(owner=request.user, workflow=workflow), WebhookSerializer
+        )
+
+    @extend_schema(
+        request=WebhookWriteSerializer,
+        responses={201: WebhookSerializer, **_BAD, **_NOT_FOUND},
+        summary="Add a webhook: a secret URL that runs the published version with the posted inputs",
+    )
+    def post(self, request: Request, workflow_id: uuid.UUID) -> Response:
+        workflow = workflow_get(owner=request.user, workflow_id=workflow_id)
+        payload = WebhookWriteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        webhook = services.webhook_create(
+            owner=request.user, workflow=workflow, name=data.get("name", ""), signed=data.get("signed", True)
+        )
+        if data.get("enabled") is False:
+            webhook = services.webhook_update(webhook=webhook, enabled=False)
+        return _webhook(request, webhook, status.HTTP_201_CREATED)
+
+
+class WebhookDetailApi(APIView):
+    @extend_schema(responses={200: WebhookSerializer, **_NOT_FOUND}, summary="One webhook")
+    def get(self, request: Request, webhook_id: uuid.UUID) -> Response:
+        return _webhook(request, selectors.webhook_get(owner=request.user, webhook_id=webhook_id))
+
+    @extend_schema(
+        request=WebhookWriteSerializer,
+        responses={200: WebhookSerializer, **_BAD, **_NOT_FOUND},
+        summary="Rename, enable or disable a webhook, or switch signing on or off",
+    )
+    def patch(self, request: Request, webhook_id: uuid.UUID) -> Response:
+        webhook = selectors.webhook_get(owner=request.user, webhook_id=webhook_id)
+        payload = WebhookWriteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return _webhook(request, services.webhook_update(webhook=webhook, **payload.validated_data))
+
+    @extend_schema(responses={204: None, **_NOT_FOUND}, summary="Delete a webhook (its URL answers 404)")
+    def delete(self, request: Request, webhook_id: uuid.UUID) -> Response:
+        services.webhook_delete(webhook=selectors.webhook_get(owner=request.user, webhook_id=webhook_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookRotateApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: WebhookSerializer, **_NOT_FOUND},
+        summary="Rotate a webhook: a new URL and signing secret; the old URL answers 404 at once",
+    )
+    def post(self, request: Request, webhook_id: uuid.UUID) -> Response:
+        webhook = selectors.webhook_get(owner=request.user, webhook_id=webhook_id)
+        return _webhook(request, services.webhook_rotate(webhook=webhook))
+
+
+class ScheduleListCreateApi(APIView):
+    @extend_schema(
+        parameters=[PageQuerySerializer],
+        responses={200: SchedulePageSerializer, **PAGE_ERRORS, **_NOT_FOUND},
+        summary="A workflow's schedules, newest first",
+    )
+    def get(self, request: Request, workflow_id: uuid.UUID) -> Response:
+        workflow = workflow_get(owner=request.user, workflow_id=workflow_id)
+        return _page(
+            request, selectors.schedule_list(owner=request.user, workflow=workflow), ScheduleSerializer
+        )
+
+    @extend_schema(
+        request=ScheduleWriteSerializer,
+        responses={201: ScheduleSerializer, **_BAD, **_NOT_FOUND},
+        summary="Add a schedule: runs the published version with fixed inputs at the cron times",
+    )
+    def post(self, request: Request, workflow_id: uuid.UUID) -> Response:
+        workflow = workflow_get(owner=request.user, workflow_id=workflow_id)
+        payload = ScheduleWriteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        schedule = _checked(
+            lambda: services.schedule_create(
+                owner=request.user,
+                workflow=workflow,
+                cron=data["cron"],
+                timezone_name=data.get("timezone", "UTC"),
+                inputs=data.get("inputs"),
+                name=data.get("name", ""),
+                enabled=data.get("enabled", True),
+            )
+        )
+        return Response(ScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
+
+
+class ScheduleDetailApi(APIView):
+    @extend_schema(responses={200: ScheduleSerializer, **_NOT_FOUND}, summary="One schedule")
+    def get(self, request: Request, schedule_id: uuid.UUID) -> Response:
+        return Response(
+            ScheduleSerializer(selectors.schedule_get(owner=request.user, schedule_id=schedule_id)).data
+        )
+
+    @extend_schema(
+        request=ScheduleUpdateSerializer,
+        responses={200: ScheduleSerializer, **_BAD, **_NOT_FOUND},
+        summary="Change a schedule (its next run is computed again)",
+    )
+    def patch(self, request: Request, schedule_id: uuid.UUID) -> Response:
+        schedule = selectors.schedule_get(owner=request.user, schedule_id=schedule_id)
+        payload = ScheduleUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        schedule = _checked(
+            lambda: services.schedule_update(
+                schedule=schedule,
+                cron=data.get("cron"),
+                timezone_name=data.get("timezone"),
+                inputs=data.get("inputs"),
+                name=data.get("name"),
+                enabled=data.get("enabled"),
+            )
+        )
+        return Response(ScheduleSerializer(schedule).data)
+
+    @extend_schema(responses={204: None, **_NOT_FOUND}, summary="Delete a schedule")
+    def delete(self, request: Request, schedule_id: uuid.UUID) -> Response:
+        services.schedule_delete(schedule=selectors.schedule_get(owner=request.user, schedule_id=schedule_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)

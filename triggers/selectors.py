@@ -1,0 +1,28 @@
+"""Reads for triggers, always scoped to their owner; another user's trigger is a 404."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import User
+from triggers.models import Schedule, Webhook
+from workflows.models import Workflow
+
+
+def webhook_list(*, owner: User, workflow: Workflow) -> QuerySet[Webhook]:
+    return Webhook.objects.filter(owner=owner, workflow=workflow).order_by("-created_at", "-pk")
+
+
+def webhook_get(*, owner: User, webhook_id: uuid.UUID | str) -> Webhook:
+    return get_object_or_404(Webhook.objects.filter(owner=owner), pk=webhook_id)
+
+
+def schedule_list(*, owner: User, workflow: Workflow) -> QuerySet[Schedule]:
+    return Schedule.objects.filter(owner=owner, workflow=workflow).order_by("-created_at", "-pk")
+
+
+def schedule_get(*, owner: User, schedule_id: uuid.UUID | str) -> Schedule:
+    return get_object_or_404(Schedule.objects.filter(owner=owner), pk=schedule_id)

@@ -1,0 +1,325 @@
+"""Writes for triggers: webhooks (create, update, rotate, call) and schedules (create, update, fire)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cronsim import CronSim, CronSimError
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.exceptions import ParseError
+
+import engine
+from accounts.models import User
+from runs.inputs import inputs_storable_issues
+from runs.models import RunTrigger, WorkflowRun
+from runs.ratelimit import RunRateLimited, run_rate_limit_count, webhook_rate_limit_count
+from runs.services import TooManyActiveRuns, run_start_published
+from triggers.models import Schedule, Webhook
+from workflows.models import Workflow
+from workflows.selectors import WorkflowNotPublished
+from workflowsite.parsers import StrictJSONParser
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Weft-Signature"
+_SIGNATURE_PREFIX = "sha256="
+
+
+class TriggerInvalid(Exception):
+    """A trigger setting that cannot work; `issues` are (path, message) pairs."""
+
+    def __init__(self, issues: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{path}: {message}" for path, message in issues))
+        self.issues = issues
+
+
+class WebhookNotFound(Exception):
+    """No enabled webhook has this URL (unknown and disabled look the same from outside)."""
+
+
+class WebhookSignatureInvalid(Exception):
+    pass
+
+
+class WebhookBodyInvalid(Exception):
+    pass
+
+
+# Webhooks -----------------------------------------------------------------------------------
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _new_secret() -> str:
+    return secrets.token_hex(32)
+
+
+@transaction.atomic
+def webhook_create(*, owner: User, workflow: Workflow, name: str = "", signed: bool = True) -> Webhook:
+    if workflow.owner_id != owner.pk:
+        raise ValueError("a webhook can only start its owner's workflow")
+    return Webhook.objects.create(
+        owner=owner,
+        workflow=workflow,
+        name=name,
+        token=_new_token(),
+        signing_secret=_new_secret() if signed else "",
+    )
+
+
+@transaction.atomic
+def webhook_update(
+    *, webhook: Webhook, name: str | None = None, enabled: bool | None = None, signed: bool | None = None
+) -> Webhook:
+    if name is not None:
+        webhook.name = name
+    if enabled is not None:
+        webhook.enabled = enabled
+    if signed is not None and signed != bool(webhook.signing_secret):
+        webhook.signing_secret = _new_secret() if signed else ""
+    webhook.save()
+    return webhook
+
+
+@transaction.atomic
+def webhook_rotate(*, webhook: Webhook) -> Webhook:
+    """A new URL (the old one answers 404 at once) and, for a signed webhook, a new signing secret."""
+    webhook.token = _new_token()
+    if webhook.signing_secret:
+        webhook.signing_secret = _new_secret()
+    webhook.save()
+    return webhook
+
+
+def webhook_delete(*, webhook: Webhook) -> None:
+    webhook.delete()
+
+
+def webhook_signature(*, secret: str, body: bytes) -> str:
+    """The X-Weft-Signature value of `body`: sha256=<hex HMAC-SHA256 keyed with the signing secret>."""
+    return _SIGNATURE_PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _check_signature(webhook: Webhook, body: bytes, signature: str | None) -> None:
+    if not webhook.signing_secret:
+        return
+    expected = webhook_signature(secret=webhook.signing_secret, body=body)
+    # compare_digest takes as long whatever the first wrong byte, so timing tells nothing.
+    if signature is None or not hmac.compare_digest(signature.encode(), expected.encode()):
+        raise WebhookSignatureInvalid(
+            f"Missing or wrong {SIGNATURE_HEADER}: send sha256=<hex HMAC-SHA256 of the raw body>."
+        )
+
+
+def _body_inputs(workflow: Workflow, body: bytes) -> dict[str, Any]:
+    """The body's top-level fields that name inputs of the published version (others are ignored:
+    senders such as GitHub post far more than a workflow takes)."""
+    if not body.strip():
+        return {}
+    try:
+        payload = StrictJSONParser().parse(io.BytesIO(body))
+    except ParseError as exc:
+        raise WebhookBodyInvalid(f"The body must be a JSON object ({exc.detail}).") from exc
+    if not isinstance(payload, dict):
+        raise WebhookBodyInvalid("The body must be a JSON object.")
+    version = workflow.versions.filter(number=workflow.published_version).only("nodes", "edges").first()
+    names = {spec.name for spec in engine.graph_interface(version.graph).inputs} if version else set()
+    return {name: value for name, value in payload.items() if name in names}
+
+
+def webhook_call(*, token: str, body: bytes, signature: str | None) -> WorkflowRun:
+    """Start a run of the webhook's workflow (published version) with the body's fields as inputs.
+
+    Raises WebhookNotFound, RunRateLimited, WebhookSignatureInvalid, WebhookBodyInvalid,
+    WorkflowNotPublished, engine.InputsInvalid or TooManyActiveRuns.
+    """
+    webhook = (
+        Webhook.objects.select_related("workflow__owner").filter(token=token, enabled=True).first()
+        if token
+        else None
+    )
+    if webhook is None:
+        raise WebhookNotFound()
+    webhook_rate_limit_count(webhook_id=str(webhook.pk))
+    _check_signature(webhook, body, signature)
+    run_rate_limit_count(owner_id=webhook.owner_id)
+    inputs = _body_inputs(webhook.workflow, body)
+    run = run_start_published(
+        workflow=webhook.workflow, inputs=inputs, trigger=RunTrigger.WEBHOOK, trigger_ref=str(webhook.pk)
+    )
+    Webhook.objects.filter(pk=webhook.pk).update(last_called_at=timezone.now())
+    return run
+
+
+# Schedules ----------------------------------------------------------------------------------
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise TriggerInvalid(
+            [("timezone", f"unknown time zone {name!r} (use an IANA name such as Europe/Paris)")]
+        ) from exc
+
+
+def next_due(*, cron: str, zone_name: str, after: datetime) -> datetime:
+    """The first time after `after` that `cron` matches in the time zone (as an aware datetime)."""
+    zone = _zone(zone_name)
+    if len(cron.split()) != 5:
+        raise TriggerInvalid([("cron", "needs exactly 5 fields: minute hour day-of-month month day-of-week")])
+    try:
+        return next(iter(CronSim(cron, after.astimezone(zone).replace(second=0, microsecond=0))))
+    except CronSimError as exc:
+        raise TriggerInvalid(
+            [("cron", f"{exc} (fields: minute hour day-of-month month day-of-week)")]
+        ) from exc
+    except StopIteration as exc:
+        raise TriggerInvalid([("cron", "never matches a date")]) from exc
+
+
+def _schedule_check_inputs(inputs: Any) -> None:
+    if not isinstance(inputs, Mapping):
+        raise TriggerInvalid([("inputs", "must be an object of input values by name")])
+    if issues := inputs_storable_issues(inputs):
+        raise TriggerInvalid([(issue.path, issue.message) for issue in issues])
+
+
+@transaction.atomic
+def schedule_create(
+    *,
+    owner: User,
+    workflow: Workflow,
+    cron: str,
+    timezone_name: str = "UTC",
+    inputs: Mapping[str, Any] | None = None,
+    name: str = "",
+    enabled: bool = True,
+) -> Schedule:
+    if workflow.owner_id != owner.pk:
+        raise ValueError("a schedule can only start its owner's workflow")
+    inputs = dict(inputs or {})
+    _schedule_check_inputs(inputs)
+    due = next_due(cron=cron, zone_name=timezone_name, after=timezone.now())
+    return Schedule.objects.create(
+        owner=owner,
+        workflow=workflow,
+        name=name,
+        cron=cron,
+        timezone=timezone_name,
+        inputs=inputs,
+        enabled=enabled,
+        next_run_at=due if enabled else None,
+    )
+
+
+@transaction.atomic
+def schedule_update(
+    *,
+    schedule: Schedule,
+    cron: str | None = None,
+    timezone_name: str | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    enabled: bool | None = None,
+) -> Schedule:
+    if cron is not None:
+        schedule.cron = cron
+    if timezone_name is not None:
+        schedule.timezone = timezone_name
+    if inputs is not None:
+        _schedule_check_inputs(inputs)
+        schedule.inputs = dict(inputs)
+    if name is not None:
+        schedule.name = name
+    if enabled is not None:
+        schedule.enabled = enabled
+    due = next_due(cron=schedule.cron, zone_name=schedule.timezone, after=timezone.now())
+    schedule.next_run_at = due if schedule.enabled else None
+    schedule.save()
+    return schedule
+
+
+def schedule_delete(*, schedule: Schedule) -> None:
+    schedule.delete()
+
+
+@dataclass(frozen=True)
+class Firing:
+    schedule_id: str
+    due_at: datetime
+    run_id: str | None
+    error: str
+
+
+def _fire_one(now: datetime) -> Firing | None:
+    """Claim one due schedule, advance it past `now` and start its run, in one transaction.
+
+    SKIP LOCKED lets several schedulers work side by side: a row one of them holds is invisible to the
+    others, and once it commits its next_run_at is in the future. Advancing past `now` (not by one step)
+    is why a schedule that was due many times during a downtime fires once.
+    """
+    with transaction.atomic():
+        schedule = (
+            Schedule.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("workflow__owner")
+            .filter(enabled=True, next_run_at__lte=now)
+            .order_by("next_run_at")
+            .first()
+        )
+        if schedule is None:
+            return None
+        due_at = schedule.next_run_at
+        try:
+            schedule.next_run_at = next_due(cron=schedule.cron, zone_name=schedule.timezone, after=now)
+        except TriggerInvalid as exc:  # a time zone that vanished from the system's database
+            schedule.enabled, schedule.next_run_at = False, None
+            schedule.last_error = str(exc)
+            schedule.save(update_fields=["enabled", "next_run_at", "last_error", "updated_at"])
+            return Firing(str(schedule.pk), due_at, None, schedule.last_error)
+        run_id, error = None, ""
+        try:
+            with transaction.atomic():
+                run_rate_limit_count(owner_id=schedule.owner_id)
+                run = run_start_published(
+                    workflow=schedule.workflow,
+                    inputs=schedule.inputs,
+                    trigger=RunTrigger.SCHEDULE,
+                    trigger_ref=str(schedule.pk),
+                )
+                run_id = str(run.pk)
+        except (
+            WorkflowNotPublished,
+            engine.InputsInvalid,
+            engine.GraphInvalid,
+            TooManyActiveRuns,
+            RunRateLimited,
+        ) as exc:
+            error = str(exc)
+            logger.warning("schedule %s did not start a run: %s", schedule.pk, error)
+        schedule.last_run_at = now
+        schedule.last_run_id = run_id
+        schedule.last_error = error
+        schedule.save(update_fields=["next_run_at", "last_run_at", "last_run_id", "last_error", "updated_at"])
+    return Firing(str(schedule.pk), due_at, run_id, error)
+
+
+def schedules_fire_due(*, now: datetime | None = None, limit: int = 1000) -> list[Firing]:
+    """Fire every schedule due at `now` (default: the current time) once; returns what was fired."""
+    now = now or timezone.now()
+    fired: list[Firing] = []
+    while len(fired) < limit and (firing := _fire_one(now)) is not None:
+        fired.append(firing)
+    return fired

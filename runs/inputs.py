@@ -52,7 +52,7 @@ def run_inputs_validate(
     types = {spec.name: spec.type for spec in interface.inputs}
     images = {name: value for name, value in normalised.items() if types[name] == "image"}
     uploads = {name: parse_upload_id(ref["uploadId"]) for name, ref in images.items() if ref["uploadId"]}
-    owned = owned_upload_ids(owner_id=owner.pk, candidates=[u for u in uploads.values() if u])
+    owned = owned_upload_ids(owner=owner, candidates=[u for u in uploads.values() if u])
     for name, upload_id in uploads.items():
         if upload_id not in owned:
             problems.append((f"inputs.{name}", "unknown upload"))

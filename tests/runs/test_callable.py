@@ -68,7 +68,7 @@ def test_running_by_api_records_the_inputs_the_published_version_and_the_trigger
             {"topic": "x", "photo": {"url": "https://user:pw@example.com/a.png"}},
             [("inputs.photo", "must not contain")],
         ),
-        ({"topic": "bad\x00"}, [("inputs", "must not contain NUL characters.")]),
+        ({"topic": "bad\x00"}, [("inputs.topic", "must not contain NUL characters.")]),
         ("not an object", [("inputs", 'Expected a dictionary of items but got type "str".')]),
     ],
 )

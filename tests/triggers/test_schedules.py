@@ -231,3 +231,17 @@ def test_two_schedulers_over_a_simulated_hour_fire_each_due_time_exactly_once(se
         assert sorted(f.due_at for f in firings if f.schedule_id == schedule_id) == expected
     assert all(f.error == "" for f in firings)
     assert WorkflowRun.objects.filter(trigger=RunTrigger.SCHEDULE).count() == 72
+
+
+def test_schedule_inputs_the_database_cannot_store_are_a_400(alice_client, writer):
+    response = alice_client.post(
+        f"/api/workflows/{writer.pk}/schedules",
+        {"cron": "0 9 * * *", "inputs": {"topic": "a\x00b"}},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"path": "inputs.topic", "message": "must not contain NUL characters."}
+    ]
+    assert not Schedule.objects.exists()

@@ -133,7 +133,9 @@ def test_a_body_that_is_not_a_json_object_is_a_400(alice, writer, raw):
     response = _call(webhook, None, raw=raw)
 
     assert response.status_code == 400
-    assert response.json()["errors"] == [{"path": "body", "message": "The body must be a JSON object."}]
+    [error] = response.json()["errors"]
+    assert error["path"] == "body"
+    assert error["message"].startswith("The body must be a JSON object")
 
 
 def test_input_errors_are_a_400_with_paths(alice, writer):
@@ -233,3 +235,22 @@ def test_another_users_webhooks_are_404_and_a_hook_only_starts_its_own_workflow(
         webhook_create(owner=bob, workflow=writer)
     run = WorkflowRun.objects.get(pk=_call(webhook, {"topic": "x"}).json()["runId"])
     assert (run.owner, run.workflow_id) == (alice, writer.pk)
+
+
+@pytest.mark.parametrize(
+    ("raw", "path"),
+    [
+        (b'{"topic": "bad\\u0000"}', "inputs.topic"),  # PostgreSQL cannot store NUL
+        (b'{"topic": "\\ud800"}', "body"),  # an unpaired surrogate is no character
+        (b'{"topic": 1e999}', "body"),  # no Infinity in jsonb
+        (b"[" * 100 + b"]" * 100, "body"),  # deeper than JSON_MAX_DEPTH
+    ],
+)
+def test_bodies_the_database_cannot_store_are_a_400_not_a_500(alice, writer, raw, path):
+    webhook = webhook_create(owner=alice, workflow=writer)
+
+    response = _call(webhook, None, raw=raw)
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == path
+    assert not WorkflowRun.objects.exists()

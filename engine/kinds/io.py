@@ -21,6 +21,7 @@ from engine.interface import (
 )
 from engine.kinds.base import NodeCall, NodeError, NodeKind, NodeOutput, register
 from engine.ports import Port
+from engine.storage import ImageDigests
 
 _NAME = {"type": "string", "title": "Name", "maxLength": NAME_MAX_CHARS}
 _DESCRIPTION = {"type": "string", "title": "Description", "default": "", "maxLength": 1000}
@@ -29,6 +30,17 @@ _DESCRIPTION = {"type": "string", "title": "Description", "default": "", "maxLen
 def _name_check(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     problem = name_problem(data.get("name"))
     return [("name", problem)] if problem else []
+
+
+def _text_value(data: Mapping[str, Any]) -> Any:
+    return data[BOUND_VALUE_KEY] if BOUND_VALUE_KEY in data else data.get("default")
+
+
+def _image_value(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The image reference an image input outputs: the bound one, else its default's, else None."""
+    if BOUND_VALUE_KEY in data:
+        return data[BOUND_VALUE_KEY]
+    return image_reference(data["default"]) if has_default(data) else None
 
 
 @register
@@ -65,14 +77,20 @@ class InputKind(NodeKind):
     def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
         return _name_check(data)
 
+    def external_digest(self, data: Mapping[str, Any], digests: ImageDigests | None) -> str | None:
+        # As for an Image node: what an image input feeds is its bytes, known for an upload and
+        # unknown for a URL (its bytes may change), so that reuse never serves a stale picture.
+        if data.get("type") != "image":
+            return None
+        ref = _image_value(data)
+        if digests is None or not ref or not ref.get("uploadId"):
+            return ""
+        return digests.digest(ref) or ""
+
     def run(self, call: NodeCall) -> NodeOutput:
         data = call.data
-        if BOUND_VALUE_KEY in data:
-            value = data[BOUND_VALUE_KEY]
-        elif has_default(data):
-            value = data["default"]
-            if data["type"] == "image":
-                value = image_reference(value)
+        if BOUND_VALUE_KEY in data or has_default(data):
+            value = _image_value(data) if data["type"] == "image" else _text_value(data)
         elif input_required(data):
             raise NodeError("missing_input", f"input {data.get('name')!r} is required and was not given")
         else:

@@ -16,6 +16,7 @@ from engine import (
     node_kind_catalog,
     validate_graph,
 )
+from engine.kinds.base import all_kinds
 from tests.graphs import edge, graph, node
 
 UPLOAD_ID = "0b6f7c1e-5d1c-4a39-9a7e-3f0d5c2b1a00"
@@ -219,3 +220,25 @@ def test_an_image_default_becomes_a_reference() -> None:
     outcome = execute_graph(g, context=ExecutionContext(), sink=MemorySink())
 
     assert outcome.results["out"].output == {"value": {"uploadId": UPLOAD_ID, "url": None}}
+
+
+class _Digests:
+    def digest(self, ref) -> str | None:
+        return f"bytes-of-{ref['uploadId']}" if ref.get("uploadId") else None
+
+
+def test_an_image_input_feeds_its_bytes_digest_for_an_upload_and_nothing_known_for_a_url() -> None:
+    kind = next(k for k in all_kinds() if k.type == "input")
+
+    upload = kind.external_digest(
+        {"type": "image", "boundValue": {"uploadId": UPLOAD_ID, "url": None}}, _Digests()
+    )
+    by_default = kind.external_digest({"type": "image", "default": UPLOAD_ID}, _Digests())
+    url = kind.external_digest(
+        {"type": "image", "boundValue": {"uploadId": None, "url": "https://x/a.png"}}, _Digests()
+    )
+    text = kind.external_digest({"type": "text", "boundValue": "otters"}, _Digests())
+
+    assert upload == by_default == f"bytes-of-{UPLOAD_ID}"
+    assert url == ""  # a URL's bytes may change: what it feeds is never reused
+    assert text is None  # a text input is described by its own content key

@@ -44,7 +44,7 @@ export function inputPorts(node, kind) {
 // An Input node's port carries the input's type (text or image); the catalog lists the widest, "any".
 export function outputPorts(node, kind) {
   if (!kind) return [];
-  if (kind.dynamicOutputs) {
+  if (node.type === "input") {
     const type = node.data && node.data.type === "image" ? "image" : "text";
     return (kind.outputs || []).map((port) => ({ ...port, type }));
   }

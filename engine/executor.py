@@ -293,9 +293,7 @@ class _Run:
                 continue  # a branch not taken into an input this node can do without
             value = convert(source_values[edge.source_port], edge.source_type, edge.target_type)
             if edge.target_port in inputs and isinstance(inputs[edge.target_port], list):
-                # An optional Input left empty sends None: a list port takes nothing from it.
-                if value is not None:
-                    inputs[edge.target_port].append(value)
+                inputs[edge.target_port].append(value)
             else:
                 inputs[edge.target_port] = value
         data = self.keys[node_id].data

@@ -93,8 +93,12 @@ class InputKind(NodeKind):
             value = _image_value(data) if data["type"] == "image" else _text_value(data)
         elif input_required(data):
             raise NodeError("missing_input", f"input {data.get('name')!r} is required and was not given")
+        elif data["type"] == "image":
+            # No picture: the output is left out, as a branch not taken is, so that what it feeds
+            # does without it (an LLM's optional images) or is skipped (what needs it).
+            return NodeOutput({})
         else:
-            value = None if data["type"] == "image" else ""
+            value = ""
         return NodeOutput({"value": value})
 
 

@@ -34,6 +34,8 @@ def test_inputs_outputs_publish_and_the_curl_example(page, site, worker, artifac
 
     # Input -> Prompt -> Output; new Input and Output nodes come with names of their own.
     for kind, x, y in [("input", 60, 80), ("prompt", 360, 80), ("output", 360, 360)]:
+        # Output comes last in a palette taller than the window.
+        page.locator(f'.palette__item[data-kind="{kind}"]').scroll_into_view_if_needed()
         drop_kind(page, kind, x, y)
     select_node(page, "input-1")
     expect(page.locator("#field-input-1-name")).to_have_value("input_1")

@@ -63,6 +63,29 @@ export function nextIoName(graph, type) {
   return `${type}_${n}`;
 }
 
+// The interface the Input and Output nodes declare (as the engine derives it): what the Run form asks for.
+export function graphInterface(graph) {
+  const inputs = [];
+  const outputs = [];
+  for (const node of graph.nodes) {
+    const data = node.data || {};
+    if (!NAME.test(data.name || "")) continue;
+    if (node.type === "input" && !inputs.some((input) => input.name === data.name)) {
+      const hasDefault = data.default !== null && data.default !== undefined && data.default !== "";
+      inputs.push({
+        name: data.name,
+        type: data.type === "image" ? "image" : "text",
+        default: hasDefault ? data.default : null,
+        required: typeof data.required === "boolean" ? data.required : !hasDefault,
+        description: data.description || "",
+      });
+    } else if (node.type === "output" && !outputs.some((output) => output.name === data.name)) {
+      outputs.push({ name: data.name, description: data.description || "" });
+    }
+  }
+  return { inputs, outputs };
+}
+
 // engine/ports.py's types_compatible: the same type, the "any" wildcard, or text and json either way.
 const CONVERTIBLE = new Set(["text>json", "json>text"]);
 

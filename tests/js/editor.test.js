@@ -2,6 +2,8 @@ import { CATALOG } from "./catalog.js";
 import { assert, equal, node, test } from "./harness.js";
 import { catalogByType, updateNodeData } from "/static/js/graph.js";
 import { allErrors, clientErrors, createState, isDirty, nodeLabel, snapshot } from "/static/js/editor/model.js";
+import { curlExample, loadPublished, publishedLabel } from "/static/js/editor/publish.js";
+import { inputsForRun, rememberInputs, rememberedInputs } from "/static/js/editor/runform.js";
 
 function editorState() {
   const state = createState({ catalog: CATALOG, kinds: catalogByType(CATALOG) });
@@ -14,7 +16,7 @@ function editorState() {
 }
 
 test("every editor module but the entry can be imported without starting anything", async () => {
-  for (const name of ["model", "render", "edits", "settings", "saving", "runs", "palette", "keyboard"]) {
+  for (const name of ["model", "render", "edits", "settings", "saving", "runs", "palette", "keyboard", "runform", "publish"]) {
     const module = await import(`/static/js/editor/${name}.js`);
     assert(Object.keys(module).length > 0, `${name}.js exports nothing`);
   }
@@ -55,4 +57,45 @@ test("while a field is typed in the graph counts as changed; leaving it compares
   equal(isDirty(state), true);
   state.typing = false;
   equal(isDirty(state), false, "nothing really changed");
+});
+
+test("the publish state names the published version and the one being edited", () => {
+  equal(publishedLabel(null, 5), "Not published");
+  equal(publishedLabel(3, 3), "Published: v3");
+  equal(publishedLabel(3, 5), "Published: v3 (editing v5)");
+  const state = createState();
+  loadPublished(state, { publishedVersion: 2, published: { version: 2, inputs: [], outputs: [] } });
+  equal([state.publishedVersion, state.published.version], [2, 2]);
+  loadPublished(state, { publishedVersion: null, published: null });
+  equal([state.publishedVersion, state.published], [null, null]);
+});
+
+test("the curl example posts every published input (defaults filled in) and quotes for the shell", () => {
+  const command = curlExample("http://weft.test", "w1", [
+    { name: "topic", type: "text", default: null },
+    { name: "style", type: "text", default: "it's plain" },
+    { name: "photo", type: "image", default: null },
+  ]);
+  assert(command.startsWith("curl -X POST 'http://weft.test/api/workflows/w1/runs'"), command);
+  assert(command.includes('Authorization: Bearer $WEFT_TOKEN'), command);
+  const body = command.split("-d '")[1].slice(0, -1).replaceAll("'\\''", "'");
+  equal(JSON.parse(body), { inputs: { topic: "<topic>", style: "it's plain", photo: "<upload id or https:// URL>" }, wait: 30 });
+});
+
+function memoryStorage() {
+  const items = new Map();
+  return { getItem: (key) => items.get(key) ?? null, setItem: (key, value) => items.set(key, String(value)) };
+}
+
+test("a node run reuses the last inputs without asking; a graph without Input nodes sends none", async () => {
+  const storage = memoryStorage();
+  const state = createState({ catalog: CATALOG, kinds: catalogByType(CATALOG) });
+  state.graph = { nodes: [node("i", "input", { name: "topic" }), node("p", "prompt", { template: "{{topic}}" })], edges: [] };
+  const editor = { state, boot: { id: "w1" } };
+  equal(await inputsForRun(editor, "node", storage), {});
+  rememberInputs("w1", { topic: "owls", gone: "x" }, storage);
+  equal(rememberedInputs("w1", storage), { topic: "owls", gone: "x" });
+  equal(await inputsForRun(editor, "selection", storage), { topic: "owls" });
+  state.graph = { nodes: [node("p", "prompt", { template: "plain" })], edges: [] };
+  equal(await inputsForRun(editor, "full", storage), {});
 });

@@ -1,7 +1,7 @@
 import { CATALOG } from "./catalog.js";
 import { equal, assert, node, test, throws } from "./harness.js";
 import {
-  ConnectionRefused, addNode, connect, connectionProblem, copySelection, followPlaceholderRename,
+  ConnectionRefused, addNode, connect, connectionProblem, copySelection, followPlaceholderRename, graphInterface,
   inputPorts, moveNodes, outputPorts, parseIssuePath, pasteFragment, placeholderNames, removeElements, typesCompatible,
   updateNodeData, wouldCreateCycle,
 } from "/static/js/graph.js";
@@ -141,4 +141,27 @@ test("an Input's port has the input's type, so an image input cannot feed a prom
   const graph = { nodes: [image, node("l", "llm")], edges: [] };
   assert(connectionProblem(graph, CATALOG, { source: "j", sourceHandle: "value", target: "l", targetHandle: "prompt" }));
   equal(connectionProblem(graph, CATALOG, { source: "j", sourceHandle: "value", target: "l", targetHandle: "images" }), null);
+});
+
+test("the interface lists named inputs with their derived required flag, and outputs", () => {
+  const graph = {
+    nodes: [
+      node("a", "input", { name: "topic" }),
+      node("b", "input", { name: "style", default: "plain" }),
+      node("c", "input", { name: "photo", type: "image", required: false }),
+      node("d", "input", { name: "topic" }),
+      node("e", "input", { name: "" }),
+      node("f", "input", { name: "mood", default: "" }),
+      node("o", "output", { name: "answer" }),
+    ],
+    edges: [],
+  };
+  const { inputs, outputs } = graphInterface(graph);
+  equal(inputs.map((input) => [input.name, input.type, input.required, input.default]), [
+    ["topic", "text", true, null],
+    ["style", "text", false, "plain"],
+    ["photo", "image", false, null],
+    ["mood", "text", true, null],
+  ]);
+  equal(outputs.map((output) => output.name), ["answer"]);
 });

@@ -12,6 +12,7 @@ import {
 } from "../graph.js";
 import { autoLayout } from "../layout.js";
 import { nodeLabel, snapshot } from "./model.js";
+import { loadPublished } from "./publish.js";
 import { refresh, showMessage } from "./render.js";
 import { dropPlan } from "./runs.js";
 
@@ -155,6 +156,7 @@ export function loadWorkflow(editor, workflow) {
   state.name = workflow.name;
   state.description = workflow.description || "";
   state.version = workflow.version;
+  loadPublished(state, workflow);
   state.savedSnapshot = snapshot(state);
 }
 

@@ -17,6 +17,7 @@ import { buildPalette } from "./palette.js";
 import { renderOutput } from "./output.js";
 import { setupPanels } from "./panels.js";
 import { pickForConnection } from "./pickers.js";
+import { renderApiPanel } from "./publish.js";
 import { refresh } from "./render.js";
 import { cancelRun, loadRunHistory, showPlan, startRun } from "./runs.js";
 import { save } from "./saving.js";
@@ -116,6 +117,7 @@ function wireToolbar(editor) {
       if (tab.id === "tab-output") renderOutput(editor);
       if (tab.id === "tab-runs") loadRunHistory(editor);
       if (tab.id === "tab-versions") editor.versions.load();
+      if (tab.id === "tab-api") renderApiPanel(editor);
     });
   }
 }

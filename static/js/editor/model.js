@@ -13,6 +13,9 @@ export function createState({ catalog = [], kinds = new Map() } = {}) {
     name: "",
     description: "",
     version: 1,
+    publishedVersion: null, // the saved version the API, webhooks and schedules run
+    published: null, // that version's number and interface, as GET /api/workflows/{id} has it
+    publishing: false,
     savedSnapshot: "",
     selection: { nodes: new Set(), edges: new Set() },
     serverErrors: {}, // nodeId -> {field: message}, from the last refused save or run

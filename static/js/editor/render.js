@@ -4,6 +4,7 @@ import { isActive } from "../runstate.js";
 import { el } from "../ui.js";
 import { allErrors, isDirty, onlySelectedNode, runView } from "./model.js";
 import { renderOutput } from "./output.js";
+import { publishedLabel } from "./publish.js";
 import { renderSettings } from "./settings.js";
 
 // `node`: only that node's settings changed, so only it is redrawn (typing stays quick on big graphs).
@@ -39,6 +40,7 @@ export function refreshToolbar(editor) {
   const dirty = isDirty(state);
   setText(dom("save-state"), dirty ? "Unsaved changes" : `Saved · version ${state.version}`);
   dom("save-state").classList.toggle("is-dirty", dirty);
+  setText(dom("publish-state"), publishedLabel(state.publishedVersion, state.version));
 }
 
 // Writing the same text again would still cost a layout on every keystroke.

@@ -6,6 +6,7 @@ import { formatCost, formatDuration, isActive, planSummary } from "../runstate.j
 import { el, formatDate, once, statusBadge, toast } from "../ui.js";
 import { isDirty } from "./model.js";
 import { refresh } from "./render.js";
+import { inputsForRun } from "./runform.js";
 import { applyServerErrors } from "./saving.js";
 import { commitTyping } from "./settings.js";
 
@@ -49,6 +50,9 @@ export async function startRun(editor, scope, nodeIds = []) {
   const { state } = editor;
   commitTyping(editor);
   const body = executeBody(editor, scope, nodeIds);
+  const inputs = await inputsForRun(editor, scope);
+  if (inputs === null) return;
+  if (Object.keys(inputs).length) body.inputs = inputs;
   editor.dom("run").disabled = true;
   try {
     const { runId } = await api.execute(body);

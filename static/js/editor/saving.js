@@ -4,6 +4,7 @@ import { ApiError, api } from "../api.js";
 import { parseIssuePath } from "../graph.js";
 import { choose, toast } from "../ui.js";
 import { nodeLabel, snapshot } from "./model.js";
+import { loadPublished, renderApiPanel } from "./publish.js";
 import { refresh, showMessage } from "./render.js";
 import { commitTyping } from "./settings.js";
 
@@ -48,11 +49,13 @@ export async function save(editor, { version = editor.state.version } = {}) {
       version,
     });
     state.version = workflow.version;
+    loadPublished(state, workflow);
     state.savedSnapshot = sent;
     state.serverErrors = {};
     toast("Saved.", "success", 2500);
     refresh(editor);
     if (!editor.dom("panel-versions").hidden) editor.versions.load();
+    if (!editor.dom("panel-api").hidden) renderApiPanel(editor);
     return true;
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;

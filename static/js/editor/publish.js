@@ -1,0 +1,104 @@
+// Publishing and the API tab: which saved version integrations run ("Published: v3 (editing v5)"), and a
+// ready curl call of it.
+
+import { ApiError, api } from "../api.js";
+import { el, toast } from "../ui.js";
+import { isDirty } from "./model.js";
+import { refresh } from "./render.js";
+import { applyServerErrors } from "./saving.js";
+
+// "Published: v3 (editing v5)", or "Not published".
+export function publishedLabel(publishedVersion, editingVersion) {
+  if (!publishedVersion) return "Not published";
+  if (publishedVersion === editingVersion) return `Published: v${publishedVersion}`;
+  return `Published: v${publishedVersion} (editing v${editingVersion})`;
+}
+
+function exampleValue(input) {
+  if (input.default !== null && input.default !== undefined) return input.default;
+  return input.type === "image" ? "<upload id or https:// URL>" : `<${input.name}>`;
+}
+
+// The curl command that runs the published version and waits for its outputs.
+export function curlExample(origin, workflowId, inputs) {
+  const body = { inputs: Object.fromEntries(inputs.map((input) => [input.name, exampleValue(input)])), wait: 30 };
+  const json = JSON.stringify(body).replaceAll("'", "'\\''");
+  return [
+    `curl -X POST '${origin}/api/workflows/${workflowId}/runs' \\`,
+    `  -H "Authorization: Bearer $WEFT_TOKEN" \\`,
+    `  -H 'Content-Type: application/json' \\`,
+    `  -d '${json}'`,
+  ].join("\n");
+}
+
+// What GET /api/workflows/{id} (or a publish, unpublish or save answer) says about publishing.
+export function loadPublished(state, workflow) {
+  state.publishedVersion = workflow.publishedVersion ?? null;
+  state.published = workflow.published ?? null;
+}
+
+async function changePublished(editor, action) {
+  const { state, boot } = editor;
+  if (state.publishing) return;
+  if (action === "publish" && isDirty(state)) {
+    toast("Save first: publishing pins a saved version.", "error");
+    return;
+  }
+  state.publishing = true;
+  try {
+    const answer = action === "publish" ? await api.publishWorkflow(boot.id) : await api.unpublishWorkflow(boot.id);
+    loadPublished(state, answer);
+    toast(action === "publish" ? `Published version ${answer.publishedVersion}.` : "Unpublished.", "success", 3000);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    // A version that cannot run is refused with its graph's problems: mark them on the canvas.
+    if (error.status === 400 && error.fieldErrors.length) applyServerErrors(editor, error);
+    else toast(`Could not ${action}: ${error.message}`, "error");
+  } finally {
+    state.publishing = false;
+  }
+  renderApiPanel(editor);
+  refresh(editor);
+}
+
+async function copyCommand(command) {
+  try {
+    await navigator.clipboard.writeText(command);
+    toast("Copied.", "success", 2000);
+  } catch {
+    toast("Could not copy; select the text instead.", "error");
+  }
+}
+
+// The API tab: publish or unpublish, and once published, the curl example and the published interface.
+export function renderApiPanel(editor, { origin = window.location.origin } = {}) {
+  const { state, boot } = editor;
+  const container = editor.dom("api-panel");
+  const published = state.published;
+  const rows = [
+    el("p", { id: "api-published-state", text: publishedLabel(state.publishedVersion, state.version) }),
+    el("div", { class: "dialog__actions" },
+      el("button", { id: "api-publish", type: "button", class: "button button--primary", text: `Publish v${state.version}`, onclick: () => changePublished(editor, "publish") }),
+      published ? el("button", { id: "api-unpublish", type: "button", class: "button", text: "Unpublish", onclick: () => changePublished(editor, "unpublish") }) : null,
+    ),
+  ];
+  if (!published) {
+    rows.push(el("p", { class: "muted", text: "Publish a version to run it from other programs: the API, webhooks and schedules run the published version, so editing here changes nothing they run until you publish again." }));
+    container.replaceChildren(...rows);
+    return;
+  }
+  const command = curlExample(origin, boot.id, published.inputs);
+  rows.push(
+    el("h3", { text: "Run it with curl" }),
+    el("p", { class: "muted" }, "Set WEFT_TOKEN to an API token (",
+      el("a", { href: "/settings/tokens/", text: "create one" }), "). The answer has the run's outputs when it ends within 30 s."),
+    el("pre", { id: "api-curl", class: "output", text: command }),
+    el("button", { id: "api-copy", type: "button", class: "button", text: "Copy", onclick: () => copyCommand(command) }),
+    el("h3", { text: "Interface" }),
+    el("ul", { class: "interface" },
+      ...published.inputs.map((input) => el("li", { text: `input ${input.name}: ${input.type}${input.required ? "" : " (optional)"}` })),
+      ...published.outputs.map((output) => el("li", { text: `output ${output.name}` })),
+    ),
+  );
+  container.replaceChildren(...rows);
+}

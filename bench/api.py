@@ -34,9 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.load import (
-    ROOT,
     drop_database,
     free_port,
+    serve_settings,
     start_group,
     stop_group,
     wait_health,
@@ -288,29 +288,14 @@ def main() -> int:
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{db_name}"')
         database_created = True
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "bench.api_settings",
-            "DJANGO_SECRET_KEY": "weft-bench-api-secret-key-not-for-production-0123456789abcdef",
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": f"{PG_SERVER}/{db_name}",
-            "REDIS_URL": REDIS_URL,
-            "DRAMATIQ_BROKER_URL": REDIS_URL,
-            "CACHE_KEY_PREFIX": cache_prefix,
-            "WEFT_INPROCESS_WORKER": "false",
-            "EXECUTE_RATE_LIMIT": "10000000/m",
-            "RUN_MAX_ACTIVE_PER_USER": "10000000",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(ROOT),
-        }
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+        env = serve_settings(
+            settings_module="bench.api_settings",
+            database_url=f"{PG_SERVER}/{db_name}",
+            redis_url=REDIS_URL,
+            cache_prefix=cache_prefix,
+            EXECUTE_RATE_LIMIT="10000000/m",
+            RUN_MAX_ACTIVE_PER_USER="10000000",
         )
-        os.environ.update(env)
-        import django
-
-        django.setup()
         from django.conf import settings
         from django.db import connection
 

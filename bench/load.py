@@ -169,6 +169,36 @@ def drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def serve_settings(
+    *, settings_module: str, database_url: str, redis_url: str, cache_prefix: str, **overrides: str
+) -> dict[str, str]:
+    """The environment of a production-settings server on PostgreSQL and Redis, migrated, and this
+    process set up with it (so the benchmark can seed data through the ORM)."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": settings_module,
+        "DJANGO_SECRET_KEY": "weft-bench-secret-key-not-for-production-0123456789abcdef",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DRAMATIQ_BROKER_URL": redis_url,
+        "CACHE_KEY_PREFIX": cache_prefix,
+        "WEFT_INPROCESS_WORKER": "false",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+        **overrides,
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    return env
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20)
@@ -210,33 +240,18 @@ def main() -> int:
         llm_process.start()
         llm_url = urls.get(timeout=10)
 
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "workflowsite.settings",
-            "DJANGO_SECRET_KEY": "weft-bench-load-secret-key-not-for-production-0123456789",
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": f"{PG_SERVER}/{db_name}",
-            "REDIS_URL": REDIS_URL,
-            "DRAMATIQ_BROKER_URL": REDIS_URL,
-            "CACHE_KEY_PREFIX": cache_prefix,
-            "WEFT_INPROCESS_WORKER": "false",
-            "GEMINI_API_KEY": "bench-fake-key",
-            "GEMINI_BASE_URL": llm_url,
-            "GROQ_API_KEY": "",
-            "LLM_TIMEOUT_SECONDS": "20",
-            "EXECUTE_RATE_LIMIT": "100000/m",
-            "RUN_MAX_ACTIVE_PER_USER": "100000",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(ROOT),
-        }
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+        env = serve_settings(
+            settings_module="workflowsite.settings",
+            database_url=f"{PG_SERVER}/{db_name}",
+            redis_url=REDIS_URL,
+            cache_prefix=cache_prefix,
+            GEMINI_API_KEY="bench-fake-key",
+            GEMINI_BASE_URL=llm_url,
+            GROQ_API_KEY="",
+            LLM_TIMEOUT_SECONDS="20",
+            EXECUTE_RATE_LIMIT="100000/m",
+            RUN_MAX_ACTIVE_PER_USER="100000",
         )
-        os.environ.update(env)
-        import django
-
-        django.setup()
         from django.db import connection
 
         from accounts.models import User

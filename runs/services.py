@@ -228,18 +228,7 @@ def _workflow_run_summaries_write(*, workflow_ids: Collection[uuid.UUID]) -> Non
 
 def run_rerun(*, run: WorkflowRun, reuse: str = ReuseMode.AUTO) -> WorkflowRun:
     """A new run of the same graph snapshot, scope and input values."""
-    return run_create(
-        owner=run.owner,
-        graph=run.graph,
-        workflow=run.workflow,
-        workflow_version=run.workflow_version,
-        scope=run.scope,
-        node_ids=run.node_ids,
-        reuse=reuse,
-        inputs=run.inputs,
-        trigger=RunTrigger.RERUN,
-        trigger_ref=str(run.id),
-    )
+    return _run_again(run=run, reuse=reuse)
 
 
 def run_start_published(
@@ -273,6 +262,10 @@ def run_resume(*, run: WorkflowRun) -> WorkflowRun:
     (whatever the node's kind), so only its failed, skipped and cancelled nodes run."""
     if not run.is_finished:
         raise RunStillActive("The run is still running; cancel it or wait for it to finish.")
+    return _run_again(run=run, reuse=ReuseMode.AUTO, resumed_from=run)
+
+
+def _run_again(*, run: WorkflowRun, reuse: str, resumed_from: WorkflowRun | None = None) -> WorkflowRun:
     return run_create(
         owner=run.owner,
         graph=run.graph,
@@ -280,8 +273,8 @@ def run_resume(*, run: WorkflowRun) -> WorkflowRun:
         workflow_version=run.workflow_version,
         scope=run.scope,
         node_ids=run.node_ids,
-        reuse=ReuseMode.AUTO,
-        resumed_from=run,
+        reuse=reuse,
+        resumed_from=resumed_from,
         inputs=run.inputs,
         trigger=RunTrigger.RERUN,
         trigger_ref=str(run.id),

@@ -49,17 +49,7 @@ class WorkflowAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     # Publishing goes through the API too: it checks that the version can run.
-    readonly_fields = [
-        "id",
-        "owner",
-        "is_published",
-        "published_version",
-        "version",
-        "nodes",
-        "edges",
-        "created_at",
-        "updated_at",
-    ]
+    readonly_fields = [name for name in fields if name not in ("name", "description")]
     inlines = [WorkflowVersionInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

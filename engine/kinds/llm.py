@@ -36,6 +36,24 @@ _IMAGE_TOKENS = 258
 _CHARS_PER_TOKEN = 4
 
 
+def _model_properties(*, fallback: str, fallback_examples: Sequence[str]) -> dict[str, Any]:
+    """The model and fallback-model fields: known names are offered, any name is accepted."""
+    return {
+        "model": {
+            "type": "string",
+            "title": "Model",
+            "default": DEFAULT_MODEL,
+            "examples": list(KNOWN_GEMINI_MODELS),
+        },
+        "fallbackModel": {
+            "type": "string",
+            "title": "Fallback model",
+            "default": fallback,
+            "examples": list(fallback_examples),
+        },
+    }
+
+
 class _ModelKind(NodeKind):
     """Shared by LLM and Vision: build a request, call the client, report usage."""
 
@@ -136,18 +154,7 @@ class LLMKind(_ModelKind):
     data_schema = {
         "type": "object",
         "properties": {
-            "model": {
-                "type": "string",
-                "title": "Model",
-                "default": DEFAULT_MODEL,
-                "examples": list(KNOWN_GEMINI_MODELS),
-            },
-            "fallbackModel": {
-                "type": "string",
-                "title": "Fallback model",
-                "default": DEFAULT_FALLBACK_MODEL,
-                "examples": list(KNOWN_GROQ_MODELS),
-            },
+            **_model_properties(fallback=DEFAULT_FALLBACK_MODEL, fallback_examples=KNOWN_GROQ_MODELS),
             "systemPrompt": {"type": "string", "title": "System prompt", "default": ""},
             **_SAMPLING,
             "jsonSchema": {
@@ -204,18 +211,9 @@ class VisionKind(_ModelKind):
     data_schema = {
         "type": "object",
         "properties": {
-            "model": {
-                "type": "string",
-                "title": "Model",
-                "default": DEFAULT_MODEL,
-                "examples": list(KNOWN_GEMINI_MODELS),
-            },
-            "fallbackModel": {
-                "type": "string",
-                "title": "Fallback model",
-                "default": DEFAULT_FALLBACK_VISION_MODEL,
-                "examples": [DEFAULT_FALLBACK_VISION_MODEL],
-            },
+            **_model_properties(
+                fallback=DEFAULT_FALLBACK_VISION_MODEL, fallback_examples=(DEFAULT_FALLBACK_VISION_MODEL,)
+            ),
             "prompt": {"type": "string", "title": "Prompt", "default": "Describe this image."},
             **_SAMPLING,
         },

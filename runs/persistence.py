@@ -9,7 +9,11 @@ thousands (reused nodes, reported all together right after the run starts, go in
 model call is written at once with what is held: the daily budget counts usage from stored results.
 Node results are written ON CONFLICT DO NOTHING (NodeResult is unique per run and node), so a node
 finished twice across a crash and a recovery is written once; after a SIGKILL only the nodes of the
-batch not yet written run again.
+batch not yet written run again. Each batch of results also writes the run's counters in its transaction
+(from a tally this sink keeps, read from the run's results when it starts), so the counts a reader sees
+always match the results written. Every event is published to the live event bus (runs.events) as it is
+emitted: a live reader may see a result up to a batch before the database holds it; the `end` event follows
+the final write.
 """
 
 from __future__ import annotations
@@ -18,13 +22,23 @@ import time
 from collections.abc import Callable
 
 from django.db import connection, transaction
+from django.db.models import Count, Q
 
 import engine
+from runs.events import RunEventPublisher
 from runs.execution import RunGuard, reconnecting
-from runs.models import ExecutionLog, LogLevel, NodeResult, WorkflowRun
+from runs.models import ExecutionLog, LogLevel, NodeResult, NodeStatus, WorkflowRun
+from workflowsite.cache import owner_caches_invalidate
 
 _LEVELS = set(LogLevel.values)
 FLUSH_INTERVAL_SECONDS = 0.1
+# The run's counter of each result status (cancelled results are not counted, as at the end of a run).
+COUNTER_FIELDS = {
+    NodeStatus.SUCCEEDED: "succeeded_nodes",
+    NodeStatus.FAILED: "failed_nodes",
+    NodeStatus.SKIPPED: "skipped_nodes",
+    NodeStatus.REUSED: "reused_nodes",
+}
 
 
 def _spent(event: engine.Event) -> bool:
@@ -44,11 +58,14 @@ class RunEventSink:
         guard: RunGuard,
         already_done: int = 0,
         listener: Callable[[engine.Event], None] | None = None,
+        publisher: RunEventPublisher | None = None,
     ) -> None:
         self.run = run
         self.guard = guard
         self.already_done = already_done
         self.listener = listener
+        self.publisher = publisher
+        self.counts: dict[str, int] = dict.fromkeys(COUNTER_FIELDS.values(), 0)
         self._results: list[NodeResult] = []
         self._logs: list[ExecutionLog] = []
         self._oldest_pending = 0.0
@@ -56,12 +73,20 @@ class RunEventSink:
     def emit(self, event: engine.Event) -> None:
         # After losing the run to another worker, this one must not write over the new owner's results.
         if not self.guard.lost:
+            row = None
             if isinstance(event, engine.RunStarted):
                 reconnecting(lambda: self._write_total(event))
             elif isinstance(event, engine.NodeFinished):
-                self._hold(self._result_row(event.result), self._results)
+                row = self._result_row(event.result)
+                self._hold(row, self._results)
+                if (field := COUNTER_FIELDS.get(row.status)) is not None:  # type: ignore[call-overload]
+                    self.counts[field] += 1
+                    for name, value in self.counts.items():
+                        setattr(self.run, name, value)
             elif isinstance(event, engine.LogLine):
                 self._hold(self._log_row(event), self._logs)
+            if self.publisher is not None:
+                self.publisher.engine_event(event, result=row)
             if isinstance(event, engine.RunFinished) or self._due() or _spent(event):
                 self.flush()
         if self.listener is not None:
@@ -102,6 +127,8 @@ class RunEventSink:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
             if self._results:
                 NodeResult.objects.bulk_create(self._results, ignore_conflicts=True)
+                WorkflowRun.objects.filter(pk=self.run.pk).update(**self.counts)
+                owner_caches_invalidate(owner_id=self.run.owner_id)  # list pages show the counters
             if self._logs:
                 ExecutionLog.objects.bulk_create(self._logs)
         self._results = []
@@ -112,6 +139,7 @@ class RunEventSink:
         if total != self.run.total_nodes:  # a scoped run's scope grows by what its nodes need
             WorkflowRun.objects.filter(pk=self.run.pk).update(total_nodes=total)
             self.run.total_nodes = total
+        self.counts = _stored_counts(self.run)
 
     def _log_row(self, event: engine.LogLine) -> ExecutionLog:
         return ExecutionLog(
@@ -144,3 +172,9 @@ class RunEventSink:
             started_at=result.started_at,
             duration_ms=result.duration_ms,
         )
+
+
+def _stored_counts(run: WorkflowRun) -> dict[str, int]:
+    return NodeResult.objects.filter(run=run).aggregate(
+        **{field: Count("id", filter=Q(status=status)) for status, field in COUNTER_FIELDS.items()}
+    )

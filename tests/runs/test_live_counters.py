@@ -1,0 +1,43 @@
+"""A run's counters are right at every moment: mid-run readers see the node results written so far."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import engine
+from runs.models import RunStatus
+from runs.services import run_create, run_execute
+from tests.runs.graphs import edge, node
+
+pytestmark = pytest.mark.django_db
+
+
+def test_counters_mid_run_count_the_results_written_so_far(alice, alice_client, llm_settings):
+    # a succeeds, b fails (400), c is skipped.
+    llm_settings.fail_next("gemini", status=400)
+    graph = {
+        "nodes": [node("a", "text", text="hi"), node("b", "llm"), node("c", "debug")],
+        "edges": [edge("a", "text", "b", "prompt"), edge("b", "text", "c", "value")],
+    }
+    run = run_create(owner=alice, graph=graph, enqueue=False)
+    alice_client.get("/api/runs")  # a cached list page must not hide the counts
+    seen: dict[str, list[dict[str, Any]]] = {"detail": [], "list": []}
+
+    def look(event: engine.Event) -> None:
+        # When b starts only a has finished; when the engine ends, the final status is not written yet.
+        if (
+            isinstance(event, engine.NodeStarted | engine.RunFinished)
+            and getattr(event, "node_id", "b") == "b"
+        ):
+            seen["detail"].append(alice_client.get(f"/api/runs/{run.id}").json())
+            seen["list"].append(alice_client.get("/api/runs").json()["results"][0])
+
+    finished = run_execute(run_id=str(run.id), listener=look)
+
+    for payloads in seen.values():
+        assert [p["status"] for p in payloads] == [RunStatus.RUNNING, RunStatus.RUNNING]
+        counts = [(p["succeededNodes"], p["failedNodes"], p["skippedNodes"]) for p in payloads]
+        assert counts == [(1, 0, 0), (1, 1, 1)]
+    assert (finished.succeeded_nodes, finished.failed_nodes, finished.skipped_nodes) == (1, 1, 1)

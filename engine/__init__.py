@@ -13,6 +13,8 @@ from engine.events import (
     MemorySink,
     NodeFinished,
     NodeStarted,
+    NodeToken,
+    NodeTokensReset,
     RunFinished,
     RunStarted,
 )
@@ -37,6 +39,7 @@ from engine.providers import (
     LLMResponse,
     ProviderConfig,
     ProviderError,
+    TextStream,
     build_llm_client,
     shared_llm_client,
 )
@@ -81,6 +84,8 @@ __all__ = [
     "NodeResult",
     "NodeStarted",
     "NodeStatus",
+    "NodeToken",
+    "NodeTokensReset",
     "OutputSpec",
     "Port",
     "PriceFileError",
@@ -96,6 +101,7 @@ __all__ = [
     "RunStarted",
     "RunStatus",
     "StoredResult",
+    "TextStream",
     "ValidationIssue",
     "bind_inputs",
     "build_llm_client",

@@ -31,6 +31,21 @@ class NodeFinished:
 
 
 @dataclass(frozen=True)
+class NodeToken:
+    """A piece of a running LLM/Vision node's answer, as the model generates it."""
+
+    node_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class NodeTokensReset:
+    """Forget the node's text so far: an attempt failed after partial output and another starts over."""
+
+    node_id: str
+
+
+@dataclass(frozen=True)
 class LogLine:
     level: str  # debug | info | warning | error
     message: str
@@ -44,7 +59,7 @@ class RunFinished:
 
 E = TypeVar("E")
 
-Event = RunStarted | NodeStarted | NodeFinished | LogLine | RunFinished
+Event = RunStarted | NodeStarted | NodeToken | NodeTokensReset | NodeFinished | LogLine | RunFinished
 
 
 class EventSink(Protocol):

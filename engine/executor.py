@@ -18,7 +18,16 @@ from decimal import Decimal
 from typing import Any
 
 from engine.context import ExecutionContext
-from engine.events import EventSink, LogLine, NodeFinished, NodeStarted, RunFinished, RunStarted
+from engine.events import (
+    EventSink,
+    LogLine,
+    NodeFinished,
+    NodeStarted,
+    NodeToken,
+    NodeTokensReset,
+    RunFinished,
+    RunStarted,
+)
 from engine.graph import Graph, Node
 from engine.keys import NodeKey, content_keys
 from engine.kinds.base import NodeCall, NodeError, NodeOutput, OutputTooLarge
@@ -150,7 +159,22 @@ class _Task:
     deadline: float
 
 
-_LOG, _DONE, _ERROR = "log", "done", "error"
+_LOG, _TOKEN, _RESET, _DONE, _ERROR = "log", "token", "reset", "done", "error"
+_PROGRESS = (_LOG, _TOKEN, _RESET)  # reports of a node still running
+
+
+class _TaskStream:
+    """A node's TextStream: its deltas go to the coordinating thread, which emits them in order."""
+
+    def __init__(self, task: _Task, reports: queue.SimpleQueue[tuple[_Task, str, Any]]) -> None:
+        self.task = task
+        self.reports = reports
+
+    def delta(self, text: str) -> None:
+        self.reports.put((self.task, _TOKEN, text))
+
+    def reset(self) -> None:
+        self.reports.put((self.task, _RESET, None))
 
 
 class _Run:
@@ -239,13 +263,19 @@ class _Run:
             self.pool.close()
 
     def handle(self, task: _Task, what: str, payload: Any) -> None:
-        if what != _LOG:
+        if what not in _PROGRESS:
             self.pool.job_done()
         if self.running.get(task.node.id) is not task:
             return  # a report from an abandoned (timed out or cancelled) node
         if what == _LOG:
             level, message = payload
             self.sink.emit(LogLine(level=level, message=_short(message), node_id=task.node.id))
+            return
+        if what == _TOKEN:
+            self.sink.emit(NodeToken(node_id=task.node.id, text=payload))
+            return
+        if what == _RESET:
+            self.sink.emit(NodeTokensReset(node_id=task.node.id))
             return
         del self.running[task.node.id]
         if what == _DONE:
@@ -341,6 +371,7 @@ class _Run:
             context=self.context,
             log=lambda level, message: self.reports.put((task, _LOG, (level, message))),
             max_output_bytes=self.output_budget(),
+            stream=_TaskStream(task, self.reports),
         )
         node_limit = self.options.max_node_output_bytes
         measure = node_limit is not None or self.options.max_run_output_bytes is not None

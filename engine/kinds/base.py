@@ -9,6 +9,7 @@ from typing import Any, ClassVar, TypeVar
 
 from engine.context import ExecutionContext
 from engine.ports import Port
+from engine.providers.types import TextStream
 from engine.storage import ImageDigests
 
 LogFn = Callable[[str, str], None]
@@ -44,7 +45,8 @@ class NodeCall:
     whose default lives outside the graph (the LLM model comes from the provider configuration).
     `inputs` maps port name to value (a list for `multiple` ports). `max_output_bytes` is what the
     output may take as stored JSON (None: unlimited); a kind that can amplify its inputs checks it
-    before building the value, the executor checks every output afterwards.
+    before building the value, the executor checks every output afterwards. `stream` receives the
+    text of a model's answer as it is generated (the executor turns it into NodeToken events).
     """
 
     node_id: str
@@ -54,6 +56,7 @@ class NodeCall:
     context: ExecutionContext
     log: LogFn
     max_output_bytes: int | None = None
+    stream: TextStream | None = None
 
 
 @dataclass

@@ -98,7 +98,7 @@ class _ModelKind(NodeKind):
             json_schema=json_schema,
         )
         try:
-            response = call.context.llm.generate(request, log=call.log)
+            response = call.context.llm.generate(request, log=call.log, stream=call.stream)
         except ProviderError as exc:
             raise ModelCallFailed(exc) from exc
         return NodeOutput(

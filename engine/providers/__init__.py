@@ -7,7 +7,7 @@ from engine.providers.config import (
     DEFAULT_MODEL,
     ProviderConfig,
 )
-from engine.providers.types import LLMClient, LLMRequest, LLMResponse, ProviderError
+from engine.providers.types import LLMClient, LLMRequest, LLMResponse, ProviderError, TextStream
 
 __all__ = [
     "DEFAULT_FALLBACK_MODEL",
@@ -19,6 +19,7 @@ __all__ = [
     "LLMResponse",
     "ProviderConfig",
     "ProviderError",
+    "TextStream",
     "build_llm_client",
     "shared_llm_client",
 ]

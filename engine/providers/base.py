@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from engine.providers.types import LLMRequest
+from engine.providers.types import LLMRequest, TextFn
 
 _MESSAGE_CHARS = 200
 
@@ -56,6 +56,7 @@ class Provider(Protocol):
     name: str
     env_var: str
 
-    def complete(self, request: LLMRequest, model: str) -> Completion:
-        """One HTTP attempt, raising AttemptFailed on any failure."""
+    def complete(self, request: LLMRequest, model: str, *, on_text: TextFn | None = None) -> Completion:
+        """One streamed HTTP attempt, raising AttemptFailed on any failure (also after partial output).
+        `on_text` hears each delta; the completion's text is their concatenation."""
         ...

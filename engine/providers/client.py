@@ -8,6 +8,8 @@ Policy, per provider in order:
   is wrong, and quietly answering from another provider would hide a configuration problem.
 - A provider without an API key is skipped; with no key at all the call fails naming both
   variables.
+- Answers are streamed: each attempt's text goes to the caller's `TextStream` as it arrives, and an
+  attempt that fails after some output is followed by `stream.reset()` before anything else is tried.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from engine.providers.base import AttemptFailed, Provider
 from engine.providers.config import ProviderConfig
 from engine.providers.gemini import GeminiProvider
 from engine.providers.groq import GroqProvider
-from engine.providers.types import LLMRequest, LLMResponse, LogFn, ProviderError
+from engine.providers.types import LLMRequest, LLMResponse, LogFn, ProviderError, TextStream
 
 
 class FallbackLLMClient:
@@ -39,7 +41,9 @@ class FallbackLLMClient:
         self.providers = providers
         self._sleep = sleep
 
-    def generate(self, request: LLMRequest, *, log: LogFn | None = None) -> LLMResponse:
+    def generate(
+        self, request: LLMRequest, *, log: LogFn | None = None, stream: TextStream | None = None
+    ) -> LLMResponse:
         say = log or (lambda level, message: None)
         if not self.providers:
             raise ProviderError(
@@ -52,9 +56,11 @@ class FallbackLLMClient:
             model = self._model_for(provider, request)
             for attempt in range(1, self.config.max_attempts + 1):
                 attempts += 1
+                attempt_stream = _AttemptStream(stream)
                 try:
-                    completion = provider.complete(request, model)
+                    completion = provider.complete(request, model, on_text=attempt_stream.delta)
                 except AttemptFailed as failure:
+                    attempt_stream.discard()
                     last = failure
                     if not failure.transient:
                         raise ProviderError(
@@ -150,3 +156,20 @@ def shared_llm_client(config: ProviderConfig) -> FallbackLLMClient:
         if _shared is None or _shared[0] != pid or _shared[1] != config:
             _shared = (pid, config, build_llm_client(config))
         return _shared[2]
+
+
+class _AttemptStream:
+    """Forwards one attempt's text to the caller's stream, and takes it back if the attempt fails."""
+
+    def __init__(self, stream: TextStream | None) -> None:
+        self.stream = stream
+        self.sent = False
+
+    def delta(self, text: str) -> None:
+        if self.stream is not None:
+            self.sent = True
+            self.stream.delta(text)
+
+    def discard(self) -> None:
+        if self.sent and self.stream is not None:
+            self.stream.reset()

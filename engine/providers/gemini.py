@@ -1,4 +1,4 @@
-"""Gemini through the `google-genai` SDK, with the SDK's own retries off (the client owns them)."""
+"""Gemini through the `google-genai` SDK (streamed), with the SDK's own retries off (the client owns them)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from google.genai import errors, types
 
 from engine.providers.base import AttemptFailed, Completion, status_failure
 from engine.providers.transport import TRANSPORT_ERRORS, is_timeout
-from engine.providers.types import LLMRequest
+from engine.providers.types import LLMRequest, TextFn
 
 _NO_AFC = types.AutomaticFunctionCallingConfig(disable=True)
 
@@ -21,7 +21,7 @@ class GeminiProvider:
         options = types.HttpOptions(base_url=base_url, timeout=max(1, int(timeout_s * 1000)))
         self._client = genai.Client(api_key=api_key, http_options=options)
 
-    def complete(self, request: LLMRequest, model: str) -> Completion:
+    def complete(self, request: LLMRequest, model: str, *, on_text: TextFn | None = None) -> Completion:
         parts = [
             types.Part.from_bytes(data=image.data, mime_type=image.mime_type) for image in request.images
         ]
@@ -35,10 +35,19 @@ class GeminiProvider:
             # On by default in google-genai: it inspects every call for tools and logs at INFO each time.
             automatic_function_calling=_NO_AFC,
         )
+        texts: list[str] = []
+        usage = None
         try:
-            response = self._client.models.generate_content(
+            chunks = self._client.models.generate_content_stream(
                 model=model, contents=[types.Content(role="user", parts=parts)], config=config
             )
+            for chunk in chunks:
+                text = _chunk_text(chunk)
+                if text:
+                    texts.append(text)
+                    if on_text is not None:
+                        on_text(text)
+                usage = chunk.usage_metadata or usage
         except errors.APIError as exc:
             headers = getattr(exc.response, "headers", None)
             raise status_failure(
@@ -51,9 +60,16 @@ class GeminiProvider:
                 transient=True,
                 timeout=timeout,
             ) from exc
-        usage = response.usage_metadata
         return Completion(
-            text=response.text or "",
+            text="".join(texts),
             input_tokens=usage.prompt_token_count if usage else None,
             output_tokens=usage.candidates_token_count if usage else None,
         )
+
+
+def _chunk_text(chunk: types.GenerateContentResponse) -> str:
+    """The text parts of a chunk (`chunk.text` would warn about any part that is not text)."""
+    if not chunk.candidates or not chunk.candidates[0].content:
+        return ""
+    parts = chunk.candidates[0].content.parts or []
+    return "".join(part.text for part in parts if part.text and not part.thought)

@@ -1,4 +1,4 @@
-"""Groq through the `groq` SDK (OpenAI-shaped chat completions), with SDK retries off."""
+"""Groq through the `groq` SDK (OpenAI-shaped chat completions, streamed), with SDK retries off."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 import groq
 
 from engine.providers.base import AttemptFailed, Completion, status_failure
-from engine.providers.types import LLMRequest
+from engine.providers.transport import TRANSPORT_ERRORS, is_timeout
+from engine.providers.types import LLMRequest, TextFn
 
 JSON_INSTRUCTION = "Answer with a single JSON value and nothing else. It must match this JSON Schema: "
 
@@ -21,7 +22,7 @@ class GroqProvider:
     def __init__(self, *, api_key: str, base_url: str | None, timeout_s: float) -> None:
         self._client = groq.Groq(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0)
 
-    def complete(self, request: LLMRequest, model: str) -> Completion:
+    def complete(self, request: LLMRequest, model: str, *, on_text: TextFn | None = None) -> Completion:
         messages: list[dict[str, Any]] = []
         system = request.system or ""
         if request.json_schema is not None:
@@ -39,23 +40,40 @@ class GroqProvider:
         else:
             content = request.prompt
         messages.append({"role": "user", "content": content})
+        texts: list[str] = []
+        usage: Any = None
         try:
-            response = self._client.chat.completions.create(
+            chunks = self._client.chat.completions.create(
                 model=model,
                 messages=messages,  # type: ignore[arg-type]
                 temperature=request.temperature,
                 max_tokens=request.max_output_tokens,
                 response_format={"type": "json_object"} if request.json_schema is not None else groq.omit,
+                stream=True,
             )
+            for chunk in chunks:
+                text = chunk.choices[0].delta.content if chunk.choices else None
+                if text:
+                    texts.append(text)
+                    if on_text is not None:
+                        on_text(text)
+                # Groq sends the usage on the last chunk, under x_groq.
+                usage = getattr(chunk.x_groq, "usage", None) or getattr(chunk, "usage", None) or usage
         except groq.APIStatusError as exc:
             raise status_failure(exc.status_code, _detail(exc), exc.response.headers) from exc
         except groq.APITimeoutError as exc:
             raise AttemptFailed("timed out", transient=True, timeout=True) from exc
         except groq.APIConnectionError as exc:
             raise AttemptFailed("connection failed", transient=True) from exc
-        usage = response.usage
+        except TRANSPORT_ERRORS as exc:  # raised as they are while reading the stream
+            timeout = is_timeout(exc)
+            raise AttemptFailed(
+                "timed out" if timeout else f"connection failed ({type(exc).__name__})",
+                transient=True,
+                timeout=timeout,
+            ) from exc
         return Completion(
-            text=response.choices[0].message.content or "" if response.choices else "",
+            text="".join(texts),
             input_tokens=usage.prompt_tokens if usage else None,
             output_tokens=usage.completion_tokens if usage else None,
         )

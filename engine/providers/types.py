@@ -9,6 +9,17 @@ from typing import Any, Protocol
 from engine.storage import ImageData
 
 LogFn = Callable[[str, str], None]
+TextFn = Callable[[str], None]
+"""`on_text(delta)`: hears each piece of a model's answer as it is generated."""
+
+
+class TextStream(Protocol):
+    """Where a generation's text goes as it arrives. `reset` says: forget the text so far (an attempt
+    failed after partial output, and a retry or the fallback provider starts over)."""
+
+    def delta(self, text: str) -> None: ...
+
+    def reset(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,9 @@ class ProviderError(Exception):
 
 
 class LLMClient(Protocol):
-    def generate(self, request: LLMRequest, *, log: LogFn | None = None) -> LLMResponse:
-        """Run one generation; `log(level, message)` hears about retries and fallbacks."""
+    def generate(
+        self, request: LLMRequest, *, log: LogFn | None = None, stream: TextStream | None = None
+    ) -> LLMResponse:
+        """Run one generation; `log(level, message)` hears about retries and fallbacks, `stream` gets
+        the text as it is generated."""
         ...

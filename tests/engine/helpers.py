@@ -28,7 +28,7 @@ class ScriptedLLM:
     def release(self) -> None:
         self._released.set()
 
-    def generate(self, request: LLMRequest, *, log: Any = None) -> LLMResponse:
+    def generate(self, request: LLMRequest, *, log: Any = None, stream: Any = None) -> LLMResponse:
         with self._lock:
             self.calls.append(request)
             self.threads.add(threading.current_thread().name)

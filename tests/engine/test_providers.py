@@ -43,7 +43,7 @@ def test_gemini_answers_with_text_and_usage(fake_llm: FakeLLMServer) -> None:
     )
     assert (response.input_tokens, response.output_tokens) == (3, 4)
     [sent] = fake_llm.requests
-    assert sent.path == "/v1/models/gemini-2.5-pro:generateContent"
+    assert sent.path == "/v1/models/gemini-2.5-pro:streamGenerateContent"
     assert sent.headers["x-goog-api-key"] == "gem-key"
     assert sent.body["contents"] == [{"parts": [{"text": "Name an otter"}], "role": "user"}]
     assert sent.body["systemInstruction"]["parts"] == [{"text": "Be brief"}]

@@ -3,6 +3,9 @@
 Point the real SDKs at `server.url` (GEMINI_BASE_URL / GROQ_BASE_URL) to test without the
 internet. It answers deterministically ("echo: <last user text>"), can be slowed down
 (`latency_s`), scripted to fail (`fail_next`), and records every request it receives.
+Streaming requests (Gemini's `streamGenerateContent?alt=sse`, Groq's `stream: true`) are answered as
+server-sent events, one word per chunk (`chunk_delay_s` apart); `fail_next(..., status="cut")` sends
+half of the chunks and then drops the connection, and `chunks_sent` says when each chunk left.
 
     with FakeLLMServer() as server:
         server.fail_next("gemini", status=429, times=2, retry_after=0)
@@ -23,7 +26,9 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-GEMINI_PATH = re.compile(r"^/(v1|v1beta)/models/(?P<model>[^/:]+):generateContent$")
+GEMINI_PATH = re.compile(
+    r"^/(v1|v1beta)/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)$"
+)
 GROQ_PATH = "/openai/v1/chat/completions"
 PROVIDERS = ("gemini", "groq")
 
@@ -40,8 +45,20 @@ class RecordedRequest:
 
 @dataclass(frozen=True)
 class ScriptedFailure:
-    status: int | str  # an HTTP status, or "hang"
+    status: int | str  # an HTTP status, "hang", or "cut" (a stream that stops half-way)
     retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class SentChunk:
+    provider: str
+    text: str
+    at: float  # time.monotonic() once the chunk was written
+
+
+def split_words(text: str) -> list[str]:
+    """The chunks of a streamed answer: each word with the whitespace before it."""
+    return re.findall(r"\s*\S+", text) or [text]
 
 
 def prompt_text(provider: str, body: Any) -> str:
@@ -68,10 +85,12 @@ class FakeLLMServer:
     def __init__(self, *, latency_s: float = 0.0, hang_s: float = 30.0) -> None:
         self.latency_s = latency_s  # added to every answer
         self.hang_s = hang_s  # how long a "hang" failure sleeps unless reset() releases it
+        self.chunk_delay_s = 0.0  # between the chunks of a streamed answer
         # Replaces the echo answer: called with (provider, parsed body), returns the reply text.
         self.reply: Callable[[str, Any], str] = echo_reply
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
+        self._chunks: list[SentChunk] = []
         self._failures: dict[str, deque[ScriptedFailure]] = {p: deque() for p in PROVIDERS}
         self._release = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -87,6 +106,11 @@ class FakeLLMServer:
     def requests(self) -> list[RecordedRequest]:
         with self._lock:
             return list(self._requests)
+
+    @property
+    def chunks_sent(self) -> list[SentChunk]:
+        with self._lock:
+            return list(self._chunks)
 
     def requests_for(self, provider: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.provider == provider]
@@ -104,9 +128,11 @@ class FakeLLMServer:
         """Forget requests and scripted failures, restore defaults, and end any hanging request."""
         with self._lock:
             self._requests.clear()
+            self._chunks.clear()
             for queue in self._failures.values():
                 queue.clear()
         self.latency_s = 0.0
+        self.chunk_delay_s = 0.0
         self.reply = echo_reply
         self._release.set()
         self._release = threading.Event()
@@ -138,10 +164,56 @@ class FakeLLMServer:
             queue = self._failures[request.provider]
             return queue.popleft() if queue else None
 
+    def _sent(self, provider: str, text: str) -> None:
+        with self._lock:
+            self._chunks.append(SentChunk(provider, text, time.monotonic()))
+
+    def _stream_chunks(self, provider: str, model: str | None, body: Any) -> list[tuple[str, dict[str, Any]]]:
+        """(text, event payload) per chunk of a streamed answer; the last carries the usage."""
+        text = self.reply(provider, body)
+        words = split_words(text)
+        usage = _usage(prompt_text(provider, body), text)
+        chunks = []
+        for i, word in enumerate(words):
+            last = i == len(words) - 1
+            if provider == "gemini":
+                candidate: dict[str, Any] = {
+                    "content": {"role": "model", "parts": [{"text": word}]},
+                    "index": 0,
+                }
+                payload: dict[str, Any] = {"candidates": [candidate], "modelVersion": model}
+                if last:
+                    candidate["finishReason"] = "STOP"
+                    payload["usageMetadata"] = {
+                        "promptTokenCount": usage[0],
+                        "candidatesTokenCount": usage[1],
+                        "totalTokenCount": sum(usage),
+                    }
+            else:
+                payload = {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion.chunk",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [
+                        {"index": 0, "delta": {"content": word}, "finish_reason": "stop" if last else None}
+                    ],
+                }
+                if last:
+                    payload["x_groq"] = {
+                        "id": "req-fake",
+                        "usage": {
+                            "prompt_tokens": usage[0],
+                            "completion_tokens": usage[1],
+                            "total_tokens": sum(usage),
+                        },
+                    }
+            chunks.append((word, payload))
+        return chunks
+
     def _answer(self, provider: str, model: str | None, body: Any) -> dict[str, Any]:
         text = self.reply(provider, body)
-        prompt_tokens = len(prompt_text(provider, body).split())
-        output_tokens = len(text.split())
+        prompt_tokens, output_tokens = _usage(prompt_text(provider, body), text)
         if provider == "gemini":
             return {
                 "candidates": [
@@ -174,6 +246,10 @@ class FakeLLMServer:
         }
 
 
+def _usage(prompt: str, text: str) -> tuple[int, int]:
+    return len(prompt.split()), len(text.split())
+
+
 def _error_body(provider: str, status: int) -> dict[str, Any]:
     if provider == "gemini":
         name = {429: "RESOURCE_EXHAUSTED", 400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED"}.get(
@@ -195,8 +271,10 @@ def _handler_for(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             path = self.path.split("?", 1)[0]
             gemini = GEMINI_PATH.match(path)
+            streaming = False
             if gemini:
                 provider, model = "gemini", gemini.group("model")
+                streaming = gemini.group("method") == "streamGenerateContent"
             elif path == GROQ_PATH:
                 provider, model = "groq", None
             else:
@@ -210,6 +288,7 @@ def _handler_for(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 return
             if provider == "groq" and isinstance(body, dict):
                 model = body.get("model")
+                streaming = bool(body.get("stream"))
             headers = {k.lower(): v for k, v in self.headers.items()}
             failure = server._record(RecordedRequest(provider, path, headers, body, model, time.monotonic()))
             release = server._release
@@ -219,11 +298,47 @@ def _handler_for(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 release.wait(server.hang_s)
                 self.close_connection = True
                 return
+            cut = failure is not None and failure.status == "cut"
+            if streaming and (failure is None or cut):
+                self._stream(provider, model, body, cut=cut)
+                return
+            if cut:  # a plain request cut short: no answer at all
+                self.close_connection = True
+                return
             if failure is not None:
                 extra = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after is not None else {}
                 self._send(int(failure.status), _error_body(provider, int(failure.status)), extra)
                 return
             self._send(200, server._answer(provider, model, body))
+
+        def _stream(self, provider: str, model: str | None, body: Any, *, cut: bool) -> None:
+            """Server-sent events in HTTP chunks, flushed one by one; `cut` drops the connection half-way."""
+            chunks = server._stream_chunks(provider, model, body)
+            if cut:
+                chunks = chunks[: max(1, len(chunks) // 2)]
+            self.close_connection = True
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for i, (text, payload) in enumerate(chunks):
+                    if i and server.chunk_delay_s:
+                        time.sleep(server.chunk_delay_s)
+                    self._chunk(f"data: {json.dumps(payload)}\r\n\r\n".encode())
+                    server._sent(provider, text)
+                if cut:
+                    return  # no terminating chunk: the client sees an incomplete body
+                if provider == "groq":
+                    self._chunk(b"data: [DONE]\n\n")
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def _chunk(self, data: bytes) -> None:
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            self.wfile.flush()
 
         def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
             data = json.dumps(payload).encode()

@@ -26,6 +26,7 @@ from dramatiq import Message
 
 import engine
 from accounts.models import User
+from runs.events import RunEventPublisher
 from runs.execution import RunGuard, RunHeartbeat, execution_context, planning_context, reconnecting
 from runs.inputs import run_inputs_validate
 from runs.models import (
@@ -295,6 +296,7 @@ def run_cancel(*, run: WorkflowRun) -> WorkflowRun:
         error_summary="Cancelled before it started.",
     ):
         _unfinished_nodes_end(run=run, status=NodeStatus.CANCELLED, reason="run cancelled")
+        transaction.on_commit(lambda: _run_publish_end(run_id=run.pk))
     elif not WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
         cancel_requested_at=Coalesce(F("cancel_requested_at"), Value(now))
     ):
@@ -303,6 +305,12 @@ def run_cancel(*, run: WorkflowRun) -> WorkflowRun:
     run.refresh_from_db()
     _run_changed(run)
     return run
+
+
+def _run_publish_end(*, run_id: uuid.UUID) -> None:
+    """Tell live readers that a run no worker is running has ended."""
+    run = WorkflowRun.objects.get(pk=run_id)
+    RunEventPublisher(run=run).end(run)
 
 
 def _unfinished_nodes_end(*, run: WorkflowRun, status: str, reason: str) -> None:
@@ -362,7 +370,8 @@ def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None 
     # A recovered run's succeeded nodes are not run again (its other results were deleted by the claim).
     done = run_succeeded_outputs(run=run) if run.recoveries else {}
     guard = RunGuard(run_id=str(run.id), fence=run.recoveries)
-    sink = RunEventSink(run=run, guard=guard, already_done=len(done), listener=listener)
+    publisher = RunEventPublisher(run=run)
+    sink = RunEventSink(run=run, guard=guard, already_done=len(done), listener=listener, publisher=publisher)
     try:
         targets = _scope_targets(graph=run.graph, scope=run.scope, node_ids=run.node_ids)
         with RunHeartbeat(run_id=str(run.id), fence=run.recoveries):
@@ -381,25 +390,34 @@ def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None 
             finally:
                 sink.flush()  # before the final counters are counted from the results
     except engine.GraphInvalid as exc:
-        return _run_finish(run=run, guard=guard, status=RunStatus.FAILED, summary=f"Invalid graph: {exc}")
+        summary = f"Invalid graph: {exc}"
+        return _run_finish(
+            run=run, guard=guard, status=RunStatus.FAILED, summary=summary, publisher=publisher
+        )
     except Exception as exc:
         logger.exception("run %s crashed", run.id)
         summary = f"Internal error: {type(exc).__name__}"
-        return _run_finish(run=run, guard=guard, status=RunStatus.FAILED, summary=summary)
+        return _run_finish(
+            run=run, guard=guard, status=RunStatus.FAILED, summary=summary, publisher=publisher
+        )
     if guard.lost:
         logger.warning("run %s was taken over by another worker; this attempt stops", run.id)
         return None
     status = RunStatus.CANCELLED if guard.cancelled else RunStatus(outcome.status.value)
-    return _run_finish(run=run, guard=guard, status=status, summary=outcome.error_summary or "")
+    summary = outcome.error_summary or ""
+    return _run_finish(run=run, guard=guard, status=status, summary=summary, publisher=publisher)
 
 
-def _run_finish(*, run: WorkflowRun, guard: RunGuard, status: str, summary: str) -> WorkflowRun | None:
+def _run_finish(
+    *, run: WorkflowRun, guard: RunGuard, status: str, summary: str, publisher: RunEventPublisher
+) -> WorkflowRun | None:
     fields = reconnecting(lambda: _run_record_outcome(run=run, guard=guard, status=status, summary=summary))
     if fields is None:
         return None
     for name, value in fields.items():
         setattr(run, name, value)
     _run_changed(run)
+    publisher.end(run)
     return run
 
 
@@ -498,6 +516,7 @@ def _run_end_abandoned(seen: Any, run: WorkflowRun, status: str, reason: str, no
     _unfinished_nodes_end(run=full, status=NodeStatus.CANCELLED, reason=reason)
     WorkflowRun.objects.filter(pk=run.pk).update(**_node_counts(full))
     _run_changed(run)
+    transaction.on_commit(lambda: _run_publish_end(run_id=run.pk))
     return True
 
 

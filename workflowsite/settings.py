@@ -450,6 +450,12 @@ RUN_DAILY_COST_BUDGET = env_decimal("RUN_DAILY_COST_BUDGET")
 RUN_DAILY_TOKEN_BUDGET = env_optional_int("RUN_DAILY_TOKEN_BUDGET")
 # USD per million input/output tokens per provider and model (JSON), read at start-up.
 LLM_PRICES_FILE = env_str("LLM_PRICES_FILE", str(BASE_DIR / "engine" / "prices.json"))
+# Live run events (GET /api/runs/{id}/events): Redis Streams with REDIS_URL, in process memory otherwise.
+# Events kept per run for replay (an LLM answer is one event per streamed piece), how long a finished
+# run's events stay, and how often an idle stream sends a heartbeat comment (and re-checks the run).
+RUN_EVENTS_MAXLEN = env_int("RUN_EVENTS_MAXLEN", 10_000)
+RUN_EVENTS_TTL_SECONDS = env_int("RUN_EVENTS_TTL_SECONDS", 300)
+RUN_EVENTS_HEARTBEAT_SECONDS = env_float("RUN_EVENTS_HEARTBEAT_SECONDS", 15.0)
 EXECUTE_RATE_LIMIT = env_str("EXECUTE_RATE_LIMIT", "100/m")
 # Calls of one webhook URL; each also counts against its owner's EXECUTE_RATE_LIMIT.
 WEBHOOK_RATE_LIMIT = env_str("WEBHOOK_RATE_LIMIT", "30/m")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from runs import api
+from runs import api, stream
 
 urlpatterns = [
     path("execute", api.ExecuteApi.as_view(), name="api-execute"),
@@ -16,6 +16,7 @@ urlpatterns = [
         api.RunNodeOutputApi.as_view(),
         name="api-run-node-output",
     ),
+    path("runs/<uuid:run_id>/events", stream.run_events, name="api-run-events"),
     path("runs/<uuid:run_id>/logs", api.RunLogsApi.as_view(), name="api-run-logs"),
     path("runs/<uuid:run_id>/cancel", api.RunCancelApi.as_view(), name="api-run-cancel"),
     path("runs/<uuid:run_id>/rerun", api.RunRerunApi.as_view(), name="api-run-rerun"),

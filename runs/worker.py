@@ -25,8 +25,9 @@ _worker: dramatiq.Worker | None = None
 def is_serving_process(argv: list[str] | None = None) -> bool:
     """True in the process that serves requests: not in migrate & co, nor in runserver's reloader parent."""
     argv = sys.argv if argv is None else argv
-    program = os.path.basename(argv[0]) if argv else ""
-    if "gunicorn" in program or "uwsgi" in program:
+    # The whole path: `python -m gunicorn` / `python -m uvicorn` run .../gunicorn/__main__.py.
+    program = argv[0] if argv else ""
+    if any(server in program for server in ("gunicorn", "uwsgi", "uvicorn")):
         return True
     if len(argv) > 1 and argv[1] == "runserver":
         return os.environ.get("RUN_MAIN") == "true" or "--noreload" in argv

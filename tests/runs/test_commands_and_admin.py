@@ -165,6 +165,7 @@ def test_only_the_serving_process_gets_the_in_process_worker(monkeypatch):
     assert not is_serving_process(["manage.py", "runserver"])  # the autoreloader's parent
     assert not is_serving_process(["manage.py", "migrate"])
     assert is_serving_process(["/venv/bin/gunicorn", "workflowsite.wsgi"])
+    assert is_serving_process(["/venv/lib/python3.11/site-packages/uvicorn/__main__.py", "workflowsite.asgi"])
     monkeypatch.setenv("RUN_MAIN", "true")
     assert is_serving_process(["manage.py", "runserver"])
 

@@ -75,6 +75,7 @@ MATRIX: dict[str, dict[str, Expect]] = {
     "api-run-list": {"get": Expect(200, **COLLECTION)},
     "api-run-detail": {"get": Expect(200)},
     "api-run-logs": {"get": Expect(200)},
+    "api-run-events": {"get": Expect(200)},
     "api-run-node-output": {"get": Expect(200)},
     "api-run-cancel": {"post": Expect(202)},
     "api-run-rerun": {"post": Expect(202)},

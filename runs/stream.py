@@ -1,0 +1,139 @@
+"""GET /api/runs/{id}/events: a run's live events as server-sent events, for its owner only.
+
+An async view (served under ASGI it holds no thread while a stream idles): it authenticates with the
+API's own authenticators (API token, session), replays the bus from `Last-Event-ID` (or from the start)
+and then follows it live until `end`. When the bus cannot replay (trimmed, expired, or never written:
+Redis restarted, a finished run from long ago) the stream starts with the run as the database has it
+(`run`, each finished `node`, the logs) and, for a finished run, `end`. Idle streams get a heartbeat
+comment every RUN_EVENTS_HEARTBEAT_SECONDS, at which the run is also re-read, so that a run that ended
+without its worker publishing `end` (cancelled while queued, abandoned by a dead worker) still ends.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+
+from accounts.models import User
+from runs.events import END, EVENT_ID, BusEvent, end_data, node_finished_data, run_counts, run_event_bus
+from runs.models import WorkflowRun
+from runs.selectors import LOG_PAGE_SIZE, run_logs, run_node_results
+from workflowsite.api import error_body
+
+# Sent first: a client's EventSource retries this many milliseconds after a dropped connection.
+RETRY_MS = 2000
+
+
+def _authenticate(request: HttpRequest) -> User | exceptions.APIException:
+    """The request's user by the API's authenticators (token, session), or the error DRF would raise."""
+    authenticators = [cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+    drf_request = Request(request, authenticators=authenticators)
+    try:
+        user = drf_request.user
+    except exceptions.APIException as exc:
+        return exc
+    if not user or not user.is_authenticated:
+        return exceptions.NotAuthenticated()
+    return user
+
+
+def _run_of(user: User, run_id: uuid.UUID) -> WorkflowRun | None:
+    return WorkflowRun.objects.filter(owner=user, pk=run_id).first()
+
+
+async def run_events(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
+    user = await sync_to_async(_authenticate)(request)
+    if isinstance(user, exceptions.APIException):
+        response = JsonResponse({"detail": str(user.detail)}, status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+        return response
+    run = await sync_to_async(_run_of)(user, run_id)
+    if run is None:
+        return JsonResponse({"detail": "No such run."}, status=404)
+    last_id = request.headers.get("Last-Event-ID") or None
+    if last_id is not None and not EVENT_ID.match(last_id):
+        message = 'an event id looks like "1700000000000-0"'
+        return JsonResponse(
+            error_body(
+                detail=f"Last-Event-ID: {message}", errors=[{"path": "Last-Event-ID", "message": message}]
+            ),
+            status=400,
+        )
+    response = StreamingHttpResponse(run_event_stream(run, after=last_id), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
+
+
+def sse(event: BusEvent | None = None, *, type: str = "", data: Any = None, id: str | None = None) -> bytes:
+    """One server-sent event (its data is one line of JSON)."""
+    if event is not None:
+        type, data, id = event.type, event.data, event.id
+    lines = [f"event: {type}"]
+    if id is not None:
+        lines.append(f"id: {id}")
+    lines.append(f"data: {json.dumps(data, separators=(',', ':'))}")
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+async def run_event_stream(run: WorkflowRun, *, after: str | None) -> AsyncIterator[bytes]:
+    bus = run_event_bus()
+    run_id = str(run.id)
+    heartbeat_s = settings.RUN_EVENTS_HEARTBEAT_SECONDS
+    yield f"retry: {RETRY_MS}\n\n".encode()
+    first = await bus.read(run_id, after=after, block_s=0)
+    if first.gap or (not first.events and run.is_finished):
+        # The bus cannot replay this run: start from the database, then follow the bus from now on.
+        after = await bus.last_id(run_id)
+        snapshot = await sync_to_async(_snapshot)(run.pk)
+        for index, (type, data) in enumerate(snapshot):
+            last = index == len(snapshot) - 1
+            yield sse(type=type, data=data, id=after if last else None)
+        if snapshot[-1][0] == END:
+            return
+        first = await bus.read(run_id, after=after, block_s=0)
+    events = first.events
+    while True:
+        for event in events:
+            yield sse(event)
+            if event.type == END:
+                return
+            after = event.id
+        read = await bus.read(run_id, after=after, block_s=heartbeat_s)
+        events = read.events
+        if not events:
+            yield b": heartbeat\n\n"
+            ended = await sync_to_async(_ended)(run.pk)
+            if ended is not None:
+                # Ended without an `end` on the bus (or published before our read window): say so.
+                events = (await bus.read(run_id, after=after, block_s=0)).events or [
+                    BusEvent(after or "0-0", END, ended)
+                ]
+
+
+def _ended(run_pk: uuid.UUID) -> dict[str, Any] | None:
+    run = WorkflowRun.objects.get(pk=run_pk)
+    return end_data(run) if run.is_finished else None
+
+
+def _snapshot(run_pk: uuid.UUID) -> list[tuple[str, dict[str, Any]]]:
+    """The run as the database has it, as the events a live reader would have seen."""
+    run = WorkflowRun.objects.get(pk=run_pk)
+    events: list[tuple[str, dict[str, Any]]] = [("run", run_counts(run))]
+    events += [("node", node_finished_data(result)) for result in run_node_results(run=run)]
+    for log in run_logs(run=run)[:LOG_PAGE_SIZE]:
+        events.append(("log", {"nodeId": log.node_id, "level": log.level, "message": log.message}))
+    if run.is_finished:
+        events.append((END, end_data(run)))
+    return events

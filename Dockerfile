@@ -1,5 +1,5 @@
-# Weft: a slim, non-root image that serves the app with gunicorn. Workers run the same image with
-# `python manage.py rundramatiq` (see docker-compose.yml).
+# Weft: a slim, non-root image that serves the app with gunicorn's uvicorn workers (ASGI). Workers run the
+# same image with `python manage.py rundramatiq` (see docker-compose.yml).
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
@@ -23,4 +23,4 @@ USER weft
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/api/health', timeout=4)"
-CMD ["sh", "-c", "python manage.py migrate --noinput && exec gunicorn workflowsite.wsgi:application --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-2} --threads 4 --access-logfile -"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && exec gunicorn workflowsite.asgi:application --worker-class uvicorn_worker.UvicornWorker --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-2} --access-logfile -"]

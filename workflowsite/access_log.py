@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -26,3 +27,14 @@ class RedactingAccessLogger(Logger):
             if isinstance(atoms.get(name), str):
                 atoms[name] = redact_query_string(atoms[name])
         return atoms
+
+
+class RedactingUvicornAccessFilter(logging.Filter):
+    """uvicorn's access log lines (`client - "METHOD full_path HTTP/x" status`) with the path's query-string
+    values redacted; the record's arguments are rewritten, the line is still written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], redact_url(args[2]), *args[3:])
+        return True

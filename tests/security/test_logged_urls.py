@@ -83,3 +83,27 @@ def test_gunicorns_access_log_from_the_project_config_does_not_write_credentials
     assert "GET /api/workflows?token=REDACTED&page=2 HTTP/1.1" in line
     assert "settings?key=REDACTED" in line
     assert SECRET not in line
+
+
+def test_uvicorns_access_log_under_the_asgi_app_does_not_write_credentials():
+    import workflowsite.asgi  # noqa: F401  (what gunicorn's uvicorn worker and `make run` load)
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    access = logging.getLogger("uvicorn.access")
+    handler = Keep()
+    access.addHandler(handler)
+    try:
+        # uvicorn's own call: client, method, full path, HTTP version, status.
+        path = f"/api/runs?token={SECRET}&page=2"
+        access.info('%s - "%s %s HTTP/%s" %d', "203.0.113.7:5000", "GET", path, "1.1", 401)
+    finally:
+        access.removeHandler(handler)
+
+    line = records[0].getMessage()
+    assert '"GET /api/runs?token=REDACTED&page=2 HTTP/1.1" 401' in line
+    assert SECRET not in line

@@ -52,6 +52,22 @@ def test_run_workflow_reuses_unchanged_nodes_unless_told_not_to(alice, llm_setti
 
 
 @pytest.mark.django_db
+def test_run_workflow_prints_each_answer_as_it_streams_in_before_its_result(
+    alice, llm_settings, settings, capsys
+):
+    settings.LLM_MAX_ATTEMPTS = 2
+    llm_settings.fail_next("gemini", status="cut")  # b's first answer stops half-way
+    workflow = WorkflowFactory(owner=alice, **text_llm_chain(2, text="one two three four"))
+
+    call_command("run_workflow", str(workflow.id))
+
+    out = capsys.readouterr().out
+    streamed = out.index("    b > echo: one two three four\n")
+    assert out.index("    b > echo:") < out.index("b: partial answer discarded, starting over") < streamed
+    assert streamed < out.index("2/2 b (llm) succeeded")
+
+
+@pytest.mark.django_db
 def test_run_workflow_exits_non_zero_when_the_run_fails(alice, llm_settings, capsys):
     llm_settings.fail_next("gemini", status=400)
     workflow = WorkflowFactory(owner=alice, **text_llm_chain(3))

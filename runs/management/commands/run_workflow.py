@@ -72,6 +72,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Run {run.id}: {len(graph['nodes'])} node(s)")
         self._total = run.total_nodes
         self._done = 0
+        self._streaming: str | None = None  # the node whose answer is being printed on the open line
         finished = run_execute(run_id=str(run.id), listener=self._on_event)
         if finished is None:
             raise CommandError(f"Run {run.id} was taken over by another process.")
@@ -132,9 +133,26 @@ class Command(BaseCommand):
             raise CommandError(f"No workflow {target}" + (f" owned by {email}." if email else "."))
         return workflow, workflow.graph, user or workflow.owner
 
+    def _end_streamed_line(self) -> None:
+        if self._streaming is not None:
+            self.stdout.write("")
+            self._streaming = None
+
     def _on_event(self, event: engine.Event) -> None:
+        if isinstance(event, engine.NodeToken):
+            # Answers print as they are generated; interleaving concurrent nodes each start a new line.
+            if self._streaming != event.node_id:
+                self._end_streamed_line()
+                self.stdout.write(f"    {event.node_id} > ", ending="")
+                self._streaming = event.node_id
+            self.stdout.write(event.text, ending="")
+            self.stdout.flush()
+            return
+        self._end_streamed_line()
         if isinstance(event, engine.RunStarted):
             self._total = len(event.node_ids)
+        elif isinstance(event, engine.NodeTokensReset):
+            self.stdout.write(f"    {event.node_id}: partial answer discarded, starting over")
         elif isinstance(event, engine.NodeFinished):
             self._done += 1
             result = event.result

@@ -75,6 +75,10 @@ class RunEventBus(Protocol):
 
     async def last_id(self, run_id: str) -> str | None: ...
 
+    async def release(self) -> None:
+        """Let go of what this event loop holds (its connections) before the loop is closed."""
+        ...
+
 
 def _encode(data: dict[str, Any]) -> str:
     return json.dumps(data, cls=DjangoJSONEncoder, separators=(",", ":"))
@@ -143,6 +147,11 @@ class RedisRunEventBus:
     async def last_id(self, run_id: str) -> str | None:
         entries = await self._client().xrevrange(self.key(run_id), count=1)
         return entries[0][0].decode() if entries else None
+
+    async def release(self) -> None:
+        client = self._async.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
 
 
 def _from_redis(entry_id: bytes, fields: dict[bytes, bytes]) -> BusEvent:
@@ -232,6 +241,9 @@ class MemoryRunEventBus:
                 if stream is not None:
                     stream.waiters.discard(waiter)
         return result
+
+    async def release(self) -> None:
+        pass  # holds nothing per event loop
 
     async def last_id(self, run_id: str) -> str | None:
         with self._lock:

@@ -1,6 +1,7 @@
 """GET /api/runs/{id}/events: a run's live events as server-sent events, for its owner only.
 
-An async view (served under ASGI it holds no thread while a stream idles): it authenticates with the
+An async view (served under ASGI it holds no thread while a stream idles; under WSGI, runserver or a test
+server, the stream runs on an event loop of its own in the request's thread): it authenticates with the
 API's own authenticators (API token, session), replays the bus from `Last-Event-ID` (or from the start)
 and then follows it live until `end`. When the bus cannot replay (trimmed, expired, or never written:
 Redis restarted, a finished run from long ago) the stream starts with the run as the database has it
@@ -11,13 +12,15 @@ without its worker publishing `end` (cancelled while queued, abandoned by a dead
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -70,10 +73,27 @@ async def run_events(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
             ),
             status=400,
         )
-    response = StreamingHttpResponse(run_event_stream(run, after=last_id), content_type="text/event-stream")
+    stream = run_event_stream(run, after=last_id)
+    # Django would collect an async iterator to the end under WSGI; this streams it instead.
+    content = stream if isinstance(request, ASGIRequest) else _on_own_loop(stream)
+    response = StreamingHttpResponse(content, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
     return response
+
+
+def _on_own_loop(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
+    loop = asyncio.new_event_loop()
+    try:
+        while True:
+            try:
+                yield loop.run_until_complete(anext(stream))
+            except StopAsyncIteration:
+                return
+    finally:
+        loop.run_until_complete(stream.aclose())  # type: ignore[attr-defined]
+        loop.run_until_complete(run_event_bus().release())
+        loop.close()
 
 
 def sse(event: BusEvent | None = None, *, type: str = "", data: Any = None, id: str | None = None) -> bytes:

@@ -104,6 +104,7 @@ export const api = {
   getRun: (id) => request("GET", `/api/runs/${id}`),
   // `url` is a run's logsNext or a log page's next: an absolute URL the server built.
   getLogPage: (url) => request("GET", url),
+  runEventsUrl: (id) => `/api/runs/${id}/events`,
   cancelRun: (id) => request("POST", `/api/runs/${id}/cancel`),
   rerun: (id) => request("POST", `/api/runs/${id}/rerun`),
   nodeOutputUrl: (runId, nodeId) => `/api/runs/${runId}/nodes/${encodeURIComponent(nodeId)}/output`,

@@ -1,7 +1,9 @@
-// One run: facts, per-node results, a timeline of node start and finish, and the logs; live while active.
+// One run: facts, per-node results, a timeline of node start and finish, and the logs; live while active
+// (server-sent events, with each LLM answer as it is generated; polling if the stream cannot be opened).
 
 import { api } from "./api.js";
 import { pollRun } from "./poll.js";
+import { liveTexts, openRunStream } from "./run-stream.js";
 import {
   RunLogs,
   formatCost,
@@ -163,11 +165,60 @@ async function moreLogs() {
   }
 }
 
+// What running nodes have generated so far: one scrolling box per node, above the results.
+function renderLive(texts) {
+  $("live-nodes").hidden = texts.size === 0;
+  $("live-rows").replaceChildren(
+    ...[...texts].map(([nodeId, text]) => {
+      const box = el("pre", { class: "output output--live", text: text || "…" });
+      return el("li", { class: "live__node", dataset: { node: nodeId } }, el("span", { class: "live__label", text: nodeId }), box);
+    }),
+  );
+  for (const box of $("live-rows").querySelectorAll(".output--live")) box.scrollTop = box.scrollHeight;
+}
+
+// Events say what changed; the run detail says it in full. Refreshes are coalesced to one in flight.
+let refreshing = null;
+let refreshAgain = false;
+async function refresh() {
+  if (refreshing) {
+    refreshAgain = true;
+    return;
+  }
+  refreshing = api.getRun(id).then(render, once((error) => toast(`Could not refresh the run: ${error.message}`, "error")));
+  await refreshing;
+  refreshing = null;
+  if (refreshAgain) {
+    refreshAgain = false;
+    refresh();
+  }
+}
+
 let poller = null;
-function follow() {
+let stream = null;
+let texts = new Map();
+function poll() {
   if (poller) poller.stop();
   poller = pollRun(api.getRun, id, render, {
     onError: once((error) => toast(`Could not refresh the run: ${error.message}. Still trying…`, "error")),
+  });
+}
+
+function follow() {
+  if (stream) stream.close();
+  texts = new Map();
+  renderLive(texts);
+  refresh();
+  stream = openRunStream(api.runEventsUrl(id), {
+    onEvent(type, data) {
+      const next = liveTexts(texts, type, data);
+      if (next !== texts) {
+        texts = next;
+        renderLive(texts);
+      }
+      if (type !== "token" && type !== "reset") refresh();
+    },
+    onUnavailable: poll,
   });
 }
 

@@ -6,6 +6,7 @@ import { checkData, fieldsFor, parseInput } from "/static/js/schema.js";
 import { fitView, toScreen, toWorld, zoomAt } from "/static/js/viewport.js";
 import { nodeStatuses, outputPreview, formatDuration, truncationNote } from "/static/js/runstate.js";
 import { pollRun } from "/static/js/poll.js";
+import { liveTexts, openRunStream } from "/static/js/run-stream.js";
 
 test("history undoes and redoes in order, and a new edit clears redo", () => {
   const history = new History();
@@ -119,4 +120,62 @@ test("polling stops once the run is finished and never asks more than once a sec
   equal(updates, ["queued", "running", "succeeded"]);
   equal(calls.length, 3);
   for (let i = 1; i < calls.length; i++) assert(calls[i] - calls[i - 1] >= 95, "requests are spaced by the interval");
+});
+
+test("live texts append tokens, clear on reset and restart, and drop a node once it has finished", () => {
+  let texts = new Map();
+  texts = liveTexts(texts, "node", { state: "started", nodeId: "b" });
+  texts = liveTexts(texts, "token", { nodeId: "b", text: "Hel" });
+  texts = liveTexts(texts, "token", { nodeId: "b", text: "lo" });
+  equal([...texts], [["b", "Hello"]]);
+  texts = liveTexts(texts, "reset", { nodeId: "b" });
+  texts = liveTexts(texts, "token", { nodeId: "b", text: "Hi" });
+  equal([...texts], [["b", "Hi"]]);
+  const before = texts;
+  assert(liveTexts(texts, "log", { nodeId: "b", message: "x" }) === before, "other events change nothing");
+  texts = liveTexts(texts, "node", { state: "finished", nodeId: "b", result: {} });
+  equal([...texts], []);
+});
+
+test("a run stream hands over its events in order, closes after end, and says when it cannot be used", () => {
+  class FakeSource {
+    static last = null;
+    constructor(url) {
+      this.url = url;
+      this.listeners = {};
+      this.readyState = 0;
+      this.closed = false;
+      FakeSource.last = this;
+    }
+    addEventListener(type, fn) {
+      (this.listeners[type] ||= []).push(fn);
+    }
+    fire(type, event = {}) {
+      for (const fn of this.listeners[type] || []) fn(event);
+    }
+    close() {
+      this.closed = true;
+      this.readyState = 2;
+    }
+  }
+  const seen = [];
+  let unavailable = 0;
+  openRunStream("/api/runs/r/events", {
+    onEvent: (type, data, id) => seen.push([type, data, id]),
+    onUnavailable: () => unavailable++,
+    EventSourceImpl: FakeSource,
+  });
+  const source = FakeSource.last;
+  source.fire("open");
+  source.fire("token", { data: '{"nodeId":"b","text":"x"}', lastEventId: "1-0" });
+  source.fire("error");  // a dropped connection after it opened: the browser reconnects by itself
+  source.fire("end", { data: '{"status":"succeeded"}', lastEventId: "2-0" });
+  equal(seen, [["token", { nodeId: "b", text: "x" }, "1-0"], ["end", { status: "succeeded" }, "2-0"]]);
+  assert(source.closed && unavailable === 0, "closed after end, never unavailable");
+
+  openRunStream("/api/runs/r/events", { onEvent: () => {}, onUnavailable: () => unavailable++, EventSourceImpl: FakeSource });
+  FakeSource.last.fire("error");  // refused before it opened
+  assert(FakeSource.last.closed && unavailable === 1, "refused: closed and unavailable");
+  openRunStream("/api/runs/r/events", { onEvent: () => {}, onUnavailable: () => unavailable++, EventSourceImpl: null });
+  equal(unavailable, 2);
 });

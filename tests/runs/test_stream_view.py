@@ -1,0 +1,56 @@
+"""The event stream view inside the test process: under WSGI (the test client, runserver) it streams too,
+and with no Redis the in-memory bus serves it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from runs.services import run_create, run_execute
+from tests.runs.graphs import edge, node
+
+pytestmark = pytest.mark.django_db
+
+
+def parse(body: bytes) -> list[tuple[str, dict]]:
+    events = []
+    for block in body.decode().split("\n\n"):
+        fields = dict(
+            line.split(": ", 1) for line in block.splitlines() if not line.startswith((":", "retry"))
+        )
+        if "event" in fields:
+            events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
+def test_a_wsgi_request_streams_a_run_from_the_in_memory_bus(alice, alice_client, llm_settings, settings):
+    settings.REDIS_URL = ""  # the bus of a process without Redis
+    graph = {
+        "nodes": [node("a", "text", text="one two three"), node("b", "llm")],
+        "edges": [edge("a", "text", "b", "prompt")],
+    }
+    run = run_create(owner=alice, graph=graph, enqueue=False)
+    run_execute(run_id=str(run.id))
+
+    response = alice_client.get(f"/api/runs/{run.id}/events")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/event-stream"
+    events = parse(b"".join(response.streaming_content))
+    types = [event_type for event_type, _ in events]
+    assert types[0] == "run"
+    assert types[-1] == "end"
+    assert (
+        "".join(data["text"] for event_type, data in events if event_type == "token") == "echo: one two three"
+    )
+
+
+def test_another_users_stream_is_a_404(alice, bob_client, llm_settings):
+    graph = {"nodes": [node("a", "text", text="hi")], "edges": []}
+    run = run_create(owner=alice, graph=graph, enqueue=False)
+
+    response = bob_client.get(f"/api/runs/{run.id}/events")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No such run."}

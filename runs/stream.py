@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -31,6 +32,9 @@ from runs.events import END, EVENT_ID, BusEvent, end_data, node_finished_data, r
 from runs.models import WorkflowRun
 from runs.selectors import LOG_PAGE_SIZE, run_logs, run_node_results
 from workflowsite.api import error_body
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # Sent first: a client's EventSource retries this many milliseconds after a dropped connection.
 RETRY_MS = 2000
@@ -49,19 +53,36 @@ def _authenticate(request: HttpRequest) -> User | exceptions.APIException:
     return user
 
 
-def _run_of(user: User, run_id: uuid.UUID) -> WorkflowRun | None:
+def _closing(query: Callable[P, T]) -> Callable[P, T]:
+    """`query`, then this thread's database connection closed: a stream is open for minutes, and each one
+    holding a connection would use up PostgreSQL's (100 by default) long before 500 streams."""
+
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return query(*args, **kwargs)
+        finally:
+            if not connection.in_atomic_block:  # a test's transaction, say: closing would abort it
+                connection.close()
+
+    return run
+
+
+def _authorized_run(request: HttpRequest, run_id: uuid.UUID) -> WorkflowRun | exceptions.APIException | None:
+    """The user's run; None when it is not theirs (or does not exist); the authentication error if any."""
+    user = _authenticate(request)
+    if isinstance(user, exceptions.APIException):
+        return user
     return WorkflowRun.objects.filter(owner=user, pk=run_id).first()
 
 
 async def run_events(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
-    user = await sync_to_async(_authenticate)(request)
-    if isinstance(user, exceptions.APIException):
-        response = JsonResponse({"detail": str(user.detail)}, status=401)
+    run = await sync_to_async(_closing(_authorized_run))(request, run_id)
+    if isinstance(run, exceptions.APIException):
+        response = JsonResponse({"detail": str(run.detail)}, status=401)
         response["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
-    run = await sync_to_async(_run_of)(user, run_id)
     if run is None:
         return JsonResponse({"detail": "No such run."}, status=404)
     last_id = request.headers.get("Last-Event-ID") or None
@@ -116,7 +137,7 @@ async def run_event_stream(run: WorkflowRun, *, after: str | None) -> AsyncItera
     if first.gap or (not first.events and run.is_finished):
         # The bus cannot replay this run: start from the database, then follow the bus from now on.
         after = await bus.last_id(run_id)
-        snapshot = await sync_to_async(_snapshot)(run.pk)
+        snapshot = await sync_to_async(_closing(_snapshot))(run.pk)
         for index, (type, data) in enumerate(snapshot):
             last = index == len(snapshot) - 1
             yield sse(type=type, data=data, id=after if last else None)
@@ -134,7 +155,7 @@ async def run_event_stream(run: WorkflowRun, *, after: str | None) -> AsyncItera
         events = read.events
         if not events:
             yield b": heartbeat\n\n"
-            ended = await sync_to_async(_ended)(run.pk)
+            ended = await sync_to_async(_closing(_ended))(run.pk)
             if ended is not None:
                 # Ended without an `end` on the bus (or published before our read window): say so.
                 events = (await bus.read(run_id, after=after, block_s=0)).events or [

@@ -344,3 +344,23 @@ def test_in_process_mode_without_redis_streams_a_run_from_the_web_process(
     assert of_node(events, "d", "token")
     assert shown_text(events, "d") == NodeResult.objects.get(run_id=run_id, node_id="d").output["text"]
     assert WorkflowRun.objects.get(pk=run_id).succeeded_nodes == 4
+
+
+def test_open_streams_hold_no_database_connection(asgi_server, alice, alice_client, alice_token):
+    run = run_create(owner=alice, graph=diamond(), enqueue=False)  # stays queued: its streams idle
+    database = connection.settings_dict["NAME"]
+
+    def connections_to_the_test_database() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [database])
+            return cursor.fetchone()[0]
+
+    before = connections_to_the_test_database()
+    subscribers = [subscribe(f"{asgi_server}/api/runs/{run.id}/events", alice_token) for _ in range(5)]
+    during = connections_to_the_test_database()
+    alice_client.post(f"/api/runs/{run.id}/cancel")
+    for thread, _ in subscribers:
+        thread.join(30)
+
+    assert during <= before + 1  # the server's last request may still be closing its own
+    assert all(events[-1].type == "end" for _, events in subscribers)

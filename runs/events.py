@@ -91,8 +91,12 @@ class RedisRunEventBus:
     """One Redis stream per run. Writes are synchronous (worker threads), reads asynchronous (the stream
     view), with one asyncio client per event loop (a client cannot be shared between loops)."""
 
-    def __init__(self, url: str, *, maxlen: int, ttl_s: int, active_ttl_s: int) -> None:
+    def __init__(
+        self, url: str, *, maxlen: int, ttl_s: int, active_ttl_s: int, longest_read_s: float
+    ) -> None:
         self.url = url
+        # redis-py gives up on a reply after 5 s by default; a blocking read waits up to longest_read_s.
+        self.read_timeout_s = longest_read_s + 5
         self.maxlen = maxlen
         self.ttl_s = ttl_s
         # A run whose worker dies never closes its stream; it still expires, this long after its last event.
@@ -121,7 +125,7 @@ class RedisRunEventBus:
         loop = asyncio.get_running_loop()
         client = self._async.get(loop)
         if client is None:
-            client = redis.asyncio.Redis.from_url(self.url)
+            client = redis.asyncio.Redis.from_url(self.url, socket_timeout=self.read_timeout_s)
             self._async[loop] = client
         return client
 
@@ -268,6 +272,7 @@ def run_event_bus() -> RunEventBus:
                     maxlen=settings.RUN_EVENTS_MAXLEN,
                     ttl_s=settings.RUN_EVENTS_TTL_SECONDS,
                     active_ttl_s=active_ttl,
+                    longest_read_s=settings.RUN_EVENTS_HEARTBEAT_SECONDS,
                 )
             else:
                 bus = MemoryRunEventBus(

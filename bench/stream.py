@@ -77,13 +77,13 @@ def token_latencies(base: str, token: str, owner: Any, fake: Any, *, runs: int, 
     from django.db import connection
 
     from runs.services import run_create, run_execute
-    from tests.runs.graphs import edge, node
+    from tests.graphs import edge, node
     from tests.sse import read_events
 
     prompt = " ".join(f"w{i}" for i in range(words))
     graph = {
         "nodes": [node("a", "text", text=prompt), node("b", "llm")],
-        "edges": [edge("a", "text", "b", "prompt")],
+        "edges": [edge("a", "b", "text", "prompt")],
     }
     latencies: list[float] = []
     for _ in range(runs):
@@ -200,8 +200,9 @@ def main() -> None:
 
         from accounts.services import api_token_create
         from runs.services import run_create
-        from tests.factories import UserFactory, text_to_debug_graph
+        from tests.factories import UserFactory
         from tests.fakes.llm_server import FakeLLMServer
+        from tests.graphs import text_to_debug_graph
 
         fake = FakeLLMServer().start()
         settings.GEMINI_API_KEY = "bench"

@@ -17,9 +17,9 @@ from engine import (
     build_llm_client,
     execute_graph,
 )
-from tests.engine.helpers import edge, graph, node
 from tests.engine.test_providers import config_for
 from tests.fakes.llm_server import FakeLLMServer, split_words
+from tests.graphs import edge, graph, node
 
 LONG_PROMPT = "tell me a story about an otter who learned to swim upstream"
 

@@ -9,9 +9,10 @@ import pytest
 import engine
 from runs.models import RunStatus
 from runs.services import run_create, run_execute
-from tests.runs.graphs import edge, node
+from tests.graphs import edge, node
 
-pytestmark = pytest.mark.django_db
+# Transactional: cache generations move when writes commit, as they do in a worker.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_counters_mid_run_count_the_results_written_so_far(alice, alice_client, llm_settings):
@@ -19,7 +20,7 @@ def test_counters_mid_run_count_the_results_written_so_far(alice, alice_client, 
     llm_settings.fail_next("gemini", status=400)
     graph = {
         "nodes": [node("a", "text", text="hi"), node("b", "llm"), node("c", "debug")],
-        "edges": [edge("a", "text", "b", "prompt"), edge("b", "text", "c", "value")],
+        "edges": [edge("a", "b", "text", "prompt"), edge("b", "c", "text", "value")],
     }
     run = run_create(owner=alice, graph=graph, enqueue=False)
     alice_client.get("/api/runs")  # a cached list page must not hide the counts

@@ -23,10 +23,10 @@ from accounts.services import api_token_create
 from runs.models import NodeResult, RunStatus, WorkflowRun
 from runs.services import run_create, run_execute
 from tests.factories import UserFactory
-from tests.runs.conftest import wait_for
-from tests.runs.graphs import edge, node
+from tests.graphs import edge, node
 from tests.runs.processes import child_env, fake_llm_env, free_port, kill_group, start, wait_http
 from tests.sse import ServerEvent, collect, read_events
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -38,10 +38,10 @@ def diamond() -> dict[str, list]:
     return {
         "nodes": [node("a", "text", text=PROMPT), node("b", "llm"), node("c", "llm"), node("d", "llm")],
         "edges": [
-            edge("a", "text", "b", "prompt"),
-            edge("a", "text", "c", "prompt"),
-            edge("b", "text", "d", "prompt"),
-            edge("c", "text", "d", "system"),
+            edge("a", "b", "text", "prompt"),
+            edge("a", "c", "text", "prompt"),
+            edge("b", "d", "text", "prompt"),
+            edge("c", "d", "text", "system"),
         ],
     }
 
@@ -69,11 +69,6 @@ def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterato
     process, url = serve(env, log)
     yield url
     kill_group(process, signal.SIGTERM)
-
-
-@pytest.fixture
-def alice_token(alice) -> str:
-    return api_token_create(user=alice, name="stream").secret
 
 
 @pytest.fixture
@@ -193,7 +188,7 @@ def test_tokens_reach_the_client_while_the_node_is_still_running(
     streaming_llm.chunk_delay_s = 0.05
     graph = {
         "nodes": [node("a", "text", text=PROMPT), node("b", "llm")],
-        "edges": [edge("a", "text", "b", "prompt")],
+        "edges": [edge("a", "b", "text", "prompt")],
     }
     run = run_create(owner=alice, graph=graph, enqueue=False)
     subscriber, events = subscribe(f"{asgi_server}/api/runs/{run.id}/events", alice_token)
@@ -214,7 +209,7 @@ def test_a_fallback_after_partial_output_sends_a_reset_and_then_the_final_text(
     streaming_llm.fail_next("gemini", status="cut")
     graph = {
         "nodes": [node("a", "text", text=PROMPT), node("b", "llm")],
-        "edges": [edge("a", "text", "b", "prompt")],
+        "edges": [edge("a", "b", "text", "prompt")],
     }
     run = run_create(owner=alice, graph=graph, enqueue=False)
     subscriber, events = subscribe(f"{asgi_server}/api/runs/{run.id}/events", alice_token)

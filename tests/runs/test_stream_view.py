@@ -8,7 +8,7 @@ import json
 import pytest
 
 from runs.services import run_create, run_execute
-from tests.runs.graphs import edge, node
+from tests.graphs import edge, node
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def test_a_wsgi_request_streams_a_run_from_the_in_memory_bus(alice, alice_client
     settings.REDIS_URL = ""  # the bus of a process without Redis
     graph = {
         "nodes": [node("a", "text", text="one two three"), node("b", "llm")],
-        "edges": [edge("a", "text", "b", "prompt")],
+        "edges": [edge("a", "b", "text", "prompt")],
     }
     run = run_create(owner=alice, graph=graph, enqueue=False)
     run_execute(run_id=str(run.id))

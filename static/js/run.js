@@ -165,16 +165,26 @@ async function moreLogs() {
   }
 }
 
-// What running nodes have generated so far: one scrolling box per node, above the results.
+// What running nodes have generated so far: one box per node, above the results, updated in place and kept
+// scrolled to the newest text (the box has a fixed height: it scrolls, it does not grow).
 function renderLive(texts) {
+  const rows = $("live-rows");
   $("live-nodes").hidden = texts.size === 0;
-  $("live-rows").replaceChildren(
-    ...[...texts].map(([nodeId, text]) => {
-      const box = el("pre", { class: "output output--live", text: text || "…" });
-      return el("li", { class: "live__node", dataset: { node: nodeId } }, el("span", { class: "live__label", text: nodeId }), box);
-    }),
-  );
-  for (const box of $("live-rows").querySelectorAll(".output--live")) box.scrollTop = box.scrollHeight;
+  for (const row of [...rows.children]) if (!texts.has(row.dataset.node)) row.remove();
+  for (const [nodeId, text] of texts) {
+    let row = [...rows.children].find((candidate) => candidate.dataset.node === nodeId);
+    if (!row) {
+      row = el("li", { class: "live__node", dataset: { node: nodeId } },
+        el("span", { class: "live__label", text: nodeId }), el("pre", { class: "output output--live" }));
+      rows.append(row);
+    }
+    const box = row.querySelector(".output--live");
+    const shown = text || "…";
+    if (box.textContent !== shown) {
+      box.textContent = shown;
+      box.scrollTop = box.scrollHeight;
+    }
+  }
 }
 
 // Events say what changed; the run detail says it in full. Refreshes are coalesced to one in flight.

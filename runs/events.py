@@ -292,6 +292,7 @@ def run_counts(run: WorkflowRun) -> dict[str, Any]:
         "succeededNodes": run.succeeded_nodes,
         "failedNodes": run.failed_nodes,
         "skippedNodes": run.skipped_nodes,
+        "reusedNodes": run.reused_nodes,
     }
 
 

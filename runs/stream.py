@@ -21,6 +21,7 @@ from typing import Any, ParamSpec, TypeVar
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from rest_framework import exceptions
@@ -124,7 +125,7 @@ def sse(event: BusEvent | None = None, *, type: str = "", data: Any = None, id: 
     lines = [f"event: {type}"]
     if id is not None:
         lines.append(f"id: {id}")
-    lines.append(f"data: {json.dumps(data, separators=(',', ':'))}")
+    lines.append(f"data: {json.dumps(data, cls=DjangoJSONEncoder, separators=(',', ':'))}")
     return ("\n".join(lines) + "\n\n").encode()
 
 

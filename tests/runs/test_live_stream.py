@@ -154,6 +154,7 @@ def test_a_diamond_streams_its_events_in_order_with_tokens_before_each_result(
         "succeededNodes": 4,
         "failedNodes": 0,
         "skippedNodes": 0,
+        "reusedNodes": 0,
         "durationMs": None,
         "errorSummary": "",
     }

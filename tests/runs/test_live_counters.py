@@ -42,3 +42,27 @@ def test_counters_mid_run_count_the_results_written_so_far(alice, alice_client, 
         counts = [(p["succeededNodes"], p["failedNodes"], p["skippedNodes"]) for p in payloads]
         assert counts == [(1, 0, 0), (1, 1, 1)]
     assert (finished.succeeded_nodes, finished.failed_nodes, finished.skipped_nodes) == (1, 1, 1)
+
+
+def test_reused_nodes_are_counted_as_they_are_written(alice, alice_client, llm_settings):
+    graph = {
+        "nodes": [node("a", "text", text="hi"), node("b", "llm")],
+        "edges": [edge("a", "b", "text", "prompt")],
+    }
+    run_execute(run_id=str(run_create(owner=alice, graph=graph, enqueue=False).id))
+    again = run_create(owner=alice, graph=graph, enqueue=False)  # nothing changed: the Text node is reused
+    seen: list[dict[str, Any]] = []
+
+    def look(event: engine.Event) -> None:
+        if isinstance(event, engine.RunFinished):
+            seen.append(alice_client.get(f"/api/runs/{again.id}").json())
+
+    finished = run_execute(run_id=str(again.id), listener=look)
+
+    assert seen[0]["status"] == RunStatus.RUNNING
+    # Every result is written by the time the engine ends: the counts then are the final ones.
+    assert seen[0]["reusedNodes"] >= 1
+    assert (seen[0]["reusedNodes"], seen[0]["succeededNodes"]) == (
+        finished.reused_nodes,
+        finished.succeeded_nodes,
+    )

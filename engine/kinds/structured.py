@@ -120,6 +120,8 @@ def structured_answer(
     if problem is None:
         return NodeOutput({**first.values, "json": value}, *_usage(first))
     call.log("warning", f"the answer does not match the JSON Schema ({problem}); asking once more")
+    if call.stream is not None:
+        call.stream.reset()  # the streamed first answer is not the output: clients discard it
     second = ask(repair_prompt(prompt, first.values["text"], problem))
     spent = NodeOutput(second.values, *_usage(first, second))
     value, again = answer_problem(second.values["text"], schema)

@@ -106,3 +106,28 @@ def test_tokens_are_events_between_the_node_start_and_its_result(fake_llm: FakeL
 
 def _finished(event: object, node_id: str) -> bool:
     return isinstance(event, NodeFinished) and event.result.node_id == node_id
+
+
+def test_a_structured_answer_asked_again_resets_the_streamed_text(fake_llm: FakeLLMServer) -> None:
+    answers = iter(['{"name": 42}', '{"name": "Otto"}'])  # the first does not match the schema
+    fake_llm.reply = lambda provider, body: next(answers)
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+    g = graph(
+        [node("q", "text", text="Name an otter"), node("l", "llm", jsonSchema=schema)],
+        [edge("q", "l", "text", "prompt")],
+    )
+    sink = MemorySink()
+
+    outcome = execute_graph(
+        g, context=ExecutionContext(llm=build_llm_client(config_for(fake_llm))), sink=sink
+    )
+
+    shown = ""
+    for event in sink.events:
+        if isinstance(event, NodeTokensReset):
+            shown = ""
+        elif isinstance(event, NodeToken):
+            shown += event.text
+    assert len(sink.of_type(NodeTokensReset)) == 1
+    assert outcome.results["l"].output["json"] == {"name": "Otto"}
+    assert shown == outcome.results["l"].output["text"] == '{"name": "Otto"}'

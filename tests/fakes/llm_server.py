@@ -316,7 +316,9 @@ def _handler_for(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             chunks = server._stream_chunks(provider, model, body)
             if cut:
                 chunks = chunks[: max(1, len(chunks) // 2)]
-            self.close_connection = True
+                self.close_connection = (
+                    True  # a whole answer ends with its last chunk and keeps the connection
+                )
             try:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")

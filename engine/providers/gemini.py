@@ -5,8 +5,8 @@ from __future__ import annotations
 from google import genai
 from google.genai import errors, types
 
-from engine.providers.base import AttemptFailed, Completion, status_failure
-from engine.providers.transport import TRANSPORT_ERRORS, is_timeout
+from engine.providers.base import Completion, status_failure
+from engine.providers.transport import TRANSPORT_ERRORS, transport_failure
 from engine.providers.types import LLMRequest, TextFn
 
 _NO_AFC = types.AutomaticFunctionCallingConfig(disable=True)
@@ -54,12 +54,7 @@ class GeminiProvider:
                 exc.code, f"{exc.status or ''} {exc.message or ''}".strip(), headers
             ) from exc
         except TRANSPORT_ERRORS as exc:
-            timeout = is_timeout(exc)
-            raise AttemptFailed(
-                "timed out" if timeout else f"connection failed ({type(exc).__name__})",
-                transient=True,
-                timeout=timeout,
-            ) from exc
+            raise transport_failure(exc) from exc
         return Completion(
             text="".join(texts),
             input_tokens=usage.prompt_token_count if usage else None,

@@ -9,7 +9,7 @@ from typing import Any
 import groq
 
 from engine.providers.base import AttemptFailed, Completion, status_failure
-from engine.providers.transport import TRANSPORT_ERRORS, is_timeout
+from engine.providers.transport import TRANSPORT_ERRORS, transport_failure
 from engine.providers.types import LLMRequest, TextFn
 
 JSON_INSTRUCTION = "Answer with a single JSON value and nothing else. It must match this JSON Schema: "
@@ -66,12 +66,7 @@ class GroqProvider:
         except groq.APIConnectionError as exc:
             raise AttemptFailed("connection failed", transient=True) from exc
         except TRANSPORT_ERRORS as exc:  # raised as they are while reading the stream
-            timeout = is_timeout(exc)
-            raise AttemptFailed(
-                "timed out" if timeout else f"connection failed ({type(exc).__name__})",
-                transient=True,
-                timeout=timeout,
-            ) from exc
+            raise transport_failure(exc) from exc
         return Completion(
             text="".join(texts),
             input_tokens=usage.prompt_tokens if usage else None,

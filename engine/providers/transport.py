@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import importlib
 
+from engine.providers.base import AttemptFailed
+
 _modules = []
 for _name in ("httpx", "httpx2"):  # httpx2 only exists with recent google-genai releases
     with contextlib.suppress(ImportError):
@@ -14,5 +16,11 @@ TRANSPORT_ERRORS: tuple[type[BaseException], ...] = tuple(m.TransportError for m
 _TIMEOUT_ERRORS: tuple[type[BaseException], ...] = tuple(m.TimeoutException for m in _modules)
 
 
-def is_timeout(exc: BaseException) -> bool:
-    return isinstance(exc, _TIMEOUT_ERRORS)
+def transport_failure(exc: BaseException) -> AttemptFailed:
+    """A failed attempt for one of TRANSPORT_ERRORS: worth retrying, and a timeout says so."""
+    timeout = isinstance(exc, _TIMEOUT_ERRORS)
+    return AttemptFailed(
+        "timed out" if timeout else f"connection failed ({type(exc).__name__})",
+        transient=True,
+        timeout=timeout,
+    )

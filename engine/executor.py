@@ -462,47 +462,56 @@ class _Run:
     def decide(self, node_ids: list[str]) -> None:
         """Each of these nodes has every upstream node settled: make it ready, or skip it.
 
-        A node is skipped (`branch_not_taken`) when a required input, or every input it has an edge
-        into, gets no value. Failures never reach here: a failed node skips its descendants at once.
+        A disabled node is skipped (`disabled`). A node is skipped when a required input, or every
+        input it has an edge into, gets no value: `disabled` when that input's value is missing
+        because of a disabled node, `branch_not_taken` otherwise. Failures never reach here: a failed
+        node skips its descendants at once.
         """
         stack = list(node_ids)
         while stack:
             node = self.graph.nodes[stack.pop()]
-            not_taken = self.branch_not_taken(node)
-            if not_taken is None:
+            skip = ("disabled", "the node is disabled") if node.disabled else self.missing_input(node)
+            if skip is None:
                 heapq.heappush(self.ready, self.position[node.id])
                 continue
             self.results[node.id] = NodeResult(
                 node.id,
                 node.kind.type,
                 NodeStatus.skipped,
-                error_kind="branch_not_taken",
-                error_message=not_taken,
+                error_kind=skip[0],
+                error_message=skip[1],
             )
             self.sink.emit(NodeFinished(self.results[node.id]))
             stack.extend(self.released_by(node))
 
-    def branch_not_taken(self, node: Node) -> str | None:
-        """Why `node` gets none of what it needs (its reason to be skipped), or None if it can run."""
+    def missing_input(self, node: Node) -> tuple[str, str] | None:
+        """Why `node` gets none of what it needs (its skip kind and reason), or None if it can run."""
         if not node.incoming:
             return None
-        missing: dict[str, str] = {}  # input port -> why the first of its edges got no value
+        missing: dict[str, tuple[str, str]] = {}  # input port -> why the first of its edges got no value
         taken: set[str] = set()
         for edge in node.incoming:
             skipped = self.results.get(edge.source)
             if skipped is not None and skipped.status is NodeStatus.skipped:
-                missing.setdefault(edge.target_port, f"upstream node {edge.source!r} was skipped")
+                if skipped.error_kind == "disabled":
+                    why = ("disabled", f"upstream node {edge.source!r} is disabled")
+                else:
+                    why = ("branch_not_taken", f"upstream node {edge.source!r} was skipped")
+                missing.setdefault(edge.target_port, why)
             elif edge.source_port not in self.outputs.get(edge.source, {}):
                 missing.setdefault(
-                    edge.target_port, f"output {edge.source_port!r} of {edge.source!r} was not taken"
+                    edge.target_port,
+                    ("branch_not_taken", f"output {edge.source_port!r} of {edge.source!r} was not taken"),
                 )
             else:
                 taken.add(edge.target_port)
         for port in node.inputs:
             if port.required and port.name in missing and port.name not in taken:
-                return f"required input {port.name!r} got no value: {missing[port.name]}"
+                kind, why = missing[port.name]
+                return kind, f"required input {port.name!r} got no value: {why}"
         if not taken:
-            return f"none of its inputs got a value: {next(iter(missing.values()))}"
+            kind, why = next(iter(missing.values()))
+            return kind, f"none of its inputs got a value: {why}"
         return None
 
     def fail(self, node: Node, kind: str, message: str, *, task: _Task, llm: Any = None) -> None:

@@ -42,6 +42,11 @@ class Node:
         """The node as people read it (the editor shows the same): its label, else its kind and number."""
         return display_name(self.id, self.kind.label, self.data)
 
+    @property
+    def disabled(self) -> bool:
+        """Switched off in the editor: skipped, never run nor reused."""
+        return self.data.get("disabled") is True
+
 
 def display_name(node_id: str, kind_label: str, data: Mapping[str, Any]) -> str:
     """`data.label` when set; otherwise "LLM 2" for the id "llm-2", or "LLM my_id" for any other id."""

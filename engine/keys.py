@@ -1,10 +1,11 @@
 """Content keys: a hash of what each node computes, taken from the graph alone.
 
-A node's key covers its kind, its `data` with defaults applied (`label` and `pin` left out: naming or
-pinning a node does not change what it computes) and, for each input port in port order, the keys of
-what feeds it in edge order. So any change upstream changes every key downstream, and the whole plan of
-a run is known before anything executes. Image nodes feed the digest of their stored bytes instead of
-their key; where those bytes cannot be known (a URL) the fed nodes have no key and are never reused.
+A node's key covers its kind, its `data` with defaults applied (`label`, `pin` and `disabled` left out:
+naming, pinning or disabling a node does not change what it computes) and, for each input port in port
+order, the keys of what feeds it in edge order. So any change upstream changes every key downstream, and
+the whole plan of a run is known before anything executes. Image nodes feed the digest of their stored
+bytes instead of their key; where those bytes cannot be known (a URL) the fed nodes have no key and are
+never reused.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from engine.schema import apply_defaults
 from engine.storage import ImageDigests
 
 # Keys of data that describe the node, not its computation.
-_NOT_HASHED = frozenset({"label", "pin"})
+_NOT_HASHED = frozenset({"label", "pin", "disabled"})
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,8 @@ class RunPlan:
         return [n for n, plan in self.nodes.items() if plan.fate is fate]
 
     def llm_calls(self, graph: Graph) -> int:
-        return sum(1 for n in self.with_fate(Fate.run) if graph.nodes[n].kind.uses_llm)
+        nodes = [graph.nodes[n] for n in self.with_fate(Fate.run)]
+        return sum(1 for node in nodes if node.kind.uses_llm and not node.disabled)
 
 
 def plan_run(
@@ -125,6 +126,9 @@ def plan_run(
                 fates[node_id] = NodePlan(node_id, node_type, Fate.done, key)
             elif node_id not in needed:
                 fates[node_id] = NodePlan(node_id, node_type, Fate.skip, key)
+            elif graph.nodes[node_id].disabled:
+                # It runs only to be skipped as `disabled`: it needs nothing upstream.
+                fates[node_id] = NodePlan(node_id, node_type, Fate.run, key)
             elif (source := reusable(node_id, fresh)) is not None:
                 fates[node_id] = NodePlan(node_id, node_type, Fate.reuse, key, source)
             else:
@@ -133,7 +137,9 @@ def plan_run(
         now_fresh: set[str] = set()
         for node_id in order:
             if fates[node_id].fate is Fate.run and (
-                not pure(node_id) or any(s in now_fresh for s in sources[node_id])
+                not pure(node_id)
+                or graph.nodes[node_id].disabled  # what needs it must not reuse an older value
+                or any(s in now_fresh for s in sources[node_id])
             ):
                 now_fresh.add(node_id)
         if now_fresh == fresh:

@@ -133,6 +133,8 @@ class NodeKind:
         schema.setdefault("type", "object")
         schema.setdefault("properties", {})
         schema["properties"].setdefault("label", {"type": "string", "title": "Label"})
+        # A disabled node is skipped, with everything that needs it (see the executor).
+        schema["properties"].setdefault("disabled", {"type": "boolean", "title": "Disabled"})
         return schema
 
     @classmethod

@@ -116,6 +116,8 @@ export class Canvas {
     if (selection.nodes.has(node.id)) classes.push("is-selected");
     if (status) classes.push(`status-${status}`);
     if (messages.length) classes.push("is-invalid");
+    const disabled = node.data.disabled === true;
+    if (disabled) classes.push("is-disabled");
     return el(
       "div",
       {
@@ -140,6 +142,7 @@ export class Canvas {
           el("span", { class: "node__title", text: title, title }),
           el("span", { class: "node__kind", text: kind ? kind.label : `${node.type} (unknown)` }),
         ),
+        disabled ? el("span", { class: "node__disabled badge badge--disabled", text: "disabled", title: "Disabled: the run skips this node and what needs it" }) : null,
         status ? el("span", { class: `node__status badge badge--${status}`, text: status.replace("-", " ") }) : null,
       ),
       el("div", { class: "node__summary", text: summary, title: summary }),

@@ -148,6 +148,17 @@ export function updateNodeData(graph, nodeId, data, catalog, { prune = true } = 
   return prune ? pruneDanglingEdges({ nodes, edges: graph.edges }, catalog) : { nodes, edges: graph.edges };
 }
 
+// Switches nodes off (`data.disabled: true`: the run skips them and what needs them) or back on.
+export function setDisabled(graph, nodeIds, disabled) {
+  const ids = new Set(nodeIds);
+  const nodes = graph.nodes.map((node) => {
+    if (!ids.has(node.id)) return node;
+    const { disabled: _was, ...data } = node.data;
+    return { ...node, data: disabled ? { ...data, disabled: true } : data };
+  });
+  return { nodes, edges: graph.edges };
+}
+
 // While a Prompt's template is typed, its edges are kept (a placeholder half typed is not a removed one) and
 // follow a rename: when, compared with the template the typing started from, exactly one placeholder went
 // and one came, the edges into the old one go into the new one. `edges` are the edges from that start.

@@ -77,7 +77,15 @@ def test_context_menus_hover_delete_double_click_and_the_selected_edge(
     menu = page.get_by_role("menu")
     expect(menu).to_be_visible()
     items = menu.get_by_role("menuitem").all_text_contents()
-    assert items == ["Open settings", "Run this node", "Run from here", "Duplicate", "Copy", "Delete"], items
+    assert items == [
+        "Open settings",
+        "Run this node",
+        "Run from here",
+        "Duplicate",
+        "Copy",
+        "Disable",
+        "Delete",
+    ], items
     page.screenshot(path=str(artifacts / "context-menu-node.png"))
     page.keyboard.press("Escape")
     expect(menu).to_be_hidden()
@@ -257,6 +265,42 @@ def test_an_image_file_dropped_on_the_canvas_becomes_an_image_node(
         files=[{"name": "other.png", "mimeType": "image/png", "buffer": png((64, 20))}]
     )
     expect(page.locator(".drop-zone img")).to_have_js_property("naturalWidth", 64)
+
+
+def test_a_node_disabled_from_its_menu_is_dimmed_and_skipped_as_disabled_by_the_run(
+    page, site, tmp_path, llm, worker, artifacts
+):
+    page.set_viewport_size(DESKTOP)
+    sign_up(page, site)
+    import_example(page, site, tmp_path)  # Text -> Prompt -> LLM -> Debug
+
+    node(page, "llm-1").locator(".node__title").click(button="right")
+    page.get_by_role("menuitem", name="Disable").click()
+    expect(node(page, "llm-1")).to_have_class(re.compile(r"\bis-disabled\b"))
+    expect(node(page, "llm-1").locator(".node__disabled")).to_have_text("disabled")
+    assert float(node(page, "llm-1").evaluate("el => getComputedStyle(el).opacity")) < 1
+    expect(node(page, "prompt-1")).not_to_have_class(re.compile(r"\bis-disabled\b"))
+    page.screenshot(path=str(artifacts / "disabled-node.png"))
+
+    page.get_by_role("button", name="▶ Run").click()
+    expect(node(page, "prompt-1")).to_have_class(re.compile(r"\bstatus-succeeded\b"), timeout=20_000)
+    expect(node(page, "llm-1")).to_have_class(re.compile(r"\bstatus-skipped\b"), timeout=20_000)
+    expect(node(page, "debug-1")).to_have_class(re.compile(r"\bstatus-skipped\b"))
+    expect(node(page, "llm-1")).to_contain_text("the node is disabled")
+    expect(node(page, "debug-1")).to_contain_text("upstream node 'llm-1' is disabled")
+    expect(page.locator("#run-banner")).to_contain_text("succeeded")
+    assert llm.requests == []  # the disabled LLM was never called
+
+    # Enable again from the same menu.
+    node(page, "llm-1").locator(".node__title").click(button="right")
+    page.get_by_role("menuitem", name="Enable").click()
+    expect(node(page, "llm-1")).not_to_have_class(re.compile(r"\bis-disabled\b"))
+    expect(node(page, "llm-1").locator(".node__disabled")).to_have_count(0)
+
+    # The run's own page names the reason.
+    page.goto(f"{site}/runs/")
+    page.locator("#run-rows a[href^='/runs/']").first.click()
+    expect(page.get_by_text("disabled: the node is disabled")).to_be_visible(timeout=20_000)
 
 
 def test_the_small_things(page, site, tmp_path, llm, worker, artifacts):

@@ -2,8 +2,8 @@ import { CATALOG } from "./catalog.js";
 import { equal, assert, node, test, throws } from "./harness.js";
 import {
   ConnectionRefused, addNode, connect, connectionProblem, copySelection, followPlaceholderRename, graphInterface,
-  inputPorts, moveNodes, outputPorts, parseIssuePath, pasteFragment, placeholderNames, removeElements, typesCompatible,
-  updateNodeData, wouldCreateCycle,
+  inputPorts, moveNodes, outputPorts, parseIssuePath, pasteFragment, placeholderNames, removeElements, setDisabled,
+  typesCompatible, updateNodeData, wouldCreateCycle,
 } from "/static/js/graph.js";
 
 const kinds = new Map(CATALOG.map((kind) => [kind.type, kind]));
@@ -164,4 +164,15 @@ test("the interface lists named inputs with their derived required flag, and out
     ["mood", "text", true, null],
   ]);
   equal(outputs.map((output) => output.name), ["answer"]);
+});
+
+test("setDisabled switches only the named nodes off and back on, keeping their data and edges", () => {
+  const graph = chain();
+  const off = setDisabled(graph, ["p", "l"], true);
+  equal(off.nodes.map((n) => n.data.disabled === true), [false, true, true, false]);
+  equal(off.nodes[1].data.template, "About {{topic}}");
+  equal(off.edges, graph.edges);
+  const on = setDisabled(off, ["p"], false);
+  equal(on.nodes.map((n) => "disabled" in n.data), [false, false, true, false]);
+  assert(graph.nodes.every((n) => !("disabled" in n.data)), "the original graph is left as it was");
 });

@@ -1,6 +1,6 @@
 // Right-click menus on nodes, edges and the canvas, and double-click to open a node's settings.
 
-import { removeElements } from "../graph.js";
+import { removeElements, setDisabled } from "../graph.js";
 import { addKind, arrange, copy, edit, paste, select, selectAll } from "./edits.js";
 import { showMenu } from "./menu.js";
 import { nodeLabel } from "./model.js";
@@ -45,6 +45,10 @@ export function showContextMenu(editor, target) {
     const id = target.id;
     if (!state.selection.nodes.has(id)) select(editor, { nodes: [id], edges: [] }, false);
     const several = state.selection.nodes.size > 1;
+    const chosen = [...state.selection.nodes];
+    // Enable only when every chosen node is disabled; a mixed choice is disabled as a whole.
+    const enable = chosen.every((nodeId) => state.graph.nodes.find((n) => n.id === nodeId)?.data.disabled === true);
+    const count = several ? ` ${chosen.length} nodes` : "";
     showMenu([
       { label: "Open settings", run: () => openSettings(editor, id) },
       { label: "Run this node", disabled: running, run: () => startRun(editor, "node", [id]) },
@@ -52,6 +56,7 @@ export function showContextMenu(editor, target) {
       null,
       { label: several ? `Duplicate ${state.selection.nodes.size} nodes` : "Duplicate", run: () => { copy(editor); paste(editor); } },
       { label: "Copy", run: () => copy(editor) },
+      { label: `${enable ? "Enable" : "Disable"}${count}`, run: () => edit(editor, setDisabled(state.graph, chosen, !enable), { panel: true }) },
       null,
       { label: several ? `Delete ${state.selection.nodes.size} nodes` : "Delete", danger: true, run: () => deleteNodes(editor) },
     ], where, `Actions for ${nodeLabel(state, id)}`);

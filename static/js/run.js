@@ -71,6 +71,11 @@ function labelOf(run, nodeId) {
   return node && node.data && node.data.label ? `${node.data.label} (${nodeId})` : nodeId;
 }
 
+// Text cut with an ellipsis when too long for its column; the tooltip holds the whole of it.
+function clipped(text, extraClass = "") {
+  return el("div", { class: `clip ${extraClass}`.trim(), text, title: text });
+}
+
 function renderNodes(run) {
   const results = run.nodeResults || [];
   if (!results.length) {
@@ -81,10 +86,10 @@ function renderNodes(run) {
     ...results.map((result) => {
       const image = outputImage(result.output);
       return el("tr", { dataset: { node: result.nodeId, status: result.status } },
-        el("th", { scope: "row" }, labelOf(run, result.nodeId), el("div", { class: "muted", text: result.nodeType })),
+        el("th", { scope: "row" }, clipped(labelOf(run, result.nodeId)), clipped(result.nodeType, "muted")),
         el("td", {}, statusBadge(result.status)),
         el("td", { text: formatDuration(result.durationMs) || "–" }),
-        el("td", { text: [result.provider, result.model].filter(Boolean).join(" / ") || "–" }),
+        el("td", {}, clipped([result.provider, result.model].filter(Boolean).join(" / ") || "–")),
         el("td", { text: [formatTokens(result), formatCost(result.cost)].filter(Boolean).join(" · ") || "–" }),
         el("td", {},
           result.reusedFrom
@@ -123,7 +128,7 @@ function renderTimeline(run) {
       const left = ((starts[i] - origin) / span) * 100;
       const width = Math.max(((result.durationMs || 0) / span) * 100, 0.5);
       return el("div", { class: "timeline__row" },
-        el("span", { class: "timeline__label", text: labelOf(run, result.nodeId) }),
+        el("span", { class: "timeline__label", text: labelOf(run, result.nodeId), title: labelOf(run, result.nodeId) }),
         el("span", { class: "timeline__track" },
           el("span", {
             class: `timeline__bar status-bg-${result.status}`,

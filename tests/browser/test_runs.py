@@ -13,7 +13,9 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from tests.browser.helpers import connect, drop_kind, node, select_node, sign_up, write_graph_file
+from tests.browser.test_editor_layout import DESKTOP, PHONE
 from tests.factories import NodeResultFactory, WorkflowRunFactory
+from tests.graphs import text_to_debug_graph
 from uploads.images import ALLOWED_CONTENT_TYPES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -146,3 +148,48 @@ def test_an_output_the_run_detail_cut_links_to_its_whole_download(page, site):
     with page.expect_download() as download:
         row.get_by_role("link", name="Download it").click()
     assert json.loads(Path(download.value.path()).read_text()) == {"text": "w" * 9_000}
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_text_the_run_page_cuts_short_has_the_whole_of_it_as_a_tooltip(page, site, viewport, artifacts):
+    page.set_viewport_size(viewport)
+    sign_up(page, site)
+    label = "Summarise the quarterly owl population survey for every forest district " * 3
+    model = "gemini-2.5-flash-preview-with-a-very-long-experimental-model-name-0925"
+    g = text_to_debug_graph()
+    g["nodes"][0]["data"]["label"] = label
+    owner = User.objects.get(email="alice@example.com")
+    run = WorkflowRunFactory(
+        owner=owner,
+        workflow=None,
+        nodes=g["nodes"],
+        edges=g["edges"],
+        status="succeeded",
+        completed_at=timezone.now(),
+    )
+    NodeResultFactory(
+        run=run, node_id="text-1", provider="gemini", model=model, started_at=timezone.now(), duration_ms=40
+    )
+
+    page.goto(f"{site}/runs/{run.id}/")
+    row = page.locator('[data-node="text-1"]')
+    expect(row).to_be_visible()
+    page.screenshot(path=str(artifacts / f"run-tooltips-{viewport['width']}.png"), full_page=True)
+
+    whole_name = f"{label} (text-1)"
+    name = row.locator("th .clip").first
+    expect(name).to_have_attribute("title", whole_name)
+    expect(row.locator("td .clip")).to_have_attribute("title", f"gemini / {model}")
+    expect(page.locator(".timeline__label")).to_have_attribute("title", whole_name)
+    # The name is cut on both screens, and every cut text carries the whole of it.
+    assert name.evaluate("el => el.scrollWidth > el.clientWidth")
+    cut = page.locator(".clip, .clip-head, .timeline__label").evaluate_all(
+        "els => els.filter(e => e.scrollWidth > e.clientWidth).map(e => [e.title, e.textContent])"
+    )
+    assert cut
+    assert all(title == text for title, text in cut), cut
+    # Nothing in the table is cut without a tooltip.
+    untitled = page.locator("#node-rows th, #node-rows td").evaluate_all(
+        "els => els.filter(e => getComputedStyle(e).textOverflow === 'ellipsis' && !e.title).length"
+    )
+    assert untitled == 0

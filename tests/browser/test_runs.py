@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from tests.browser.helpers import connect, drop_kind, node, select_node, sign_up, write_graph_file
-from tests.browser.test_editor_layout import DESKTOP, PHONE
+from tests.browser.test_editor_layout import DESKTOP, PHONE, import_example
 from tests.factories import NodeResultFactory, WorkflowRunFactory
 from tests.graphs import text_to_debug_graph
 from uploads.images import ALLOWED_CONTENT_TYPES
@@ -193,3 +193,26 @@ def test_text_the_run_page_cuts_short_has_the_whole_of_it_as_a_tooltip(page, sit
         "els => els.filter(e => getComputedStyle(e).textOverflow === 'ellipsis' && !e.title).length"
     )
     assert untitled == 0
+
+
+def test_a_run_of_unsaved_edits_counts_the_nodes_it_ran_in_every_list(page, site, llm, worker, tmp_path):
+    """Issue 14 said such a run showed "0 nodes" in the list; this checks every place that counts them."""
+    page.set_viewport_size(DESKTOP)
+    sign_up(page, site)
+    import_example(page, site, tmp_path)  # saved as version 1 with 4 nodes
+    drop_kind(page, "text", 80, 600)  # a fifth node, not saved
+    expect(page.locator("#save-state")).to_contain_text("Unsaved")
+    page.get_by_role("button", name="▶ Run").click()
+    expect(node(page, "debug-1")).to_have_class(status("succeeded"), timeout=20_000)
+    expect(page.locator("#run-banner")).to_contain_text("5/5 succeeded")
+
+    page.get_by_role("tab", name="Runs").click()
+    expect(page.locator("#run-history .run-item")).to_have_count(1)
+    expect(page.locator("#run-history .run-item")).to_contain_text("full")
+
+    page.goto(f"{site}/runs/")
+    expect(page.locator("#run-rows tr")).to_have_count(1)
+    expect(page.locator("#run-rows tr")).to_contain_text("5/5 ok")
+    page.locator("#run-rows a[href^='/runs/']").first.click()
+    expect(page.locator("#run-facts")).to_contain_text("5/5 succeeded")
+    expect(page.locator("#node-rows tr")).to_have_count(5)

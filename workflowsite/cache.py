@@ -59,8 +59,12 @@ def _generation_bump(owner_id: int) -> None:
 
 
 def owner_caches_invalidate(*, owner_id: int) -> None:
-    """Make every cached payload of the owner stale once the current transaction commits (now without one)."""
-    transaction.on_commit(lambda: _generation_bump(owner_id))
+    """Make every cached payload of the owner stale once the current transaction commits (now without one).
+
+    Robust: an unreachable cache is logged, never raised, so a Redis outage cannot fail the write (a run's
+    progress, its end) that was already committed; a restarted Redis holds no stale payload anyway.
+    """
+    transaction.on_commit(lambda: _generation_bump(owner_id), robust=True)
 
 
 def owner_cached(

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from django.db import connection
@@ -95,3 +95,30 @@ def wait_http(url: str, timeout: float = 20) -> None:
         except OSError:
             time.sleep(0.1)
     raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def fresh_sqlite_site(tmp_path: Path, **extra: str) -> tuple[dict[str, str], Callable[..., str]]:
+    """The environment of `make run` on a fresh machine (debug, a SQLite file, no Redis, the in-process
+    worker) and a `manage(*args)` that runs a management command in it and returns its output."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_DEBUG": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+    def manage(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    return env, manage

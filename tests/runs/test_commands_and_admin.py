@@ -20,7 +20,7 @@ from runs.models import ExecutionLog, NodeResult, RunStatus, UserBudget, Workflo
 from runs.worker import is_serving_process
 from tests.factories import ExecutionLogFactory, NodeResultFactory, WorkflowFactory, WorkflowRunFactory
 from tests.graphs import graph, node, text_llm_chain
-from tests.runs.processes import ROOT, free_port, kill_group, start, wait_http
+from tests.runs.processes import ROOT, free_port, fresh_sqlite_site, kill_group, start, wait_http
 
 
 @pytest.mark.django_db
@@ -189,25 +189,7 @@ def test_only_the_serving_process_gets_the_in_process_worker(monkeypatch):
 @pytest.mark.slow
 def test_make_run_executes_runs_on_sqlite_without_any_broker(tmp_path: Path):
     """What `make run` does on a fresh machine: SQLite, no Redis, the in-process worker."""
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "DJANGO_DEBUG": "true",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "LOG_LEVEL": "WARNING",
-    }
-
-    def manage(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+    env, manage = fresh_sqlite_site(tmp_path)
 
     manage("migrate", "--noinput")
     manage(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -12,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.graphs import callable_graph
-from tests.runs.processes import ROOT, free_port, kill_group, start, wait_http
+from tests.runs.processes import free_port, fresh_sqlite_site, kill_group, start, wait_http
 
 # Runs in the child: Alice's published workflow and a schedule that is already due.
 _SETUP = """
@@ -33,26 +31,7 @@ print(api_token_create(user=alice, name="t").secret)
 
 @pytest.mark.slow
 def test_the_serving_process_fires_due_schedules_with_the_in_process_worker(tmp_path: Path):
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "DJANGO_DEBUG": "true",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "LOG_LEVEL": "WARNING",
-        "SCHEDULER_TICK_SECONDS": "0.2",
-    }
-
-    def manage(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+    env, manage = fresh_sqlite_site(tmp_path, SCHEDULER_TICK_SECONDS="0.2")
 
     manage("migrate", "--noinput")
     token = manage("shell", "-c", f"GRAPH = {callable_graph()!r}\n{_SETUP}").strip().splitlines()[-1]

@@ -210,7 +210,6 @@ async function refresh() {
 }
 
 let poller = null;
-let stream = null;
 let texts = new Map();
 function poll() {
   if (poller) poller.stop();
@@ -219,12 +218,18 @@ function poll() {
   });
 }
 
-function follow() {
-  if (stream) stream.close();
-  texts = new Map();
-  renderLive(texts);
-  refresh();
-  stream = openRunStream(api.runEventsUrl(id), {
+// A finished run never changes: it is rendered once. An active one follows its stream until `end`.
+async function follow() {
+  let run;
+  try {
+    run = await api.getRun(id);
+  } catch {
+    poll();
+    return;
+  }
+  render(run);
+  if (!isActive(run)) return;
+  openRunStream(api.runEventsUrl(id), {
     onEvent(type, data) {
       const next = liveTexts(texts, type, data);
       if (next !== texts) {

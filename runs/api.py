@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import ApiTokenAuthentication
 from runs.costs import USAGE_MAX_DAYS, usage_report
 from runs.idempotency import KEY_MAX_CHARS, StartedRun, run_start_idempotent
 from runs.models import RunTrigger, WorkflowRun
@@ -159,7 +160,7 @@ class ExecuteApi(APIView):
                 node_ids=data["nodeIds"],
                 reuse=data["reuse"],
                 inputs=data["inputs"],
-                trigger=RunTrigger.EDITOR,
+                trigger=_trigger_of(request),
             ),
         )
         return _started_response(started)
@@ -198,6 +199,13 @@ class WorkflowRunStartApi(APIView):
         return _started_response(started, wait=data["wait"])
 
 
+def _trigger_of(request: Request) -> RunTrigger:
+    """A signed-in browser is the editor; a bearer token is a script or another program."""
+    if isinstance(request.successful_authenticator, ApiTokenAuthentication):
+        return RunTrigger.API
+    return RunTrigger.EDITOR
+
+
 def _execute_input(request: Request) -> tuple[dict[str, Any], dict[str, Any], Workflow | None, int | None]:
     """The validated execute body, the graph it names, its workflow and version (None for unsaved)."""
     serializer = ExecuteInputSerializer(data=request.data)
@@ -226,6 +234,7 @@ class ExecutePlanApi(APIView):
             scope=data["scope"],
             node_ids=data["nodeIds"],
             reuse=data["reuse"],
+            inputs=data["inputs"],
         )
         nodes = [
             {

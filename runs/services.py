@@ -122,13 +122,17 @@ def run_plan(
     scope: str = RunScope.FULL,
     node_ids: Sequence[str] = (),
     reuse: str = ReuseMode.AUTO,
+    inputs: Mapping[str, Any] | None = None,
 ) -> tuple[engine.RunPlan, int]:
-    """What executing this graph would do, without running anything: each node's fate (run, reuse with
-    its source, skip) and the number of LLM calls."""
+    """What executing this graph with these input values would do, without running anything: each node's
+    fate (run, reuse with its source, skip) and the number of LLM calls."""
     node_ids = list(dict.fromkeys(node_ids))
     _run_validate(owner=owner, graph=graph, scope=scope, node_ids=node_ids)
+    values = run_inputs_validate(
+        owner=owner, graph=graph, values=inputs or {}, require_all=scope == RunScope.FULL
+    )
     return engine.plan_graph(
-        graph,
+        engine.bind_inputs(graph, values),
         context=planning_context(owner=owner),
         options=run_options(),
         targets=_scope_targets(graph=graph, scope=scope, node_ids=node_ids),

@@ -142,6 +142,14 @@ def test_the_run_detail_shows_inputs_and_outputs_by_name(alice, alice_client):
     assert (detail["trigger"], detail["triggerRef"]) == ("api", "")
 
 
+def test_execute_records_who_started_the_run_the_editor_or_a_token(alice_client, alice_token_client):
+    by_editor = alice_client.post("/api/execute", text_to_debug_graph(), format="json").json()["runId"]
+    by_script = alice_token_client.post("/api/execute", text_to_debug_graph(), format="json").json()["runId"]
+
+    triggers = dict(WorkflowRun.objects.values_list("id", "trigger"))
+    assert (triggers[uuid.UUID(by_editor)], triggers[uuid.UUID(by_script)]) == ("editor", "api")
+
+
 def test_execute_takes_inputs_for_the_editors_graph(alice, alice_client):
     response = alice_client.post(
         "/api/execute", {**callable_graph(), "inputs": {"topic": "owls"}}, format="json"

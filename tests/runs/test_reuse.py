@@ -11,7 +11,7 @@ from runs.models import NodeResult, RunScope, RunStatus, WorkflowRun
 from runs.services import RunStillActive, run_create, run_execute, run_plan, run_resume
 from tests.factories import WorkflowFactory, WorkflowRunFactory
 from tests.fakes.llm_server import prompt_text
-from tests.graphs import edge, node
+from tests.graphs import callable_graph, edge, node
 from uploads.services import upload_create
 
 pytestmark = pytest.mark.django_db
@@ -302,6 +302,28 @@ def test_the_plan_never_offers_another_users_results(alice, bob_client, llm_sett
     body = bob_client.post("/api/execute/plan", chain(0), format="json").json()
 
     assert {n["fate"] for n in body["nodes"]} == {"run"}
+
+
+def test_the_plan_binds_the_input_values_a_run_would_get(alice, alice_client):
+    graph = callable_graph()
+    first = execute(alice, graph, inputs={"topic": "owls"})
+
+    def fates(inputs: dict) -> dict:
+        body = alice_client.post("/api/execute/plan", {**graph, "inputs": inputs}, format="json").json()
+        return {n["nodeId"]: n["fate"] for n in body["nodes"]}
+
+    assert first.status == RunStatus.SUCCEEDED
+    assert fates({"topic": "owls"})["prompt"] == "reuse"
+    assert fates({"topic": "bats"})["prompt"] == "run"
+
+
+def test_the_plan_refuses_input_values_a_run_would_refuse(alice_client):
+    response = alice_client.post(
+        "/api/execute/plan", {**callable_graph(), "inputs": {"topic": 3, "colour": "red"}}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert sorted(e["path"] for e in response.json()["errors"]) == ["inputs.colour", "inputs.topic"]
 
 
 def test_the_plan_of_an_invalid_graph_is_a_400_with_paths(alice_client):

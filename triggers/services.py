@@ -152,8 +152,9 @@ def webhook_call(*, token: str, body: bytes, signature: str | None) -> WorkflowR
     )
     if webhook is None:
         raise WebhookNotFound()
-    webhook_rate_limit_count(webhook_id=str(webhook.pk))
+    # Signature first: a caller who knows the URL but not the secret must not use up the sender's limit.
     _check_signature(webhook, body, signature)
+    webhook_rate_limit_count(webhook_id=str(webhook.pk))
     run_rate_limit_count(owner_id=webhook.owner_id)
     inputs = _body_inputs(webhook.workflow, body)
     run = run_start_published(

@@ -170,6 +170,16 @@ def test_each_webhook_has_its_own_rate_limit(settings, alice, writer):
     assert _call(quiet, {"topic": "x"}).status_code == 202
 
 
+def test_calls_with_a_wrong_signature_do_not_use_up_the_webhooks_rate_limit(settings, alice, writer):
+    settings.WEBHOOK_RATE_LIMIT = "2/m"
+    webhook = webhook_create(owner=alice, workflow=writer)
+
+    forged = [_call(webhook, {"topic": "x"}, signature="sha256=" + "0" * 64) for _ in range(3)]
+
+    assert [a.status_code for a in forged] == [401, 401, 401]
+    assert _call(webhook, {"topic": "x"}).status_code == 202
+
+
 def test_webhook_calls_count_against_the_owners_run_limit(settings, alice, alice_client, writer):
     settings.EXECUTE_RATE_LIMIT = "1/m"
     webhook = webhook_create(owner=alice, workflow=writer)

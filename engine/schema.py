@@ -4,6 +4,9 @@ The same schema dicts feed the editor's forms (through the catalog) and this che
 cannot drift. Supported keywords: `type` (a name or a list of names, `object` and `array`
 included), `enum`, `minimum`, `maximum`, `maxLength` and `default`. An object or array counts
 against the text limit by the length of its compact JSON; kinds check its inside in `check`.
+An array's `items` (an object schema with `properties` and `required`) is not checked here: it tells
+the editor's form what one element holds, so that it edits a row per element (the Condition's rules);
+any other object or array is edited as JSON text.
 Unknown properties are kept, not rejected: React Flow and future editors may store their own
 keys in `data`.
 """

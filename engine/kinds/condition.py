@@ -171,6 +171,28 @@ class ConditionKind(NodeKind):
                 "description": (
                     "Each {operator, value, path?, negate?}; operators: " + ", ".join(OPERATORS) + "."
                 ),
+                # What one rule holds, for the editor's row per rule; `check` validates it (rule_problems).
+                "items": {
+                    "type": "object",
+                    "title": "Rule",
+                    "required": ["operator"],
+                    "properties": {
+                        "operator": {
+                            "type": "string",
+                            "title": "Operator",
+                            "enum": list(OPERATORS),
+                            "default": "equals",
+                        },
+                        # Text or a number: equals compares numbers as numbers, the rest read text.
+                        "value": {"title": "Value"},
+                        "path": {
+                            "type": "string",
+                            "title": "Path",
+                            "description": "Optional JSONPath into the input, e.g. $.label",
+                        },
+                        "negate": {"type": "boolean", "title": "Not", "default": False},
+                    },
+                },
             },
         },
     }

@@ -6,7 +6,7 @@ import { catalogByType, inputPorts, outputPorts, typesCompatible } from "./graph
 import { kindIcon, nodeName, nodeSummary } from "./kinds.js";
 import { el } from "./ui.js";
 import { READABLE_ZOOM, bounds, edgePath, fitView, toWorld, zoomAt } from "./viewport.js";
-import { formatDuration, formatTokens, outputImage, outputPreview } from "./runstate.js";
+import { formatDuration, formatTokens, outputImage, outputPreview, skipReason } from "./runstate.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const DRAG_THRESHOLD = 3;
@@ -118,6 +118,8 @@ export class Canvas {
     if (messages.length) classes.push("is-invalid");
     const disabled = node.data.disabled === true;
     if (disabled) classes.push("is-disabled");
+    // A node the run skipped is dimmed (status-skipped) and says why: a branch not taken, disabled, a failure.
+    const skipped = skipReason(result);
     return el(
       "div",
       {
@@ -143,7 +145,15 @@ export class Canvas {
           el("span", { class: "node__kind", text: kind ? kind.label : `${node.type} (unknown)` }),
         ),
         disabled ? el("span", { class: "node__disabled badge badge--disabled", text: "disabled", title: "Disabled: the run skips this node and what needs it" }) : null,
-        status ? el("span", { class: `node__status badge badge--${status}`, text: status.replace("-", " ") }) : null,
+        status && !skipped ? el("span", { class: `node__status badge badge--${status}`, text: status.replace("-", " ") }) : null,
+        skipped
+          ? el("span", {
+              class: "node__status node__skip badge badge--skipped",
+              dataset: { reason: skipped.kind },
+              text: `skipped: ${skipped.label}`,
+              title: skipped.detail || `Skipped: ${skipped.label}`,
+            })
+          : null,
       ),
       el("div", { class: "node__summary", text: summary, title: summary }),
       thumb ? el("img", { class: "node__thumb", src: thumb, alt: "", loading: "lazy" }) : null,
@@ -156,7 +166,7 @@ export class Canvas {
   portElement(node, port, side) {
     return el(
       "span",
-      { class: `port-label port-label--${side}` },
+      { class: `port-label port-label--${side}`, dataset: { port: port.name } },
       el("span", {
         class: `port port--${side} port--${port.type}`,
         dataset: { node: node.id, port: port.name, side, type: port.type },
@@ -174,7 +184,8 @@ export class Canvas {
       .filter(Boolean)
       .join(" · ");
     let body;
-    if (result.errorMessage) body = el("div", { class: "node__output node__output--error", text: result.errorMessage });
+    if (result.status === "skipped") body = el("div", { class: "node__output node__output--skipped", text: result.errorMessage || "Skipped." });
+    else if (result.errorMessage) body = el("div", { class: "node__output node__output--error", text: result.errorMessage });
     else if (image && imageShown) body = el("div", { class: "node__output", text: "Image passed on." });
     else if (image) body = el("img", { class: "node__thumb", src: image, alt: "output image" });
     else body = el("div", { class: "node__output", text: outputPreview(result.output, 2000) });

@@ -1,6 +1,6 @@
 // The selected node's settings as a form built from its kind's dataSchema.
 
-import { fieldsFor, parseInput } from "./schema.js";
+import { fieldsFor, jsonText, newRowItem, parseInput, parseJsonText, rowErrors, rowItem } from "./schema.js";
 import { el } from "./ui.js";
 
 // Builds the form into `container`; onInput(name, value) on every edit, onCommit() when a field is left.
@@ -9,69 +9,212 @@ export function renderNodeForm(container, { node, kind, errors, onInput, onCommi
   const fields = fieldsFor(kind.dataSchema).filter((field) => !skip.includes(field.name));
   // The label first: it names the node on the canvas.
   fields.sort((a, b) => (a.name === "label" ? -1 : b.name === "label" ? 1 : 0));
-  const inputs = new Map();
-  const rows = fields.map((field) => {
+  const widgets = fields.map((field) => {
     const id = `field-${node.id}-${field.name}`;
     const value = field.name in node.data ? node.data[field.name] : field.default;
-    let input;
-    let suggestions = null;
-    if (field.widget === "select") {
-      input = el("select", { id, class: "input" },
-        field.enum.map((option) => el("option", { value: String(option), selected: option === value, text: String(option) })),
-      );
-    } else if (field.widget === "checkbox") {
-      input = el("input", { id, type: "checkbox", checked: Boolean(value) });
-    } else if (field.widget === "textarea") {
-      input = el("textarea", { id, class: "input", rows: 5 });
-      input.value = value ?? "";
-    } else {
-      const numeric = field.widget === "number" || field.widget === "integer";
-      input = el("input", {
-        id,
-        class: "input",
-        type: "text",
-        inputmode: numeric ? "decimal" : null,
-        placeholder: numeric && field.minimum !== undefined ? `${field.minimum} – ${field.maximum ?? "…"}` : null,
-      });
-      input.value = value ?? "";
-      if (field.examples.length) {
-        // Known values (model names) as suggestions; any other value can still be typed.
-        input.setAttribute("list", `${id}-examples`);
-        input.setAttribute("autocomplete", "off");
-        suggestions = el("datalist", { id: `${id}-examples` }, field.examples.map((example) => el("option", { value: String(example) })));
-      }
-    }
-    input.name = field.name;
-    const message = el("div", { class: "field__error", id: `${id}-error`, role: "alert" });
-    input.setAttribute("aria-describedby", `${id}-error`);
-    const read = () => {
-      if (field.widget === "select") {
-        const option = field.enum.find((candidate) => String(candidate) === input.value);
-        return option === undefined ? input.value : option;
-      }
-      return parseInput(field, field.widget === "checkbox" ? input.checked : input.value);
-    };
-    input.addEventListener("input", () => onInput(field.name, read()));
-    input.addEventListener("change", () => onCommit());
-    inputs.set(field.name, { input, message });
-    return el("div", { class: "field", dataset: { field: field.name } },
-      el("label", { for: id, text: field.title }),
-      input,
-      suggestions,
-      field.description ? el("div", { class: "field__help", text: field.description }) : null,
-      message,
-    );
+    const emit = (next) => onInput(field.name, next);
+    if (field.widget === "rows") return rowsWidget({ id, field, value, emit, onCommit });
+    if (field.widget === "json") return jsonWidget({ id, field, value, emit, onCommit });
+    return simpleWidget({ id, field, value, emit, onCommit });
   });
-  container.replaceChildren(...rows);
-  showFieldErrors(inputs, errors);
-  return { update: (nextErrors) => showFieldErrors(inputs, nextErrors) };
+  container.replaceChildren(...widgets.map((widget) => widget.element));
+  const show = (next = {}) => widgets.forEach((widget) => widget.show(next));
+  show(errors);
+  return { update: show };
 }
 
-function showFieldErrors(inputs, errors = {}) {
-  for (const [name, { input, message }] of inputs) {
-    const text = errors[name] || "";
-    message.textContent = text;
-    input.classList.toggle("is-invalid", Boolean(text));
-    input.setAttribute("aria-invalid", text ? "true" : "false");
+// One field: its label, the control, its help and its error message. `show(errors)` marks it.
+function fieldBox(id, field, control, extra = null) {
+  const message = el("div", { class: "field__error", id: `${id}-error`, role: "alert" });
+  const element = el("div", { class: "field", dataset: { field: field.name } },
+    field.widget === "rows" ? el("span", { class: "field__label", id: `${id}-label`, text: field.title }) : el("label", { for: id, text: field.title }),
+    control,
+    extra,
+    field.description ? el("div", { class: "field__help", text: field.description }) : null,
+    message,
+  );
+  return { element, message };
+}
+
+function markInvalid(input, text) {
+  input.classList.toggle("is-invalid", Boolean(text));
+  input.setAttribute("aria-invalid", text ? "true" : "false");
+}
+
+// A text input, a number, a select, a checkbox or a textarea: one value per control.
+function simpleControl(id, field, value) {
+  if (field.widget === "select") {
+    return el("select", { id, class: "input" },
+      field.enum.map((option) => el("option", { value: String(option), selected: option === value, text: String(option) })),
+    );
   }
+  if (field.widget === "checkbox") return el("input", { id, type: "checkbox", checked: Boolean(value) });
+  if (field.widget === "textarea") {
+    const area = el("textarea", { id, class: "input", rows: 5 });
+    area.value = value ?? "";
+    return area;
+  }
+  const numeric = field.widget === "number" || field.widget === "integer";
+  const input = el("input", {
+    id,
+    class: "input",
+    type: "text",
+    inputmode: numeric ? "decimal" : null,
+    placeholder: numeric && field.minimum !== undefined ? `${field.minimum} – ${field.maximum ?? "…"}` : null,
+  });
+  input.value = value ?? "";
+  return input;
+}
+
+// What a simple control holds, as the value to store.
+function readControl(field, input) {
+  if (field.widget === "select") {
+    const option = field.enum.find((candidate) => String(candidate) === input.value);
+    return option === undefined ? input.value : option;
+  }
+  return parseInput(field, field.widget === "checkbox" ? input.checked : input.value);
+}
+
+function simpleWidget({ id, field, value, emit, onCommit }) {
+  const input = simpleControl(id, field, value);
+  input.name = field.name;
+  let suggestions = null;
+  if (input.tagName === "INPUT" && input.type === "text" && field.examples.length) {
+    // Known values (model names) as suggestions; any other value can still be typed.
+    input.setAttribute("list", `${id}-examples`);
+    input.setAttribute("autocomplete", "off");
+    suggestions = el("datalist", { id: `${id}-examples` }, field.examples.map((example) => el("option", { value: String(example) })));
+  }
+  input.setAttribute("aria-describedby", `${id}-error`);
+  input.addEventListener("input", () => emit(readControl(field, input)));
+  input.addEventListener("change", () => onCommit());
+  const { element, message } = fieldBox(id, field, input, suggestions);
+  return {
+    element,
+    show(errors) {
+      const text = errors[field.name] || "";
+      message.textContent = text;
+      markInvalid(input, text);
+    },
+  };
+}
+
+// An object or list as JSON text. What does not parse (or is not of the field's type) is said under it and
+// not stored: the node keeps its last good value. Empty text stores null where the field allows it.
+function jsonWidget({ id, field, value, emit, onCommit }) {
+  const area = el("textarea", { id, class: "input", rows: 6, spellcheck: "false", name: field.name, placeholder: field.nullable ? "Empty: none" : "" });
+  area.value = jsonText(value);
+  area.setAttribute("aria-describedby", `${id}-error`);
+  let parseError = "";
+  let shown = {};
+  const { element, message } = fieldBox(id, field, area);
+  const show = (errors) => {
+    shown = errors;
+    const text = parseError || errors[field.name] || "";
+    message.textContent = text;
+    markInvalid(area, text);
+  };
+  area.addEventListener("input", () => {
+    const parsed = parseJsonText(field, area.value);
+    parseError = parsed.error || "";
+    if (parsed.error) show(shown);
+    else emit(parsed.value);
+  });
+  area.addEventListener("change", () => onCommit());
+  return { element, show };
+}
+
+// A list of objects as rows, one control per property of an item, with a button to add a row and one to
+// remove each. Every change stores the whole list.
+function rowsWidget({ id, field, value, emit, onCommit }) {
+  const itemTitle = (field.itemTitle || "item").toLowerCase();
+  const list = el("div", { class: "rows", id, role: "group", "aria-labelledby": `${id}-label` });
+  let shown = {};
+  let made = 0; // row ids stay unique as rows come and go
+  const rows = [];
+  const read = () => rows.map((row) => row.read());
+  const changed = () => emit(read());
+  const renumber = () =>
+    rows.forEach((row, index) => {
+      row.element.dataset.index = String(index);
+      row.remove.setAttribute("aria-label", `Remove ${itemTitle} ${index + 1}`);
+    });
+  const addRow = (item) => {
+    const row = rowElement(`${id}-${made++}`, field, item || {}, {
+      onInput: changed,
+      onCommit,
+      onRemove: () => {
+        rows.splice(rows.indexOf(row), 1);
+        row.element.remove();
+        renumber();
+        changed();
+        onCommit();
+        show(shown);
+      },
+    });
+    rows.push(row);
+    list.append(row.element);
+    renumber();
+  };
+  (Array.isArray(value) ? value : []).forEach((item) => addRow(item));
+  const add = el("button", {
+    type: "button",
+    class: "button button--small rows__add",
+    text: `Add ${itemTitle}`,
+    onclick: () => {
+      addRow(newRowItem(field.itemFields));
+      changed();
+      onCommit();
+      rows.at(-1).focus();
+    },
+  });
+  const { element, message } = fieldBox(id, field, list, add);
+  const show = (errors) => {
+    shown = errors;
+    message.textContent = errors[field.name] || "";
+    rows.forEach((row, index) => row.show(rowErrors(errors, field.name, index)));
+  };
+  return { element, show };
+}
+
+// One row of a rows field: a labelled control per item property and a remove button.
+function rowElement(id, field, item, { onInput, onCommit, onRemove }) {
+  const controls = field.itemFields.map((itemField) => {
+    const value = itemField.name in item ? item[itemField.name] : itemField.default;
+    const controlId = `${id}-${itemField.name}`;
+    const shownValue = typeof value === "object" && value !== null ? JSON.stringify(value) : value;
+    const input = simpleControl(controlId, itemField, shownValue);
+    input.name = itemField.name;
+    input.title = itemField.description || itemField.title;
+    input.addEventListener("input", onInput);
+    input.addEventListener("change", () => onCommit());
+    const cell = el("label", { class: `rows__cell rows__cell--${itemField.widget}`, for: controlId },
+      el("span", { class: "rows__title", text: itemField.title }),
+      input,
+    );
+    return { itemField, input, cell };
+  });
+  const message = el("div", { class: "field__error rows__error", role: "alert" });
+  const remove = el("button", { type: "button", class: "button button--small button--ghost rows__remove", text: "×", onclick: onRemove });
+  const element = el("div", { class: "rows__row" }, ...controls.map((control) => control.cell), remove, message);
+  return {
+    element,
+    remove,
+    focus: () => controls[0] && controls[0].input.focus(),
+    read: () =>
+      rowItem(field.itemFields, Object.fromEntries(controls.map(({ itemField, input }) => [
+        itemField.name,
+        itemField.widget === "select" ? readControl(itemField, input) : itemField.widget === "checkbox" ? input.checked : input.value,
+      ]))),
+    show(errors) {
+      const lines = [];
+      for (const { itemField, input } of controls) {
+        const text = errors[itemField.name] || "";
+        markInvalid(input, text);
+        if (text) lines.push(`${itemField.title}: ${text}`);
+      }
+      if (errors[""]) lines.unshift(errors[""]);
+      message.textContent = lines.join("; ");
+    },
+  };
 }

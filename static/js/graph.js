@@ -42,11 +42,15 @@ export function inputPorts(node, kind) {
 }
 
 // An Input node's port carries the input's type (text or image); the catalog lists the widest, "any".
+// An LLM has its `json` output only with a `jsonSchema` (engine/kinds/llm.py's output_ports).
 export function outputPorts(node, kind) {
   if (!kind) return [];
   if (node.type === "input") {
     const type = node.data && node.data.type === "image" ? "image" : "text";
     return (kind.outputs || []).map((port) => ({ ...port, type }));
+  }
+  if (node.type === "llm" && (node.data?.jsonSchema ?? null) === null) {
+    return (kind.outputs || []).filter((port) => port.name !== "json");
   }
   return kind.outputs || [];
 }
@@ -181,7 +185,9 @@ export function pruneDanglingEdges(graph, catalog) {
     const source = byId.get(edge.source);
     if (!target || !source) return false;
     const ins = inputPorts(target, kinds.get(target.type)).map((port) => port.name);
-    return edge.targetHandle == null || ins.includes(edge.targetHandle);
+    const outs = outputPorts(source, kinds.get(source.type)).map((port) => port.name);
+    return (edge.targetHandle == null || ins.includes(edge.targetHandle)) &&
+      (edge.sourceHandle == null || outs.includes(edge.sourceHandle));
   });
   return edges.length === graph.edges.length ? graph : { nodes: graph.nodes, edges };
 }
@@ -315,9 +321,10 @@ export function pasteFragment(graph, fragment, offset = { x: 40, y: 40 }) {
   return { graph: result, nodeIds: [...renamed.values()] };
 }
 
-// Parses an API error path like "nodes[3].data.temperature" into {index, field}.
+// Parses an API error path like "nodes[3].data.temperature" into {index, field}; a path inside a setting
+// keeps it whole ("nodes[2].data.rules[0].value" has the field "rules[0].value").
 export function parseIssuePath(path) {
-  const match = /^(nodes|edges)\[(\d+)\](?:\.(\w+))?(?:\.(\w+))?/.exec(path || "");
+  const match = /^(nodes|edges)\[(\d+)\](?:\.(\w+))?(?:\.(.+))?/.exec(path || "");
   if (!match) return null;
   const [, list, index, part, field] = match;
   return { list, index: Number(index), part: part || null, field: part === "data" ? field || null : null };

@@ -12,6 +12,7 @@ import {
   isActive,
   outputImage,
   outputPreview,
+  resultNote,
   truncationNote,
 } from "./runstate.js";
 import { el, formatDate, once, readJsonScript, statusBadge, toast } from "./ui.js";
@@ -85,6 +86,7 @@ function renderNodes(run) {
   $("node-rows").replaceChildren(
     ...results.map((result) => {
       const image = outputImage(result.output);
+      const note = resultNote(result);
       return el("tr", { dataset: { node: result.nodeId, status: result.status } },
         el("th", { scope: "row" }, clipped(labelOf(run, result.nodeId)), clipped(result.nodeType, "muted")),
         el("td", {}, statusBadge(result.status)),
@@ -97,8 +99,8 @@ function renderNodes(run) {
               el("a", { href: `/runs/${result.reusedFrom.runId}/`, text: result.reusedFrom.runId.slice(0, 8) }))
             : null,
           image ? el("img", { class: "node__thumb", src: image, alt: `output of ${result.nodeId}` }) : null,
-          result.errorMessage
-            ? el("pre", { class: "output output--error", text: `${result.errorKind || "error"}: ${result.errorMessage}` })
+          note
+            ? el("pre", { class: `output output--${note.kind}`, text: note.text })
             : el("pre", { class: "output", text: outputPreview(result.output, 2000) }),
           wholeOutput(run, result)),
       );

@@ -52,6 +52,29 @@ export function scopeOf(run, graph) {
   return scope;
 }
 
+const SKIP_REASONS = {
+  branch_not_taken: "branch not taken",
+  disabled: "disabled",
+  upstream_failed: "upstream failed",
+};
+
+// Why a node was skipped, as the canvas and the run page show it: {kind, label, detail}, or null for a
+// result that was not skipped. The reason is the result's errorKind; its errorMessage says which input.
+export function skipReason(result) {
+  if (!result || result.status !== "skipped") return null;
+  const kind = result.errorKind || "";
+  const label = SKIP_REASONS[kind] || kind.replaceAll("_", " ") || "skipped";
+  return { kind, label, detail: result.errorMessage || "" };
+}
+
+// What is shown instead of a node's output when it has none: why it was skipped, or its error; else null.
+export function resultNote(result) {
+  const skipped = skipReason(result);
+  if (skipped) return { kind: "skipped", text: `Skipped (${skipped.label})${skipped.detail ? `: ${skipped.detail}` : ""}` };
+  if (result && result.errorMessage) return { kind: "error", text: `${result.errorKind || "error"}: ${result.errorMessage}` };
+  return null;
+}
+
 // A short text preview of a node's output value(s).
 export function outputPreview(output, limit = 400) {
   if (output === null || output === undefined) return "";

@@ -1,5 +1,5 @@
 // Node settings from a kind's dataSchema: which fields to show and how to check values.
-// Mirrors engine/schema.py (type, enum, minimum, maximum, maxLength). Pure: no DOM.
+// Mirrors engine/schema.py (type, enum, minimum, maximum, maxLength, and `items` for the form). Pure: no DOM.
 
 const TYPE_NAMES = {
   string: "a string",
@@ -7,6 +7,8 @@ const TYPE_NAMES = {
   integer: "an integer",
   boolean: "true or false",
   null: "empty",
+  object: "an object",
+  array: "a list",
 };
 
 const LONG_TEXT = new Set(["text", "template", "systemPrompt", "prompt"]);
@@ -16,13 +18,19 @@ function typesOf(prop) {
   return Array.isArray(types) ? types : [types];
 }
 
-// Form fields for a schema, in schema order, with the widget each needs.
+// Form fields for a schema, in schema order, with the widget each needs. Structured values get one of two:
+// a list of objects whose `items` name their properties is edited as rows ("rows", each row the item's own
+// fields); any other object or list as JSON text ("json").
 export function fieldsFor(schema) {
   const properties = (schema && schema.properties) || {};
+  const required = (schema && schema.required) || [];
   return Object.entries(properties).map(([name, prop]) => {
     const types = typesOf(prop);
+    const items = prop.items && prop.items.properties ? prop.items : null;
     let widget = "text";
     if (Array.isArray(prop.enum)) widget = "select";
+    else if (types.includes("array") && items) widget = "rows";
+    else if (types.includes("object") || types.includes("array")) widget = "json";
     else if (types.includes("boolean")) widget = "checkbox";
     else if (types.includes("integer")) widget = "integer";
     else if (types.includes("number")) widget = "number";
@@ -31,6 +39,7 @@ export function fieldsFor(schema) {
       name,
       title: prop.title || name,
       widget,
+      types,
       nullable: types.includes("null"),
       enum: prop.enum || null,
       minimum: prop.minimum,
@@ -39,6 +48,9 @@ export function fieldsFor(schema) {
       default: prop.default,
       description: prop.description || "",
       examples: Array.isArray(prop.examples) ? prop.examples : [],
+      required: required.includes(name),
+      itemFields: widget === "rows" ? fieldsFor(items) : null,
+      itemTitle: widget === "rows" ? items.title || null : null,
     };
   });
 }
@@ -49,6 +61,8 @@ function hasType(value, name) {
   if (name === "integer") return Number.isInteger(value);
   if (name === "boolean") return typeof value === "boolean";
   if (name === "null") return value === null;
+  if (name === "object") return value !== null && typeof value === "object" && !Array.isArray(value);
+  if (name === "array") return Array.isArray(value);
   return true;
 }
 
@@ -98,4 +112,62 @@ export function parseInput(field, raw) {
   }
   if (field.nullable && raw === "") return null;
   return raw;
+}
+
+// What a "json" field's text holds: {value} when it parses (empty text is null for a nullable field), or
+// {error} saying where it does not. Nothing is stored while there is an error.
+export function parseJsonText(field, text) {
+  if (!String(text).trim()) {
+    return field.nullable ? { value: null } : { error: "is required: write JSON here" };
+  }
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { error: `is not JSON: ${error.message}` };
+  }
+  const problem = checkValue({ type: field.types }, value);
+  return problem ? { error: problem } : { value };
+}
+
+// The text a "json" field shows for a stored value: indented JSON, empty for null or nothing.
+export function jsonText(value) {
+  return value === null || value === undefined ? "" : JSON.stringify(value, null, 2);
+}
+
+// One row of a "rows" field as the object to store: each item field's value read from `raw` (what its input
+// holds), with optional fields left empty (blank text, an unticked box that defaults to false) left out,
+// so an unused optional setting is absent rather than an empty string the engine would refuse.
+export function rowItem(itemFields, raw) {
+  const item = {};
+  for (const field of itemFields) {
+    if (!(field.name in raw)) continue;
+    const value = field.widget === "select" ? raw[field.name] : parseInput(field, raw[field.name]);
+    const unused = value === "" || value === null || (value === false && field.default !== true);
+    if (unused && !field.required) continue;
+    item[field.name] = value;
+  }
+  return item;
+}
+
+// A new row: each item field's default, else the first choice of a select.
+export function newRowItem(itemFields) {
+  const raw = {};
+  for (const field of itemFields) {
+    if (field.default !== undefined) raw[field.name] = field.default;
+    else if (field.widget === "select") raw[field.name] = field.enum[0];
+  }
+  return rowItem(itemFields, raw);
+}
+
+// The messages about one row of a "rows" field, by item field ("" for the row itself), from errors keyed by
+// path under the node's data ("rules[1].value", "rules[1]").
+export function rowErrors(errors, name, index) {
+  const prefix = `${name}[${index}]`;
+  const found = {};
+  for (const [path, message] of Object.entries(errors || {})) {
+    if (path === prefix) found[""] = message;
+    else if (path.startsWith(`${prefix}.`)) found[path.slice(prefix.length + 1)] = message;
+  }
+  return found;
 }

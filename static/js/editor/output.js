@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { nodeName } from "../kinds.js";
-import { formatCost, formatDuration, formatTokens, truncationNote } from "../runstate.js";
+import { formatCost, formatDuration, formatTokens, resultNote, truncationNote } from "../runstate.js";
 import { el, formatDate, statusBadge } from "../ui.js";
 import { onlySelectedNode } from "./model.js";
 
@@ -23,6 +23,7 @@ export function renderOutput(editor) {
     container.replaceChildren(el("h2", { text: title }), el("p", { class: "empty", text: why }));
     return;
   }
+  const note = resultNote(result);
   const parts = [
     el("div", { class: "panel__heading" }, el("h2", { text: title }), statusBadge(result.status)),
     el("dl", { class: "facts output-facts" },
@@ -40,8 +41,8 @@ export function renderOutput(editor) {
     el("h3", { text: "Inputs" }),
     valuesView(result.inputs, "No inputs."),
     el("h3", { text: "Output" }),
-    result.errorMessage
-      ? el("pre", { class: "output output--wrap output--error", text: `${result.errorKind || "error"}: ${result.errorMessage}` })
+    note
+      ? el("pre", { class: `output output--wrap output--${note.kind}`, text: note.text })
       : valuesView(result.output, "No output."),
     truncationLine(run, result),
   ];

@@ -77,7 +77,11 @@ export function editField(editor, nodeId, name, value) {
     if (!sameEdges(edges, graph.edges)) graph = { nodes: graph.nodes, edges };
   }
   state.graph = graph;
-  if (state.serverErrors[nodeId]) delete state.serverErrors[nodeId][name];
+  // The server's messages about this field go, those inside it too ("rules[0].value").
+  const stale = state.serverErrors[nodeId] || {};
+  for (const path of Object.keys(stale)) {
+    if (path === name || path.startsWith(`${name}[`) || path.startsWith(`${name}.`)) delete stale[path];
+  }
   // A plan no longer holds once the graph changes: the whole canvas drops its badges.
   const planned = Boolean(state.plan);
   dropPlan(editor);

@@ -145,16 +145,11 @@ export class Canvas {
           el("span", { class: "node__kind", text: kind ? kind.label : `${node.type} (unknown)` }),
         ),
         disabled ? el("span", { class: "node__disabled badge badge--disabled", text: "disabled", title: "Disabled: the run skips this node and what needs it" }) : null,
-        status && !skipped ? el("span", { class: `node__status badge badge--${status}`, text: status.replace("-", " ") }) : null,
-        skipped
-          ? el("span", {
-              class: "node__status node__skip badge badge--skipped",
-              dataset: { reason: skipped.kind },
-              text: `skipped: ${skipped.label}`,
-              title: skipped.detail || `Skipped: ${skipped.label}`,
-            })
-          : null,
+        status ? el("span", { class: `node__status badge badge--${status}`, text: status.replace("-", " ") }) : null,
       ),
+      skipped
+        ? el("div", { class: "node__skip", dataset: { reason: skipped.kind }, title: skipped.detail || null, text: `Skipped: ${skipped.label}` })
+        : null,
       el("div", { class: "node__summary", text: summary, title: summary }),
       thumb ? el("img", { class: "node__thumb", src: thumb, alt: "", loading: "lazy" }) : null,
       el("div", { class: "node__ports" }, rows),
@@ -224,6 +219,8 @@ export class Canvas {
       if (this.state.selection.edges.has(edge.id)) group.classList.add("is-selected");
       const status = this.state.statuses && this.state.statuses[edge.source];
       if (status) group.classList.add(`status-${status}`);
+      // Nothing went down an edge into a skipped node (a branch not taken): drawn as a dashed, dim line.
+      if (this.state.statuses && this.state.statuses[edge.target] === "skipped") group.classList.add("is-unused");
       group.dataset.id = edge.id;
       const hit = document.createElementNS(SVG, "path");
       hit.setAttribute("d", d);

@@ -188,8 +188,8 @@ function rowElement(id, field, item, { onInput, onCommit, onRemove }) {
     input.title = itemField.description || itemField.title;
     input.addEventListener("input", onInput);
     input.addEventListener("change", () => onCommit());
-    const cell = el("label", { class: `rows__cell rows__cell--${itemField.widget}`, for: controlId },
-      el("span", { class: "rows__title", text: itemField.title }),
+    const cell = el("div", { class: `rows__cell rows__cell--${itemField.widget}` },
+      el("label", { class: "rows__title", for: controlId, text: itemField.title }),
       input,
     );
     return { itemField, input, cell };

@@ -30,6 +30,14 @@ function defaultOf(kind, field) {
   return prop && prop.default;
 }
 
+// One Condition rule as people read it: `not $.label equals "spam"`.
+function ruleText(rule) {
+  if (!rule || typeof rule !== "object") return "?";
+  const operator = String(rule.operator || "?").replaceAll("_", " ");
+  const operand = rule.operator === "is_empty" ? "" : ` ${JSON.stringify(rule.value ?? "")}`;
+  return `${rule.negate ? "not " : ""}${rule.path || "value"} ${operator}${operand}`;
+}
+
 // What the node holds, before any run: the Text's text, the Prompt's template, the LLM's model.
 export function nodeSummary(node, kind) {
   const data = node.data || {};
@@ -43,9 +51,16 @@ export function nodeSummary(node, kind) {
       if (data.url) return oneLine(data.url);
       return "No image yet";
     case "llm":
-    case "vision":
-      if (data.model) return `Model: ${data.model}`;
-      return defaultOf(kind, "model") ? `Model: ${defaultOf(kind, "model")}` : "Default model";
+    case "vision": {
+      const model = data.model || defaultOf(kind, "model");
+      const text = model ? `Model: ${model}` : "Default model";
+      return data.jsonSchema ? `${text} · JSON` : text;
+    }
+    case "condition": {
+      const rules = Array.isArray(data.rules) ? data.rules : [];
+      if (!rules.length) return "No rules yet";
+      return oneLine(rules.map(ruleText).join(data.combine === "any" ? " or " : " and "));
+    }
     case "debug":
       return "Shows what it receives";
     default: {

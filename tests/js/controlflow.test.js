@@ -4,6 +4,7 @@ import { CATALOG } from "./catalog.js";
 import { equal, node, test } from "./harness.js";
 import { outputPorts, parseIssuePath, updateNodeData } from "/static/js/graph.js";
 import { checkData, fieldsFor, jsonText, newRowItem, parseJsonText, rowErrors, rowItem } from "/static/js/schema.js";
+import { nodeSummary } from "/static/js/kinds.js";
 import { resultNote, skipReason } from "/static/js/runstate.js";
 
 const kinds = new Map(CATALOG.map((kind) => [kind.type, kind]));
@@ -67,4 +68,14 @@ test("a skipped node says why; other results have no skip reason", () => {
   equal(resultNote(skipped), { kind: "skipped", text: `Skipped (branch not taken): ${skipped.errorMessage}` });
   equal(resultNote({ status: "failed", errorKind: "timeout", errorMessage: "slow" }), { kind: "error", text: "timeout: slow" });
   equal(resultNote({ status: "succeeded", output: { text: "hi" } }), null);
+});
+
+test("a Condition's summary reads its rules; an LLM's says when it answers JSON", () => {
+  const condition = kinds.get("condition");
+  const rules = [{ operator: "equals", path: "$.label", value: "spam" }, { operator: "is_empty", negate: true }];
+  equal(nodeSummary(node("c", "condition", { combine: "all", rules }), condition), '$.label equals "spam" and not value is empty');
+  equal(nodeSummary(node("c", "condition", { combine: "any", rules: rules.slice(0, 1) }), condition), '$.label equals "spam"');
+  equal(nodeSummary(node("c", "condition", { rules: [] }), condition), "No rules yet");
+  equal(nodeSummary(node("l", "llm", { model: "m", jsonSchema: { type: "object" } }), kinds.get("llm")), "Model: m · JSON");
+  equal(nodeSummary(node("l", "llm", { model: "m", jsonSchema: null }), kinds.get("llm")), "Model: m");
 });

@@ -44,8 +44,10 @@ function markInvalid(input, text) {
 // A text input, a number, a select, a checkbox or a textarea: one value per control.
 function simpleControl(id, field, value) {
   if (field.widget === "select") {
+    // A stored value that is not a choice (an imported graph) is shown as it is, and marked by the checks.
+    const options = value === undefined || field.enum.includes(value) ? field.enum : [...field.enum, value];
     return el("select", { id, class: "input" },
-      field.enum.map((option) => el("option", { value: String(option), selected: option === value, text: String(option) })),
+      options.map((option) => el("option", { value: String(option), selected: option === value, text: String(option) })),
     );
   }
   if (field.widget === "checkbox") return el("input", { id, type: "checkbox", checked: Boolean(value) });
@@ -116,7 +118,7 @@ function jsonWidget({ id, field, value, emit, onCommit }) {
   };
   area.addEventListener("input", () => {
     const parsed = parseJsonText(field, area.value);
-    parseError = parsed.error || "";
+    parseError = parsed.error ? `${parsed.error} (the last valid value is kept)` : "";
     if (parsed.error) show(shown);
     else emit(parsed.value);
   });

@@ -287,6 +287,7 @@ def test_a_node_disabled_from_its_menu_is_dimmed_and_skipped_as_disabled_by_the_
     expect(node(page, "llm-1")).to_have_class(re.compile(r"\bstatus-skipped\b"), timeout=20_000)
     expect(node(page, "debug-1")).to_have_class(re.compile(r"\bstatus-skipped\b"))
     expect(node(page, "llm-1")).to_contain_text("the node is disabled")
+    expect(node(page, "llm-1").locator(".node__skip")).to_have_text("Skipped: disabled")
     expect(node(page, "debug-1")).to_contain_text("upstream node 'llm-1' is disabled")
     expect(page.locator("#run-banner")).to_contain_text("succeeded")
     assert llm.requests == []  # the disabled LLM was never called
@@ -300,7 +301,7 @@ def test_a_node_disabled_from_its_menu_is_dimmed_and_skipped_as_disabled_by_the_
     # The run's own page names the reason.
     page.goto(f"{site}/runs/")
     page.locator("#run-rows a[href^='/runs/']").first.click()
-    expect(page.get_by_text("disabled: the node is disabled")).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("Skipped (disabled): the node is disabled")).to_be_visible(timeout=20_000)
 
 
 def test_the_small_things(page, site, tmp_path, llm, worker, artifacts):

@@ -8,7 +8,7 @@ const ICONS = {
   llm: "✦",
   vision: "◉",
   debug: "⌕",
-  condition: "⑂",
+  condition: "◇",
   merge: "⋈",
   extract: "{}",
   input: "⇥",

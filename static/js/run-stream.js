@@ -1,5 +1,8 @@
-// A run's live events (GET /api/runs/{id}/events, server-sent) for any page that shows a run: the run page
-// uses it, and the editor can adopt it as is. Nothing starts on import; callers pass what they work on.
+// A run's live events (GET /api/runs/{id}/events, server-sent) for any page that shows a run: the run page and
+// the editor follow runs with `followRun`. Nothing starts on import; callers pass what they work on.
+
+import { pollRun } from "./poll.js";
+import { isActive } from "./runstate.js";
 
 export const RUN_EVENT_TYPES = ["run", "node", "log", "token", "reset", "end"];
 
@@ -58,4 +61,78 @@ export function liveTexts(texts, type, data) {
   else if (type === "end") next.clear();
   else return texts;
   return next;
+}
+
+// Follow an active run until it ends, for any page that shows one. `onRun(run)` gets the run detail after
+// every event that changes more than a node's text (fetches coalesced to one in flight), and at once what the
+// events say: each `run` event's status and counts, each finished node's result (the detail is written in
+// batches, so it may not hold them yet). `onLive(texts)` gets the text each running node has generated so
+// far. Without a stream (no EventSource, refused), it polls the detail instead. Returns {stop()}.
+export function followRun(run, { getRun, eventsUrl, onRun, onLive = () => {}, onError = () => {}, EventSourceImpl } = {}) {
+  let stopped = false;
+  let poller = null;
+  let fetching = false;
+  let fetchAgain = false;
+  let texts = new Map();
+  let latest = run;
+  const heard = new Map(); // nodeId -> its result from a `node` event
+  const show = (detail) => {
+    latest = withResults(detail, heard);
+    onRun(latest);
+  };
+  async function fetchRun() {
+    if (fetching) {
+      fetchAgain = true;
+      return;
+    }
+    fetching = true;
+    try {
+      const detail = await getRun(run.id);
+      if (!stopped) show(detail);
+    } catch (error) {
+      if (!stopped) onError(error);
+    }
+    fetching = false;
+    if (fetchAgain && !stopped) {
+      fetchAgain = false;
+      fetchRun();
+    }
+  }
+  const stream = openRunStream(eventsUrl, {
+    onEvent(type, data) {
+      if (stopped) return;
+      const next = liveTexts(texts, type, data);
+      if (next !== texts) {
+        texts = next;
+        onLive(texts);
+      }
+      // An ended run waits for its whole detail: its results may be newer than the last fetch.
+      if (type === "run" && isActive(data)) show({ ...latest, ...data });
+      if (type === "node" && data.result) {
+        heard.set(data.nodeId, data.result);
+        show(latest);
+      }
+      if (type !== "token" && type !== "reset") fetchRun();
+    },
+    onUnavailable() {
+      if (!stopped) poller = pollRun(getRun, run.id, show, { onError });
+    },
+    EventSourceImpl,
+  });
+  return {
+    stop() {
+      stopped = true;
+      stream.close();
+      if (poller) poller.stop();
+    },
+  };
+}
+
+// An active run's detail with the results heard from its events that the detail does not hold yet; a
+// finished run's detail is the whole record.
+export function withResults(run, heard) {
+  if (!isActive(run) || heard.size === 0) return run;
+  const have = new Set((run.nodeResults || []).map((result) => result.nodeId));
+  const missing = [...heard.values()].filter((result) => !have.has(result.nodeId));
+  return missing.length ? { ...run, nodeResults: [...(run.nodeResults || []), ...missing] } : run;
 }

@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { pollRun } from "./poll.js";
-import { liveTexts, openRunStream } from "./run-stream.js";
+import { followRun } from "./run-stream.js";
 import {
   RunLogs,
   formatCost,
@@ -194,54 +194,20 @@ function renderLive(texts) {
   }
 }
 
-// Events say what changed; the run detail says it in full. Refreshes are coalesced to one in flight.
-let refreshing = null;
-let refreshAgain = false;
-async function refresh() {
-  if (refreshing) {
-    refreshAgain = true;
-    return;
-  }
-  refreshing = api.getRun(id).then(render, once((error) => toast(`Could not refresh the run: ${error.message}`, "error")));
-  await refreshing;
-  refreshing = null;
-  if (refreshAgain) {
-    refreshAgain = false;
-    refresh();
-  }
-}
-
-let poller = null;
-let texts = new Map();
-function poll() {
-  if (poller) poller.stop();
-  poller = pollRun(api.getRun, id, render, {
-    onError: once((error) => toast(`Could not refresh the run: ${error.message}. Still trying…`, "error")),
-  });
-}
-
-// A finished run never changes: it is rendered once. An active one follows its stream until `end`.
+// A finished run never changes: it is rendered once. An active one is followed until it ends.
 async function follow() {
+  const onError = once((error) => toast(`Could not refresh the run: ${error.message}. Still trying…`, "error"));
   let run;
   try {
     run = await api.getRun(id);
-  } catch {
-    poll();
+  } catch (error) {
+    onError(error);
+    pollRun(api.getRun, id, render, { onError });
     return;
   }
   render(run);
   if (!isActive(run)) return;
-  openRunStream(api.runEventsUrl(id), {
-    onEvent(type, data) {
-      const next = liveTexts(texts, type, data);
-      if (next !== texts) {
-        texts = next;
-        renderLive(texts);
-      }
-      if (type !== "token" && type !== "reset") refresh();
-    },
-    onUnavailable: poll,
-  });
+  followRun(run, { getRun: api.getRun, eventsUrl: api.runEventsUrl(id), onRun: render, onLive: renderLive, onError });
 }
 
 $("cancel").addEventListener("click", async () => {

@@ -6,7 +6,7 @@ import { checkData, fieldsFor, parseInput } from "/static/js/schema.js";
 import { fitView, toScreen, toWorld, zoomAt } from "/static/js/viewport.js";
 import { nodeStatuses, outputPreview, formatDuration, truncationNote } from "/static/js/runstate.js";
 import { pollRun } from "/static/js/poll.js";
-import { liveTexts, openRunStream } from "/static/js/run-stream.js";
+import { followRun, liveTexts, openRunStream } from "/static/js/run-stream.js";
 
 test("history undoes and redoes in order, and a new edit clears redo", () => {
   const history = new History();
@@ -137,27 +137,28 @@ test("live texts append tokens, clear on reset and restart, and drop a node once
   equal([...texts], []);
 });
 
-test("a run stream hands over its events in order, closes after end, and says when it cannot be used", () => {
-  class FakeSource {
-    static last = null;
-    constructor(url) {
-      this.url = url;
-      this.listeners = {};
-      this.readyState = 0;
-      this.closed = false;
-      FakeSource.last = this;
-    }
-    addEventListener(type, fn) {
-      (this.listeners[type] ||= []).push(fn);
-    }
-    fire(type, event = {}) {
-      for (const fn of this.listeners[type] || []) fn(event);
-    }
-    close() {
-      this.closed = true;
-      this.readyState = 2;
-    }
+class FakeSource {
+  static last = null;
+  constructor(url) {
+    this.url = url;
+    this.listeners = {};
+    this.readyState = 0;
+    this.closed = false;
+    FakeSource.last = this;
   }
+  addEventListener(type, fn) {
+    (this.listeners[type] ||= []).push(fn);
+  }
+  fire(type, event = {}) {
+    for (const fn of this.listeners[type] || []) fn(event);
+  }
+  close() {
+    this.closed = true;
+    this.readyState = 2;
+  }
+}
+
+test("a run stream hands over its events in order, closes after end, and says when it cannot be used", () => {
   const seen = [];
   let unavailable = 0;
   openRunStream("/api/runs/r/events", {
@@ -178,4 +179,47 @@ test("a run stream hands over its events in order, closes after end, and says wh
   assert(FakeSource.last.closed && unavailable === 1, "refused: closed and unavailable");
   openRunStream("/api/runs/r/events", { onEvent: () => {}, onUnavailable: () => unavailable++, EventSourceImpl: null });
   equal(unavailable, 2);
+});
+
+test("following a run shows each run event's status at once, fetches the detail one at a time, and streams text", async () => {
+  const details = [];
+  const live = [];
+  let release;
+  const fetches = [];
+  const getRun = (id) => {
+    fetches.push(id);
+    return new Promise((resolve) => (release = resolve));
+  };
+  const follower = followRun({ id: "r", status: "queued", nodeResults: [] }, {
+    getRun,
+    eventsUrl: "/api/runs/r/events",
+    onRun: (run) => details.push(run),
+    onLive: (texts) => live.push(Object.fromEntries(texts)),
+    EventSourceImpl: FakeSource,
+  });
+  const source = FakeSource.last;
+  source.fire("open");
+  source.fire("run", { data: '{"status":"running","succeededNodes":0}' });
+  equal(details.map((d) => [d.id, d.status]), [["r", "running"]], "the status shows before any fetch");
+  source.fire("node", { data: '{"state":"finished","nodeId":"a","result":{"nodeId":"a","status":"succeeded"}}' });
+  equal(details.at(-1).nodeResults, [{ nodeId: "a", status: "succeeded" }], "a finished node shows before any fetch");
+  source.fire("node", { data: '{"state":"started","nodeId":"b"}' });
+  source.fire("token", { data: '{"nodeId":"b","text":"Hel"}' });
+  source.fire("token", { data: '{"nodeId":"b","text":"lo"}' });
+  equal(live.at(-1), { b: "Hello" });
+  equal(fetches, ["r"], "one fetch in flight; the events during it ask for one more");
+  release({ id: "r", status: "running", nodeResults: [] });
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  equal(fetches, ["r", "r"]);
+  equal(details.at(-1).nodeResults.map((r) => r.nodeId), ["a"], "a detail written before the result keeps it");
+  source.fire("end", { data: '{"status":"succeeded"}' });
+  assert(details.at(-1).status !== "succeeded", "an ended run waits for its whole detail");
+  release({ id: "r", status: "running", nodeResults: [] });
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  release({ id: "r", status: "succeeded", nodeResults: [{ nodeId: "b" }] });
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  equal(details.at(-1).status, "succeeded");
+  equal(live.at(-1), {});
+  follower.stop();
+  assert(source.closed, "stopped: the stream is closed");
 });

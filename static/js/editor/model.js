@@ -22,7 +22,8 @@ export function createState({ catalog = [], kinds = new Map() } = {}) {
     clipboard: null,
     run: null, // the run shown on the canvas
     plan: null, // POST /api/execute/plan's answer shown on the canvas until the graph changes
-    poller: null,
+    follower: null, // followRun's handle while the run shown is active
+    liveTexts: new Map(), // nodeId -> what a running LLM/Vision node has generated so far
     typing: false, // a form field is being edited: one history entry per field visit
     saving: false,
   };
@@ -111,6 +112,10 @@ export function runView(state) {
   if (!state.run && state.plan) return { statuses: planStatuses(state.plan), results: {} };
   if (!state.run) return { statuses: {}, results: {} };
   const results = Object.fromEntries((state.run.nodeResults || []).map((result) => [result.nodeId, result]));
+  // A running node shows what it has generated so far, in the same box its result will fill.
+  for (const [nodeId, text] of state.liveTexts) {
+    if (!results[nodeId]) results[nodeId] = { nodeId, status: "running", output: { text: text || "…" } };
+  }
   return { statuses: nodeStatuses(state.run, state.graph), results };
 }
 

@@ -1,7 +1,7 @@
 // Runs from the editor: starting one, following it on the canvas (banner, statuses), the Runs tab.
 
 import { ApiError, api } from "../api.js";
-import { pollRun } from "../poll.js";
+import { followRun } from "../run-stream.js";
 import { formatCost, formatDuration, isActive, planSummary } from "../runstate.js";
 import { el, formatDate, once, statusBadge, toast } from "../ui.js";
 import { isDirty } from "./model.js";
@@ -26,7 +26,7 @@ export async function showPlan(editor) {
   commitTyping(editor);
   try {
     const plan = await api.planExecution(executeBody(editor, "full", []));
-    if (state.poller) state.poller.stop();
+    stopFollowing(state);
     state.run = null;
     state.plan = plan;
     state.serverErrors = {};
@@ -70,22 +70,40 @@ export async function startRun(editor, scope, nodeIds = []) {
 
 export function showRun(editor, run) {
   const { state } = editor;
-  if (state.poller) state.poller.stop();
+  stopFollowing(state);
   state.run = run;
   renderRunBanner(editor);
   refresh(editor, { panel: true });
-  if (isActive(run)) {
-    state.poller = pollRun(api.getRun, run.id, (latest) => {
+  if (!isActive(run)) return;
+  state.follower = followRun(run, {
+    getRun: api.getRun,
+    eventsUrl: api.runEventsUrl(run.id),
+    onRun(latest) {
       state.run = latest;
       renderRunBanner(editor);
       refresh(editor, { panel: !state.typing });
       if (!isActive(latest)) {
+        stopFollowing(state);
         loadRunHistory(editor);
         const kind = latest.status === "succeeded" ? "success" : latest.status === "cancelled" ? "info" : "error";
         toast(runEndMessage(latest), kind);
       }
-    }, { onError: once((error) => toast(`Lost touch with the run: ${error.message}. Still trying…`, "error")) });
-  }
+    },
+    onLive(texts) {
+      const changed = [...new Set([...texts.keys(), ...state.liveTexts.keys()])].filter(
+        (nodeId) => texts.get(nodeId) !== state.liveTexts.get(nodeId),
+      );
+      state.liveTexts = texts;
+      for (const nodeId of changed) refresh(editor, { node: nodeId });
+    },
+    onError: once((error) => toast(`Lost touch with the run: ${error.message}. Still trying…`, "error")),
+  });
+}
+
+function stopFollowing(state) {
+  if (state.follower) state.follower.stop();
+  state.follower = null;
+  state.liveTexts = new Map();
 }
 
 // "Run succeeded.", "Run failed: …"; a cancelled run says so once, not "Run cancelled: cancelled".
@@ -140,7 +158,7 @@ function renderRunBanner(editor) {
       text: "Clear",
       "aria-label": "Clear run results from the canvas",
       onclick: () => {
-        if (state.poller) state.poller.stop();
+        stopFollowing(state);
         state.run = null;
         renderRunBanner(editor);
         refresh(editor, { panel: true });

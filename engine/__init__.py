@@ -4,6 +4,16 @@ Pure Python; it imports nothing from Django. The apps talk to it through `execut
 small interfaces it takes: an event sink, an LLM client and an image reader.
 """
 
+from engine.calls import (
+    CALLEE_KEY,
+    CALLER_KINDS,
+    MAP_KIND,
+    SUBWORKFLOW_KIND,
+    ChildOutcome,
+    WorkflowCaller,
+    callee_summary,
+)
+from engine.caps import LLMCaps
 from engine.context import ExecutionContext
 from engine.costs import Budget, PriceFileError, PriceTable
 from engine.events import (
@@ -56,10 +66,15 @@ from engine.validation import (
 )
 
 __all__ = [
+    "CALLEE_KEY",
+    "CALLER_KINDS",
     "INPUT_KIND",
     "INPUT_TYPES",
+    "MAP_KIND",
     "OUTPUT_KIND",
+    "SUBWORKFLOW_KIND",
     "Budget",
+    "ChildOutcome",
     "Event",
     "EventSink",
     "ExecutionContext",
@@ -71,6 +86,7 @@ __all__ = [
     "InputSpec",
     "InputsInvalid",
     "Interface",
+    "LLMCaps",
     "LLMClient",
     "LLMRequest",
     "LLMResponse",
@@ -103,8 +119,10 @@ __all__ = [
     "StoredResult",
     "TextStream",
     "ValidationIssue",
+    "WorkflowCaller",
     "bind_inputs",
     "build_llm_client",
+    "callee_summary",
     "check_input_values",
     "downstream_of",
     "ensure_valid",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from engine.calls import WorkflowCaller
     from engine.costs import Budget, PriceTable
     from engine.providers.types import LLMClient
     from engine.storage import ImageDigests, ImageReader
@@ -19,7 +20,8 @@ class ExecutionContext:
     `defaults` overrides the schema defaults of a kind's `data`, per node type, e.g.
     `{"llm": {"temperature": 0.2}}`; values set on the node itself still win. `image_digests` lets
     content keys cover uploaded images' bytes; `prices` gives each model call its cost; `budget`
-    may refuse a model call before it starts.
+    may refuse a model call before it starts; `workflows` runs the child runs of Sub-workflow and Map
+    nodes (None: such nodes fail).
     """
 
     llm: LLMClient | None = None
@@ -28,3 +30,4 @@ class ExecutionContext:
     image_digests: ImageDigests | None = None
     prices: PriceTable | None = None
     budget: Budget | None = None
+    workflows: WorkflowCaller | None = None

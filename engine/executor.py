@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from engine.caps import LLMCaps
 from engine.context import ExecutionContext
 from engine.events import (
     EventSink,
@@ -72,17 +73,22 @@ def execute_graph(
     store: ResultStore | None = None,
     finished_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     should_cancel: Callable[[], bool] = lambda: False,
+    caps: LLMCaps | None = None,
 ) -> RunOutcome:
     """Validate `graph` (raising GraphInvalid) and run it, or the `targets` and what they need.
 
     Nodes whose content key matches a result in `store` are reused when `reuse` allows it (see
     engine.reuse). `finished_outputs` maps node ids to outputs this same run already produced before
-    its worker died: those nodes are not run again and appear in no event and in no result.
+    its worker died: those nodes are not run again and appear in no event and in no result. `caps`
+    is the LLM call and token tally to count against (default: a new one from `options`); a child
+    run started by a Sub-workflow or Map node passes its parent's, so children share the parent's caps.
     """
     parsed, keys = _analyse(graph, context=context, options=options, targets=targets)
     finished = finished_outputs or {}
     plan = plan_run(parsed, keys, targets=targets, mode=reuse, store=store, finished=finished)
-    return _Run(parsed, keys, plan, finished, context, sink, options, should_cancel).execute()
+    if caps is None:
+        caps = LLMCaps(max_calls=options.max_llm_calls, max_tokens=options.max_llm_tokens)
+    return _Run(parsed, keys, plan, finished, context, sink, options, should_cancel, caps).execute()
 
 
 def plan_graph(
@@ -188,6 +194,7 @@ class _Run:
         sink: EventSink,
         options: RunOptions,
         should_cancel: Callable[[], bool],
+        caps: LLMCaps,
     ) -> None:
         self.graph = graph
         self.keys = keys
@@ -212,8 +219,7 @@ class _Run:
         self.results: dict[str, NodeResult] = {}
         self.reports: queue.SimpleQueue[tuple[_Task, str, Any]] = queue.SimpleQueue()
         self.pool = WorkerPool("weft-node")
-        self.llm_calls = 0
-        self.llm_tokens = 0  # used by finished calls plus reserved by running ones
+        self.caps = caps
         self.cap_message: str | None = None
         # What the run's results store so far: each node's output and its inputs (copies of upstream
         # outputs, so a fan-out multiplies them).
@@ -332,7 +338,7 @@ class _Run:
         if kind.uses_llm:
             prompt_tokens, output_tokens = kind.token_estimate(data, inputs)
             reserved = prompt_tokens + output_tokens
-            refusal = self.cap_reached(reserved)
+            refusal = self.caps.reserve(reserved)
             if refusal is not None:
                 self.cap_message = self.cap_message or refusal
                 self.refuse(node, inputs, key, "cost_cap", refusal)
@@ -343,6 +349,7 @@ class _Run:
                     node_id=node_id, model=model, input_tokens=prompt_tokens, output_tokens=output_tokens
                 )
                 if refusal is not None:
+                    self.caps.cancel(reserved)
                     self.refuse(node, inputs, key, "budget", refusal)
                     return
         if (run_limit := self.options.max_run_output_bytes) is not None:
@@ -353,14 +360,16 @@ class _Run:
                     f"past the run's limit of {run_limit:,} bytes"
                 )
                 self.release_budget(node)
+                if kind.uses_llm:
+                    self.caps.cancel(reserved)
                 self.refuse(node, {}, key, "output_limit", message)
                 return
             self.stored_bytes += inputs_size
-        if kind.uses_llm:
-            self.llm_calls += 1
-            self.llm_tokens += reserved
         now = time.monotonic()
-        task = _Task(node, inputs, key, reserved, _now(), now, now + self.options.node_timeout_s)
+        # A kind that runs whole workflows (Sub-workflow, Map) is bounded by the run's wall clock and
+        # its children's own limits, not by one node's timeout.
+        deadline = float("inf") if kind.runs_workflows else now + self.options.node_timeout_s
+        task = _Task(node, inputs, key, reserved, _now(), now, deadline)
         self.running[node_id] = task
         self.sink.emit(NodeStarted(node_id=node_id, node_type=kind.type, started_at=task.started_at))
         call = NodeCall(
@@ -405,15 +414,6 @@ class _Run:
         self.sink.emit(NodeFinished(self.results[node.id]))
         self.skip_downstream(node)
 
-    def cap_reached(self, tokens: int) -> str | None:
-        calls, cap = self.options.max_llm_calls, self.options.max_llm_tokens
-        if calls is not None and self.llm_calls >= calls:
-            return f"LLM call cap of {calls} reached"
-        if cap is not None and self.llm_tokens + tokens > cap:
-            remaining = max(0, cap - self.llm_tokens)
-            return f"LLM token cap of {cap} reached: this call may use {tokens} tokens and {remaining} remain"
-        return None
-
     def output_budget(self) -> int | None:
         """What the next node's output may take: the node limit, or what the run has left if less."""
         node_limit, run_limit = self.options.max_node_output_bytes, self.options.max_run_output_bytes
@@ -426,7 +426,7 @@ class _Run:
         if not task.node.kind.uses_llm:
             return
         used = (getattr(usage, "input_tokens", None) or 0) + (getattr(usage, "output_tokens", None) or 0)
-        self.llm_tokens += used - task.reserved_tokens
+        self.caps.settle(task.reserved_tokens, used)
         self.release_budget(task.node)
 
     def release_budget(self, node: Node) -> None:

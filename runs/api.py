@@ -227,10 +227,11 @@ class ExecutePlanApi(APIView):
         responses={200: PlanOutputSerializer, **_ERRORS},
     )
     def post(self, request: Request) -> Response:
-        data, graph, _, _ = _execute_input(request)
+        data, graph, workflow, _ = _execute_input(request)
         plan, llm_calls = run_plan(
             owner=request.user,
             graph=graph,
+            workflow=workflow,
             scope=data["scope"],
             node_ids=data["nodeIds"],
             reuse=data["reuse"],

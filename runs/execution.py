@@ -121,6 +121,23 @@ class RunGuard:
         return True
 
 
+class ChildRunGuard(RunGuard):
+    """A child run's guard: it also says stop once its parent's guard does (the parent was cancelled, ended
+    or was taken over), so that cancelling a run reaches the runs its Sub-workflow and Map nodes started."""
+
+    def __init__(self, *, run_id: str, parent: Callable[[], bool]) -> None:
+        super().__init__(run_id=run_id, fence=0)
+        self.parent = parent
+
+    def __call__(self) -> bool:
+        if super().__call__():
+            return True
+        if self.parent():
+            self.cancelled = True
+            return True
+        return False
+
+
 class RunHeartbeat:
     """While entered, a thread writes the claimed run's `heartbeat_at` every RUN_HEARTBEAT_SECONDS.
 

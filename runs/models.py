@@ -45,6 +45,7 @@ class RunTrigger(models.TextChoices):
     SCHEDULE = "schedule"
     CLI = "cli"
     RERUN = "rerun"
+    SUBWORKFLOW = "subworkflow"  # a child run of a Sub-workflow or Map node (parent_run says whose)
 
 
 class NodeStatus(models.TextChoices):
@@ -86,6 +87,20 @@ class WorkflowRun(models.Model):
         related_name="resumptions",
         help_text="The run whose succeeded nodes this one reuses whatever their kind.",
     )
+    # A child run, started by a Sub-workflow or Map node of its parent inside the parent's worker; deleted
+    # with its parent. Looked up by the `run_parent_created` index (the FK's own index would repeat it).
+    parent_run = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="child_runs",
+        help_text="For a child run: the run whose Sub-workflow or Map node started it.",
+    )
+    parent_node_id = models.CharField(
+        max_length=200, blank=True, help_text="For a child run: that node's id."
+    )
     total_nodes = models.PositiveIntegerField(default=0)
     succeeded_nodes = models.PositiveIntegerField(default=0)
     failed_nodes = models.PositiveIntegerField(default=0)
@@ -126,6 +141,7 @@ class WorkflowRun(models.Model):
             models.Index(fields=["owner", "-created_at"], name="run_owner_created_desc"),
             models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat"),
             models.Index(fields=["owner", "trigger", "-created_at"], name="run_owner_trigger_created"),
+            models.Index(fields=["parent_run", "created_at"], name="run_parent_created"),
         ]
 
     def __str__(self) -> str:

@@ -96,6 +96,7 @@ def run_detail(*, owner: User, run_id: uuid.UUID | str) -> dict[str, Any]:
         run.loaded_node_results = list(run_node_results(run=run))
         logs = list(run_logs(run=run)[: LOG_PAGE_SIZE + 1])
         run.loaded_logs = logs[:LOG_PAGE_SIZE]
+        run.loaded_child_runs = list(run_children(run=run))
         return {
             "run": dict(RunDetailOutputSerializer(run).data),
             "moreLogs": len(logs) > LOG_PAGE_SIZE,
@@ -151,12 +152,20 @@ def run_node_results(*, run: WorkflowRun) -> QuerySet:
     )
 
 
+def run_children(*, run: WorkflowRun) -> QuerySet:
+    """The runs this run's Sub-workflow and Map nodes started (index `run_parent_created`), oldest first."""
+    children = WorkflowRun.objects.filter(parent_run=run).order_by("created_at", "id")
+    return children.only("id", "parent_node_id", "status", "created_at")
+
+
 def run_logs(*, run: WorkflowRun) -> QuerySet:
     return ExecutionLog.objects.filter(run=run).order_by("timestamp", "id")
 
 
 def run_active_count(*, owner: User) -> int:
-    return WorkflowRun.objects.filter(owner=owner, status__in=ACTIVE_RUN_STATUSES).count()
+    # Child runs hold no place of their own: their top run holds one for the whole tree.
+    runs = WorkflowRun.objects.filter(owner=owner, status__in=ACTIVE_RUN_STATUSES, parent_run__isnull=True)
+    return runs.count()
 
 
 def run_succeeded_outputs(*, run: WorkflowRun) -> dict[str, dict]:

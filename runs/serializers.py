@@ -120,6 +120,12 @@ class RunSummarySerializer(serializers.ModelSerializer):
     outputTokens = serializers.IntegerField(source="output_tokens")
     cost = serializers.DecimalField(**_MONEY, help_text="USD; null when no call had a known price.")
     resumedFrom = serializers.UUIDField(source="resumed_from_id", allow_null=True)
+    parentRunId = serializers.UUIDField(
+        source="parent_run_id", allow_null=True, help_text="For a child run: the run that started it."
+    )
+    parentNodeId = serializers.CharField(
+        source="parent_node_id", help_text="For a child run: the Sub-workflow or Map node that started it."
+    )
     durationMs = serializers.IntegerField(source="duration_ms", allow_null=True)
     errorSummary = serializers.CharField(source="error_summary")
     createdAt = serializers.DateTimeField(source="created_at")
@@ -140,6 +146,8 @@ class RunSummarySerializer(serializers.ModelSerializer):
             "triggerRef",
             "reuse",
             "resumedFrom",
+            "parentRunId",
+            "parentNodeId",
             "totalNodes",
             "succeededNodes",
             "failedNodes",
@@ -278,6 +286,15 @@ class LogSerializer(serializers.ModelSerializer):
         fields = ["nodeId", "level", "message", "timestamp"]
 
 
+class ChildRunSerializer(serializers.ModelSerializer):
+    nodeId = serializers.CharField(source="parent_node_id")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = WorkflowRun
+        fields = ["id", "nodeId", "status", "createdAt"]
+
+
 class RunDetailSerializer(RunSummarySerializer):
     nodeIds = serializers.JSONField(source="node_ids")
     inputs = serializers.DictField(help_text="The values given for the Input nodes, by name.")
@@ -291,6 +308,11 @@ class RunDetailOutputSerializer(RunDetailSerializer):
 
     nodeResults = NodeResultSerializer(many=True, source="loaded_node_results")
     logs = LogSerializer(many=True, source="loaded_logs")
+    childRuns = ChildRunSerializer(
+        many=True,
+        source="loaded_child_runs",
+        help_text="The runs this run's Sub-workflow and Map nodes started, oldest first.",
+    )
     outputs = serializers.SerializerMethodField(
         help_text="Each Output node's name -> the value it received (null while or when it did not run), "
         "each cut to RUN_DETAIL_MAX_OUTPUT_CHARS like node outputs (`outputsTruncated` names the cut ones; "
@@ -299,7 +321,14 @@ class RunDetailOutputSerializer(RunDetailSerializer):
     outputsTruncated = serializers.SerializerMethodField()
 
     class Meta(RunDetailSerializer.Meta):
-        fields = [*RunDetailSerializer.Meta.fields, "outputs", "outputsTruncated", "nodeResults", "logs"]
+        fields = [
+            *RunDetailSerializer.Meta.fields,
+            "outputs",
+            "outputsTruncated",
+            "nodeResults",
+            "logs",
+            "childRuns",
+        ]
 
     def _cut_outputs(self, run: WorkflowRun) -> dict[str, tuple[Any, bool]]:
         whole = outputs_by_name(run=run, results=run.loaded_node_results)

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -27,7 +27,14 @@ from dramatiq import Message
 import engine
 from accounts.models import User
 from runs.events import RunEventPublisher
-from runs.execution import RunGuard, RunHeartbeat, execution_context, planning_context, reconnecting
+from runs.execution import (
+    ChildRunGuard,
+    RunGuard,
+    RunHeartbeat,
+    execution_context,
+    planning_context,
+    reconnecting,
+)
 from runs.inputs import run_inputs_validate
 from runs.models import (
     ACTIVE_RUN_STATUSES,
@@ -40,12 +47,14 @@ from runs.models import (
     WorkflowRun,
     workflow_run_summary,
 )
+from runs.outputs import outputs_by_name
 from runs.persistence import RunEventSink
 from runs.reuse import OwnerResultStore
 from runs.selectors import run_active_count, run_succeeded_outputs
 from runs.tasks import execute_run
 from uploads.services import graph_upload_issues
-from workflows.models import Workflow
+from workflows.callees import Caller, graph_callees_resolve, workflow_caller
+from workflows.models import Workflow, WorkflowVersion
 from workflows.selectors import workflow_published_version
 from workflowsite.cache import owner_caches_invalidate
 from workflowsite.engine_config import graph_limits, run_options
@@ -98,12 +107,34 @@ def _scope_issues(graph: dict[str, Any], scope: str, node_ids: Sequence[str]) ->
     return issues
 
 
-def _run_validate(*, owner: User, graph: dict[str, Any], scope: str, node_ids: list[str]) -> None:
-    issues = engine.validate_graph(graph, limits=graph_limits())
+def _run_validate(
+    *,
+    owner: User,
+    graph: dict[str, Any],
+    scope: str,
+    node_ids: list[str],
+    workflow: Workflow | None = None,
+    context: engine.ExecutionContext | None = None,
+) -> dict[str, Any]:
+    """The graph with its callees resolved (Sub-workflow and Map nodes), once it is valid to run.
+
+    `context` gives the callees' content keys the model defaults and image digests a plan needs.
+    """
+    graph, issues = graph_callees_resolve(
+        owner=owner,
+        graph=graph,
+        caller=workflow_caller(workflow),
+        for_run=True,
+        defaults=context.defaults if context else None,
+        digests=context.image_digests if context else None,
+    )
+    if not issues:
+        issues = engine.validate_graph(graph, limits=graph_limits())
     if issues := issues + graph_upload_issues(owner=owner, graph=graph):
         raise engine.GraphInvalid(issues)
     if issues := _scope_issues(graph, scope, node_ids):
         raise engine.GraphInvalid(issues)
+    return graph
 
 
 def _scope_targets(*, graph: dict[str, Any], scope: str, node_ids: Sequence[str]) -> list[str] | None:
@@ -123,17 +154,22 @@ def run_plan(
     node_ids: Sequence[str] = (),
     reuse: str = ReuseMode.AUTO,
     inputs: Mapping[str, Any] | None = None,
+    workflow: Workflow | None = None,
 ) -> tuple[engine.RunPlan, int]:
     """What executing this graph with these input values would do, without running anything: each node's
-    fate (run, reuse with its source, skip) and the number of LLM calls."""
+    fate (run, reuse with its source, skip) and the number of LLM calls (of this graph: child runs are
+    not planned)."""
     node_ids = list(dict.fromkeys(node_ids))
-    _run_validate(owner=owner, graph=graph, scope=scope, node_ids=node_ids)
+    context = planning_context(owner=owner)
+    graph = _run_validate(
+        owner=owner, graph=graph, scope=scope, node_ids=node_ids, workflow=workflow, context=context
+    )
     values = run_inputs_validate(
         owner=owner, graph=graph, values=inputs or {}, require_all=scope == RunScope.FULL
     )
     return engine.plan_graph(
         engine.bind_inputs(graph, values),
-        context=planning_context(owner=owner),
+        context=context,
         options=run_options(),
         targets=_scope_targets(graph=graph, scope=scope, node_ids=node_ids),
         reuse=engine.ReuseMode(reuse),
@@ -160,7 +196,9 @@ def run_create(
     """Validate the graph, scope and input values, create a queued run and enqueue it once the
     transaction commits. Raises engine.GraphInvalid, engine.InputsInvalid or TooManyActiveRuns."""
     node_ids = list(dict.fromkeys(node_ids))
-    _run_validate(owner=owner, graph=graph, scope=scope, node_ids=node_ids)
+    # The snapshot keeps the callees as resolved now (the run page names them); the run resolves again
+    # when it executes, as it binds its inputs then.
+    graph = _run_validate(owner=owner, graph=graph, scope=scope, node_ids=node_ids, workflow=workflow)
     values = run_inputs_validate(
         owner=owner, graph=graph, values=inputs or {}, require_all=scope == RunScope.FULL
     )
@@ -365,6 +403,16 @@ def _run_claim(*, run_id: str) -> WorkflowRun | None:
     return run
 
 
+@dataclass(frozen=True)
+class _Lineage:
+    """What a run inherits from the runs above it: the workflows that called it (for cycles and depth),
+    the LLM caps they all count against and their cancel check (None for a top-level run)."""
+
+    chain: tuple[Caller, ...]
+    caps: engine.LLMCaps
+    parent_stopped: Callable[[], bool] | None = None
+
+
 def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None = None) -> WorkflowRun | None:
     """Claim the run, execute it with the engine writing progress as it goes, and record the outcome."""
     run = _run_claim(run_id=run_id)
@@ -373,16 +421,49 @@ def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None 
         return None
     # A recovered run's succeeded nodes are not run again (its other results were deleted by the claim).
     done = run_succeeded_outputs(run=run) if run.recoveries else {}
+    options = run_options()
+    lineage = _Lineage(
+        chain=(), caps=engine.LLMCaps(max_calls=options.max_llm_calls, max_tokens=options.max_llm_tokens)
+    )
     guard = RunGuard(run_id=str(run.id), fence=run.recoveries)
+    return _run_drive(run=run, guard=guard, lineage=lineage, done=done, listener=listener)
+
+
+def _run_drive(
+    *,
+    run: WorkflowRun,
+    guard: RunGuard,
+    lineage: _Lineage,
+    done: Mapping[str, dict],
+    listener: Callable[[engine.Event], None] | None = None,
+) -> WorkflowRun | None:
+    """Execute a claimed (or, for a child, just created) run and record its outcome."""
     publisher = RunEventPublisher(run=run)
     sink = RunEventSink(run=run, guard=guard, already_done=len(done), listener=listener, publisher=publisher)
     try:
         targets = _scope_targets(graph=run.graph, scope=run.scope, node_ids=run.node_ids)
+        context = execution_context(owner=run.owner, run_id=run.id)
+        caller = workflow_caller(run.workflow)
+        graph, issues = graph_callees_resolve(
+            owner=run.owner,
+            graph=run.graph,
+            caller=caller,
+            chain=lineage.chain,
+            for_run=True,
+            defaults=context.defaults,
+            digests=context.image_digests,
+        )
+        if issues:
+            raise engine.GraphInvalid(issues)
+        context.workflows = _ChildRuns(
+            parent=run,
+            lineage=_Lineage(chain=(*lineage.chain, caller), caps=lineage.caps, parent_stopped=guard),
+        )
         with RunHeartbeat(run_id=str(run.id), fence=run.recoveries):
             try:
                 outcome = engine.execute_graph(
-                    engine.bind_inputs(run.graph, run.inputs),
-                    context=execution_context(owner=run.owner, run_id=run.id),
+                    engine.bind_inputs(graph, run.inputs),
+                    context=context,
                     sink=sink,
                     options=run_options(),
                     targets=None if targets is None else [n for n in targets if n not in done],
@@ -390,6 +471,7 @@ def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None 
                     store=OwnerResultStore(owner=run.owner, trusted_run_id=run.resumed_from_id),
                     finished_outputs=done,
                     should_cancel=sink.should_cancel,
+                    caps=lineage.caps,
                 )
             finally:
                 sink.flush()  # before the final counters are counted from the results
@@ -410,6 +492,95 @@ def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None 
     status = RunStatus.CANCELLED if guard.cancelled else RunStatus(outcome.status.value)
     summary = outcome.error_summary or ""
     return _run_finish(run=run, guard=guard, status=status, summary=summary, publisher=publisher)
+
+
+class _ChildRuns:
+    """`engine.WorkflowCaller` for one run: each call records a child run of the same owner and executes it
+    right here, in the calling node's thread (never through the queue: a bounded worker pool would
+    deadlock waiting on its own children), counting against the parent's caps, stopping with it."""
+
+    def __init__(self, *, parent: WorkflowRun, lineage: _Lineage) -> None:
+        self.parent = parent
+        self.lineage = lineage
+
+    def call(
+        self,
+        *,
+        node_id: str,
+        callee: Mapping[str, Any],
+        inputs: Mapping[str, Any],
+        log: Callable[[str, str], None],
+        item: int | None = None,
+    ) -> engine.ChildOutcome:
+        try:
+            return self._call(node_id=node_id, callee=callee, inputs=inputs, log=log, item=item)
+        finally:
+            # This is a node's (or a Map worker's) thread: its connection is its own.
+            connection.close()
+
+    def _call(
+        self,
+        *,
+        node_id: str,
+        callee: Mapping[str, Any],
+        inputs: Mapping[str, Any],
+        log: Callable[[str, str], None],
+        item: int | None,
+    ) -> engine.ChildOutcome:
+        version = (
+            WorkflowVersion.objects.select_related("workflow")
+            .filter(pk=callee.get("versionId"), workflow__owner_id=self.parent.owner_id)
+            .first()
+        )
+        if version is None:
+            return engine.ChildOutcome("", "failed", error="the called workflow no longer exists")
+        try:
+            values = run_inputs_validate(
+                owner=self.parent.owner, graph=version.graph, values=inputs, require_all=True
+            )
+        except engine.InputsInvalid as exc:
+            return engine.ChildOutcome("", "failed", error=str(exc))
+        child = _child_run_create(parent=self.parent, node_id=node_id, version=version, inputs=values)
+        label = f"child run {child.id}" + ("" if item is None else f" (item {item})")
+        log("info", f"{label} of {version.name!r} v{version.number} started")
+        assert self.lineage.parent_stopped is not None
+        guard = ChildRunGuard(run_id=str(child.id), parent=self.lineage.parent_stopped)
+        finished = _run_drive(run=child, guard=guard, lineage=self.lineage, done={})
+        status = finished.status if finished is not None else RunStatus.FAILED
+        log("info" if status == RunStatus.SUCCEEDED else "warning", f"{label} {status}")
+        if finished is None or status != RunStatus.SUCCEEDED:
+            error = finished.error_summary if finished is not None else "the run was lost"
+            return engine.ChildOutcome(str(child.id), str(status), error=error)
+        results = NodeResult.objects.filter(run=child, node_type=engine.OUTPUT_KIND)
+        return engine.ChildOutcome(str(child.id), str(status), outputs_by_name(run=child, results=results))
+
+
+def _child_run_create(
+    *, parent: WorkflowRun, node_id: str, version: WorkflowVersion, inputs: dict[str, Any]
+) -> WorkflowRun:
+    """A child run, already running (its parent's worker executes it): not queued, not counted against the
+    active-run cap, which its parent already holds a place of."""
+    now = timezone.now()
+    child = WorkflowRun.objects.create(
+        owner=parent.owner,
+        workflow=version.workflow,
+        workflow_version=version.number,
+        nodes=version.nodes,
+        edges=version.edges,
+        status=RunStatus.RUNNING,
+        reuse=parent.reuse,
+        inputs=inputs,
+        trigger=RunTrigger.SUBWORKFLOW,
+        trigger_ref=str(parent.id),
+        parent_run=parent,
+        parent_node_id=node_id,
+        total_nodes=len(version.nodes),
+        created_at=now,
+        started_at=now,
+        heartbeat_at=now,
+    )
+    _run_changed(child)
+    return child
 
 
 def _run_finish(
@@ -473,7 +644,8 @@ def runs_recover_stale() -> RecoveryReport:
     stale_before = now - timedelta(seconds=settings.RUN_STALE_AFTER_SECONDS)
     requeued = failed = cancelled = resent = 0
     stale = WorkflowRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=stale_before)
-    for run in stale.only("id", "owner_id", "workflow_id", "recoveries", "cancel_requested_at")[:100]:
+    fields = ("id", "owner_id", "workflow_id", "recoveries", "cancel_requested_at", "parent_run_id")
+    for run in stale.only(*fields)[:100]:
         seen = WorkflowRun.objects.filter(
             pk=run.pk, status=RunStatus.RUNNING, recoveries=run.recoveries, heartbeat_at__lt=stale_before
         )
@@ -481,6 +653,11 @@ def runs_recover_stale() -> RecoveryReport:
             if run.cancel_requested_at is not None:
                 if _run_end_abandoned(seen, run, RunStatus.CANCELLED, "Cancelled.", now):
                     cancelled += 1
+            elif run.parent_run_id is not None:
+                # A child run only runs inside its parent's worker; the recovered parent starts a new one.
+                reason = "The worker running this child run (and its parent) stopped responding."
+                if _run_end_abandoned(seen, run, RunStatus.FAILED, reason, now):
+                    failed += 1
             elif run.recoveries >= settings.RUN_MAX_RECOVERIES:
                 reason = (
                     f"The worker running this run stopped responding {run.recoveries + 1} times "

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from engine import GraphInvalid, validate_graph
 from uploads.services import graph_upload_issues
+from workflows.callees import UNSAVED_GRAPH, Caller, graph_callees_resolve, workflow_caller
 from workflows.models import Workflow, WorkflowVersion
 from workflowsite.cache import owner_caches_invalidate
 from workflowsite.engine_config import graph_limits
@@ -27,19 +28,25 @@ class WorkflowVersionConflict(Exception):
         self.current_version = current_version
 
 
-def graph_validate(*, owner: User, nodes: list[Any], edges: list[Any]) -> None:
-    """Raise engine.GraphInvalid (every issue, each with its path) unless the graph is a valid draft.
+def graph_validate(
+    *, owner: User, nodes: list[Any], edges: list[Any], caller: Caller = UNSAVED_GRAPH
+) -> list[Any]:
+    """The nodes with their callees resolved (Sub-workflow and Map ports follow them); raise
+    engine.GraphInvalid (every issue, each with its path) unless the graph is a valid draft.
 
     A half-drawn workflow may be saved, as in n8n: whether every node is ready to run (required inputs
     connected, an image chosen) is checked when it is executed. Image nodes may only name the owner's
-    own uploads.
+    own uploads. A workflow (`caller`) that calls itself, directly or through others, is refused.
     """
-    graph = {"nodes": nodes, "edges": edges}
-    issues = validate_graph(graph, limits=graph_limits(), complete=False) + graph_upload_issues(
-        owner=owner, graph=graph
+    graph, issues = graph_callees_resolve(
+        owner=owner, graph={"nodes": nodes, "edges": edges}, caller=caller, for_run=False
     )
+    if not issues:
+        issues = validate_graph(graph, limits=graph_limits(), complete=False)
+    issues += graph_upload_issues(owner=owner, graph=graph)
     if issues:
         raise GraphInvalid(issues)
+    return graph["nodes"]
 
 
 def _content(source: Workflow | WorkflowVersion) -> dict[str, Any]:
@@ -62,7 +69,7 @@ def _snapshot(workflow: Workflow, *, saved_by: User | None) -> WorkflowVersion:
 def workflow_create(
     *, owner: User, name: str, description: str = "", nodes: list[Any], edges: list[Any]
 ) -> Workflow:
-    graph_validate(owner=owner, nodes=nodes, edges=edges)
+    nodes = graph_validate(owner=owner, nodes=nodes, edges=edges)
     workflow = Workflow.objects.create(
         owner=owner, name=name, description=description, nodes=nodes, edges=edges
     )
@@ -117,7 +124,7 @@ def workflow_update(
     Raises WorkflowVersionConflict when `expected_version` is not the current version, so two editors
     of the same version never silently overwrite each other.
     """
-    graph_validate(owner=workflow.owner, nodes=nodes, edges=edges)
+    nodes = graph_validate(owner=workflow.owner, nodes=nodes, edges=edges, caller=workflow_caller(workflow))
     return _save_new_version(
         workflow,
         expected_version=expected_version,
@@ -134,7 +141,9 @@ def workflow_restore_version(*, workflow: Workflow, version: WorkflowVersion, sa
     """Save a new version equal to `version`; the versions in between stay in the history."""
     if version.workflow_id != workflow.pk:
         raise ValueError("the version belongs to another workflow")
-    graph_validate(owner=workflow.owner, nodes=version.nodes, edges=version.edges)
+    graph_validate(
+        owner=workflow.owner, nodes=version.nodes, edges=version.edges, caller=workflow_caller(workflow)
+    )
     # Restoring is not an edit of a particular version, so it follows the latest one under a row lock.
     current = Workflow.objects.select_for_update().get(pk=workflow.pk)
     return _save_new_version(
@@ -162,10 +171,12 @@ def workflow_publish(*, workflow: Workflow, version: int | None = None) -> Workf
     snapshot = WorkflowVersion.objects.filter(workflow=current, number=number).first()
     if snapshot is None:
         raise Http404("No such version.")
-    graph = snapshot.graph
-    issues = validate_graph(graph, limits=graph_limits()) + graph_upload_issues(
-        owner=current.owner, graph=graph
+    graph, issues = graph_callees_resolve(
+        owner=current.owner, graph=snapshot.graph, caller=workflow_caller(current), for_run=True
     )
+    if not issues:
+        issues = validate_graph(graph, limits=graph_limits())
+    issues += graph_upload_issues(owner=current.owner, graph=graph)
     if issues:
         raise GraphInvalid(issues)
     Workflow.objects.filter(pk=current.pk).update(is_published=True, published_version=number)

@@ -18,6 +18,7 @@ from engine.kinds import (  # noqa: F401  (registers the built-ins)
     llm,
     merge,
     prompt,
+    subworkflow,
     text,
 )
 from engine.kinds.base import (
@@ -64,6 +65,8 @@ _PALETTE = (
     "condition",
     "merge",
     "extract",
+    "subworkflow",
+    "map",
     "output",
 )
 

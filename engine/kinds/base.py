@@ -92,6 +92,9 @@ class NodeKind:
     # Kinds some of whose outputs exist only with some `data` (LLM's `json`), or whose port types
     # depend on it (Input), set this; the catalog then lists every output the kind can have.
     dynamic_outputs: ClassVar[bool] = False
+    # Kinds that run whole workflows as child runs (Sub-workflow, Map): bounded by the run's wall-clock
+    # limit and their children's own limits rather than by the node timeout.
+    runs_workflows: ClassVar[bool] = False
 
     def input_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
         """The input ports of a node with this `data`; static kinds ignore it."""

@@ -48,11 +48,36 @@ function render(run) {
   $("run-error").textContent = run.errorSummary || "";
   renderValues($("run-inputs"), run.inputs);
   renderValues($("run-outputs"), run.outputs);
+  renderFamily(run);
   renderNodes(run);
   renderTimeline(run);
   renderLogs(run);
   document.body.dataset.status = run.status;
   document.body.dataset.ready = "true";
+}
+
+// A child run names the run (and node) that started it; a parent lists the child runs its
+// Sub-workflow and Map nodes started, each linked to its own page.
+function renderFamily(run) {
+  const parent = $("run-parent");
+  parent.hidden = !run.parentRunId;
+  if (run.parentRunId) {
+    parent.replaceChildren(
+      "Started by node ",
+      el("code", { text: run.parentNodeId }),
+      " of run ",
+      el("a", { href: `/runs/${run.parentRunId}/`, text: run.parentRunId.slice(0, 8) }),
+    );
+  }
+  const children = run.childRuns || [];
+  $("child-runs").closest("section").hidden = children.length === 0;
+  $("child-runs").replaceChildren(...children.map((child) => el("li", {},
+    el("a", { href: `/runs/${child.id}/`, "aria-label": `Child run ${child.id}` }, statusBadge(child.status)),
+    " ",
+    el("a", { href: `/runs/${child.id}/`, text: child.id.slice(0, 8) }),
+    " from node ",
+    el("code", { text: labelOf(run, child.nodeId) }),
+  )));
 }
 
 // Inputs or outputs by name; the section stays hidden when the workflow has none.

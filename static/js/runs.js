@@ -44,7 +44,10 @@ function row(run) {
   return el("tr", { dataset: { id: run.id } },
     el("td", {}, el("a", { href: `/runs/${run.id}/`, "aria-label": `Run ${run.id}` }, statusBadge(run.status))),
     el("td", {}, run.workflowId ? el("a", { href: `/workflows/${run.workflowId}/`, text: run.workflowName || "(workflow)" }) : el("span", { class: "muted", text: run.workflowName || "ad-hoc graph" })),
-    el("td", { text: run.scope }),
+    // A child run (started by a Sub-workflow or Map node) links to the run that started it.
+    el("td", {}, run.parentRunId
+      ? el("a", { href: `/runs/${run.parentRunId}/`, class: "muted", title: `Started by node ${run.parentNodeId} of run ${run.parentRunId}`, text: `child of ${run.parentRunId.slice(0, 8)}` })
+      : run.scope),
     el("td", { text: counts }),
     el("td", { text: formatDuration(run.durationMs) || "–" }),
     el("td", {}, el("a", { href: `/runs/${run.id}/`, text: formatDate(run.startedAt || run.createdAt) })),

@@ -33,6 +33,8 @@ def test_catalog_lists_the_built_in_kinds_with_ports_and_schemas() -> None:
         "condition",
         "merge",
         "extract",
+        "subworkflow",
+        "map",
         "output",
     ]
     outputs = {kind: [(p["name"], p["type"]) for p in entry["outputs"]] for kind, entry in catalog.items()}

@@ -150,8 +150,8 @@ def test_the_run_list_is_the_users_own_newest_first_with_counts(alice, bob, alic
     # One line per key would restate the serializer's field list line for line.
     assert set(row) == set(
         "id workflowId workflowName workflowVersion status scope trigger triggerRef reuse resumedFrom "  # noqa: SIM905
-        "totalNodes succeededNodes failedNodes skippedNodes reusedNodes inputTokens outputTokens cost "
-        "durationMs errorSummary createdAt startedAt completedAt".split()
+        "parentRunId parentNodeId totalNodes succeededNodes failedNodes skippedNodes reusedNodes inputTokens "
+        "outputTokens cost durationMs errorSummary createdAt startedAt completedAt".split()
     )
     assert body["results"][0]["workflowName"] is None
 
@@ -194,7 +194,7 @@ def test_run_detail_has_the_snapshot_node_results_and_logs(
     NodeResultFactory(run=run, node_id="debug-1", node_type="debug", output={"value": "hello"})
     ExecutionLogFactory(run=run, node_id="text-1", message="started")
 
-    with django_assert_max_num_queries(5):  # session + user, run, results, logs
+    with django_assert_max_num_queries(6):  # session + user, run, results, logs, child runs
         body = alice_client.get(f"/api/runs/{run.id}").json()
 
     assert body["nodes"] == run.nodes
@@ -207,6 +207,7 @@ def test_run_detail_has_the_snapshot_node_results_and_logs(
         {"nodeId": "text-1", "level": "info", "message": "started", "timestamp": body["logs"][0]["timestamp"]}
     ]
     assert body["logsNext"] is None
+    assert (body["childRuns"], body["parentRunId"]) == ([], None)
 
 
 def test_logs_past_a_thousand_lines_are_paginated(alice, alice_client):

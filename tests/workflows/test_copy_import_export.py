@@ -130,6 +130,8 @@ def test_node_kinds_lists_the_engine_catalog(alice_client, settings):
         "condition",
         "merge",
         "extract",
+        "subworkflow",
+        "map",
         "output",
     ]
     condition = next(kind for kind in body if kind["type"] == "condition")

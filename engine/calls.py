@@ -1,0 +1,97 @@
+"""Workflows calling workflows (the Sub-workflow and Map kinds): the resolved callee a caller node carries
+and the interface through which the apps run a child.
+
+The engine cannot read saved workflows. Before a graph is validated or run, the apps resolve each caller
+node's callee (workflow id and version) and write it into the node's `data.callee`: the callee's
+interface (so the node's ports follow it), a content key of the callee's graph (so the node's own content
+key changes with the callee) and whether the callee is a pure function of its inputs (so reuse knows).
+At run time the node hands its inputs to `context.workflows` (a `WorkflowCaller`), which records and runs
+the child and answers with its outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from engine.validation import Limits
+
+SUBWORKFLOW_KIND = "subworkflow"
+MAP_KIND = "map"
+CALLER_KINDS = (SUBWORKFLOW_KIND, MAP_KIND)
+# The key of a caller node's `data` that holds its resolved callee; written by the apps, never by the editor.
+CALLEE_KEY = "callee"
+
+
+def callee_of(data: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The resolved callee in a caller node's data, or None (a draft nobody resolved)."""
+    callee = data.get(CALLEE_KEY)
+    return callee if isinstance(callee, Mapping) and isinstance(callee.get("interface"), Mapping) else None
+
+
+def callee_inputs(callee: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    inputs = callee["interface"].get("inputs")
+    return [i for i in inputs if isinstance(i, Mapping)] if isinstance(inputs, list) else []
+
+
+def callee_outputs(callee: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    outputs = callee["interface"].get("outputs")
+    return [o for o in outputs if isinstance(o, Mapping)] if isinstance(outputs, list) else []
+
+
+def callee_summary(
+    graph: Mapping[str, Any],
+    *,
+    defaults: Mapping[str, Mapping[str, Any]] | None,
+    digests: Any,
+    limits: Limits,
+) -> tuple[str | None, bool]:
+    """(content key, pure) of a callee's graph, its own callers already resolved.
+
+    The key hashes every node's content key (so it covers nested callees, the deployment's model
+    defaults and uploaded images' bytes); None when the graph is not valid or a key cannot be known
+    (an image URL). Pure: every node computes a pure function of its key (Text, Prompt, LLM at
+    temperature 0 or pinned, pure callees...), so a caller's earlier result may stand in for it.
+    """
+    # Imported here: the kinds import this module, and validation and keys import the kinds.
+    from engine.keys import content_keys, digest
+    from engine.validation import analyse_graph
+
+    issues, parsed = analyse_graph(graph, limits=limits)
+    if issues:
+        return None, False
+    keys = content_keys(parsed, defaults=defaults, digests=digests)
+    if any(k.key is None for k in keys.values()):
+        return None, False
+    pure = all(parsed.nodes[n].kind.reusable(k.data) for n, k in keys.items())
+    return digest(sorted((n, k.key) for n, k in keys.items())), pure
+
+
+@dataclass
+class ChildOutcome:
+    """How a child run ended: `status` is succeeded, failed or cancelled; `outputs` by Output name."""
+
+    run_id: str
+    status: str
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+
+class WorkflowCaller(Protocol):
+    """Runs a resolved callee as a child run of the current run, in the calling thread, and waits for it.
+
+    `item` is the index of a Map's item (None for a Sub-workflow). `log(level, message)` reports to the
+    parent run's log. A refusal before the child starts (inputs that do not fit) is a failed outcome.
+    """
+
+    def call(
+        self,
+        *,
+        node_id: str,
+        callee: Mapping[str, Any],
+        inputs: Mapping[str, Any],
+        log: Any,
+        item: int | None = None,
+    ) -> ChildOutcome: ...

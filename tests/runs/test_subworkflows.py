@@ -1,0 +1,407 @@
+"""Sub-workflow and Map nodes through the runs app: child runs recorded and linked, versions, recursion and
+depth refused, another user's workflow refused like a missing one, caps and cancel reaching children.
+
+Child runs execute on the calling node's thread with a connection of its own, so these tests commit
+(transactional_db) like the worker tests do.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+
+import pytest
+
+from runs.models import ExecutionLog, NodeResult, RunStatus, RunTrigger, WorkflowRun
+from runs.services import run_cancel, run_create, run_execute
+from tests.fakes.llm_server import prompt_text
+from tests.graphs import callable_graph, edge, graph, node
+from tests.waiting import wait_for
+from workflows.models import Workflow
+from workflows.services import workflow_create, workflow_publish, workflow_update
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _published(owner, name: str, g: dict) -> Workflow:
+    return workflow_publish(workflow=workflow_create(owner=owner, name=name, **g))
+
+
+def _writer(owner, template: str = "Write about {{topic}}") -> Workflow:
+    """A published callee: input `topic` (required), `style` (default "plain"), `photo`; output `answer`."""
+    return _published(owner, "Writer", callable_graph(template))
+
+
+def _calling(callee: Workflow, **data) -> dict:
+    """Text "otters" -> Sub-workflow(callee).topic; its `answer` -> Debug."""
+    return graph(
+        [
+            node("topic", "text", text="otters"),
+            node("sub", "subworkflow", workflowId=str(callee.pk), **data),
+            node("out", "debug"),
+        ],
+        [edge("topic", "sub", "text", "topic"), edge("sub", "out", "answer", "value")],
+    )
+
+
+def _llm_callee() -> dict:
+    """Input `item` -> LLM -> Output `answer`."""
+    return graph(
+        [node("item", "input", name="item"), node("llm", "llm"), node("answer", "output", name="answer")],
+        [edge("item", "llm", "value", "prompt"), edge("llm", "answer", "text", "value")],
+    )
+
+
+def _mapping(callee: Workflow, items: str, **data) -> dict:
+    """Text (one item per line) -> Map(callee) -> Debug of `results`, and of `errors`."""
+    return graph(
+        [
+            node("items", "text", text=items),
+            node("map", "map", workflowId=str(callee.pk), **data),
+            node("results", "debug"),
+            node("errors", "debug"),
+        ],
+        [
+            edge("items", "map", "text", "items"),
+            edge("map", "results", "results", "value"),
+            edge("map", "errors", "errors", "value"),
+        ],
+    )
+
+
+def _run(owner, g: dict) -> WorkflowRun:
+    run = run_create(owner=owner, graph=g, enqueue=False)
+    return run_execute(run_id=str(run.id))
+
+
+def _output(run: WorkflowRun, node_id: str):
+    return NodeResult.objects.get(run=run, node_id=node_id).output
+
+
+# Running a callee -----------------------------------------------------------------------------------
+
+
+def test_a_subworkflow_node_runs_its_callee_as_a_linked_child_run_and_outputs_its_outputs(alice) -> None:
+    callee = _writer(alice)
+
+    run = _run(alice, _calling(callee))
+
+    assert run.status == RunStatus.SUCCEEDED
+    assert _output(run, "out") == {"value": "Write about otters"}
+    assert _output(run, "sub") == {"answer": "Write about otters", "style": "plain", "photo": None}
+    child = WorkflowRun.objects.get(parent_run=run)
+    assert (child.parent_node_id, child.trigger) == ("sub", RunTrigger.SUBWORKFLOW)
+    assert child.trigger_ref == str(run.id)
+    assert (child.workflow_id, child.workflow_version, child.status) == (callee.pk, 1, RunStatus.SUCCEEDED)
+    assert child.inputs == {"topic": "otters"}
+    assert NodeResult.objects.filter(run=child, node_id="prompt", status="succeeded").exists()
+    messages = list(ExecutionLog.objects.filter(run=run, node_id="sub").values_list("message", flat=True))
+    assert messages == [
+        f"child run {child.id} of 'Writer' v1 started",
+        f"child run {child.id} succeeded",
+    ]
+
+
+def test_the_published_version_runs_unless_the_node_chooses_one(alice) -> None:
+    callee = _writer(alice, "v1: {{topic}}")
+    workflow_update(
+        workflow=callee,
+        name="Writer",
+        description="",
+        expected_version=1,
+        saved_by=alice,
+        **callable_graph("v2: {{topic}}"),
+    )
+
+    published = _run(alice, _calling(callee))
+    chosen = _run(alice, _calling(callee, version=2))
+
+    assert _output(published, "out") == {"value": "v1: otters"}
+    assert _output(chosen, "out") == {"value": "v2: otters"}
+
+
+def test_executing_a_call_of_an_unpublished_workflow_without_a_version_is_a_400_at_the_node(
+    alice, alice_client
+) -> None:
+    callee = workflow_create(owner=alice, name="Draft", **callable_graph())
+
+    response = alice_client.post("/api/execute", _calling(callee), format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "path": "nodes[1].data.version",
+            "message": "workflow 'Draft' is not published: publish it or choose a version",
+        }
+    ]
+
+
+def test_the_callee_interface_gives_the_node_its_ports_and_a_missing_required_input_is_refused(
+    alice, alice_client
+) -> None:
+    callee = _writer(alice)
+    g = _calling(callee)
+    g["edges"] = [edge("sub", "out", "answer", "value")]  # topic, which the callee requires, unconnected
+
+    response = alice_client.post("/api/execute", g, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"path": "nodes[1]", "message": "required input 'topic' has no incoming edge"}
+    ]
+
+
+# Map ------------------------------------------------------------------------------------------------
+
+
+def test_map_runs_each_item_at_most_concurrency_at_once_and_keeps_item_order(alice, llm_settings) -> None:
+    callee = _published(alice, "Echo", _llm_callee())
+    in_flight, most = [0], [0]
+    lock = threading.Lock()
+
+    def slow_echo(provider, body):
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        # Later items answer sooner, so finishing order is the reverse of item order.
+        text = prompt_text(provider, body)
+        time.sleep(0.05 + 0.05 * (6 - int(text[-1])))
+        with lock:
+            in_flight[0] -= 1
+        return f"echo: {text}"
+
+    llm_settings.reply = slow_echo
+
+    run = _run(alice, _mapping(callee, "item 1\n\nitem 2\nitem 3\n  \nitem 4\nitem 5\nitem 6", concurrency=2))
+
+    assert run.status == RunStatus.SUCCEEDED, run.error_summary
+    assert most[0] == 2
+    assert _output(run, "results") == {"value": [{"answer": f"echo: item {i}"} for i in range(1, 7)]}
+    assert _output(run, "errors") == {"value": []}
+    children = WorkflowRun.objects.filter(parent_run=run)
+    assert children.count() == 6
+    assert {c.parent_node_id for c in children} == {"map"}
+
+
+def _json_callee() -> dict:
+    """Input `item` -> LLM with a JSON schema (fails on an answer that is not JSON) -> Output `value`."""
+    return graph(
+        [
+            node("item", "input", name="item"),
+            node("llm", "llm", jsonSchema={"type": "object"}),
+            node("value", "output", name="value"),
+        ],
+        [edge("item", "llm", "value", "prompt"), edge("llm", "value", "json", "value")],
+    )
+
+
+def _good_or_not(provider, body):
+    return json.dumps({"ok": True}) if "good" in prompt_text(provider, body) else "not JSON"
+
+
+def test_a_failed_item_fails_the_map(alice, llm_settings) -> None:
+    callee = _published(alice, "Strict", _json_callee())
+    llm_settings.reply = _good_or_not
+
+    run = _run(alice, _mapping(callee, "good\nbad\ngood", concurrency=1))
+
+    assert run.status == RunStatus.FAILED
+    result = NodeResult.objects.get(run=run, node_id="map")
+    assert result.error_kind == "child_failed"
+    assert result.error_message.startswith("item 1: child run ")
+    # One at a time: the map stopped taking items after the failure.
+    assert WorkflowRun.objects.filter(parent_run=run).count() == 2
+
+
+def test_with_continue_on_error_a_failed_item_is_null_and_listed(alice, llm_settings) -> None:
+    callee = _published(alice, "Strict", _json_callee())
+    llm_settings.reply = _good_or_not
+
+    run = _run(alice, _mapping(callee, "good\nbad\ngood", continueOnError=True))
+
+    assert run.status == RunStatus.SUCCEEDED
+    assert _output(run, "results") == {"value": [{"value": {"ok": True}}, None, {"value": {"ok": True}}]}
+    [error] = _output(run, "errors")["value"]
+    assert (error["index"], error["kind"]) == (1, "child_failed")
+    assert "invalid_output" in error["message"] or "not valid JSON" in error["message"] or error["message"]
+
+
+def test_a_map_whose_callee_has_several_required_inputs_must_name_the_item_input(alice, alice_client) -> None:
+    callee = _published(
+        alice,
+        "Pair",
+        graph(
+            [
+                node("a", "input", name="a"),
+                node("b", "input", name="b"),
+                node("p", "prompt", template="{{a}}{{b}}"),
+                node("o", "output", name="o"),
+            ],
+            [edge("a", "p", "value", "a"), edge("b", "p", "value", "b"), edge("p", "o", "text", "value")],
+        ),
+    )
+
+    response = alice_client.post("/api/execute", _mapping(callee, "x"), format="json")
+
+    assert response.status_code == 400
+    assert {
+        "path": "nodes[1].data.itemInput",
+        "message": "choose the input that receives each item (the workflow has no single required input)",
+    } in response.json()["errors"]
+
+
+# Refusals -------------------------------------------------------------------------------------------
+
+
+def _put(client, workflow: Workflow, g: dict):
+    body = {"name": workflow.name, "description": "", "version": workflow.version, **g}
+    return client.put(f"/api/workflows/{workflow.pk}", body, format="json")
+
+
+def _caller_of(callee: Workflow) -> dict:
+    return graph([node("sub", "subworkflow", workflowId=str(callee.pk))])
+
+
+def _constant() -> dict:
+    """A workflow that needs no input (so a node calling it is ready to run, and can be published)."""
+    return graph(
+        [node("t", "text", text="x"), node("o", "output", name="o")], [edge("t", "o", "text", "value")]
+    )
+
+
+def test_a_workflow_that_calls_itself_is_refused_on_save_with_the_chain(alice, alice_client) -> None:
+    looping = workflow_create(owner=alice, name="Loop", **callable_graph())
+
+    response = _put(alice_client, looping, _caller_of(looping))
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"path": "nodes[0].data.workflowId", "message": "calls itself: Loop → Loop"}
+    ]
+
+
+def test_a_workflow_that_calls_itself_through_another_is_refused_on_save_and_on_execute(
+    alice, alice_client
+) -> None:
+    a = _published(alice, "A", _constant())
+    _published(alice, "B", _caller_of(a))
+    b = Workflow.objects.get(name="B")
+
+    saved = _put(alice_client, a, _caller_of(b))
+    executed = alice_client.post("/api/execute", {"workflowId": str(a.pk), **_caller_of(b)}, format="json")
+
+    for response in (saved, executed):
+        assert response.status_code == 400
+        assert response.json()["errors"] == [
+            {"path": "nodes[0].data.workflowId", "message": "calls itself: A → B → A"}
+        ]
+
+
+def test_nesting_deeper_than_the_limit_is_refused_with_the_chain(alice, alice_client, settings) -> None:
+    settings.RUN_MAX_SUBWORKFLOW_DEPTH = 2
+    w0 = _published(alice, "W0", _constant())
+    w1 = _published(alice, "W1", _caller_of(w0))
+    w2 = _published(alice, "W2", _caller_of(w1))  # W2 -> W1 -> W0: two levels below W2
+
+    response = alice_client.post("/api/workflows", {"name": "W3", **_caller_of(w2)}, format="json")
+    executed = alice_client.post("/api/execute", _caller_of(w2), format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "path": "nodes[0].data.workflowId",
+            "message": "sub-workflows nest deeper than 2 levels (RUN_MAX_SUBWORKFLOW_DEPTH): "
+            "this graph → W2 → W1 → W0",
+        }
+    ]
+    assert executed.status_code == 400
+    assert executed.json()["errors"][0]["message"].endswith("this graph → W2 → W1 → W0")
+
+
+def test_another_users_workflow_is_refused_exactly_like_a_missing_one(alice, bob, alice_client) -> None:
+    bobs = _writer(bob)
+    missing = uuid.uuid4()
+
+    answers = [
+        alice_client.post("/api/execute", _caller_of(target), format="json").json()["errors"]
+        for target in (bobs, Workflow(pk=missing))
+    ]
+    saved = alice_client.post("/api/workflows", {"name": "Thief", **_caller_of(bobs)}, format="json")
+
+    assert answers[0] == [{"path": "nodes[0].data.workflowId", "message": f"no workflow with id '{bobs.pk}'"}]
+    assert answers[1] == [{"path": "nodes[0].data.workflowId", "message": f"no workflow with id '{missing}'"}]
+    assert saved.status_code == 400
+    assert not WorkflowRun.objects.filter(owner=bob).exists()
+
+
+# Caps, cancel -----------------------------------------------------------------------------------------
+
+
+def test_the_per_run_llm_call_cap_counts_every_child_runs_calls(alice, llm_settings, settings) -> None:
+    settings.RUN_MAX_LLM_CALLS = 2
+    callee = _published(alice, "Echo", _llm_callee())
+
+    run = _run(alice, _mapping(callee, "1\n2\n3", concurrency=1))
+
+    assert run.status == RunStatus.FAILED
+    assert len(llm_settings.requests) == 2
+    third = WorkflowRun.objects.filter(parent_run=run).order_by("created_at").last()
+    capped = NodeResult.objects.get(run=third, node_id="llm")
+    assert (capped.status, capped.error_kind) == ("failed", "cost_cap")
+    assert capped.error_message == "LLM call cap of 2 reached"
+
+
+def test_cancelling_the_parent_cancels_its_running_child(alice, llm_settings) -> None:
+    llm_settings.latency_s = 60  # the child's call only ends by being cut off
+    callee = _published(alice, "Echo", _llm_callee())
+    g = graph(
+        [node("q", "text", text="hi"), node("sub", "subworkflow", workflowId=str(callee.pk))],
+        [edge("q", "sub", "text", "item")],
+    )
+    run = run_create(owner=alice, graph=g, enqueue=False)
+    worker = threading.Thread(target=run_execute, kwargs={"run_id": str(run.id)})
+    worker.start()
+    try:
+        child = wait_for(lambda: llm_settings.requests and WorkflowRun.objects.filter(parent_run=run).first())
+        run_cancel(run=WorkflowRun.objects.get(pk=run.pk))
+        worker.join(timeout=15)
+        # The parent's engine returns at once; the child notices on its next poll (every 0.1 s).
+        wait_for(lambda: WorkflowRun.objects.get(pk=child.pk).is_finished, timeout=15)
+    finally:
+        llm_settings.reset()
+        worker.join()
+
+    run.refresh_from_db()
+    child.refresh_from_db()
+    assert (run.status, child.status) == (RunStatus.CANCELLED, RunStatus.CANCELLED)
+    assert NodeResult.objects.get(run=child, node_id="llm").status == "cancelled"
+
+
+# The API ---------------------------------------------------------------------------------------------
+
+
+def test_the_run_detail_lists_child_runs_and_the_child_names_its_parent(
+    alice, alice_client, bob_client, llm_settings, django_assert_max_num_queries
+) -> None:
+    callee = _published(alice, "Echo", _llm_callee())
+    run = _run(alice, _mapping(callee, "a\nb"))
+    children = list(WorkflowRun.objects.filter(parent_run=run).order_by("created_at", "id"))
+
+    parent_body = alice_client.get(f"/api/runs/{run.id}").json()
+    child_body = alice_client.get(f"/api/runs/{children[0].id}").json()
+
+    assert [(c["id"], c["nodeId"], c["status"]) for c in parent_body["childRuns"]] == [
+        (str(c.id), "map", "succeeded") for c in children
+    ]
+    assert (parent_body["parentRunId"], child_body["parentRunId"]) == (None, str(run.id))
+    assert (child_body["parentNodeId"], child_body["trigger"]) == ("map", "subworkflow")
+    assert bob_client.get(f"/api/runs/{children[0].id}").status_code == 404
+    # The list shows child runs, marked with their parent, in the same number of queries as before.
+    with django_assert_max_num_queries(4):
+        listed = alice_client.get("/api/runs").json()["results"]
+    assert {r["id"]: r["parentRunId"] for r in listed} == {
+        str(run.id): None,
+        **{str(c.id): str(run.id) for c in children},
+    }

@@ -83,7 +83,9 @@ class InputKind(NodeKind):
         if data.get("type") != "image":
             return None
         ref = _image_value(data)
-        if digests is None or not ref or not ref.get("uploadId"):
+        if ref is None:
+            return None  # no picture at all: it outputs nothing, which its own key describes
+        if digests is None or not ref.get("uploadId"):
             return ""
         return digests.digest(ref) or ""
 

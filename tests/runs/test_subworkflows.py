@@ -405,3 +405,90 @@ def test_the_run_detail_lists_child_runs_and_the_child_names_its_parent(
         str(run.id): None,
         **{str(c.id): str(run.id) for c in children},
     }
+
+
+# Reuse ------------------------------------------------------------------------------------------------
+
+
+def test_a_subworkflow_node_is_reused_when_its_pure_callee_and_inputs_are_unchanged(alice) -> None:
+    callee = _writer(alice)
+    first = _run(alice, _calling(callee))
+
+    second = _run(alice, _calling(callee))
+
+    reused = NodeResult.objects.get(run=second, node_id="sub")
+    assert (reused.status, reused.reused_from_id) == (
+        "reused",
+        NodeResult.objects.get(run=first, node_id="sub").pk,
+    )
+    assert not WorkflowRun.objects.filter(parent_run=second).exists()
+
+
+def test_a_changed_callee_changes_the_key_so_the_node_runs_again(alice) -> None:
+    callee = _writer(alice, "v1: {{topic}}")
+    first = _run(alice, _calling(callee, version=1))
+    workflow_update(
+        workflow=callee,
+        name="Writer",
+        description="",
+        expected_version=1,
+        saved_by=alice,
+        **callable_graph("v2: {{topic}}"),
+    )
+
+    second = _run(alice, _calling(callee, version=2))
+
+    keys = [NodeResult.objects.get(run=r, node_id="sub").content_key for r in (first, second)]
+    assert keys[0] != keys[1]
+    assert _output(second, "out") == {"value": "v2: otters"}
+
+
+def test_a_callee_with_a_model_above_temperature_zero_is_never_reused_under_auto(alice, llm_settings) -> None:
+    callee = _published(alice, "Echo", _llm_callee())
+    g = graph(
+        [node("q", "text", text="hi"), node("sub", "subworkflow", workflowId=str(callee.pk))],
+        [edge("q", "sub", "text", "item")],
+    )
+    _run(alice, g)
+
+    second = _run(alice, g)
+
+    assert NodeResult.objects.get(run=second, node_id="sub").status == "succeeded"
+    assert WorkflowRun.objects.filter(parent_run=second).count() == 1
+    assert len(llm_settings.requests) == 2
+
+
+# Budgets and the saved graph ----------------------------------------------------------------------------
+
+
+def test_the_daily_budget_counts_child_runs_calls(alice, llm_settings, settings) -> None:
+    callee = _published(alice, "Echo", _llm_callee())
+    _run(alice, _mapping(callee, "one"))  # spends some of today's tokens inside a child run
+    spent = sum(r.input_tokens + r.output_tokens for r in NodeResult.objects.filter(node_id="llm"))
+    settings.RUN_DAILY_TOKEN_BUDGET = spent + 10  # less than another call may use
+
+    run = _run(alice, _mapping(callee, "two"))
+
+    assert run.status == RunStatus.FAILED
+    child = WorkflowRun.objects.get(parent_run=run)
+    refused = NodeResult.objects.get(run=child, node_id="llm")
+    assert (refused.status, refused.error_kind) == ("failed", "budget")
+    assert len(llm_settings.requests) == 1
+
+
+def test_a_saved_caller_node_carries_its_callee_interface_for_the_editor(alice, alice_client) -> None:
+    callee = _writer(alice)
+
+    response = alice_client.post("/api/workflows", {"name": "Caller", **_calling(callee)}, format="json")
+
+    assert response.status_code == 201
+    saved = response.json()["nodes"][1]["data"]["callee"]
+    assert (saved["workflowId"], saved["version"], saved["name"]) == (str(callee.pk), 1, "Writer")
+    assert saved["interface"] == {
+        "inputs": [
+            {"name": "topic", "type": "text", "required": True},
+            {"name": "style", "type": "text", "required": False},
+            {"name": "photo", "type": "image", "required": False},
+        ],
+        "outputs": [{"name": "answer"}, {"name": "style"}, {"name": "photo"}],
+    }

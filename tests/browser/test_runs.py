@@ -216,3 +216,33 @@ def test_a_run_of_unsaved_edits_counts_the_nodes_it_ran_in_every_list(page, site
     page.locator("#run-rows a[href^='/runs/']").first.click()
     expect(page.locator("#run-facts")).to_contain_text("5/5 succeeded")
     expect(page.locator("#node-rows tr")).to_have_count(5)
+
+
+def test_the_run_page_links_a_parent_to_its_child_runs_and_back(page, site):
+    sign_up(page, site)
+    owner = User.objects.get(email="alice@example.com")
+    parent = WorkflowRunFactory(owner=owner, status="succeeded", completed_at=timezone.now())
+    child = WorkflowRunFactory(
+        owner=owner,
+        status="failed",
+        completed_at=timezone.now(),
+        trigger="subworkflow",
+        parent_run=parent,
+        parent_node_id="text-1",
+    )
+
+    page.goto(f"{site}/runs/{parent.id}/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    children = page.locator("#child-runs li")
+    expect(children).to_have_count(1)
+    expect(children).to_contain_text(f"{str(child.id)[:8]} from node")
+    children.get_by_role("link", name=str(child.id)[:8], exact=True).click()
+
+    expect(page).to_have_url(f"{site}/runs/{child.id}/")
+    expect(page.locator("#run-parent")).to_contain_text("Started by node text-1 of run")
+    page.locator("#run-parent").get_by_role("link").click()
+    expect(page).to_have_url(f"{site}/runs/{parent.id}/")
+
+    # The runs list shows the child run, marked with its parent.
+    page.goto(f"{site}/runs/")
+    expect(page.locator(f'tr[data-id="{child.id}"]')).to_contain_text(f"child of {str(parent.id)[:8]}")

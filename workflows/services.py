@@ -141,14 +141,14 @@ def workflow_restore_version(*, workflow: Workflow, version: WorkflowVersion, sa
     """Save a new version equal to `version`; the versions in between stay in the history."""
     if version.workflow_id != workflow.pk:
         raise ValueError("the version belongs to another workflow")
-    graph_validate(
+    nodes = graph_validate(
         owner=workflow.owner, nodes=version.nodes, edges=version.edges, caller=workflow_caller(workflow)
     )
     # Restoring is not an edit of a particular version, so it follows the latest one under a row lock.
     current = Workflow.objects.select_for_update().get(pk=workflow.pk)
-    return _save_new_version(
-        current, expected_version=current.version, saved_by=saved_by, **_content(version)
-    )
+    # The callees as resolved now: the restored draft's Sub-workflow ports follow them.
+    content = {**_content(version), "nodes": nodes}
+    return _save_new_version(current, expected_version=current.version, saved_by=saved_by, **content)
 
 
 @transaction.atomic

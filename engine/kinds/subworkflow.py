@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.calls import (
-    CALLEE_KEY,
     MAP_KIND,
     SUBWORKFLOW_KIND,
     ChildOutcome,
@@ -31,10 +30,9 @@ _CALLEE_DATA = {
         "minimum": 1,
         "default": None,
     },
-    # Written by the apps (the resolved callee), never by the editor; an object, so the schema only
-    # checks its type.
-    CALLEE_KEY: {"type": ["object", "null"], "title": "Resolved callee", "default": None},
 }
+# `data.callee` (CALLEE_KEY) is not in the schema: the apps write it (engine/calls.py), the editor reads its
+# interface for the ports and never shows it as a setting; a client's own value is always replaced.
 MAP_MAX_CONCURRENCY = 16
 
 

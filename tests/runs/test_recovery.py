@@ -44,6 +44,22 @@ def test_a_run_with_a_stale_heartbeat_is_requeued_once(alice, broker, django_cap
     assert fresh.status == RunStatus.RUNNING
 
 
+def test_a_stale_child_run_is_failed_not_requeued_while_its_parent_is_requeued(
+    alice, broker, django_capture_on_commit_callbacks
+):
+    parent = stale_run(alice)
+    child = stale_run(alice, parent_run=parent, parent_node_id="sub", trigger="subworkflow")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = runs_recover_stale()
+
+    assert (report.requeued, report.failed) == (1, 1)
+    child.refresh_from_db()
+    assert child.status == RunStatus.FAILED
+    assert child.error_summary.startswith("The worker running this child run (and its parent) stopped")
+    assert queued_messages(broker) == 1  # the parent's: its Sub-workflow node starts a new child
+
+
 def test_a_run_whose_workers_keep_dying_is_failed_with_a_clear_reason(alice, settings):
     settings.RUN_MAX_RECOVERIES = 2
     run = stale_run(alice, recoveries=2)

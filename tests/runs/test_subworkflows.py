@@ -15,9 +15,10 @@ import uuid
 import pytest
 
 from runs.models import ExecutionLog, NodeResult, RunStatus, RunTrigger, WorkflowRun
-from runs.services import run_cancel, run_create, run_execute
+from runs.services import TooManyActiveRuns, run_cancel, run_create, run_execute
+from tests.factories import WorkflowRunFactory
 from tests.fakes.llm_server import prompt_text
-from tests.graphs import callable_graph, edge, graph, node
+from tests.graphs import callable_graph, edge, graph, node, text_to_debug_graph
 from tests.waiting import wait_for
 from workflows.models import Workflow
 from workflows.services import workflow_create, workflow_publish, workflow_update
@@ -493,3 +494,64 @@ def test_a_saved_caller_node_carries_its_callee_interface_for_the_editor(alice, 
         ],
         "outputs": [{"name": "answer"}, {"name": "style"}, {"name": "photo"}],
     }
+
+
+# Nesting, events, the active-run cap -------------------------------------------------------------------
+
+
+def test_sub_workflows_nest_each_child_run_linked_to_the_run_that_started_it(alice) -> None:
+    inner = _writer(alice)
+    middle = _published(
+        alice,
+        "Middle",
+        graph(
+            [
+                node("topic", "input", name="topic"),
+                node("sub", "subworkflow", workflowId=str(inner.pk)),
+                node("out", "output", name="answer"),
+            ],
+            [edge("topic", "sub", "value", "topic"), edge("sub", "out", "answer", "value")],
+        ),
+    )
+
+    run = _run(alice, _calling(middle))
+
+    assert run.status == RunStatus.SUCCEEDED, run.error_summary
+    assert _output(run, "out") == {"value": "Write about otters"}
+    child = WorkflowRun.objects.get(parent_run=run)
+    grandchild = WorkflowRun.objects.get(parent_run=child)
+    assert (child.workflow_id, grandchild.workflow_id) == (middle.pk, inner.pk)
+
+
+def test_the_parents_event_stream_tells_the_child_runs_progress(alice) -> None:
+    callee = _writer(alice)
+    run = run_create(owner=alice, graph=_calling(callee), enqueue=False)
+    events = []
+
+    run_execute(run_id=str(run.id), listener=events.append)
+
+    child = WorkflowRun.objects.get(parent_run=run)
+    about_sub = [
+        type(e).__name__ + (f": {e.message}" if hasattr(e, "message") else "")
+        for e in events
+        if getattr(e, "node_id", None) == "sub"
+        or getattr(getattr(e, "result", None), "node_id", None) == "sub"
+    ]
+    assert about_sub == [
+        "NodeStarted",
+        f"LogLine: child run {child.id} of 'Writer' v1 started",
+        f"LogLine: child run {child.id} succeeded",
+        "NodeFinished",
+    ]
+
+
+def test_child_runs_hold_no_place_under_the_active_run_cap(alice, settings) -> None:
+    settings.RUN_MAX_ACTIVE_PER_USER = 2
+    parent = WorkflowRunFactory(owner=alice, status=RunStatus.RUNNING)
+    WorkflowRunFactory.create_batch(3, owner=alice, status=RunStatus.RUNNING, parent_run=parent)
+
+    second = run_create(owner=alice, graph=text_to_debug_graph(), enqueue=False)
+
+    assert second.status == RunStatus.QUEUED
+    with pytest.raises(TooManyActiveRuns):
+        run_create(owner=alice, graph=text_to_debug_graph(), enqueue=False)

@@ -62,7 +62,7 @@ def test_failing_node_skips_downstream_cancel_and_run_list(page, site, llm, work
     page.get_by_role("button", name="▶ Run").click()
     expect(node(page, "debug-1")).to_have_class(status("succeeded"), timeout=20_000)
     expect(node(page, "image-1").locator("img.node__thumb")).to_be_visible()
-    assert node(page, "image-1").locator("img.node__thumb").evaluate("img => img.naturalWidth") == 4
+    expect(node(page, "image-1").locator("img.node__thumb")).to_have_js_property("naturalWidth", 4)
     assert "inlineData" in json.dumps(llm.requests[-1].body)
 
     # The model refuses: the LLM node fails, Debug after it is skipped, the nodes before it succeeded.

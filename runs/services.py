@@ -11,6 +11,7 @@ the fencing token: a worker only writes to a run whose `recoveries` still equals
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -403,13 +404,32 @@ def _run_claim(*, run_id: str) -> WorkflowRun | None:
     return run
 
 
+class _ChildRunAllowance:
+    """How many more child runs the whole tree under one top-level run may start (RUN_MAX_CHILD_RUNS): a Map
+    over a long list, or Maps nested in Maps, would otherwise start as many runs as the items multiply to."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._left = limit
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            if self._left <= 0:
+                return False
+            self._left -= 1
+            return True
+
+
 @dataclass(frozen=True)
 class _Lineage:
     """What a run inherits from the runs above it: the workflows that called it (for cycles and depth),
-    the LLM caps they all count against and their cancel check (None for a top-level run)."""
+    the LLM caps and child-run allowance they all count against, and their cancel check (None for a
+    top-level run)."""
 
     chain: tuple[Caller, ...]
     caps: engine.LLMCaps
+    children: _ChildRunAllowance
     parent_stopped: Callable[[], bool] | None = None
 
 
@@ -423,7 +443,9 @@ def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None 
     done = run_succeeded_outputs(run=run) if run.recoveries else {}
     options = run_options()
     lineage = _Lineage(
-        chain=(), caps=engine.LLMCaps(max_calls=options.max_llm_calls, max_tokens=options.max_llm_tokens)
+        chain=(),
+        caps=engine.LLMCaps(max_calls=options.max_llm_calls, max_tokens=options.max_llm_tokens),
+        children=_ChildRunAllowance(settings.RUN_MAX_CHILD_RUNS),
     )
     guard = RunGuard(run_id=str(run.id), fence=run.recoveries)
     return _run_drive(run=run, guard=guard, lineage=lineage, done=done, listener=listener)
@@ -457,7 +479,12 @@ def _run_drive(
             raise engine.GraphInvalid(issues)
         context.workflows = _ChildRuns(
             parent=run,
-            lineage=_Lineage(chain=(*lineage.chain, caller), caps=lineage.caps, parent_stopped=guard),
+            lineage=_Lineage(
+                chain=(*lineage.chain, caller),
+                caps=lineage.caps,
+                children=lineage.children,
+                parent_stopped=guard,
+            ),
         )
         with RunHeartbeat(run_id=str(run.id), fence=run.recoveries):
             try:
@@ -534,6 +561,11 @@ class _ChildRuns:
         )
         if version is None:
             return engine.ChildOutcome("", "failed", error="the called workflow no longer exists")
+        if not self.lineage.children.take():
+            limit = self.lineage.children.limit
+            return engine.ChildOutcome(
+                "", "failed", error=f"this run has started its {limit} child runs (RUN_MAX_CHILD_RUNS)"
+            )
         try:
             values = run_inputs_validate(
                 owner=self.parent.owner, graph=version.graph, values=inputs, require_all=True

@@ -355,6 +355,20 @@ def test_the_per_run_llm_call_cap_counts_every_child_runs_calls(alice, llm_setti
     assert capped.error_message == "LLM call cap of 2 reached"
 
 
+def test_a_run_starts_at_most_run_max_child_runs_children_in_all(alice, settings) -> None:
+    settings.RUN_MAX_CHILD_RUNS = 3
+    callee = _writer(alice)
+
+    run = _run(alice, _mapping(callee, "a\nb\nc\nd\ne", concurrency=2, continueOnError=True))
+
+    assert run.status == RunStatus.SUCCEEDED
+    assert WorkflowRun.objects.filter(parent_run=run).count() == 3
+    results = _output(run, "results")["value"]
+    assert [r is None for r in results].count(True) == 2
+    errors = _output(run, "errors")["value"]
+    assert {e["message"] for e in errors} == {"this run has started its 3 child runs (RUN_MAX_CHILD_RUNS)"}
+
+
 def test_cancelling_the_parent_cancels_its_running_child(alice, llm_settings) -> None:
     llm_settings.latency_s = 60  # the child's call only ends by being cut off
     callee = _published(alice, "Echo", _llm_callee())

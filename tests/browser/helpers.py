@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -22,6 +23,16 @@ def sign_up(page: Page, site: str, email: str = "alice@example.com") -> None:
     page.locator("main button[type=submit]").click()
     expect(page).to_have_url(f"{site}/workflows/")
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
+
+
+def create_workflow(page: Page, name: str) -> str:
+    """From the workflows page: a new empty workflow, open in the editor; returns its id."""
+    page.get_by_role("button", name="New workflow").click()
+    page.get_by_label("Name").fill(name)
+    page.get_by_role("button", name="Create").click()
+    expect(page).to_have_url(re.compile(r"/workflows/[0-9a-f-]{36}/$"))
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    return page.url.rstrip("/").rsplit("/", 1)[1]
 
 
 def open_editor_ready(page: Page) -> None:

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from accounts.services import api_token_create
-from tests.browser.helpers import connect, drop_kind, node, select_node, sign_up
+from tests.browser.helpers import connect, create_workflow, drop_kind, node, select_node, sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -25,12 +25,7 @@ def save(page, version: int) -> None:
 
 def test_inputs_outputs_publish_and_the_curl_example(page, site, worker, artifacts):
     sign_up(page, site)
-    page.get_by_role("button", name="New workflow").click()
-    page.get_by_label("Name").fill("Writer")
-    page.get_by_role("button", name="Create").click()
-    expect(page).to_have_url(re.compile(r"/workflows/[0-9a-f-]{36}/$"))
-    expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    workflow_id = page.url.rstrip("/").rsplit("/", 1)[1]
+    workflow_id = create_workflow(page, "Writer")
 
     # Input -> Prompt -> Output; new Input and Output nodes come with names of their own.
     for kind, x, y in [("input", 60, 80), ("prompt", 360, 80), ("output", 360, 360)]:

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import connect, drop_kind, node, select_node, sign_up
+from tests.browser.helpers import connect, create_workflow, drop_kind, node, select_node, sign_up
 from tests.fakes.llm_server import prompt_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -54,11 +54,7 @@ def expect_taken(page, taken: str, not_taken: str, answer: str) -> None:
 def test_classify_route_and_merge_built_in_the_editor_runs_both_ways(page, site, llm, worker, artifacts):
     llm.reply = classify
     sign_up(page, site)
-    page.get_by_role("button", name="New workflow").click()
-    page.get_by_label("Name").fill("Spam filter")
-    page.get_by_role("button", name="Create").click()
-    expect(page).to_have_url(re.compile(r"/workflows/[0-9a-f-]{36}/$"))
-    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    create_workflow(page, "Spam filter")
 
     layout = [
         ("text", 20, 30),

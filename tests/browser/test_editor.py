@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import connect, drag, drop_kind, node, select_node, sign_up
+from tests.browser.helpers import connect, create_workflow, drag, drop_kind, node, select_node, sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,11 +32,7 @@ def test_build_connect_undo_save_reload_and_run_a_workflow(page, site, llm, work
     sign_up(page, site)
     expect(page.get_by_text("No workflows yet")).to_be_visible()
 
-    page.get_by_role("button", name="New workflow").click()
-    page.get_by_label("Name").fill("Owl facts")
-    page.get_by_role("button", name="Create").click()
-    expect(page).to_have_url(re.compile(r"/workflows/[0-9a-f-]{36}/$"))
-    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    create_workflow(page, "Owl facts")
     expect(page.locator("#canvas-empty")).to_be_visible()
 
     # Build by dragging kinds from the palette onto the canvas.

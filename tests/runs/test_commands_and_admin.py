@@ -79,11 +79,13 @@ def test_run_workflow_exits_non_zero_when_the_run_fails(alice, llm_settings, cap
 
 
 @pytest.mark.django_db
-def test_run_workflow_runs_a_file_for_a_user(alice, llm_settings, tmp_path, capsys):
+@pytest.mark.parametrize("email", ["alice@example.com", "ALICE@Example.com", "alice@\uff45xample.com"])
+def test_run_workflow_runs_a_file_for_a_user(alice, llm_settings, tmp_path, capsys, email):
+    """The user is found as logins find them: by the normalised address (case, full-width letters)."""
     path = tmp_path / "flow.json"
     path.write_text(json.dumps({"weft": 1, "name": "From a file", **text_llm_chain(2)}))
 
-    call_command("run_workflow", str(path), "--user", "alice@example.com")
+    call_command("run_workflow", str(path), "--user", email)
 
     assert WorkflowRun.objects.get().owner == alice
     with pytest.raises(CommandError, match="needs --user"):

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 import engine
 from accounts.models import User
+from accounts.selectors import user_find_by_email
 from runs.models import ReuseMode, RunStatus, RunTrigger
 from runs.selectors import run_outputs
 from runs.services import TooManyActiveRuns, run_create, run_execute
@@ -107,7 +108,7 @@ class Command(BaseCommand):
     def _load(self, target: str, email: str | None) -> tuple[Workflow | None, dict[str, Any], User]:
         user = None
         if email:
-            user = User.objects.filter(email__iexact=email).first()
+            user = user_find_by_email(email=email)
             if user is None:
                 raise CommandError(f"No user with email {email!r}.")
         path = Path(target)

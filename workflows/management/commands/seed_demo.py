@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from accounts.models import User
+from accounts.selectors import user_find_by_email
 from workflows.models import Workflow
 from workflows.services import workflow_create
 
@@ -75,7 +76,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args: Any, password: str, **options: Any) -> None:
-        user = User.objects.filter(email__iexact=DEMO_EMAIL).first()
+        user = user_find_by_email(email=DEMO_EMAIL)
         if user is None:
             user = User.objects.create_user(email=DEMO_EMAIL, password=password, first_name="Demo")
         elif not user.check_password(password):

@@ -1,14 +1,17 @@
-"""`manage.py seed_demo`: the demo login and the "Hello Weft" workflow, idempotently."""
+"""`manage.py seed_demo`: the demo login and the demo workflows, idempotently."""
 
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from django.core.management import call_command
 
 from accounts.models import User
 from engine import execution_order, validate_graph
+from runs.models import RunStatus
+from runs.services import run_create, run_execute
 from workflows.models import Workflow
 from workflowsite.engine_config import graph_limits
 
@@ -30,8 +33,11 @@ def test_seed_demo_creates_the_demo_user_and_a_valid_hello_weft(monkeypatch):
     assert "weft-demo-1234" in output
     user = User.objects.get(email="demo@weft.local")
     assert user.check_password("weft-demo-1234")
-    workflow = Workflow.objects.get(owner=user)
-    assert workflow.name == "Hello Weft"
+    assert set(Workflow.objects.filter(owner=user).values_list("name", flat=True)) == {
+        "Hello Weft",
+        "Sort the mail",
+    }
+    workflow = Workflow.objects.get(owner=user, name="Hello Weft")
     assert workflow.versions.count() == 1
     assert validate_graph(workflow.graph, limits=graph_limits()) == []
     types = {node["id"]: node["type"] for node in workflow.nodes}
@@ -56,3 +62,21 @@ def test_seed_demo_is_idempotent_and_takes_the_password_from_option_or_env(monke
     assert User.objects.filter(email="demo@weft.local").count() == 1
     assert User.objects.get(email="demo@weft.local").check_password("from-the-option-2")
     assert Workflow.objects.filter(name="Hello Weft").count() == 1
+    assert Workflow.objects.filter(name="Sort the mail").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("label", "answer"), [("spam", "Filed as spam, not answered"), ("ham", "Filed as ham, answer soon")]
+)
+def test_the_sort_the_mail_demo_takes_one_branch_and_skips_the_other(llm_settings, label, answer):
+    _seed()
+    workflow = Workflow.objects.get(name="Sort the mail")
+    llm_settings.reply = lambda provider, body: json.dumps({"label": label})
+    not_taken = "ham" if label == "spam" else "spam"
+
+    run = run_execute(run_id=str(run_create(owner=workflow.owner, graph=workflow.graph, enqueue=False).id))
+
+    assert run.status == RunStatus.SUCCEEDED
+    results = {r.node_id: r for r in run.node_results.all()}
+    assert results["debug"].output["value"].startswith(answer)
+    assert (results[not_taken].status, results[not_taken].error_kind) == ("skipped", "branch_not_taken")

@@ -32,7 +32,8 @@ _CALLEE_DATA = {
     },
 }
 # `data.callee` (CALLEE_KEY) is not in the schema: the apps write it (engine/calls.py), the editor reads its
-# interface for the ports and never shows it as a setting; a client's own value is always replaced.
+# interface for the ports (writing a provisional one when a workflow is picked) and never shows it as a
+# setting; a client's own value is always replaced.
 MAP_MAX_CONCURRENCY = 16
 
 
@@ -159,6 +160,8 @@ class MapKind(NodeKind):
     )
     dynamic_inputs = True
     runs_workflows = True
+    # `items` is listed in the catalog; the callee's other inputs follow it (input_ports).
+    inputs = (Port("items", "json", required=True),)
     outputs = (Port("results", "json"), Port("errors", "json"))
     data_schema = {
         "type": "object",
@@ -183,7 +186,7 @@ class MapKind(NodeKind):
 
     def input_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
         name, _ = item_input(data)
-        return (Port("items", "json", required=True), *_input_ports(callee_of(data), leave_out=name))
+        return (*self.inputs, *_input_ports(callee_of(data), leave_out=name))
 
     def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
         problems = _callee_check(data)

@@ -95,6 +95,7 @@ export const api = {
   importWorkflow: (body) => request("POST", "/api/workflows/import", body),
   exportUrl: (id) => `/api/workflows/${id}/export`,
   listVersions: (id) => request("GET", `/api/workflows/${id}/versions`),
+  getVersion: (id, number) => request("GET", `/api/workflows/${id}/versions/${number}`),
   restoreVersion: (id, number) => request("POST", `/api/workflows/${id}/versions/${number}/restore`),
   publishWorkflow: (id, version) => request("POST", `/api/workflows/${id}/publish`, version ? { version } : {}),
   unpublishWorkflow: (id) => request("DELETE", `/api/workflows/${id}/publish`),

@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { catalogByType, inputPorts, outputPorts, typesCompatible } from "./graph.js";
+import { calleeOf, isCaller } from "./callees.js";
 import { kindIcon, nodeName, nodeSummary } from "./kinds.js";
 import { el } from "./ui.js";
 import { READABLE_ZOOM, bounds, edgePath, fitView, toWorld, zoomAt } from "./viewport.js";
@@ -144,6 +145,7 @@ export class Canvas {
           el("span", { class: "node__title", text: title, title }),
           el("span", { class: "node__kind", text: kind ? kind.label : `${node.type} (unknown)` }),
         ),
+        calleeLink(node),
         disabled ? el("span", { class: "node__disabled badge badge--disabled", text: "disabled", title: "Disabled: the run skips this node and what needs it" }) : null,
         status ? el("span", { class: `node__status badge badge--${status}`, text: status.replace("-", " ") }) : null,
       ),
@@ -558,6 +560,22 @@ export class Canvas {
       if (!this.edgeButton.matches(":hover")) this.edgeButton.hidden = true;
     }, 400);
   }
+}
+
+// A Sub-workflow or Map node links to the workflow it calls (a new tab: the edits here stay as they are).
+function calleeLink(node) {
+  if (!isCaller(node) || !node.data.workflowId) return null;
+  const callee = calleeOf(node.data);
+  const name = callee ? callee.name : "the called workflow";
+  return el("a", {
+    class: "node__open",
+    href: `/workflows/${encodeURIComponent(node.data.workflowId)}/`,
+    target: "_blank",
+    rel: "noopener",
+    title: `Open ${name} in a new tab`,
+    text: "Open ↗",
+    onpointerdown: (event) => event.stopPropagation(),
+  });
 }
 
 function measure(element) {

@@ -4,8 +4,9 @@ import { fieldsFor, jsonText, newRowItem, parseInput, parseJsonText, rowErrors, 
 import { el } from "./ui.js";
 
 // Builds the form into `container`; onInput(name, value) on every edit, onCommit() when a field is left.
-// `skip` names fields another control edits (an Image node's upload).
-export function renderNodeForm(container, { node, kind, errors, onInput, onCommit, skip = [] }) {
+// `skip` names fields another control edits (an Image node's upload); `custom` maps a field name to a function
+// that builds its widget instead ({id, field, value, emit, onCommit} -> {element, show(errors)}), in its place.
+export function renderNodeForm(container, { node, kind, errors, onInput, onCommit, skip = [], custom = {} }) {
   const fields = fieldsFor(kind.dataSchema).filter((field) => !skip.includes(field.name));
   // The label first: it names the node on the canvas.
   fields.sort((a, b) => (a.name === "label" ? -1 : b.name === "label" ? 1 : 0));
@@ -13,6 +14,7 @@ export function renderNodeForm(container, { node, kind, errors, onInput, onCommi
     const id = `field-${node.id}-${field.name}`;
     const value = field.name in node.data ? node.data[field.name] : field.default;
     const emit = (next) => onInput(field.name, next);
+    if (custom[field.name]) return custom[field.name]({ id, field, value, emit, onCommit });
     if (field.widget === "rows") return rowsWidget({ id, field, value, emit, onCommit });
     if (field.widget === "json") return jsonWidget({ id, field, value, emit, onCommit });
     return simpleWidget({ id, field, value, emit, onCommit });
@@ -217,6 +219,44 @@ function rowElement(id, field, item, { onInput, onCommit, onRemove }) {
       }
       if (errors[""]) lines.unshift(errors[""]);
       message.textContent = lines.join("; ");
+    },
+  };
+}
+
+// A select whose choices are known only at run time ([{value, label}], values of any JSON type: a workflow id,
+// a version number or null). A stored value that is not a choice is shown as `missingLabel(value)` and marked
+// by the checks. `setChoices` replaces the choices in place (they arrived from the server), keeping the value.
+export function choiceWidget({ id, field, value, choices, emit, onCommit, missingLabel = (missing) => String(missing) }) {
+  const select = el("select", { id, class: "input", name: field.name });
+  select.setAttribute("aria-describedby", `${id}-error`);
+  let current = choices;
+  let shown = []; // the values of the options, by index (an option's value attribute is its index)
+  let held = value === undefined ? null : value;
+  const fill = () => {
+    const listed = current.some((choice) => choice.value === held);
+    const options = listed ? current : [...current, { value: held, label: missingLabel(held) }];
+    shown = options.map((choice) => choice.value);
+    select.replaceChildren(...options.map((choice, index) =>
+      el("option", { value: String(index), selected: choice.value === held, text: choice.label })));
+  };
+  fill();
+  select.addEventListener("change", () => {
+    held = shown[Number(select.value)];
+    emit(held);
+    onCommit();
+  });
+  const { element, message } = fieldBox(id, field, select);
+  return {
+    element,
+    select,
+    setChoices(next) {
+      current = next;
+      fill();
+    },
+    show(errors) {
+      const text = errors[field.name] || "";
+      message.textContent = text;
+      markInvalid(select, text);
     },
   };
 }

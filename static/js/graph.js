@@ -1,6 +1,8 @@
 // The workflow graph model: pure functions over {nodes, edges} (React Flow's shape). No DOM here.
 // Every edit returns a new graph so the history can keep the old one.
 
+import { callerInputPorts, callerOutputPorts, isCaller } from "./callees.js";
+
 const PLACEHOLDER = /\{\{(.*?)\}\}/gs;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -30,6 +32,7 @@ export function placeholderNames(template) {
 
 export function inputPorts(node, kind) {
   if (!kind) return [];
+  if (isCaller(node)) return callerInputPorts(node, kind);
   if (kind.dynamicInputs) {
     return placeholderNames(node.data && node.data.template).map((name) => ({
       name,
@@ -42,9 +45,11 @@ export function inputPorts(node, kind) {
 }
 
 // An Input node's port carries the input's type (text or image); the catalog lists the widest, "any".
-// An LLM has its `json` output only with a `jsonSchema` (engine/kinds/llm.py's output_ports).
+// An LLM has its `json` output only with a `jsonSchema` (engine/kinds/llm.py's output_ports); a Sub-workflow's
+// are its callee's Output nodes.
 export function outputPorts(node, kind) {
   if (!kind) return [];
+  if (isCaller(node)) return callerOutputPorts(node, kind);
   if (node.type === "input") {
     const type = node.data && node.data.type === "image" ? "image" : "text";
     return (kind.outputs || []).map((port) => ({ ...port, type }));
@@ -145,7 +150,7 @@ export function moveNodes(graph, positions) {
   };
 }
 
-// Replaces a node's data; edges into input ports that no longer exist (a Prompt placeholder removed) go too,
+// Replaces a node's data; edges that no longer fit (a Prompt placeholder removed: see pruneDanglingEdges) go too,
 // unless `prune` is false (while typing: see followPlaceholderRename).
 export function updateNodeData(graph, nodeId, data, catalog, { prune = true } = {}) {
   const nodes = graph.nodes.map((node) => (node.id === nodeId ? { ...node, data: { ...data } } : node));
@@ -177,6 +182,8 @@ export function followPlaceholderRename(edges, nodeId, beforeTemplate, afterTemp
   );
 }
 
+// Drops the edges that no longer fit: an end gone, a port gone (a placeholder removed, another workflow called),
+// or port types that no longer connect (a called workflow's input now an image).
 export function pruneDanglingEdges(graph, catalog) {
   const kinds = catalogByType(catalog);
   const byId = new Map(graph.nodes.map((node) => [node.id, node]));
@@ -184,10 +191,11 @@ export function pruneDanglingEdges(graph, catalog) {
     const target = byId.get(edge.target);
     const source = byId.get(edge.source);
     if (!target || !source) return false;
-    const ins = inputPorts(target, kinds.get(target.type)).map((port) => port.name);
-    const outs = outputPorts(source, kinds.get(source.type)).map((port) => port.name);
-    return (edge.targetHandle == null || ins.includes(edge.targetHandle)) &&
-      (edge.sourceHandle == null || outs.includes(edge.sourceHandle));
+    const into = inputPorts(target, kinds.get(target.type)).find((port) => port.name === edge.targetHandle);
+    const out = outputPorts(source, kinds.get(source.type)).find((port) => port.name === edge.sourceHandle);
+    if (edge.targetHandle != null && !into) return false;
+    if (edge.sourceHandle != null && !out) return false;
+    return !into || !out || typesCompatible(out.type, into.type);
   });
   return edges.length === graph.edges.length ? graph : { nodes: graph.nodes, edges };
 }

@@ -1,6 +1,8 @@
 // How each node kind looks on the canvas and in the palette: its icon and a one-line summary of its settings.
 // Pure: no DOM.
 
+import { callerSummary } from "./callees.js";
+
 const ICONS = {
   text: "¶",
   prompt: "✎",
@@ -11,6 +13,8 @@ const ICONS = {
   condition: "◇",
   merge: "⋈",
   extract: "{}",
+  subworkflow: "↪", // a call into another workflow (glyphs from Debian's DejaVu fonts: "⧉" shows as a box)
+  map: "⇶", // the same call fanned out over the items
   input: "⇥",
   output: "⇤",
 };
@@ -63,6 +67,9 @@ export function nodeSummary(node, kind) {
     }
     case "debug":
       return "Shows what it receives";
+    case "subworkflow":
+    case "map":
+      return callerSummary(node);
     default: {
       const first = Object.entries(data).find(([name, value]) => name !== "label" && typeof value === "string" && value);
       return first ? oneLine(first[1]) : (kind && kind.description) || "";

@@ -15,7 +15,7 @@ import {
   resultNote,
   truncationNote,
 } from "./runstate.js";
-import { el, formatDate, once, readJsonScript, statusBadge, toast } from "./ui.js";
+import { childRunLinks, el, formatDate, once, readJsonScript, statusBadge, toast } from "./ui.js";
 
 const { id } = readJsonScript("run-bootstrap");
 const $ = (name) => document.getElementById(name);
@@ -123,6 +123,7 @@ function renderNodes(run) {
             ? el("div", { class: "muted" }, "reused from run ",
               el("a", { href: `/runs/${result.reusedFrom.runId}/`, text: result.reusedFrom.runId.slice(0, 8) }))
             : null,
+          childRunsOf(run, result.nodeId),
           image ? el("img", { class: "node__thumb", src: image, alt: `output of ${result.nodeId}` }) : null,
           note
             ? el("pre", { class: `output output--${note.kind}`, text: note.text })
@@ -131,6 +132,12 @@ function renderNodes(run) {
       );
     }),
   );
+}
+
+// A Sub-workflow or Map node's row links to the child runs it started.
+function childRunsOf(run, nodeId) {
+  const children = (run.childRuns || []).filter((child) => child.nodeId === nodeId);
+  return children.length ? childRunLinks(children) : null;
 }
 
 function wholeOutput(run, result) {

@@ -125,6 +125,15 @@ export function statusBadge(status) {
   return el("span", { class: `badge badge--${status || "none"}`, text: status || "never run" });
 }
 
+// Child runs ([{id, status}], as a run's `childRuns` lists them) as links to their run pages, in the order
+// they started: each its status and its short id.
+export function childRunLinks(children) {
+  return el("ul", { class: "child-runs child-runs--inline" }, children.map((child) => el("li", {},
+    el("a", { href: `/runs/${child.id}/`, class: "child-run", "aria-label": `Child run ${child.id.slice(0, 8)}, ${child.status}` },
+      statusBadge(child.status), " ", el("code", { text: child.id.slice(0, 8) })),
+  )));
+}
+
 export function debounce(fn, wait = 250) {
   let timer = null;
   return (...args) => {

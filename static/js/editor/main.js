@@ -8,6 +8,7 @@ import { History } from "../history.js";
 import { Minimap } from "../minimap.js";
 import { readJsonScript } from "../ui.js";
 import { versionsPanel } from "../versions.js";
+import { loadCallableWorkflows } from "./callees.js";
 import { arrange, edit, loadWorkflow, redo, select, showRestored, tryConnect, undo } from "./edits.js";
 import { deleteEdge, openSettings, showContextMenu } from "./contextmenu.js";
 import { acceptImageDrops } from "./imagedrop.js";
@@ -81,6 +82,10 @@ async function start() {
   // Port positions are kept in world coordinates, so fitting needs no second drawing.
   if (editor.state.graph.nodes.length) editor.canvas.fit();
   loadRunHistory(editor);
+  // The workflows a Sub-workflow or Map node may call; listed again on coming back to the tab, where one
+  // may have been created, published or deleted meanwhile.
+  loadCallableWorkflows(editor);
+  window.addEventListener("focus", () => loadCallableWorkflows(editor));
   document.body.dataset.ready = "true";
   performance.mark("editor-ready"); // bench/editor.py times the opening by it
 }

@@ -1,5 +1,6 @@
 // The editor's state and what is derived from it (dirty, errors, run view). Pure: no DOM, so tests import it.
 
+import { calleeProblem, isCaller, mapItemInput } from "../callees.js";
 import { findNode, inputPorts } from "../graph.js";
 import { nodeName } from "../kinds.js";
 import { nodeStatuses, planStatuses } from "../runstate.js";
@@ -20,6 +21,7 @@ export function createState({ catalog = [], kinds = new Map() } = {}) {
     selection: { nodes: new Set(), edges: new Set() },
     serverErrors: {}, // nodeId -> {field: message}, from the last refused save or run
     clipboard: null,
+    workflows: null, // the user's workflows a Sub-workflow or Map node may call, once listed
     run: null, // the run shown on the canvas
     plan: null, // POST /api/execute/plan's answer shown on the canvas until the graph changes
     follower: null, // followRun's handle while the run shown is active
@@ -63,6 +65,12 @@ export function nodeProblems(state, node, connected) {
       problems[""] = `input "${port.name}" needs a connection`;
     }
   }
+  if (isCaller(node)) {
+    const callee = calleeProblem(node.data, state.workflows);
+    if (callee) problems[callee.field] = callee.message;
+    const item = node.type === "map" && !callee ? mapItemInput(node.data).problem : null;
+    if (item) problems.itemInput = item;
+  }
   return problems;
 }
 
@@ -83,7 +91,8 @@ export function clientErrors(state) {
 // {nodeId: {field: message}}: the browser's own checks with the server's last answer beneath them.
 // Memoised per graph: while typing only the edited node is checked again.
 export function allErrors(state) {
-  const memo = state.errorMemo;
+  // A new list of workflows (a callee deleted or published meanwhile) may change any caller node's problems.
+  const memo = state.errorMemo && state.errorMemo.workflows === state.workflows ? state.errorMemo : null;
   let client;
   if (memo && memo.graph === state.graph) {
     client = memo.client;
@@ -100,7 +109,7 @@ export function allErrors(state) {
   } else {
     client = clientErrors(state);
   }
-  state.errorMemo = { graph: state.graph, client };
+  state.errorMemo = { graph: state.graph, workflows: state.workflows, client };
   const errors = { ...client };
   for (const [nodeId, problems] of Object.entries(state.serverErrors)) {
     if (findNode(state.graph, nodeId)) errors[nodeId] = { ...problems, ...(errors[nodeId] || {}) };

@@ -4,7 +4,7 @@
 import { api } from "../api.js";
 import { nodeName } from "../kinds.js";
 import { formatCost, formatDuration, formatTokens, resultNote, truncationNote } from "../runstate.js";
-import { el, formatDate, statusBadge } from "../ui.js";
+import { childRunLinks, el, formatDate, statusBadge } from "../ui.js";
 import { onlySelectedNode } from "./model.js";
 
 export function renderOutput(editor) {
@@ -38,6 +38,7 @@ export function renderOutput(editor) {
         ? el("dd", {}, "from run ", el("a", { href: `/runs/${result.reusedFrom.runId}/`, text: result.reusedFrom.runId.slice(0, 8) }))
         : null,
     ),
+    childRunsView(run, node.id),
     el("h3", { text: "Inputs" }),
     valuesView(result.inputs, "No inputs."),
     el("h3", { text: "Output" }),
@@ -47,6 +48,16 @@ export function renderOutput(editor) {
     truncationLine(run, result),
   ];
   container.replaceChildren(...parts.filter(Boolean));
+}
+
+// A Sub-workflow or Map node's child runs (a Map's in the order they started), each linked to its run page.
+function childRunsView(run, nodeId) {
+  const children = (run.childRuns || []).filter((child) => child.nodeId === nodeId);
+  if (!children.length) return null;
+  return el("section", { class: "child-runs-of-node" },
+    el("h3", { text: children.length > 1 ? `Child runs (${children.length})` : "Child run" }),
+    childRunLinks(children),
+  );
 }
 
 // A stored output cut to its limit says so, with its whole size and a link to the whole of it.

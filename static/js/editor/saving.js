@@ -1,6 +1,7 @@
 // Saving the workflow: the PUT with its version, the server's refusals marked on the canvas, conflicts.
 
 import { ApiError, api } from "../api.js";
+import { adoptServerCallees } from "../callees.js";
 import { parseIssuePath } from "../graph.js";
 import { choose, toast } from "../ui.js";
 import { nodeLabel, snapshot } from "./model.js";
@@ -39,7 +40,8 @@ export async function save(editor, { version = editor.state.version } = {}) {
   commitTyping(editor);
   state.saving = true;
   editor.dom("save").disabled = true;
-  const sent = snapshot(state);
+  const sentGraph = state.graph;
+  const sentName = state.name;
   try {
     const workflow = await api.updateWorkflow(boot.id, {
       name: state.name,
@@ -50,10 +52,14 @@ export async function save(editor, { version = editor.state.version } = {}) {
     });
     state.version = workflow.version;
     loadPublished(state, workflow);
-    state.savedSnapshot = sent;
+    // The server resolved each Sub-workflow and Map node's callee (its content key, and its interface as it
+    // is now): what it stored is the truth, here and in what counts as saved.
+    const saved = adoptServerCallees(sentGraph, workflow.nodes || []);
+    state.graph = state.graph === sentGraph ? saved : adoptServerCallees(state.graph, workflow.nodes || []);
+    state.savedSnapshot = snapshot({ name: sentName, graph: saved });
     state.serverErrors = {};
     toast("Saved.", "success", 2500);
-    refresh(editor);
+    refresh(editor, { panel: saved !== sentGraph && !state.typing });
     if (!editor.dom("panel-versions").hidden) editor.versions.load();
     if (!editor.dom("panel-api").hidden) renderApiPanel(editor);
     return true;

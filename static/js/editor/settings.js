@@ -1,9 +1,11 @@
 // The settings panel: the selected node's form, its Image upload, and its last result.
 
 import { api } from "../api.js";
+import { calleeOf, isCaller } from "../callees.js";
 import { renderNodeForm } from "../form.js";
 import { findNode, followPlaceholderRename, pruneDanglingEdges, updateNodeData } from "../graph.js";
 import { el, statusBadge, toast } from "../ui.js";
+import { calleeWidgets } from "./callees.js";
 import { edit } from "./edits.js";
 import { allErrors, onlySelectedNode } from "./model.js";
 import { refresh, refreshToolbar } from "./render.js";
@@ -42,6 +44,7 @@ export function renderSettings(editor) {
       heading,
       el("p", { class: "muted", text: kind.description }),
       node.type === "image" ? imageUploader(editor, node) : null,
+      isCaller(node) && node.data.workflowId ? calleeOpenLink(node) : null,
       outputLink,
       fields,
     ].filter(Boolean),
@@ -52,6 +55,7 @@ export function renderSettings(editor) {
     kind,
     errors,
     skip: node.type === "image" ? ["uploadId", "url"] : [],
+    custom: isCaller(node) ? calleeWidgets(editor, node) : {},
     onInput: (name, value) => editField(editor, node.id, name, value),
     onCommit: () => commitTyping(editor),
   });
@@ -174,4 +178,16 @@ function imageUploader(editor, node) {
 function imageTypeNames(types) {
   const names = types.map((type) => type.replace(/^image\//, "").toUpperCase());
   return names.length > 1 ? `${names.slice(0, -1).join(", ")} or ${names.at(-1)}` : names.join("");
+}
+
+// The called workflow, opened in a new tab so the edits here stay.
+function calleeOpenLink(node) {
+  const callee = calleeOf(node.data);
+  return el("p", {},
+    el("a", {
+      href: `/workflows/${encodeURIComponent(node.data.workflowId)}/`,
+      target: "_blank",
+      rel: "noopener",
+      text: callee ? `Open “${callee.name}” ↗` : "Open the called workflow ↗",
+    }));
 }

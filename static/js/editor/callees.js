@@ -1,0 +1,141 @@
+// Sub-workflow and Map nodes in the editor: the user's workflows to pick from, the workflow and version
+// selects, and the callee's interface fetched on a pick so the node's ports follow at once.
+
+import { api } from "../api.js";
+import {
+  calleeOf,
+  isCaller,
+  itemInputChoices,
+  provisionalCallee,
+  versionChoices,
+  workflowChoices,
+} from "../callees.js";
+import { choiceWidget } from "../form.js";
+import { findNode, graphInterface, updateNodeData } from "../graph.js";
+import { toast } from "../ui.js";
+import { edit } from "./edits.js";
+import { onlySelectedNode } from "./model.js";
+import { refresh } from "./render.js";
+
+const PAGE_LIMIT = 100; // the API's largest page
+
+// Every workflow of the user ({id, name, version, publishedVersion}) into state.workflows, then the canvas
+// and the open form are redrawn with what follows (a deleted or unpublished callee is marked).
+export async function loadCallableWorkflows(editor) {
+  const workflows = [];
+  try {
+    for (let page = 1; ; page++) {
+      const answer = await api.listWorkflows({ page, limit: PAGE_LIMIT });
+      for (const workflow of answer.results) {
+        const { id, name, version, publishedVersion } = workflow;
+        workflows.push({ id, name, version, publishedVersion });
+      }
+      if (!answer.next) break;
+    }
+  } catch (error) {
+    toast(`Could not list your workflows: ${error.message}`, "error");
+    return;
+  }
+  const { state } = editor;
+  editor.calleeVersions = new Map(); // versions may have been saved meanwhile
+  if (JSON.stringify(workflows) === JSON.stringify(state.workflows)) return;
+  state.workflows = workflows;
+  refresh(editor, { panel: isCaller(onlySelectedNode(state)) && !state.typing });
+}
+
+// The widgets a caller node's form uses for `workflowId`, `version` and (Map) `itemInput` (`callee` is no
+// setting: the server writes it).
+export function calleeWidgets(editor, node) {
+  const { state } = editor;
+  const workflows = state.workflows || [];
+  const listed = workflows.find((workflow) => workflow.id === node.data.workflowId);
+  const widgets = {
+    workflowId: (props) =>
+      choiceWidget({
+        ...props,
+        choices: [{ value: null, label: state.workflows ? "Choose a workflow…" : "Loading your workflows…" },
+          ...workflowChoices(workflows, editor.boot.id)],
+        missingLabel: () => (calleeOf(node.data) ? `${calleeOf(node.data).name} (not found)` : "A workflow that was not found"),
+        emit: (workflowId) => pickCallee(editor, node.id, { workflowId, version: null }),
+        onCommit: () => {},
+      }),
+    version: (props) => {
+      const widget = choiceWidget({
+        ...props,
+        choices: versionChoices(node.data.version ? [node.data.version] : [], listed ? listed.publishedVersion : null),
+        missingLabel: (number) => `Version ${number}`,
+        emit: (version) => pickCallee(editor, node.id, { workflowId: node.data.workflowId, version }),
+        onCommit: () => {},
+      });
+      widget.select.disabled = !node.data.workflowId;
+      if (node.data.workflowId) {
+        versionsOf(editor, node.data.workflowId).then((numbers) => {
+          if (numbers) widget.setChoices(versionChoices(numbers, listed ? listed.publishedVersion : null));
+        });
+      }
+      return widget;
+    },
+  };
+  if (node.type === "map") {
+    widgets.itemInput = (props) => choiceWidget({ ...props, choices: itemInputChoices(node.data) });
+  }
+  return widgets;
+}
+
+// The saved version numbers of a workflow, fetched once per list of workflows; null if they cannot be had.
+function versionsOf(editor, workflowId) {
+  editor.calleeVersions ||= new Map();
+  if (!editor.calleeVersions.has(workflowId)) {
+    const numbers = api.listVersions(workflowId)
+      .then((versions) => versions.map((version) => version.number))
+      .catch(() => null);
+    editor.calleeVersions.set(workflowId, numbers);
+  }
+  return editor.calleeVersions.get(workflowId);
+}
+
+// The callee's interface as the server would resolve it: the published version's (or, unpublished, the
+// current one's, as a draft save does), or the chosen version's, read from that version's graph.
+// Also answers the workflow itself, fresher than the list (it may have been published since).
+async function fetchCallee(workflowId, version) {
+  if (version === null) {
+    const workflow = await api.getWorkflow(workflowId);
+    const source = workflow.published || { version: workflow.version, inputs: workflow.inputs, outputs: workflow.outputs };
+    const callee = provisionalCallee({ workflowId, version: source.version, name: workflow.name, inputs: source.inputs, outputs: source.outputs });
+    return { callee, workflow };
+  }
+  const [workflow, saved] = await Promise.all([api.getWorkflow(workflowId), api.getVersion(workflowId, version)]);
+  const { inputs, outputs } = graphInterface({ nodes: saved.nodes || [], edges: saved.edges || [] });
+  return { callee: provisionalCallee({ workflowId, version, name: workflow.name, inputs, outputs }), workflow };
+}
+
+// Another workflow or version picked: its interface is fetched and the node's ports follow (edges that no
+// longer fit go), as one edit. Only the latest pick for a node is applied.
+export async function pickCallee(editor, nodeId, { workflowId, version }) {
+  editor.calleePicks ||= new Map();
+  const pick = Symbol(nodeId);
+  editor.calleePicks.set(nodeId, pick);
+  let callee = null;
+  let problem = null;
+  let workflow = null;
+  if (workflowId) {
+    try {
+      ({ callee, workflow } = await fetchCallee(workflowId, version));
+    } catch (error) {
+      problem = `could not read the workflow: ${error.message}`;
+    }
+  }
+  if (editor.calleePicks.get(nodeId) !== pick) return;
+  const { state } = editor;
+  if (workflow && state.workflows) {
+    state.workflows = state.workflows.map((listed) =>
+      listed.id === workflow.id ? { ...listed, name: workflow.name, version: workflow.version, publishedVersion: workflow.publishedVersion } : listed);
+  }
+  const node = findNode(state.graph, nodeId);
+  if (!node) return;
+  const data = { ...node.data, workflowId, version, callee };
+  if ("itemInput" in data) data.itemInput = null; // the new callee's inputs decide again
+  delete state.serverErrors[nodeId];
+  if (problem) state.serverErrors[nodeId] = { workflowId: problem };
+  edit(editor, updateNodeData(state.graph, nodeId, data, state.catalog), { panel: true });
+}

@@ -145,14 +145,16 @@ export class Canvas {
           el("span", { class: "node__title", text: title, title }),
           el("span", { class: "node__kind", text: kind ? kind.label : `${node.type} (unknown)` }),
         ),
-        calleeLink(node),
         disabled ? el("span", { class: "node__disabled badge badge--disabled", text: "disabled", title: "Disabled: the run skips this node and what needs it" }) : null,
         status ? el("span", { class: `node__status badge badge--${status}`, text: status.replace("-", " ") }) : null,
       ),
       skipped
         ? el("div", { class: "node__skip", dataset: { reason: skipped.kind }, title: skipped.detail || null, text: `Skipped: ${skipped.label}` })
         : null,
-      el("div", { class: "node__summary", text: summary, title: summary }),
+      isCaller(node) && node.data.workflowId
+        ? el("div", { class: "node__summary node__summary--link" },
+          el("span", { class: "node__summary-text", text: summary, title: summary }), calleeLink(node))
+        : el("div", { class: "node__summary", text: summary, title: summary }),
       thumb ? el("img", { class: "node__thumb", src: thumb, alt: "", loading: "lazy" }) : null,
       el("div", { class: "node__ports" }, rows),
       messages.length ? el("div", { class: "node__error", role: "alert", text: messages.join("; ") }) : null,
@@ -564,7 +566,6 @@ export class Canvas {
 
 // A Sub-workflow or Map node links to the workflow it calls (a new tab: the edits here stay as they are).
 function calleeLink(node) {
-  if (!isCaller(node) || !node.data.workflowId) return null;
   const callee = calleeOf(node.data);
   const name = callee ? callee.name : "the called workflow";
   return el("a", {

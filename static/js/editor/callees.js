@@ -53,6 +53,7 @@ export function calleeWidgets(editor, node) {
     workflowId: (props) =>
       choiceWidget({
         ...props,
+        field: { ...props.field, title: "Workflow to run" },
         choices: [{ value: null, label: state.workflows ? "Choose a workflow…" : "Loading your workflows…" },
           ...workflowChoices(workflows, editor.boot.id)],
         missingLabel: () => (calleeOf(node.data) ? `${calleeOf(node.data).name} (not found)` : "A workflow that was not found"),
@@ -62,6 +63,7 @@ export function calleeWidgets(editor, node) {
     version: (props) => {
       const widget = choiceWidget({
         ...props,
+        field: { ...props.field, title: "Version" },
         choices: versionChoices(node.data.version ? [node.data.version] : [], listed ? listed.publishedVersion : null),
         missingLabel: (number) => `Version ${number}`,
         emit: (version) => pickCallee(editor, node.id, { workflowId: node.data.workflowId, version }),
@@ -77,7 +79,8 @@ export function calleeWidgets(editor, node) {
     },
   };
   if (node.type === "map") {
-    widgets.itemInput = (props) => choiceWidget({ ...props, choices: itemInputChoices(node.data) });
+    widgets.itemInput = (props) =>
+      choiceWidget({ ...props, field: { ...props.field, title: "Input that receives each item" }, choices: itemInputChoices(node.data) });
   }
   return widgets;
 }

@@ -40,7 +40,8 @@ export async function loadCallableWorkflows(editor) {
   editor.calleeVersions = new Map(); // versions may have been saved meanwhile
   if (JSON.stringify(workflows) === JSON.stringify(state.workflows)) return;
   state.workflows = workflows;
-  refresh(editor, { panel: isCaller(onlySelectedNode(state)) && !state.typing });
+  // Only caller nodes read the list: a graph without one is not redrawn.
+  if (state.graph.nodes.some(isCaller)) refresh(editor, { panel: isCaller(onlySelectedNode(state)) && !state.typing });
 }
 
 // The widgets a caller node's form uses for `workflowId`, `version` and (Map) `itemInput` (`callee` is no

@@ -13,7 +13,7 @@ from accounts.models import User
 from tests.browser.helpers import connect, drop_kind, node, select_node, sign_up
 from tests.graphs import edge, graph
 from tests.graphs import node as graph_node
-from workflows.services import workflow_create, workflow_publish
+from workflows.services import workflow_create, workflow_delete, workflow_publish
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -153,7 +153,8 @@ def test_a_subworkflow_picked_in_the_editor_runs_its_callee_and_links_its_child_
 def test_a_map_over_a_text_s_lines_gives_the_callee_s_results_in_item_order(page, site, worker, artifacts):
     sign_up(page, site)
     alice = User.objects.get(email="alice@example.com")
-    workflow_publish(workflow=workflow_create(owner=alice, name="Topic writer", **topic_writer_graph()))
+    writer = workflow_create(owner=alice, name="Topic writer", **topic_writer_graph())
+    workflow_publish(workflow=writer)
     new_workflow(page, site, "Mapper")
 
     place(page, [("text", 20, 140), ("map", 300, 140), ("debug", 580, 140)])
@@ -187,3 +188,14 @@ def test_a_map_over_a_text_s_lines_gives_the_callee_s_results_in_item_order(page
     expect(page.locator("#node-output .child-run")).to_have_count(3)
     expect(page.locator("#node-output h3", has_text="Child runs (3)")).to_be_visible()
     page.screenshot(path=str(artifacts / "map-output-tab.png"))
+
+    # The called workflow deleted: the node says so, and the select names what it called.
+    workflow_delete(workflow=writer)
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(node(page, "map-1").locator(".node__error")).to_contain_text(
+        "the called workflow no longer exists (deleted?): choose another"
+    )
+    select_node(page, "map-1")
+    page.get_by_role("tab", name="Settings").click()
+    expect(page.locator("#field-map-1-workflowId option:checked")).to_have_text("Topic writer (not found)")

@@ -57,7 +57,11 @@ export function calleeWidgets(editor, node) {
         field: { ...props.field, title: "Workflow to run" },
         choices: [{ value: null, label: state.workflows ? "Choose a workflow…" : "Loading your workflows…" },
           ...workflowChoices(workflows, editor.boot.id)],
-        missingLabel: () => (calleeOf(node.data) ? `${calleeOf(node.data).name} (not found)` : "A workflow that was not found"),
+        // Named as last resolved; "not found" only once the list is known.
+        missingLabel: () => {
+          const name = calleeOf(node.data) ? calleeOf(node.data).name : "A workflow";
+          return state.workflows ? `${name} (not found)` : name;
+        },
         emit: (workflowId) => pickCallee(editor, node.id, { workflowId, version: null }),
         onCommit: () => {},
       }),
@@ -71,8 +75,9 @@ export function calleeWidgets(editor, node) {
         onCommit: () => {},
       });
       widget.select.disabled = !node.data.workflowId;
-      if (node.data.workflowId) {
-        versionsOf(editor, node.data.workflowId).then((numbers) => {
+      // Only a listed workflow has versions to fetch (the list comes later, or it was deleted).
+      if (listed) {
+        versionsOf(editor, listed.id).then((numbers) => {
           if (numbers) widget.setChoices(versionChoices(numbers, listed ? listed.publishedVersion : null));
         });
       }

@@ -101,6 +101,19 @@ export function calleeProblem(data, workflows) {
   return null;
 }
 
+// The caller nodes whose callee was published again since it was resolved: they follow "Published version"
+// (no version of their own) and carry another version's interface than the one published now.
+export function staleCallers(graph, workflows) {
+  if (!workflows) return [];
+  const published = new Map(workflows.map((workflow) => [workflow.id, workflow.publishedVersion]));
+  return graph.nodes.filter((node) => {
+    if (!isCaller(node) || (node.data.version ?? null) !== null) return false;
+    const callee = calleeOf(node.data);
+    const now = published.get(node.data.workflowId);
+    return Boolean(callee) && now !== undefined && now !== null && callee.version !== now;
+  });
+}
+
 // The workflow select's choices: every other workflow of the user, by name (the one edited cannot call itself).
 export function workflowChoices(workflows, selfId) {
   return workflows

@@ -13,7 +13,7 @@ from accounts.models import User
 from tests.browser.helpers import connect, drop_kind, node, select_node, sign_up
 from tests.graphs import edge, graph
 from tests.graphs import node as graph_node
-from workflows.services import workflow_create, workflow_delete, workflow_publish
+from workflows.services import workflow_create, workflow_delete, workflow_publish, workflow_update
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -148,6 +148,30 @@ def test_a_subworkflow_picked_in_the_editor_runs_its_callee_and_links_its_child_
     expect(page).to_have_url(re.compile(re.escape(child_href) + "$"))
     expect(page.locator("#run-parent")).to_contain_text("Started by node subworkflow-1 of run")
     expect(page.locator('#node-rows tr[data-node="prompt-1"]')).to_contain_text("About owls")
+
+    # The callee published again with another output: the caller's node takes the new ports when opened.
+    two_outputs = topic_writer_graph()
+    two_outputs["nodes"].append(graph_node("output-2", "output", name="prompt"))
+    two_outputs["edges"].append(edge("prompt-1", "output-2", "text", "value"))
+    writer.refresh_from_db()
+    writer = workflow_update(
+        workflow=writer,
+        name=writer.name,
+        description="",
+        expected_version=writer.version,
+        saved_by=alice,
+        **two_outputs,
+    )
+    workflow_publish(workflow=writer)
+    page.goto(f"{site}/workflows/{caller_id}/")
+    expect(page.locator("#canvas-message")).to_contain_text(
+        "Published again since this was saved: Topic writer"
+    )
+    expect(ports(page, "subworkflow-1", "out")).to_have_count(2)
+    expect(summary(page, "subworkflow-1")).to_have_text("Calls “Topic writer” (published, v2)")
+    expect(page.locator("#save-state")).to_have_text("Unsaved changes")
+    expect(page.locator(".edge")).to_have_count(2)
+    save(page, 3)
 
 
 def test_a_map_over_a_text_s_lines_gives_the_callee_s_results_in_item_order(page, site, worker, artifacts):

@@ -8,6 +8,7 @@ import {
   itemInputChoices,
   mapItemInput,
   provisionalCallee,
+  staleCallers,
   versionChoices,
   workflowChoices,
 } from "/static/js/callees.js";
@@ -121,4 +122,17 @@ test("after a save the server's callee replaces the editor's, unless the node no
   equal(adopted.nodes[2], graph.nodes[2]);
   equal(adoptServerCallees(adopted, savedNodes), adopted);
   equal(adoptServerCallees(adopted, savedNodes) === adopted, true, "nothing new: the same graph");
+});
+
+test("a node following the published version is stale once another version is published", () => {
+  const graph = {
+    nodes: [caller("subworkflow"), caller("map", { version: 1 }), node("text-1", "text"), caller("subworkflow", { callee: null })],
+    edges: [],
+  };
+  const ids = (workflows) => staleCallers(graph, workflows).map((stale) => stale.id);
+  equal(ids([{ id: WRITER, publishedVersion: 2 }]), [], "v2 is what it has");
+  equal(ids([{ id: WRITER, publishedVersion: 3 }]), ["subworkflow-1"], "a chosen version never goes stale");
+  equal(ids([{ id: WRITER, publishedVersion: null }]), [], "unpublished: said as a problem instead");
+  equal(ids([]), []);
+  equal(ids(null), []);
 });

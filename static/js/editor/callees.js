@@ -7,6 +7,7 @@ import {
   isCaller,
   itemInputChoices,
   provisionalCallee,
+  staleCallers,
   versionChoices,
   workflowChoices,
 } from "../callees.js";
@@ -15,7 +16,7 @@ import { findNode, graphInterface, updateNodeData } from "../graph.js";
 import { toast } from "../ui.js";
 import { edit } from "./edits.js";
 import { onlySelectedNode } from "./model.js";
-import { refresh } from "./render.js";
+import { refresh, showMessage } from "./render.js";
 
 const PAGE_LIMIT = 100; // the API's largest page
 
@@ -42,6 +43,14 @@ export async function loadCallableWorkflows(editor) {
   state.workflows = workflows;
   // Only caller nodes read the list: a graph without one is not redrawn.
   if (state.graph.nodes.some(isCaller)) refresh(editor, { panel: isCaller(onlySelectedNode(state)) && !state.typing });
+  // A callee published again since this graph was saved: its node takes the new interface now (an edit to
+  // save, as the server would resolve it on the next save or run anyway).
+  const stale = staleCallers(state.graph, workflows);
+  for (const node of stale) await pickCallee(editor, node.id, { workflowId: node.data.workflowId, version: null });
+  if (stale.length) {
+    const names = [...new Set(stale.map((node) => calleeOf(node.data).name))].join(", ");
+    showMessage(editor, `Published again since this was saved: ${names}. Its nodes now show the published ports; save to keep them.`, "info");
+  }
 }
 
 // The widgets a caller node's form uses for `workflowId`, `version` and (Map) `itemInput` (`callee` is no
@@ -143,7 +152,8 @@ export async function pickCallee(editor, nodeId, { workflowId, version }) {
   const node = findNode(state.graph, nodeId);
   if (!node) return;
   const data = { ...node.data, workflowId, version, callee };
-  if ("itemInput" in data) data.itemInput = null; // the new callee's inputs decide again
+  // Another workflow's inputs decide again; the same one's (another version) keep the choice, or say it is gone.
+  if ("itemInput" in data && workflowId !== node.data.workflowId) data.itemInput = null;
   delete state.serverErrors[nodeId];
   if (problem) state.serverErrors[nodeId] = { workflowId: problem };
   edit(editor, updateNodeData(state.graph, nodeId, data, state.catalog), { panel: true });

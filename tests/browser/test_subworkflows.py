@@ -223,3 +223,4 @@ def test_a_map_over_a_text_s_lines_gives_the_callee_s_results_in_item_order(page
     select_node(page, "map-1")
     page.get_by_role("tab", name="Settings").click()
     expect(page.locator("#field-map-1-workflowId option:checked")).to_have_text("Topic writer (not found)")
+    page.screenshot(path=str(artifacts / "map-callee-deleted.png"))

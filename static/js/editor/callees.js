@@ -83,7 +83,7 @@ export function calleeWidgets(editor, node) {
         emit: (version) => pickCallee(editor, node.id, { workflowId: node.data.workflowId, version }),
         onCommit: () => {},
       });
-      widget.select.disabled = !node.data.workflowId;
+      widget.select.disabled = !listed; // no workflow, one deleted, or the list not here yet
       // Only a listed workflow has versions to fetch (the list comes later, or it was deleted).
       if (listed) {
         versionsOf(editor, listed.id).then((numbers) => {

@@ -28,7 +28,8 @@ def sign_up(page: Page, site: str, email: str = "alice@example.com") -> None:
 def create_workflow(page: Page, name: str) -> str:
     """From the workflows page: a new empty workflow, open in the editor; returns its id."""
     page.get_by_role("button", name="New workflow").click()
-    page.get_by_label("Name").fill(name)
+    # The textbox: on a list with workflows, "Rename <name>" buttons match the label "Name" too.
+    page.get_by_role("textbox", name="Name").fill(name)
     page.get_by_role("button", name="Create").click()
     expect(page).to_have_url(re.compile(r"/workflows/[0-9a-f-]{36}/$"))
     expect(page.locator("body")).to_have_attribute("data-ready", "true")

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
-from tests.browser.helpers import connect, drop_kind, node, select_node, sign_up
+from tests.browser.helpers import connect, create_workflow, drop_kind, node, select_node, sign_up
 from tests.graphs import edge, graph
 from tests.graphs import node as graph_node
 from workflows.services import workflow_create, workflow_delete, workflow_publish, workflow_update
@@ -31,13 +31,10 @@ def topic_writer_graph() -> dict[str, list]:
 
 
 def new_workflow(page, site: str, name: str) -> str:
+    """A new empty workflow from the workflows page (which lists the callees made beforehand)."""
     page.goto(f"{site}/workflows/")
-    page.get_by_role("button", name="New workflow").click()
-    page.get_by_role("textbox", name="Name").fill(name)
-    page.get_by_role("button", name="Create").click()
-    expect(page).to_have_url(re.compile(r"/workflows/[0-9a-f-]{36}/$"))
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    return page.url.rstrip("/").rsplit("/", 1)[1]
+    return create_workflow(page, name)
 
 
 def place(page, layout: list[tuple[str, int, int]]) -> None:

@@ -101,6 +101,9 @@ class WorkflowRun(models.Model):
     parent_node_id = models.CharField(
         max_length=200, blank=True, help_text="For a child run: that node's id."
     )
+    parent_item = models.PositiveIntegerField(
+        null=True, blank=True, help_text="For a Map node's child run: the index of its item."
+    )
     total_nodes = models.PositiveIntegerField(default=0)
     succeeded_nodes = models.PositiveIntegerField(default=0)
     failed_nodes = models.PositiveIntegerField(default=0)

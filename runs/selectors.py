@@ -153,9 +153,11 @@ def run_node_results(*, run: WorkflowRun) -> QuerySet:
 
 
 def run_children(*, run: WorkflowRun) -> QuerySet:
-    """The runs this run's Sub-workflow and Map nodes started (index `run_parent_created`), oldest first."""
-    children = WorkflowRun.objects.filter(parent_run=run).order_by("created_at", "id")
-    return children.only("id", "parent_node_id", "status", "created_at")
+    """The runs this run's Sub-workflow and Map nodes started (index `run_parent_created`), by node; a Map's
+    in item order (its workers take items as they free up, so they do not start in that order)."""
+    order = ("parent_node_id", F("parent_item").asc(nulls_last=True), "created_at", "id")
+    children = WorkflowRun.objects.filter(parent_run=run).order_by(*order)
+    return children.only("id", "parent_node_id", "parent_item", "status", "created_at")
 
 
 def run_logs(*, run: WorkflowRun) -> QuerySet:

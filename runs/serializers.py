@@ -288,11 +288,14 @@ class LogSerializer(serializers.ModelSerializer):
 
 class ChildRunSerializer(serializers.ModelSerializer):
     nodeId = serializers.CharField(source="parent_node_id")
+    item = serializers.IntegerField(
+        source="parent_item", allow_null=True, help_text="For a Map node's child: the index of its item."
+    )
     createdAt = serializers.DateTimeField(source="created_at")
 
     class Meta:
         model = WorkflowRun
-        fields = ["id", "nodeId", "status", "createdAt"]
+        fields = ["id", "nodeId", "item", "status", "createdAt"]
 
 
 class RunDetailSerializer(RunSummarySerializer):

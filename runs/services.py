@@ -572,7 +572,9 @@ class _ChildRuns:
             )
         except engine.InputsInvalid as exc:
             return engine.ChildOutcome("", "failed", error=str(exc))
-        child = _child_run_create(parent=self.parent, node_id=node_id, version=version, inputs=values)
+        child = _child_run_create(
+            parent=self.parent, node_id=node_id, item=item, version=version, inputs=values
+        )
         label = f"child run {child.id}" + ("" if item is None else f" (item {item})")
         log("info", f"{label} of {version.name!r} v{version.number} started")
         assert self.lineage.parent_stopped is not None
@@ -588,7 +590,7 @@ class _ChildRuns:
 
 
 def _child_run_create(
-    *, parent: WorkflowRun, node_id: str, version: WorkflowVersion, inputs: dict[str, Any]
+    *, parent: WorkflowRun, node_id: str, item: int | None, version: WorkflowVersion, inputs: dict[str, Any]
 ) -> WorkflowRun:
     """A child run, already running (its parent's worker executes it): not queued, not counted against the
     active-run cap, which its parent already holds a place of."""
@@ -606,6 +608,7 @@ def _child_run_create(
         trigger_ref=str(parent.id),
         parent_run=parent,
         parent_node_id=node_id,
+        parent_item=item,
         total_nodes=len(version.nodes),
         created_at=now,
         started_at=now,

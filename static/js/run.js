@@ -15,7 +15,7 @@ import {
   resultNote,
   truncationNote,
 } from "./runstate.js";
-import { childRunLinks, el, formatDate, once, readJsonScript, statusBadge, toast } from "./ui.js";
+import { childRunLinks, childRunName, el, formatDate, once, readJsonScript, statusBadge, toast } from "./ui.js";
 
 const { id } = readJsonScript("run-bootstrap");
 const $ = (name) => document.getElementById(name);
@@ -74,7 +74,7 @@ function renderFamily(run) {
   $("child-runs").replaceChildren(...children.map((child) => el("li", {},
     el("a", { href: `/runs/${child.id}/`, "aria-label": `Child run ${child.id}` }, statusBadge(child.status)),
     " ",
-    el("a", { href: `/runs/${child.id}/`, text: child.id.slice(0, 8) }),
+    el("a", { href: `/runs/${child.id}/`, text: childRunName(child) }),
     " from node ",
     el("code", { text: labelOf(run, child.nodeId) }),
   )));

@@ -125,13 +125,19 @@ export function statusBadge(status) {
   return el("span", { class: `badge badge--${status || "none"}`, text: status || "never run" });
 }
 
-// Child runs ([{id, status}], as a run's `childRuns` lists them) as links to their run pages, in the order
-// they started: each its status and its short id.
+// Child runs ([{id, status, item}], as a run's `childRuns` lists them: a Map's in item order) as links to
+// their run pages: each its status, its Map item if any, and its short id.
 export function childRunLinks(children) {
   return el("ul", { class: "child-runs child-runs--inline" }, children.map((child) => el("li", {},
-    el("a", { href: `/runs/${child.id}/`, class: "child-run", "aria-label": `Child run ${child.id.slice(0, 8)}, ${child.status}` },
-      statusBadge(child.status), " ", el("code", { text: child.id.slice(0, 8) })),
+    el("a", { href: `/runs/${child.id}/`, class: "child-run", "aria-label": `Child run ${childRunName(child)}, ${child.status}` },
+      statusBadge(child.status), " ", el("code", { text: childRunName(child) })),
   )));
+}
+
+// "item 3 · 1a2b3c4d" for a Map's child, the short id otherwise.
+export function childRunName(child) {
+  const short = child.id.slice(0, 8);
+  return child.item == null ? short : `item ${child.item} · ${short}`;
 }
 
 export function debounce(fn, wait = 250) {

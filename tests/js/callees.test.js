@@ -2,6 +2,7 @@
 // pickers' choices, the problems marked on the node, the summary, and the server's callee adopted after a save.
 import { CATALOG } from "./catalog.js";
 import { equal, node, test } from "./harness.js";
+import { childRunName } from "/static/js/ui.js";
 import {
   adoptServerCallees,
   calleeProblem,
@@ -135,4 +136,10 @@ test("a node following the published version is stale once another version is pu
   equal(ids([{ id: WRITER, publishedVersion: null }]), [], "unpublished: said as a problem instead");
   equal(ids([]), []);
   equal(ids(null), []);
+});
+
+test("a Map's child run is named by its item, any other by its short id", () => {
+  equal(childRunName({ id: "1a2b3c4d-0000", item: 3 }), "item 3 · 1a2b3c4d");
+  equal(childRunName({ id: "1a2b3c4d-0000", item: 0 }), "item 0 · 1a2b3c4d");
+  equal(childRunName({ id: "1a2b3c4d-0000", item: null }), "1a2b3c4d");
 });

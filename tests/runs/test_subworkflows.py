@@ -15,6 +15,7 @@ import uuid
 import pytest
 
 from runs.models import ExecutionLog, NodeResult, RunStatus, RunTrigger, WorkflowRun
+from runs.selectors import run_children
 from runs.services import TooManyActiveRuns, run_cancel, run_create, run_execute
 from tests.factories import WorkflowRunFactory
 from tests.fakes.llm_server import prompt_text
@@ -181,9 +182,9 @@ def test_map_runs_each_item_at_most_concurrency_at_once_and_keeps_item_order(ali
     assert most[0] == 2
     assert _output(run, "results") == {"value": [{"answer": f"echo: item {i}"} for i in range(1, 7)]}
     assert _output(run, "errors") == {"value": []}
-    children = WorkflowRun.objects.filter(parent_run=run)
-    assert children.count() == 6
-    assert {c.parent_node_id for c in children} == {"map"}
+    children = run_children(run=run)
+    assert [(c.parent_node_id, c.parent_item) for c in children] == [("map", i) for i in range(6)]
+    assert [c.inputs for c in children.only("inputs")] == [{"item": f"item {i}"} for i in range(1, 7)]
 
 
 def _json_callee() -> dict:
@@ -403,13 +404,13 @@ def test_the_run_detail_lists_child_runs_and_the_child_names_its_parent(
 ) -> None:
     callee = _published(alice, "Echo", _llm_callee())
     run = _run(alice, _mapping(callee, "a\nb"))
-    children = list(WorkflowRun.objects.filter(parent_run=run).order_by("created_at", "id"))
+    children = list(WorkflowRun.objects.filter(parent_run=run).order_by("parent_item"))
 
     parent_body = alice_client.get(f"/api/runs/{run.id}").json()
     child_body = alice_client.get(f"/api/runs/{children[0].id}").json()
 
-    assert [(c["id"], c["nodeId"], c["status"]) for c in parent_body["childRuns"]] == [
-        (str(c.id), "map", "succeeded") for c in children
+    assert [(c["id"], c["nodeId"], c["item"], c["status"]) for c in parent_body["childRuns"]] == [
+        (str(c.id), "map", i, "succeeded") for i, c in enumerate(children)
     ]
     assert (parent_body["parentRunId"], child_body["parentRunId"]) == (None, str(run.id))
     assert (child_body["parentNodeId"], child_body["trigger"]) == ("map", "subworkflow")

@@ -36,6 +36,18 @@ def _writer(owner, template: str = "Write about {{topic}}") -> Workflow:
     return _published(owner, "Writer", callable_graph(template))
 
 
+def _save_version_2(writer: Workflow, template: str) -> None:
+    """The writer's second version: its prompt changed to `template` (not published)."""
+    workflow_update(
+        workflow=writer,
+        name=writer.name,
+        description="",
+        expected_version=1,
+        saved_by=writer.owner,
+        **callable_graph(template),
+    )
+
+
 def _calling(callee: Workflow, **data) -> dict:
     """Text "otters" -> Sub-workflow(callee).topic; its `answer` -> Debug."""
     return graph(
@@ -108,14 +120,7 @@ def test_a_subworkflow_node_runs_its_callee_as_a_linked_child_run_and_outputs_it
 
 def test_the_published_version_runs_unless_the_node_chooses_one(alice) -> None:
     callee = _writer(alice, "v1: {{topic}}")
-    workflow_update(
-        workflow=callee,
-        name="Writer",
-        description="",
-        expected_version=1,
-        saved_by=alice,
-        **callable_graph("v2: {{topic}}"),
-    )
+    _save_version_2(callee, "v2: {{topic}}")
 
     published = _run(alice, _calling(callee))
     chosen = _run(alice, _calling(callee, version=2))
@@ -444,14 +449,7 @@ def test_a_subworkflow_node_is_reused_when_its_pure_callee_and_inputs_are_unchan
 def test_a_changed_callee_changes_the_key_so_the_node_runs_again(alice) -> None:
     callee = _writer(alice, "v1: {{topic}}")
     first = _run(alice, _calling(callee, version=1))
-    workflow_update(
-        workflow=callee,
-        name="Writer",
-        description="",
-        expected_version=1,
-        saved_by=alice,
-        **callable_graph("v2: {{topic}}"),
-    )
+    _save_version_2(callee, "v2: {{topic}}")
 
     second = _run(alice, _calling(callee, version=2))
 

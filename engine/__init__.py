@@ -12,6 +12,7 @@ from engine.calls import (
     ChildOutcome,
     WorkflowCaller,
     callee_summary,
+    graph_llm_calls,
 )
 from engine.caps import LLMCaps
 from engine.context import ExecutionContext
@@ -54,7 +55,16 @@ from engine.providers import (
     shared_llm_client,
 )
 from engine.results import NodeResult, NodeStatus, RunOutcome, RunStatus
-from engine.reuse import Fate, MemoryResultStore, NodePlan, ResultStore, ReuseMode, RunPlan, StoredResult
+from engine.reuse import (
+    Fate,
+    MemoryResultStore,
+    NodePlan,
+    PlannedCalls,
+    ResultStore,
+    ReuseMode,
+    RunPlan,
+    StoredResult,
+)
 from engine.storage import ImageData, ImageDigests, ImageReader
 from engine.validation import (
     GraphInvalid,
@@ -103,6 +113,7 @@ __all__ = [
     "NodeToken",
     "NodeTokensReset",
     "OutputSpec",
+    "PlannedCalls",
     "Port",
     "PriceFileError",
     "PriceTable",
@@ -129,6 +140,7 @@ __all__ = [
     "execute_graph",
     "execution_order",
     "graph_interface",
+    "graph_llm_calls",
     "input_ports_for",
     "node_kind_catalog",
     "output_ports_for",

@@ -69,6 +69,21 @@ def callee_summary(
     return digest(sorted((n, k.key) for n, k in keys.items())), pure
 
 
+def graph_llm_calls(graph: Mapping[str, Any], *, limits: Limits) -> int:
+    """The model calls one run of a callee's graph makes, as far as the graph tells: each LLM/Vision node,
+    each Sub-workflow's callee's calls, a Map's as if it had one item (0 for a graph that is not valid)."""
+    from engine.validation import analyse_graph
+
+    issues, parsed = analyse_graph(graph, limits=limits)
+    if issues:
+        return 0
+    return sum(
+        node.kind.llm_calls(node.data) + node.kind.llm_calls_per_item(node.data)
+        for node in parsed.nodes.values()
+        if not node.disabled
+    )
+
+
 @dataclass
 class ChildOutcome:
     """How a child run ended: `status` is succeeded, failed or cancelled; `outputs` by Output name."""

@@ -35,7 +35,7 @@ from engine.kinds.base import NodeCall, NodeError, NodeOutput, OutputTooLarge
 from engine.order import kahn_order
 from engine.ports import convert
 from engine.results import NodeResult, NodeStatus, RunOutcome, RunStatus, json_size
-from engine.reuse import Fate, ResultStore, ReuseMode, RunPlan, plan_run
+from engine.reuse import Fate, PlannedCalls, ResultStore, ReuseMode, RunPlan, plan_run
 from engine.validation import GraphInvalid, Limits, ValidationIssue, analyse_graph
 from engine.workers import WorkerPool
 
@@ -99,8 +99,8 @@ def plan_graph(
     targets: Collection[str] | None = None,
     reuse: ReuseMode = ReuseMode.auto,
     store: ResultStore | None = None,
-) -> tuple[RunPlan, int]:
-    """What `execute_graph` would do, without running anything: the plan and its number of LLM calls."""
+) -> tuple[RunPlan, PlannedCalls]:
+    """What `execute_graph` would do, without running anything: the plan and the model calls it foresees."""
     parsed, keys = _analyse(graph, context=context, options=options, targets=targets)
     plan = plan_run(parsed, keys, targets=targets, mode=reuse, store=store)
     return plan, plan.llm_calls(parsed)

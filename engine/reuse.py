@@ -69,6 +69,15 @@ class NodePlan:
 
 
 @dataclass(frozen=True)
+class PlannedCalls:
+    """The model calls a plan foresees: `total` for the graph (a Sub-workflow's callee's included) and,
+    per Map node, the calls of each of its items (how many items there are is known only at run time)."""
+
+    total: int
+    per_item: dict[str, int]
+
+
+@dataclass(frozen=True)
 class RunPlan:
     nodes: dict[str, NodePlan]  # every node of the graph, in execution order
 
@@ -80,9 +89,14 @@ class RunPlan:
     def with_fate(self, fate: Fate) -> list[str]:
         return [n for n, plan in self.nodes.items() if plan.fate is fate]
 
-    def llm_calls(self, graph: Graph) -> int:
-        nodes = [graph.nodes[n] for n in self.with_fate(Fate.run)]
-        return sum(1 for node in nodes if node.kind.uses_llm and not node.disabled)
+    def llm_calls(self, graph: Graph) -> PlannedCalls:
+        """The model calls of the nodes that would run."""
+        running = [graph.nodes[n] for n in self.with_fate(Fate.run) if not graph.nodes[n].disabled]
+        per_item = {node.id: node.kind.llm_calls_per_item(node.data) for node in running}
+        return PlannedCalls(
+            total=sum(node.kind.llm_calls(node.data) for node in running),
+            per_item={node_id: calls for node_id, calls in per_item.items() if calls},
+        )
 
 
 def plan_run(

@@ -228,7 +228,7 @@ class ExecutePlanApi(APIView):
     )
     def post(self, request: Request) -> Response:
         data, graph, workflow, _ = _execute_input(request)
-        plan, llm_calls = run_plan(
+        plan, calls = run_plan(
             owner=request.user,
             graph=graph,
             workflow=workflow,
@@ -249,7 +249,8 @@ class ExecutePlanApi(APIView):
             }
             for node in plan.nodes.values()
         ]
-        return Response(PlanOutputSerializer({"nodes": nodes, "llmCalls": llm_calls}).data)
+        body = {"nodes": nodes, "llmCalls": calls.total, "llmCallsPerItem": calls.per_item}
+        return Response(PlanOutputSerializer(body).data)
 
 
 class RunListApi(APIView):

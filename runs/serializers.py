@@ -77,7 +77,14 @@ class PlannedNodeSerializer(serializers.Serializer):
 
 class PlanOutputSerializer(serializers.Serializer):
     nodes = PlannedNodeSerializer(many=True)
-    llmCalls = serializers.IntegerField(help_text="How many LLM/Vision calls the run would make.")
+    llmCalls = serializers.IntegerField(
+        help_text="How many LLM/Vision calls the run would make (those of Sub-workflow nodes' callees too)."
+    )
+    llmCallsPerItem = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="For each Map node that would run: the LLM/Vision calls of each item (the number of items "
+        "is known only when it runs).",
+    )
 
 
 class RunWorkflowInputSerializer(serializers.Serializer):

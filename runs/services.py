@@ -156,10 +156,10 @@ def run_plan(
     reuse: str = ReuseMode.AUTO,
     inputs: Mapping[str, Any] | None = None,
     workflow: Workflow | None = None,
-) -> tuple[engine.RunPlan, int]:
+) -> tuple[engine.RunPlan, engine.PlannedCalls]:
     """What executing this graph with these input values would do, without running anything: each node's
-    fate (run, reuse with its source, skip) and the number of LLM calls (of this graph: child runs are
-    not planned)."""
+    fate (run, reuse with its source, skip) and the LLM calls it foresees (a Sub-workflow's callee's
+    included, a Map's per item; the callees' own reuse is not planned)."""
     node_ids = list(dict.fromkeys(node_ids))
     context = planning_context(owner=owner)
     graph = _run_validate(

@@ -141,6 +141,7 @@ class _Resolver:
             },
             "key": key,
             "pure": pure,
+            "llmCalls": engine.graph_llm_calls(callee_graph, limits=self.limits),
         }, []
 
     def version_graph(

@@ -109,6 +109,16 @@ class NodeKind:
         key, so that an earlier result with the same key may stand in for running it."""
         return True
 
+    def llm_calls(self, data: Mapping[str, Any]) -> int:
+        """The model calls one run of a node with this `data` makes, as far as the graph tells (for plans;
+        a repair of a structured answer is not foreseen)."""
+        return int(self.uses_llm)
+
+    def llm_calls_per_item(self, data: Mapping[str, Any]) -> int:
+        """For a kind that runs something once per item of a list known only at run time (Map): the model
+        calls of each item."""
+        return 0
+
     def external_digest(self, data: Mapping[str, Any], digests: ImageDigests | None) -> str | None:
         """For kinds whose output stands for content outside the graph (an uploaded image): the digest
         of that content, which is what the nodes it feeds hash, or "" when it cannot be known (a URL).

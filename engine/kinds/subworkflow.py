@@ -78,6 +78,12 @@ def _reusable(data: Mapping[str, Any]) -> bool:
     return bool(callee and callee.get("key") and callee.get("pure"))
 
 
+def _callee_llm_calls(data: Mapping[str, Any]) -> int:
+    callee = callee_of(data)
+    calls = callee.get("llmCalls") if callee else 0
+    return calls if isinstance(calls, int) and calls > 0 else 0
+
+
 @register
 class SubworkflowKind(NodeKind):
     type = SUBWORKFLOW_KIND
@@ -103,6 +109,9 @@ class SubworkflowKind(NodeKind):
 
     def reusable(self, data: Mapping[str, Any]) -> bool:
         return _reusable(data)
+
+    def llm_calls(self, data: Mapping[str, Any]) -> int:
+        return _callee_llm_calls(data)
 
     def run(self, call: NodeCall) -> NodeOutput:
         caller, callee = _caller(call)
@@ -198,6 +207,9 @@ class MapKind(NodeKind):
 
     def reusable(self, data: Mapping[str, Any]) -> bool:
         return _reusable(data)
+
+    def llm_calls_per_item(self, data: Mapping[str, Any]) -> int:
+        return _callee_llm_calls(data)
 
     def run(self, call: NodeCall) -> NodeOutput:
         caller, callee = _caller(call)

@@ -153,11 +153,13 @@ export function planStatuses(plan) {
   return statuses;
 }
 
-// "3 LLM calls · 24 reused · 6 to run": what pressing Run would do.
+// "3 LLM calls · 24 reused · 6 to run": what pressing Run would do; a Map's calls are per item
+// ("3 LLM calls + 2 per item of map-1 · …"), since how many items it gets is known only when it runs.
 export function planSummary(plan) {
   const count = (fate) => (plan.nodes || []).filter((node) => node.fate === fate).length;
   const calls = `${plan.llmCalls} LLM call${plan.llmCalls === 1 ? "" : "s"}`;
-  return `${calls} · ${count("reuse")} reused · ${count("run")} to run`;
+  const perItem = Object.entries(plan.llmCallsPerItem || {}).map(([nodeId, n]) => ` + ${n} per item of ${nodeId}`);
+  return `${calls}${perItem.join("")} · ${count("reuse")} reused · ${count("run")} to run`;
 }
 
 // "$0.0123", "$0" for nothing spent (all reused), or "" when nothing had a price (null).

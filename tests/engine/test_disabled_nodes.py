@@ -110,4 +110,4 @@ def test_a_plan_does_not_count_a_disabled_llm_as_a_call(context: ExecutionContex
     _, enabled_calls = plan_graph(two_ways(disabled=False), context=context)
     _, disabled_calls = plan_graph(two_ways(disabled=True), context=context)
 
-    assert (enabled_calls, disabled_calls) == (2, 1)
+    assert (enabled_calls.total, disabled_calls.total) == (2, 1)

@@ -118,7 +118,7 @@ def plan(
     options.setdefault("targets", None)
     options.setdefault("mode", ReuseMode.auto)
     result = plan_run(tree, keys, store=MemoryResultStore(found), **options)
-    return {n: p.fate.value for n, p in result.nodes.items()}, result.llm_calls(tree)
+    return {n: p.fate.value for n, p in result.nodes.items()}, result.llm_calls(tree).total
 
 
 def test_everything_with_a_stored_result_is_reused_when_the_kinds_allow_it():

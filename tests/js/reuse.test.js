@@ -15,6 +15,10 @@ test("a plan marks nodes that would run and nodes that would be reused, not skip
   equal(planStatuses(PLAN), { a: "reuse", b: "will-run" });
   equal(planSummary(PLAN), "1 LLM call · 1 reused · 1 to run");
   equal(planSummary({ nodes: [], llmCalls: 0 }), "0 LLM calls · 0 reused · 0 to run");
+  equal(
+    planSummary({ nodes: [{ nodeId: "m", fate: "run" }], llmCalls: 1, llmCallsPerItem: { m: 2 } }),
+    "1 LLM call + 2 per item of m · 0 reused · 1 to run",
+  );
 });
 
 test("reused results show as reused on the canvas", () => {

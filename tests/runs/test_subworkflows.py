@@ -375,6 +375,34 @@ def test_a_run_starts_at_most_run_max_child_runs_children_in_all(alice, settings
     assert {e["message"] for e in errors} == {"this run has started its 3 child runs (RUN_MAX_CHILD_RUNS)"}
 
 
+def test_the_plan_counts_a_sub_workflows_llm_calls_and_a_maps_per_item(alice, alice_client) -> None:
+    echo = _published(alice, "Echo", _llm_callee())
+    nested = _published(
+        alice,
+        "Twice",
+        graph(
+            [
+                node("item", "input", name="item"),
+                node("first", "subworkflow", workflowId=str(echo.pk)),
+                node("second", "llm"),
+                node("answer", "output", name="answer"),
+            ],
+            [
+                edge("item", "first", "value", "item"),
+                edge("first", "second", "answer", "prompt"),
+                edge("second", "answer", "text", "value"),
+            ],
+        ),
+    )
+    g = _mapping(nested, "a\nb")
+    g["nodes"].append(node("direct", "subworkflow", workflowId=str(echo.pk)))
+    g["edges"].append(edge("items", "direct", "text", "item"))
+
+    body = alice_client.post("/api/execute/plan", g, format="json").json()
+
+    assert (body["llmCalls"], body["llmCallsPerItem"]) == (1, {"map": 2})
+
+
 def test_cancelling_the_parent_cancels_its_running_child(alice, llm_settings) -> None:
     llm_settings.latency_s = 60  # the child's call only ends by being cut off
     callee = _published(alice, "Echo", _llm_callee())

@@ -29,7 +29,8 @@ def test_many_threads_calling_through_one_shared_client_each_get_their_own_answe
     fake_llm: FakeLLMServer, provider: str
 ) -> None:
     only = {"groq_api_key": None} if provider == "gemini" else {"gemini_api_key": None}
-    client = shared_llm_client(config_for(fake_llm, **only))
+    # 24 threads on a loaded 2-core machine can wait past the usual 2 s: a timeout's retry is not the subject.
+    client = shared_llm_client(config_for(fake_llm, timeout_s=30.0, **only))
 
     def calls(thread: int) -> list[tuple[str, str]]:
         answers = []

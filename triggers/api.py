@@ -75,12 +75,7 @@ class WebhookListCreateApi(APIView):
         workflow = workflow_get(owner=request.user, workflow_id=workflow_id)
         payload = WebhookWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        data = payload.validated_data
-        webhook = services.webhook_create(
-            owner=request.user, workflow=workflow, name=data.get("name", ""), signed=data.get("signed", True)
-        )
-        if data.get("enabled") is False:
-            webhook = services.webhook_update(webhook=webhook, enabled=False)
+        webhook = services.webhook_create(owner=request.user, workflow=workflow, **payload.validated_data)
         return _webhook(request, webhook, status.HTTP_201_CREATED)
 
 

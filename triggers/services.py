@@ -67,13 +67,16 @@ def _new_secret() -> str:
 
 
 @transaction.atomic
-def webhook_create(*, owner: User, workflow: Workflow, name: str = "", signed: bool = True) -> Webhook:
+def webhook_create(
+    *, owner: User, workflow: Workflow, name: str = "", signed: bool = True, enabled: bool = True
+) -> Webhook:
     if workflow.owner_id != owner.pk:
         raise ValueError("a webhook can only start its owner's workflow")
     return Webhook.objects.create(
         owner=owner,
         workflow=workflow,
         name=name,
+        enabled=enabled,
         token=_new_token(),
         signing_secret=_new_secret() if signed else "",
     )

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.load import (
+    create_database,
     drop_database,
     free_port,
     serve_settings,
@@ -283,10 +284,7 @@ def main() -> int:
     gunicorn_process: subprocess.Popen | None = None
     database_created = False
     try:
-        import psycopg
-
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{db_name}"')
+        create_database(db_name)
         database_created = True
         env = serve_settings(
             settings_module="bench.api_settings",

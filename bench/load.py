@@ -162,6 +162,13 @@ def redis_forget(prefixes: list[str]) -> None:
             client.delete(*keys)
 
 
+def create_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def drop_database(name: str) -> None:
     import psycopg
 
@@ -226,10 +233,7 @@ def main() -> int:
     llm_process: multiprocessing.Process | None = None
     database_created = False
     try:
-        import psycopg
-
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{db_name}"')
+        create_database(db_name)
         database_created = True
         redis_forget(["dramatiq"])  # a previous, interrupted run's queues in our private database
 

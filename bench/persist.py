@@ -23,9 +23,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import psycopg
-
-from bench.load import ROOT, drop_database
+from bench.load import ROOT, create_database, drop_database
 from tests.graphs import edge, graph, node, text_to_debug_graph
 
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
@@ -52,8 +50,7 @@ def main() -> int:
     args = parser.parse_args()
 
     db_name = f"weft_bench_persist_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{db_name}"')
+    create_database(db_name)
     try:
         env = {
             **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DRAMATIQ_BROKER_URL"}},

@@ -27,7 +27,16 @@ from pathlib import Path
 
 import psycopg
 
-from bench.load import ROOT, drop_database, free_port, request, start_group, stop_group, wait_health
+from bench.load import (
+    ROOT,
+    create_database,
+    drop_database,
+    free_port,
+    request,
+    start_group,
+    stop_group,
+    wait_health,
+)
 from tests.graphs import text_to_debug_graph
 
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
@@ -39,8 +48,7 @@ def measure(*, label: str, settings_module: str, broker: bool, runs: int, logs: 
     db_name = f"weft_bench_start_{uuid.uuid4().hex[:10]}"
     cache_prefix = f"weft-start-{uuid.uuid4().hex[:8]}"
     processes: list[subprocess.Popen] = []
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{db_name}"')
+    create_database(db_name)
     try:
         env = {
             **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DRAMATIQ_BROKER_URL"}},

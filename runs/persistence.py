@@ -19,7 +19,7 @@ the final write.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from django.db import connection, transaction
 from django.db.models import Count, Q
@@ -59,8 +59,11 @@ class RunEventSink:
         already_done: int = 0,
         listener: Callable[[engine.Event], None] | None = None,
         publisher: RunEventPublisher | None = None,
+        origins: Mapping[int, NodeResult] | None = None,
     ) -> None:
         self.run = run
+        # The results a reused node may name (OwnerResultStore.origins), so its row links to one unqueried.
+        self.origins = origins if origins is not None else {}
         self.guard = guard
         self.already_done = already_done
         self.listener = listener
@@ -151,7 +154,7 @@ class RunEventSink:
 
     def _result_row(self, result: engine.NodeResult) -> NodeResult:
         data = result.as_dict()  # JSON-safe inputs and output
-        return NodeResult(
+        row = NodeResult(
             run_id=self.run.pk,
             owner_id=self.run.owner_id,
             node_id=result.node_id,
@@ -172,6 +175,9 @@ class RunEventSink:
             started_at=result.started_at,
             duration_ms=result.duration_ms,
         )
+        if (origin := self.origins.get(result.reused_from_result)) is not None:  # type: ignore[arg-type]
+            row.reused_from = origin
+        return row
 
 
 def _stored_counts(run: WorkflowRun) -> dict[str, int]:

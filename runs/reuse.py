@@ -25,6 +25,9 @@ class OwnerResultStore:
         # The run being resumed: its results are reused whatever their kind (it is the same run), and
         # its own reused results count too.
         self.trusted_run_id = trusted_run_id
+        # Each result `find` handed out, by id, with its run and node: a reused row links to it (and the
+        # run detail and live events show where it came from) without a query per node.
+        self.origins: dict[int, NodeResult] = {}
 
     def find(self, keys: Collection[str]) -> Mapping[str, engine.StoredResult]:
         return reconnecting(lambda: self._find(list(keys)))
@@ -44,10 +47,11 @@ class OwnerResultStore:
                 .values("newest")
             )
             rows = NodeResult.objects.filter(pk__in=newest).values_list(
-                "content_key", "id", "run_id", "output"
+                "content_key", "id", "run_id", "node_id", "output"
             )
-            for key, result_id, run_id, output in rows:
+            for key, result_id, run_id, node_id, output in rows:
                 found[key] = engine.StoredResult(output or {}, str(run_id), result_id)
+                self.origins[result_id] = NodeResult(pk=result_id, run_id=run_id, node_id=node_id)
         if self.trusted_run_id is not None:
             rows = (
                 NodeResult.objects.filter(
@@ -57,11 +61,34 @@ class OwnerResultStore:
                     status__in=[NodeStatus.SUCCEEDED, NodeStatus.REUSED],
                 )
                 .exclude(content_key="")
-                .values_list("content_key", "id", "reused_from_id", "run_id", "output")
+                .values_list(
+                    "content_key",
+                    "id",
+                    "run_id",
+                    "node_id",
+                    "reused_from_id",
+                    "reused_from__run_id",
+                    "reused_from__node_id",
+                    "output",
+                )
             )
-            for key, result_id, original_id, run_id, output in rows:
+            for (
+                key,
+                result_id,
+                run_id,
+                node_id,
+                original_id,
+                original_run_id,
+                original_node_id,
+                output,
+            ) in rows:
                 # A reused result points at its original, so links never chain.
                 found[key] = engine.StoredResult(
                     output or {}, str(run_id), original_id or result_id, trusted=True
+                )
+                self.origins[original_id or result_id] = (
+                    NodeResult(pk=original_id, run_id=original_run_id, node_id=original_node_id)
+                    if original_id
+                    else NodeResult(pk=result_id, run_id=run_id, node_id=node_id)
                 )
         return found

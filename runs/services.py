@@ -461,7 +461,15 @@ def _run_drive(
 ) -> WorkflowRun | None:
     """Execute a claimed (or, for a child, just created) run and record its outcome."""
     publisher = RunEventPublisher(run=run)
-    sink = RunEventSink(run=run, guard=guard, already_done=len(done), listener=listener, publisher=publisher)
+    store = OwnerResultStore(owner=run.owner, trusted_run_id=run.resumed_from_id)
+    sink = RunEventSink(
+        run=run,
+        guard=guard,
+        already_done=len(done),
+        listener=listener,
+        publisher=publisher,
+        origins=store.origins,
+    )
     try:
         targets = _scope_targets(graph=run.graph, scope=run.scope, node_ids=run.node_ids)
         context = execution_context(owner=run.owner, run_id=run.id)
@@ -495,7 +503,7 @@ def _run_drive(
                     options=run_options(),
                     targets=None if targets is None else [n for n in targets if n not in done],
                     reuse=engine.ReuseMode(run.reuse),
-                    store=OwnerResultStore(owner=run.owner, trusted_run_id=run.resumed_from_id),
+                    store=store,
                     finished_outputs=done,
                     should_cancel=sink.should_cancel,
                     caps=lineage.caps,

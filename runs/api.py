@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -100,14 +101,21 @@ def _idempotency_key(request: Request) -> str | None:
     return key
 
 
-def _start(request: Request, start: Callable[[], WorkflowRun]) -> StartedRun:
-    """Start a run once per Idempotency-Key, mapping the service's refusals to HTTP answers."""
+@contextmanager
+def _start_refusals() -> Iterator[None]:
+    """The services' refusals to start a run, as HTTP answers."""
     try:
-        return run_start_idempotent(owner=request.user, key=_idempotency_key(request), start=start)
+        yield
     except TooManyActiveRuns as exc:
         raise TooManyRequests(detail=str(exc), wait=5) from exc
     except WorkflowNotPublished as exc:
         raise Conflict(str(exc)) from exc
+
+
+def _start(request: Request, start: Callable[[], WorkflowRun]) -> StartedRun:
+    """Start a run once per Idempotency-Key."""
+    with _start_refusals():
+        return run_start_idempotent(owner=request.user, key=_idempotency_key(request), start=start)
 
 
 def _started_response(started: StartedRun, *, wait: float = 0) -> Response:
@@ -347,10 +355,8 @@ class RunRerunApi(APIView):
         body = RerunInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         run = run_get(owner=request.user, run_id=run_id)
-        try:
+        with _start_refusals():
             new_run = run_rerun(run=run, reuse=body.validated_data["reuse"])
-        except TooManyActiveRuns as exc:
-            raise TooManyRequests(detail=str(exc), wait=5) from exc
         return _accepted_run(new_run.id)
 
 
@@ -369,11 +375,10 @@ class RunResumeApi(APIView):
         _rate_limit(request)
         run = run_get(owner=request.user, run_id=run_id)
         try:
-            new_run = run_resume(run=run)
+            with _start_refusals():
+                new_run = run_resume(run=run)
         except RunStillActive as exc:
             raise Conflict(str(exc), status=run.status) from exc
-        except TooManyActiveRuns as exc:
-            raise TooManyRequests(detail=str(exc), wait=5) from exc
         return _accepted_run(new_run.id)
 
 

@@ -11,7 +11,7 @@ the child and answers with its outputs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -86,7 +86,8 @@ def graph_llm_calls(graph: Mapping[str, Any], *, limits: Limits) -> int:
 
 @dataclass
 class ChildOutcome:
-    """How a child run ended: `status` is succeeded, failed or cancelled; `outputs` by Output name."""
+    """How a child run ended: `status` is succeeded, failed or cancelled, or refused (the run may start no
+    more child runs: nothing was started, `error` says which limit); `outputs` by Output name."""
 
     run_id: str
     status: str
@@ -94,12 +95,27 @@ class ChildOutcome:
     error: str = ""
 
 
+@dataclass(frozen=True)
+class ChildRunsLeft:
+    """How many more child runs the current run (with every run above and beside it) may start, and the
+    message an item past them is refused with."""
+
+    count: int
+    refusal: str
+
+
 class WorkflowCaller(Protocol):
     """Runs a resolved callee as a child run of the current run, in the calling thread, and waits for it.
 
     `item` is the index of a Map's item (None for a Sub-workflow). `log(level, message)` reports to the
-    parent run's log. A refusal before the child starts (inputs that do not fit) is a failed outcome.
+    parent run's log. `stopped()` says the caller has stopped (the run ended, or the Map gave up): a call
+    made then is cancelled before any work, and a child already running stops soon after. A refusal before
+    the child starts (inputs that do not fit) is a failed outcome; the run's child-run limit, `refused`.
     """
+
+    def children_left(self) -> ChildRunsLeft | None:
+        """What the run may still start (None: no limit), so that a Map refuses what is past it up front."""
+        ...
 
     def call(
         self,
@@ -108,5 +124,6 @@ class WorkflowCaller(Protocol):
         callee: Mapping[str, Any],
         inputs: Mapping[str, Any],
         log: Any,
+        stopped: Callable[[], bool],
         item: int | None = None,
     ) -> ChildOutcome: ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import logging
 import queue
+import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -219,6 +220,8 @@ class _Run:
         self.results: dict[str, NodeResult] = {}
         self.reports: queue.SimpleQueue[tuple[_Task, str, Any]] = queue.SimpleQueue()
         self.pool = WorkerPool("weft-node")
+        # Set when `execute` returns, however it ends: nodes still running (abandoned) see it as `stopped`.
+        self.ended = threading.Event()
         self.caps = caps
         self.cap_message: str | None = None
         # What the run's results store so far: each node's output and its inputs (copies of upstream
@@ -266,6 +269,7 @@ class _Run:
                     except queue.Empty:
                         break
         finally:
+            self.ended.set()
             self.pool.close()
 
     def handle(self, task: _Task, what: str, payload: Any) -> None:
@@ -381,6 +385,7 @@ class _Run:
             log=lambda level, message: self.reports.put((task, _LOG, (level, message))),
             max_output_bytes=self.output_budget(),
             stream=_TaskStream(task, self.reports),
+            stopped=self.ended.is_set,
         )
         node_limit = self.options.max_node_output_bytes
         measure = node_limit is not None or self.options.max_run_output_bytes is not None

@@ -413,6 +413,15 @@ class _ChildRunAllowance:
         self._left = limit
         self._lock = threading.Lock()
 
+    @property
+    def left(self) -> int:
+        return self._left
+
+    @property
+    def refusal(self) -> str:
+        """Why a call past the allowance is refused (a Map lists it per refused item)."""
+        return f"this run may start at most {self.limit} child runs (RUN_MAX_CHILD_RUNS)"
+
     def take(self) -> bool:
         with self._lock:
             if self._left <= 0:
@@ -538,6 +547,9 @@ class _ChildRuns:
         self.parent = parent
         self.lineage = lineage
 
+    def children_left(self) -> engine.ChildRunsLeft:
+        return engine.ChildRunsLeft(self.lineage.children.left, self.lineage.children.refusal)
+
     def call(
         self,
         *,
@@ -545,10 +557,19 @@ class _ChildRuns:
         callee: Mapping[str, Any],
         inputs: Mapping[str, Any],
         log: Callable[[str, str], None],
+        stopped: Callable[[], bool],
         item: int | None = None,
     ) -> engine.ChildOutcome:
+        # Both refusals come before any query: a Map past the allowance, or one whose run has ended, must
+        # not cost the database a connection per item.
+        if stopped():
+            return engine.ChildOutcome("", "cancelled", error="the calling run has stopped")
+        if not self.lineage.children.take():
+            return engine.ChildOutcome("", "refused", error=self.lineage.children.refusal)
         try:
-            return self._call(node_id=node_id, callee=callee, inputs=inputs, log=log, item=item)
+            return self._call(
+                node_id=node_id, callee=callee, inputs=inputs, log=log, stopped=stopped, item=item
+            )
         finally:
             # This is a node's (or a Map worker's) thread: its connection is its own.
             connection.close()
@@ -560,6 +581,7 @@ class _ChildRuns:
         callee: Mapping[str, Any],
         inputs: Mapping[str, Any],
         log: Callable[[str, str], None],
+        stopped: Callable[[], bool],
         item: int | None,
     ) -> engine.ChildOutcome:
         version = (
@@ -569,11 +591,6 @@ class _ChildRuns:
         )
         if version is None:
             return engine.ChildOutcome("", "failed", error="the called workflow no longer exists")
-        if not self.lineage.children.take():
-            limit = self.lineage.children.limit
-            return engine.ChildOutcome(
-                "", "failed", error=f"this run has started its {limit} child runs (RUN_MAX_CHILD_RUNS)"
-            )
         try:
             values = run_inputs_validate(
                 owner=self.parent.owner, graph=version.graph, values=inputs, require_all=True
@@ -585,8 +602,11 @@ class _ChildRuns:
         )
         label = f"child run {child.id}" + ("" if item is None else f" (item {item})")
         log("info", f"{label} of {version.name!r} v{version.number} started")
-        assert self.lineage.parent_stopped is not None
-        guard = ChildRunGuard(run_id=str(child.id), parent=self.lineage.parent_stopped)
+        parent_stopped = self.lineage.parent_stopped
+        assert parent_stopped is not None
+        # `stopped` answers without a query, as soon as the parent's engine has ended or the Map has failed;
+        # the parent's guard reads its row (a cancel, or the run taken over).
+        guard = ChildRunGuard(run_id=str(child.id), parent=lambda: stopped() or parent_stopped())
         finished = _run_drive(run=child, guard=guard, lineage=self.lineage, done={})
         status = finished.status if finished is not None else RunStatus.FAILED
         log("info" if status == RunStatus.SUCCEEDED else "warning", f"{label} {status}")

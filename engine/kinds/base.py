@@ -47,6 +47,8 @@ class NodeCall:
     output may take as stored JSON (None: unlimited); a kind that can amplify its inputs checks it
     before building the value, the executor checks every output afterwards. `stream` receives the
     text of a model's answer as it is generated (the executor turns it into NodeToken events).
+    `stopped()` turns true once the run has ended (finished, cancelled, failed, past its wall-clock limit):
+    the result of a node still running is then discarded, so a kind that loops (Map) starts nothing more.
     """
 
     node_id: str
@@ -57,6 +59,7 @@ class NodeCall:
     log: LogFn
     max_output_bytes: int | None = None
     stream: TextStream | None = None
+    stopped: Callable[[], bool] = lambda: False
 
 
 @dataclass

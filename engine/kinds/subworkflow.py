@@ -7,7 +7,7 @@ Their ports follow the callee's interface, which the apps resolve into `data.cal
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.calls import (
@@ -19,8 +19,9 @@ from engine.calls import (
     callee_of,
     callee_outputs,
 )
-from engine.kinds.base import NodeCall, NodeError, NodeKind, NodeOutput, register
+from engine.kinds.base import NodeCall, NodeError, NodeKind, NodeOutput, OutputTooLarge, register
 from engine.ports import Port, compact_json
+from engine.results import json_size
 
 _CALLEE_DATA = {
     "workflowId": {"type": ["string", "null"], "title": "Workflow", "default": None, "maxLength": 64},
@@ -67,6 +68,8 @@ def _caller(call: NodeCall) -> tuple[WorkflowCaller, Mapping[str, Any]]:
 
 
 def _child_failure(outcome: ChildOutcome) -> NodeError:
+    if outcome.status == "refused":
+        return NodeError("child_run_limit", outcome.error)
     if outcome.status == "cancelled":
         return NodeError("cancelled", f"child run {outcome.run_id} was cancelled")
     where = f"child run {outcome.run_id}" if outcome.run_id else "the child run"
@@ -115,7 +118,9 @@ class SubworkflowKind(NodeKind):
 
     def run(self, call: NodeCall) -> NodeOutput:
         caller, callee = _caller(call)
-        outcome = caller.call(node_id=call.node_id, callee=callee, inputs=dict(call.inputs), log=call.log)
+        outcome = caller.call(
+            node_id=call.node_id, callee=callee, inputs=dict(call.inputs), log=call.log, stopped=call.stopped
+        )
         if outcome.status != "succeeded":
             raise _child_failure(outcome)
         return NodeOutput(dict(outcome.outputs))
@@ -219,47 +224,161 @@ class MapKind(NodeKind):
         spec_type = next(str(s.get("type")) for s in callee_inputs(callee) if s.get("name") == name)
         items = map_items(call.inputs["items"])
         shared = {k: v for k, v in call.inputs.items() if k != "items"}
-        outcomes: list[ChildOutcome | None] = [None] * len(items)
-        state = {"next": 0, "stop": False}
-        lock = threading.Lock()
+        continue_on_error = bool(call.data["continueOnError"])
+        # Items past the run's child-run allowance are refused here, before any child starts: otherwise
+        # each would still cost the caller a call (and the run a connection) just to be told no.
+        left = caller.children_left()
+        startable = len(items) if left is None else min(len(items), max(0, left.count))
+        if left is not None and startable < len(items) and not continue_on_error:
+            raise NodeError(
+                "child_run_limit",
+                f"the list has {len(items):,} items but only {left.count:,} more child runs may start "
+                f"({left.refusal})",
+            )
+        progress = _MapProgress(
+            items=len(items),
+            startable=startable,
+            refusal=left.refusal if left is not None else None,
+            continue_on_error=continue_on_error,
+            budget=call.max_output_bytes,
+            run_stopped=call.stopped,
+        )
+        if progress.failure is not None:
+            raise progress.failure
 
         def work() -> None:
             # Each worker takes the next item until none is left, so at most `concurrency` children run.
-            while True:
-                with lock:
-                    if state["stop"] or state["next"] >= len(items):
-                        return
-                    index = state["next"]
-                    state["next"] += 1
+            while (index := progress.take()) is not None:
                 inputs = {**shared, name: _item_value(items[index], spec_type)}
-                outcome = caller.call(
-                    node_id=call.node_id, callee=callee, inputs=inputs, log=call.log, item=index
-                )
-                outcomes[index] = outcome
-                failed = outcome.status != "succeeded"
-                if outcome.status == "cancelled" or (failed and not call.data["continueOnError"]):
-                    with lock:
-                        state["stop"] = True
+                try:
+                    outcome = caller.call(
+                        node_id=call.node_id,
+                        callee=callee,
+                        inputs=inputs,
+                        log=call.log,
+                        stopped=progress.stopped,
+                        item=index,
+                    )
+                except Exception as exc:
+                    progress.crashed(exc)  # raised again by the node, which the executor reports
+                    return
+                progress.record(index, outcome)
 
         workers = [
             threading.Thread(target=work, name=f"weft-map-{call.node_id}-{i}", daemon=True)
-            for i in range(min(call.data["concurrency"], len(items)))
+            for i in range(min(call.data["concurrency"], startable))
         ]
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join()
+        if call.stopped():
+            raise NodeError("cancelled", "the run ended before the map finished")
+        if progress.failure is not None:
+            raise progress.failure
+        return NodeOutput(progress.output())
+
+
+class _MapProgress:
+    """What the workers of one Map share: the next item to start, the outcomes so far, a lower bound of the
+    output they make, and the failure that stops the Map (which also stops its running children)."""
+
+    def __init__(
+        self,
+        *,
+        items: int,
+        startable: int,
+        refusal: str | None,
+        continue_on_error: bool,
+        budget: int | None,
+        run_stopped: Callable[[], bool],
+    ) -> None:
+        self.outcomes: list[ChildOutcome | None] = [None] * items
+        self.next = 0
+        # Items from `end` on start no child: past the allowance from the start, or once a call was refused.
+        self.end = startable
+        self.refusal = refusal
+        self.continue_on_error = continue_on_error
+        self.budget = budget
+        self.run_stopped = run_stopped
+        # Why the Map fails: a NodeError, or an unexpected exception of a call.
+        self.failure: Exception | None = None
+        self.lock = threading.Lock()
+        # Each refused item will be listed in `errors` (its slot in `results` a null): counted up front, so
+        # that a list far past the allowance fails at once when listing it would not fit.
+        refused = items - startable
+        self.collected = refused * (json_size(self._refused(startable)) + len("null")) if refused else 0
+        self._check_budget()
+
+    def _refused(self, index: int) -> dict[str, Any]:
+        return {"index": index, "kind": "child_run_limit", "message": self.refusal}
+
+    def stopped(self) -> bool:
+        """For the children: the run has ended, or the Map has failed and their results are not wanted."""
+        return self.failure is not None or self.run_stopped()
+
+    def take(self) -> int | None:
+        """The next item to start, or None: all started, or the Map stopped."""
+        with self.lock:
+            if self.failure is not None or self.run_stopped() or self.next >= self.end:
+                return None
+            index = self.next
+            self.next += 1
+            return index
+
+    def record(self, index: int, outcome: ChildOutcome) -> None:
+        if outcome.status == "succeeded":
+            size = json_size(outcome.outputs)
+        else:
+            size = json_size(self._failed(index, outcome)) + len("null")
+        with self.lock:
+            self.outcomes[index] = outcome
+            if self.failure is not None:
+                return  # a child stopped because the Map failed: the failure stays the first cause
+            if outcome.status == "refused":
+                # The allowance went to other nodes' children meanwhile: no later call can get a place.
+                self.end = self.next
+                self.refusal = outcome.error
+                if not self.continue_on_error:
+                    self.failure = NodeError("child_run_limit", f"item {index}: {outcome.error}")
+                return
+            failed = outcome.status != "succeeded"
+            if outcome.status == "cancelled" or (failed and not self.continue_on_error):
+                error = _child_failure(outcome)
+                self.failure = NodeError(error.kind, f"item {index}: {error.message}")
+                return
+            self.collected += size
+            self._check_budget()
+
+    def crashed(self, exc: Exception) -> None:
+        with self.lock:
+            if self.failure is None:
+                self.failure = exc
+
+    @staticmethod
+    def _failed(index: int, outcome: ChildOutcome) -> dict[str, Any]:
+        return {"index": index, "kind": "child_failed", "message": outcome.error}
+
+    def _check_budget(self) -> None:
+        # `collected` leaves out brackets and commas: a Map it lets through may still be refused, exactly,
+        # by the executor; one it stops is over for certain.
+        if self.budget is not None and self.collected > self.budget:
+            self.failure = OutputTooLarge(
+                f"the results so far take at least {self.collected:,} bytes; "
+                f"this node's output may take at most {self.budget:,} bytes"
+            )
+
+    def output(self) -> dict[str, Any]:
+        """`results` and `errors` in item order; an item never started was refused (the Map did not fail)."""
         results: list[Any] = []
         errors: list[dict[str, Any]] = []
-        for index, outcome in enumerate(outcomes):
-            if outcome is None:
-                continue  # never started: the map stopped early and fails below
-            if outcome.status == "succeeded":
+        for index, outcome in enumerate(self.outcomes):
+            if outcome is not None and outcome.status == "succeeded":
                 results.append(outcome.outputs)
                 continue
-            if outcome.status == "cancelled" or not call.data["continueOnError"]:
-                error = _child_failure(outcome)
-                raise NodeError(error.kind, f"item {index}: {error.message}")
             results.append(None)
-            errors.append({"index": index, "kind": "child_failed", "message": outcome.error})
-        return NodeOutput({"results": results, "errors": errors})
+            if outcome is None or outcome.status == "refused":
+                errors.append(self._refused(index))
+            else:
+                errors.append(self._failed(index, outcome))
+        return {"results": results, "errors": errors}

@@ -16,6 +16,7 @@ import pytest
 
 from engine import (
     ChildOutcome,
+    ChildRunsLeft,
     ExecutionContext,
     GraphInvalid,
     LLMCaps,
@@ -31,6 +32,7 @@ from engine.kinds.base import NodeError
 from engine.kinds.subworkflow import map_items
 from engine.validation import Limits
 from tests.graphs import edge, graph, node
+from tests.waiting import wait_for
 
 # A callee: Input `item` -> Prompt "<{{x}}>" -> Output `answer`.
 CALLEE = graph(
@@ -62,18 +64,31 @@ def resolved(g: Mapping[str, Any] = CALLEE) -> dict[str, Any]:
 
 
 class GraphCaller:
-    """Runs the callee graph in memory; records how many children ran at once."""
+    """Runs the callee graph in memory; records how many children ran at once. With `limit`, it starts at
+    most that many children and refuses the calls past them, as the runs app does with RUN_MAX_CHILD_RUNS."""
 
-    def __init__(self, callee_graph: Mapping[str, Any], *, delay_s: float = 0.0) -> None:
+    def __init__(
+        self, callee_graph: Mapping[str, Any], *, delay_s: float = 0.0, limit: int | None = None
+    ) -> None:
         self.callee_graph = callee_graph
         self.delay_s = delay_s
+        self.limit = limit
         self.running = 0
         self.most = 0
         self.calls: list[int | None] = []
         self._lock = threading.Lock()
 
-    def call(self, *, node_id, callee, inputs, log, item=None) -> ChildOutcome:
+    def children_left(self) -> ChildRunsLeft | None:
+        if self.limit is None:
+            return None
+        return ChildRunsLeft(self.limit - len(self.calls), f"at most {self.limit} child runs")
+
+    def call(self, *, node_id, callee, inputs, log, stopped, item=None) -> ChildOutcome:
+        if stopped():
+            return ChildOutcome("", "cancelled", error="stopped")
         with self._lock:
+            if self.limit is not None and len(self.calls) >= self.limit:
+                return ChildOutcome("", "refused", error=f"at most {self.limit} child runs")
             self.running += 1
             self.most = max(self.most, self.running)
             self.calls.append(item)
@@ -269,3 +284,164 @@ def test_an_edge_into_a_port_the_callee_does_not_have_is_refused() -> None:
     with pytest.raises(GraphInvalid) as refused:
         execute_graph(g, context=ExecutionContext(), sink=MemorySink())
     assert refused.value.issues[0].path == "edges[0].targetHandle"
+
+
+# Limits: the child-run allowance, the output budget, the run's end ------------------------------------
+
+
+def _map_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("weft-map-")]
+
+
+def _lines(count: int) -> str:
+    return "\n".join(f"item {i}" for i in range(count))
+
+
+def test_a_map_longer_than_the_child_runs_left_fails_before_starting_any() -> None:
+    caller = GraphCaller(CALLEE, limit=20)
+
+    outcome = execute_graph(
+        mapping(_lines(2_000), concurrency=16), context=ExecutionContext(workflows=caller), sink=MemorySink()
+    )
+
+    result = outcome.results["map"]
+    assert (result.status.value, result.error_kind) == ("failed", "child_run_limit")
+    assert result.error_message == (
+        "the list has 2,000 items but only 20 more child runs may start (at most 20 child runs)"
+    )
+    assert caller.calls == []
+    assert _map_threads() == []
+
+
+def test_with_continue_on_error_the_items_past_the_child_runs_left_are_refused_without_a_call() -> None:
+    caller = GraphCaller(CALLEE, limit=20)
+
+    outcome = execute_graph(
+        mapping(_lines(2_000), concurrency=16, continueOnError=True),
+        context=ExecutionContext(workflows=caller),
+        sink=MemorySink(),
+    )
+
+    output = outcome.results["map"].output
+    assert sorted(caller.calls) == list(range(20))
+    assert output["results"][:20] == [{"answer": f"<item {i}>"} for i in range(20)]
+    assert output["results"][20:] == [None] * 1_980
+    assert output["errors"] == [
+        {"index": i, "kind": "child_run_limit", "message": "at most 20 child runs"} for i in range(20, 2_000)
+    ]
+    assert _map_threads() == []
+
+
+def test_a_map_whose_list_of_refused_items_would_not_fit_its_output_fails_at_once() -> None:
+    caller = GraphCaller(CALLEE, limit=20)
+
+    outcome = execute_graph(
+        mapping(_lines(2_000), concurrency=16, continueOnError=True),
+        context=ExecutionContext(workflows=caller),
+        sink=MemorySink(),
+        options=RunOptions(max_node_output_bytes=30_000),  # the list of items takes 17,890
+    )
+
+    result = outcome.results["map"]
+    assert (result.error_kind, caller.calls) == ("output_limit", [])
+    assert result.error_message.endswith("this node's output may take at most 30,000 bytes")
+
+
+def test_a_map_stops_starting_children_once_its_results_are_over_its_output_budget() -> None:
+    # Each child answers 1,000 bytes: past 5,000 bytes the Map starts no more of its 100 items.
+    amplifier = graph(
+        [
+            node("item", "input", name="item"),
+            node("p", "prompt", template="{{x}}" * 200),
+            node("answer", "output", name="answer"),
+        ],
+        [edge("item", "p", "value", "x"), edge("p", "answer", "text", "value")],
+    )
+    caller = GraphCaller(amplifier)
+    g = mapping("\n".join(["abcde"] * 100), concurrency=2)
+    g["nodes"][1]["data"]["callee"] = resolved(amplifier)
+
+    outcome = execute_graph(
+        g,
+        context=ExecutionContext(workflows=caller),
+        sink=MemorySink(),
+        options=RunOptions(max_node_output_bytes=5_000),
+    )
+
+    result = outcome.results["map"]
+    assert result.error_kind == "output_limit"
+    # Five answers (5 x 1,013 bytes) are over 5,000; the other worker may have started a sixth meanwhile.
+    assert 5 <= len(caller.calls) <= 6
+
+
+class StoppableCaller:
+    """A child that runs until its caller says stop (as a child run stops with its parent), then reports
+    itself cancelled; an item `fail` fails at once."""
+
+    def __init__(self) -> None:
+        self.calls: list[int | None] = []
+        self.stopped_calls: list[int | None] = []
+        self._lock = threading.Lock()
+
+    def children_left(self) -> None:
+        return None
+
+    def call(self, *, node_id, callee, inputs, log, stopped, item=None) -> ChildOutcome:
+        with self._lock:
+            self.calls.append(item)
+        if inputs.get("item") == "fail":
+            return ChildOutcome(f"child-{item}", "failed", error="told to fail")
+        wait_for(stopped, timeout=30)
+        with self._lock:
+            self.stopped_calls.append(item)
+        return ChildOutcome(f"child-{item}", "cancelled")
+
+
+def test_a_map_whose_run_passes_its_wall_clock_limit_stops_its_children_and_threads() -> None:
+    caller = StoppableCaller()
+
+    outcome = execute_graph(
+        mapping(_lines(2_000), concurrency=4),
+        context=ExecutionContext(workflows=caller),
+        sink=MemorySink(),
+        options=RunOptions(run_timeout_s=0.5),
+    )
+
+    assert outcome.error_summary == "run exceeded wall-clock limit of 0.5 s"
+    wait_for(lambda: not _map_threads(), timeout=5)
+    assert sorted(caller.stopped_calls) == sorted(caller.calls) == [0, 1, 2, 3]
+
+
+def test_a_cancelled_run_stops_its_maps_children_and_threads() -> None:
+    caller = StoppableCaller()
+
+    outcome = execute_graph(
+        mapping(_lines(2_000), concurrency=4),
+        context=ExecutionContext(workflows=caller),
+        sink=MemorySink(),
+        should_cancel=lambda: len(caller.calls) == 4,
+    )
+
+    assert outcome.status.value == "cancelled"
+    wait_for(lambda: not _map_threads(), timeout=5)
+    assert sorted(caller.stopped_calls) == sorted(caller.calls) == [0, 1, 2, 3]
+
+
+def test_a_failed_item_stops_the_maps_running_children_and_stays_the_reason() -> None:
+    caller = StoppableCaller()
+
+    outcome = execute_graph(
+        mapping("fail\n" + _lines(100), concurrency=4),
+        context=ExecutionContext(workflows=caller),
+        sink=MemorySink(),
+    )
+
+    result = outcome.results["map"]
+    assert (result.error_kind, result.error_message) == (
+        "child_failed",
+        "item 0: child run child-0 failed: told to fail",
+    )
+    # The items running beside it were told to stop; none started after it.
+    assert set(caller.stopped_calls) == set(caller.calls) - {0}
+    assert len(caller.calls) <= 4
+    assert _map_threads() == []

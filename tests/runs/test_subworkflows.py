@@ -372,7 +372,7 @@ def test_a_run_starts_at_most_run_max_child_runs_children_in_all(alice, settings
     results = _output(run, "results")["value"]
     assert [r is None for r in results].count(True) == 2
     errors = _output(run, "errors")["value"]
-    assert {e["message"] for e in errors} == {"this run has started its 3 child runs (RUN_MAX_CHILD_RUNS)"}
+    assert {e["message"] for e in errors} == {"this run may start at most 3 child runs (RUN_MAX_CHILD_RUNS)"}
 
 
 def test_the_plan_counts_a_sub_workflows_llm_calls_and_a_maps_per_item(alice, alice_client) -> None:

@@ -232,8 +232,8 @@ class MapKind(NodeKind):
         if left is not None and startable < len(items) and not continue_on_error:
             raise NodeError(
                 "child_run_limit",
-                f"the list has {len(items):,} items but only {left.count:,} more child runs may start "
-                f"({left.refusal})",
+                f"the list has {len(items):,} items but only {left.count:,} more child runs may start: "
+                f"{left.refusal}",
             )
         progress = _MapProgress(
             items=len(items),

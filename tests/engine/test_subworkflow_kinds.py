@@ -307,7 +307,7 @@ def test_a_map_longer_than_the_child_runs_left_fails_before_starting_any() -> No
     result = outcome.results["map"]
     assert (result.status.value, result.error_kind) == ("failed", "child_run_limit")
     assert result.error_message == (
-        "the list has 2,000 items but only 20 more child runs may start (at most 20 child runs)"
+        "the list has 2,000 items but only 20 more child runs may start: at most 20 child runs"
     )
     assert caller.calls == []
     assert _map_threads() == []

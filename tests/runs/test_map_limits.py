@@ -86,8 +86,8 @@ def test_a_map_past_the_child_run_allowance_fails_at_once_without_a_query_per_it
     result = NodeResult.objects.get(run=run, node_id="map")
     assert (result.error_kind, result.error_message) == (
         "child_run_limit",
-        "the list has 2,000 items but only 20 more child runs may start "
-        "(this run may start at most 20 child runs (RUN_MAX_CHILD_RUNS))",
+        "the list has 2,000 items but only 20 more child runs may start: "
+        "this run may start at most 20 child runs (RUN_MAX_CHILD_RUNS)",
     )
     assert not WorkflowRun.objects.filter(parent_run=run).exists()
     assert not [name for name in connections_opened if name.startswith("weft-map-")]

@@ -445,3 +445,40 @@ def test_a_failed_item_stops_the_maps_running_children_and_stays_the_reason() ->
     assert set(caller.stopped_calls) == set(caller.calls) - {0}
     assert len(caller.calls) <= 4
     assert _map_threads() == []
+
+
+def test_a_subworkflow_past_the_child_runs_left_fails_with_child_run_limit() -> None:
+    g = graph(
+        [node("q", "text", text="x"), node("sub", "subworkflow", workflowId="w", callee=resolved())],
+        [edge("q", "sub", "text", "item")],
+    )
+
+    outcome = execute_graph(
+        g, context=ExecutionContext(workflows=GraphCaller(CALLEE, limit=0)), sink=MemorySink()
+    )
+
+    result = outcome.results["sub"]
+    assert (result.error_kind, result.error_message) == ("child_run_limit", "at most 0 child runs")
+
+
+def test_two_maps_sharing_the_child_runs_left_start_no_more_than_it_and_list_the_rest_as_refused() -> None:
+    caller = GraphCaller(CALLEE, limit=20)
+    items = _lines(15)
+    g = graph(
+        [
+            node("items", "text", text=items),
+            node("a", "map", workflowId="w", callee=resolved(), concurrency=4, continueOnError=True),
+            node("b", "map", workflowId="w", callee=resolved(), concurrency=4, continueOnError=True),
+        ],
+        [edge("items", "a", "text", "items"), edge("items", "b", "text", "items")],
+    )
+
+    outcome = execute_graph(g, context=ExecutionContext(workflows=caller), sink=MemorySink())
+
+    # Whichever Map got them, 20 of the 30 items ran and the other 10 were refused without a child.
+    outputs = [outcome.results[m].output for m in "ab"]
+    assert len(caller.calls) == 20
+    assert sum(r is not None for o in outputs for r in o["results"]) == 20
+    refused = [e for o in outputs for e in o["errors"]]
+    assert len(refused) == 10
+    assert {(e["kind"], e["message"]) for e in refused} == {("child_run_limit", "at most 20 child runs")}

@@ -236,6 +236,17 @@ def test_with_continue_on_error_a_failed_item_is_null_and_listed(alice, llm_sett
     assert error["message"].startswith("LLM llm failed: the answer did not match the JSON Schema twice")
 
 
+def test_an_item_whose_child_reuses_an_earlier_childs_results_outputs_them(alice) -> None:
+    callee = _writer(alice)
+
+    run = _run(alice, _mapping(callee, "otters\notters", concurrency=1))
+
+    answer = {"answer": "Write about otters", "style": "plain", "photo": None}
+    assert _output(run, "results") == {"value": [answer, answer]}
+    second = WorkflowRun.objects.get(parent_run=run, parent_item=1)
+    assert NodeResult.objects.get(run=second, node_id="answer").status == "reused"
+
+
 def test_a_map_whose_callee_has_several_required_inputs_must_name_the_item_input(alice, alice_client) -> None:
     callee = _published(
         alice,

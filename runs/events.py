@@ -36,7 +36,9 @@ from runs.serializers import NodeResultSerializer
 
 logger = logging.getLogger(__name__)
 
-EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+_EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+# Each half of a Redis stream id is an unsigned 64-bit number; Redis refuses anything larger.
+EVENT_ID_PART_MAX = 2**64 - 1
 END = "end"
 
 
@@ -53,6 +55,11 @@ class BusRead:
 
     events: list[BusEvent]
     gap: bool = False
+
+
+def event_id_valid(text: str) -> bool:
+    """Whether `text` is an event id the bus can read after ("<n>-<m>", both within 64 bits)."""
+    return _EVENT_ID.match(text) is not None and max(id_key(text)) <= EVENT_ID_PART_MAX
 
 
 def id_key(event_id: str) -> tuple[int, int]:
@@ -144,6 +151,8 @@ class RedisRunEventBus:
         if block_s > 0:
             reply = await client.xread({key: after or "0-0"}, block=max(1, int(block_s * 1000)), count=1000)
             entries = reply[0][1] if reply else []
+        elif after is not None and id_key(after) == (EVENT_ID_PART_MAX, EVENT_ID_PART_MAX):
+            entries = []  # nothing can follow the largest id, and Redis refuses a range that starts after it
         else:
             entries = await client.xrange(key, min=f"({after}" if after else "-", count=10_000)
         return BusRead([_from_redis(entry_id, fields) for entry_id, fields in entries], gap=gap)

@@ -23,16 +23,24 @@ from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from accounts.models import User
-from runs.events import END, EVENT_ID, BusEvent, end_data, node_finished_data, run_counts, run_event_bus
+from runs.events import (
+    END,
+    BusEvent,
+    end_data,
+    event_id_valid,
+    node_finished_data,
+    run_counts,
+    run_event_bus,
+)
 from runs.models import WorkflowRun
-from runs.selectors import LOG_PAGE_SIZE, run_logs, run_node_results
-from workflowsite.api import error_body
+from runs.selectors import LOG_PAGE_SIZE, run_get, run_logs, run_node_results
+from workflowsite.api import exception_handler
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -41,16 +49,17 @@ T = TypeVar("T")
 RETRY_MS = 2000
 
 
-def _authenticate(request: HttpRequest) -> User | exceptions.APIException:
-    """The request's user by the API's authenticators (token, session), or the error DRF would raise."""
+def _authenticated_user(request: HttpRequest) -> User:
+    """The request's user by the API's authenticators (token, session); NotAuthenticated otherwise."""
     authenticators = [cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES]
     drf_request = Request(request, authenticators=authenticators)
     try:
         user = drf_request.user
-    except exceptions.APIException as exc:
-        return exc
-    if not user or not user.is_authenticated:
-        return exceptions.NotAuthenticated()
+        if not user or not user.is_authenticated:
+            raise exceptions.NotAuthenticated()
+    except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed) as exc:
+        exc.auth_header = authenticators[0].authenticate_header(drf_request)  # as DRF's views answer a 401
+        raise
     return user
 
 
@@ -68,33 +77,38 @@ def _closing(query: Callable[P, T]) -> Callable[P, T]:
     return run
 
 
-def _authorized_run(request: HttpRequest, run_id: uuid.UUID) -> WorkflowRun | exceptions.APIException | None:
-    """The user's run; None when it is not theirs (or does not exist); the authentication error if any."""
-    user = _authenticate(request)
-    if isinstance(user, exceptions.APIException):
-        return user
-    return WorkflowRun.objects.filter(owner=user, pk=run_id).first()
+def _requested_run(request: HttpRequest, run_id: uuid.UUID) -> WorkflowRun:
+    """The user's run (run_get: anyone else's is a 404)."""
+    return run_get(owner=_authenticated_user(request), run_id=run_id)
+
+
+def _last_event_id(request: HttpRequest) -> str | None:
+    last_id = request.headers.get("Last-Event-ID") or None
+    if last_id is not None and not event_id_valid(last_id):
+        message = 'an event id looks like "1700000000000-0" (two numbers of at most 64 bits)'
+        raise exceptions.ValidationError({"Last-Event-ID": [message]})
+    return last_id
+
+
+def _error_response(exc: exceptions.APIException | Http404) -> HttpResponse:
+    """The API's answer to `exc` (its one exception handler and error shape), for this view outside DRF."""
+    answer = exception_handler(exc, {})
+    assert answer is not None  # the handler answers every APIException and Http404
+    response = JsonResponse(answer.data, status=answer.status_code)
+    for header in ("WWW-Authenticate", "Retry-After"):
+        if header in answer:
+            response[header] = answer[header]
+    return response
 
 
 async def run_events(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
-    run = await sync_to_async(_closing(_authorized_run))(request, run_id)
-    if isinstance(run, exceptions.APIException):
-        response = JsonResponse({"detail": str(run.detail)}, status=401)
-        response["WWW-Authenticate"] = 'Bearer realm="api"'
-        return response
-    if run is None:
-        return JsonResponse({"detail": "No such run."}, status=404)
-    last_id = request.headers.get("Last-Event-ID") or None
-    if last_id is not None and not EVENT_ID.match(last_id):
-        message = 'an event id looks like "1700000000000-0"'
-        return JsonResponse(
-            error_body(
-                detail=f"Last-Event-ID: {message}", errors=[{"path": "Last-Event-ID", "message": message}]
-            ),
-            status=400,
-        )
+    try:
+        run = await sync_to_async(_closing(_requested_run))(request, run_id)
+        last_id = _last_event_id(request)
+    except (exceptions.APIException, Http404) as exc:
+        return _error_response(exc)
     stream = run_event_stream(run, after=last_id)
     # Django would collect an async iterator to the end under WSGI; this streams it instead.
     content = stream if isinstance(request, ASGIRequest) else _on_own_loop(stream)

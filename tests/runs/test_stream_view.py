@@ -54,3 +54,42 @@ def test_another_users_stream_is_a_404(alice, bob_client, llm_settings):
 
     assert response.status_code == 404
     assert response.json() == {"detail": "No such run."}
+
+
+@pytest.mark.parametrize(
+    "last_event_id",
+    ["x", "1-2-3", "99999999999999999999-0", "18446744073709551616-0", "0-18446744073709551616"],
+)
+def test_a_last_event_id_that_is_malformed_or_beyond_64_bits_is_a_400(alice, alice_client, last_event_id):
+    run = run_create(owner=alice, graph={"nodes": [node("a", "text", text="hi")], "edges": []}, enqueue=False)
+
+    response = alice_client.get(f"/api/runs/{run.id}/events", HTTP_LAST_EVENT_ID=last_event_id)
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert [error["path"] for error in response.json()["errors"]] == ["Last-Event-ID"]
+    assert response.json()["detail"].startswith("Last-Event-ID: ")
+
+
+@pytest.mark.django_db(transaction=True)  # the stream reads the run from another thread
+def test_the_largest_64_bit_last_event_id_is_read_after_like_any_other(alice, alice_client, llm_settings):
+    run = run_create(owner=alice, graph={"nodes": [node("a", "text", text="hi")], "edges": []}, enqueue=False)
+    run_execute(run_id=str(run.id))
+    largest = f"{2**64 - 1}-{2**64 - 1}"
+
+    response = alice_client.get(f"/api/runs/{run.id}/events", HTTP_LAST_EVENT_ID=largest)
+
+    assert response.status_code == 200
+    events = parse(b"".join(response.streaming_content))
+    assert events[-1][0] == "end"
+    assert events[-1][1]["status"] == "succeeded"
+
+
+def test_a_stranger_gets_a_401_with_the_apis_challenge(alice, client):
+    run = run_create(owner=alice, graph={"nodes": [node("a", "text", text="hi")], "edges": []}, enqueue=False)
+
+    response = client.get(f"/api/runs/{run.id}/events")
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response.json() == {"detail": "Authentication credentials were not provided."}

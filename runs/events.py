@@ -20,8 +20,10 @@ import logging
 import re
 import threading
 import time
+import uuid
 import weakref
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -67,6 +69,15 @@ def id_key(event_id: str) -> tuple[int, int]:
     return int(first), int(second or 0)
 
 
+class EventFollow(Protocol):
+    """One reader's place in a run's events."""
+
+    async def next(self, *, block_s: float) -> list[BusEvent]:
+        """The events after the last ones returned (at first: after the id the follow began at), waiting
+        up to `block_s` for the first; with `block_s` 0 it looks at the bus itself, now."""
+        ...
+
+
 class RunEventBus(Protocol):
     def publish(self, run_id: str, type: str, data: dict[str, Any]) -> str:
         """Append an event to the run's stream (from any thread); its id."""
@@ -76,8 +87,14 @@ class RunEventBus(Protocol):
         """The run has ended: keep its stream RUN_EVENTS_TTL_SECONDS longer, then drop it."""
         ...
 
-    async def read(self, run_id: str, *, after: str | None, block_s: float) -> BusRead:
-        """The events after `after` (None: from the start), waiting up to `block_s` for the first."""
+    async def read(self, run_id: str, *, after: str | None) -> BusRead:
+        """The events after `after` (None: from the start), as the bus has them now."""
+        ...
+
+    def follow(
+        self, run_id: str, *, after: str | None
+    ) -> contextlib.AbstractAsyncContextManager[EventFollow]:
+        """Follow the run's events live from after `after`, until the context is left."""
         ...
 
     async def last_id(self, run_id: str) -> str | None: ...
@@ -93,15 +110,25 @@ def _encode(data: dict[str, Any]) -> str:
 
 # Redis Streams ------------------------------------------------------------------------------
 
+# Connections of one event loop (one per web process under ASGI) for the short commands (XRANGE, XINFO);
+# a command waits for a free one rather than failing, so the loop never holds more than these plus its reader.
+SHORT_COMMAND_CONNECTIONS = 10
+# How the stream clients name themselves to Redis (CLIENT LIST), so an operator can count them.
+CLIENT_NAME = "weft-run-events"
+# Events handed to one follow and not taken yet (a slow client): past this it drops them and re-reads.
+FOLLOW_BUFFER = 1000
+_WAKE_TTL_S = 60
+
 
 class RedisRunEventBus:
     """One Redis stream per run. Writes are synchronous (worker threads), reads asynchronous (the stream
-    view), with one asyncio client per event loop (a client cannot be shared between loops)."""
+    view), with one set of asyncio clients per event loop (a client cannot be shared between loops)."""
 
     def __init__(
         self, url: str, *, maxlen: int, ttl_s: int, active_ttl_s: int, longest_read_s: float
     ) -> None:
         self.url = url
+        self.longest_read_s = longest_read_s
         # redis-py gives up on a reply after 5 s by default; a blocking read waits up to longest_read_s.
         self.read_timeout_s = longest_read_s + 5
         self.maxlen = maxlen
@@ -109,7 +136,7 @@ class RedisRunEventBus:
         # A run whose worker dies never closes its stream; it still expires, this long after its last event.
         self.active_ttl_s = active_ttl_s
         self._sync = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis] = (
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -128,43 +155,206 @@ class RedisRunEventBus:
     def close(self, run_id: str) -> None:
         self._sync.expire(self.key(run_id), self.ttl_s)
 
-    def _client(self) -> redis.asyncio.Redis:
+    def _loop_clients(self) -> _LoopClients:
         loop = asyncio.get_running_loop()
-        client = self._async.get(loop)
-        if client is None:
-            client = redis.asyncio.Redis.from_url(self.url, socket_timeout=self.read_timeout_s)
-            self._async[loop] = client
-        return client
+        clients = self._loops.get(loop)
+        if clients is None:
+            clients = self._loops[loop] = _LoopClients(self)
+        return clients
 
-    async def read(self, run_id: str, *, after: str | None, block_s: float) -> BusRead:
+    def _client(self) -> redis.asyncio.Redis:
+        return self._loop_clients().short
+
+    async def read(self, run_id: str, *, after: str | None) -> BusRead:
         client, key = self._client(), self.key(run_id)
-        gap = False
-        if block_s <= 0:
-            # A first look: was anything after `after` trimmed away (or has the stream expired)?
-            try:
-                info = await client.xinfo_stream(key)
-            except redis.ResponseError:  # no such stream (not started, or expired)
-                return BusRead([], gap=after is not None)
-            first = info["first-entry"][0].decode() if info.get("first-entry") else None
-            trimmed = info["entries-added"] > info["length"]
-            gap = trimmed and first is not None and (after is None or id_key(after) < id_key(first))
-        if block_s > 0:
-            reply = await client.xread({key: after or "0-0"}, block=max(1, int(block_s * 1000)), count=1000)
-            entries = reply[0][1] if reply else []
-        elif after is not None and id_key(after) == (EVENT_ID_PART_MAX, EVENT_ID_PART_MAX):
-            entries = []  # nothing can follow the largest id, and Redis refuses a range that starts after it
-        else:
-            entries = await client.xrange(key, min=f"({after}" if after else "-", count=10_000)
-        return BusRead([_from_redis(entry_id, fields) for entry_id, fields in entries], gap=gap)
+        # Was anything after `after` trimmed away (or has the stream expired)?
+        try:
+            info = await client.xinfo_stream(key)
+        except redis.ResponseError:  # no such stream (not started, or expired)
+            return BusRead([], gap=after is not None)
+        first = info["first-entry"][0].decode() if info.get("first-entry") else None
+        trimmed = info["entries-added"] > info["length"]
+        gap = trimmed and first is not None and (after is None or id_key(after) < id_key(first))
+        return BusRead(await self.range_after(run_id, after), gap=gap)
+
+    async def range_after(self, run_id: str, after: str | None) -> list[BusEvent]:
+        if after is not None and id_key(after) == (EVENT_ID_PART_MAX, EVENT_ID_PART_MAX):
+            return []  # nothing can follow the largest id, and Redis refuses a range that starts after it
+        entries = await self._client().xrange(
+            self.key(run_id), min=f"({after}" if after else "-", count=10_000
+        )
+        return [_from_redis(entry_id, fields) for entry_id, fields in entries]
+
+    @contextlib.asynccontextmanager
+    async def follow(self, run_id: str, *, after: str | None) -> AsyncIterator[EventFollow]:
+        reader = self._loop_clients().reader
+        follow = _RedisFollow(self, run_id, after)
+        await reader.add(follow)
+        try:
+            yield follow
+        finally:
+            reader.remove(follow)
 
     async def last_id(self, run_id: str) -> str | None:
         entries = await self._client().xrevrange(self.key(run_id), count=1)
         return entries[0][0].decode() if entries else None
 
     async def release(self) -> None:
-        client = self._async.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.aclose()
+        clients = self._loops.pop(asyncio.get_running_loop(), None)
+        if clients is not None:
+            await clients.close()
+
+
+class _LoopClients:
+    """What one event loop holds: a bounded pool for short commands and the loop's one run reader."""
+
+    def __init__(self, bus: RedisRunEventBus) -> None:
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            bus.url, max_connections=SHORT_COMMAND_CONNECTIONS, socket_timeout=5, client_name=CLIENT_NAME
+        )
+        self.short = redis.asyncio.Redis.from_pool(pool)
+        self.reader = _RunReader(bus, self.short)
+
+    async def close(self) -> None:
+        await self.reader.close()
+        await self.short.aclose()
+
+
+class _RedisFollow:
+    """A follow fed by its loop's `_RunReader`; when it has fallen behind (it joined a run the reader was
+    already past, its buffer overflowed, the reader failed) it catches up with one XRANGE."""
+
+    def __init__(self, bus: RedisRunEventBus, run_id: str, after: str | None) -> None:
+        self._bus = bus
+        self.run_id = run_id
+        self.key = bus.key(run_id)
+        self.after = after
+        self.behind = False
+        self._pending: list[BusEvent] = []
+        self._arrived = asyncio.Event()
+
+    def deliver(self, events: list[BusEvent]) -> None:
+        if len(self._pending) + len(events) > FOLLOW_BUFFER:
+            self.fall_behind()
+            return
+        self._pending += events
+        self._arrived.set()
+
+    def fall_behind(self) -> None:
+        self._pending = []
+        self.behind = True
+        self._arrived.set()
+
+    def _after_cursor(self, events: list[BusEvent]) -> list[BusEvent]:
+        """`events` newer than the last one returned, each once (a catch-up and the reader can overlap)."""
+        fresh = []
+        for event in events:
+            if self.after is None or id_key(event.id) > id_key(self.after):
+                fresh.append(event)
+                self.after = event.id
+        return fresh
+
+    async def next(self, *, block_s: float) -> list[BusEvent]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + block_s
+        if block_s <= 0:
+            self.behind = True
+        while True:
+            if self.behind:
+                self.behind = False
+                self._pending = []
+                caught_up = await self._bus.range_after(self.run_id, self.after)
+                events, self._pending = caught_up + self._pending, []  # what the reader handed over meanwhile
+            else:
+                events, self._pending = self._pending, []
+            fresh = self._after_cursor(events)
+            remaining = deadline - loop.time()
+            if fresh or remaining <= 0:
+                return fresh
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+
+
+class _RunReader:
+    """The one blocking XREAD of an event loop, over every run that a follow on the loop follows; it hands
+    each follow its run's events. So N streams cost one Redis connection however many runs they follow (a
+    blocking read per stream used up redis-py's pool of 100 connections a process, failing other users'
+    streams). A follow of a run not yet read wakes the XREAD by adding to a stream of the reader's own."""
+
+    def __init__(self, bus: RedisRunEventBus, short: redis.asyncio.Redis) -> None:
+        self._bus = bus
+        self._short = short
+        self._blocking: redis.asyncio.Redis | None = None
+        self._wake_key = f"weft:run-events-wake:{uuid.uuid4().hex}"
+        self._wake_after = "0-0"
+        self._positions: dict[str, str] = {}  # run stream key: the id of the last event read
+        self._follows: dict[str, set[_RedisFollow]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def add(self, follow: _RedisFollow) -> None:
+        start = follow.after or "0-0"
+        position = self._positions.get(follow.key)
+        if position is not None and id_key(position) > id_key(start):
+            follow.behind = True  # the reader handed out events after `start` before this follow joined
+        if position is None:
+            self._positions[follow.key] = start
+        self._follows.setdefault(follow.key, set()).add(follow)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._read())
+        elif position is None:
+            await self._wake()
+
+    def remove(self, follow: _RedisFollow) -> None:
+        follows = self._follows.get(follow.key, set())
+        follows.discard(follow)
+        if not follows:
+            self._follows.pop(follow.key, None)
+            self._positions.pop(follow.key, None)
+
+    async def _wake(self) -> None:
+        pipe = self._short.pipeline(transaction=False)
+        pipe.xadd(self._wake_key, {"runs": len(self._positions)}, maxlen=1)
+        pipe.expire(self._wake_key, _WAKE_TTL_S)
+        await pipe.execute()
+
+    async def _read(self) -> None:
+        if self._blocking is None:
+            self._blocking = redis.asyncio.Redis.from_url(
+                self._bus.url,
+                socket_timeout=self._bus.read_timeout_s,
+                single_connection_client=True,
+                client_name=CLIENT_NAME,
+            )
+        block_ms = max(1, int(self._bus.longest_read_s * 1000))
+        while self._follows:
+            streams = {self._wake_key: self._wake_after, **self._positions}
+            try:
+                reply = await self._blocking.xread(streams, block=block_ms, count=FOLLOW_BUFFER)
+            except Exception:  # Redis down, say: the streams re-read, and the reader tries again
+                logger.exception("live events: the run reader failed")
+                for follows in self._follows.values():
+                    for follow in follows:
+                        follow.fall_behind()
+                await asyncio.sleep(1)  # a Redis that is down is not asked again at once
+                continue
+            for raw_key, entries in reply:
+                key = raw_key.decode()
+                if key == self._wake_key:
+                    self._wake_after = entries[-1][0].decode()
+                elif key in self._positions:
+                    events = [_from_redis(entry_id, fields) for entry_id, fields in entries]
+                    self._positions[key] = events[-1].id
+                    for follow in self._follows[key]:
+                        follow.deliver(events)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._blocking is not None:
+            await self._blocking.aclose()
 
 
 def _from_redis(entry_id: bytes, fields: dict[bytes, bytes]) -> BusEvent:
@@ -232,10 +422,18 @@ class MemoryRunEventBus:
             events = [e for e in stream.events if id_key(e.id)[0] > start]
             return BusRead(events, gap=first > start + 1)
 
-    async def read(self, run_id: str, *, after: str | None, block_s: float) -> BusRead:
+    async def read(self, run_id: str, *, after: str | None) -> BusRead:
+        return self._since(run_id, after)
+
+    @contextlib.asynccontextmanager
+    async def follow(self, run_id: str, *, after: str | None) -> AsyncIterator[EventFollow]:
+        yield _MemoryFollow(self, run_id, after)
+
+    async def wait(self, run_id: str, *, after: str | None, block_s: float) -> list[BusEvent]:
+        """The events after `after`, waiting up to `block_s` for the first."""
         result = self._since(run_id, after)
         if result.events or block_s <= 0:
-            return result
+            return result.events
         ready = asyncio.Event()
         waiter = (asyncio.get_running_loop(), ready)
         with self._lock:
@@ -246,14 +444,14 @@ class MemoryRunEventBus:
                 try:
                     await asyncio.wait_for(ready.wait(), block_s)
                 except TimeoutError:
-                    return result
+                    return result.events
                 result = self._since(run_id, after)
         finally:
             with self._lock:
                 stream = self._runs.get(run_id)
                 if stream is not None:
                     stream.waiters.discard(waiter)
-        return result
+        return result.events
 
     async def release(self) -> None:
         pass  # holds nothing per event loop
@@ -262,6 +460,19 @@ class MemoryRunEventBus:
         with self._lock:
             stream = self._runs.get(run_id)
             return stream.events[-1].id if stream and stream.events else None
+
+
+class _MemoryFollow:
+    def __init__(self, bus: MemoryRunEventBus, run_id: str, after: str | None) -> None:
+        self._bus = bus
+        self.run_id = run_id
+        self.after = after
+
+    async def next(self, *, block_s: float) -> list[BusEvent]:
+        events = await self._bus.wait(self.run_id, after=self.after, block_s=block_s)
+        if events:
+            self.after = events[-1].id
+        return events
 
 
 _buses: dict[str, RunEventBus] = {}

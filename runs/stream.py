@@ -148,7 +148,7 @@ async def run_event_stream(run: WorkflowRun, *, after: str | None) -> AsyncItera
     run_id = str(run.id)
     heartbeat_s = settings.RUN_EVENTS_HEARTBEAT_SECONDS
     yield f"retry: {RETRY_MS}\n\n".encode()
-    first = await bus.read(run_id, after=after, block_s=0)
+    first = await bus.read(run_id, after=after)
     if first.gap or (not first.events and run.is_finished):
         # The bus cannot replay this run: start from the database, then follow the bus from now on.
         after = await bus.last_id(run_id)
@@ -158,24 +158,22 @@ async def run_event_stream(run: WorkflowRun, *, after: str | None) -> AsyncItera
             yield sse(type=type, data=data, id=after if last else None)
         if snapshot[-1][0] == END:
             return
-        first = await bus.read(run_id, after=after, block_s=0)
+        first = await bus.read(run_id, after=after)
     events = first.events
-    while True:
-        for event in events:
-            yield sse(event)
-            if event.type == END:
-                return
-            after = event.id
-        read = await bus.read(run_id, after=after, block_s=heartbeat_s)
-        events = read.events
-        if not events:
-            yield b": heartbeat\n\n"
-            ended = await sync_to_async(_closing(_ended))(run.pk)
-            if ended is not None:
-                # Ended without an `end` on the bus (or published before our read window): say so.
-                events = (await bus.read(run_id, after=after, block_s=0)).events or [
-                    BusEvent(after or "0-0", END, ended)
-                ]
+    async with bus.follow(run_id, after=events[-1].id if events else after) as follow:
+        while True:
+            for event in events:
+                yield sse(event)
+                if event.type == END:
+                    return
+                after = event.id
+            events = await follow.next(block_s=heartbeat_s)
+            if not events:
+                yield b": heartbeat\n\n"
+                ended = await sync_to_async(_closing(_ended))(run.pk)
+                if ended is not None:
+                    # Ended without an `end` on the bus (or published before our read window): say so.
+                    events = await follow.next(block_s=0) or [BusEvent(after or "0-0", END, ended)]
 
 
 def _ended(run_pk: uuid.UUID) -> dict[str, Any] | None:

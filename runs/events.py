@@ -349,10 +349,14 @@ class _RunReader:
                         follow.deliver(events)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        """Stop reading. The XREAD is woken rather than cancelled: redis-py retries a connection handshake
+        that a cancellation interrupts, and the read then blocks for its whole time."""
+        self._follows.clear()
+        self._positions.clear()
+        if self._task is not None and not self._task.done():
+            with contextlib.suppress(redis.RedisError, OSError):
+                await self._wake()
+            await asyncio.wait({self._task}, timeout=self._bus.read_timeout_s)
         if self._blocking is not None:
             await self._blocking.aclose()
 

@@ -174,6 +174,8 @@ def main() -> None:
         "REDIS_URL": REDIS_URL,
         "LOG_LEVEL": "WARNING",
         "RUN_EVENTS_HEARTBEAT_SECONDS": "15",
+        # (b) measures what one process holds, so one user may open them all.
+        "RUN_EVENTS_MAX_STREAMS_PER_USER": str(max(levels) + 1),
     }
     create_database(database)
     os.environ.update(env)

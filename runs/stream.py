@@ -8,14 +8,18 @@ Redis restarted, a finished run from long ago) the stream starts with the run as
 (`run`, each finished `node`, the logs) and, for a finished run, `end`. Idle streams get a heartbeat
 comment every RUN_EVENTS_HEARTBEAT_SECONDS, at which the run is also re-read, so that a run that ended
 without its worker publishing `end` (cancelled while queued, abandoned by a dead worker) still ends.
+A user holds at most RUN_EVENTS_MAX_STREAMS_PER_USER streams at once (runs/streamslots.py): one more is a
+429 before anything is streamed. The streams of a process share one blocking read of the bus (runs/events.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import aclosing
 from typing import Any, ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
@@ -40,13 +44,16 @@ from runs.events import (
 )
 from runs.models import WorkflowRun
 from runs.selectors import LOG_PAGE_SIZE, run_get, run_logs, run_node_results
-from workflowsite.api import exception_handler
+from runs.streamslots import TooManyStreams, stream_slot_release, stream_slot_renew, stream_slot_take
+from workflowsite.api import TooManyRequests, exception_handler
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 # Sent first: a client's EventSource retries this many milliseconds after a dropped connection.
 RETRY_MS = 2000
+# The Retry-After of a user over RUN_EVENTS_MAX_STREAMS_PER_USER (as for the active-run cap).
+SLOT_RETRY_AFTER_SECONDS = 5
 
 
 def _authenticated_user(request: HttpRequest) -> User:
@@ -107,9 +114,12 @@ async def run_events(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     try:
         run = await sync_to_async(_closing(_requested_run))(request, run_id)
         last_id = _last_event_id(request)
+        slot = await sync_to_async(stream_slot_take)(user_id=run.owner_id)
+    except TooManyStreams as exc:
+        return _error_response(TooManyRequests(detail=str(exc), wait=SLOT_RETRY_AFTER_SECONDS))
     except (exceptions.APIException, Http404) as exc:
         return _error_response(exc)
-    stream = run_event_stream(run, after=last_id)
+    stream = run_event_stream(run, after=last_id, slot=slot)
     # Django would collect an async iterator to the end under WSGI; this streams it instead.
     content = stream if isinstance(request, ASGIRequest) else _on_own_loop(stream)
     response = StreamingHttpResponse(content, content_type="text/event-stream")
@@ -143,7 +153,23 @@ def sse(event: BusEvent | None = None, *, type: str = "", data: Any = None, id: 
     return ("\n".join(lines) + "\n\n").encode()
 
 
-async def run_event_stream(run: WorkflowRun, *, after: str | None) -> AsyncIterator[bytes]:
+async def run_event_stream(run: WorkflowRun, *, after: str | None, slot: str) -> AsyncIterator[bytes]:
+    """The stream's bytes; it renews its slot among the owner's streams as it runs and gives it back when it
+    ends, however it ends (`end`, the client gone, an error)."""
+    heartbeat_s = settings.RUN_EVENTS_HEARTBEAT_SECONDS
+    renewed_at = time.monotonic()
+    try:
+        async with aclosing(_events(run, after=after)) as events:
+            async for chunk in events:
+                yield chunk
+                if time.monotonic() - renewed_at >= heartbeat_s:
+                    await sync_to_async(stream_slot_renew)(user_id=run.owner_id, slot=slot)
+                    renewed_at = time.monotonic()
+    finally:
+        await sync_to_async(stream_slot_release)(user_id=run.owner_id, slot=slot)
+
+
+async def _events(run: WorkflowRun, *, after: str | None) -> AsyncIterator[bytes]:
     bus = run_event_bus()
     run_id = str(run.id)
     heartbeat_s = settings.RUN_EVENTS_HEARTBEAT_SECONDS

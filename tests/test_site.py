@@ -239,3 +239,13 @@ def test_a_page_error_keeps_the_html_500(alice):
 def test_the_llm_sdks_do_not_log_every_call_at_info():
     for name in ("httpx", "httpx2", "google_genai"):
         assert logging.getLogger(name).getEffectiveLevel() >= logging.WARNING, name
+
+
+@pytest.mark.parametrize(("value", "message"), [("0", "must be at least 1"), ("many", "must be an integer")])
+def test_a_stream_cap_that_is_not_a_positive_number_is_refused(value, message):
+    result = _manage(
+        "check", DJANGO_SETTINGS_MODULE="workflowsite.test_settings", RUN_EVENTS_MAX_STREAMS_PER_USER=value
+    )
+
+    assert result.returncode != 0
+    assert f"RUN_EVENTS_MAX_STREAMS_PER_USER {message}" in result.stderr

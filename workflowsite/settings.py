@@ -459,6 +459,13 @@ LLM_PRICES_FILE = env_str("LLM_PRICES_FILE", str(BASE_DIR / "engine" / "prices.j
 RUN_EVENTS_MAXLEN = env_int("RUN_EVENTS_MAXLEN", 10_000)
 RUN_EVENTS_TTL_SECONDS = env_int("RUN_EVENTS_TTL_SECONDS", 300)
 RUN_EVENTS_HEARTBEAT_SECONDS = env_float("RUN_EVENTS_HEARTBEAT_SECONDS", 15.0)
+# Event streams one user may hold open at once, counted across web processes (a browser tab holds one per
+# run it shows); past it a new stream is a 429.
+RUN_EVENTS_MAX_STREAMS_PER_USER = env_int("RUN_EVENTS_MAX_STREAMS_PER_USER", 20)
+if RUN_EVENTS_MAX_STREAMS_PER_USER < 1:
+    raise ImproperlyConfigured(
+        f"RUN_EVENTS_MAX_STREAMS_PER_USER must be at least 1, got {RUN_EVENTS_MAX_STREAMS_PER_USER}"
+    )
 EXECUTE_RATE_LIMIT = env_str("EXECUTE_RATE_LIMIT", "100/m")
 # Calls of one webhook URL; each also counts against its owner's EXECUTE_RATE_LIMIT.
 WEBHOOK_RATE_LIMIT = env_str("WEBHOOK_RATE_LIMIT", "30/m")

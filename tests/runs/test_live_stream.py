@@ -31,6 +31,8 @@ from tests.waiting import wait_for
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 PROMPT = "tell me about otters and the rivers they swim in"
+# The server's RUN_EVENTS_MAX_STREAMS_PER_USER (this module opens at most five streams at once elsewhere).
+STREAM_CAP = 5
 
 
 def diamond() -> dict[str, list]:
@@ -65,7 +67,11 @@ def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterato
     if connection.vendor != "postgresql":
         pytest.skip("a server process needs a shared database: set DATABASE_URL to PostgreSQL")
     log = tmp_path_factory.mktemp("asgi") / "server.log"
-    env = child_env(f"weft-test-{uuid.uuid4().hex[:10]}", RUN_EVENTS_HEARTBEAT_SECONDS="1")
+    env = child_env(
+        f"weft-test-{uuid.uuid4().hex[:10]}",
+        RUN_EVENTS_HEARTBEAT_SECONDS="1",
+        RUN_EVENTS_MAX_STREAMS_PER_USER=str(STREAM_CAP),
+    )
     process, url = serve(env, log)
     yield url
     kill_group(process, signal.SIGTERM)
@@ -360,3 +366,29 @@ def test_open_streams_hold_no_database_connection(asgi_server, alice, alice_clie
 
     assert during <= before + 1  # the server's last request may still be closing its own
     assert all(events[-1].type == "end" for _, events in subscribers)
+
+
+def test_the_stream_cap_counts_a_users_streams_in_every_web_process(
+    asgi_server, alice, alice_client, alice_token, settings
+):
+    settings.RUN_EVENTS_MAX_STREAMS_PER_USER = STREAM_CAP  # this process is a second web process
+    run = run_create(owner=alice, graph=diamond(), enqueue=False)  # stays queued: its streams idle
+    url = f"{asgi_server}/api/runs/{run.id}/events"
+    on_server = [subscribe(url, alice_token) for _ in range(3)]
+    here = [alice_client.get(f"/api/runs/{run.id}/events") for _ in range(2)]  # open, not yet read
+
+    refused_here = alice_client.get(f"/api/runs/{run.id}/events")
+    refused_there = httpx.get(url, headers={"Authorization": f"Bearer {alice_token}"}, timeout=10)
+    assert alice_client.post(f"/api/runs/{run.id}/cancel").status_code == 202
+    for thread, _ in on_server:
+        thread.join(30)
+    here_events = [b"".join(response.streaming_content) for response in here]
+    after_they_ended = httpx.get(url, headers={"Authorization": f"Bearer {alice_token}"}, timeout=10)
+
+    assert [response.status_code for response in here] == [200, 200]
+    assert refused_here.status_code == 429
+    assert refused_there.status_code == 429
+    assert refused_there.headers["Retry-After"] == "5"
+    assert all(events[-1].type == "end" for _, events in on_server)
+    assert all(b"event: end" in body for body in here_events)
+    assert after_they_ended.status_code == 200  # the cancelled run's stream, told at once

@@ -93,3 +93,31 @@ def test_a_stranger_gets_a_401_with_the_apis_challenge(alice, client):
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert response.json() == {"detail": "Authentication credentials were not provided."}
+
+
+def test_a_user_over_the_stream_cap_gets_a_429_before_the_stream_starts_and_others_stream_on(
+    alice, alice_client, bob, bob_client, settings
+):
+    settings.RUN_EVENTS_MAX_STREAMS_PER_USER = 2
+    graph = {"nodes": [node("a", "text", text="hi")], "edges": []}
+    alices, bobs = (run_create(owner=user, graph=graph, enqueue=False) for user in (alice, bob))
+    for run in (alices, bobs):
+        run_execute(run_id=str(run.id))
+
+    held = [alice_client.get(f"/api/runs/{alices.id}/events") for _ in range(2)]  # open, not yet read
+    refused = alice_client.get(f"/api/runs/{alices.id}/events")
+    bobs_stream = bob_client.get(f"/api/runs/{bobs.id}/events")
+
+    assert [response.status_code for response in held] == [200, 200]
+    assert refused.status_code == 429
+    assert refused["Content-Type"] == "application/json"
+    assert refused["Retry-After"] == "5"
+    assert "2 live event streams open" in refused.json()["detail"]
+    assert bobs_stream.status_code == 200
+    assert parse(b"".join(bobs_stream.streaming_content))[-1][0] == "end"
+    # A stream that ends gives its slot back.
+    assert parse(b"".join(held[0].streaming_content))[-1][0] == "end"
+    again = alice_client.get(f"/api/runs/{alices.id}/events")
+    assert again.status_code == 200
+    for response in (again, held[1]):
+        assert parse(b"".join(response.streaming_content))[-1][0] == "end"

@@ -392,3 +392,19 @@ def test_the_stream_cap_counts_a_users_streams_in_every_web_process(
     assert all(events[-1].type == "end" for _, events in on_server)
     assert all(b"event: end" in body for body in here_events)
     assert after_they_ended.status_code == 200  # the cancelled run's stream, told at once
+
+
+def test_a_stream_whose_client_goes_away_gives_its_place_back(asgi_server, alice, alice_token):
+    run = run_create(owner=alice, graph=diamond(), enqueue=False)  # stays queued: its streams idle
+    url = f"{asgi_server}/api/runs/{run.id}/events"
+
+    def open_and_drop() -> bool:
+        with httpx.stream(
+            "GET", url, headers={"Authorization": f"Bearer {alice_token}"}, timeout=10
+        ) as response:
+            return response.status_code == 200  # leaving closes the connection
+
+    # Twice the cap, one after another: each place must come back once the server sees its client gone, sooner
+    # than a place that was not given back would lapse (three heartbeats of 1 s).
+    for _ in range(2 * STREAM_CAP):
+        wait_for(open_and_drop, timeout=2)

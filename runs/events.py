@@ -1,10 +1,12 @@
-"""The live event bus of runs: workers publish each run's events, stream readers read them since an id.
+"""The live event bus of runs: workers publish each run's events, stream readers read them since an id and
+then follow them live (on Redis, all the follows of an event loop through one blocking read).
 
 Two implementations of one interface: Redis Streams when REDIS_URL is set (one stream per run, at most
 RUN_EVENTS_MAXLEN entries, expiring RUN_EVENTS_TTL_SECONDS after the run ends, so that a reconnecting
 client can replay what it missed), and an in-process memory bus for the in-process worker without Redis.
 The database stays the record of truth: a reader that finds the bus trimmed or expired falls back to it
-(see runs/stream.py). Event ids are "<n>-<m>" strings (Redis stream ids), increasing within a run.
+(see runs/stream.py). Event ids are "<n>-<m>" strings (Redis stream ids: two unsigned 64-bit numbers),
+increasing within a run.
 
 `RunEventPublisher` turns the engine's events (as runs.persistence has written them) into bus events:
 `run` (status and counts), `node` (started; finished with the result as the run detail shows it), `log`,

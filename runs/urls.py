@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from runs import api, stream
+from workflowsite import converters  # noqa: F401  (registers <textpath:>)
 
 urlpatterns = [
     path("execute", api.ExecuteApi.as_view(), name="api-execute"),
@@ -12,7 +13,7 @@ urlpatterns = [
     path("runs", api.RunListApi.as_view(), name="api-run-list"),
     path("runs/<uuid:run_id>", api.RunDetailApi.as_view(), name="api-run-detail"),
     path(
-        "runs/<uuid:run_id>/nodes/<path:node_id>/output",
+        "runs/<uuid:run_id>/nodes/<textpath:node_id>/output",
         api.RunNodeOutputApi.as_view(),
         name="api-run-node-output",
     ),

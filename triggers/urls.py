@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from triggers import api, views
+from workflowsite import converters  # noqa: F401  (registers <text:>)
 
 urlpatterns = [
     path(
@@ -20,4 +21,4 @@ urlpatterns = [
     path("schedules/<uuid:schedule_id>", api.ScheduleDetailApi.as_view(), name="api-schedule-detail"),
 ]
 
-hook_urlpatterns = [path("hooks/<str:token>", views.webhook_call_view, name="webhook-call")]
+hook_urlpatterns = [path("hooks/<text:token>", views.webhook_call_view, name="webhook-call")]

@@ -141,8 +141,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Django's 404 for pages; under /api/ the JSON error every API client expects (malformed ids too)."""
-    if request.path.startswith("/api/"):
+    """Django's 404 for pages; under /api/ and /hooks/ the JSON error every API client expects (malformed ids
+    too)."""
+    if request.path.startswith(("/api/", "/hooks/")):
         return JsonResponse({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     return page_not_found(request, exception)
 

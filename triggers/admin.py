@@ -9,12 +9,12 @@ from triggers.models import Schedule, Webhook
 
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "workflow", "owner", "enabled", "last_called_at", "created_at"]
+    list_display = ["__str__", "token_prefix", "workflow", "owner", "enabled", "last_called_at", "created_at"]
     list_filter = ["enabled"]
     search_fields = ["name", "owner__email", "workflow__name"]
     list_select_related = ["workflow", "owner"]
-    fields = ["id", "owner", "workflow", "name", "enabled", "last_called_at", "created_at"]
-    readonly_fields = ["id", "owner", "workflow", "last_called_at", "created_at"]
+    fields = ["id", "owner", "workflow", "name", "token_prefix", "enabled", "last_called_at", "created_at"]
+    readonly_fields = ["id", "owner", "workflow", "token_prefix", "last_called_at", "created_at"]
 
     def has_add_permission(self, request: object) -> bool:
         return False

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -14,9 +15,11 @@ from rest_framework.views import APIView
 
 from triggers import selectors, services
 from triggers.serializers import (
+    IssuedWebhookSerializer,
     ScheduleSerializer,
     ScheduleUpdateSerializer,
     ScheduleWriteSerializer,
+    UpdatedWebhookSerializer,
     WebhookSerializer,
     WebhookWriteSerializer,
 )
@@ -37,8 +40,14 @@ def _checked(call: Callable[[], T]) -> T:
         raise serializers.ValidationError(dict(exc.issues)) from exc
 
 
-def _webhook(request: Request, webhook: Any, code: int = status.HTTP_200_OK) -> Response:
-    return Response(WebhookSerializer(webhook, context={"request": request}).data, status=code)
+def _issued(request: Request, issued: services.IssuedWebhook, code: int = status.HTTP_200_OK) -> Response:
+    """The webhook with what it was just given (its URL, its signing secret): the only answers with them."""
+    data = WebhookSerializer(issued.webhook).data
+    if issued.token is not None:
+        data["url"] = request.build_absolute_uri(reverse("webhook-call", kwargs={"token": issued.token}))
+    if issued.signing_secret is not None:
+        data["signingSecret"] = issued.signing_secret
+    return Response(data, status=code)
 
 
 def _page(request: Request, queryset: Any, serializer: type[serializers.Serializer]) -> Response:
@@ -68,32 +77,38 @@ class WebhookListCreateApi(APIView):
 
     @extend_schema(
         request=WebhookWriteSerializer,
-        responses={201: WebhookSerializer, **_BAD, **_NOT_FOUND},
-        summary="Add a webhook: a secret URL that runs the published version with the posted inputs",
+        responses={201: IssuedWebhookSerializer, **_BAD, **_NOT_FOUND},
+        summary="Add a webhook: a secret URL that runs the published version with the posted inputs (the URL"
+        " and signing secret are returned only this once)",
     )
     def post(self, request: Request, workflow_id: uuid.UUID) -> Response:
         workflow = workflow_get(owner=request.user, workflow_id=workflow_id)
         payload = WebhookWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        webhook = services.webhook_create(owner=request.user, workflow=workflow, **payload.validated_data)
-        return _webhook(request, webhook, status.HTTP_201_CREATED)
+        issued = services.webhook_create(owner=request.user, workflow=workflow, **payload.validated_data)
+        return _issued(request, issued, status.HTTP_201_CREATED)
 
 
 class WebhookDetailApi(APIView):
-    @extend_schema(responses={200: WebhookSerializer, **_NOT_FOUND}, summary="One webhook")
+    @extend_schema(
+        responses={200: WebhookSerializer, **_NOT_FOUND}, summary="One webhook (without its URL or secret)"
+    )
     def get(self, request: Request, webhook_id: uuid.UUID) -> Response:
-        return _webhook(request, selectors.webhook_get(owner=request.user, webhook_id=webhook_id))
+        return Response(
+            WebhookSerializer(selectors.webhook_get(owner=request.user, webhook_id=webhook_id)).data
+        )
 
     @extend_schema(
         request=WebhookWriteSerializer,
-        responses={200: WebhookSerializer, **_BAD, **_NOT_FOUND},
-        summary="Rename, enable or disable a webhook, or switch signing on or off",
+        responses={200: UpdatedWebhookSerializer, **_BAD, **_NOT_FOUND},
+        summary="Rename, enable or disable a webhook, or switch signing on (the new secret is returned only"
+        " this once) or off",
     )
     def patch(self, request: Request, webhook_id: uuid.UUID) -> Response:
         webhook = selectors.webhook_get(owner=request.user, webhook_id=webhook_id)
         payload = WebhookWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        return _webhook(request, services.webhook_update(webhook=webhook, **payload.validated_data))
+        return _issued(request, services.webhook_update(webhook=webhook, **payload.validated_data))
 
     @extend_schema(responses={204: None, **_NOT_FOUND}, summary="Delete a webhook (its URL answers 404)")
     def delete(self, request: Request, webhook_id: uuid.UUID) -> Response:
@@ -104,12 +119,13 @@ class WebhookDetailApi(APIView):
 class WebhookRotateApi(APIView):
     @extend_schema(
         request=None,
-        responses={200: WebhookSerializer, **_NOT_FOUND},
-        summary="Rotate a webhook: a new URL and signing secret; the old URL answers 404 at once",
+        responses={200: IssuedWebhookSerializer, **_NOT_FOUND},
+        summary="Rotate a webhook: a new URL and signing secret (returned only this once); the old URL"
+        " answers 404 at once",
     )
     def post(self, request: Request, webhook_id: uuid.UUID) -> Response:
         webhook = selectors.webhook_get(owner=request.user, webhook_id=webhook_id)
-        return _webhook(request, services.webhook_rotate(webhook=webhook))
+        return _issued(request, services.webhook_rotate(webhook=webhook))
 
 
 class ScheduleListCreateApi(APIView):

@@ -19,9 +19,14 @@ class Webhook(TimeStampedModel):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhooks")
     workflow = models.ForeignKey("workflows.Workflow", on_delete=models.CASCADE, related_name="webhooks")
     name = models.CharField(max_length=100, blank=True)
-    # The secret part of the URL /hooks/<token>; a new one on rotation.
-    token = models.CharField(max_length=64, unique=True)
-    # The HMAC-SHA256 key of X-Weft-Signature; "" when calls need no signature.
+    # The URL /hooks/<token> is shown once (creation, rotation); only its SHA-256 digest is kept, which is
+    # what a call is looked up by, like an API token.
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    token_prefix = models.CharField(
+        max_length=8, editable=False, help_text="The token's first characters, as logs show the URL."
+    )
+    # The HMAC-SHA256 key of X-Weft-Signature; "" when calls need no signature. Kept as it is, because
+    # checking a signature needs it; the API shows it only when it is issued.
     signing_secret = models.CharField(max_length=64, blank=True)
     enabled = models.BooleanField(default=True)
     last_called_at = models.DateTimeField(null=True, blank=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -20,39 +19,53 @@ class WebhookWriteSerializer(serializers.Serializer):
 
 
 class WebhookSerializer(serializers.ModelSerializer):
+    """A webhook as reads show it: without its URL and signing secret, which are shown only when issued."""
+
     workflowId = serializers.UUIDField(source="workflow_id", read_only=True)
-    url = serializers.SerializerMethodField(help_text="POST a JSON object here; its fields fill the inputs.")
-    signed = serializers.SerializerMethodField()
-    signingSecret = serializers.CharField(
-        source="signing_secret", read_only=True, help_text='The HMAC key; "" when unsigned.'
+    tokenPrefix = serializers.CharField(
+        source="token_prefix",
+        read_only=True,
+        help_text="The first characters of the URL's token, as logs show it (`/hooks/AbCd…`).",
     )
+    signed = serializers.SerializerMethodField(help_text="Whether calls need X-Weft-Signature.")
     lastCalledAt = serializers.DateTimeField(source="last_called_at", read_only=True, allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
 
     class Meta:
         model = Webhook
-        fields = [
-            "id",
-            "workflowId",
-            "name",
-            "url",
-            "signed",
-            "signingSecret",
-            "enabled",
-            "lastCalledAt",
-            "createdAt",
-        ]
+        fields = ["id", "workflowId", "name", "tokenPrefix", "signed", "enabled", "lastCalledAt", "createdAt"]
         read_only_fields = fields
-
-    @extend_schema_field(serializers.URLField())
-    def get_url(self, webhook: Webhook) -> str:
-        path = reverse("webhook-call", kwargs={"token": webhook.token})
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request else path
 
     @extend_schema_field(serializers.BooleanField())
     def get_signed(self, webhook: Webhook) -> bool:
         return bool(webhook.signing_secret)
+
+
+class IssuedWebhookSerializer(WebhookSerializer):
+    """What creating or rotating a webhook answers: its URL and signing secret, shown this once."""
+
+    url = serializers.URLField(
+        read_only=True, help_text="POST a JSON object here; its fields fill the inputs. Shown only this once."
+    )
+    signingSecret = serializers.CharField(
+        read_only=True, help_text='The HMAC key; "" when unsigned. Shown only this once.'
+    )
+
+    class Meta(WebhookSerializer.Meta):
+        fields = [*WebhookSerializer.Meta.fields, "url", "signingSecret"]
+        read_only_fields = fields
+
+
+class UpdatedWebhookSerializer(WebhookSerializer):
+    signingSecret = serializers.CharField(
+        read_only=True,
+        required=False,
+        help_text="Only when this change switched signing on: the new HMAC key, shown this once.",
+    )
+
+    class Meta(WebhookSerializer.Meta):
+        fields = [*WebhookSerializer.Meta.fields, "signingSecret"]
+        read_only_fields = fields
 
 
 class ScheduleWriteSerializer(serializers.Serializer):

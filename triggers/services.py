@@ -20,6 +20,7 @@ from rest_framework.exceptions import ParseError
 
 import engine
 from accounts.models import User
+from accounts.services import token_digest
 from runs.inputs import inputs_storable_issues
 from runs.models import RunTrigger, WorkflowRun
 from runs.ratelimit import RunRateLimited, run_rate_limit_count, webhook_rate_limit_count
@@ -27,6 +28,7 @@ from runs.services import TooManyActiveRuns, run_start_published
 from triggers.models import Schedule, Webhook
 from workflows.models import Workflow
 from workflows.selectors import WorkflowNotPublished
+from workflowsite.logging import HOOK_TOKEN_SHOWN_CHARS
 from workflowsite.parsers import StrictJSONParser
 
 logger = logging.getLogger(__name__)
@@ -58,52 +60,70 @@ class WebhookBodyInvalid(Exception):
 # Webhooks -----------------------------------------------------------------------------------
 
 
-def _new_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
 def _new_secret() -> str:
     return secrets.token_hex(32)
+
+
+@dataclass(frozen=True)
+class IssuedWebhook:
+    """A webhook and what it was just given, which the API shows this once: the URL's token (None when it
+    kept its URL) and the signing secret (None when it kept its secret, "" when calls need none)."""
+
+    webhook: Webhook
+    token: str | None
+    signing_secret: str | None
+
+
+def _issue_token(webhook: Webhook) -> str:
+    token = secrets.token_urlsafe(32)
+    webhook.token_digest = token_digest(token)
+    webhook.token_prefix = token[:HOOK_TOKEN_SHOWN_CHARS]
+    return token
 
 
 @transaction.atomic
 def webhook_create(
     *, owner: User, workflow: Workflow, name: str = "", signed: bool = True, enabled: bool = True
-) -> Webhook:
+) -> IssuedWebhook:
     if workflow.owner_id != owner.pk:
         raise ValueError("a webhook can only start its owner's workflow")
-    return Webhook.objects.create(
+    webhook = Webhook(
         owner=owner,
         workflow=workflow,
         name=name,
         enabled=enabled,
-        token=_new_token(),
         signing_secret=_new_secret() if signed else "",
     )
+    token = _issue_token(webhook)
+    webhook.save(force_insert=True)
+    return IssuedWebhook(webhook=webhook, token=token, signing_secret=webhook.signing_secret)
 
 
 @transaction.atomic
 def webhook_update(
     *, webhook: Webhook, name: str | None = None, enabled: bool | None = None, signed: bool | None = None
-) -> Webhook:
+) -> IssuedWebhook:
+    """Switching signing on issues a signing secret (shown this once); the URL stays."""
+    issued_secret = None
     if name is not None:
         webhook.name = name
     if enabled is not None:
         webhook.enabled = enabled
     if signed is not None and signed != bool(webhook.signing_secret):
         webhook.signing_secret = _new_secret() if signed else ""
+        issued_secret = webhook.signing_secret or None
     webhook.save()
-    return webhook
+    return IssuedWebhook(webhook=webhook, token=None, signing_secret=issued_secret)
 
 
 @transaction.atomic
-def webhook_rotate(*, webhook: Webhook) -> Webhook:
+def webhook_rotate(*, webhook: Webhook) -> IssuedWebhook:
     """A new URL (the old one answers 404 at once) and, for a signed webhook, a new signing secret."""
-    webhook.token = _new_token()
+    token = _issue_token(webhook)
     if webhook.signing_secret:
         webhook.signing_secret = _new_secret()
     webhook.save()
-    return webhook
+    return IssuedWebhook(webhook=webhook, token=token, signing_secret=webhook.signing_secret)
 
 
 def webhook_delete(*, webhook: Webhook) -> None:
@@ -149,7 +169,9 @@ def webhook_call(*, token: str, body: bytes, signature: str | None) -> WorkflowR
     WorkflowNotPublished, engine.InputsInvalid or TooManyActiveRuns.
     """
     webhook = (
-        Webhook.objects.select_related("workflow__owner").filter(token=token, enabled=True).first()
+        Webhook.objects.select_related("workflow__owner")
+        .filter(token_digest=token_digest(token), enabled=True)
+        .first()
         if token
         else None
     )

@@ -1,4 +1,5 @@
-"""gunicorn's access log without query-string credentials (enabled by gunicorn.conf.py)."""
+"""gunicorn's and uvicorn's access logs without credentials in URLs (gunicorn's enabled by gunicorn.conf.py,
+uvicorn's by workflowsite/asgi.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from gunicorn.glogging import Logger
 
 from workflowsite.logging import redact_query_string, redact_request_line, redact_url
 
-_URL_ATOMS = ("f", "{referer}i", "{raw_uri}e", "{http_referer}e")
+_URL_ATOMS = ("U", "f", "{referer}i", "{raw_uri}e", "{path_info}e", "{http_referer}e")
 
 
 class RedactingAccessLogger(Logger):
-    """gunicorn's logger, with query-string values redacted in every atom a format can name: the request
-    line (%(r)s), the query (%(q)s) and the referer (%(f)s) would otherwise carry `?token=…` verbatim."""
+    """gunicorn's logger, with URLs redacted in every atom a format can name: the request line (%(r)s), the
+    path (%(U)s), the query (%(q)s) and the referer (%(f)s) would otherwise carry `?token=…` or a webhook's
+    /hooks/<token> verbatim."""
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta) -> dict[str, Any]:
         atoms = super().atoms(resp, req, environ, request_time)
@@ -30,8 +32,8 @@ class RedactingAccessLogger(Logger):
 
 
 class RedactingUvicornAccessFilter(logging.Filter):
-    """uvicorn's access log lines (`client - "METHOD full_path HTTP/x" status`) with the path's query-string
-    values redacted; the record's arguments are rewritten, the line is still written."""
+    """uvicorn's access log lines (`client - "METHOD full_path HTTP/x" status`) with the path redacted
+    (query-string values, a webhook token); the record's arguments are rewritten, the line still written."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args

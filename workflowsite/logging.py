@@ -1,4 +1,5 @@
-"""Log records: one request id per request, and URLs written without query-string credentials.
+"""Log records: one request id per request, and URLs written without credentials (query-string values, and
+the secret token of a webhook URL).
 
 Nothing here imports Django: gunicorn's access logger (workflowsite/access_log.py) uses it before Django
 is set up.
@@ -17,6 +18,22 @@ REDACTED = "REDACTED"
 # no list of parameter names (token, key, signature, X-Amz-Credential, code…) is ever complete.
 _KEPT_NUMERIC_PARAMETERS = frozenset({"page", "limit"})
 _PARAMETER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-\[\]]{0,31}$")
+# A webhook's URL is its credential (an unsigned hook has no other): a log keeps only the token's first
+# characters, enough to tell hooks apart (the API shows the same prefix), not to call one.
+HOOK_TOKEN_SHOWN_CHARS = 4
+_HOOK_TOKEN = re.compile(r"(/hooks/)([^/?#\s]+)")
+
+
+def _shorten_hook_token(match: re.Match[str]) -> str:
+    token = match.group(2)
+    if len(token) <= HOOK_TOKEN_SHOWN_CHARS + 1:  # already short (or already redacted: "AbCd…")
+        return match.group(0)
+    return f"{match.group(1)}{token[:HOOK_TOKEN_SHOWN_CHARS]}…"
+
+
+def redact_hook_tokens(text: str) -> str:
+    """`text` with the token of every /hooks/<token> cut to its first characters: /hooks/AbCd…"""
+    return _HOOK_TOKEN.sub(_shorten_hook_token, text)
 
 
 def _redact_pair(pair: str) -> str:
@@ -36,10 +53,11 @@ def redact_query_string(query: str) -> str:
 
 
 def redact_url(url: str) -> str:
-    """The URL (or path) with every query-string value but page numbers replaced by REDACTED."""
-    before, has_query, rest = url.partition("?")
+    """The URL (or path) with a webhook token shortened and every query-string value but page numbers
+    replaced by REDACTED."""
+    before, has_query, rest = redact_hook_tokens(url).partition("?")
     if not has_query:
-        return url
+        return before
     query, has_fragment, fragment = rest.partition("#")
     return f"{before}?{redact_query_string(query)}{'#' + fragment if has_fragment else ''}"
 
@@ -56,14 +74,20 @@ class RequestIdFilter(logging.Filter):
 
 
 class RedactUrlsFilter(logging.Filter):
-    """Django logs 4xx/5xx with `extra={"request": request}`, whose repr is the full path with its query
-    string; the JSON formatter writes it as the `request` field. This replaces it by the redacted form."""
+    """Django logs 4xx/5xx as `Unauthorized: /path` with `extra={"request": request}`, whose repr is the full
+    path with its query string; the JSON formatter writes it as the `request` field. This writes both in
+    the redacted form. It is set on the django.request and django.server loggers (so that every handler,
+    a test's caplog too, gets redacted records) and on the stdout handler (for the other loggers that pass
+    a request, such as django.security.*)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         request = getattr(record, "request", None)
         get_full_path = getattr(request, "get_full_path", None)
         if callable(get_full_path):
             record.request = f"<{type(request).__name__}: {request.method} {redact_url(get_full_path())!r}>"
+        if record.name == "django.request" and record.args and isinstance(record.args, tuple):
+            # log_response's arguments: the reason phrase or method, and the path.
+            record.args = tuple(redact_url(arg) if isinstance(arg, str) else arg for arg in record.args)
         if record.name == "django.server" and record.args and isinstance(record.args, tuple):
             # runserver's request line, `"GET /path?query HTTP/1.1" 200 12`.
             record.args = (redact_request_line(str(record.args[0])), *record.args[1:])

@@ -489,7 +489,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "request_id": {"()": "workflowsite.logging.RequestIdFilter"},
-        # Query-string values (a `?token=`) are not written: see docs/security.md.
+        # Query-string values (a `?token=`) and webhook tokens are not written: see docs/security.md.
         "redact_urls": {"()": "workflowsite.logging.RedactUrlsFilter"},
     },
     "formatters": {
@@ -510,6 +510,9 @@ LOGGING = {
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
+        # On the loggers, not only the handler, so that every handler gets redacted records.
+        "django.request": {"filters": ["redact_urls"]},
+        "django.server": {"handlers": ["stdout"], "filters": ["redact_urls"], "propagate": False},
         "django.db.backends": {"level": "INFO"},
         "pika": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},

@@ -27,6 +27,7 @@ class Owned:
     token_id: int
     token_secret: str
     webhook: Webhook
+    webhook_token: str
     schedule: Schedule
 
     @property
@@ -40,7 +41,7 @@ class Owned:
             "token_id": self.token_id,
             "webhook_id": self.webhook.pk,
             "schedule_id": self.schedule.pk,
-            "token": self.webhook.token,
+            "token": self.webhook_token,
         }
 
     @property
@@ -52,7 +53,7 @@ class Owned:
             str(self.upload.pk),
             self.token_secret[:11],
             str(self.webhook.pk),
-            self.webhook.token,
+            self.webhook_token,
             str(self.schedule.pk),
         ]
 
@@ -69,12 +70,14 @@ def make_owned(user) -> Owned:
     NodeResultFactory(run=run, node_id="text-1", output={"text": "hello"})
     upload = upload_create(owner=user, data=image_bytes(size=(8, 8)), filename="alice.png")
     issued = api_token_create(user=user, name="alice-laptop")
+    hook = webhook_create(owner=user, workflow=workflow, name="alice hook", signed=False)
     return Owned(
         workflow=workflow,
         run=run,
         upload=upload,
         token_id=issued.token.pk,
         token_secret=issued.secret,
-        webhook=webhook_create(owner=user, workflow=workflow, name="alice hook", signed=False),
+        webhook=hook.webhook,
+        webhook_token=hook.token,
         schedule=schedule_create(owner=user, workflow=workflow, cron="0 9 * * *"),
     )

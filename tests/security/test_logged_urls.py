@@ -1,4 +1,4 @@
-"""Credentials in a query string never reach the logs (issue 18, point 8).
+"""Credentials in a URL never reach the logs: query-string values (issue 18, point 8) and webhook tokens.
 
 A token sent as `?token=` is refused, but Weft's request log (django.request's `request` field) and
 gunicorn's access log (the request line, the referer) used to write it down with the query string.
@@ -32,6 +32,18 @@ def test_redact_url_keeps_the_path_and_page_numbers_and_hides_every_other_value(
     assert redact_request_line(f"GET /x?token={SECRET} HTTP/1.1") == "GET /x?token=REDACTED HTTP/1.1"
 
 
+def test_a_webhook_url_is_logged_with_only_the_first_characters_of_its_token():
+    token = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde"
+
+    assert redact_url(f"/hooks/{token}") == "/hooks/AbCd…"
+    assert (
+        redact_url(f"https://weft.example.com/hooks/{token}?page=2")
+        == "https://weft.example.com/hooks/AbCd…?page=2"
+    )
+    assert redact_url("/hooks/AbCd…") == "/hooks/AbCd…"
+    assert redact_request_line(f"POST /hooks/{token} HTTP/1.1") == "POST /hooks/AbCd… HTTP/1.1"
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "url", [f"/api/workflows?token={SECRET}", f"/api/no-such-route?access_token={SECRET}&page=1"]
@@ -61,12 +73,13 @@ def test_gunicorns_access_log_from_the_project_config_does_not_write_credentials
     app = WSGIApplication()
     access_log = tmp_path / "access.log"
     app.cfg.set("accesslog", str(access_log))
+    app.cfg.set("access_log_format", '%(h)s "%(r)s" %(U)s %(s)s "%(f)s"')
     logger = app.cfg.logger_class(app.cfg)
 
     environ = {
         "REQUEST_METHOD": "GET",
-        "RAW_URI": f"/api/workflows?token={SECRET}&page=2",
-        "PATH_INFO": "/api/workflows",
+        "RAW_URI": f"/hooks/{SECRET}?token={SECRET}&page=2",
+        "PATH_INFO": f"/hooks/{SECRET}",
         "QUERY_STRING": f"token={SECRET}&page=2",
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "203.0.113.7",
@@ -80,7 +93,8 @@ def test_gunicorns_access_log_from_the_project_config_does_not_write_credentials
         handler.flush()
 
     line = access_log.read_text()
-    assert "GET /api/workflows?token=REDACTED&page=2 HTTP/1.1" in line
+    assert "GET /hooks/weft…?token=REDACTED&page=2 HTTP/1.1" in line
+    assert " /hooks/weft… " in line  # %(U)s, the path
     assert "settings?key=REDACTED" in line
     assert SECRET not in line
 
@@ -99,11 +113,11 @@ def test_uvicorns_access_log_under_the_asgi_app_does_not_write_credentials():
     access.addHandler(handler)
     try:
         # uvicorn's own call: client, method, full path, HTTP version, status.
-        path = f"/api/runs?token={SECRET}&page=2"
-        access.info('%s - "%s %s HTTP/%s" %d', "203.0.113.7:5000", "GET", path, "1.1", 401)
+        path = f"/hooks/{SECRET}?token={SECRET}&page=2"
+        access.info('%s - "%s %s HTTP/%s" %d', "203.0.113.7:5000", "POST", path, "1.1", 401)
     finally:
         access.removeHandler(handler)
 
     line = records[0].getMessage()
-    assert '"GET /api/runs?token=REDACTED&page=2 HTTP/1.1" 401' in line
+    assert '"POST /hooks/weft…?token=REDACTED&page=2 HTTP/1.1" 401' in line
     assert SECRET not in line

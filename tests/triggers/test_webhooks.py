@@ -1,38 +1,49 @@
-"""Webhooks: the secret URL, HMAC signatures, body fields as inputs, limits, rotation, disabling, CRUD."""
+"""Webhooks: the secret URL (shown once, stored as a digest, not logged), HMAC signatures, body fields as
+inputs, limits, rotation, disabling, CRUD."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from runs.models import RunTrigger, WorkflowRun
 from triggers.models import Webhook
-from triggers.services import webhook_create, webhook_signature
+from triggers.services import IssuedWebhook, webhook_create, webhook_signature
 from workflows.services import workflow_unpublish
 
 pytestmark = pytest.mark.django_db
 
 
-def _hook_path(webhook: Webhook) -> str:
-    return f"/hooks/{webhook.token}"
+def _hook_path(hook: IssuedWebhook) -> str:
+    return f"/hooks/{hook.token}"
 
 
-def _call(webhook: Webhook, payload: object, *, signature: str | None = "sign", raw: bytes | None = None):
+def _call(hook: IssuedWebhook, payload: object, *, signature: str | None = "sign", raw: bytes | None = None):
     body = raw if raw is not None else json.dumps(payload).encode()
     headers = {}
     if signature == "sign":
-        headers["HTTP_X_WEFT_SIGNATURE"] = webhook_signature(secret=webhook.signing_secret, body=body)
+        headers["HTTP_X_WEFT_SIGNATURE"] = webhook_signature(secret=hook.signing_secret, body=body)
     elif signature is not None:
         headers["HTTP_X_WEFT_SIGNATURE"] = signature
-    return APIClient().generic("POST", _hook_path(webhook), body, content_type="application/json", **headers)
+    return APIClient().generic("POST", _hook_path(hook), body, content_type="application/json", **headers)
+
+
+def _issued_by_api(hook: IssuedWebhook, body: dict) -> IssuedWebhook:
+    """The hook with the URL and secret an API answer (creation, rotation) has just shown."""
+    token = body["url"].rsplit("/", 1)[1]
+    return IssuedWebhook(hook.webhook, token=token, signing_secret=body["signingSecret"])
 
 
 def test_a_signed_call_starts_a_run_of_the_published_version_with_the_body_as_inputs(alice, writer):
-    webhook = webhook_create(owner=alice, workflow=writer)
+    hook = webhook_create(owner=alice, workflow=writer)
+    webhook = hook.webhook
 
-    response = _call(webhook, {"topic": "otters", "action": "opened", "sender": {"login": "x"}})
+    response = _call(hook, {"topic": "otters", "action": "opened", "sender": {"login": "x"}})
 
     assert response.status_code == 202
     run = WorkflowRun.objects.get(pk=response.json()["runId"])
@@ -52,12 +63,12 @@ def test_a_signed_call_starts_a_run_of_the_published_version_with_the_body_as_in
     [None, "", "sha256=", "sha256=" + "0" * 64, "sha1=abc", "wrong-secret"],
 )
 def test_a_missing_or_wrong_signature_is_a_401(alice, writer, signature):
-    webhook = webhook_create(owner=alice, workflow=writer)
+    hook = webhook_create(owner=alice, workflow=writer)
     body = json.dumps({"topic": "x"}).encode()
     if signature == "wrong-secret":
         signature = webhook_signature(secret="not-the-secret", body=body)
 
-    response = _call(webhook, None, signature=signature, raw=body)
+    response = _call(hook, None, signature=signature, raw=body)
 
     assert response.status_code == 401
     assert "X-Weft-Signature" in response.json()["detail"]
@@ -65,13 +76,13 @@ def test_a_missing_or_wrong_signature_is_a_401(alice, writer, signature):
 
 
 def test_the_signature_covers_the_raw_body(alice, writer):
-    webhook = webhook_create(owner=alice, workflow=writer)
+    hook = webhook_create(owner=alice, workflow=writer)
     signed_for = json.dumps({"topic": "x"}).encode()
 
     response = _call(
-        webhook,
+        hook,
         None,
-        signature=webhook_signature(secret=webhook.signing_secret, body=signed_for),
+        signature=webhook_signature(secret=hook.signing_secret, body=signed_for),
         raw=json.dumps({"topic": "y"}).encode(),
     )
 
@@ -79,23 +90,22 @@ def test_the_signature_covers_the_raw_body(alice, writer):
 
 
 def test_an_unsigned_webhook_needs_no_signature(alice, writer):
-    webhook = webhook_create(owner=alice, workflow=writer, signed=False)
+    hook = webhook_create(owner=alice, workflow=writer, signed=False)
 
-    assert _call(webhook, {"topic": "x"}, signature=None).status_code == 202
+    assert _call(hook, {"topic": "x"}, signature=None).status_code == 202
 
 
 def test_unknown_disabled_and_rotated_urls_all_answer_the_same_404(alice, alice_client, writer):
-    webhook = webhook_create(owner=alice, workflow=writer)
-    old_path = _hook_path(webhook)
+    hook = webhook_create(owner=alice, workflow=writer)
+    old_path = _hook_path(hook)
 
-    rotated = alice_client.post(f"/api/webhooks/{webhook.pk}/rotate").json()
+    rotated = alice_client.post(f"/api/webhooks/{hook.webhook.pk}/rotate").json()
     after_rotation = APIClient().post(old_path, {"topic": "x"}, format="json")
     unknown = APIClient().post("/hooks/no-such-hook", {"topic": "x"}, format="json")
-    webhook.refresh_from_db()
-    alice_client.patch(f"/api/webhooks/{webhook.pk}", {"enabled": False}, format="json")
-    disabled = _call(webhook, {"topic": "x"})
+    alice_client.patch(f"/api/webhooks/{hook.webhook.pk}", {"enabled": False}, format="json")
+    disabled = _call(_issued_by_api(hook, rotated), {"topic": "x"})
 
-    assert rotated["url"].endswith(f"/hooks/{webhook.token}")
+    assert rotated["url"].startswith("http://testserver/hooks/")
     assert old_path not in rotated["url"]
     answers = [(r.status_code, r.json()) for r in (after_rotation, unknown, disabled)]
     assert answers == [(404, {"detail": "Not found."})] * 3
@@ -103,24 +113,23 @@ def test_unknown_disabled_and_rotated_urls_all_answer_the_same_404(alice, alice_
 
 
 def test_rotation_also_changes_the_signing_secret(alice, alice_client, writer):
-    webhook = webhook_create(owner=alice, workflow=writer)
-    old_secret = webhook.signing_secret
+    hook = webhook_create(owner=alice, workflow=writer)
 
-    body = alice_client.post(f"/api/webhooks/{webhook.pk}/rotate").json()
-    webhook.refresh_from_db()
+    rotated = _issued_by_api(hook, alice_client.post(f"/api/webhooks/{hook.webhook.pk}/rotate").json())
 
-    assert body["signingSecret"] == webhook.signing_secret != old_secret
+    assert len(rotated.signing_secret) == 64
+    assert rotated.signing_secret != hook.signing_secret
     payload = json.dumps({"topic": "x"}).encode()
-    with_old_secret = webhook_signature(secret=old_secret, body=payload)
-    assert _call(webhook, None, signature=with_old_secret, raw=payload).status_code == 401
-    assert _call(webhook, {"topic": "x"}).status_code == 202
+    with_old_secret = webhook_signature(secret=hook.signing_secret, body=payload)
+    assert _call(rotated, None, signature=with_old_secret, raw=payload).status_code == 401
+    assert _call(rotated, {"topic": "x"}).status_code == 202
 
 
 def test_a_body_over_the_limit_is_a_413(settings, alice, writer):
     settings.WEBHOOK_MAX_BODY_BYTES = 100
-    webhook = webhook_create(owner=alice, workflow=writer)
+    hook = webhook_create(owner=alice, workflow=writer)
 
-    response = _call(webhook, {"topic": "x" * 200})
+    response = _call(hook, {"topic": "x" * 200})
 
     assert response.status_code == 413
     assert not WorkflowRun.objects.exists()
@@ -128,9 +137,9 @@ def test_a_body_over_the_limit_is_a_413(settings, alice, writer):
 
 @pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b'"text"'])
 def test_a_body_that_is_not_a_json_object_is_a_400(alice, writer, raw):
-    webhook = webhook_create(owner=alice, workflow=writer)
+    hook = webhook_create(owner=alice, workflow=writer)
 
-    response = _call(webhook, None, raw=raw)
+    response = _call(hook, None, raw=raw)
 
     assert response.status_code == 400
     [error] = response.json()["errors"]
@@ -139,9 +148,9 @@ def test_a_body_that_is_not_a_json_object_is_a_400(alice, writer, raw):
 
 
 def test_input_errors_are_a_400_with_paths(alice, writer):
-    webhook = webhook_create(owner=alice, workflow=writer)
+    hook = webhook_create(owner=alice, workflow=writer)
 
-    response = _call(webhook, {"topic": 5})
+    response = _call(hook, {"topic": 5})
 
     assert response.status_code == 400
     assert response.json()["errors"] == [
@@ -150,10 +159,10 @@ def test_input_errors_are_a_400_with_paths(alice, writer):
 
 
 def test_an_unpublished_workflow_is_a_409(alice, writer):
-    webhook = webhook_create(owner=alice, workflow=writer)
+    hook = webhook_create(owner=alice, workflow=writer)
     workflow_unpublish(workflow=writer)
 
-    response = _call(webhook, {"topic": "x"})
+    response = _call(hook, {"topic": "x"})
 
     assert response.status_code == 409
     assert "not published" in response.json()["detail"]
@@ -172,20 +181,20 @@ def test_each_webhook_has_its_own_rate_limit(settings, alice, writer):
 
 def test_calls_with_a_wrong_signature_do_not_use_up_the_webhooks_rate_limit(settings, alice, writer):
     settings.WEBHOOK_RATE_LIMIT = "2/m"
-    webhook = webhook_create(owner=alice, workflow=writer)
+    hook = webhook_create(owner=alice, workflow=writer)
 
-    forged = [_call(webhook, {"topic": "x"}, signature="sha256=" + "0" * 64) for _ in range(3)]
+    forged = [_call(hook, {"topic": "x"}, signature="sha256=" + "0" * 64) for _ in range(3)]
 
     assert [a.status_code for a in forged] == [401, 401, 401]
-    assert _call(webhook, {"topic": "x"}).status_code == 202
+    assert _call(hook, {"topic": "x"}).status_code == 202
 
 
 def test_webhook_calls_count_against_the_owners_run_limit(settings, alice, alice_client, writer):
     settings.EXECUTE_RATE_LIMIT = "1/m"
-    webhook = webhook_create(owner=alice, workflow=writer)
+    hook = webhook_create(owner=alice, workflow=writer)
 
-    assert _call(webhook, {"topic": "x"}).status_code == 202
-    assert _call(webhook, {"topic": "x"}).status_code == 429
+    assert _call(hook, {"topic": "x"}).status_code == 202
+    assert _call(hook, {"topic": "x"}).status_code == 429
     assert (
         alice_client.post(
             f"/api/workflows/{writer.pk}/runs", {"inputs": {"topic": "x"}}, format="json"
@@ -195,9 +204,9 @@ def test_webhook_calls_count_against_the_owners_run_limit(settings, alice, alice
 
 
 def test_get_is_not_allowed(alice, writer):
-    webhook = webhook_create(owner=alice, workflow=writer)
+    hook = webhook_create(owner=alice, workflow=writer)
 
-    assert APIClient().get(_hook_path(webhook)).status_code == 405
+    assert APIClient().get(_hook_path(hook)).status_code == 405
 
 
 # The API ------------------------------------------------------------------------------------
@@ -216,6 +225,7 @@ def test_the_owner_creates_lists_renames_and_deletes_webhooks(
     assert (body["name"], body["signed"], body["enabled"]) == ("GitHub", True, True)
     assert len(body["signingSecret"]) == 64
     assert body["url"].startswith("http://testserver/hooks/")
+    assert body["tokenPrefix"] == body["url"].rsplit("/", 1)[1][:4]
     assert (unsigned["signed"], unsigned["signingSecret"]) == (False, "")
     with django_assert_max_num_queries(5):
         listed = alice_client.get(f"/api/workflows/{writer.pk}/webhooks").json()
@@ -224,6 +234,7 @@ def test_the_owner_creates_lists_renames_and_deletes_webhooks(
         f"/api/webhooks/{body['id']}", {"name": "Renamed", "signed": False}, format="json"
     )
     assert (renamed.json()["name"], renamed.json()["signed"]) == ("Renamed", False)
+    assert "signingSecret" not in renamed.json()
     assert alice_client.delete(f"/api/webhooks/{body['id']}").status_code == 204
     assert Webhook.objects.count() == 1
 
@@ -231,7 +242,8 @@ def test_the_owner_creates_lists_renames_and_deletes_webhooks(
 def test_another_users_webhooks_are_404_and_a_hook_only_starts_its_own_workflow(
     alice, bob, bob_client, writer
 ):
-    webhook = webhook_create(owner=alice, workflow=writer)
+    hook = webhook_create(owner=alice, workflow=writer)
+    webhook = hook.webhook
 
     assert bob_client.get(f"/api/workflows/{writer.pk}/webhooks").status_code == 404
     assert bob_client.post(f"/api/workflows/{writer.pk}/webhooks", {}, format="json").status_code == 404
@@ -243,7 +255,7 @@ def test_another_users_webhooks_are_404_and_a_hook_only_starts_its_own_workflow(
     assert bob_client.delete(f"/api/webhooks/{webhook.pk}").status_code == 404
     with pytest.raises(ValueError, match="owner's workflow"):
         webhook_create(owner=bob, workflow=writer)
-    run = WorkflowRun.objects.get(pk=_call(webhook, {"topic": "x"}).json()["runId"])
+    run = WorkflowRun.objects.get(pk=_call(hook, {"topic": "x"}).json()["runId"])
     assert (run.owner, run.workflow_id) == (alice, writer.pk)
 
 
@@ -257,10 +269,72 @@ def test_another_users_webhooks_are_404_and_a_hook_only_starts_its_own_workflow(
     ],
 )
 def test_bodies_the_database_cannot_store_are_a_400_not_a_500(alice, writer, raw, path):
-    webhook = webhook_create(owner=alice, workflow=writer)
+    hook = webhook_create(owner=alice, workflow=writer)
 
-    response = _call(webhook, None, raw=raw)
+    response = _call(hook, None, raw=raw)
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["path"] == path
     assert not WorkflowRun.objects.exists()
+
+
+def test_reads_show_neither_the_url_nor_the_signing_secret(alice, alice_client, writer):
+    hook = webhook_create(owner=alice, workflow=writer)
+
+    detail = alice_client.get(f"/api/webhooks/{hook.webhook.pk}")
+    listed = alice_client.get(f"/api/workflows/{writer.pk}/webhooks")
+    renamed = alice_client.patch(f"/api/webhooks/{hook.webhook.pk}", {"name": "GitHub"}, format="json")
+
+    for response in (detail, listed, renamed):
+        assert response.status_code == 200
+        text = response.content.decode()
+        assert hook.token not in text
+        assert hook.signing_secret not in text
+    [listed_hook] = listed.json()["results"]
+    for shown in (detail.json(), listed_hook, renamed.json()):
+        assert "url" not in shown
+        assert "signingSecret" not in shown
+        assert (shown["signed"], shown["tokenPrefix"]) == (True, hook.token[:4])
+
+
+def test_switching_signing_on_shows_the_new_secret_once(alice, alice_client, writer):
+    hook = webhook_create(owner=alice, workflow=writer, signed=False)
+
+    switched = alice_client.patch(f"/api/webhooks/{hook.webhook.pk}", {"signed": True}, format="json").json()
+    read_after = alice_client.get(f"/api/webhooks/{hook.webhook.pk}").json()
+
+    assert (switched["signed"], len(switched["signingSecret"])) == (True, 64)
+    assert "signingSecret" not in read_after
+    signed_hook = IssuedWebhook(hook.webhook, token=hook.token, signing_secret=switched["signingSecret"])
+    assert _call(signed_hook, {"topic": "x"}).status_code == 202
+
+
+def test_the_database_holds_a_digest_of_the_url_token_never_the_token(alice, writer):
+    hook = webhook_create(owner=alice, workflow=writer)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM triggers_webhook")
+        stored = repr(cursor.fetchall())
+
+    assert hook.token not in stored
+    assert hashlib.sha256(hook.token.encode()).hexdigest() in stored
+    assert _call(hook, {"topic": "x"}).status_code == 202
+
+
+@pytest.mark.parametrize("case", ["wrong signature (401)", "unknown (404)", "unpublished (409)"])
+def test_the_request_log_of_a_refused_call_does_not_write_the_token(alice, writer, caplog, case):
+    hook = webhook_create(owner=alice, workflow=writer)
+    if case == "unknown (404)":
+        hook = IssuedWebhook(hook.webhook, token="Zq9x" + hook.token[4:][::-1], signing_secret="")
+    if case == "unpublished (409)":
+        workflow_unpublish(workflow=writer)
+
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = _call(hook, {"topic": "x"}, signature="sha256=0" if case.startswith("wrong") else "sign")
+
+    assert response.status_code in (401, 404, 409)
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    logged = f"{record.getMessage()} {getattr(record, 'request', '')}"
+    assert hook.token not in logged
+    assert hook.token[4:10] not in logged
+    assert f"/hooks/{hook.token[:4]}…" in record.getMessage()

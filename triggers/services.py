@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import io
 import logging
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import ParseError
@@ -34,7 +37,10 @@ from workflowsite.parsers import StrictJSONParser
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Weft-Signature"
+TIMESTAMP_HEADER = "X-Weft-Timestamp"
 _SIGNATURE_PREFIX = "sha256="
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
+_SCHEME = f"sign '<{TIMESTAMP_HEADER}>.<raw body>' into {SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256>"
 
 
 class TriggerInvalid(Exception):
@@ -130,20 +136,51 @@ def webhook_delete(*, webhook: Webhook) -> None:
     webhook.delete()
 
 
-def webhook_signature(*, secret: str, body: bytes) -> str:
-    """The X-Weft-Signature value of `body`: sha256=<hex HMAC-SHA256 keyed with the signing secret>."""
-    return _SIGNATURE_PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
+    """The X-Weft-Signature of a call: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>" keyed with the
+    signing secret>. Signing the timestamp is what lets a server refuse an old call sent again."""
+    message = timestamp.encode() + b"." + body
+    return _SIGNATURE_PREFIX + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def _check_signature(webhook: Webhook, body: bytes, signature: str | None) -> None:
+def _signature_seen_key(webhook: Webhook, signature: str) -> str:
+    return f"webhook-signature:{webhook.pk}:{signature}"
+
+
+def _check_signature(
+    webhook: Webhook, body: bytes, signature: str | None, timestamp: str | None
+) -> str | None:
+    """The cache key that now marks this signature as used (None for an unsigned webhook).
+
+    Raises WebhookSignatureInvalid for a missing, malformed or stale timestamp, a missing or wrong signature,
+    and a signature already accepted within the tolerance window (a replay).
+    """
     if not webhook.signing_secret:
-        return
-    expected = webhook_signature(secret=webhook.signing_secret, body=body)
+        return None
+    tolerance = settings.WEBHOOK_TOLERANCE_SECONDS
+    if timestamp is None or not _UNIX_SECONDS.fullmatch(timestamp):
+        raise WebhookSignatureInvalid(
+            f"Missing or malformed {TIMESTAMP_HEADER}: send the Unix time in seconds and {_SCHEME}."
+        )
+    now = int(timezone.now().timestamp())
+    age = now - int(timestamp)
+    if abs(age) > tolerance:
+        raise WebhookSignatureInvalid(
+            f"{TIMESTAMP_HEADER} is {abs(age)} s {'old' if age > 0 else 'ahead'}; it must be within"
+            f" {tolerance} s of the server's clock: sign each call when you send it."
+        )
+    expected = webhook_signature(secret=webhook.signing_secret, timestamp=timestamp, body=body)
     # compare_digest takes as long whatever the first wrong byte, so timing tells nothing.
     if signature is None or not hmac.compare_digest(signature.encode(), expected.encode()):
+        raise WebhookSignatureInvalid(f"Missing or wrong {SIGNATURE_HEADER}: {_SCHEME}.")
+    # Kept until the timestamp leaves the window, after which the call is refused as stale anyway. `add` only
+    # writes an absent key (SET NX on Redis), so of two concurrent replays exactly one gets through.
+    key = _signature_seen_key(webhook, expected)
+    if not cache.add(key, True, timeout=int(timestamp) + tolerance - now + 1):
         raise WebhookSignatureInvalid(
-            f"Missing or wrong {SIGNATURE_HEADER}: send sha256=<hex HMAC-SHA256 of the raw body>."
+            f"This {SIGNATURE_HEADER} was already used: sign each call with a new {TIMESTAMP_HEADER}."
         )
+    return key
 
 
 def _body_inputs(workflow: Workflow, body: bytes) -> dict[str, Any]:
@@ -162,11 +199,12 @@ def _body_inputs(workflow: Workflow, body: bytes) -> dict[str, Any]:
     return {name: value for name, value in payload.items() if name in names}
 
 
-def webhook_call(*, token: str, body: bytes, signature: str | None) -> WorkflowRun:
+def webhook_call(*, token: str, body: bytes, signature: str | None, timestamp: str | None) -> WorkflowRun:
     """Start a run of the webhook's workflow (published version) with the body's fields as inputs.
 
     Raises WebhookNotFound, RunRateLimited, WebhookSignatureInvalid, WebhookBodyInvalid,
-    WorkflowNotPublished, engine.InputsInvalid or TooManyActiveRuns.
+    WorkflowNotPublished, engine.InputsInvalid or TooManyActiveRuns. A signed call that was refused after
+    its signature was checked (429, 400, 409) may be sent again as it is: only a run uses up a signature.
     """
     webhook = (
         Webhook.objects.select_related("workflow__owner")
@@ -178,13 +216,18 @@ def webhook_call(*, token: str, body: bytes, signature: str | None) -> WorkflowR
     if webhook is None:
         raise WebhookNotFound()
     # Signature first: a caller who knows the URL but not the secret must not use up the sender's limit.
-    _check_signature(webhook, body, signature)
-    webhook_rate_limit_count(webhook_id=str(webhook.pk))
-    run_rate_limit_count(owner_id=webhook.owner_id)
-    inputs = _body_inputs(webhook.workflow, body)
-    run = run_start_published(
-        workflow=webhook.workflow, inputs=inputs, trigger=RunTrigger.WEBHOOK, trigger_ref=str(webhook.pk)
-    )
+    seen_key = _check_signature(webhook, body, signature, timestamp)
+    try:
+        webhook_rate_limit_count(webhook_id=str(webhook.pk))
+        run_rate_limit_count(owner_id=webhook.owner_id)
+        inputs = _body_inputs(webhook.workflow, body)
+        run = run_start_published(
+            workflow=webhook.workflow, inputs=inputs, trigger=RunTrigger.WEBHOOK, trigger_ref=str(webhook.pk)
+        )
+    except Exception:
+        if seen_key is not None:
+            cache.delete(seen_key)
+        raise
     Webhook.objects.filter(pk=webhook.pk).update(last_called_at=timezone.now())
     return run
 

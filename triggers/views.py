@@ -12,6 +12,7 @@ from runs.ratelimit import RunRateLimited
 from runs.services import TooManyActiveRuns
 from triggers.services import (
     SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
     WebhookBodyInvalid,
     WebhookNotFound,
     WebhookSignatureInvalid,
@@ -42,7 +43,12 @@ def webhook_call_view(request: HttpRequest, token: str) -> JsonResponse:
     if _body_length(request) > limit or len(body := request.body) > limit:
         return _error(413, f"The body is over the webhook limit of {limit} bytes.")
     try:
-        run = webhook_call(token=token, body=body, signature=request.headers.get(SIGNATURE_HEADER))
+        run = webhook_call(
+            token=token,
+            body=body,
+            signature=request.headers.get(SIGNATURE_HEADER),
+            timestamp=request.headers.get(TIMESTAMP_HEADER),
+        )
     except WebhookNotFound:
         # Unknown and disabled hooks answer alike, so the answer never tells that a URL once worked.
         return _error(404, "Not found.")

@@ -471,6 +471,13 @@ EXECUTE_RATE_LIMIT = env_str("EXECUTE_RATE_LIMIT", "100/m")
 WEBHOOK_RATE_LIMIT = env_str("WEBHOOK_RATE_LIMIT", "30/m")
 # Webhook bodies above this size are refused with 413 before they are parsed.
 WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 256 * 1024)
+# A signed webhook call's X-Weft-Timestamp may be this far from the server's clock, either way; within
+# it, each signature is accepted once (seen signatures are kept in the cache that long).
+WEBHOOK_TOLERANCE_SECONDS = env_int("WEBHOOK_TOLERANCE_SECONDS", 300)
+if not 1 <= WEBHOOK_TOLERANCE_SECONDS <= 86_400:
+    raise ImproperlyConfigured(
+        f"WEBHOOK_TOLERANCE_SECONDS must be between 1 and 86400, got {WEBHOOK_TOLERANCE_SECONDS}"
+    )
 # How often `runscheduler` (and the in-process worker of `make run`) looks for due schedules.
 SCHEDULER_TICK_SECONDS = env_float("SCHEDULER_TICK_SECONDS", 15.0)
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
+import time
 
 import pytest
 from django.db import connection
@@ -14,7 +16,7 @@ from rest_framework.test import APIClient
 from runs.models import RunTrigger, WorkflowRun
 from triggers.models import Webhook
 from triggers.services import IssuedWebhook, webhook_create, webhook_signature
-from workflows.services import workflow_unpublish
+from workflows.services import workflow_publish, workflow_unpublish
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +25,28 @@ def _hook_path(hook: IssuedWebhook) -> str:
     return f"/hooks/{hook.token}"
 
 
-def _call(hook: IssuedWebhook, payload: object, *, signature: str | None = "sign", raw: bytes | None = None):
+def _now() -> str:
+    return str(int(time.time()))
+
+
+def _call(
+    hook: IssuedWebhook,
+    payload: object,
+    *,
+    signature: str | None = "sign",
+    raw: bytes | None = None,
+    timestamp: str | None = "now",
+):
+    """POST to the hook as a sender does: the body signed with the current time, unless told otherwise."""
     body = raw if raw is not None else json.dumps(payload).encode()
+    timestamp = _now() if timestamp == "now" else timestamp
     headers = {}
+    if timestamp is not None:
+        headers["HTTP_X_WEFT_TIMESTAMP"] = timestamp
     if signature == "sign":
-        headers["HTTP_X_WEFT_SIGNATURE"] = webhook_signature(secret=hook.signing_secret, body=body)
+        headers["HTTP_X_WEFT_SIGNATURE"] = webhook_signature(
+            secret=hook.signing_secret, timestamp=timestamp or "", body=body
+        )
     elif signature is not None:
         headers["HTTP_X_WEFT_SIGNATURE"] = signature
     return APIClient().generic("POST", _hook_path(hook), body, content_type="application/json", **headers)
@@ -66,7 +85,7 @@ def test_a_missing_or_wrong_signature_is_a_401(alice, writer, signature):
     hook = webhook_create(owner=alice, workflow=writer)
     body = json.dumps({"topic": "x"}).encode()
     if signature == "wrong-secret":
-        signature = webhook_signature(secret="not-the-secret", body=body)
+        signature = webhook_signature(secret="not-the-secret", timestamp=_now(), body=body)
 
     response = _call(hook, None, signature=signature, raw=body)
 
@@ -82,17 +101,121 @@ def test_the_signature_covers_the_raw_body(alice, writer):
     response = _call(
         hook,
         None,
-        signature=webhook_signature(secret=hook.signing_secret, body=signed_for),
+        signature=webhook_signature(secret=hook.signing_secret, timestamp=_now(), body=signed_for),
         raw=json.dumps({"topic": "y"}).encode(),
     )
 
     assert response.status_code == 401
 
 
-def test_an_unsigned_webhook_needs_no_signature(alice, writer):
+def test_the_signature_covers_the_timestamp(alice, writer):
+    hook = webhook_create(owner=alice, workflow=writer)
+    body = json.dumps({"topic": "x"}).encode()
+    signed_at = _now()
+
+    response = _call(
+        hook,
+        None,
+        raw=body,
+        signature=webhook_signature(secret=hook.signing_secret, timestamp=signed_at, body=body),
+        timestamp=str(int(signed_at) - 1),
+    )
+
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("timestamp", [None, "", "soon", "-5", "1.5e9", "17000000000000"])
+def test_a_signed_hook_needs_a_unix_timestamp(alice, writer, timestamp):
+    hook = webhook_create(owner=alice, workflow=writer)
+
+    response = _call(hook, {"topic": "x"}, timestamp=timestamp)
+
+    assert response.status_code == 401
+    assert response.json()["detail"].startswith("Missing or malformed X-Weft-Timestamp")
+    assert not WorkflowRun.objects.exists()
+
+
+@pytest.mark.parametrize("offset", [-301, 301, -86_400])
+def test_a_timestamp_outside_the_tolerance_window_is_refused(alice, writer, offset):
+    hook = webhook_create(owner=alice, workflow=writer)
+
+    response = _call(hook, {"topic": "x"}, timestamp=str(int(time.time()) + offset))
+
+    assert response.status_code == 401
+    assert "within 300 s of the server's clock" in response.json()["detail"]
+    assert not WorkflowRun.objects.exists()
+
+
+def test_a_timestamp_inside_the_window_is_accepted(settings, alice, writer):
+    settings.WEBHOOK_TOLERANCE_SECONDS = 60
+    hook = webhook_create(owner=alice, workflow=writer)
+
+    answers = [_call(hook, {"topic": "x"}, timestamp=str(int(time.time()) + offset)) for offset in (-50, 50)]
+
+    assert [a.status_code for a in answers] == [202, 202]
+
+
+def test_a_replayed_signed_call_is_refused_within_the_window(alice, writer):
+    hook = webhook_create(owner=alice, workflow=writer)
+    body = json.dumps({"topic": "x"}).encode()
+    timestamp = _now()
+    signature = webhook_signature(secret=hook.signing_secret, timestamp=timestamp, body=body)
+
+    first = _call(hook, None, raw=body, signature=signature, timestamp=timestamp)
+    replay = _call(hook, None, raw=body, signature=signature, timestamp=timestamp)
+
+    assert (first.status_code, replay.status_code) == (202, 401)
+    assert "already used" in replay.json()["detail"]
+    assert WorkflowRun.objects.count() == 1
+    assert _call(hook, {"topic": "x"}, timestamp=str(int(timestamp) + 1)).status_code == 202
+
+
+def test_a_signed_call_refused_before_its_run_may_be_sent_again(settings, alice, writer):
+    hook = webhook_create(owner=alice, workflow=writer)
+    body = json.dumps({"topic": "x"}).encode()
+    timestamp = _now()
+    signature = webhook_signature(secret=hook.signing_secret, timestamp=timestamp, body=body)
+    workflow_unpublish(workflow=writer)
+
+    refused = _call(hook, None, raw=body, signature=signature, timestamp=timestamp)
+    workflow_publish(workflow=writer)
+    sent_again = _call(hook, None, raw=body, signature=signature, timestamp=timestamp)
+
+    assert (refused.status_code, sent_again.status_code) == (409, 202)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_replays_start_one_run(alice, writer):
+    """Eight threads, each with its own PostgreSQL connection, send the same signed call at once."""
+    hook = webhook_create(owner=alice, workflow=writer)
+    body = json.dumps({"topic": "x"}).encode()
+    timestamp = _now()
+    signature = webhook_signature(secret=hook.signing_secret, timestamp=timestamp, body=body)
+    start = threading.Barrier(8)
+    answers: list[int] = []
+
+    def send() -> None:
+        try:
+            start.wait(timeout=30)
+            answers.append(_call(hook, None, raw=body, signature=signature, timestamp=timestamp).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(answers) == [202] + [401] * 7
+    assert WorkflowRun.objects.count() == 1
+
+
+def test_an_unsigned_webhook_needs_no_signature_nor_timestamp(alice, writer):
     hook = webhook_create(owner=alice, workflow=writer, signed=False)
 
-    assert _call(hook, {"topic": "x"}, signature=None).status_code == 202
+    assert _call(hook, {"topic": "x"}, signature=None, timestamp=None).status_code == 202
 
 
 def test_unknown_disabled_and_rotated_urls_all_answer_the_same_404(alice, alice_client, writer):
@@ -120,7 +243,7 @@ def test_rotation_also_changes_the_signing_secret(alice, alice_client, writer):
     assert len(rotated.signing_secret) == 64
     assert rotated.signing_secret != hook.signing_secret
     payload = json.dumps({"topic": "x"}).encode()
-    with_old_secret = webhook_signature(secret=hook.signing_secret, body=payload)
+    with_old_secret = webhook_signature(secret=hook.signing_secret, timestamp=_now(), body=payload)
     assert _call(rotated, None, signature=with_old_secret, raw=payload).status_code == 401
     assert _call(rotated, {"topic": "x"}).status_code == 202
 
@@ -172,7 +295,8 @@ def test_each_webhook_has_its_own_rate_limit(settings, alice, writer):
     settings.WEBHOOK_RATE_LIMIT = "2/m"
     busy, quiet = (webhook_create(owner=alice, workflow=writer) for _ in range(2))
 
-    answers = [_call(busy, {"topic": "x"}) for _ in range(3)]
+    # A different body each time: a sender never sends one signed call twice.
+    answers = [_call(busy, {"topic": f"x{i}"}) for i in range(3)]
 
     assert [a.status_code for a in answers] == [202, 202, 429]
     assert 1 <= int(answers[-1]["Retry-After"]) <= 60
@@ -194,7 +318,7 @@ def test_webhook_calls_count_against_the_owners_run_limit(settings, alice, alice
     hook = webhook_create(owner=alice, workflow=writer)
 
     assert _call(hook, {"topic": "x"}).status_code == 202
-    assert _call(hook, {"topic": "x"}).status_code == 429
+    assert _call(hook, {"topic": "y"}).status_code == 429
     assert (
         alice_client.post(
             f"/api/workflows/{writer.pk}/runs", {"inputs": {"topic": "x"}}, format="json"

@@ -3,6 +3,7 @@ inputs, limits, rotation, disabling, CRUD."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -10,7 +11,10 @@ import threading
 import time
 
 import pytest
-from django.db import connection
+from asgiref.sync import async_to_sync
+from django.core.asgi import get_asgi_application
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
 from rest_framework.test import APIClient
 
 from runs.models import RunTrigger, WorkflowRun
@@ -462,3 +466,78 @@ def test_the_request_log_of_a_refused_call_does_not_write_the_token(alice, write
     assert hook.token not in logged
     assert hook.token[4:10] not in logged
     assert f"/hooks/{hook.token[:4]}…" in record.getMessage()
+
+
+def _post_chunked(path: str, chunks: list[bytes]) -> tuple[int, dict[str, str], bytes]:
+    """POST through the ASGI application as uvicorn hands it a `Transfer-Encoding: chunked` body: several
+    body messages and no Content-Length. Returns the status, headers and body of the answer."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"transfer-encoding", b"chunked"),
+        ],
+        "client": ("203.0.113.7", 5000),
+        "server": ("testserver", 80),
+    }
+    incoming = [
+        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
+        for i, chunk in enumerate(chunks)
+    ]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        if incoming:
+            return incoming.pop(0)
+        # The client stays connected until the answer is sent (Django cancels this wait then).
+        await asyncio.Event().wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    # As Django's test clients do: the handler's end-of-request signal would close the test's connection.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        async_to_sync(get_asgi_application())(scope, receive, send)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    headers = {name.decode().lower(): value.decode() for name, value in start["headers"]}
+    return start["status"], headers, body
+
+
+def test_a_chunked_body_over_the_limit_is_the_json_413(settings, alice, writer, caplog):
+    # Scaled down from a 300 MB body: past both the webhook limit and Django's DATA_UPLOAD_MAX_MEMORY_SIZE.
+    settings.WEBHOOK_MAX_BODY_BYTES = 1_000
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 4_000
+    hook = webhook_create(owner=alice, workflow=writer, signed=False)
+
+    with caplog.at_level(logging.WARNING):
+        status, headers, body = _post_chunked(_hook_path(hook), [b'{"topic": "' + b"x" * 1_000] * 8)
+
+    assert (status, headers["content-type"]) == (413, "application/json")
+    assert json.loads(body) == {"detail": "The body is over the webhook limit of 1000 bytes."}
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not WorkflowRun.objects.exists()
+
+
+def test_a_chunked_body_within_the_limit_starts_a_run(alice, writer):
+    hook = webhook_create(owner=alice, workflow=writer, signed=False)
+
+    status, _, body = _post_chunked(_hook_path(hook), [b'{"topic": ', b'"otters"}'])
+
+    assert status == 202
+    assert WorkflowRun.objects.get(pk=json.loads(body)["runId"]).inputs == {"topic": "otters"}

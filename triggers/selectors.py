@@ -25,4 +25,7 @@ def schedule_list(*, owner: User, workflow: Workflow) -> QuerySet[Schedule]:
 
 
 def schedule_get(*, owner: User, schedule_id: uuid.UUID | str) -> Schedule:
-    return get_object_or_404(Schedule.objects.filter(owner=owner), pk=schedule_id)
+    # With its workflow and owner: an update checks its inputs against the workflow's interface.
+    return get_object_or_404(
+        Schedule.objects.filter(owner=owner).select_related("workflow", "owner"), pk=schedule_id
+    )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import io
 import logging
 import re
 import secrets
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,13 +26,13 @@ from rest_framework.exceptions import ParseError
 import engine
 from accounts.models import User
 from accounts.services import token_digest
-from runs.inputs import inputs_storable_issues
+from runs.inputs import run_inputs_validate
 from runs.models import RunTrigger, WorkflowRun
 from runs.ratelimit import RunRateLimited, run_rate_limit_count, webhook_rate_limit_count
 from runs.services import TooManyActiveRuns, run_start_published
 from triggers.models import Schedule, Webhook
 from workflows.models import Workflow
-from workflows.selectors import WorkflowNotPublished
+from workflows.selectors import WorkflowNotPublished, workflow_published_version
 from workflowsite.logging import HOOK_TOKEN_SHOWN_CHARS
 from workflowsite.parsers import StrictJSONParser
 
@@ -235,13 +237,35 @@ def webhook_call(*, token: str, body: bytes, signature: str | None, timestamp: s
 # Schedules ----------------------------------------------------------------------------------
 
 
+@functools.cache
+def iana_time_zones() -> frozenset[str]:
+    """The IANA time zone names of the system's database, without its aliases of no fixed meaning: `localtime`
+    (whatever the server is set to), `posixrules`, and the `posix/` and `right/` copies (`right/` zones count
+    leap seconds, so their clock is off by about half a minute)."""
+    return frozenset(
+        name
+        for name in zoneinfo.available_timezones()
+        if name not in {"localtime", "posixrules"} and not name.startswith(("posix/", "right/"))
+    )
+
+
+def _unknown_zone(name: str) -> TriggerInvalid:
+    return TriggerInvalid(
+        [("timezone", f"unknown time zone {name!r} (use an IANA name such as Europe/Paris)")]
+    )
+
+
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise TriggerInvalid(
-            [("timezone", f"unknown time zone {name!r} (use an IANA name such as Europe/Paris)")]
-        ) from exc
+        raise _unknown_zone(name) from exc
+
+
+def _check_zone_name(name: str) -> None:
+    """Only IANA names are saved; schedules saved before this check keep firing in the zone they name."""
+    if name not in iana_time_zones():
+        raise _unknown_zone(name)
 
 
 def next_due(*, cron: str, zone_name: str, after: datetime) -> datetime:
@@ -259,11 +283,20 @@ def next_due(*, cron: str, zone_name: str, after: datetime) -> datetime:
         raise TriggerInvalid([("cron", "never matches a date")]) from exc
 
 
-def _schedule_check_inputs(inputs: Any) -> None:
+def _schedule_check_inputs(*, owner: User, workflow: Workflow, inputs: Any) -> None:
+    """The inputs checked as the run API checks them, against the interface a firing would run: the published
+    version's, or before the first publication the latest saved version's (the workflow's own graph)."""
     if not isinstance(inputs, Mapping):
         raise TriggerInvalid([("inputs", "must be an object of input values by name")])
-    if issues := inputs_storable_issues(inputs):
-        raise TriggerInvalid([(issue.path, issue.message) for issue in issues])
+    graph = (
+        workflow_published_version(workflow=workflow).graph
+        if workflow.published_version is not None
+        else workflow.graph
+    )
+    try:
+        run_inputs_validate(owner=owner, graph=graph, values=inputs)
+    except engine.InputsInvalid as exc:
+        raise TriggerInvalid([(issue.path, issue.message) for issue in exc.issues]) from exc
 
 
 @transaction.atomic
@@ -280,7 +313,8 @@ def schedule_create(
     if workflow.owner_id != owner.pk:
         raise ValueError("a schedule can only start its owner's workflow")
     inputs = dict(inputs or {})
-    _schedule_check_inputs(inputs)
+    _check_zone_name(timezone_name)
+    _schedule_check_inputs(owner=owner, workflow=workflow, inputs=inputs)
     due = next_due(cron=cron, zone_name=timezone_name, after=timezone.now())
     return Schedule.objects.create(
         owner=owner,
@@ -307,9 +341,10 @@ def schedule_update(
     if cron is not None:
         schedule.cron = cron
     if timezone_name is not None:
+        _check_zone_name(timezone_name)
         schedule.timezone = timezone_name
     if inputs is not None:
-        _schedule_check_inputs(inputs)
+        _schedule_check_inputs(owner=schedule.owner, workflow=schedule.workflow, inputs=inputs)
         schedule.inputs = dict(inputs)
     if name is not None:
         schedule.name = name

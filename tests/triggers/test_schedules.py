@@ -1,4 +1,5 @@
-"""Schedules: cron and time-zone checks, due firings, missed firings after downtime, several schedulers."""
+"""Schedules: cron, time-zone and input checks, due firings, missed firings after downtime, several
+schedulers."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from tests.factories import UserFactory
 from tests.graphs import callable_graph
 from triggers.models import Schedule
 from triggers.services import schedule_create, schedules_fire_due
-from workflows.services import workflow_create, workflow_publish, workflow_unpublish
+from workflows.services import workflow_create, workflow_publish, workflow_unpublish, workflow_update
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +60,10 @@ def test_creating_a_schedule_computes_its_next_run_in_its_time_zone(alice_client
         ({"cron": "* * * * * *"}, "cron", "needs exactly 5 fields"),
         ({"cron": "0 9 31 2 *"}, "cron", ""),
         ({"cron": "0 9 * * *", "timezone": "Mars/Olympus"}, "timezone", "unknown time zone"),
+        ({"cron": "0 9 * * *", "timezone": "localtime"}, "timezone", "unknown time zone 'localtime'"),
+        ({"cron": "0 9 * * *", "timezone": "posix/Europe/Paris"}, "timezone", "use an IANA name"),
+        ({"cron": "0 9 * * *", "timezone": "right/Europe/Paris"}, "timezone", "use an IANA name"),
+        ({"cron": "0 9 * * *", "timezone": "Europe/../Europe/Paris"}, "timezone", "unknown time zone"),
         ({"cron": "0 9 * * *", "inputs": ["x"]}, "inputs", "Expected a dictionary"),
         ({}, "cron", "This field is required."),
     ],
@@ -66,6 +71,7 @@ def test_creating_a_schedule_computes_its_next_run_in_its_time_zone(alice_client
 def test_a_schedule_that_cannot_work_is_a_400_with_a_readable_message(
     alice_client, writer, body, path, message
 ):
+    body = {"inputs": {"topic": "x"}, **body}
     response = alice_client.post(f"/api/workflows/{writer.pk}/schedules", body, format="json")
 
     assert response.status_code == 400
@@ -75,9 +81,94 @@ def test_a_schedule_that_cannot_work_is_a_400_with_a_readable_message(
     assert not Schedule.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("inputs", "errors"),
+    [
+        ({}, [{"path": "inputs.topic", "message": "is required"}]),
+        ({"topic": 5}, [{"path": "inputs.topic", "message": "must be a string (a text input)"}]),
+        (
+            {"topic": "x", "tone": "dry"},
+            [
+                {
+                    "path": "inputs.tone",
+                    "message": "the workflow has no input named 'tone' (inputs: topic, style, photo)",
+                }
+            ],
+        ),
+        (
+            {"topic": "x", "photo": "ftp://example.com/cat.png"},
+            [{"path": "inputs.photo", "message": "must be an http:// or https:// URL"}],
+        ),
+    ],
+)
+def test_schedule_inputs_are_checked_on_save_as_the_run_api_checks_them(alice_client, writer, inputs, errors):
+    url = f"/api/workflows/{writer.pk}/schedules"
+
+    created = alice_client.post(url, {"cron": "0 9 * * *", "inputs": inputs}, format="json")
+    as_a_run = alice_client.post(f"/api/workflows/{writer.pk}/runs", {"inputs": inputs}, format="json")
+
+    assert created.status_code == 400
+    assert created.json()["errors"] == errors
+    assert as_a_run.status_code == 400
+    assert as_a_run.json()["errors"] == errors
+    assert not Schedule.objects.exists()
+
+
+def test_changing_a_schedules_inputs_checks_them_too(alice, alice_client, writer):
+    schedule = schedule_create(owner=alice, workflow=writer, cron="0 9 * * *", inputs={"topic": "x"})
+
+    response = alice_client.patch(f"/api/schedules/{schedule.pk}", {"inputs": {"topic": 1}}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"path": "inputs.topic", "message": "must be a string (a text input)"}
+    ]
+    schedule.refresh_from_db()
+    assert schedule.inputs == {"topic": "x"}
+
+
+def test_before_the_first_publication_inputs_are_checked_against_the_latest_saved_version(
+    alice, alice_client
+):
+    draft = workflow_create(owner=alice, name="Draft", **callable_graph())
+    url = f"/api/workflows/{draft.pk}/schedules"
+
+    refused = alice_client.post(url, {"cron": "0 9 * * *", "inputs": {"subject": "x"}}, format="json")
+    accepted = alice_client.post(url, {"cron": "0 9 * * *", "inputs": {"topic": "x"}}, format="json")
+
+    assert refused.status_code == 400
+    assert [e["path"] for e in refused.json()["errors"]] == ["inputs.subject", "inputs.topic"]
+    assert accepted.status_code == 201
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "America/Argentina/Buenos_Aires", "Etc/GMT+5"])
+def test_iana_time_zones_are_accepted(alice_client, writer, zone):
+    response = alice_client.post(
+        f"/api/workflows/{writer.pk}/schedules",
+        {"cron": "0 9 * * *", "timezone": zone, "inputs": {"topic": "x"}},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    assert response.json()["timezone"] == zone
+
+
+def test_changing_the_time_zone_to_an_alias_is_a_400(alice, alice_client, writer):
+    schedule = schedule_create(owner=alice, workflow=writer, cron="0 9 * * *", inputs={"topic": "x"})
+
+    response = alice_client.patch(f"/api/schedules/{schedule.pk}", {"timezone": "localtime"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "timezone"
+    schedule.refresh_from_db()
+    assert schedule.timezone == "UTC"
+
+
 def test_disabling_clears_the_next_run_and_enabling_computes_it(alice_client, writer):
     created = alice_client.post(
-        f"/api/workflows/{writer.pk}/schedules", {"cron": "0 * * * *"}, format="json"
+        f"/api/workflows/{writer.pk}/schedules",
+        {"cron": "0 * * * *", "inputs": {"topic": "x"}},
+        format="json",
     ).json()
 
     off = alice_client.patch(f"/api/schedules/{created['id']}", {"enabled": False}, format="json").json()
@@ -90,7 +181,7 @@ def test_disabling_clears_the_next_run_and_enabling_computes_it(alice_client, wr
 
 
 def test_another_users_schedules_are_404(alice, bob_client, writer, django_assert_max_num_queries):
-    schedule = schedule_create(owner=alice, workflow=writer, cron="0 9 * * *")
+    schedule = schedule_create(owner=alice, workflow=writer, cron="0 9 * * *", inputs={"topic": "x"})
 
     assert bob_client.get(f"/api/workflows/{writer.pk}/schedules").status_code == 404
     assert bob_client.post(f"/api/workflows/{writer.pk}/schedules", {"cron": "* * * * *"}).status_code == 404
@@ -107,7 +198,7 @@ def test_the_schedule_list_is_paginated_with_few_queries(
     alice, alice_client, writer, django_assert_max_num_queries
 ):
     for minute in range(3):
-        schedule_create(owner=alice, workflow=writer, cron=f"{minute} 9 * * *")
+        schedule_create(owner=alice, workflow=writer, cron=f"{minute} 9 * * *", inputs={"topic": "x"})
 
     with django_assert_max_num_queries(5):
         page = alice_client.get(f"/api/workflows/{writer.pk}/schedules", {"limit": 2}).json()
@@ -157,9 +248,24 @@ def test_a_schedule_missed_during_downtime_fires_once(alice, writer):
 
 
 def test_a_firing_that_cannot_start_a_run_is_recorded_and_the_schedule_moves_on(alice, writer):
-    schedule = _due_now(schedule_create(owner=alice, workflow=writer, cron="0 * * * *", inputs={}), T0)
+    schedule = _due_now(
+        schedule_create(owner=alice, workflow=writer, cron="0 * * * *", inputs={"topic": "x"}), T0
+    )
+    # The inputs fitted when saved; the version published since calls its required input `subject`.
+    renamed = callable_graph()
+    next(n for n in renamed["nodes"] if n["id"] == "topic")["data"]["name"] = "subject"
+    workflow_publish(
+        workflow=workflow_update(
+            workflow=writer,
+            name=writer.name,
+            description="",
+            **renamed,
+            expected_version=writer.version,
+            saved_by=alice,
+        )
+    )
 
-    schedules_fire_due(now=T0)  # `topic` is required
+    schedules_fire_due(now=T0)
     schedule.refresh_from_db()
     first_error = schedule.last_error
     workflow_unpublish(workflow=writer)
@@ -167,7 +273,7 @@ def test_a_firing_that_cannot_start_a_run_is_recorded_and_the_schedule_moves_on(
     schedules_fire_due(now=T0 + timedelta(hours=1))
     schedule.refresh_from_db()
 
-    assert "inputs.topic: is required" in first_error
+    assert first_error.startswith("inputs.topic: the workflow has no input named 'topic'")
     assert "not published" in schedule.last_error
     assert schedule.next_run_at == T0 + timedelta(hours=2)
     assert not WorkflowRun.objects.exists()

@@ -6,8 +6,66 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from triggers.models import Schedule, Webhook
+from triggers.services import iana_time_zones
 
 _NAME_MAX = Webhook._meta.get_field("name").max_length
+
+
+def _cron_field(value: str, special: str = "") -> str:
+    """One cron field as a regular expression: `*` or a value or a range, with an optional step, in a list."""
+    item = rf"\*(?:/[1-9][0-9]?)?|(?:{value})(?:-(?:{value})(?:/[1-9][0-9]?)?)?"
+    item = rf"(?:{special}|{item})" if special else rf"(?:{item})"
+    return rf"{item}(?:,{item})*"
+
+
+_MONTH_NAMES = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
+_DAY_NAMES = "SUN|MON|TUE|WED|THU|FRI|SAT"
+# What `next_due` accepts, for the OpenAPI schema, so that clients (and schema-driven fuzzers) can build a
+# valid expression. cronsim, which checks it, also takes lower-case names and a few rarer forms.
+CRON_PATTERN = (
+    r"^ *"
+    + r" +".join(
+        [
+            _cron_field(r"[1-5]?[0-9]"),
+            _cron_field(r"1?[0-9]|2[0-3]"),
+            _cron_field(r"[1-9]|[12][0-9]|3[01]", special="L"),
+            _cron_field(rf"1[0-2]|[1-9]|{_MONTH_NAMES}"),
+            _cron_field(rf"[0-7]|{_DAY_NAMES}", special=r"[0-7]L|[0-7]#[1-5]"),
+        ]
+    )
+    + r" *$"
+)
+_CRON_HELP = (
+    "5 fields separated by spaces: minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC)"
+    " day-of-week (0-7 or SUN-SAT, 0 and 7 are Sunday). Each is `*`, a value, a range `a-b` or a list"
+    " `a,b`, with an optional step `/n`; e.g. `0 9 * * 1-5` (09:00 on weekdays), `*/15 * * * *`."
+)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": 64,
+        "enum": sorted(iana_time_zones()),
+        "example": "Europe/Paris",
+        "description": "An IANA time zone name (default UTC); the cron times are read in it.",
+    }
+)
+class TimeZoneField(serializers.CharField):
+    """A time zone name; the service checks it against iana_time_zones(), this documents the same list."""
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": 100,
+        "pattern": CRON_PATTERN,
+        "example": "0 9 * * 1-5",
+        "description": _CRON_HELP,
+    }
+)
+class CronField(serializers.CharField):
+    """A cron expression; the service checks it with cronsim, this documents the common forms."""
 
 
 class WebhookWriteSerializer(serializers.Serializer):
@@ -70,16 +128,14 @@ class UpdatedWebhookSerializer(WebhookSerializer):
 
 class ScheduleWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=_NAME_MAX, required=False, allow_blank=True)
-    cron = serializers.CharField(
-        max_length=100, help_text="5 fields, e.g. `0 9 * * 1-5` (09:00 on weekdays)."
-    )
-    timezone = serializers.CharField(max_length=64, required=False, help_text="IANA name; default UTC.")
+    cron = CronField(max_length=100)
+    timezone = TimeZoneField(max_length=64, required=False)
     inputs = serializers.DictField(required=False)
     enabled = serializers.BooleanField(required=False)
 
 
 class ScheduleUpdateSerializer(ScheduleWriteSerializer):
-    cron = serializers.CharField(max_length=100, required=False)
+    cron = CronField(max_length=100, required=False)
 
 
 class ScheduleSerializer(serializers.ModelSerializer):

@@ -115,15 +115,17 @@ class IssuedWebhookSerializer(WebhookSerializer):
 
 
 class UpdatedWebhookSerializer(WebhookSerializer):
+    """What changing a webhook answers (a response shape only)."""
+
+    # Not read_only: drf-spectacular lists every read-only field as required, and this one is optional.
     signingSecret = serializers.CharField(
-        read_only=True,
         required=False,
         help_text="Only when this change switched signing on: the new HMAC key, shown this once.",
     )
 
     class Meta(WebhookSerializer.Meta):
         fields = [*WebhookSerializer.Meta.fields, "signingSecret"]
-        read_only_fields = fields
+        read_only_fields = WebhookSerializer.Meta.fields
 
 
 class ScheduleWriteSerializer(serializers.Serializer):

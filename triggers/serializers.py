@@ -71,7 +71,9 @@ class CronField(serializers.CharField):
 class WebhookWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=_NAME_MAX, required=False, allow_blank=True)
     signed = serializers.BooleanField(
-        required=False, help_text="Require X-Weft-Signature: sha256=<HMAC-SHA256 of the body> (default true)."
+        required=False,
+        help_text="Require X-Weft-Timestamp and X-Weft-Signature: sha256=<hex HMAC-SHA256 of"
+        ' "<timestamp>.<raw body>"> (default true).',
     )
     enabled = serializers.BooleanField(required=False)
 

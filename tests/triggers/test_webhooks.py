@@ -7,8 +7,12 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -23,6 +27,8 @@ from triggers.services import IssuedWebhook, webhook_create, webhook_signature
 from workflows.services import workflow_publish, workflow_unpublish
 
 pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _hook_path(hook: IssuedWebhook) -> str:
@@ -541,3 +547,24 @@ def test_a_chunked_body_within_the_limit_starts_a_run(alice, writer):
 
     assert status == 202
     assert WorkflowRun.objects.get(pk=json.loads(body)["runId"]).inputs == {"topic": "otters"}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("5m", "WEBHOOK_TOLERANCE_SECONDS must be an integer, got '5m'"),
+        ("0", "WEBHOOK_TOLERANCE_SECONDS must be between 1 and 86400, got 0"),
+    ],
+)
+def test_a_malformed_tolerance_setting_stops_start_up_naming_it(value, message):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="workflowsite.settings", DJANGO_DEBUG="true", WEBHOOK_TOLERANCE_SECONDS=value
+    )
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode != 0
+    assert message in result.stderr

@@ -1,5 +1,6 @@
 """ASGI entry point: what gunicorn's uvicorn workers (production) and uvicorn (`make run`) serve.
 
+Under ASGI the database connections come from a pool (DATABASE_POOL, on here unless set to false).
 uvicorn writes its own access log, not gunicorn's (whose logger redacts query strings, see
 gunicorn.conf.py), so its lines get the same redaction here.
 """
@@ -10,6 +11,8 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workflowsite.settings")
+# Web processes borrow database connections from a bounded pool (settings.py, "Database" says why).
+os.environ.setdefault("DATABASE_POOL", "true")
 
 application = get_asgi_application()
 

@@ -154,6 +154,26 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Under ASGI every request's sync code runs on a thread of its own, so persistent per-thread connections
+# grow with the requests served until PostgreSQL refuses everyone: web processes borrow from a bounded
+# psycopg pool instead (workflowsite/asgi.py turns it on; workers and schedulers keep one persistent
+# connection per thread).
+# https://docs.djangoproject.com/en/5.2/ref/databases/#connection-pool
+DATABASE_POOL = env_bool("DATABASE_POOL", False)
+DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 2)
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10)
+DATABASE_POOL_TIMEOUT_SECONDS = env_float("DATABASE_POOL_TIMEOUT_SECONDS", 10.0)
+if not 1 <= DATABASE_POOL_MIN_SIZE <= DATABASE_POOL_MAX_SIZE:
+    raise ImproperlyConfigured("DATABASE_POOL_MIN_SIZE must be at least 1 and at most DATABASE_POOL_MAX_SIZE")
+if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Django has the pool check a connection before lending it.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": DATABASE_POOL_MIN_SIZE,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": DATABASE_POOL_TIMEOUT_SECONDS,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Runs are written by worker threads while the server reads; WAL and a busy timeout keep SQLite honest.
     DATABASES["default"]["OPTIONS"] = {

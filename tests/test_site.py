@@ -249,3 +249,16 @@ def test_a_stream_cap_that_is_not_a_positive_number_is_refused(value, message):
 
     assert result.returncode != 0
     assert f"RUN_EVENTS_MAX_STREAMS_PER_USER {message}" in result.stderr
+
+
+def test_a_pool_smaller_than_its_minimum_is_refused_naming_the_settings():
+    result = _manage(
+        "check",
+        DJANGO_SETTINGS_MODULE="workflowsite.settings",
+        DJANGO_DEBUG="true",
+        DATABASE_POOL_MIN_SIZE="5",
+        DATABASE_POOL_MAX_SIZE="2",
+    )
+
+    assert result.returncode != 0
+    assert "DATABASE_POOL_MIN_SIZE must be at least 1 and at most DATABASE_POOL_MAX_SIZE" in result.stderr

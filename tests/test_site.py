@@ -262,3 +262,16 @@ def test_a_pool_smaller_than_its_minimum_is_refused_naming_the_settings():
 
     assert result.returncode != 0
     assert "DATABASE_POOL_MIN_SIZE must be at least 1 and at most DATABASE_POOL_MAX_SIZE" in result.stderr
+
+
+def test_read_replicas_beside_sqlite_are_refused_naming_the_setting():
+    result = _manage(
+        "check",
+        DJANGO_SETTINGS_MODULE="workflowsite.settings",
+        DJANGO_DEBUG="true",
+        DATABASE_URL="sqlite:///weft.sqlite3",
+        DATABASE_REPLICA_URLS="postgres://weft@replica:5432/weft",
+    )
+
+    assert result.returncode != 0
+    assert "DATABASE_REPLICA_URLS needs PostgreSQL" in result.stderr

@@ -9,7 +9,8 @@ per app.
 The generation moves when the write's transaction commits, never before: a reader that took the old
 generation may have read the database before the commit, and it stores its payload under a generation
 that is already dead, so that payload is never served. A reader that takes the new generation reads
-committed data.
+committed data, except from a read replica, which may lag: a payload read there is kept no longer than
+DATABASE_REPLICA_MAX_LAG_SECONDS.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+
+from workflowsite.replicas import reads_from_replica
 
 T = TypeVar("T")
 
@@ -71,7 +75,7 @@ def owner_cached(
     *,
     owner_id: int,
     key: str,
-    ttl_seconds: int,
+    ttl_seconds: float,
     compute: Callable[[], T],
     keep: Callable[[T], bool] = lambda payload: True,
 ) -> T:
@@ -82,6 +86,8 @@ def owner_cached(
     if isinstance(entry, dict) and entry.get("generation") == generation:
         return entry["payload"]
     payload = compute()
+    if reads_from_replica():
+        ttl_seconds = min(ttl_seconds, settings.DATABASE_REPLICA_MAX_LAG_SECONDS)
     if keep(payload):
         cache.set(key, {"generation": generation, "payload": payload}, ttl_seconds)
     return payload

@@ -1,5 +1,5 @@
 """GET /api/health: are the database and the cache reachable, and can runs execute (a broker that answers,
-or a live in-process worker)? No authentication."""
+or a live in-process worker)? With read replicas, how far each lags. No authentication."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from runs.worker import inprocess_worker_alive
+from workflowsite.replicas import describe_replicas
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,9 @@ CHECKS: dict[str, Callable[[], str]] = {
     "cache": check_cache,
     "broker": check_broker,
 }
+# Reported, never failing: reads fall back to the primary while a replica lags or is down.
+if settings.DATABASE_REPLICA_URLS:
+    CHECKS["replicas"] = describe_replicas
 
 _health_response = inline_serializer(
     "Health",

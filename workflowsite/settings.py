@@ -174,6 +174,29 @@ if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postg
         "max_size": DATABASE_POOL_MAX_SIZE,
         "timeout": DATABASE_POOL_TIMEOUT_SECONDS,
     }
+# Read replicas: a GET's reads go to the first replica within the lag limit, unless its user wrote in the
+# last DATABASE_REPLICA_STICKY_SECONDS (workflowsite/replicas.py says which reads).
+# https://docs.djangoproject.com/en/5.2/topics/db/multi-db/
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS", "")
+DATABASE_REPLICA_STICKY_SECONDS = env_float("DATABASE_REPLICA_STICKY_SECONDS", 5.0)
+DATABASE_REPLICA_MAX_LAG_SECONDS = env_float("DATABASE_REPLICA_MAX_LAG_SECONDS", 10.0)
+for _number, _url in enumerate(DATABASE_REPLICA_URLS):
+    _replica = dj_database_url.parse(_url)
+    if {_replica["ENGINE"], DATABASES["default"]["ENGINE"]} != {"django.db.backends.postgresql"}:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URLS needs PostgreSQL, for the replicas and DATABASE_URL"
+        )
+    DATABASES[f"replica_{_number}"] = {
+        **DATABASES["default"],
+        **{key: _replica[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")},
+        "OPTIONS": {**DATABASES["default"].get("OPTIONS", {}), **_replica.get("OPTIONS", {})},
+        # Tests see the primary's data through every replica alias.
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["workflowsite.replicas.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
+if DATABASE_REPLICA_URLS:
+    MIDDLEWARE.append("workflowsite.replicas.ReplicaReadsMiddleware")
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Runs are written by worker threads while the server reads; WAL and a busy timeout keep SQLite honest.
     DATABASES["default"]["OPTIONS"] = {

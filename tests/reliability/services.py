@@ -135,6 +135,17 @@ class PrivatePostgres:
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
 
+    def start_replica(self) -> PrivatePostgres:
+        """A hot standby streaming from this cluster (`pg_basebackup -R`), running on a port of its own."""
+        replica = PrivatePostgres()
+        self._run(
+            "pg_basebackup",
+            *("-D", str(replica.data), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"),
+            *("-R", "-X", "stream", "--no-sync", "--checkpoint=fast"),
+        )
+        replica.start()
+        return replica
+
     def log(self) -> str:
         path = self.workdir / "server.log"
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""

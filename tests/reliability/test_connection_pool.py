@@ -19,7 +19,7 @@ import pytest
 from accounts.services import api_token_create
 from tests.factories import UserFactory, WorkflowRunFactory
 from tests.runs import processes
-from tests.runs.processes import child_env, free_port, kill_group, start, wait_http
+from tests.runs.processes import child_env, free_port, kill_group, start_web, wait_http
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.usefixtures("postgres_only")]
 
@@ -98,21 +98,7 @@ def test_web_processes_hold_at_most_their_pools_connections_under_load(transacti
         DATABASE_POOL_MAX_SIZE=str(POOL_MAX_SIZE),
         DATABASE_POOL_MIN_SIZE="1",
     )
-    server = start(
-        [
-            "-m",
-            "gunicorn",
-            "workflowsite.asgi:application",
-            "--worker-class",
-            "uvicorn_worker.UvicornWorker",
-            "--workers",
-            str(WEB_WORKERS),
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
-        env,
-        tmp_path / "gunicorn.log",
-    )
+    server = start_web(env, port=port, log=tmp_path / "gunicorn.log", workers=WEB_WORKERS)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{base}/api/health")

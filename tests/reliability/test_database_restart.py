@@ -4,12 +4,8 @@ every run reaches a final state and every node has exactly one result."""
 
 from __future__ import annotations
 
-import json
 import signal
-import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -23,12 +19,14 @@ from tests.graphs import text_llm_chain
 from tests.reliability.services import PrivatePostgres, PrivateRedis
 from tests.runs.processes import (
     FAST_RECOVERY,
-    ROOT,
+    Api,
     child_env,
     fake_llm_env,
     free_port,
     kill_group,
+    manage,
     start,
+    user_token,
     wait_http,
 )
 from tests.waiting import wait_for
@@ -41,44 +39,6 @@ GUNICORN = ["--workers", "1", "--threads", "4"]
 DUPLICATES = (
     "SELECT count(*) FROM (SELECT 1 FROM runs_noderesult GROUP BY run_id, node_id HAVING count(*) > 1) d"
 )
-
-
-class Api:
-    def __init__(self, base: str, token: str) -> None:
-        self.base, self.token = base, token
-        self.statuses: list[int] = []
-
-    def call(self, path: str, body: Any = None) -> tuple[int, Any]:
-        request = urllib.request.Request(
-            self.base + path,
-            data=json.dumps(body).encode() if body is not None else None,
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
-            method="POST" if body is not None else "GET",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=15) as response:
-                status, payload = response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            status, payload = error.code, error.read()[:500]
-        self.statuses.append(status)
-        return status, payload
-
-
-def _token(env: dict[str, str]) -> str:
-    code = (
-        "from accounts.models import User; from accounts.services import api_token_create; "
-        "print(api_token_create(user=User.objects.create_user(email='alice@example.com'), name='t').secret)"
-    )
-    done = run_checked([sys.executable, "manage.py", "shell", "-c", code], env)
-    return done.strip().splitlines()[-1]
-
-
-def run_checked(args: list[str], env: dict[str, str]) -> str:
-    import subprocess
-
-    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
 
 
 @pytest.mark.parametrize("outage_s", [0, 3], ids=["restart", "down-3s"])
@@ -105,9 +65,9 @@ def test_runs_in_flight_when_the_database_restarts_reach_a_final_state(
         RUN_MAX_ACTIVE_PER_USER="100",
         EXECUTE_RATE_LIMIT="1000/m",
     )
-    run_checked([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
+    manage(env, "migrate", "--noinput", "-v", "0")
     port = free_port()
-    api = Api(f"http://127.0.0.1:{port}", _token(env))
+    api = Api(f"http://127.0.0.1:{port}", user_token(env, "alice@example.com"))
     server = start(
         ["-m", "gunicorn", "workflowsite.wsgi:application", "--bind", f"127.0.0.1:{port}", *GUNICORN],
         env,

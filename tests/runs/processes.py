@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from django.db import connection
 
@@ -122,3 +125,62 @@ def fresh_sqlite_site(tmp_path: Path, **extra: str) -> tuple[dict[str, str], Cal
         return done.stdout
 
     return env, manage
+
+
+class Api:
+    """A JSON client of a server process, as a user's API token; it keeps every status it saw."""
+
+    def __init__(self, base: str, token: str) -> None:
+        self.base, self.token = base, token
+        self.statuses: list[int] = []
+
+    def call(self, path: str, body: Any = None) -> tuple[int, Any]:
+        request = urllib.request.Request(
+            self.base + path,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+            method="POST" if body is not None else "GET",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:
+                status, payload = response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            status, payload = error.code, error.read()[:500]
+        self.statuses.append(status)
+        return status, payload
+
+
+def manage(env: Mapping[str, str], *args: str) -> str:
+    """`manage.py <args>` in `env`; its output. Fails the test when the command fails."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def user_token(env: Mapping[str, str], email: str) -> str:
+    """A new user with `email` in `env`'s database, and an API token of theirs."""
+    code = (
+        "from accounts.models import User; from accounts.services import api_token_create; "
+        f"print(api_token_create(user=User.objects.create_user(email={email!r}), name='t').secret)"
+    )
+    return manage(env, "shell", "-c", code).strip().splitlines()[-1]
+
+
+def start_web(env: Mapping[str, str], *, port: int, log: Path, workers: int = 1) -> subprocess.Popen:
+    """The production web server, as the README runs it: gunicorn with `workers` uvicorn workers."""
+    return start(
+        [
+            *("-m", "gunicorn", "workflowsite.asgi:application"),
+            *("--worker-class", "uvicorn_worker.UvicornWorker", "--workers", str(workers)),
+            *("--bind", f"127.0.0.1:{port}"),
+        ],
+        env,
+        log,
+    )

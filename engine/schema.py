@@ -13,6 +13,7 @@ keys in `data`.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -103,6 +104,8 @@ def apply_defaults(
         if overrides and name in overrides:
             filled[name] = overrides[name]
         elif "default" in prop:
-            filled[name] = prop["default"]
+            # The schema is shared (NodeKind.full_schema): a list or object default is the node's own copy.
+            default = prop["default"]
+            filled[name] = copy.deepcopy(default) if isinstance(default, list | dict) else default
     filled.update(data)
     return filled

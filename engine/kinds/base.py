@@ -144,19 +144,24 @@ class NodeKind:
         raise NotImplementedError
 
     @classmethod
-    def full_schema(cls) -> dict[str, Any]:
-        schema = copy.deepcopy(cls.data_schema)
-        schema.setdefault("type", "object")
-        schema.setdefault("properties", {})
-        schema["properties"].setdefault("label", {"type": "string", "title": "Label"})
-        # A disabled node is skipped, with everything that needs it (see the executor).
-        schema["properties"].setdefault("disabled", {"type": "boolean", "title": "Disabled"})
+    def full_schema(cls) -> Mapping[str, Any]:
+        """`data_schema` with the properties every kind has. Built once per kind and shared: every node
+        of a run is validated and keyed against it, so callers read it and never change it."""
+        schema = cls.__dict__.get("_full_schema")
+        if schema is None:
+            schema = copy.deepcopy(cls.data_schema)
+            schema.setdefault("type", "object")
+            schema.setdefault("properties", {})
+            schema["properties"].setdefault("label", {"type": "string", "title": "Label"})
+            # A disabled node is skipped, with everything that needs it (see the executor).
+            schema["properties"].setdefault("disabled", {"type": "boolean", "title": "Disabled"})
+            cls._full_schema = schema
         return schema
 
     @classmethod
     def describe(cls, *, max_text_chars: int) -> dict[str, Any]:
         """This kind's entry in the catalog the editor builds its palette and forms from."""
-        schema = cls.full_schema()
+        schema = copy.deepcopy(cls.full_schema())
         for prop in schema["properties"].values():
             if prop.get("type") == "string" or "string" in prop.get("type", []):
                 prop.setdefault("maxLength", max_text_chars)

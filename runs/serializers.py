@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Context, Decimal
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -16,6 +19,9 @@ from workflows.fields import GraphField
 from workflowsite.pagination import PageQuerySerializer, PageSerializer
 
 _MONEY = {"max_digits": 14, "decimal_places": 6, "coerce_to_string": False, "allow_null": True}
+# What DRF's DecimalField does with _MONEY, for representations built by hand.
+_MONEY_QUANTUM = Decimal(1).scaleb(-_MONEY["decimal_places"])
+_MONEY_CONTEXT = Context(prec=_MONEY["max_digits"])
 MAX_WAIT_SECONDS = 60
 
 _INPUTS_HELP = (
@@ -214,10 +220,53 @@ def truncated_json(value: Any, max_chars: int) -> tuple[Any, bool]:
     return shown(value), cut
 
 
+def _iso_datetime(value: datetime | None) -> str | None:
+    """As DRF writes a DateTimeField: ISO 8601 in the current time zone, UTC as `Z`."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+
+
+def node_result_data(result: NodeResult) -> dict[str, Any]:
+    """One result as NodeResultSerializer declares it, built without DRF's per-field machinery: a live
+    run builds one per finished node for its event stream, and a run detail one per node."""
+    max_chars = settings.RUN_DETAIL_MAX_OUTPUT_CHARS
+    inputs, inputs_truncated = truncated_json(result.inputs, max_chars)
+    output, output_truncated = truncated_json(result.output, max_chars)
+    original = result.reused_from
+    return {
+        "nodeId": result.node_id,
+        "nodeType": result.node_type,
+        "status": result.status,
+        "inputs": inputs,
+        "inputsTruncated": inputs_truncated,
+        "output": output,
+        "outputTruncated": output_truncated,
+        "outputBytes": None if result.output is None else json_size(result.output),
+        "errorKind": result.error_kind,
+        "errorMessage": result.error_message,
+        "provider": result.provider,
+        "model": result.model,
+        "attempts": result.attempts,
+        "inputTokens": result.input_tokens,
+        "outputTokens": result.output_tokens,
+        "cost": None if result.cost is None else result.cost.quantize(_MONEY_QUANTUM, context=_MONEY_CONTEXT),
+        "contentKey": result.content_key,
+        "reusedFrom": None
+        if original is None
+        else {"runId": str(original.run_id), "nodeId": original.node_id},
+        "startedAt": _iso_datetime(result.started_at),
+        "durationMs": result.duration_ms,
+    }
+
+
 class NodeResultSerializer(serializers.ModelSerializer):
     """One node's result. Its inputs and output are cut to RUN_DETAIL_MAX_OUTPUT_CHARS characters each
     (`inputsTruncated` / `outputTruncated` say so; `outputBytes` is the whole output's stored size); the
-    whole output is served by GET /api/runs/{id}/nodes/{nodeId}/output."""
+    whole output is served by GET /api/runs/{id}/nodes/{nodeId}/output.
+
+    The fields describe the result for the schema; `node_result_data` writes it."""
 
     nodeId = serializers.CharField(source="node_id")
     inputs = serializers.SerializerMethodField()
@@ -283,6 +332,9 @@ class NodeResultSerializer(serializers.ModelSerializer):
         if original is None:
             return None
         return {"runId": str(original.run_id), "nodeId": original.node_id}
+
+    def to_representation(self, instance: NodeResult) -> dict[str, Any]:
+        return node_result_data(instance)
 
 
 class LogSerializer(serializers.ModelSerializer):

@@ -25,7 +25,7 @@ import time
 import uuid
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -36,7 +36,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 import engine
 from runs.models import NodeResult, WorkflowRun
-from runs.serializers import NodeResultSerializer
+from runs.serializers import node_result_data
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +81,8 @@ class EventFollow(Protocol):
 
 
 class RunEventBus(Protocol):
-    def publish(self, run_id: str, type: str, data: dict[str, Any]) -> str:
-        """Append an event to the run's stream (from any thread); its id."""
+    def publish(self, run_id: str, events: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
+        """Append (type, data) events to the run's stream, in order, at once (from any thread); their ids."""
         ...
 
     def close(self, run_id: str) -> None:
@@ -146,13 +146,14 @@ class RedisRunEventBus:
     def key(run_id: str) -> str:
         return f"weft:run-events:{run_id}"
 
-    def publish(self, run_id: str, type: str, data: dict[str, Any]) -> str:
+    def publish(self, run_id: str, events: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
         key = self.key(run_id)
         pipe = self._sync.pipeline(transaction=False)
-        pipe.xadd(key, {"type": type, "data": _encode(data)}, maxlen=self.maxlen, approximate=True)
+        for type, data in events:
+            pipe.xadd(key, {"type": type, "data": _encode(data)}, maxlen=self.maxlen, approximate=True)
         pipe.expire(key, self.active_ttl_s)
-        event_id, _ = pipe.execute()
-        return event_id.decode()
+        *event_ids, _ = pipe.execute()
+        return [event_id.decode() for event_id in event_ids]
 
     def close(self, run_id: str) -> None:
         self._sync.expire(self.key(run_id), self.ttl_s)
@@ -394,19 +395,21 @@ class MemoryRunEventBus:
             stream = self._runs[run_id] = _MemoryStream(deque(maxlen=self.maxlen))
         return stream
 
-    def publish(self, run_id: str, type: str, data: dict[str, Any]) -> str:
+    def publish(self, run_id: str, events: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
         # Round-tripped through JSON like the Redis bus, so both hand readers the same values.
-        data = json.loads(_encode(data))
+        decoded = [(type, json.loads(_encode(data))) for type, data in events]
+        ids = []
         with self._lock:
             self._forget_expired()
             stream = self._stream(run_id)
-            stream.added += 1
-            event = BusEvent(f"{stream.added}-0", type, data)
-            stream.events.append(event)
+            for type, data in decoded:
+                stream.added += 1
+                stream.events.append(BusEvent(f"{stream.added}-0", type, data))
+                ids.append(f"{stream.added}-0")
             waiters = list(stream.waiters)
         for loop, ready in waiters:
             loop.call_soon_threadsafe(ready.set)
-        return event.id
+        return ids
 
     def close(self, run_id: str) -> None:
         with self._lock:
@@ -523,7 +526,7 @@ def run_counts(run: WorkflowRun) -> dict[str, Any]:
 
 
 def node_finished_data(result: NodeResult) -> dict[str, Any]:
-    return {"state": "finished", "nodeId": result.node_id, "result": dict(NodeResultSerializer(result).data)}
+    return {"state": "finished", "nodeId": result.node_id, "result": node_result_data(result)}
 
 
 def end_data(run: WorkflowRun) -> dict[str, Any]:
@@ -531,22 +534,40 @@ def end_data(run: WorkflowRun) -> dict[str, Any]:
 
 
 class RunEventPublisher:
-    """Publishes one run's events. A bus that is down costs the live view, never the run: failures are
-    logged (once per run) and the run goes on; readers fall back to the database."""
+    """Publishes one run's events. They are held and published together at each `flush` (the sink's, after
+    it wrote the batch they belong to): one round trip a batch, not three a node, and the run's counts once
+    a batch. A bus that is down costs the live view, never the run: failures are logged (once per run) and
+    the run goes on; readers fall back to the database."""
 
     def __init__(self, *, run: WorkflowRun, bus: RunEventBus | None = None) -> None:
         self.run = run
         self.run_id = str(run.id)
         self.bus = bus or run_event_bus()
         self._warned = False
+        self._held: list[tuple[str, dict[str, Any]]] = []
+        self._counts_changed = False
 
     def publish(self, type: str, data: dict[str, Any]) -> None:
+        self._held.append((type, data))
+
+    def flush(self) -> None:
+        if self._counts_changed:
+            self._held.append(("run", run_counts(self.run) | {"status": "running"}))
+            self._counts_changed = False
+        if not self._held:
+            return
+        events, self._held = self._held, []
         try:
-            self.bus.publish(self.run_id, type, data)
+            self.bus.publish(self.run_id, events)
         except (redis.RedisError, OSError) as exc:
             if not self._warned:
                 logger.warning("run %s: live events not published (%s)", self.run_id, exc)
                 self._warned = True
+
+    def discard(self) -> None:
+        """Forget what is held: the run is another worker's now."""
+        self._held.clear()
+        self._counts_changed = False
 
     def engine_event(self, event: engine.Event, *, result: NodeResult | None = None) -> None:
         """`result` is the model row written for a NodeFinished event."""
@@ -561,12 +582,14 @@ class RunEventPublisher:
             self.publish("reset", {"nodeId": event.node_id})
         elif isinstance(event, engine.NodeFinished) and result is not None:
             self.publish("node", node_finished_data(result))
-            self.publish("run", run_counts(self.run) | {"status": "running"})
+            self._counts_changed = True
         elif isinstance(event, engine.LogLine):
             self.publish("log", {"nodeId": event.node_id, "level": event.level, "message": event.message})
 
     def end(self, run: WorkflowRun) -> None:
+        self._counts_changed = False  # the end event carries the final counts
         self.publish(END, end_data(run))
+        self.flush()
         # If this fails the stream still expires on its own (active_ttl_s).
         with contextlib.suppress(redis.RedisError, OSError):
             self.bus.close(self.run_id)

@@ -15,13 +15,15 @@ class ScriptedLLM:
     "sleep:0.2 ..." sleeps that long, "fail ..." raises a provider error, "block ..." waits until
     `release()` (for timeouts and cancellation). Otherwise it answers "llm(<prompt>)". `answered` lists the
     prompts of calls that have returned, in order: a run that ends with a "block" call not in it did not
-    wait for that call.
+    wait for that call. `most_in_flight` is the largest number of calls it was answering at once.
     """
 
     def __init__(self) -> None:
         self.calls: list[LLMRequest] = []
         self.threads: set[str] = set()
         self.answered: list[str] = []
+        self.most_in_flight = 0
+        self._in_flight = 0
         self._lock = threading.Lock()
         self._released = threading.Event()
 
@@ -32,6 +34,15 @@ class ScriptedLLM:
         with self._lock:
             self.calls.append(request)
             self.threads.add(threading.current_thread().name)
+            self._in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self._in_flight)
+        try:
+            return self._answer(request, log)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _answer(self, request: LLMRequest, log: Any) -> LLMResponse:
         prompt = request.prompt
         if prompt.startswith("sleep:"):
             time.sleep(float(prompt.split()[0].removeprefix("sleep:")))

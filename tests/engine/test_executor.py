@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -96,7 +95,7 @@ def test_results_record_inputs_output_llm_usage_and_timing(context, sink: Memory
         2,
     )
     assert left.started_at <= left.finished_at
-    assert left.duration_ms >= 190
+    assert left.duration_ms >= 200  # the scripted call sleeps 0.2 s, and a sleep never ends early
     assert len(left.content_key) == 64
     as_dict = left.as_dict()
     assert as_dict["status"] == "succeeded"
@@ -181,9 +180,11 @@ def test_concurrency_is_bounded(llm: ScriptedLLM, context, sink: MemorySink) -> 
         n, e = llm_chain("sleep:0.1 x", f"l{i}")
         nodes += n
         edges += e
-    start = time.monotonic()
-    execute_graph(graph(nodes, edges), context=context, sink=sink, options=RunOptions(concurrency=2))
-    assert time.monotonic() - start >= 0.29  # 6 x 0.1 s, two at a time
+    outcome = execute_graph(
+        graph(nodes, edges), context=context, sink=sink, options=RunOptions(concurrency=2)
+    )
+    assert outcome.status is RunStatus.succeeded
+    assert llm.most_in_flight == 2  # six calls, two at a time
     assert len(llm.threads) <= 2
 
 

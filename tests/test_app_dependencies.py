@@ -47,3 +47,28 @@ def test_no_module_imports_a_package_above_its_own(package):
     }
 
     assert {path: names for path, names in offending.items() if names} == {}
+
+
+def _imported_modules(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def test_no_test_module_imports_another():
+    """Steps and constants tests share live in helper modules (tests/<area>/helpers.py, tests/fakes/): a
+    test module imported elsewhere would also run its tests twice under another name's fixtures."""
+    offending = {
+        str(path.relative_to(ROOT)): sorted(
+            name
+            for name in _imported_modules(path)
+            if name.startswith("tests.") and name.split(".")[-1].startswith("test_")
+        )
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+    }
+
+    assert {path: names for path, names in offending.items() if names} == {}

@@ -11,6 +11,8 @@ from playwright.sync_api import Page, expect
 from tests import graphs
 
 PASSWORD = "weft-Correct-horse-42"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1440, "height": 900}
 
 
 def sign_up(page: Page, site: str, email: str = "alice@example.com") -> None:
@@ -96,3 +98,16 @@ def write_graph_file(folder: Path, name: str, *, template: str = "Tell me about 
     path = folder / f"{name}.json"
     path.write_text(json.dumps({"weft": 1, "name": name, "description": "", "nodes": nodes, "edges": edges}))
     return path
+
+
+def import_example(page: Page, site: str, folder, name: str = "Owl facts") -> str:
+    """Imports Text -> Prompt -> LLM -> Debug from the list page and opens it; returns the editor's URL."""
+    page.goto(f"{site}/workflows/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    page.locator("#import-file").set_input_files(write_graph_file(folder, name))
+    card = page.locator(".card", has_text=name).first
+    expect(card).to_be_visible()
+    card.locator(".card__title a").click()
+    expect(page).to_have_url(re.compile(r"/workflows/[0-9a-f-]{36}/$"))
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    return page.url

@@ -14,8 +14,17 @@ from playwright.sync_api import Page, expect
 
 from engine import node_kind_catalog
 from engine.ports import types_compatible
-from tests.browser.helpers import centre, connect, drag, node, select_node, sign_up
-from tests.browser.test_editor_layout import DESKTOP, PHONE, import_example
+from tests.browser.helpers import (
+    DESKTOP,
+    PHONE,
+    centre,
+    connect,
+    drag,
+    import_example,
+    node,
+    select_node,
+    sign_up,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -9,26 +9,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import node, select_node, sign_up, write_graph_file
+from tests.browser.helpers import DESKTOP, PHONE, import_example, node, select_node, sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1440, "height": 900}
 NODES = ["text-1", "prompt-1", "llm-1", "debug-1"]
-
-
-def import_example(page: Page, site: str, folder, name: str = "Owl facts") -> str:
-    """Imports Text -> Prompt -> LLM -> Debug from the list page and opens it; returns the editor's URL."""
-    page.goto(f"{site}/workflows/")
-    expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    page.locator("#import-file").set_input_files(write_graph_file(folder, name))
-    card = page.locator(".card", has_text=name).first
-    expect(card).to_be_visible()
-    card.locator(".card__title a").click()
-    expect(page).to_have_url(re.compile(r"/workflows/[0-9a-f-]{36}/$"))
-    expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    return page.url
 
 
 def horizontal_overflow(page: Page) -> int:

@@ -12,8 +12,17 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import User
-from tests.browser.helpers import connect, drop_kind, node, select_node, sign_up, write_graph_file
-from tests.browser.test_editor_layout import DESKTOP, PHONE, import_example
+from tests.browser.helpers import (
+    DESKTOP,
+    PHONE,
+    connect,
+    drop_kind,
+    import_example,
+    node,
+    select_node,
+    sign_up,
+    write_graph_file,
+)
 from tests.factories import NodeResultFactory, WorkflowRunFactory
 from tests.graphs import text_to_debug_graph
 from uploads.images import ALLOWED_CONTENT_TYPES

@@ -6,7 +6,8 @@ import threading
 import time
 from typing import Any
 
-from engine import LLMRequest, LLMResponse, ProviderError
+from engine import LLMRequest, LLMResponse, ProviderConfig, ProviderError
+from tests.fakes.llm_server import FakeLLMServer
 
 
 class ScriptedLLM:
@@ -62,3 +63,19 @@ class ScriptedLLM:
             input_tokens=len(prompt.split()),
             output_tokens=2,
         )
+
+
+def config_for(server: FakeLLMServer, **overrides) -> ProviderConfig:
+    """Both providers on the fake server, with quick retries."""
+    settings = {
+        "gemini_api_key": "gem-key",
+        "groq_api_key": "groq-key",
+        "gemini_base_url": server.url,
+        "groq_base_url": server.url,
+        "timeout_s": 2.0,
+        "max_attempts": 3,
+        "backoff_base_s": 0.01,
+        "backoff_max_s": 0.05,
+    }
+    settings.update(overrides)
+    return ProviderConfig(**settings)

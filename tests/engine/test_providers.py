@@ -7,22 +7,8 @@ import base64
 import pytest
 
 from engine import ImageData, LLMRequest, ProviderConfig, ProviderError, build_llm_client
+from tests.engine.helpers import config_for
 from tests.fakes.llm_server import FakeLLMServer
-
-
-def config_for(server: FakeLLMServer, **overrides) -> ProviderConfig:
-    settings = {
-        "gemini_api_key": "gem-key",
-        "groq_api_key": "groq-key",
-        "gemini_base_url": server.url,
-        "groq_base_url": server.url,
-        "timeout_s": 2.0,
-        "max_attempts": 3,
-        "backoff_base_s": 0.01,
-        "backoff_max_s": 0.05,
-    }
-    settings.update(overrides)
-    return ProviderConfig(**settings)
 
 
 def test_gemini_answers_with_text_and_usage(fake_llm: FakeLLMServer) -> None:

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from engine import LLMRequest, shared_llm_client
-from tests.engine.test_providers import config_for
+from tests.engine.helpers import config_for
 from tests.fakes.llm_server import FakeLLMServer, prompt_text
 
 THREADS = 24

@@ -17,7 +17,7 @@ from engine import (
     build_llm_client,
     execute_graph,
 )
-from tests.engine.test_providers import config_for
+from tests.engine.helpers import config_for
 from tests.fakes.llm_server import FakeLLMServer, split_words
 from tests.graphs import edge, graph, node
 

@@ -1,5 +1,6 @@
-"""Cached run payloads: a user's list pages (2 minutes) and finished runs' details (15 minutes; an active
-run changes under its poller, so it is never cached).
+"""Cached run payloads: a user's list pages (2 minutes) and runs' details (15 minutes). An active run's
+detail changes with every batch its worker writes, and every batch moves the generation, so its poller
+reads the database once a batch, not once a poll.
 
 Both carry the owner's cache generation (workflowsite.cache), which every write of a run or of its
 workflow moves on.
@@ -28,10 +29,6 @@ def run_detail_cache_key(*, owner_id: int, run_id: uuid.UUID | str) -> str:
     return owner_cache_key(owner_id, "run", run_id)
 
 
-def run_detail_cached(
-    *, owner_id: int, run_id: uuid.UUID | str, compute: Callable[[], Any], finished: Callable[[Any], bool]
-) -> Any:
+def run_detail_cached(*, owner_id: int, run_id: uuid.UUID | str, compute: Callable[[], Any]) -> Any:
     key = run_detail_cache_key(owner_id=owner_id, run_id=run_id)
-    return owner_cached(
-        owner_id=owner_id, key=key, ttl_seconds=RUN_DETAIL_TTL_SECONDS, compute=compute, keep=finished
-    )
+    return owner_cached(owner_id=owner_id, key=key, ttl_seconds=RUN_DETAIL_TTL_SECONDS, compute=compute)

@@ -136,9 +136,10 @@ class RunEventSink:
             if self._results:
                 NodeResult.objects.bulk_create(self._results, ignore_conflicts=True)
                 WorkflowRun.objects.filter(pk=self.run.pk).update(**self.counts)
-                owner_caches_invalidate(owner_id=self.run.owner_id)  # list pages show the counters
             if self._logs:
                 ExecutionLog.objects.bulk_create(self._logs)
+            # The run's detail shows its results and logs, list pages its counters.
+            owner_caches_invalidate(owner_id=self.run.owner_id)
         self._results = []
         self._logs = []
 
@@ -146,6 +147,7 @@ class RunEventSink:
         total = len(event.node_ids) + self.already_done
         if total != self.run.total_nodes:  # a scoped run's scope grows by what its nodes need
             WorkflowRun.objects.filter(pk=self.run.pk).update(total_nodes=total)
+            owner_caches_invalidate(owner_id=self.run.owner_id)
             self.run.total_nodes = total
         self.counts = _stored_counts(self.run)
 

@@ -88,8 +88,8 @@ def run_list_page(
 
 
 def run_detail(*, owner: User, run_id: uuid.UUID | str) -> dict[str, Any]:
-    """`{"run": the serialized run with its node results and first LOG_PAGE_SIZE logs, "moreLogs"}`;
-    cached once the run has finished (an active one changes under its poller); anyone else's is a 404."""
+    """`{"run": the serialized run with its node results and first LOG_PAGE_SIZE logs, "moreLogs"}`, cached
+    until the run's next write (runs.cache); anyone else's is a 404."""
 
     def compute() -> dict[str, Any]:
         run = run_get(owner=owner, run_id=run_id)
@@ -100,12 +100,9 @@ def run_detail(*, owner: User, run_id: uuid.UUID | str) -> dict[str, Any]:
         return {
             "run": dict(RunDetailOutputSerializer(run).data),
             "moreLogs": len(logs) > LOG_PAGE_SIZE,
-            "finished": run.is_finished,
         }
 
-    return cache.run_detail_cached(
-        owner_id=owner.pk, run_id=run_id, compute=compute, finished=lambda payload: payload["finished"]
-    )
+    return cache.run_detail_cached(owner_id=owner.pk, run_id=run_id, compute=compute)
 
 
 def run_get(*, owner: User, run_id: uuid.UUID | str) -> WorkflowRun:

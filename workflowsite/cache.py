@@ -77,17 +77,19 @@ def owner_cached(
     key: str,
     ttl_seconds: float,
     compute: Callable[[], T],
-    keep: Callable[[T], bool] = lambda payload: True,
 ) -> T:
     """The payload cached under `key` if it carries the owner's current generation, else `compute()`,
-    stored for `ttl_seconds` when `keep(payload)` says it may be."""
-    generation = owner_generation(owner_id)  # before the database is read, see the module docstring
-    entry = cache.get(key)
+    stored for `ttl_seconds`."""
+    # The generation and the entry in one round trip; the generation is read before the database is.
+    found = cache.get_many([_generation_key(owner_id), key])
+    generation = found.get(_generation_key(owner_id))
+    if generation is None:
+        generation = owner_generation(owner_id)
+    entry = found.get(key)
     if isinstance(entry, dict) and entry.get("generation") == generation:
         return entry["payload"]
     payload = compute()
     if reads_from_replica():
         ttl_seconds = min(ttl_seconds, settings.DATABASE_REPLICA_MAX_LAG_SECONDS)
-    if keep(payload):
-        cache.set(key, {"generation": generation, "payload": payload}, ttl_seconds)
+    cache.set(key, {"generation": generation, "payload": payload}, ttl_seconds)
     return payload

@@ -10,12 +10,17 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+import engine
 from accounts.models import User
 from runs import selectors
+from runs.execution import RunGuard
 from runs.models import RunStatus, WorkflowRun
+from runs.persistence import RunEventSink
 from runs.services import run_create
 from tests.factories import WorkflowFactory, WorkflowRunFactory
 from tests.graphs import text_to_debug_graph, workflow_payload
@@ -96,3 +101,18 @@ def test_one_run_creation_moves_the_owners_cache_generation_once(alice):
     run_create(owner=alice, graph=text_to_debug_graph(), enqueue=False)
 
     assert owner_generation(alice.pk) == generation + 1
+
+
+def test_a_running_runs_detail_is_cached_until_its_worker_writes_the_next_batch(alice, alice_client):
+    run = WorkflowRunFactory(owner=alice, status=RunStatus.RUNNING)
+    sink = RunEventSink(run=run, guard=RunGuard(run_id=str(run.id), fence=run.recoveries))
+    assert alice_client.get(f"/api/runs/{run.id}").json()["logs"] == []
+    with CaptureQueriesContext(connection) as queries:
+        alice_client.get(f"/api/runs/{run.id}")
+    assert not [query for query in queries if "runs_" in query["sql"]]  # only the session was read
+
+    sink.emit(engine.LogLine(node_id="a", level="info", message="first batch"))
+    sink.flush()
+
+    logs = alice_client.get(f"/api/runs/{run.id}").json()["logs"]
+    assert [log["message"] for log in logs] == ["first batch"]

@@ -1,9 +1,10 @@
-"""API throughput: each endpoint against a bare Django view, under gunicorn with production settings.
+"""API throughput: each endpoint against a bare Django view, served as in production (gunicorn + uvicorn).
 
     .venv/bin/python -m bench.api [--duration 5] [--connections 16]
 
-gunicorn (2 sync workers, production settings from `bench/api_settings.py`: the product's settings plus a
-bare view `GET /bench/bare` doing one `SELECT 1`) on PostgreSQL and Redis. Seeds one user with an API
+gunicorn with 2 uvicorn workers (the README's production command; production settings from
+`bench/api_settings.py`: the product's settings plus a bare view `GET /bench/bare` doing one `SELECT 1`) on
+PostgreSQL and Redis. Seeds one user with an API
 token, 200 workflows, a finished run with 20 node results and 200 log lines, and a running run; then
 drives each endpoint with `wrk` (Debian package `wrk`) for --duration seconds at --connections, token
 authentication, and prints requests/s, p50/p99 latency and the ratio to the bare view measured in the
@@ -45,7 +46,7 @@ from bench.load import (
 
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
-GUNICORN_OPTIONS = ["--workers", "2", "--timeout", "60"]
+GUNICORN_OPTIONS = ["--worker-class", "uvicorn_worker.UvicornWorker", "--workers", "2", "--timeout", "60"]
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 
@@ -309,7 +310,7 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         gunicorn_process = start_group(
-            [gunicorn, "workflowsite.wsgi:application", "--bind", f"127.0.0.1:{port}", *GUNICORN_OPTIONS],
+            [gunicorn, "workflowsite.asgi:application", "--bind", f"127.0.0.1:{port}", *GUNICORN_OPTIONS],
             env,
             logs / "gunicorn.log",
         )
@@ -341,7 +342,7 @@ def main() -> int:
             results[name] = (measure("/bench/bare"), measure(path, lua))
 
         print(
-            f"\ngunicorn 2 sync workers, production settings, PostgreSQL, Redis; wrk {args.connections} "
+            f"\ngunicorn 2 uvicorn workers, production settings, PostgreSQL, Redis; wrk {args.connections} "
             f"connections, {args.duration:g} s per window; {os.cpu_count()} CPUs; "
             f"{time.strftime('%Y-%m-%d %H:%M %Z')}\n"
         )

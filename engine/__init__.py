@@ -44,7 +44,7 @@ from engine.interface import (
     graph_interface,
 )
 from engine.kinds import NodeKind, input_ports_for, node_kind_catalog, output_ports_for, register
-from engine.ports import Port
+from engine.ports import Port, port_type_rules
 from engine.providers import (
     LLMClient,
     LLMRequest,
@@ -147,6 +147,7 @@ __all__ = [
     "node_kind_catalog",
     "output_ports_for",
     "plan_graph",
+    "port_type_rules",
     "register",
     "shared_llm_client",
     "validate_graph",

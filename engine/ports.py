@@ -3,27 +3,59 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+# The wildcard type: it connects to and from every other type, unchanged.
+WILDCARD = "any"
 # Text and json connect to each other, converted on the way (see `convert`).
-_CONVERTIBLE = {("text", "json"), ("json", "text")}
+_CONVERTIBLE = (("text", "json"), ("json", "text"))
 
 
 @dataclass(frozen=True)
 class Port:
-    """One input or output port. `required` and `multiple` only matter for inputs."""
+    """One input or output port. `required` and `multiple` only matter for inputs.
+
+    A port that depends on the node's data says so declaratively (see engine/kinds/rules.py), so the
+    editor evaluates the same rule the engine does: `when` (the port exists only when this condition on
+    `data` holds, e.g. `{"field": "jsonSchema", "notNull": True}`) and `type_from` (the port's type is a
+    data field's value, e.g. `{"field": "type", "oneOf": ["text", "image"], "else": "text"}`; `type` is
+    then the widest type it can have). Neither is part of a port's identity.
+    """
 
     name: str
     type: str
     required: bool = False
     multiple: bool = False
+    when: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+    type_from: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+
+    def _rules(self) -> dict[str, Any]:
+        rules: dict[str, Any] = {}
+        if self.when is not None:
+            rules["when"] = dict(self.when)
+        if self.type_from is not None:
+            rules["typeFrom"] = dict(self.type_from)
+        return rules
 
     def as_input_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.type, "required": self.required, "multiple": self.multiple}
+        return {
+            "name": self.name,
+            "type": self.type,
+            "required": self.required,
+            "multiple": self.multiple,
+            **self._rules(),
+        }
 
     def as_output_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.type}
+        return {"name": self.name, "type": self.type, **self._rules()}
+
+
+def port_type_rules() -> dict[str, Any]:
+    """How port types connect, for the editor (served with the node-kind catalog): the same type, the
+    wildcard either way, or one of the conversions."""
+    return {"wildcard": WILDCARD, "conversions": [list(pair) for pair in _CONVERTIBLE]}
 
 
 def types_compatible(source_type: str, target_type: str) -> bool:
@@ -35,7 +67,7 @@ def types_compatible(source_type: str, target_type: str) -> bool:
     """
     return (
         source_type == target_type
-        or "any" in (source_type, target_type)
+        or WILDCARD in (source_type, target_type)
         or (source_type, target_type) in _CONVERTIBLE
     )
 

@@ -17,13 +17,14 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from engine import node_kind_catalog
+from engine import node_kind_catalog, port_type_rules
 from workflows import selectors, services
 from workflows.serializers import (
     EXPORT_FORMAT_VERSION,
     MAX_VERSION_NUMBER,
     DetailErrorSerializer,
     NodeKindSerializer,
+    PortTypesSerializer,
     PublishInputSerializer,
     VersionConflictSerializer,
     WorkflowExportSerializer,
@@ -291,3 +292,13 @@ class NodeKindListApi(_JsonApi):
     )
     def get(self, request: Request) -> Response:
         return Response(node_kind_catalog(max_text_chars=settings.GRAPH_MAX_TEXT_CHARS))
+
+
+class PortTypesApi(_JsonApi):
+    @extend_schema(
+        responses={200: PortTypesSerializer, **_AUTH},
+        summary="How port types connect (the node-kind catalog's companion): same type, wildcard, conversion",
+        operation_id="port_types_get",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(port_type_rules())

@@ -213,6 +213,8 @@ class PortSerializer(serializers.Serializer):
     type = serializers.CharField()
     required = serializers.BooleanField(required=False)
     multiple = serializers.BooleanField(required=False)
+    when = serializers.DictField(required=False, help_text="The port exists only when this condition holds.")
+    typeFrom = serializers.DictField(required=False, help_text="The port's type is a data field's value.")
 
 
 class NodeKindSerializer(serializers.Serializer):
@@ -222,8 +224,34 @@ class NodeKindSerializer(serializers.Serializer):
     inputs = PortSerializer(many=True)
     outputs = PortSerializer(many=True)
     dataSchema = serializers.DictField(help_text="JSON Schema of the node's `data`.")
+    palette = serializers.DictField(help_text="`group` (its heading) and `order` (place in the palette).")
+    icon = serializers.CharField()
+    summary = serializers.DictField(
+        required=False,
+        help_text="The rule the editor builds a node's one-line summary from (engine/kinds/base.py).",
+    )
+    inputsFrom = serializers.DictField(
+        required=False,
+        help_text="Input ports that follow `data` (engine/kinds/rules.py): placeholders, a callee.",
+    )
+    outputsFrom = serializers.DictField(required=False, help_text="Output ports that follow `data`.")
+    interfaceRole = serializers.CharField(
+        required=False, help_text="`input` or `output`: the node is part of the workflow's interface."
+    )
+    imageSource = serializers.DictField(required=False, help_text="The data fields holding the kind's image.")
     dynamicInputs = serializers.BooleanField(
         required=False, help_text="Present and true when inputs depend on `data` (Prompt placeholders)."
+    )
+    dynamicOutputs = serializers.BooleanField(
+        required=False, help_text="Present and true when outputs depend on `data` (an LLM's `json`)."
+    )
+
+
+class PortTypesSerializer(serializers.Serializer):
+    wildcard = serializers.CharField(help_text="The type that connects to and from every type.")
+    conversions = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="[source, target] pairs of different types that connect, converted on the way.",
     )
 
 

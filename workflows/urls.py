@@ -18,4 +18,5 @@ urlpatterns = [
     path(f"{_ONE}/duplicate", api.WorkflowDuplicateApi.as_view(), name="api-workflow-duplicate"),
     path(f"{_ONE}/export", api.WorkflowExportApi.as_view(), name="api-workflow-export"),
     path("node-kinds", api.NodeKindListApi.as_view(), name="api-node-kinds"),
+    path("port-types", api.PortTypesApi.as_view(), name="api-port-types"),
 ]

@@ -1,26 +1,16 @@
 """Node kinds: what each node type does, its ports and its data schema.
 
-Importing this package registers the built-in kinds. To add one, write a `NodeKind` subclass
-decorated with `@register` in a module here and import it below.
+Importing this package registers the built-in kinds: every module here is imported, so adding one is
+writing a `NodeKind` subclass decorated with `@register` in a module of its own (see engine/README.md).
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Mapping
 from typing import Any
 
-from engine.kinds import (  # noqa: F401  (registers the built-ins)
-    condition,
-    debug,
-    extract,
-    image,
-    io,
-    llm,
-    merge,
-    prompt,
-    subworkflow,
-    text,
-)
 from engine.kinds.base import (
     NodeCall,
     NodeError,
@@ -32,6 +22,10 @@ from engine.kinds.base import (
     unregister,
 )
 from engine.ports import Port
+
+# Every module of the package, in name order (the kinds' own palette places order the catalog).
+for _module in sorted(pkgutil.iter_modules(__path__), key=lambda module: module.name):
+    importlib.import_module(f"{__name__}.{_module.name}")
 
 
 def input_ports_for(node: Mapping[str, Any]) -> list[Port]:
@@ -52,28 +46,10 @@ def output_ports_for(node: Mapping[str, Any]) -> list[Port]:
     return list(kind.output_ports(data if isinstance(data, Mapping) else {}))
 
 
-# The palette order of the built-ins (the control-flow kinds after Debug, so the older kinds keep
-# their places); kinds registered later follow in registration order.
-_PALETTE = (
-    "input",
-    "text",
-    "prompt",
-    "image",
-    "llm",
-    "vision",
-    "debug",
-    "condition",
-    "merge",
-    "extract",
-    "subworkflow",
-    "map",
-    "output",
-)
-
-
 def node_kind_catalog(*, max_text_chars: int = 100_000) -> list[dict[str, Any]]:
-    """Every registered kind, as the editor needs it (ports, labels, data schema)."""
-    kinds = sorted(all_kinds(), key=lambda k: _PALETTE.index(k.type) if k.type in _PALETTE else len(_PALETTE))
+    """Every registered kind, as the editor needs it, in palette order (`palette_order`, then registration
+    order): what GET /api/node-kinds serves."""
+    kinds = sorted(all_kinds(), key=lambda kind: kind.palette_order)
     return [kind.describe(max_text_chars=max_text_chars) for kind in kinds]
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from engine.context import ExecutionContext
+from engine.kinds.rules import resolve_ports, rule_ports
 from engine.ports import Port
 from engine.providers.types import TextStream
 from engine.storage import ImageDigests
@@ -79,7 +80,9 @@ class NodeKind:
     """Base class of node kinds. Subclass, fill in the class attributes and `run`, then `@register`.
 
     `data_schema` lists the properties of `data` (JSON Schema, see engine.schema); every kind also
-    accepts a `label` string, the node's display name.
+    accepts a `label` string, the node's display name. The class is the kind's one description: the
+    editor learns everything else it shows (palette place, icon, summary, ports that depend on `data`)
+    from `describe()`, served as GET /api/node-kinds; no JavaScript names a kind.
     """
 
     type: ClassVar[str]
@@ -88,24 +91,44 @@ class NodeKind:
     inputs: ClassVar[tuple[Port, ...]] = ()
     outputs: ClassVar[tuple[Port, ...]] = ()
     data_schema: ClassVar[dict[str, Any]] = {"type": "object", "properties": {}}
+    # The palette: kinds are listed by `palette_order` (then registration order) under their group's
+    # heading; a group comes where its first kind does.
+    palette_group: ClassVar[str] = "More"
+    palette_order: ClassVar[int] = 1000
+    # A glyph for the palette and the node's header (one the page's fonts have: see static/css).
+    icon: ClassVar[str] = "◆"
+    # The node's one-line summary on the canvas, a rule the editor evaluates (static/js/kinds.js):
+    # `{"choose": [part, ...], "append": [part, ...]}`, the first `choose` part that gives a text, then
+    # every `append` part that does. A part is `{"when"?: condition, "text": "Model: {model}"}` (`{f}` is
+    # data field f, else its schema default, on one line), `{"field": f}` (f's value when not empty) or
+    # `{"format": name, ...}`, a generic formatter (`rules`, `callee`: see kinds.js). None: the first
+    # non-empty text field, else the description.
+    summary: ClassVar[dict[str, Any] | None] = None
+    # Ports beyond `inputs` / `outputs` that follow `data` (engine/kinds/rules.py): a Prompt's
+    # placeholders, a caller's callee interface.
+    inputs_from: ClassVar[dict[str, Any] | None] = None
+    outputs_from: ClassVar[dict[str, Any] | None] = None
+    # "input" / "output" for the kinds whose nodes make up the workflow's interface (engine/interface.py):
+    # the editor names new ones uniquely and builds the Run form from them.
+    interface_role: ClassVar[str | None] = None
+    # For a kind that holds an image: the data fields of its upload id and URL (the editor shows an image
+    # picker and a thumbnail, and an image file dropped on the canvas becomes such a node).
+    image_source: ClassVar[dict[str, str] | None] = None
     # Whether the kind calls a model, and so counts against the run's LLM cost caps.
     uses_llm: ClassVar[bool] = False
-    # Kinds whose ports depend on `data` (Prompt) set this; the catalog then lists no inputs.
-    dynamic_inputs: ClassVar[bool] = False
-    # Kinds some of whose outputs exist only with some `data` (LLM's `json`), or whose port types
-    # depend on it (Input), set this; the catalog then lists every output the kind can have.
-    dynamic_outputs: ClassVar[bool] = False
     # Kinds that run whole workflows as child runs (Sub-workflow, Map): bounded by the run's wall-clock
     # limit and their children's own limits rather than by the node timeout.
     runs_workflows: ClassVar[bool] = False
 
     def input_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
-        """The input ports of a node with this `data`; static kinds ignore it."""
-        return self.inputs
+        """The input ports of a node with this `data`, as the kind's rules say."""
+        ports = resolve_ports(self.inputs, data)
+        return (*ports, *rule_ports(self.inputs_from, data)) if self.inputs_from else ports
 
     def output_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
-        """The output ports of a node with this `data`; static kinds ignore it."""
-        return self.outputs
+        """The output ports of a node with this `data`, as the kind's rules say."""
+        ports = resolve_ports(self.outputs, data)
+        return (*ports, *rule_ports(self.outputs_from, data)) if self.outputs_from else ports
 
     def reusable(self, data: Mapping[str, Any]) -> bool:
         """Whether a node with this `data` (defaults applied) computes a pure function of its content
@@ -169,13 +192,25 @@ class NodeKind:
             "type": cls.type,
             "label": cls.label,
             "description": cls.description,
+            "palette": {"group": cls.palette_group, "order": cls.palette_order},
+            "icon": cls.icon,
             "inputs": [p.as_input_dict() for p in cls.inputs],
             "outputs": [p.as_output_dict() for p in cls.outputs],
             "dataSchema": schema,
         }
-        if cls.dynamic_inputs:
+        for key, value in (
+            ("summary", cls.summary),
+            ("inputsFrom", cls.inputs_from),
+            ("outputsFrom", cls.outputs_from),
+            ("interfaceRole", cls.interface_role),
+            ("imageSource", cls.image_source),
+        ):
+            if value is not None:
+                entry[key] = copy.deepcopy(value)
+        # Kept for API clients: whether the listed ports may differ for a node (see the rules above).
+        if cls.inputs_from is not None or any(p.when or p.type_from for p in cls.inputs):
             entry["dynamicInputs"] = True
-        if cls.dynamic_outputs:
+        if cls.outputs_from is not None or any(p.when or p.type_from for p in cls.outputs):
             entry["dynamicOutputs"] = True
         return entry
 

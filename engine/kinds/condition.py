@@ -152,6 +152,12 @@ class ConditionKind(NodeKind):
         "Checks its input against rules and passes it on through `true` or `false`; "
         "what hangs off the other output is skipped (branch not taken)."
     )
+    palette_group = "Logic"
+    palette_order = 80
+    icon = "◇"
+    summary = {
+        "choose": [{"format": "rules", "field": "rules", "combineField": "combine", "empty": "No rules yet"}]
+    }
     inputs = (Port("value", "any", required=True),)
     outputs = (Port("true", "any"), Port("false", "any"))
     data_schema = {

@@ -13,6 +13,10 @@ class DebugKind(NodeKind):
     type = "debug"
     label = "Debug"
     description = "Shows the value it receives in the run log and passes it through."
+    palette_group = "Logic"
+    palette_order = 70
+    icon = "⌕"
+    summary = {"choose": [{"text": "Shows what it receives"}]}
     inputs = (Port("value", "any"),)
     outputs = (Port("value", "any"),)
     data_schema = {"type": "object", "properties": {}}

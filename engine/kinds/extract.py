@@ -18,6 +18,9 @@ class ExtractKind(NodeKind):
         "Picks part of a JSON value with a JSONPath: $.name for one value (the node fails if it is "
         "missing), a wildcard or filter such as $.items[*].name for the list of every match."
     )
+    palette_group = "Logic"
+    palette_order = 100
+    icon = "{}"
     inputs = (Port("value", "json", required=True),)
     outputs = (Port("value", "json"), Port("text", "text"))
     data_schema = {

@@ -15,6 +15,17 @@ class ImageKind(NodeKind):
     type = "image"
     label = "Image"
     description = "An uploaded image, passed on as a reference."
+    palette_group = "Inputs"
+    palette_order = 40
+    icon = "▣"
+    image_source = {"upload": "uploadId", "url": "url"}
+    summary = {
+        "choose": [
+            {"when": {"field": "uploadId", "notEmpty": True}, "text": "Uploaded image"},
+            {"text": "{url}"},
+            {"text": "No image yet"},
+        ]
+    }
     outputs = (Port("image", "image"),)
     data_schema = {
         "type": "object",

@@ -48,8 +48,12 @@ class InputKind(NodeKind):
     type = INPUT_KIND
     label = "Input"
     description = "A value the caller gives when running the workflow (API, webhook, schedule, Run form)."
-    outputs = (Port("value", "any"),)
-    dynamic_outputs = True
+    palette_group = "Inputs"
+    palette_order = 10
+    icon = "⇥"
+    interface_role = "input"
+    # The catalog lists the widest type; a node's port has the input's type.
+    outputs = (Port("value", "any", type_from={"field": "type", "oneOf": list(INPUT_TYPES), "else": "text"}),)
     data_schema = {
         "type": "object",
         "properties": {
@@ -70,9 +74,6 @@ class InputKind(NodeKind):
             },
         },
     }
-
-    def output_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
-        return (Port("value", "image" if data.get("type") == "image" else "text"),)
 
     def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
         return _name_check(data)
@@ -109,6 +110,10 @@ class OutputKind(NodeKind):
     type = OUTPUT_KIND
     label = "Output"
     description = "A named result of the workflow, returned to whoever ran it."
+    palette_group = "Outputs"
+    palette_order = 130
+    icon = "⇤"
+    interface_role = "output"
     inputs = (Port("value", "any", required=True),)
     data_schema = {
         "type": "object",

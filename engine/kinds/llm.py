@@ -58,6 +58,11 @@ class _ModelKind(NodeKind):
     """Shared by LLM and Vision: build a request, call the client, report usage."""
 
     uses_llm = True
+    palette_group = "Models"
+    summary = {
+        "choose": [{"text": "Model: {model}"}, {"text": "Default model"}],
+        "append": [{"when": {"field": "jsonSchema", "notNull": True}, "text": " · JSON"}],
+    }
 
     def reusable(self, data: Mapping[str, Any]) -> bool:
         # At temperature 0 a model answers the same prompt the same way (near enough to pay once);
@@ -148,9 +153,10 @@ class LLMKind(_ModelKind):
         Port("system", "text"),
         Port("images", "image", multiple=True),
     )
+    palette_order = 50
+    icon = "✦"
     # `json` exists only with a `jsonSchema`: the parsed answer, valid against it.
-    outputs = (Port("text", "text"), Port("json", "json"))
-    dynamic_outputs = True
+    outputs = (Port("text", "text"), Port("json", "json", when={"field": "jsonSchema", "notNull": True}))
     data_schema = {
         "type": "object",
         "properties": {
@@ -175,9 +181,6 @@ class LLMKind(_ModelKind):
         # answer and the validation error: two calls at most, and caps must hold for both.
         first = prompt_tokens + -(-len(compact_json(schema)) // _CHARS_PER_TOKEN)
         return 2 * first + output_tokens + REPAIR_TOKENS, 2 * output_tokens
-
-    def output_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
-        return self.outputs if data.get("jsonSchema") is not None else self.outputs[:1]
 
     def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
         schema = data.get("jsonSchema")  # the data schema has checked its type already
@@ -206,6 +209,8 @@ class VisionKind(_ModelKind):
     type = "vision"
     label = "Vision"
     description = "Asks a multimodal model about an image."
+    palette_order = 60
+    icon = "◉"
     inputs = (Port("image", "image", required=True), Port("prompt", "text"))
     outputs = (Port("text", "text"),)
     data_schema = {

@@ -17,6 +17,9 @@ class MergeKind(NodeKind):
         "Re-joins branches: outputs the first of its inputs, in edge order, that got a value; "
         "skipped only when none did."
     )
+    palette_group = "Logic"
+    palette_order = 90
+    icon = "⋈"
     # A branch not taken contributes nothing to a list port, so the list holds only values.
     inputs = (Port("values", "any", multiple=True),)
     outputs = (Port("value", "any"),)

@@ -8,20 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.kinds.base import NodeCall, NodeKind, NodeOutput, OutputTooLarge, register
+from engine.kinds.rules import NAME, PLACEHOLDER
 from engine.ports import Port
-
-PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def placeholder_names(template: str) -> list[str]:
-    """Valid placeholder names in order of first appearance, without repeats."""
-    names: list[str] = []
-    for match in PLACEHOLDER.finditer(template):
-        name = match.group(1).strip()
-        if NAME.fullmatch(name) and name not in names:
-            names.append(name)
-    return names
 
 
 def invalid_placeholders(template: str) -> list[str]:
@@ -40,18 +28,17 @@ class PromptKind(NodeKind):
     type = "prompt"
     label = "Prompt"
     description = "A template; each {{name}} placeholder is an input port filled from an edge."
+    palette_group = "Inputs"
+    palette_order = 30
+    icon = "✎"
+    summary = {"choose": [{"text": "{template}"}, {"text": "Empty template"}]}
     outputs = (Port("text", "text"),)
-    dynamic_inputs = True
+    # One required text input per placeholder of the template.
+    inputs_from = {"placeholders": "template", "type": "text", "required": True}
     data_schema = {
         "type": "object",
         "properties": {"template": {"type": "string", "title": "Template", "default": ""}},
     }
-
-    def input_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
-        template = data.get("template")
-        if not isinstance(template, str):
-            return ()
-        return tuple(Port(name, "text", required=True) for name in placeholder_names(template))
 
     def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
         template = data.get("template")

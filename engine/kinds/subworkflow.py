@@ -11,14 +11,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.calls import (
+    CALLEE_KEY,
     MAP_KIND,
     SUBWORKFLOW_KIND,
     ChildOutcome,
     WorkflowCaller,
     callee_inputs,
     callee_of,
-    callee_outputs,
 )
+from engine.interface import INPUT_TYPES
+from engine.kinds import rules
 from engine.kinds.base import NodeCall, NodeError, NodeKind, NodeOutput, OutputTooLarge, register
 from engine.ports import Port, compact_json
 from engine.results import json_size
@@ -38,18 +40,16 @@ _CALLEE_DATA = {
 MAP_MAX_CONCURRENCY = 16
 
 
-def _input_ports(callee: Mapping[str, Any] | None, *, leave_out: str | None = None) -> tuple[Port, ...]:
-    if callee is None:
-        return ()
-    return tuple(
-        Port(
-            str(spec.get("name")),
-            "image" if spec.get("type") == "image" else "text",
-            bool(spec.get("required")),
-        )
-        for spec in callee_inputs(callee)
-        if spec.get("name") != leave_out
-    )
+_ITEM_INPUT = "itemInput"
+# The callee's inputs as input ports (text or image, required as the callee says; a Map leaves out the one
+# its items feed) and, for a Sub-workflow, its outputs as output ports (engine/kinds/rules.py).
+_CALLEE_INPUTS = {
+    "interface": CALLEE_KEY,
+    "side": "inputs",
+    "typeOneOf": list(INPUT_TYPES),
+    "typeElse": "text",
+}
+_CALLEE_OUTPUTS = {"interface": CALLEE_KEY, "side": "outputs", "type": "any"}
 
 
 def _callee_check(data: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -95,17 +95,14 @@ class SubworkflowKind(NodeKind):
         "Runs another of your workflows (its published version, or a chosen one) with these inputs and "
         "outputs what its Output nodes received. The child run is recorded as a run of its own."
     )
-    dynamic_inputs = True
-    dynamic_outputs = True
+    palette_group = "Workflows"
+    palette_order = 110
+    icon = "↪"  # a call into another workflow (glyphs from Debian's DejaVu fonts: "⧉" shows as a box)
+    summary = {"choose": [{"format": "callee", "verb": "Calls"}]}
+    inputs_from = _CALLEE_INPUTS
+    outputs_from = _CALLEE_OUTPUTS
     runs_workflows = True
     data_schema = {"type": "object", "properties": dict(_CALLEE_DATA)}
-
-    def input_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
-        return _input_ports(callee_of(data))
-
-    def output_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
-        callee = callee_of(data)
-        return tuple(Port(str(o.get("name")), "any") for o in callee_outputs(callee)) if callee else ()
 
     def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
         return _callee_check(data)
@@ -139,22 +136,7 @@ def map_items(value: Any) -> list[Any]:
 
 def item_input(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """(name of the callee input each item goes to, problem): `itemInput`, else the single required one."""
-    callee = callee_of(data)
-    if callee is None:
-        return None, None
-    specs = callee_inputs(callee)
-    chosen = data.get("itemInput")
-    if chosen:
-        if not any(s.get("name") == chosen for s in specs):
-            names = ", ".join(str(s.get("name")) for s in specs) or "none"
-            return None, f"the workflow has no input named {chosen!r} (inputs: {names})"
-        return chosen, None
-    required = [str(s.get("name")) for s in specs if s.get("required")]
-    if len(required) == 1:
-        return required[0], None
-    if not specs:
-        return None, "the workflow has no Input node to receive the items"
-    return None, "choose the input that receives each item (the workflow has no single required input)"
+    return rules.item_input(data, field=_ITEM_INPUT, interface=CALLEE_KEY)
 
 
 def _item_value(item: Any, spec_type: str) -> Any:
@@ -172,16 +154,32 @@ class MapKind(NodeKind):
         "Runs another of your workflows once per item of a list (a JSON array, or a text's lines), a few at "
         "once, and outputs the results in item order."
     )
-    dynamic_inputs = True
+    palette_group = "Workflows"
+    palette_order = 120
+    icon = "⇶"  # the same call fanned out over the items
+    summary = {
+        "choose": [{"format": "callee", "verb": "Maps"}],
+        "append": [
+            {"when": {"field": "workflowId", "notEmpty": True}, "text": " · {concurrency} at once"},
+            {
+                "when": [
+                    {"field": "workflowId", "notEmpty": True},
+                    {"field": "continueOnError", "equals": True},
+                ],
+                "text": " · continues on errors",
+            },
+        ],
+    }
     runs_workflows = True
-    # `items` is listed in the catalog; the callee's other inputs follow it (input_ports).
+    # `items` is listed in the catalog; the callee's other inputs follow it, less the one the items feed.
     inputs = (Port("items", "json", required=True),)
+    inputs_from = {**_CALLEE_INPUTS, "leaveOut": _ITEM_INPUT}
     outputs = (Port("results", "json"), Port("errors", "json"))
     data_schema = {
         "type": "object",
         "properties": {
             **_CALLEE_DATA,
-            "itemInput": {
+            _ITEM_INPUT: {
                 "type": ["string", "null"],
                 "title": "Input that receives each item (default: the single required one)",
                 "default": None,
@@ -197,10 +195,6 @@ class MapKind(NodeKind):
             "continueOnError": {"type": "boolean", "title": "Continue when an item fails", "default": False},
         },
     }
-
-    def input_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
-        name, _ = item_input(data)
-        return (*self.inputs, *_input_ports(callee_of(data), leave_out=name))
 
     def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
         problems = _callee_check(data)

@@ -11,6 +11,10 @@ class TextKind(NodeKind):
     type = "text"
     label = "Text"
     description = "A fixed piece of text."
+    palette_group = "Inputs"
+    palette_order = 20
+    icon = "¶"
+    summary = {"choose": [{"text": "{text}"}, {"text": "Empty text"}]}
     outputs = (Port("text", "text"),)
     data_schema = {
         "type": "object",

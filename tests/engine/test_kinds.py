@@ -17,26 +17,29 @@ from engine import (
     validate_graph,
 )
 from engine.kinds import NodeCall, NodeKind, NodeOutput, unregister
+from engine.kinds.base import all_kinds
+from engine.kinds.rules import holds
 from tests.graphs import edge, graph, node
+
+
+def test_the_catalog_is_in_the_palette_order_the_kinds_declare() -> None:
+    entries = node_kind_catalog()
+    orders = [entry["palette"]["order"] for entry in entries]
+    assert orders == sorted(orders)
+    assert len(set(orders)) == len(orders), "two built-in kinds share a palette place"
+    assert {entry["type"] for entry in entries} == {kind.type for kind in all_kinds()}
+    # Each group's kinds sit together, so the palette shows every group once.
+    groups = [entry["palette"]["group"] for entry in entries]
+    assert [group for i, group in enumerate(groups) if i == 0 or groups[i - 1] != group] == list(
+        dict.fromkeys(groups)
+    )
+    for entry in entries:
+        assert entry["icon"]
 
 
 def test_catalog_lists_the_built_in_kinds_with_ports_and_schemas() -> None:
     catalog = {entry["type"]: entry for entry in node_kind_catalog()}
-    assert list(catalog) == [
-        "input",
-        "text",
-        "prompt",
-        "image",
-        "llm",
-        "vision",
-        "debug",
-        "condition",
-        "merge",
-        "extract",
-        "subworkflow",
-        "map",
-        "output",
-    ]
+    assert {"input", "text", "prompt", "image", "llm", "vision", "debug", "condition"} <= set(catalog)
     outputs = {kind: [(p["name"], p["type"]) for p in entry["outputs"]] for kind, entry in catalog.items()}
     assert outputs["condition"] == [("true", "any"), ("false", "any")]
     assert outputs["extract"] == [("value", "json"), ("text", "text")]
@@ -116,3 +119,34 @@ def test_a_new_kind_is_one_class_and_its_registration(sink: MemorySink, context)
     g = graph([node("t", "text", text="hi"), node("s", "shout", marks=2)], [edge("t", "s")])
     assert validate_graph(g) == []
     assert execute_graph(g, context=context, sink=sink).results["s"].output == {"text": "HI!!"}
+
+
+def test_port_rules_are_evaluated_from_the_declaration_the_catalog_serves() -> None:
+    catalog = {entry["type"]: entry for entry in node_kind_catalog()}
+    # The LLM's json output and the Input's type are declared on the port, as the editor reads them.
+    assert catalog["llm"]["outputs"][1]["when"] == {"field": "jsonSchema", "notNull": True}
+    assert catalog["input"]["outputs"][0]["typeFrom"] == {
+        "field": "type",
+        "oneOf": ["text", "image"],
+        "else": "text",
+    }
+    assert catalog["prompt"]["inputsFrom"] == {"placeholders": "template", "type": "text", "required": True}
+    assert [p.name for p in output_ports_for(node("l", "llm", jsonSchema={"type": "object"}))] == [
+        "text",
+        "json",
+    ]
+    assert [p.name for p in output_ports_for(node("l", "llm", jsonSchema=None))] == ["text"]
+    assert output_ports_for(node("i", "input", type="image")) == [Port("value", "image")]
+    assert output_ports_for(node("i", "input", type="audio")) == [Port("value", "text")]
+
+
+def test_rule_conditions() -> None:
+    data = {"a": None, "b": "", "c": [], "d": "x", "e": True, "f": 1}
+    assert not holds({"field": "a", "notNull": True}, data)
+    assert holds({"field": "missing", "notNull": False}, data)
+    assert [holds({"field": f, "notEmpty": True}, data) for f in "abcd"] == [False, False, False, True]
+    assert holds({"field": "e", "equals": True}, data)
+    assert not holds({"field": "f", "equals": True}, data)  # 1 is not true, as in JavaScript
+    assert holds([{"field": "d", "notEmpty": True}, {"field": "e", "equals": True}], data)
+    with pytest.raises(ValueError, match="unknown condition"):
+        holds({"field": "a"}, data)

@@ -68,6 +68,7 @@ MATRIX: dict[str, dict[str, Expect]] = {
     "api-workflow-duplicate": {"post": Expect(201)},
     "api-workflow-export": {"get": Expect(200)},
     "api-node-kinds": {"get": Expect(200, **COLLECTION)},
+    "api-port-types": {"get": Expect(200, **COLLECTION)},
     # Executing names Alice's workflow in the body: for Bob it does not exist.
     "api-execute": {"post": Expect(202, body=lambda owned: {"workflowId": str(owned.workflow.pk)})},
     "api-execute-plan": {"post": Expect(200, body=lambda owned: {"workflowId": str(owned.workflow.pk)})},

@@ -119,23 +119,17 @@ def test_node_kinds_lists_the_engine_catalog(alice_client, settings):
     assert response.status_code == 200
     body = response.json()
     assert body == json.loads(json.dumps(node_kind_catalog(max_text_chars=settings.GRAPH_MAX_TEXT_CHARS)))
-    assert [kind["type"] for kind in body] == [
-        "input",
-        "text",
-        "prompt",
-        "image",
-        "llm",
-        "vision",
-        "debug",
-        "condition",
-        "merge",
-        "extract",
-        "subworkflow",
-        "map",
-        "output",
-    ]
+    orders = [kind["palette"]["order"] for kind in body]
+    assert orders == sorted(orders)
     condition = next(kind for kind in body if kind["type"] == "condition")
     assert [port["name"] for port in condition["outputs"]] == ["true", "false"]
     llm = next(kind for kind in body if kind["type"] == "llm")
     assert {port["name"] for port in llm["inputs"]} == {"prompt", "system", "images"}
     assert llm["dataSchema"]["properties"]["temperature"]["maximum"] == 2
+
+
+def test_port_types_serve_how_port_types_connect(alice_client):
+    response = alice_client.get("/api/port-types")
+
+    assert response.status_code == 200
+    assert response.json() == {"wildcard": "any", "conversions": [["text", "json"], ["json", "text"]]}

@@ -4,8 +4,8 @@ dragging a node (p50/p95), per keystroke in a node's settings (p50/p95), and the
     .venv/bin/python -m bench.editor [--sizes 200 500] [--moves 120] [--keys 60]
 
 Needs Debian's Chromium (/usr/bin/chromium) and no server or database: the editor page is rendered from its
-real template, /static/ is served from the worktree, and the four API calls the editor makes are answered by
-Playwright routes (the node kinds from node_kind_catalog(), the workflow, an empty run list).
+real template, /static/ is served from the worktree, and the API calls the editor makes are answered by
+Playwright routes (node_kind_catalog(), port_type_rules(), the workflow, an empty run list).
 
 A move's cost is measured inside the page: the pointermove handler, plus the animation frame it schedules
 and the style and layout it causes (a later frame callback forces layout and takes the time). A keystroke's
@@ -138,13 +138,14 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def measure(browser: Any, size: int, moves: int, keys: int) -> dict[str, float]:
-    from engine import node_kind_catalog
+    from engine import node_kind_catalog, port_type_rules
 
     workflow_id = str(uuid.uuid4())
     graph = example_graph(size)
     workflow = {"id": workflow_id, "name": f"Bench {size}", "description": "", "version": 1, **graph}
     html = editor_html(workflow_id, workflow["name"])
     catalog = json.dumps(node_kind_catalog())
+    port_types = json.dumps(port_type_rules())
 
     def serve(route: Any) -> None:
         path = route.request.url.removeprefix(ORIGIN).split("?", 1)[0]
@@ -156,6 +157,8 @@ def measure(browser: Any, size: int, moves: int, keys: int) -> dict[str, float]:
             route.fulfill(status=200, body=file.read_bytes(), content_type=kind)
         elif path == "/api/node-kinds":
             route.fulfill(status=200, body=catalog, content_type="application/json")
+        elif path == "/api/port-types":
+            route.fulfill(status=200, body=port_types, content_type="application/json")
         elif path == f"/api/workflows/{workflow_id}":
             route.fulfill(status=200, body=json.dumps(workflow), content_type="application/json")
         elif path == "/api/runs":

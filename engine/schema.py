@@ -7,6 +7,7 @@ against the text limit by the length of its compact JSON; kinds check its inside
 An array's `items` (an object schema with `properties` and `required`) is not checked here: it tells
 the editor's form what one element holds, so that it edits a row per element (the Condition's rules);
 any other object or array is edited as JSON text.
+`multiline: true` on a string asks the editor for a text area (no check).
 Unknown properties are kept, not rejected: React Flow and future editors may store their own
 keys in `data`.
 """

@@ -161,7 +161,7 @@ class LLMKind(_ModelKind):
         "type": "object",
         "properties": {
             **_model_properties(fallback=DEFAULT_FALLBACK_MODEL, fallback_examples=KNOWN_GROQ_MODELS),
-            "systemPrompt": {"type": "string", "title": "System prompt", "default": ""},
+            "systemPrompt": {"type": "string", "title": "System prompt", "default": "", "multiline": True},
             **_SAMPLING,
             "jsonSchema": {
                 "type": ["object", "null"],
@@ -219,7 +219,12 @@ class VisionKind(_ModelKind):
             **_model_properties(
                 fallback=DEFAULT_FALLBACK_VISION_MODEL, fallback_examples=(DEFAULT_FALLBACK_VISION_MODEL,)
             ),
-            "prompt": {"type": "string", "title": "Prompt", "default": "Describe this image."},
+            "prompt": {
+                "type": "string",
+                "title": "Prompt",
+                "default": "Describe this image.",
+                "multiline": True,
+            },
             **_SAMPLING,
         },
     }

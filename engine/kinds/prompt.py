@@ -37,7 +37,7 @@ class PromptKind(NodeKind):
     inputs_from = {"placeholders": "template", "type": "text", "required": True}
     data_schema = {
         "type": "object",
-        "properties": {"template": {"type": "string", "title": "Template", "default": ""}},
+        "properties": {"template": {"type": "string", "title": "Template", "default": "", "multiline": True}},
     }
 
     def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:

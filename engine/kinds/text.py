@@ -18,7 +18,7 @@ class TextKind(NodeKind):
     outputs = (Port("text", "text"),)
     data_schema = {
         "type": "object",
-        "properties": {"text": {"type": "string", "title": "Text", "default": ""}},
+        "properties": {"text": {"type": "string", "title": "Text", "default": "", "multiline": True}},
     }
 
     def run(self, call: NodeCall) -> NodeOutput:

@@ -86,6 +86,7 @@ export const api = {
   uploadImage,
   uploadContentUrl: (id) => `/api/uploads/${id}/content`,
   nodeKinds: () => request("GET", "/api/node-kinds"),
+  portTypes: () => request("GET", "/api/port-types"),
   listWorkflows: (params = {}) => request("GET", `/api/workflows${query(params)}`),
   getWorkflow: (id) => request("GET", `/api/workflows/${id}`),
   createWorkflow: (body) => request("POST", "/api/workflows", body),

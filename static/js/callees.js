@@ -1,35 +1,51 @@
-// Sub-workflow and Map nodes: the workflow they call (`data.callee`, as workflows/callees.py resolves it) and
-// the ports, choices and problems that follow from it. Pure: no DOM, no requests, so tests import it.
+// Nodes that call another workflow (their kind's `inputsFrom` follows an `interface`: Sub-workflow, Map): the
+// workflow they call (`data.callee`, as workflows/callees.py resolves it) and the choices and problems that follow
+// from it. Pure: no DOM, no requests, so tests import it.
 
-export const CALLER_KINDS = new Set(["subworkflow", "map"]);
+// The data field a caller node's resolved callee lives in (engine/calls.py's CALLEE_KEY).
+const CALLEE = "callee";
 
-export function isCaller(node) {
-  return Boolean(node) && CALLER_KINDS.has(node.type);
+// The caller rule of a kind (its `inputsFrom` when that follows a called workflow's interface), or null.
+export function callerRule(kind) {
+  const rule = kind && kind.inputsFrom;
+  return rule && rule.interface ? rule : null;
+}
+
+// Whether a node calls another workflow. `kinds` maps type to kind.
+export function isCaller(node, kinds) {
+  return Boolean(node) && Boolean(callerRule(kinds.get(node.type)));
+}
+
+// The data field choosing the callee input each item goes to (a Map's `itemInput`), or null.
+export function itemInputField(kind) {
+  const rule = callerRule(kind);
+  return rule && rule.leaveOut ? rule.leaveOut : null;
+}
+
+// The interface of the resolved workflow in data field `field`, or null (none picked yet, or unresolved).
+export function interfaceOf(data, field) {
+  const resolved = data && data[field];
+  return resolved && typeof resolved === "object" && resolved.interface && typeof resolved.interface === "object"
+    ? resolved.interface
+    : null;
 }
 
 // The resolved callee a node carries, or null (none picked yet, or the server could not resolve it).
 export function calleeOf(data) {
-  const callee = data && data.callee;
-  return callee && typeof callee === "object" && callee.interface && typeof callee.interface === "object"
-    ? callee
-    : null;
+  return interfaceOf(data, CALLEE) ? data[CALLEE] : null;
 }
 
-function calleeInputs(callee) {
-  return Array.isArray(callee.interface.inputs) ? callee.interface.inputs.filter((spec) => spec && spec.name) : [];
+function specsOf(found, side) {
+  return Array.isArray(found[side]) ? found[side].filter((spec) => spec && spec.name) : [];
 }
 
-function calleeOutputs(callee) {
-  return Array.isArray(callee.interface.outputs) ? callee.interface.outputs.filter((spec) => spec && spec.name) : [];
-}
-
-// The callee input each Map item goes to: `itemInput`, else the callee's single required input
-// (engine/kinds/subworkflow.py's item_input). {name, problem}; both null while no callee is known.
-export function mapItemInput(data) {
-  const callee = calleeOf(data);
-  if (!callee) return { name: null, problem: null };
-  const specs = calleeInputs(callee);
-  const chosen = data.itemInput;
+// The interface input each item goes to: data field `field`, else the single required input (engine/kinds/rules.py's
+// item_input). {name, problem}; both null while no workflow is resolved in data field `from`.
+export function itemInput(data, field, from = CALLEE) {
+  const found = interfaceOf(data, from);
+  if (!found) return { name: null, problem: null };
+  const specs = specsOf(found, "inputs");
+  const chosen = data[field];
   if (chosen) {
     if (!specs.some((spec) => spec.name === chosen)) {
       const names = specs.map((spec) => spec.name).join(", ") || "none";
@@ -43,32 +59,6 @@ export function mapItemInput(data) {
   return { name: null, problem: "choose the input that receives each item (the workflow has no single required input)" };
 }
 
-// A caller node's input ports: one per callee input (text or image, required as the callee says); a Map's
-// own `items` first, and the input that receives each item left out (`items` feeds it).
-export function callerInputPorts(node, kind) {
-  const data = node.data || {};
-  const callee = calleeOf(data);
-  const own = kind.inputs || [];
-  if (!callee) return own;
-  const leaveOut = node.type === "map" ? mapItemInput(data).name : null;
-  const ports = calleeInputs(callee)
-    .filter((spec) => spec.name !== leaveOut)
-    .map((spec) => ({
-      name: String(spec.name),
-      type: spec.type === "image" ? "image" : "text",
-      required: Boolean(spec.required),
-      multiple: false,
-    }));
-  return [...own, ...ports];
-}
-
-// A Sub-workflow's outputs are the callee's Output nodes (any type); a Map's are its own results and errors.
-export function callerOutputPorts(node, kind) {
-  const callee = calleeOf(node.data);
-  if (node.type !== "subworkflow" || !callee) return kind.outputs || [];
-  return calleeOutputs(callee).map((spec) => ({ name: String(spec.name), type: "any" }));
-}
-
 // The callee as the editor knows it right after a pick, in the server's shape (without the content key and
 // purity only the server can work out; the next save or run replaces it with the server's).
 export function provisionalCallee({ workflowId, version, name, inputs = [], outputs = [] }) {
@@ -77,7 +67,8 @@ export function provisionalCallee({ workflowId, version, name, inputs = [], outp
     version,
     name,
     interface: {
-      inputs: inputs.map((spec) => ({ name: spec.name, type: spec.type === "image" ? "image" : "text", required: Boolean(spec.required) })),
+      // Types as the interface gives them (the server's, or graphInterface's from the Input nodes' ports).
+      inputs: inputs.map((spec) => ({ name: spec.name, type: spec.type, required: Boolean(spec.required) })),
       outputs: outputs.map((spec) => ({ name: spec.name })),
     },
   };
@@ -103,11 +94,11 @@ export function calleeProblem(data, workflows) {
 
 // The caller nodes whose callee was published again since it was resolved: they follow "Published version"
 // (no version of their own) and carry another version's interface than the one published now.
-export function staleCallers(graph, workflows) {
+export function staleCallers(graph, kinds, workflows) {
   if (!workflows) return [];
   const published = new Map(workflows.map((workflow) => [workflow.id, workflow.publishedVersion]));
   return graph.nodes.filter((node) => {
-    if (!isCaller(node) || (node.data.version ?? null) !== null) return false;
+    if (!isCaller(node, kinds) || (node.data.version ?? null) !== null) return false;
     const callee = calleeOf(node.data);
     const now = published.get(node.data.workflowId);
     return Boolean(callee) && now !== undefined && now !== null && callee.version !== now;
@@ -131,37 +122,35 @@ export function versionChoices(versionNumbers, publishedVersion) {
   return [{ value: null, label: published }, ...numbers.map((number) => ({ value: number, label: `Version ${number}` }))];
 }
 
-// The Map's item-input select: the default rule, then each callee input.
-export function itemInputChoices(data) {
-  const callee = calleeOf(data);
-  const { name } = mapItemInput({ ...data, itemInput: null });
+// The item-input select (data field `field`): the default rule, then each callee input.
+export function itemInputChoices(data, field) {
+  const found = interfaceOf(data, CALLEE);
+  const { name } = itemInput({ ...data, [field]: null }, field);
   const automatic = name ? `Automatic (${name})` : "Automatic (the single required input)";
-  const inputs = callee ? calleeInputs(callee).map((spec) => ({ value: spec.name, label: spec.name })) : [];
+  const inputs = found ? specsOf(found, "inputs").map((spec) => ({ value: spec.name, label: spec.name })) : [];
   return [{ value: null, label: automatic }, ...inputs];
 }
 
-// The node's summary line: which workflow it calls, and which version.
-export function callerSummary(node) {
-  const data = node.data || {};
+// A caller node's summary (the `callee` summary format, kinds.js): which workflow it calls, and which version,
+// after `verb` ("Calls").
+export function callerSummary(data, verb) {
   const callee = calleeOf(data);
   if (!data.workflowId) return "No workflow chosen";
   const name = callee ? callee.name : "a workflow that could not be resolved";
   const version = (data.version ?? null) === null
     ? callee && callee.version ? `published, v${callee.version}` : "published"
     : `v${data.version}`;
-  const text = `${node.type === "map" ? "Maps" : "Calls"} “${name}” (${version})`;
-  if (node.type !== "map") return text;
-  return `${text} · ${data.concurrency ?? 4} at once${data.continueOnError ? " · continues on errors" : ""}`;
+  return `${verb} “${name}” (${version})`;
 }
 
 // After a save: the server's resolved callees are the truth. Each caller node that still calls what was sent
 // takes the server's `callee` (with its content key); returns the graph (the same one if nothing changed).
-export function adoptServerCallees(graph, savedNodes) {
+export function adoptServerCallees(graph, kinds, savedNodes) {
   const saved = new Map(savedNodes.map((node) => [node.id, node]));
   let changed = false;
   const nodes = graph.nodes.map((node) => {
     const server = saved.get(node.id);
-    if (!isCaller(node) || !server || !server.data || !("callee" in server.data)) return node;
+    if (!isCaller(node, kinds) || !server || !server.data || !("callee" in server.data)) return node;
     const same = server.data.workflowId === node.data.workflowId && (server.data.version ?? null) === (node.data.version ?? null);
     if (!same || JSON.stringify(server.data.callee) === JSON.stringify(node.data.callee)) return node;
     changed = true;

@@ -17,6 +17,7 @@ export class Canvas {
   constructor(root, { catalog, onSelect, onMoveEnd, onConnect, onViewChange, onOpen, onContextMenu, onDropConnection, onDeleteEdge }) {
     this.root = root;
     this.kinds = catalogByType(catalog);
+    this.portTypes = catalog.portTypes;
     this.callbacks = { onSelect, onMoveEnd, onConnect, onViewChange, onOpen, onContextMenu, onDropConnection, onDeleteEdge };
     this.view = { x: 0, y: 0, zoom: 1 };
     this.graph = { nodes: [], edges: [] };
@@ -112,7 +113,7 @@ export class Canvas {
     }
     const title = nodeName(node, kind);
     const summary = nodeSummary(node, kind);
-    const thumb = node.type === "image" ? imageOf(node.data) : null;
+    const thumb = kind && kind.imageSource ? imageOf(node.data, kind.imageSource) : null;
     const classes = ["node", `node--${node.type}`];
     if (selection.nodes.has(node.id)) classes.push("is-selected");
     if (status) classes.push(`status-${status}`);
@@ -140,7 +141,7 @@ export class Canvas {
         },
       },
       el("div", { class: "node__header" },
-        el("span", { class: "node__icon", "aria-hidden": "true", text: kindIcon(node.type) }),
+        el("span", { class: "node__icon", "aria-hidden": "true", text: kindIcon(kind) }),
         el("span", { class: "node__titles" },
           el("span", { class: "node__title", text: title, title }),
           el("span", { class: "node__kind", text: kind ? kind.label : `${node.type} (unknown)` }),
@@ -151,7 +152,7 @@ export class Canvas {
       skipped
         ? el("div", { class: "node__skip", dataset: { reason: skipped.kind }, title: skipped.detail || null, text: `Skipped: ${skipped.label}` })
         : null,
-      isCaller(node) && node.data.workflowId
+      isCaller(node, this.kinds) && node.data.workflowId
         ? el("div", { class: "node__summary node__summary--link" },
           el("span", { class: "node__summary-text", text: summary, title: summary }), calleeLink(node))
         : el("div", { class: "node__summary", text: summary, title: summary }),
@@ -481,7 +482,8 @@ export class Canvas {
     const otherSide = fromSide === "out" ? "in" : "out";
     const anchor = { node: port.dataset.node, port: port.dataset.port, type: port.dataset.type };
     const from = this.portCentre(anchor.node, fromSide, anchor.port);
-    const fitsType = (other) => (fromSide === "out" ? typesCompatible(anchor.type, other) : typesCompatible(other, anchor.type));
+    const fitsType = (other) =>
+      fromSide === "out" ? typesCompatible(anchor.type, other, this.portTypes) : typesCompatible(other, anchor.type, this.portTypes);
     const connection = (other) =>
       fromSide === "out"
         ? { source: anchor.node, sourceHandle: anchor.port, target: other.node, targetHandle: other.port }
@@ -583,9 +585,10 @@ function measure(element) {
   return { width: element.offsetWidth, height: element.offsetHeight };
 }
 
-function imageOf(data) {
-  if (data.uploadId) return api.uploadContentUrl(data.uploadId);
-  return data.url || null;
+// The picture of a node whose kind holds one (`imageSource` names its upload id and URL fields).
+function imageOf(data, source) {
+  if (data[source.upload]) return api.uploadContentUrl(data[source.upload]);
+  return data[source.url] || null;
 }
 
 function portKey(nodeId, side, port) {

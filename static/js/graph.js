@@ -1,26 +1,28 @@
 // The workflow graph model: pure functions over {nodes, edges} (React Flow's shape). No DOM here.
 // Every edit returns a new graph so the history can keep the old one.
 
-import { callerInputPorts, callerOutputPorts, isCaller } from "./callees.js";
+import { interfaceOf, itemInput } from "./callees.js";
 
 const PLACEHOLDER = /\{\{(.*?)\}\}/gs;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export class ConnectionRefused extends Error {}
 
-export function emptyGraph() {
-  return { nodes: [], edges: [] };
-}
-
 export function cloneGraph(graph) {
   return JSON.parse(JSON.stringify({ nodes: graph.nodes || [], edges: graph.edges || [] }));
 }
 
-export function catalogByType(catalog) {
-  return new Map(catalog.map((kind) => [kind.type, kind]));
+// The editor's catalog: the node kinds (GET /api/node-kinds, in palette order) and how port types connect
+// (GET /api/port-types). Every function that checks a connection takes it.
+export function makeCatalog(kinds, portTypes) {
+  return { kinds, portTypes };
 }
 
-// Placeholder names of a Prompt template, in order of first appearance (the engine's rule).
+export function catalogByType(catalog) {
+  return new Map(catalog.kinds.map((kind) => [kind.type, kind]));
+}
+
+// Placeholder names of a template, in order of first appearance (the engine's rule).
 export function placeholderNames(template) {
   const names = [];
   for (const match of String(template || "").matchAll(PLACEHOLDER)) {
@@ -30,39 +32,78 @@ export function placeholderNames(template) {
   return names;
 }
 
+// The rules a kind's catalog entry declares for ports that follow a node's data, evaluated as
+// engine/kinds/rules.py evaluates them for the engine (see there for the rule shapes).
+
+function isObject(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+// Whether a rule's condition holds for a node's data.
+export function holds(condition, data) {
+  if (Array.isArray(condition)) return condition.every((part) => holds(part, data));
+  const value = (data || {})[condition.field];
+  if ("notNull" in condition) return (value !== null && value !== undefined) === Boolean(condition.notNull);
+  if ("notEmpty" in condition) {
+    const empty = value === null || value === undefined
+      || ((typeof value === "string" || Array.isArray(value)) && value.length === 0)
+      || (isObject(value) && Object.keys(value).length === 0);
+    return empty !== Boolean(condition.notEmpty);
+  }
+  if ("equals" in condition) return value === condition.equals;
+  throw new Error(`unknown condition ${JSON.stringify(condition)}`);
+}
+
+function portType(rule, data) {
+  const value = data[rule.field];
+  return typeof value === "string" && rule.oneOf.includes(value) ? value : rule.else;
+}
+
+// A kind's listed ports as a node with this data has them: those whose `when` holds, typed by `typeFrom`.
+function resolvePorts(ports, data) {
+  return ports
+    .filter((port) => !port.when || holds(port.when, data))
+    .map((port) => (port.typeFrom ? { ...port, type: portType(port.typeFrom, data) } : port));
+}
+
+// The ports an `inputsFrom` / `outputsFrom` rule adds: one per placeholder of a template, or one per entry of
+// the interface of the workflow a node calls (less the input its items feed, when `leaveOut` names that choice).
+function rulePorts(rule, data) {
+  if ("placeholders" in rule) {
+    const template = data[rule.placeholders];
+    if (typeof template !== "string") return [];
+    return placeholderNames(template).map((name) => ({ name, type: rule.type, required: Boolean(rule.required), multiple: false }));
+  }
+  if ("interface" in rule) {
+    const found = interfaceOf(data, rule.interface);
+    if (!found) return [];
+    const specs = Array.isArray(found[rule.side]) ? found[rule.side].filter((spec) => isObject(spec) && spec.name) : [];
+    if (rule.side === "outputs") return specs.map((spec) => ({ name: String(spec.name), type: rule.type }));
+    const leaveOut = rule.leaveOut ? itemInput(data, rule.leaveOut, rule.interface).name : null;
+    return specs
+      .filter((spec) => spec.name !== leaveOut)
+      .map((spec) => ({
+        name: String(spec.name),
+        type: rule.typeOneOf.includes(spec.type) ? spec.type : rule.typeElse,
+        required: Boolean(spec.required),
+        multiple: false,
+      }));
+  }
+  throw new Error(`unknown port rule ${JSON.stringify(rule)}`);
+}
+
 export function inputPorts(node, kind) {
   if (!kind) return [];
-  if (isCaller(node)) return callerInputPorts(node, kind);
-  if (kind.dynamicInputs) {
-    return placeholderNames(node.data && node.data.template).map((name) => ({
-      name,
-      type: "text",
-      required: true,
-      multiple: false,
-    }));
-  }
-  return kind.inputs || [];
+  const data = node.data || {};
+  const ports = resolvePorts(kind.inputs || [], data);
+  return kind.inputsFrom ? [...ports, ...rulePorts(kind.inputsFrom, data)] : ports;
 }
 
-// An Input node's port carries the input's type (text or image); the catalog lists the widest, "any".
-// An LLM has its `json` output only with a `jsonSchema` (engine/kinds/llm.py's output_ports); a Sub-workflow's
-// are its callee's Output nodes.
 export function outputPorts(node, kind) {
   if (!kind) return [];
-  if (isCaller(node)) return callerOutputPorts(node, kind);
-  if (node.type === "input") {
-    const type = node.data && node.data.type === "image" ? "image" : "text";
-    return (kind.outputs || []).map((port) => ({ ...port, type }));
-  }
-  if (node.type === "llm" && (node.data?.jsonSchema ?? null) === null) {
-    return (kind.outputs || []).filter((port) => port.name !== "json");
-  }
-  return kind.outputs || [];
-}
-
-// Kinds whose nodes carry a `name` unique among their kind: Input and Output (the workflow's interface).
-function isNamedKind(type) {
-  return type === "input" || type === "output";
+  const data = node.data || {};
+  const ports = resolvePorts(kind.outputs || [], data);
+  return kind.outputsFrom ? [...ports, ...rulePorts(kind.outputsFrom, data)] : ports;
 }
 
 export function nextIoName(graph, type) {
@@ -72,38 +113,41 @@ export function nextIoName(graph, type) {
   return `${type}_${n}`;
 }
 
-// The interface the Input and Output nodes declare (as the engine derives it): what the Run form asks for.
-export function graphInterface(graph) {
+// The interface the nodes of the kinds with an `interfaceRole` declare (as engine/interface.py derives it):
+// what the Run form asks for. An input's type is its node's output port's. `kinds` maps type to kind.
+export function graphInterface(graph, kinds) {
   const inputs = [];
   const outputs = [];
   for (const node of graph.nodes) {
+    const kind = kinds.get(node.type);
+    const role = kind && kind.interfaceRole;
     const data = node.data || {};
-    if (!NAME.test(data.name || "")) continue;
-    if (node.type === "input" && !inputs.some((input) => input.name === data.name)) {
+    if (!role || !NAME.test(data.name || "")) continue;
+    if (role === "input" && !inputs.some((input) => input.name === data.name)) {
       const hasDefault = data.default !== null && data.default !== undefined && data.default !== "";
+      const [port] = outputPorts(node, kind);
       inputs.push({
         name: data.name,
-        type: data.type === "image" ? "image" : "text",
+        type: port ? port.type : "text",
         default: hasDefault ? data.default : null,
         required: typeof data.required === "boolean" ? data.required : !hasDefault,
         description: data.description || "",
       });
-    } else if (node.type === "output" && !outputs.some((output) => output.name === data.name)) {
+    } else if (role === "output" && !outputs.some((output) => output.name === data.name)) {
       outputs.push({ name: data.name, description: data.description || "" });
     }
   }
   return { inputs, outputs };
 }
 
-// engine/ports.py's types_compatible: the same type, the "any" wildcard, or text and json either way.
-const CONVERTIBLE = new Set(["text>json", "json>text"]);
-
-export function typesCompatible(sourceType, targetType) {
+// engine/ports.py's types_compatible, from the rules it serves (catalog.portTypes): the same type, the
+// wildcard either way, or one of the conversions.
+export function typesCompatible(sourceType, targetType, portTypes) {
   return (
     sourceType === targetType ||
-    sourceType === "any" ||
-    targetType === "any" ||
-    CONVERTIBLE.has(`${sourceType}>${targetType}`)
+    sourceType === portTypes.wildcard ||
+    targetType === portTypes.wildcard ||
+    portTypes.conversions.some(([from, to]) => from === sourceType && to === targetType)
   );
 }
 
@@ -134,7 +178,8 @@ export function addNode(graph, { type, position, data, id }, kind) {
     position: { x: Math.round(position.x), y: Math.round(position.y) },
     data: { ...defaultData(kind), ...(data || {}) },
   };
-  if (isNamedKind(type) && !node.data.name) node.data.name = nextIoName(graph, type);
+  // A node of the workflow's interface gets a name no other node of its kind has.
+  if (kind && kind.interfaceRole && !node.data.name) node.data.name = nextIoName(graph, type);
   return { graph: { nodes: [...graph.nodes, node], edges: graph.edges }, node };
 }
 
@@ -168,7 +213,7 @@ export function setDisabled(graph, nodeIds, disabled) {
   return { nodes, edges: graph.edges };
 }
 
-// While a Prompt's template is typed, its edges are kept (a placeholder half typed is not a removed one) and
+// While a template whose placeholders are ports (a Prompt's) is typed, its edges are kept (a placeholder half typed is not a removed one) and
 // follow a rename: when, compared with the template the typing started from, exactly one placeholder went
 // and one came, the edges into the old one go into the new one. `edges` are the edges from that start.
 export function followPlaceholderRename(edges, nodeId, beforeTemplate, afterTemplate) {
@@ -195,7 +240,7 @@ export function pruneDanglingEdges(graph, catalog) {
     const out = outputPorts(source, kinds.get(source.type)).find((port) => port.name === edge.sourceHandle);
     if (edge.targetHandle != null && !into) return false;
     if (edge.sourceHandle != null && !out) return false;
-    return !into || !out || typesCompatible(out.type, into.type);
+    return !into || !out || typesCompatible(out.type, into.type, catalog.portTypes);
   });
   return edges.length === graph.edges.length ? graph : { nodes: graph.nodes, edges };
 }
@@ -245,7 +290,7 @@ export function connectionProblem(graph, catalog, { source, sourceHandle, target
   const into = inputPorts(to, kinds.get(to.type)).find((port) => port.name === targetHandle);
   if (!out) return `${nameOf(source)} has no output "${sourceHandle}".`;
   if (!into) return `${nameOf(target)} has no input "${targetHandle}".`;
-  if (!typesCompatible(out.type, into.type)) {
+  if (!typesCompatible(out.type, into.type, catalog.portTypes)) {
     return `Incompatible ports: ${out.type} output "${out.name}" cannot feed ${into.type} input "${into.name}".`;
   }
   if (wouldCreateCycle(graph, source, target)) {
@@ -298,7 +343,8 @@ export function copySelection(graph, nodeIds) {
 }
 
 // Pastes a clipboard fragment with fresh ids, shifted by offset; returns the new graph and the new ids.
-export function pasteFragment(graph, fragment, offset = { x: 40, y: 40 }) {
+// `kinds` maps type to kind.
+export function pasteFragment(graph, fragment, kinds, offset = { x: 40, y: 40 }) {
   let result = { nodes: [...graph.nodes], edges: [...graph.edges] };
   const renamed = new Map();
   for (const node of fragment.nodes) {
@@ -313,8 +359,9 @@ export function pasteFragment(graph, fragment, offset = { x: 40, y: 40 }) {
     if (typeof copy.data.label === "string" && copy.data.label.trim() && !/ copy( \d+)?$/.test(copy.data.label)) {
       copy.data.label = `${copy.data.label} copy`;
     }
-    // A pasted Input or Output gets a name of its own: two with one name could not run.
-    if (isNamedKind(node.type)) copy.data = { ...copy.data, name: nextIoName(result, node.type) };
+    // A pasted node of the interface (an Input, an Output) gets a name of its own: two with one name could not run.
+    const kind = kinds.get(node.type);
+    if (kind && kind.interfaceRole) copy.data = { ...copy.data, name: nextIoName(result, node.type) };
     result = { nodes: [...result.nodes, copy], edges: result.edges };
   }
   for (const edge of fragment.edges) {

@@ -11,8 +11,6 @@ const TYPE_NAMES = {
   array: "a list",
 };
 
-const LONG_TEXT = new Set(["text", "template", "systemPrompt", "prompt"]);
-
 function typesOf(prop) {
   const types = prop.type || [];
   return Array.isArray(types) ? types : [types];
@@ -34,7 +32,7 @@ export function fieldsFor(schema) {
     else if (types.includes("boolean")) widget = "checkbox";
     else if (types.includes("integer")) widget = "integer";
     else if (types.includes("number")) widget = "number";
-    else if (LONG_TEXT.has(name)) widget = "textarea";
+    else if (prop.multiline) widget = "textarea";
     return {
       name,
       title: prop.title || name,

@@ -7,7 +7,7 @@ import {
   adoptServerCallees,
   calleeProblem,
   itemInputChoices,
-  mapItemInput,
+  itemInput,
   provisionalCallee,
   staleCallers,
   versionChoices,
@@ -16,7 +16,7 @@ import {
 import { connect, inputPorts, outputPorts, updateNodeData } from "/static/js/graph.js";
 import { kindIcon, nodeSummary } from "/static/js/kinds.js";
 
-const kinds = new Map(CATALOG.map((kind) => [kind.type, kind]));
+const kinds = new Map(CATALOG.kinds.map((kind) => [kind.type, kind]));
 const WRITER = "6f1c2a52-8a5e-4a57-9f4c-2f0d8e0b1a11";
 const writer = provisionalCallee({
   workflowId: WRITER,
@@ -43,13 +43,13 @@ test("a Sub-workflow's ports are its callee's inputs and outputs; without a call
 
 test("a Map's items port feeds the item input, which is not a port; its outputs are its own", () => {
   const map = caller("map");
-  equal(mapItemInput(map.data), { name: "topic", problem: null });
+  equal(itemInput(map.data, "itemInput"), { name: "topic", problem: null });
   equal(ports(inputPorts(map, kinds.get("map"))), ["items:json!", "style:text", "photo:image"]);
   equal(ports(outputPorts(map, kinds.get("map"))), ["results:json", "errors:json"]);
   const byStyle = caller("map", { itemInput: "style" });
   equal(ports(inputPorts(byStyle, kinds.get("map"))), ["items:json!", "topic:text!", "photo:image"]);
   const wrong = caller("map", { itemInput: "colour" });
-  equal(mapItemInput(wrong.data).problem, "the workflow has no input named 'colour' (inputs: topic, style, photo)");
+  equal(itemInput(wrong.data, "itemInput").problem, "the workflow has no input named 'colour' (inputs: topic, style, photo)");
   equal(ports(inputPorts(wrong, kinds.get("map"))), ["items:json!", "topic:text!", "style:text", "photo:image"]);
   equal(ports(inputPorts(node("map-2", "map", {}), kinds.get("map"))), ["items:json!"]);
 });
@@ -95,7 +95,7 @@ test("the pickers list the other workflows by name, the published version then e
   equal(versionChoices([1, 3, 2], 3).map((choice) => [choice.value, choice.label]),
     [[null, "Published version (v3)"], [3, "Version 3"], [2, "Version 2"], [1, "Version 1"]]);
   equal(versionChoices([], null)[0].label, "Published version (none yet)");
-  equal(itemInputChoices(caller("map", { itemInput: "style" }).data).map((choice) => choice.label),
+  equal(itemInputChoices(caller("map", { itemInput: "style" }).data, "itemInput").map((choice) => choice.label),
     ["Automatic (topic)", "topic", "style", "photo"]);
 });
 
@@ -105,8 +105,8 @@ test("the summary names the callee and its version; both kinds have icons of the
   equal(nodeSummary(caller("map", { concurrency: 2, continueOnError: true }), kinds.get("map")),
     "Maps “Topic writer” (published, v2) · 2 at once · continues on errors");
   equal(nodeSummary(node("map-2", "map", { workflowId: null }), kinds.get("map")), "No workflow chosen");
-  equal(kindIcon("subworkflow"), "↪");
-  equal(kindIcon("map"), "⇶");
+  equal(kindIcon(kinds.get("subworkflow")), "↪");
+  equal(kindIcon(kinds.get("map")), "⇶");
 });
 
 test("after a save the server's callee replaces the editor's, unless the node now calls something else", () => {
@@ -117,12 +117,12 @@ test("after a save the server's callee replaces the editor's, unless the node no
     { ...graph.nodes[1], data: { ...graph.nodes[1].data, workflowId: WRITER, callee: server } },
     graph.nodes[2],
   ];
-  const adopted = adoptServerCallees(graph, savedNodes);
+  const adopted = adoptServerCallees(graph, kinds, savedNodes);
   equal(adopted.nodes[0].data.callee, server);
   equal(adopted.nodes[1], graph.nodes[1], "picked again since the save: kept");
   equal(adopted.nodes[2], graph.nodes[2]);
-  equal(adoptServerCallees(adopted, savedNodes), adopted);
-  equal(adoptServerCallees(adopted, savedNodes) === adopted, true, "nothing new: the same graph");
+  equal(adoptServerCallees(adopted, kinds, savedNodes), adopted);
+  equal(adoptServerCallees(adopted, kinds, savedNodes) === adopted, true, "nothing new: the same graph");
 });
 
 test("a node following the published version is stale once another version is published", () => {
@@ -130,7 +130,7 @@ test("a node following the published version is stale once another version is pu
     nodes: [caller("subworkflow"), caller("map", { version: 1 }), node("text-1", "text"), caller("subworkflow", { callee: null })],
     edges: [],
   };
-  const ids = (workflows) => staleCallers(graph, workflows).map((stale) => stale.id);
+  const ids = (workflows) => staleCallers(graph, kinds, workflows).map((stale) => stale.id);
   equal(ids([{ id: WRITER, publishedVersion: 2 }]), [], "v2 is what it has");
   equal(ids([{ id: WRITER, publishedVersion: 3 }]), ["subworkflow-1"], "a chosen version never goes stale");
   equal(ids([{ id: WRITER, publishedVersion: null }]), [], "unpublished: said as a problem instead");

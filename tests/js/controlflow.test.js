@@ -7,7 +7,7 @@ import { checkData, fieldsFor, jsonText, newRowItem, parseJsonText, rowErrors, r
 import { nodeSummary } from "/static/js/kinds.js";
 import { resultNote, skipReason } from "/static/js/runstate.js";
 
-const kinds = new Map(CATALOG.map((kind) => [kind.type, kind]));
+const kinds = new Map(CATALOG.kinds.map((kind) => [kind.type, kind]));
 const field = (type, name) => fieldsFor(kinds.get(type).dataSchema).find((candidate) => candidate.name === name);
 
 test("a list of objects with described items is edited as rows, any other object or list as JSON", () => {

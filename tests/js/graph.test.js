@@ -6,7 +6,7 @@ import {
   typesCompatible, updateNodeData, wouldCreateCycle,
 } from "/static/js/graph.js";
 
-const kinds = new Map(CATALOG.map((kind) => [kind.type, kind]));
+const kinds = new Map(CATALOG.kinds.map((kind) => [kind.type, kind]));
 
 function chain() {
   let graph = {
@@ -83,7 +83,7 @@ test("copy and paste duplicates the selection with its inner edges and fresh ids
   const graph = chain();
   const clip = copySelection(graph, ["p", "l"]);
   equal(clip.edges.length, 1);
-  const { graph: pasted, nodeIds } = pasteFragment(graph, clip, { x: 10, y: 10 });
+  const { graph: pasted, nodeIds } = pasteFragment(graph, clip, kinds, { x: 10, y: 10 });
   equal(nodeIds, ["prompt-1", "llm-1"]);
   equal(pasted.nodes.length, 6);
   const inner = pasted.edges.filter((e) => e.source === "prompt-1");
@@ -119,9 +119,11 @@ test("refusals name nodes as people see them", () => {
 });
 
 test("port types connect as the engine allows: same type, any, and text with json either way", () => {
-  assert(typesCompatible("text", "json") && typesCompatible("json", "text"));
-  assert(typesCompatible("image", "any") && typesCompatible("any", "image"));
-  assert(!typesCompatible("text", "image") && !typesCompatible("json", "image"));
+  const compatible = (source, target) => typesCompatible(source, target, CATALOG.portTypes);
+  assert(compatible("text", "json") && compatible("json", "text"));
+  assert(compatible("image", "any") && compatible("any", "image"));
+  assert(compatible("image", "image") && compatible("audio", "audio"), "the same type, even one new to the editor");
+  assert(!compatible("text", "image") && !compatible("json", "image"));
 });
 
 test("new and pasted Input and Output nodes get names of their own", () => {
@@ -129,7 +131,7 @@ test("new and pasted Input and Output nodes get names of their own", () => {
   const second = addNode(first.graph, { type: "input", position: { x: 0, y: 0 } }, kinds.get("input"));
   const output = addNode(second.graph, { type: "output", position: { x: 0, y: 0 } }, kinds.get("output"));
   equal([first.node.data.name, second.node.data.name, output.node.data.name], ["input_1", "input_2", "output_1"]);
-  const pasted = pasteFragment(output.graph, copySelection(output.graph, [first.node.id]));
+  const pasted = pasteFragment(output.graph, copySelection(output.graph, [first.node.id]), kinds);
   equal(pasted.graph.nodes.at(-1).data.name, "input_3");
 });
 
@@ -156,7 +158,7 @@ test("the interface lists named inputs with their derived required flag, and out
     ],
     edges: [],
   };
-  const { inputs, outputs } = graphInterface(graph);
+  const { inputs, outputs } = graphInterface(graph, kinds);
   equal(inputs.map((input) => [input.name, input.type, input.required, input.default]), [
     ["topic", "text", true, null],
     ["style", "text", false, "plain"],

@@ -62,7 +62,7 @@ test("arrange keeps tall nodes apart using their real sizes", () => {
 });
 
 test("schema fields pick widgets; checkData mirrors the engine's messages", () => {
-  const llm = CATALOG.find((kind) => kind.type === "llm");
+  const llm = CATALOG.kinds.find((kind) => kind.type === "llm");
   const fields = fieldsFor(llm.dataSchema);
   const widgets = Object.fromEntries(fields.map((f) => [f.name, f.widget]));
   equal([widgets.temperature, widgets.maxOutputTokens, widgets.systemPrompt], ["number", "integer", "textarea"]);

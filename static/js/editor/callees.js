@@ -6,6 +6,7 @@ import {
   calleeOf,
   isCaller,
   itemInputChoices,
+  itemInputField,
   provisionalCallee,
   staleCallers,
   versionChoices,
@@ -42,10 +43,11 @@ export async function loadCallableWorkflows(editor) {
   if (JSON.stringify(workflows) === JSON.stringify(state.workflows)) return;
   state.workflows = workflows;
   // Only caller nodes read the list: a graph without one is not redrawn.
-  if (state.graph.nodes.some(isCaller)) refresh(editor, { panel: isCaller(onlySelectedNode(state)) && !state.typing });
+  const caller = (node) => isCaller(node, state.kinds);
+  if (state.graph.nodes.some(caller)) refresh(editor, { panel: caller(onlySelectedNode(state)) && !state.typing });
   // A callee published again since this graph was saved: its node takes the new interface now (an edit to
   // save, as the server would resolve it on the next save or run anyway).
-  const stale = staleCallers(state.graph, workflows);
+  const stale = staleCallers(state.graph, state.kinds, workflows);
   for (const node of stale) await pickCallee(editor, node.id, { workflowId: node.data.workflowId, version: null });
   if (stale.length) {
     const names = [...new Set(stale.map((node) => calleeOf(node.data).name))].join(", ");
@@ -93,9 +95,10 @@ export function calleeWidgets(editor, node) {
       return widget;
     },
   };
-  if (node.type === "map") {
-    widgets.itemInput = (props) =>
-      choiceWidget({ ...props, field: { ...props.field, title: "Input that receives each item" }, choices: itemInputChoices(node.data) });
+  const itemField = itemInputField(state.kinds.get(node.type));
+  if (itemField) {
+    widgets[itemField] = (props) =>
+      choiceWidget({ ...props, field: { ...props.field, title: "Input that receives each item" }, choices: itemInputChoices(node.data, itemField) });
   }
   return widgets;
 }
@@ -115,7 +118,7 @@ function versionsOf(editor, workflowId) {
 // The callee's interface as the server would resolve it: the published version's (or, unpublished, the
 // current one's, as a draft save does), or the chosen version's, read from that version's graph.
 // Also answers the workflow itself, fresher than the list (it may have been published since).
-async function fetchCallee(workflowId, version) {
+async function fetchCallee(workflowId, version, kinds) {
   if (version === null) {
     const workflow = await api.getWorkflow(workflowId);
     const source = workflow.published || { version: workflow.version, inputs: workflow.inputs, outputs: workflow.outputs };
@@ -123,7 +126,7 @@ async function fetchCallee(workflowId, version) {
     return { callee, workflow };
   }
   const [workflow, saved] = await Promise.all([api.getWorkflow(workflowId), api.getVersion(workflowId, version)]);
-  const { inputs, outputs } = graphInterface({ nodes: saved.nodes || [], edges: saved.edges || [] });
+  const { inputs, outputs } = graphInterface({ nodes: saved.nodes || [], edges: saved.edges || [] }, kinds);
   return { callee: provisionalCallee({ workflowId, version, name: workflow.name, inputs, outputs }), workflow };
 }
 
@@ -138,7 +141,7 @@ export async function pickCallee(editor, nodeId, { workflowId, version }) {
   let workflow = null;
   if (workflowId) {
     try {
-      ({ callee, workflow } = await fetchCallee(workflowId, version));
+      ({ callee, workflow } = await fetchCallee(workflowId, version, editor.state.kinds));
     } catch (error) {
       problem = `could not read the workflow: ${error.message}`;
     }
@@ -153,7 +156,8 @@ export async function pickCallee(editor, nodeId, { workflowId, version }) {
   if (!node) return;
   const data = { ...node.data, workflowId, version, callee };
   // Another workflow's inputs decide again; the same one's (another version) keep the choice, or say it is gone.
-  if ("itemInput" in data && workflowId !== node.data.workflowId) data.itemInput = null;
+  const itemField = itemInputField(state.kinds.get(node.type));
+  if (itemField && workflowId !== node.data.workflowId) data[itemField] = null;
   delete state.serverErrors[nodeId];
   if (problem) state.serverErrors[nodeId] = { workflowId: problem };
   edit(editor, updateNodeData(state.graph, nodeId, data, state.catalog), { panel: true });

@@ -131,7 +131,7 @@ export function copy(editor) {
 export function paste(editor) {
   const { state } = editor;
   if (!state.clipboard || !state.clipboard.nodes.length) return;
-  const { graph, nodeIds } = pasteFragment(state.graph, state.clipboard);
+  const { graph, nodeIds } = pasteFragment(state.graph, state.clipboard, state.kinds);
   // A second paste lands a step further on instead of on top of the first.
   state.clipboard = {
     ...state.clipboard,

@@ -1,4 +1,5 @@
-// Dropping image files onto the canvas: each becomes an Image node where it was dropped.
+// Dropping image files onto the canvas: each becomes a node of the first kind that holds an image (its
+// catalog entry has `imageSource`: the Image kind) where it was dropped.
 
 import { api } from "../api.js";
 import { toast } from "../ui.js";
@@ -19,7 +20,8 @@ export function acceptImageDrops(editor) {
     event.preventDefault();
     root.classList.remove("is-drop-target");
     const images = [...event.dataTransfer.files].filter((file) => editor.boot.imageTypes.includes(file.type));
-    if (!images.length) {
+    const kind = editor.state.catalog.kinds.find((candidate) => candidate.imageSource);
+    if (!images.length || !kind) {
       toast(`Only images (${editor.boot.imageTypes.join(", ")}) can be dropped on the canvas.`, "error");
       return;
     }
@@ -28,7 +30,8 @@ export function acceptImageDrops(editor) {
       try {
         const stored = await api.uploadImage(file);
         const label = file.name.replace(/\.[^.]+$/, "").slice(0, 80);
-        addKind(editor, "image", { x: at.x - 20 + index * 30, y: at.y - 16 + index * 30 }, { uploadId: stored.id, url: null, label });
+        const { upload, url } = kind.imageSource;
+        addKind(editor, kind.type, { x: at.x - 20 + index * 30, y: at.y - 16 + index * 30 }, { [upload]: stored.id, [url]: null, label });
       } catch (error) {
         toast(`Could not upload ${file.name}: ${error.message}`, "error");
       }

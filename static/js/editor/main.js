@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { Canvas } from "../canvas.js";
-import { catalogByType, moveNodes } from "../graph.js";
+import { catalogByType, makeCatalog, moveNodes } from "../graph.js";
 import { History } from "../history.js";
 import { Minimap } from "../minimap.js";
 import { readJsonScript } from "../ui.js";
@@ -29,7 +29,10 @@ async function start() {
   let catalog;
   let workflow;
   try {
-    [catalog, workflow] = await Promise.all([api.nodeKinds(), api.getWorkflow(boot.id)]);
+    let kinds;
+    let portTypes;
+    [kinds, portTypes, workflow] = await Promise.all([api.nodeKinds(), api.portTypes(), api.getWorkflow(boot.id)]);
+    catalog = makeCatalog(kinds, portTypes);
   } catch (error) {
     dom("canvas-empty").textContent = `Could not load the workflow: ${error.message}`;
     dom("canvas-empty").classList.add("error");

@@ -1,6 +1,6 @@
 // The editor's state and what is derived from it (dirty, errors, run view). Pure: no DOM, so tests import it.
 
-import { calleeProblem, isCaller, mapItemInput } from "../callees.js";
+import { calleeProblem, isCaller, itemInput, itemInputField } from "../callees.js";
 import { findNode, inputPorts } from "../graph.js";
 import { nodeName } from "../kinds.js";
 import { nodeStatuses, planStatuses } from "../runstate.js";
@@ -65,11 +65,12 @@ export function nodeProblems(state, node, connected) {
       problems[""] = `input "${port.name}" needs a connection`;
     }
   }
-  if (isCaller(node)) {
+  if (isCaller(node, state.kinds)) {
     const callee = calleeProblem(node.data, state.workflows);
     if (callee) problems[callee.field] = callee.message;
-    const item = node.type === "map" && !callee ? mapItemInput(node.data).problem : null;
-    if (item) problems.itemInput = item;
+    const itemField = itemInputField(kind);
+    const item = itemField && !callee ? itemInput(node.data, itemField).problem : null;
+    if (item) problems[itemField] = item;
   }
   return problems;
 }

@@ -1,6 +1,6 @@
 // The palette of node kinds: drag one onto the canvas, or focus it and press Enter.
 
-import { kindIcon } from "../kinds.js";
+import { kindIcon, paletteGroups } from "../kinds.js";
 import { el } from "../ui.js";
 import { addKind } from "./edits.js";
 import { isNarrow, setPanel } from "./panels.js";
@@ -12,11 +12,21 @@ function addInMiddle(editor, kind) {
   if (isNarrow(editor)) setPanel(editor, "palette", false);
 }
 
+// The kinds under their groups' headings, in the order the catalog gives.
 export function buildPalette(editor) {
   const { state } = editor;
   editor.dom("palette").replaceChildren(
-    ...state.catalog.map((kind) =>
-      el("li", {},
+    ...paletteGroups(state.catalog.kinds).map(({ group, kinds }) =>
+      el("li", { class: "palette__group", dataset: { group } },
+        el("h3", { class: "palette__heading", text: group }),
+        el("ul", { class: "palette__kinds", role: "list" }, ...kinds.map((kind) => paletteItem(editor, kind))),
+      ),
+    ),
+  );
+}
+
+function paletteItem(editor, kind) {
+  return el("li", {},
         el("button", {
           type: "button",
           class: `palette__item node--${kind.type}`,
@@ -29,10 +39,8 @@ export function buildPalette(editor) {
             if (event.detail === 0) addInMiddle(editor, kind);
           },
         },
-        el("span", { class: "palette__label" }, el("span", { class: "palette__icon", "aria-hidden": "true", text: kindIcon(kind.type) }), kind.label),
+        el("span", { class: "palette__label" }, el("span", { class: "palette__icon", "aria-hidden": "true", text: kindIcon(kind) }), kind.label),
         el("span", { class: "palette__description", text: kind.description })),
-      ),
-    ),
   );
 }
 

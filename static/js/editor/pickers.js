@@ -10,17 +10,17 @@ import { nodeLabel } from "./model.js";
 import { showMessage } from "./render.js";
 
 // The port of a new node of `kind` that a connection dropped from `side` ("out" or "in") of type `type`
-// would use, or null when the kind cannot take it.
-export function portFor(kind, side, type) {
+// would use, or null when the kind cannot take it. `portTypes` says how port types connect.
+export function portFor(kind, side, type, portTypes) {
   const probe = { id: "", type: kind.type, data: {} };
   if (side === "out") {
-    return inputPorts(probe, kind).find((port) => typesCompatible(type, port.type)) || null;
+    return inputPorts(probe, kind).find((port) => typesCompatible(type, port.type, portTypes)) || null;
   }
-  return outputPorts(probe, kind).find((port) => typesCompatible(port.type, type)) || null;
+  return outputPorts(probe, kind).find((port) => typesCompatible(port.type, type, portTypes)) || null;
 }
 
 export function showNodePicker(editor, { where, at, filter = () => true, onPick }) {
-  const kinds = editor.state.catalog.filter(filter);
+  const kinds = editor.state.catalog.kinds.filter(filter);
   const search = el("input", { type: "search", class: "input", placeholder: "Search node kinds", "aria-label": "Search node kinds" });
   const list = el("ul", { class: "picker__list", role: "listbox", "aria-label": "Node kinds" });
   const pick = (kind) => {
@@ -35,7 +35,7 @@ export function showNodePicker(editor, { where, at, filter = () => true, onPick 
         ? shown.map((kind) =>
             el("li", {},
               el("button", { type: "button", role: "option", class: `picker__item node--${kind.type}`, dataset: { kind: kind.type }, onclick: () => pick(kind) },
-                el("span", { class: "palette__icon", "aria-hidden": "true", text: kindIcon(kind.type) }),
+                el("span", { class: "palette__icon", "aria-hidden": "true", text: kindIcon(kind) }),
                 el("span", {}, el("strong", { text: kind.label }), el("span", { class: "picker__description", text: kind.description })),
               ),
             ),
@@ -64,10 +64,10 @@ export function pickForConnection(editor, drop) {
   showNodePicker(editor, {
     where: { clientX: drop.clientX, clientY: drop.clientY },
     at: drop.at,
-    filter: (kind) => portFor(kind, drop.side, drop.type) !== null,
+    filter: (kind) => portFor(kind, drop.side, drop.type, editor.state.catalog.portTypes) !== null,
     onPick: (kind) => {
       const { state } = editor;
-      const port = portFor(kind, drop.side, drop.type);
+      const port = portFor(kind, drop.side, drop.type, state.catalog.portTypes);
       const position = drop.side === "out" ? { x: drop.at.x + 10, y: drop.at.y - 40 } : { x: drop.at.x - 250, y: drop.at.y - 40 };
       const added = addNode(state.graph, { type: kind.type, position }, kind);
       const connection =

@@ -72,7 +72,7 @@ export function askInputs(inputs, previous = {}) {
 // A full run asks (and remembers the answer); a node or selection run reuses the last values, since the
 // nodes it runs may not need them at all.
 export async function inputsForRun(editor, scope, storage = window.localStorage) {
-  const { inputs } = graphInterface(editor.state.graph);
+  const { inputs } = graphInterface(editor.state.graph, editor.state.kinds);
   if (!inputs.length) return {};
   const previous = rememberedInputs(editor.boot.id, storage);
   if (scope !== "full") {

@@ -54,8 +54,8 @@ export async function save(editor, { version = editor.state.version } = {}) {
     loadPublished(state, workflow);
     // The server resolved each Sub-workflow and Map node's callee (its content key, and its interface as it
     // is now): what it stored is the truth, here and in what counts as saved.
-    const saved = adoptServerCallees(sentGraph, workflow.nodes || []);
-    state.graph = state.graph === sentGraph ? saved : adoptServerCallees(state.graph, workflow.nodes || []);
+    const saved = adoptServerCallees(sentGraph, state.kinds, workflow.nodes || []);
+    state.graph = state.graph === sentGraph ? saved : adoptServerCallees(state.graph, state.kinds, workflow.nodes || []);
     state.savedSnapshot = snapshot({ name: sentName, graph: saved });
     state.serverErrors = {};
     toast("Saved.", "success", 2500);

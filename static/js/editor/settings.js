@@ -43,8 +43,8 @@ export function renderSettings(editor) {
     ...[
       heading,
       el("p", { class: "muted", text: kind.description }),
-      node.type === "image" ? imageUploader(editor, node) : null,
-      isCaller(node) && node.data.workflowId ? calleeOpenLink(node) : null,
+      kind.imageSource ? imageUploader(editor, node, kind) : null,
+      isCaller(node, state.kinds) && node.data.workflowId ? calleeOpenLink(node) : null,
       outputLink,
       fields,
     ].filter(Boolean),
@@ -54,8 +54,8 @@ export function renderSettings(editor) {
     node,
     kind,
     errors,
-    skip: node.type === "image" ? ["uploadId", "url"] : [],
-    custom: isCaller(node) ? calleeWidgets(editor, node) : {},
+    skip: kind.imageSource ? [kind.imageSource.upload, kind.imageSource.url] : [],
+    custom: isCaller(node, state.kinds) ? calleeWidgets(editor, node) : {},
     onInput: (name, value) => editField(editor, node.id, name, value),
     onCommit: () => commitTyping(editor),
   });
@@ -76,8 +76,9 @@ export function editField(editor, nodeId, name, value) {
   const data = { ...current.data, [name]: value };
   let graph = updateNodeData(state.graph, nodeId, data, state.catalog, { prune: false });
   const start = state.typingFrom && findNode(state.typingFrom, nodeId);
-  if (kind && kind.dynamicInputs && name === "template" && start) {
-    const edges = followPlaceholderRename(state.typingFrom.edges, nodeId, start.data.template, value);
+  // A template whose placeholders are ports: edges follow a renamed placeholder.
+  if (kind && kind.inputsFrom && kind.inputsFrom.placeholders === name && start) {
+    const edges = followPlaceholderRename(state.typingFrom.edges, nodeId, start.data[name], value);
     if (!sameEdges(edges, graph.edges)) graph = { nodes: graph.nodes, edges };
   }
   state.graph = graph;
@@ -113,9 +114,10 @@ export function commitTyping(editor) {
   }
 }
 
-// An Image node's picture: a thumbnail, a drop zone (or file chooser) to upload one, a URL as an alternative.
-function imageUploader(editor, node) {
+// The picture of a node whose kind holds one (`imageSource`, an Image node's): a thumbnail, a drop zone (or file chooser) to upload one, a URL as an alternative.
+function imageUploader(editor, node, kind) {
   const { state } = editor;
+  const { upload: uploadField, url: urlField } = kind.imageSource;
   const setImage = (data) => {
     const current = findNode(state.graph, node.id);
     if (!current) return;
@@ -126,7 +128,7 @@ function imageUploader(editor, node) {
     zone.classList.add("is-busy");
     try {
       const stored = await api.uploadImage(file);
-      setImage({ uploadId: stored.id, url: null });
+      setImage({ [uploadField]: stored.id, [urlField]: null });
     } catch (error) {
       zone.classList.remove("is-busy");
       toast(`Could not upload ${file.name}: ${error.message}`, "error");
@@ -134,11 +136,11 @@ function imageUploader(editor, node) {
   };
   const input = el("input", { type: "file", accept: editor.boot.imageTypes.join(","), id: "image-upload", class: "visually-hidden", "aria-label": "Upload an image" });
   input.addEventListener("change", () => input.files[0] && upload(input.files[0]));
-  const source = node.data.uploadId ? api.uploadContentUrl(node.data.uploadId) : node.data.url;
+  const source = node.data[uploadField] ? api.uploadContentUrl(node.data[uploadField]) : node.data[urlField];
   const zone = el("label", { for: "image-upload", class: "drop-zone" },
     source
       ? el("img", { class: "drop-zone__thumb", src: source, alt: "the node's image" })
-      : el("span", { class: "drop-zone__icon", "aria-hidden": "true", text: "▣" }),
+      : el("span", { class: "drop-zone__icon", "aria-hidden": "true", text: kind.icon }),
     el("span", { class: "drop-zone__text", text: source ? "Drop or choose another image" : "Drop an image here or choose a file" }),
     el("span", { class: "drop-zone__hint", text: imageTypeNames(editor.boot.imageTypes) }),
   );
@@ -154,18 +156,18 @@ function imageUploader(editor, node) {
     const file = [...event.dataTransfer.files].find((candidate) => editor.boot.imageTypes.includes(candidate.type));
     if (file) upload(file);
   });
-  const url = el("input", { type: "url", class: "input", id: "image-url", placeholder: "https://…", value: node.data.url || "" });
-  url.addEventListener("change", () => setImage({ url: url.value.trim() || null, uploadId: url.value.trim() ? null : node.data.uploadId }));
+  const url = el("input", { type: "url", class: "input", id: "image-url", placeholder: "https://…", value: node.data[urlField] || "" });
+  url.addEventListener("change", () => setImage({ [urlField]: url.value.trim() || null, [uploadField]: url.value.trim() ? null : node.data[uploadField] }));
   const errors = allErrors(state)[node.id] || {};
-  const problem = errors.uploadId || errors.url || "";
+  const problem = errors[uploadField] || errors[urlField] || "";
   return el("div", { class: "field image-field" },
     input,
     zone,
-    el("div", { class: "field__error", id: `field-${node.id}-uploadId-error`, role: "alert", text: problem }),
-    node.data.uploadId || node.data.url
-      ? el("button", { type: "button", class: "button button--small button--ghost", text: "Remove image", onclick: () => setImage({ uploadId: null, url: null }) })
+    el("div", { class: "field__error", id: `field-${node.id}-${uploadField}-error`, role: "alert", text: problem }),
+    node.data[uploadField] || node.data[urlField]
+      ? el("button", { type: "button", class: "button button--small button--ghost", text: "Remove image", onclick: () => setImage({ [uploadField]: null, [urlField]: null }) })
       : null,
-    el("details", { class: "image-field__url", open: Boolean(node.data.url) },
+    el("details", { class: "image-field__url", open: Boolean(node.data[urlField]) },
       el("summary", { text: "Use an image URL instead" }),
       el("label", { for: "image-url", class: "visually-hidden", text: "Image URL" }),
       url,

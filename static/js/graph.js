@@ -61,6 +61,7 @@ function portType(rule, data) {
 
 // A kind's listed ports as a node with this data has them: those whose `when` holds, typed by `typeFrom`.
 function resolvePorts(ports, data) {
+  if (!ports.some((port) => port.when || port.typeFrom)) return ports; // most kinds: the listed ports as they are
   return ports
     .filter((port) => !port.when || holds(port.when, data))
     .map((port) => (port.typeFrom ? { ...port, type: portType(port.typeFrom, data) } : port));

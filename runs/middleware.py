@@ -1,8 +1,8 @@
 """Dramatiq middleware that runs the stale-run sweeper on a timer thread inside every worker process.
 
-Dramatiq's Redis broker hands a killed worker's message to another worker only after its own heartbeat
-timeout (60 s) and only when its randomly scheduled maintenance runs, so runs carry their own heartbeat
-and every worker process sweeps for runs whose heartbeat went stale (runs.services.runs_recover_stale).
+A killed worker's runs are found by their own heartbeat, and on the Redis broker the messages it had fetched
+by its broker heartbeat: every worker process sweeps for both (runs.services.runs_recover_stale), instead of
+waiting for Dramatiq's randomly scheduled maintenance.
 Loaded by django_dramatiq before the apps are ready: nothing from Django models is imported at module level.
 """
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum, Value
@@ -27,6 +28,7 @@ from dramatiq import Message
 
 import engine
 from accounts.models import User
+from runs.broker import PromptRedisBroker
 from runs.events import RunEventPublisher
 from runs.execution import (
     ChildRunGuard,
@@ -703,6 +705,7 @@ def runs_recover_stale() -> RecoveryReport:
 
     Safe to run from many processes at once: every change is a conditional UPDATE on the state it saw.
     """
+    _dead_workers_messages_requeue()
     now = timezone.now()
     stale_before = now - timedelta(seconds=settings.RUN_STALE_AFTER_SECONDS)
     requeued = failed = cancelled = resent = 0
@@ -751,6 +754,20 @@ def runs_recover_stale() -> RecoveryReport:
     if report != RecoveryReport():
         logger.warning("stale runs recovered: %s", report)
     return report
+
+
+def _dead_workers_messages_requeue() -> None:
+    """On the Redis broker, the messages a dead worker process had fetched go back to their queue now (its
+    queued runs would otherwise wait for Dramatiq's random maintenance or RUN_QUEUED_RESEND_AFTER_SECONDS).
+    RabbitMQ returns them itself when the dead worker's connection drops."""
+    broker = execute_run.broker
+    if not isinstance(broker, PromptRedisBroker):
+        return
+    try:
+        broker.requeue_dead_workers_messages()
+    except redis.RedisError:
+        # The runs' own recovery below does not need the broker to be up.
+        logger.warning("messages of dead workers not requeued: the broker is unreachable", exc_info=True)
 
 
 def _run_end_abandoned(seen: Any, run: WorkflowRun, status: str, reason: str, now: Any) -> bool:

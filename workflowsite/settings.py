@@ -237,6 +237,9 @@ else:
 # https://dramatiq.io/ and https://github.com/Bogdanp/django_dramatiq
 # ---------------------------------------------------------------------------
 DRAMATIQ_BROKER_URL = env_str("DRAMATIQ_BROKER_URL") or REDIS_URL
+# A worker silent this long is dead: the sweeper takes over its running runs (their heartbeat), and the Redis
+# broker hands the messages it had fetched to live workers (its process heartbeat). See runs/README.md.
+RUN_STALE_AFTER_SECONDS = env_float("RUN_STALE_AFTER_SECONDS", 45.0)
 _DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.AgeLimit",
     "dramatiq.middleware.TimeLimit",
@@ -255,7 +258,7 @@ if DRAMATIQ_BROKER_URL.startswith(("amqp://", "amqps://")):
 elif DRAMATIQ_BROKER_URL:
     DRAMATIQ_BROKER = {
         "BROKER": "runs.broker.PromptRedisBroker",
-        "OPTIONS": {"url": DRAMATIQ_BROKER_URL},
+        "OPTIONS": {"url": DRAMATIQ_BROKER_URL, "heartbeat_timeout": int(RUN_STALE_AFTER_SECONDS * 1000)},
         "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
     }
 else:
@@ -471,8 +474,8 @@ LLM_FALLBACK_MODEL = env_str("LLM_FALLBACK_MODEL", "llama-3.3-70b-versatile")
 RUN_CONCURRENCY = env_int("RUN_CONCURRENCY", 8)
 RUN_NODE_TIMEOUT_SECONDS = env_float("RUN_NODE_TIMEOUT_SECONDS", 120.0)
 RUN_TIMEOUT_SECONDS = env_float("RUN_TIMEOUT_SECONDS", 900.0)
-# A dead worker's run is picked up again within RUN_STALE_AFTER_SECONDS + RUN_SWEEP_INTERVAL_SECONDS (55 s).
-RUN_STALE_AFTER_SECONDS = env_float("RUN_STALE_AFTER_SECONDS", 45.0)
+# A dead worker's runs and messages are picked up again within RUN_STALE_AFTER_SECONDS (set with the broker
+# above) + RUN_SWEEP_INTERVAL_SECONDS (55 s).
 RUN_MAX_RECOVERIES = env_int("RUN_MAX_RECOVERIES", 3)
 # A running run writes heartbeat_at this often; each worker sweeps for stale runs this often.
 RUN_HEARTBEAT_SECONDS = env_float("RUN_HEARTBEAT_SECONDS", 3.0)

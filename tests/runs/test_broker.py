@@ -1,4 +1,5 @@
-"""The Redis broker wakes an idle consumer as soon as a message is enqueued (real Redis)."""
+"""The Redis broker wakes an idle consumer as soon as a message is enqueued, and hands the messages a dead
+worker process held to live ones (real Redis)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import redis
 from dramatiq.message import Message
 
 from runs.broker import PromptRedisBroker
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.services
 
@@ -78,3 +80,29 @@ def test_wake_tokens_left_while_consumers_were_busy_stay_bounded(broker: PromptR
     for n in range(200):
         broker.enqueue(message(n))
     assert broker.client.llen(broker.wake_key("runs")) == 64
+
+
+def test_messages_fetched_by_a_worker_whose_heartbeat_stopped_go_back_to_the_queue(
+    broker: PromptRedisBroker,
+) -> None:
+    for n in range(3):
+        broker.enqueue(message(n))
+    dead = PromptRedisBroker(client=broker.client, namespace=broker.namespace)
+    dead.declare_queue("runs")
+    dead_consumer = dead.consume("runs", prefetch=2, timeout=IDLE_TIMEOUT_MS)
+    assert [next(dead_consumer).args[0] for _ in range(2)] == ["run-0", "run-1"]
+    assert broker.client.llen(f"{broker.namespace}:runs") == 1
+
+    # Its heartbeat is a moment old: alive for any sensible timeout, so nothing moves.
+    sweeper = PromptRedisBroker(client=broker.client, namespace=broker.namespace, heartbeat_timeout=60_000)
+    sweeper.declare_queue("runs")
+    sweeper.requeue_dead_workers_messages()
+    assert broker.client.llen(f"{broker.namespace}:runs") == 1
+
+    # Silent for longer than the timeout: both held messages are queued again, and fetched like any other.
+    sweeper.heartbeat_timeout = 1
+    wait_for(
+        lambda: sweeper.requeue_dead_workers_messages() or broker.client.llen(f"{broker.namespace}:runs") == 3
+    )
+    consumer = sweeper.consume("runs", prefetch=3, timeout=IDLE_TIMEOUT_MS)
+    assert sorted(next(consumer).args[0] for _ in range(3)) == ["run-0", "run-1", "run-2"]

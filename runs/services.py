@@ -586,10 +586,14 @@ class _ChildRuns:
         stopped: Callable[[], bool],
         item: int | None,
     ) -> engine.ChildOutcome:
-        version = (
-            WorkflowVersion.objects.select_related("workflow")
-            .filter(pk=callee.get("versionId"), workflow__owner_id=self.parent.owner_id)
-            .first()
+        # The reads reconnect through a database restart, as every run-progress query does; the child's INSERT
+        # is not retried (an answer lost after its commit would start the child twice).
+        version = reconnecting(
+            lambda: (
+                WorkflowVersion.objects.select_related("workflow")
+                .filter(pk=callee.get("versionId"), workflow__owner_id=self.parent.owner_id)
+                .first()
+            )
         )
         if version is None:
             return engine.ChildOutcome("", "failed", error="the called workflow no longer exists")
@@ -616,7 +620,8 @@ class _ChildRuns:
             error = finished.error_summary if finished is not None else "the run was lost"
             return engine.ChildOutcome(str(child.id), str(status), error=error)
         results = NodeResult.objects.filter(run=child, node_type=engine.OUTPUT_KIND)
-        return engine.ChildOutcome(str(child.id), str(status), outputs_by_name(run=child, results=results))
+        outputs = reconnecting(lambda: outputs_by_name(run=child, results=results))
+        return engine.ChildOutcome(str(child.id), str(status), outputs)
 
 
 def _child_run_create(

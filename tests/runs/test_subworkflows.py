@@ -607,3 +607,61 @@ def test_child_runs_hold_no_place_under_the_active_run_cap(alice, settings) -> N
     assert second.status == RunStatus.QUEUED
     with pytest.raises(TooManyActiveRuns):
         run_create(owner=alice, graph=text_to_debug_graph(), enqueue=False)
+
+
+@pytest.mark.services
+def test_a_subworkflow_node_rides_out_its_connection_being_cut(alice) -> None:
+    """What a database restart does to a Sub-workflow node: its query is cut mid-flight. The node reconnects
+    and starts its child run, instead of failing the run. (The query is held on a table lock so that the cut
+    lands while it waits.)"""
+    import psycopg
+    from django.db import connection
+
+    import engine
+
+    if connection.vendor != "postgresql":
+        pytest.skip("terminating a backend is a PostgreSQL operation")
+    echo = graph(
+        [node("item", "input", name="item"), node("answer", "output", name="answer")],
+        [edge("item", "answer", "value", "value")],
+    )
+    callee = _published(alice, "Echo", echo)
+    calling = graph(
+        [
+            node("topic", "text", text="otters"),
+            node("sub", "subworkflow", workflowId=str(callee.pk)),
+            node("out", "debug"),
+        ],
+        [edge("topic", "sub", "text", "item"), edge("sub", "out", "answer", "value")],
+    )
+    run = run_create(owner=alice, graph=calling, enqueue=False)
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    admin = psycopg.connect(**params)
+    cut: list[int] = []
+
+    def cut_the_waiting_query() -> None:
+        waiting = (
+            "SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE NOT l.granted AND a.datname = current_database() "
+            "AND l.relation = 'workflows_workflowversion'::regclass"
+        )
+        with psycopg.connect(**params, autocommit=True) as killer:
+            pid = wait_for(lambda: killer.execute(waiting).fetchone(), timeout=10)[0]
+            killer.execute("SELECT pg_terminate_backend(%s)", [pid])
+            cut.append(pid)
+        admin.rollback()  # the lock goes: the reconnected query runs
+
+    def hold_the_callee_table(event: engine.Event) -> None:
+        if isinstance(event, engine.NodeStarted) and event.node_id == "sub":
+            admin.execute("LOCK TABLE workflows_workflowversion IN ACCESS EXCLUSIVE MODE")
+            threading.Thread(target=cut_the_waiting_query).start()
+
+    try:
+        finished = run_execute(run_id=str(run.id), listener=hold_the_callee_table)
+    finally:
+        admin.close()
+
+    assert cut
+    assert (finished.status, finished.recoveries) == (RunStatus.SUCCEEDED, 0), finished.error_summary
+    assert _output(finished, "out") == {"value": "otters"}

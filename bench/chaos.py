@@ -277,6 +277,7 @@ class Outcome:
     ok: bool
     unknown_prompts: dict[str, int]
     never_sent: list[tuple[str, str, int]]
+    unexpected: list[tuple[str, str, str, int, str]]
 
 
 def examine(submission: Submission, prompts: Counter[str], faults: Faults, finished_at: float) -> Outcome:
@@ -295,7 +296,7 @@ def examine(submission: Submission, prompts: Counter[str], faults: Faults, finis
     children_active = [r for r in children if r.status in ACTIVE_RUN_STATUSES]
     expected_status = {"failing": RunStatus.FAILED}
     unexpected = [
-        (run_id, kind, top[run_id].status)
+        (run_id, kind, top[run_id].status, top[run_id].recoveries, top[run_id].error_summary)
         for run_id, kind, _ in submission.runs
         if run_id in top
         and top[run_id].status not in ACTIVE_RUN_STATUSES
@@ -393,7 +394,7 @@ def examine(submission: Submission, prompts: Counter[str], faults: Faults, finis
         rows.append(("last run completed at (UTC)", last_final.strftime("%H:%M:%S"), ""))
     ok = not (missing or never_started or stuck or children_active or unexpected or failed_without_reason)
     ok = ok and bad_nodes == 0 and beyond == 0 and unknown_calls == 0 and not never_sent
-    return Outcome(rows=rows, ok=ok, unknown_prompts=unknown, never_sent=never_sent)
+    return Outcome(rows=rows, ok=ok, unknown_prompts=unknown, never_sent=never_sent, unexpected=unexpected)
 
 
 def log_to_file(path: Path) -> None:
@@ -530,6 +531,8 @@ def main() -> int:
         print("|---|---|---|")
         for name, value, goal in outcome.rows:
             print(f"| {name} | {value} | {goal} |")
+        for run_id, kind, status, recoveries, summary in outcome.unexpected[:5]:
+            print(f"\nunexpected: run {run_id} ({kind}) {status}, recoveries {recoveries}: {summary}")
         if outcome.unknown_prompts:
             print(f"\nunknown prompts (first 5): {list(outcome.unknown_prompts.items())[:5]}")
         if outcome.never_sent:

@@ -24,10 +24,12 @@ executed again. The whole script is bounded by --timeout.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import multiprocessing
 import os
 import random
+import re
 import signal
 import statistics
 import subprocess
@@ -278,6 +280,7 @@ class Outcome:
     unknown_prompts: dict[str, int]
     never_sent: list[tuple[str, str, int]]
     unexpected: list[tuple[str, str, str, int, str]]
+    not_own: list[tuple[str, str, str]]
 
 
 def examine(submission: Submission, prompts: Counter[str], faults: Faults, finished_at: float) -> Outcome:
@@ -285,7 +288,7 @@ def examine(submission: Submission, prompts: Counter[str], faults: Faults, finis
     included) has one result, and each LLM prompt was sent once, or more only by a run that lost attempts."""
     from django.db.models import Count
 
-    from runs.models import ACTIVE_RUN_STATUSES, NodeResult, RunStatus, WorkflowRun
+    from runs.models import ACTIVE_RUN_STATUSES, NodeResult, NodeStatus, RunStatus, WorkflowRun
 
     ids = [run_id for run_id, _, _ in submission.runs]
     top = {str(run.pk): run for run in WorkflowRun.objects.filter(pk__in=ids)}
@@ -315,6 +318,23 @@ def examine(submission: Submission, prompts: Counter[str], faults: Faults, finis
         }
     )
     bad_nodes = sum(1 for run in final for n in run.nodes if counts[(str(run.pk), n["id"])] != 1)
+
+    # The answers a succeeded run shows (its Debug node "d") are its own: each of its prompts echoed, and no
+    # other run's tag (an answer read from another request would carry that request's tag).
+    shown = dict(
+        NodeResult.objects.filter(run_id__in=ids, node_id="d", status=NodeStatus.SUCCEEDED).values_list(
+            "run_id", "output"
+        )
+    )
+    not_own: list[tuple[str, str, str]] = []
+    for run_id, kind, tag in submission.runs:
+        run = top.get(run_id)
+        if run is None or run.status != RunStatus.SUCCEEDED:
+            continue
+        text = json.dumps(shown.get(run.pk), ensure_ascii=False)
+        tags = set(re.findall(r"chaos \d+", text))
+        if tags != {tag} or any(f"echo: {p}" not in text for p in expected_prompts(kind, tag)):
+            not_own.append((run_id, kind, text[:200]))
 
     # Each expected prompt once; more only for a run that lost attempts (at most once per attempt).
     duplicates = explained = beyond = 0
@@ -382,6 +402,7 @@ def examine(submission: Submission, prompts: Counter[str], faults: Faults, finis
         ("... beyond those of lost attempts", f"{beyond}", "0"),
         ("LLM calls with an unknown prompt", f"{unknown_calls}", "0"),
         ("prompts of succeeded runs never sent", f"{len(never_sent)}", "0"),
+        ("succeeded runs showing answers that are not their own", f"{len(not_own)}", "0"),
         (
             "run created -> final p50 / p99 / max",
             " / ".join(f"{v:.1f}" for v in (percentile(turnaround, 50), percentile(turnaround, 99), slowest))
@@ -393,8 +414,15 @@ def examine(submission: Submission, prompts: Counter[str], faults: Faults, finis
     if last_final is not None:
         rows.append(("last run completed at (UTC)", last_final.strftime("%H:%M:%S"), ""))
     ok = not (missing or never_started or stuck or children_active or unexpected or failed_without_reason)
-    ok = ok and bad_nodes == 0 and beyond == 0 and unknown_calls == 0 and not never_sent
-    return Outcome(rows=rows, ok=ok, unknown_prompts=unknown, never_sent=never_sent, unexpected=unexpected)
+    ok = ok and bad_nodes == 0 and beyond == 0 and unknown_calls == 0 and not never_sent and not not_own
+    return Outcome(
+        rows=rows,
+        ok=ok,
+        unknown_prompts=unknown,
+        never_sent=never_sent,
+        unexpected=unexpected,
+        not_own=not_own,
+    )
 
 
 def log_to_file(path: Path) -> None:
@@ -533,6 +561,8 @@ def main() -> int:
             print(f"| {name} | {value} | {goal} |")
         for run_id, kind, status, recoveries, summary in outcome.unexpected[:5]:
             print(f"\nunexpected: run {run_id} ({kind}) {status}, recoveries {recoveries}: {summary}")
+        for run_id, kind, text in outcome.not_own[:5]:
+            print(f"\nnot its own answers: run {run_id} ({kind}) shows {text}")
         if outcome.unknown_prompts:
             print(f"\nunknown prompts (first 5): {list(outcome.unknown_prompts.items())[:5]}")
         if outcome.never_sent:

@@ -214,6 +214,28 @@ def test_map_with_continue_on_error_nulls_a_failed_item_and_lists_it() -> None:
     }
 
 
+class CrashingCaller(GraphCaller):
+    """Raises for the item "crash", as the runs app's caller does when it cannot record the child run."""
+
+    def call(self, *, node_id, callee, inputs, log, item=None, **rest) -> ChildOutcome:
+        if inputs.get("item") == "crash":
+            raise ConnectionError("the database connection was lost")
+        return super().call(node_id=node_id, callee=callee, inputs=inputs, log=log, item=item, **rest)
+
+
+@pytest.mark.parametrize("continue_on_error", [False, True])
+def test_a_map_item_whose_call_raises_fails_the_map_instead_of_being_left_out(continue_on_error) -> None:
+    outcome = execute_graph(
+        mapping("a\ncrash\nb", concurrency=1, continueOnError=continue_on_error),
+        context=ExecutionContext(workflows=CrashingCaller(CALLEE)),
+        sink=MemorySink(),
+    )
+
+    result = outcome.results["map"]
+    assert result.status == "failed"
+    assert "the database connection was lost" in result.error_message
+
+
 def test_map_without_continue_on_error_fails_on_the_first_failed_item() -> None:
     outcome = execute_graph(
         mapping("a\nfail\nb", concurrency=1),

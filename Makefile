@@ -25,11 +25,12 @@ install-dev: $(VENV)/.installed-dev
 
 # Debug mode by default so that a fresh clone needs no secret; production sets DJANGO_DEBUG=false and the rest.
 # uvicorn, not runserver: runserver (WSGI) would hold a live run's event stream back until the run ends.
+# --no-proxy-headers: Weft reads X-Forwarded-For itself (TRUSTED_PROXY_COUNT); see gunicorn.conf.py.
 run: export DJANGO_DEBUG ?= true
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python -m uvicorn workflowsite.asgi:application --host $(HOST) --port $(PORT) --reload
+	$(BIN)/python -m uvicorn workflowsite.asgi:application --host $(HOST) --port $(PORT) --reload --no-proxy-headers
 
 # A Dramatiq worker for deployments with REDIS_URL (or DRAMATIQ_BROKER_URL) set.
 worker: install

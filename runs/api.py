@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -23,7 +24,13 @@ from rest_framework.views import APIView
 
 from accounts.authentication import ApiTokenAuthentication
 from runs.costs import USAGE_MAX_DAYS, usage_report
-from runs.idempotency import KEY_MAX_CHARS, StartedRun, run_start_idempotent
+from runs.idempotency import (
+    KEY_MAX_CHARS,
+    IdempotencyKeyReused,
+    StartedRun,
+    request_digest,
+    run_start_idempotent,
+)
 from runs.models import RunTrigger, WorkflowRun
 from runs.ratelimit import RunRateLimited, run_rate_limit_count
 from runs.selectors import (
@@ -83,13 +90,14 @@ def _accepted_run(run_id: uuid.UUID) -> Response:
     return Response({"runId": str(run_id)}, status=status.HTTP_202_ACCEPTED)
 
 
-class _BadHeader(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
+class _RefusedKey(exceptions.APIException):
+    """An Idempotency-Key refused, in the error shape of every 400 with the header as the path."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, status_code: int = status.HTTP_400_BAD_REQUEST) -> None:
         super().__init__(
             error_body(detail=message, errors=[{"path": IDEMPOTENCY_HEADER, "message": message}])
         )
+        self.status_code = status_code
 
 
 def _idempotency_key(request: Request) -> str | None:
@@ -97,8 +105,14 @@ def _idempotency_key(request: Request) -> str | None:
     if key is None:
         return None
     if not key.strip() or len(key) > KEY_MAX_CHARS or not key.isprintable():
-        raise _BadHeader(f"{IDEMPOTENCY_HEADER} must be 1 to {KEY_MAX_CHARS} printable characters.")
+        raise _RefusedKey(f"{IDEMPOTENCY_HEADER} must be 1 to {KEY_MAX_CHARS} printable characters.")
     return key
+
+
+def _request_digest(request: Request) -> str:
+    """What an Idempotency-Key is bound to: this endpoint (with its workflow id) and this body."""
+    body = dict(request.data.lists()) if isinstance(request.data, QueryDict) else request.data
+    return request_digest(path=request.path, body=body)
 
 
 @contextmanager
@@ -110,12 +124,16 @@ def _start_refusals() -> Iterator[None]:
         raise TooManyRequests(detail=str(exc), wait=5) from exc
     except WorkflowNotPublished as exc:
         raise Conflict(str(exc)) from exc
+    except IdempotencyKeyReused as exc:
+        raise _RefusedKey(str(exc), status_code=status.HTTP_422_UNPROCESSABLE_ENTITY) from exc
 
 
 def _start(request: Request, start: Callable[[], WorkflowRun]) -> StartedRun:
     """Start a run once per Idempotency-Key."""
     with _start_refusals():
-        return run_start_idempotent(owner=request.user, key=_idempotency_key(request), start=start)
+        return run_start_idempotent(
+            owner=request.user, key=_idempotency_key(request), digest=_request_digest(request), start=start
+        )
 
 
 def _started_response(started: StartedRun, *, wait: float = 0) -> Response:
@@ -134,9 +152,12 @@ _IDEMPOTENCY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_HEADER,
     str,
     OpenApiParameter.HEADER,
-    description="Any unique string (a UUID): the same key from you within 24 h answers with the run the "
-    "first request started instead of starting another (the answer then has `Idempotent-Replayed: true`).",
+    description="Any unique string (a UUID): the same request with the same key from you within 24 h "
+    "answers with the run the first request started instead of starting another (the answer then has "
+    "`Idempotent-Replayed: true`). The key is bound to the endpoint, the workflow and the JSON body: reusing "
+    "it for a different request is a 422.",
 )
+_KEY_REUSED = {422: bad_request("The Idempotency-Key was already used for a different request.")}
 
 
 # Execute and rerun both count against the rate limit and the active-run cap.
@@ -152,7 +173,7 @@ class ExecuteApi(APIView):
         operation_id="execute",
         request=ExecuteInputSerializer,
         parameters=[_IDEMPOTENCY_PARAMETER],
-        responses={202: RunCreatedSerializer, **_ERRORS, **_TOO_MANY},
+        responses={202: RunCreatedSerializer, **_ERRORS, **_KEY_REUSED, **_TOO_MANY},
     )
     def post(self, request: Request) -> Response:
         _rate_limit(request)
@@ -189,6 +210,7 @@ class WorkflowRunStartApi(APIView):
             202: RunCreatedSerializer,
             **_ERRORS,
             409: OpenApiResponse(description="The workflow is not published."),
+            **_KEY_REUSED,
             **_TOO_MANY,
         },
     )

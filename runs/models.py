@@ -289,7 +289,8 @@ class BudgetHold(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """The run an `Idempotency-Key` header started: the same key from the same user gets that run back.
+    """The run an `Idempotency-Key` header started: the same request with the same key from the same user
+    gets that run back.
 
     The unique (owner, key) constraint is what makes two concurrent requests with one key start one run:
     the second INSERT waits for the first transaction and then fails.
@@ -297,6 +298,9 @@ class IdempotencyKey(models.Model):
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
+    request_digest = models.CharField(
+        max_length=64, help_text="SHA-256 of the request (path and canonical JSON body) the key answers."
+    )
     run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.defaults import page_not_found, server_error
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
@@ -138,6 +139,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, Conflict):
         response.data.update(exc.extra)
     return response
+
+
+def bad_request_error(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 (a SuspiciousOperation: too many fields, a Host not allowed) for pages; under /api/ the
+    API's one error shape."""
+    if request.path.startswith("/api/"):
+        detail = str(exception) or "The request is invalid."
+        return JsonResponse(
+            error_body(detail=detail, errors=[{"path": "body", "message": detail}]),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    return defaults.bad_request(request, exception)
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

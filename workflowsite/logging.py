@@ -92,3 +92,15 @@ class RedactUrlsFilter(logging.Filter):
             # runserver's request line, `"GET /path?query HTTP/1.1" 200 12`.
             record.args = (redact_request_line(str(record.args[0])), *record.args[1:])
         return True
+
+
+class RefusedInputAsWarningFilter(logging.Filter):
+    """Django answers a SuspiciousOperation (over DATA_UPLOAD_MAX_NUMBER_FIELDS fields, a body too big, a
+    Host not allowed...) with a 400 but logs it on `django.security.<name>` at ERROR with a traceback. It is
+    the client's bad input, like every other 400: this writes it at WARNING, without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("django.security.") and record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+            record.exc_info, record.exc_text = None, None
+        return True

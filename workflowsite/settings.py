@@ -544,6 +544,8 @@ LOGGING = {
         "request_id": {"()": "workflowsite.logging.RequestIdFilter"},
         # Query-string values (a `?token=`) and webhook tokens are not written: see docs/security.md.
         "redact_urls": {"()": "workflowsite.logging.RedactUrlsFilter"},
+        # Refused bad input (django.security.*: too many fields, a body too big) at WARNING, no traceback.
+        "refused_input": {"()": "workflowsite.logging.RefusedInputAsWarningFilter"},
     },
     "formatters": {
         "json": {
@@ -557,7 +559,7 @@ LOGGING = {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
-            "filters": ["request_id", "redact_urls"],
+            "filters": ["request_id", "redact_urls", "refused_input"],
             "formatter": "readable" if DEBUG else "json",
         }
     },

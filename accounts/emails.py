@@ -1,8 +1,8 @@
 """The lookup key of an email address: one key for every spelling that reads as the same address.
 
 Accounts are found and kept unique by this key, never by the address as typed, so that look-alike
-spellings (long s for s, dotless i for i, a full-width e in the domain) can neither open a second
-account nor make a lookup match two accounts.
+spellings (long s for s, dotless i for i, a dotted capital I, a full-width e in the domain) can neither
+open a second account nor make a lookup match two accounts.
 """
 
 from __future__ import annotations
@@ -24,17 +24,29 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text.upper().casefold())
 
 
+def _without_marks(text: str) -> str:
+    # A dotted capital I folds to i + COMBINING DOT ABOVE, which renders as a plain i; an accent added to a
+    # letter (é -> e) must not make another mailbox name either.
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFKC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
 def email_lookup_key(email: str) -> str:
-    """NFKC and case-folded local part, `@`, the folded domain IDNA-encoded (`xn--…` labels)."""
+    """NFKC and case-folded local part without combining marks, `@`, the folded domain IDNA-encoded
+    (`xn--…` labels).
+
+    The domain keeps its marks: IDNA turns them into an ASCII label that reads as nothing else, and a domain
+    with an accent is another domain (bücher.de is not bucher.de).
+    """
     local, at, domain = email.strip().rpartition("@")
     if not at:
-        return _fold(email.strip())
+        return _without_marks(_fold(email.strip()))
     domain = _fold(domain)
     # Not a valid IDNA name (an empty or over-long label): the form validators refuse such addresses;
     # the folded text still gives a stable key.
     with contextlib.suppress(UnicodeError):
         domain = punycode(domain)
-    return f"{_fold(local)}@{domain}"
+    return f"{_without_marks(_fold(local))}@{domain}"
 
 
 def lookalike_groups(accounts: Iterable[tuple[int, str]]) -> dict[str, list[tuple[int, str]]]:
@@ -49,7 +61,7 @@ def describe_lookalike_groups(groups: dict[str, list[tuple[int, str]]]) -> str:
     lines = [
         f"{len(groups)} group(s) of accounts have email addresses that read the same. Weft does not merge "
         "accounts: give every account of a group but one another address (in the admin or "
-        "`manage.py shell`), then run the migration again."
+        "`manage.py shell`; saving it updates its key), then run a migration that stopped on them again."
     ]
     for key, group in groups.items():
         members = ", ".join(f"id {pk} {email!r}" for pk, email in group)

@@ -45,7 +45,9 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     email = models.EmailField(unique=True)
     email_key = models.TextField(
-        editable=False, help_text="The address NFKC-normalised and case-folded: accounts are found by this."
+        editable=False,
+        help_text="The address NFKC-normalised, case-folded and without combining marks: accounts are "
+        "found by this.",
     )
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)

@@ -17,6 +17,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 BEFORE = [("accounts", "0001_initial")]
 AFTER = [("accounts", "0002_user_email_key")]
+LATEST = [("accounts", "0003_email_key_without_marks")]
 
 
 def _migrate(targets: list[tuple[str, str]]) -> None:
@@ -34,7 +35,7 @@ def before_email_key() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM accounts_user")
-        _migrate(AFTER)
+        _migrate(LATEST)
 
 
 def _insert_legacy_user(email: str) -> int:

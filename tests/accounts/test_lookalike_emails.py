@@ -17,6 +17,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
 LOOKALIKES = [
     pytest.param("admin@example.com", "adm\u0131n@example.com", id="dotless-i"),
+    pytest.param("admin@example.com", "adm\u0130n@example.com", id="dotted-capital-i"),
     pytest.param("simon@example.com", "\u017fimon@example.com", id="long-s"),
     pytest.param("alice@example.com", "alice@\uff45xample.com", id="full-width-e"),
 ]

@@ -136,7 +136,12 @@ def test_every_list_documents_the_same_page_parameters(alice_client):
     for path, method in lists.items():
         operation = schema["paths"][path][method]
         parameters = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
-        assert parameters["page"]["schema"] == {"type": "integer", "minimum": 1, "default": 1}, path
+        assert parameters["page"]["schema"] == {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 2**31 - 1,
+            "default": 1,
+        }, path
         assert parameters["limit"]["schema"] == {
             "type": "integer",
             "minimum": 1,
@@ -144,3 +149,12 @@ def test_every_list_documents_the_same_page_parameters(alice_client):
             "default": 20,
         }, path
         assert {"200", "400", "404"} <= set(operation["responses"]), path
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/workflows", "/api/runs"])
+def test_a_page_past_the_documented_range_is_a_400_naming_page(alice_client, url):
+    response = alice_client.get(url, {"page": 2**31})
+
+    assert response.status_code == 400
+    assert [error["path"] for error in response.json()["errors"]] == ["page"]

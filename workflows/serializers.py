@@ -16,6 +16,8 @@ from workflowsite.pagination import PageQuerySerializer, PageSerializer
 EXPORT_FORMAT_VERSION = 1
 # Versions are 32-bit in the database; larger numbers can name no version.
 MAX_VERSION_NUMBER = 2**31 - 1
+# Saving an edit of version N writes N + 1, which must be a version number too.
+MAX_EDITED_VERSION = MAX_VERSION_NUMBER - 1
 _NAME_MAX = Workflow._meta.get_field("name").max_length
 _DESCRIPTION_MAX = Workflow._meta.get_field("description").max_length
 
@@ -43,7 +45,7 @@ class WorkflowWriteSerializer(serializers.Serializer):
 class WorkflowUpdateSerializer(WorkflowWriteSerializer):
     version = serializers.IntegerField(
         min_value=1,
-        max_value=MAX_VERSION_NUMBER,
+        max_value=MAX_EDITED_VERSION,
         help_text="The version the client edited; a stale one is refused with 409.",
     )
 

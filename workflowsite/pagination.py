@@ -25,13 +25,18 @@ from workflowsite.api import bad_request
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# Keeps the row offset ((page - 1) * limit) far inside the database's 64-bit range.
+MAX_PAGE = 2**31 - 1
 
 
 class PageQuerySerializer(serializers.Serializer):
     """The query parameters of every list; documented once, listed by each list operation."""
 
     page = serializers.IntegerField(
-        min_value=1, default=1, help_text="1-based page number; a page past the last one is a 404."
+        min_value=1,
+        max_value=MAX_PAGE,
+        default=1,
+        help_text="1-based page number; a page past the last one is a 404.",
     )
     limit = serializers.IntegerField(
         min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT, help_text="Items per page, 1 to 100."

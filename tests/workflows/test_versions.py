@@ -102,3 +102,32 @@ def test_a_snapshot_is_immutable_after_later_saves(alice, alice_workflow):
 
     snapshot.refresh_from_db()
     assert (snapshot.name, snapshot.nodes) == original
+
+
+@pytest.mark.parametrize("version", [2**31 - 1, 2**31, 2**63])
+def test_saving_an_edit_of_a_version_past_the_stored_range_is_a_400_naming_version(
+    alice_client, alice_workflow, version
+):
+    # Saving version N writes N + 1: past 2**31 - 2 that overflowed PostgreSQL's integer (a 500).
+    response = alice_client.put(
+        f"/api/workflows/{alice_workflow.pk}", {**workflow_payload(), "version": version}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert [error["path"] for error in response.json()["errors"]] == ["version"]
+
+
+def test_an_edit_of_the_largest_editable_version_is_only_stale(alice_client, alice_workflow):
+    response = alice_client.put(
+        f"/api/workflows/{alice_workflow.pk}", {**workflow_payload(), "version": 2**31 - 2}, format="json"
+    )
+
+    assert response.status_code == 409
+    assert response.json()["currentVersion"] == 1
+
+
+def test_the_schema_says_the_range_of_the_edited_version(alice_token_client):
+    schema = alice_token_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    version = schema["components"]["schemas"]["WorkflowUpdateRequest"]["properties"]["version"]
+    assert (version["minimum"], version["maximum"]) == (1, 2**31 - 2)

@@ -44,10 +44,6 @@ from workflowsite.parsers import StrictJSONParser
 _BAD_INPUT = bad_request(
     "Invalid input: a field (`name`, `nodes[0]`) or a graph the engine refuses (`nodes[3].data.temperature`)."
 )
-_AUTH = {
-    401: OpenApiResponse(DetailErrorSerializer, description="Not authenticated."),
-    403: OpenApiResponse(DetailErrorSerializer, description="Forbidden (for example a missing CSRF token)."),
-}
 _NOT_FOUND = {404: OpenApiResponse(DetailErrorSerializer, description="No such workflow of yours.")}
 _TOO_LARGE = {413: OpenApiResponse(DetailErrorSerializer, description="The request body is over 1 MiB.")}
 _UNSUPPORTED = {
@@ -83,7 +79,7 @@ def _workflow_create_operation(
 
     @extend_schema(
         request=serializer_class,
-        responses={201: WorkflowSerializer, 400: _BAD_INPUT, **_AUTH, **_TOO_LARGE, **_UNSUPPORTED},
+        responses={201: WorkflowSerializer, 400: _BAD_INPUT, **_TOO_LARGE, **_UNSUPPORTED},
         summary=summary,
         operation_id=operation_id,
     )
@@ -99,7 +95,7 @@ def _workflow_create_operation(
 class WorkflowListCreateApi(_JsonApi):
     @extend_schema(
         parameters=[WorkflowListQuerySerializer],
-        responses={200: WorkflowPageSerializer, **PAGE_ERRORS, **_AUTH},
+        responses={200: WorkflowPageSerializer, **PAGE_ERRORS},
         summary="List your workflows, newest first",
         operation_id="workflows_list",
     )
@@ -115,7 +111,7 @@ class WorkflowListCreateApi(_JsonApi):
 
 class WorkflowDetailApi(_JsonApi):
     @extend_schema(
-        responses={200: WorkflowSerializer, **_AUTH, **_NOT_FOUND},
+        responses={200: WorkflowSerializer, **_NOT_FOUND},
         summary="Get a workflow",
         operation_id="workflows_retrieve",
     )
@@ -127,7 +123,6 @@ class WorkflowDetailApi(_JsonApi):
         responses={
             200: WorkflowSerializer,
             400: _BAD_INPUT,
-            **_AUTH,
             **_NOT_FOUND,
             **_CONFLICT,
             **_TOO_LARGE,
@@ -157,7 +152,7 @@ class WorkflowDetailApi(_JsonApi):
         return _workflow_response(request, workflow.pk)
 
     @extend_schema(
-        responses={204: None, **_AUTH, **_NOT_FOUND},
+        responses={204: None, **_NOT_FOUND},
         summary="Delete a workflow (its runs remain)",
         operation_id="workflows_destroy",
     )
@@ -169,7 +164,7 @@ class WorkflowDetailApi(_JsonApi):
 
 class WorkflowVersionListApi(_JsonApi):
     @extend_schema(
-        responses={200: WorkflowVersionSummarySerializer(many=True), **_AUTH, **_NOT_FOUND},
+        responses={200: WorkflowVersionSummarySerializer(many=True), **_NOT_FOUND},
         summary="List a workflow's saved versions, newest first",
         operation_id="workflows_versions_list",
     )
@@ -188,7 +183,7 @@ def _version_for(request: Request, workflow_id: UUID, number: int) -> tuple[Any,
 
 class WorkflowVersionDetailApi(_JsonApi):
     @extend_schema(
-        responses={200: WorkflowVersionSerializer, **_AUTH, **_NOT_FOUND},
+        responses={200: WorkflowVersionSerializer, **_NOT_FOUND},
         summary="Get one saved version",
         operation_id="workflows_versions_retrieve",
     )
@@ -200,7 +195,7 @@ class WorkflowVersionDetailApi(_JsonApi):
 class WorkflowVersionRestoreApi(_JsonApi):
     @extend_schema(
         request=None,
-        responses={200: WorkflowSerializer, 400: _BAD_INPUT, **_AUTH, **_NOT_FOUND},
+        responses={200: WorkflowSerializer, 400: _BAD_INPUT, **_NOT_FOUND},
         summary="Restore a version (saves it as a new version)",
         operation_id="workflows_versions_restore",
     )
@@ -213,7 +208,7 @@ class WorkflowVersionRestoreApi(_JsonApi):
 class WorkflowPublishApi(_JsonApi):
     @extend_schema(
         request=PublishInputSerializer,
-        responses={200: WorkflowSerializer, 400: _BAD_INPUT, **_AUTH, **_NOT_FOUND},
+        responses={200: WorkflowSerializer, 400: _BAD_INPUT, **_NOT_FOUND},
         summary="Publish a version: API, webhook and schedule runs execute it until you publish another",
         operation_id="workflows_publish",
         description="The version (default: the current one) must be ready to run; if not, the answer is "
@@ -228,7 +223,7 @@ class WorkflowPublishApi(_JsonApi):
 
     @extend_schema(
         request=None,
-        responses={200: WorkflowSerializer, **_AUTH, **_NOT_FOUND},
+        responses={200: WorkflowSerializer, **_NOT_FOUND},
         summary="Unpublish: API, webhook and schedule runs answer 409 until you publish again",
         operation_id="workflows_unpublish",
     )
@@ -241,7 +236,7 @@ class WorkflowPublishApi(_JsonApi):
 class WorkflowDuplicateApi(_JsonApi):
     @extend_schema(
         request=None,
-        responses={201: WorkflowSerializer, 400: _BAD_INPUT, **_AUTH, **_NOT_FOUND},
+        responses={201: WorkflowSerializer, 400: _BAD_INPUT, **_NOT_FOUND},
         summary="Duplicate a workflow",
         operation_id="workflows_duplicate",
     )
@@ -257,7 +252,7 @@ class WorkflowExportApi(_JsonApi):
     content_negotiation_class = FirstRendererNegotiation
 
     @extend_schema(
-        responses={200: WorkflowExportSerializer, **_AUTH, **_NOT_FOUND},
+        responses={200: WorkflowExportSerializer, **_NOT_FOUND},
         summary="Download a workflow as a JSON file (import it with POST /api/workflows/import)",
         operation_id="workflows_export",
     )
@@ -286,7 +281,7 @@ class WorkflowImportApi(_JsonApi):
 
 class NodeKindListApi(_JsonApi):
     @extend_schema(
-        responses={200: NodeKindSerializer(many=True), **_AUTH},
+        responses={200: NodeKindSerializer(many=True)},
         summary="Every node kind: label, ports and the JSON schema of its data",
         operation_id="node_kinds_list",
     )

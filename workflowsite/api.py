@@ -66,6 +66,28 @@ def bad_request(description: str) -> OpenApiResponse:
     return OpenApiResponse(BadRequestSerializer, description=description)
 
 
+_AUTHENTICATION_ERRORS = {
+    "401": "Not authenticated (no or an unknown bearer token, no session).",
+    "403": "Forbidden (for example a session without its CSRF token).",
+}
+_DETAIL_ONLY = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+
+
+def document_authentication_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: every operation that needs authentication documents its 401
+    and 403 (`{detail}`), so no view has to list them."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if {} in operation.get("security", [{}]):
+                continue  # anonymous access allowed (/api/health)
+            for code, description in _AUTHENTICATION_ERRORS.items():
+                operation["responses"].setdefault(
+                    code,
+                    {"description": description, "content": {"application/json": {"schema": _DETAIL_ONLY}}},
+                )
+    return result
+
+
 def error_body(*, detail: str, errors: list[dict[str, str]]) -> dict[str, Any]:
     return {"detail": detail, "errors": errors}
 

@@ -33,3 +33,15 @@ def test_swagger_ui_is_served_to_a_logged_in_user(alice_client):
 
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+def test_every_operation_but_health_documents_the_authentication_errors(alice_token_client):
+    schema = alice_token_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    undocumented = [
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if not {"401", "403"} <= set(operation["responses"])
+    ]
+    assert undocumented == ["GET /api/health"]

@@ -1,6 +1,6 @@
-"""The server Weft ships with (gunicorn with uvicorn workers, as the Dockerfile starts it, reading
-gunicorn.conf.py) leaves REMOTE_ADDR alone: a client on 127.0.0.1 cannot name its own address in
-X-Forwarded-For and buy a fresh failed-login bucket per request.
+"""The servers Weft runs under (gunicorn with uvicorn workers, as the Dockerfile starts it, reading
+gunicorn.conf.py; uvicorn as `make run` starts it) leave REMOTE_ADDR alone: a client on 127.0.0.1 cannot
+name its own address in X-Forwarded-For and buy a fresh failed-login bucket per request.
 """
 
 from __future__ import annotations
@@ -28,8 +28,26 @@ def _database_url() -> str:
     return processes.test_database_url()
 
 
-@pytest.fixture
-def gunicorn_url(transactional_db, tmp_path: Path) -> Iterator[str]:
+def _gunicorn_args(port: int) -> list[str]:
+    """The Dockerfile's command, with one worker so that a local-memory cache holds every count."""
+    args = ["-m", "gunicorn", "workflowsite.asgi:application", "-c", str(ROOT / "gunicorn.conf.py")]
+    args += ["--worker-class", "uvicorn_worker.UvicornWorker", "--workers", "1"]
+    return [*args, "--bind", f"127.0.0.1:{port}"]
+
+
+def _make_run_uvicorn_args(port: int) -> list[str]:
+    """The uvicorn command of `make run`, read from the Makefile, without the file-watching reloader."""
+    line = next(line for line in (ROOT / "Makefile").read_text().splitlines() if "-m uvicorn" in line)
+    words = line.split("$(BIN)/python", 1)[1].split()
+    return [
+        word.replace("$(HOST)", "127.0.0.1").replace("$(PORT)", str(port))
+        for word in words
+        if word != "--reload"
+    ]
+
+
+@pytest.fixture(params=[_gunicorn_args, _make_run_uvicorn_args], ids=["gunicorn", "make-run-uvicorn"])
+def server_url(request, transactional_db, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "FORWARDED_ALLOW_IPS"}
     env.update(
@@ -43,12 +61,7 @@ def gunicorn_url(transactional_db, tmp_path: Path) -> Iterator[str]:
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
     )
-    # The Dockerfile's command, with one worker so that a local-memory cache holds every count.
-    args = ["-m", "gunicorn", "workflowsite.asgi:application", "-c", str(ROOT / "gunicorn.conf.py")]
-    args += ["--worker-class", "uvicorn_worker.UvicornWorker", "--workers", "1"]
-    args += ["--bind", f"127.0.0.1:{port}"]
-    log = tmp_path / "gunicorn.log"
-    server = start(args, env, log)
+    server = start(request.param(port), env, tmp_path / "server.log")
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: _answers(url), timeout=30, interval=0.1)
@@ -74,8 +87,8 @@ def _log_in(client: httpx.Client, email: str, password: str, claimed_address: st
 
 
 @pytest.mark.slow
-def test_a_local_client_cannot_choose_its_address_with_x_forwarded_for(gunicorn_url):
-    with httpx.Client(base_url=gunicorn_url, timeout=10) as client:
+def test_a_local_client_cannot_choose_its_address_with_x_forwarded_for(server_url):
+    with httpx.Client(base_url=server_url, timeout=10) as client:
         for n in range(PER_ADDRESS):
             failed = _log_in(client, f"victim{n}@example.com", "wrong-guess", f"198.51.100.{n}")
             assert failed.status_code == 200

@@ -46,11 +46,6 @@ _BAD_INPUT = bad_request(
 )
 _NOT_FOUND = {404: OpenApiResponse(DetailErrorSerializer, description="No such workflow of yours.")}
 _TOO_LARGE = {413: OpenApiResponse(DetailErrorSerializer, description="The request body is over 1 MiB.")}
-_UNSUPPORTED = {
-    415: OpenApiResponse(
-        DetailErrorSerializer, description="The body is not JSON (Content-Type: application/json)."
-    )
-}
 _CONFLICT = {
     409: OpenApiResponse(
         VersionConflictSerializer, description="The workflow changed since that version; reload and reapply."
@@ -79,7 +74,7 @@ def _workflow_create_operation(
 
     @extend_schema(
         request=serializer_class,
-        responses={201: WorkflowSerializer, 400: _BAD_INPUT, **_TOO_LARGE, **_UNSUPPORTED},
+        responses={201: WorkflowSerializer, 400: _BAD_INPUT, **_TOO_LARGE},
         summary=summary,
         operation_id=operation_id,
     )
@@ -126,7 +121,6 @@ class WorkflowDetailApi(_JsonApi):
             **_NOT_FOUND,
             **_CONFLICT,
             **_TOO_LARGE,
-            **_UNSUPPORTED,
         },
         summary="Replace a workflow (saves a new version)",
         operation_id="workflows_update",
@@ -291,7 +285,7 @@ class NodeKindListApi(_JsonApi):
 
 class PortTypesApi(_JsonApi):
     @extend_schema(
-        responses={200: PortTypesSerializer, **_AUTH},
+        responses={200: PortTypesSerializer},
         summary="How port types connect (the node-kind catalog's companion): same type, wildcard, conversion",
         operation_id="port_types_get",
     )

@@ -73,14 +73,18 @@ _AUTHENTICATION_ERRORS = {
 _DETAIL_ONLY = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
 
 
-def document_authentication_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+_UNSUPPORTED_MEDIA_TYPE = "The body is not in a media type the operation accepts (see its request body)."
+
+
+def document_common_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: every operation that needs authentication documents its 401
-    and 403 (`{detail}`), so no view has to list them."""
+    and 403, and every operation that takes a body its 415 (each `{detail}`), so no view has to list them."""
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
-            if {} in operation.get("security", [{}]):
-                continue  # anonymous access allowed (/api/health)
-            for code, description in _AUTHENTICATION_ERRORS.items():
+            errors = {} if {} in operation.get("security", [{}]) else dict(_AUTHENTICATION_ERRORS)
+            if "requestBody" in operation:
+                errors["415"] = _UNSUPPORTED_MEDIA_TYPE
+            for code, description in errors.items():
                 operation["responses"].setdefault(
                     code,
                     {"description": description, "content": {"application/json": {"schema": _DETAIL_ONLY}}},

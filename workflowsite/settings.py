@@ -344,7 +344,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "workflowsite.api.document_authentication_errors",
+        "workflowsite.api.document_common_errors",
     ],
     # Swagger UI from the sidecar package: no CDN, so /api/docs/ works offline and under the CSP.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -1,4 +1,4 @@
-"""Load: 200 concurrent executions from 20 users against gunicorn (2 workers) and 2 Dramatiq worker
+"""Load: 200 concurrent executions from 20 users against gunicorn (2 uvicorn workers) and 2 Dramatiq worker
 processes on PostgreSQL and Redis, with the fake LLM server in its own process. Afterwards every run must
 be finished, every node must have exactly one result, and no request may have answered 5xx; it prints
 p50/p99 latency of `POST /api/execute` and `GET /api/runs/{id}`.
@@ -42,7 +42,7 @@ PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:543
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 FINISHED = {"succeeded", "failed", "cancelled"}
 # As the Dockerfile serves it.
-GUNICORN_OPTIONS = ["--workers", "2", "--threads", "4", "--timeout", "60"]
+GUNICORN_OPTIONS = ["--worker-class", "uvicorn_worker.UvicornWorker", "--workers", "2", "--timeout", "60"]
 
 
 class Overtime(Exception):
@@ -272,7 +272,7 @@ def main() -> int:
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         processes.append(
             start_group(
-                [gunicorn, "workflowsite.wsgi:application", "--bind", f"127.0.0.1:{port}", *GUNICORN_OPTIONS],
+                [gunicorn, "workflowsite.asgi:application", "--bind", f"127.0.0.1:{port}", *GUNICORN_OPTIONS],
                 env,
                 logs / "gunicorn.log",
             )

@@ -166,9 +166,9 @@ DATABASE_POOL_TIMEOUT_SECONDS = env_float("DATABASE_POOL_TIMEOUT_SECONDS", 10.0)
 if not 1 <= DATABASE_POOL_MIN_SIZE <= DATABASE_POOL_MAX_SIZE:
     raise ImproperlyConfigured("DATABASE_POOL_MIN_SIZE must be at least 1 and at most DATABASE_POOL_MAX_SIZE")
 if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # CONN_HEALTH_CHECKS (on, from DATABASE_URL's parsing) makes the pool check a connection before lending
+    # it: after a database restart a request gets a new connection, not a dead one.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # Django has the pool check a connection before lending it.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": DATABASE_POOL_MIN_SIZE,
         "max_size": DATABASE_POOL_MAX_SIZE,

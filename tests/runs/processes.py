@@ -47,7 +47,8 @@ def fake_llm_env(llm_url: str) -> dict[str, str]:
 
 def child_env(namespace: str, **extra: str) -> dict[str, str]:
     env = {
-        **os.environ,
+        # DATABASE_POOL: not this process's (importing workflowsite.asgi sets it): an ASGI child sets its own.
+        **{name: value for name, value in os.environ.items() if name != "DATABASE_POOL"},
         "DJANGO_SETTINGS_MODULE": "tests.runs.worker_settings",
         "WEFT_TEST_DRAMATIQ_NAMESPACE": namespace,
         "DATABASE_URL": test_database_url(),

@@ -54,6 +54,7 @@ def test_every_operation_is_fuzzed(alice, owned, settings, site_worker):
     # The per-user caps are exercised elsewhere; here they would only turn valid executions into 429s.
     settings.RUN_MAX_ACTIVE_PER_USER = 10_000
     settings.EXECUTE_RATE_LIMIT = "10000/m"
+    settings.API_TOKENS_MAX_PER_USER = 10_000  # each operation gets fresh objects, a token among them
     failures: dict[str, str] = {}
     with wsgi_keeps_the_test_connection():
         operations = load_operations(token=owned.token_secret)

@@ -26,6 +26,7 @@ from tests.runs.processes import (
     kill_group,
     manage,
     start,
+    start_web,
     user_token,
     wait_http,
 )
@@ -35,7 +36,6 @@ pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 RUNS = 8
 FINISHED = {"succeeded", "failed", "cancelled"}
-GUNICORN = ["--workers", "1", "--threads", "4"]
 DUPLICATES = (
     "SELECT count(*) FROM (SELECT 1 FROM runs_noderesult GROUP BY run_id, node_id HAVING count(*) > 1) d"
 )
@@ -68,11 +68,8 @@ def test_runs_in_flight_when_the_database_restarts_reach_a_final_state(
     manage(env, "migrate", "--noinput", "-v", "0")
     port = free_port()
     api = Api(f"http://127.0.0.1:{port}", user_token(env, "alice@example.com"))
-    server = start(
-        ["-m", "gunicorn", "workflowsite.wsgi:application", "--bind", f"127.0.0.1:{port}", *GUNICORN],
-        env,
-        tmp_path / "gunicorn.log",
-    )
+    # The production web server: its requests borrow from the pool, which must not lend a dead connection.
+    server = start_web(env, port=port, log=tmp_path / "gunicorn.log")
     workers = start(
         ["manage.py", "rundramatiq", "--processes", "1", "--threads", "4"], env, tmp_path / "workers.log"
     )

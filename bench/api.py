@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.load import (
+    close_django_connections,
     create_database,
     drop_database,
     free_port,
@@ -371,12 +372,7 @@ def main() -> int:
     finally:
         if gunicorn_process is not None:
             stop_group(gunicorn_process)
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: S110 -- Django may never have been set up
-            pass
+        close_django_connections()
         if database_created:
             drop_database(db_name)
         import redis

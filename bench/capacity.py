@@ -33,7 +33,14 @@ from typing import Any
 
 import redis
 
-from bench.load import ROOT, create_database, drop_database, free_port, serve_fake_llm
+from bench.load import (
+    ROOT,
+    close_django_connections,
+    create_database,
+    drop_database,
+    free_port,
+    serve_fake_llm,
+)
 from tests.graphs import edge, graph, node
 
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
@@ -160,12 +167,7 @@ def main() -> int:
             os.environ.update(env)
             return measure_everything(args, redis_url)
     finally:
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: S110 -- Django may never have been set up
-            pass
+        close_django_connections()
         drop_database(db_name)
 
 

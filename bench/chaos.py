@@ -44,7 +44,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.load import Overtime, create_database, drop_database, serve_settings, start_group
+from bench.load import (
+    Overtime,
+    close_django_connections,
+    create_database,
+    drop_database,
+    serve_settings,
+    start_group,
+)
 from tests.graphs import edge, graph, node
 
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
@@ -581,12 +588,7 @@ def main() -> int:
         llm_stop.set()
         if llm_process is not None:
             llm_process.join(5)
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: S110 -- Django may never have been set up
-            pass
+        close_django_connections()
         if database_created and not args.keep_database:
             drop_database(db_name)
         elif database_created:

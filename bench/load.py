@@ -162,6 +162,16 @@ def redis_forget(prefixes: list[str]) -> None:
             client.delete(*keys)
 
 
+def close_django_connections() -> None:
+    """Close this process's database connections (if Django was set up): its database can then be dropped."""
+    try:
+        from django.db import connections
+
+        connections.close_all()
+    except Exception:  # noqa: S110 -- Django may never have been set up
+        pass
+
+
 def create_database(name: str) -> None:
     import psycopg
 
@@ -421,12 +431,7 @@ def main() -> int:
         llm_stop.set()
         if llm_process is not None:
             llm_process.join(5)
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: S110 -- Django may never have been set up
-            pass
+        close_django_connections()
         if database_created:
             drop_database(db_name)
         redis_forget(["dramatiq", cache_prefix])

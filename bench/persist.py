@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bench.load import ROOT, create_database, drop_database
+from bench.load import ROOT, close_django_connections, create_database, drop_database
 from tests.graphs import edge, graph, node, text_to_debug_graph
 
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
@@ -181,12 +181,7 @@ def main() -> int:
         )
         return 0
     finally:
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: S110 -- Django may never have been set up
-            pass
+        close_django_connections()
         drop_database(db_name)
 
 

@@ -251,27 +251,27 @@ def test_a_stream_cap_that_is_not_a_positive_number_is_refused(value, message):
     assert f"RUN_EVENTS_MAX_STREAMS_PER_USER {message}" in result.stderr
 
 
-def test_a_pool_smaller_than_its_minimum_is_refused_naming_the_settings():
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        (
+            {"DATABASE_POOL_MIN_SIZE": "5", "DATABASE_POOL_MAX_SIZE": "2"},
+            "DATABASE_POOL_MIN_SIZE must be at least 1 and at most DATABASE_POOL_MAX_SIZE",
+        ),
+        (
+            {
+                "DATABASE_URL": "sqlite:///weft.sqlite3",
+                "DATABASE_REPLICA_URLS": "postgres://weft@replica:5432/weft",
+            },
+            "DATABASE_REPLICA_URLS needs PostgreSQL",
+        ),
+    ],
+    ids=["pool-min-over-max", "replicas-beside-sqlite"],
+)
+def test_database_settings_that_cannot_work_stop_start_up_naming_them(environment, message):
     result = _manage(
-        "check",
-        DJANGO_SETTINGS_MODULE="workflowsite.settings",
-        DJANGO_DEBUG="true",
-        DATABASE_POOL_MIN_SIZE="5",
-        DATABASE_POOL_MAX_SIZE="2",
+        "check", DJANGO_SETTINGS_MODULE="workflowsite.settings", DJANGO_DEBUG="true", **environment
     )
 
     assert result.returncode != 0
-    assert "DATABASE_POOL_MIN_SIZE must be at least 1 and at most DATABASE_POOL_MAX_SIZE" in result.stderr
-
-
-def test_read_replicas_beside_sqlite_are_refused_naming_the_setting():
-    result = _manage(
-        "check",
-        DJANGO_SETTINGS_MODULE="workflowsite.settings",
-        DJANGO_DEBUG="true",
-        DATABASE_URL="sqlite:///weft.sqlite3",
-        DATABASE_REPLICA_URLS="postgres://weft@replica:5432/weft",
-    )
-
-    assert result.returncode != 0
-    assert "DATABASE_REPLICA_URLS needs PostgreSQL" in result.stderr
+    assert message in result.stderr

@@ -51,7 +51,15 @@ def check_cache() -> str:
 @functools.lru_cache(maxsize=4)
 def _redis_broker_client(url: str) -> redis.Redis:
     # One pooled client per process: a new connection per health request cost more than the ping.
-    return redis.Redis.from_url(url, socket_connect_timeout=_TIMEOUT_SECONDS, socket_timeout=_TIMEOUT_SECONDS)
+    # Blocking, like the cache's pool: a burst of health checks waits for a connection rather than failing.
+    pool = redis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=settings.REDIS_MAX_CONNECTIONS,
+        timeout=settings.REDIS_POOL_TIMEOUT_SECONDS,
+        socket_connect_timeout=_TIMEOUT_SECONDS,
+        socket_timeout=_TIMEOUT_SECONDS,
+    )
+    return redis.Redis(connection_pool=pool)
 
 
 def check_broker() -> str:

@@ -212,6 +212,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # https://docs.djangoproject.com/en/5.2/topics/cache/
 # ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# Under ASGI every request runs on a thread of its own, so a burst of requests wants as many Redis connections
+# at once: past REDIS_MAX_CONNECTIONS (per process) a request waits for one, up to REDIS_POOL_TIMEOUT_SECONDS,
+# instead of failing (redis-py's default pool raises past 100).
+REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 100)
+REDIS_POOL_TIMEOUT_SECONDS = env_float("REDIS_POOL_TIMEOUT_SECONDS", 10.0)
+if REDIS_MAX_CONNECTIONS < 1:
+    raise ImproperlyConfigured(f"REDIS_MAX_CONNECTIONS must be at least 1, got {REDIS_MAX_CONNECTIONS}")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -222,6 +229,11 @@ if REDIS_URL:
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 "SOCKET_CONNECT_TIMEOUT": 2,
                 "SOCKET_TIMEOUT": 2,
+                "CONNECTION_POOL_CLASS": "redis.BlockingConnectionPool",
+                "CONNECTION_POOL_KWARGS": {
+                    "max_connections": REDIS_MAX_CONNECTIONS,
+                    "timeout": REDIS_POOL_TIMEOUT_SECONDS,
+                },
             },
         }
     }

@@ -1,6 +1,7 @@
 """The production web server (gunicorn, two uvicorn workers) under 64 concurrent requests per endpoint holds
-at most workers x DATABASE_POOL_MAX_SIZE PostgreSQL connections and answers every request: the pool, not
-the number of threads that served a request, bounds the connections."""
+at most workers x DATABASE_POOL_MAX_SIZE PostgreSQL connections and answers every request: the pools, not
+the number of threads that served a request, bound the connections. Its Redis pool is smaller than the
+requests in flight too: a request waits for a Redis connection rather than failing."""
 
 from __future__ import annotations
 
@@ -25,13 +26,16 @@ pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.usefixtures("p
 
 WEB_WORKERS = 2
 POOL_MAX_SIZE = 4
+REDIS_MAX_CONNECTIONS = 4
+# More requests in flight on one process than redis-py's default pool (100) lends connections.
+BURST = 160
 CONCURRENCY = 64
 SECONDS_PER_ENDPOINT = 2.0
 APPLICATION_NAME = "weft-pool-test"
 
 
-def _hammer(url: str, token: str) -> Counter:
-    """CONCURRENCY clients requesting `url` back to back for SECONDS_PER_ENDPOINT; their statuses."""
+def _hammer(url: str, token: str, clients: int = CONCURRENCY) -> Counter:
+    """`clients` clients requesting `url` back to back for SECONDS_PER_ENDPOINT; their statuses."""
     statuses: Counter = Counter()
     lock = threading.Lock()
     deadline = time.monotonic() + SECONDS_PER_ENDPOINT
@@ -47,7 +51,7 @@ def _hammer(url: str, token: str) -> Counter:
             with lock:
                 statuses[status] += 1
 
-    threads = [threading.Thread(target=client) for _ in range(CONCURRENCY)]
+    threads = [threading.Thread(target=client) for _ in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -97,6 +101,7 @@ def test_web_processes_hold_at_most_their_pools_connections_under_load(transacti
         DATABASE_URL=f"{processes.test_database_url()}?application_name={APPLICATION_NAME}",
         DATABASE_POOL_MAX_SIZE=str(POOL_MAX_SIZE),
         DATABASE_POOL_MIN_SIZE="1",
+        REDIS_MAX_CONNECTIONS=str(REDIS_MAX_CONNECTIONS),
     )
     server = start_web(env, port=port, log=tmp_path / "gunicorn.log", workers=WEB_WORKERS)
     base = f"http://127.0.0.1:{port}"
@@ -115,3 +120,21 @@ def test_web_processes_hold_at_most_their_pools_connections_under_load(transacti
         assert set(counts) == {200}, (path, counts, log)
         assert counts[200] >= CONCURRENCY, (path, counts)
     assert 0 < watch.peak <= WEB_WORKERS * POOL_MAX_SIZE, log
+
+
+def test_a_burst_past_redis_pys_default_pool_waits_for_connections_instead_of_failing(
+    transactional_db, tmp_path: Path
+):
+    alice = UserFactory(email="alice@example.com")
+    token = api_token_create(user=alice, name="burst").secret
+    port = free_port()
+    env = child_env(f"weft-test-{uuid.uuid4().hex[:10]}")
+    server = start_web(env, port=port, log=tmp_path / "gunicorn.log", workers=1)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/api/health")
+        statuses = _hammer(f"http://127.0.0.1:{port}/api/workflows", token, clients=BURST)
+    finally:
+        kill_group(server, signal.SIGTERM)
+
+    log = (tmp_path / "gunicorn.log").read_text(errors="replace")[-3000:]
+    assert set(statuses) == {200}, (statuses, log)

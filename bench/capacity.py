@@ -91,11 +91,11 @@ def private_redis() -> Iterator[str]:
 
 
 @contextmanager
-def fake_llm_process() -> Iterator[str]:
+def fake_llm_process(latency_s: float = 0.0) -> Iterator[str]:
     """The fake LLM server in a process of its own, so that its CPU is not counted as the run's."""
     urls: multiprocessing.Queue = multiprocessing.Queue()
     stop = multiprocessing.Event()
-    process = multiprocessing.Process(target=serve_fake_llm, args=(urls, stop, 0.0), daemon=True)
+    process = multiprocessing.Process(target=serve_fake_llm, args=(urls, stop, latency_s), daemon=True)
     process.start()
     try:
         yield urls.get(timeout=10)

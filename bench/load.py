@@ -400,7 +400,7 @@ def main() -> int:
             ("wall time, first request to last run finished", f"{wall:.1f} s"),
         ]
         print(
-            f"\ngunicorn 2 workers x 4 threads, rundramatiq 2 processes x {args.threads} threads, "
+            f"\ngunicorn 2 uvicorn workers, rundramatiq 2 processes x {args.threads} threads, "
             f"PostgreSQL, Redis; fake LLM {args.latency * 1000:.0f} ms per call; "
             f"graph Text -> LLM -> LLM -> Debug; {os.cpu_count()} CPUs\n"
         )

@@ -51,6 +51,7 @@ from bench.load import (
     drop_database,
     serve_settings,
     start_group,
+    stop_group,
 )
 from tests.graphs import edge, graph, node
 
@@ -172,23 +173,12 @@ class WorkerGroups:
 
     def replace_one(self, rng: random.Random) -> None:
         index = rng.randrange(len(self.groups))
-        self._kill(self.groups[index])
+        stop_group(self.groups[index], signal.SIGKILL)
         self.groups[index] = self._start()
-
-    @staticmethod
-    def _kill(group: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
-        try:
-            os.killpg(group.pid, sig)
-            group.wait(timeout=20)
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            os.killpg(group.pid, signal.SIGKILL)
-            group.wait(timeout=5)
 
     def stop(self) -> None:
         for group in self.groups:
-            self._kill(group, signal.SIGTERM)
+            stop_group(group)
 
 
 @dataclass

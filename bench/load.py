@@ -131,9 +131,10 @@ def start_group(args: list[str], env: dict[str, str], log: Path) -> subprocess.P
     )
 
 
-def stop_group(process: subprocess.Popen) -> None:
+def stop_group(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """`sig` to the process group (SIGKILL for a crash), then SIGKILL if it has not ended within 20 s."""
     try:
-        os.killpg(process.pid, signal.SIGTERM)
+        os.killpg(process.pid, sig)
         process.wait(timeout=20)
     except ProcessLookupError:
         return

@@ -74,3 +74,11 @@ def callable_graph(template: str = "Write about {{topic}}") -> dict[str, list]:
             edge("photo", "photo-out", "value", "value"),
         ],
     )
+
+
+def llm_callee() -> dict[str, list]:
+    """A callable workflow: Input `item` -> LLM -> Output `answer` (it runs as long as the model takes)."""
+    return graph(
+        [node("item", "input", name="item"), node("llm", "llm"), node("answer", "output", name="answer")],
+        [edge("item", "llm", "value", "prompt"), edge("llm", "answer", "text", "value")],
+    )

@@ -17,7 +17,7 @@ from django.db.backends.signals import connection_created
 
 from runs.models import NodeResult, RunStatus, WorkflowRun
 from runs.services import run_cancel, run_create, run_execute
-from tests.graphs import callable_graph, edge, graph, node
+from tests.graphs import callable_graph, edge, graph, llm_callee, node
 from tests.waiting import wait_for
 from workflows.models import Workflow
 from workflows.services import workflow_create, workflow_publish
@@ -40,14 +40,6 @@ def _mapping(callee: Workflow, items: list[str], **data) -> dict:
             node("results", "debug"),
         ],
         [edge("items", "map", "text", "items"), edge("map", "results", "results", "value")],
-    )
-
-
-def _slow_callee() -> dict:
-    """Input `item` -> LLM -> Output `answer`: runs until the fake model answers or the run stops it."""
-    return graph(
-        [node("item", "input", name="item"), node("llm", "llm"), node("answer", "output", name="answer")],
-        [edge("item", "llm", "value", "prompt"), edge("llm", "answer", "text", "value")],
     )
 
 
@@ -153,7 +145,7 @@ def _start(owner, g: dict) -> tuple[WorkflowRun, threading.Thread]:
 
 def test_cancelling_the_parent_stops_its_maps_children_and_threads(alice, llm_settings) -> None:
     llm_settings.latency_s = 60  # each child's model call only ends by being cut off
-    callee = _published(alice, "Echo", _slow_callee())
+    callee = _published(alice, "Echo", llm_callee())
     run, worker = _start(alice, _mapping(callee, [f"item {i}" for i in range(100)], concurrency=4))
     try:
         wait_for(lambda: len(llm_settings.requests) == 4, timeout=15)
@@ -176,7 +168,7 @@ def test_a_parent_past_its_wall_clock_limit_stops_its_maps_children_and_threads(
 ) -> None:
     settings.RUN_TIMEOUT_SECONDS = 1.0
     llm_settings.latency_s = 60
-    callee = _published(alice, "Echo", _slow_callee())
+    callee = _published(alice, "Echo", llm_callee())
     run, worker = _start(alice, _mapping(callee, [f"item {i}" for i in range(100)], concurrency=4))
     try:
         worker.join(timeout=15)

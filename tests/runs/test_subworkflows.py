@@ -19,7 +19,7 @@ from runs.selectors import run_children
 from runs.services import TooManyActiveRuns, run_cancel, run_create, run_execute
 from tests.factories import WorkflowRunFactory
 from tests.fakes.llm_server import prompt_text
-from tests.graphs import callable_graph, edge, graph, node, text_to_debug_graph
+from tests.graphs import callable_graph, edge, graph, llm_callee, node, text_to_debug_graph
 from tests.waiting import wait_for
 from workflows.models import Workflow
 from workflows.services import workflow_create, workflow_publish, workflow_update
@@ -57,14 +57,6 @@ def _calling(callee: Workflow, **data) -> dict:
             node("out", "debug"),
         ],
         [edge("topic", "sub", "text", "topic"), edge("sub", "out", "answer", "value")],
-    )
-
-
-def _llm_callee() -> dict:
-    """Input `item` -> LLM -> Output `answer`."""
-    return graph(
-        [node("item", "input", name="item"), node("llm", "llm"), node("answer", "output", name="answer")],
-        [edge("item", "llm", "value", "prompt"), edge("llm", "answer", "text", "value")],
     )
 
 
@@ -164,7 +156,7 @@ def test_the_callee_interface_gives_the_node_its_ports_and_a_missing_required_in
 
 
 def test_map_runs_each_item_at_most_concurrency_at_once_and_keeps_item_order(alice, llm_settings) -> None:
-    callee = _published(alice, "Echo", _llm_callee())
+    callee = _published(alice, "Echo", llm_callee())
     in_flight, most = [0], [0]
     lock = threading.Lock()
 
@@ -360,7 +352,7 @@ def test_another_users_workflow_is_refused_exactly_like_a_missing_one(alice, bob
 
 def test_the_per_run_llm_call_cap_counts_every_child_runs_calls(alice, llm_settings, settings) -> None:
     settings.RUN_MAX_LLM_CALLS = 2
-    callee = _published(alice, "Echo", _llm_callee())
+    callee = _published(alice, "Echo", llm_callee())
 
     run = _run(alice, _mapping(callee, "1\n2\n3", concurrency=1))
 
@@ -387,7 +379,7 @@ def test_a_run_starts_at_most_run_max_child_runs_children_in_all(alice, settings
 
 
 def test_the_plan_counts_a_sub_workflows_llm_calls_and_a_maps_per_item(alice, alice_client) -> None:
-    echo = _published(alice, "Echo", _llm_callee())
+    echo = _published(alice, "Echo", llm_callee())
     nested = _published(
         alice,
         "Twice",
@@ -416,7 +408,7 @@ def test_the_plan_counts_a_sub_workflows_llm_calls_and_a_maps_per_item(alice, al
 
 def test_cancelling_the_parent_cancels_its_running_child(alice, llm_settings) -> None:
     llm_settings.latency_s = 60  # the child's call only ends by being cut off
-    callee = _published(alice, "Echo", _llm_callee())
+    callee = _published(alice, "Echo", llm_callee())
     g = graph(
         [node("q", "text", text="hi"), node("sub", "subworkflow", workflowId=str(callee.pk))],
         [edge("q", "sub", "text", "item")],
@@ -446,7 +438,7 @@ def test_cancelling_the_parent_cancels_its_running_child(alice, llm_settings) ->
 def test_the_run_detail_lists_child_runs_and_the_child_names_its_parent(
     alice, alice_client, bob_client, llm_settings, django_assert_max_num_queries
 ) -> None:
-    callee = _published(alice, "Echo", _llm_callee())
+    callee = _published(alice, "Echo", llm_callee())
     run = _run(alice, _mapping(callee, "a\nb"))
     children = list(WorkflowRun.objects.filter(parent_run=run).order_by("parent_item"))
 
@@ -498,7 +490,7 @@ def test_a_changed_callee_changes_the_key_so_the_node_runs_again(alice) -> None:
 
 
 def test_a_callee_with_a_model_above_temperature_zero_is_never_reused_under_auto(alice, llm_settings) -> None:
-    callee = _published(alice, "Echo", _llm_callee())
+    callee = _published(alice, "Echo", llm_callee())
     g = graph(
         [node("q", "text", text="hi"), node("sub", "subworkflow", workflowId=str(callee.pk))],
         [edge("q", "sub", "text", "item")],
@@ -516,7 +508,7 @@ def test_a_callee_with_a_model_above_temperature_zero_is_never_reused_under_auto
 
 
 def test_the_daily_budget_counts_child_runs_calls(alice, llm_settings, settings) -> None:
-    callee = _published(alice, "Echo", _llm_callee())
+    callee = _published(alice, "Echo", llm_callee())
     _run(alice, _mapping(callee, "one"))  # spends some of today's tokens inside a child run
     spent = sum(r.input_tokens + r.output_tokens for r in NodeResult.objects.filter(node_id="llm"))
     settings.RUN_DAILY_TOKEN_BUDGET = spent + 10  # less than another call may use

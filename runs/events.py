@@ -533,11 +533,16 @@ def end_data(run: WorkflowRun) -> dict[str, Any]:
     return {**run_counts(run), "durationMs": run.duration_ms, "errorSummary": run.error_summary}
 
 
+# Events of a model's streamed text, published as they come rather than with the next batch.
+_STREAMED_TEXT = frozenset({"token", "reset"})
+
+
 class RunEventPublisher:
     """Publishes one run's events. They are held and published together at each `flush` (the sink's, after
     it wrote the batch they belong to): one round trip a batch, not three a node, and the run's counts once
-    a batch. A bus that is down costs the live view, never the run: failures are logged (once per run) and
-    the run goes on; readers fall back to the database."""
+    a batch. A model's streamed text goes out at once, with what is held: a reader watches it being typed,
+    and a batch is up to 0.1 s. A bus that is down costs the live view, never the run: failures are logged
+    (once per run) and the run goes on; readers fall back to the database."""
 
     def __init__(self, *, run: WorkflowRun, bus: RunEventBus | None = None) -> None:
         self.run = run
@@ -549,6 +554,8 @@ class RunEventPublisher:
 
     def publish(self, type: str, data: dict[str, Any]) -> None:
         self._held.append((type, data))
+        if type in _STREAMED_TEXT:
+            self.flush()
 
     def flush(self) -> None:
         if self._counts_changed:

@@ -17,7 +17,6 @@ alone), with Gemini on the fake LLM server (a process of its own) at zero latenc
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import shutil
 import statistics
@@ -33,15 +32,9 @@ from typing import Any
 
 import redis
 
-from bench.load import (
-    ROOT,
-    close_django_connections,
-    create_database,
-    drop_database,
-    free_port,
-    serve_fake_llm,
-)
+from bench.load import ROOT, close_django_connections, create_database, drop_database, fake_llm_process
 from tests.graphs import edge, graph, node
+from tests.reliability.services import PrivateRedis
 
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
 LLM_CALLS_PER_RUN = 4
@@ -65,43 +58,15 @@ def ten_node_workflow() -> dict[str, list]:
 
 @contextmanager
 def private_redis() -> Iterator[str]:
+    """A redis-server of this benchmark's own (tests/reliability's), so that its command counts are ours."""
     workdir = Path(tempfile.mkdtemp(prefix="weft-bench-redis-"))
-    port = free_port()
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+    server = PrivateRedis(workdir)
+    server.start()
     try:
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server.url
     finally:
-        process.kill()
-        process.wait()
+        server.kill()
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-@contextmanager
-def fake_llm_process(latency_s: float = 0.0) -> Iterator[str]:
-    """The fake LLM server in a process of its own, so that its CPU is not counted as the run's."""
-    urls: multiprocessing.Queue = multiprocessing.Queue()
-    stop = multiprocessing.Event()
-    process = multiprocessing.Process(target=serve_fake_llm, args=(urls, stop, latency_s), daemon=True)
-    process.start()
-    try:
-        yield urls.get(timeout=10)
-    finally:
-        stop.set()
-        process.join(timeout=10)
 
 
 class Meter:

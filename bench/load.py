@@ -15,6 +15,7 @@ everything down and exits non-zero.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -29,6 +30,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,6 +117,20 @@ def serve_fake_llm(urls: multiprocessing.Queue, stop: multiprocessing.Event, lat
     with FakeLLMServer(latency_s=latency_s) as server:
         urls.put(server.url)
         stop.wait()
+
+
+@contextlib.contextmanager
+def fake_llm_process(latency_s: float = 0.0) -> Iterator[str]:
+    """The fake LLM server in a process of its own, so that its CPU is not counted as the run's."""
+    urls: multiprocessing.Queue = multiprocessing.Queue()
+    stop = multiprocessing.Event()
+    process = multiprocessing.Process(target=serve_fake_llm, args=(urls, stop, latency_s), daemon=True)
+    process.start()
+    try:
+        yield urls.get(timeout=10)
+    finally:
+        stop.set()
+        process.join(timeout=10)
 
 
 def free_port() -> int:

@@ -28,8 +28,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bench.capacity import fake_llm_process
-from bench.load import ROOT, close_django_connections, create_database, drop_database
+from bench.load import ROOT, close_django_connections, create_database, drop_database, fake_llm_process
 from tests.graphs import edge, graph, node, text_to_debug_graph
 
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")

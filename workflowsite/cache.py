@@ -81,8 +81,9 @@ def owner_cached(
     """The payload cached under `key` if it carries the owner's current generation, else `compute()`,
     stored for `ttl_seconds`."""
     # The generation and the entry in one round trip; the generation is read before the database is.
-    found = cache.get_many([_generation_key(owner_id), key])
-    generation = found.get(_generation_key(owner_id))
+    generation_key = _generation_key(owner_id)
+    found = cache.get_many([generation_key, key])
+    generation = found.get(generation_key)
     if generation is None:
         generation = owner_generation(owner_id)
     entry = found.get(key)

@@ -1,6 +1,6 @@
 """gunicorn settings read from the working directory (the Dockerfile's /app, or the project folder).
 
-The access log redacts query-string values (see workflowsite/access_log.py): a token sent as `?token=`
+The access log redacts query-string values (see core/access_log.py): a token sent as `?token=`
 is refused by the API but would otherwise be written to the log.
 
 No address may rewrite the client address from X-Forwarded-For: gunicorn trusts the header from 127.0.0.1
@@ -9,5 +9,5 @@ REMOTE_ADDR with whatever a local client claims. Weft reads X-Forwarded-For itse
 TRUSTED_PROXY_COUNT says (docs/security.md), and X-Forwarded-Proto through SECURE_PROXY_SSL_HEADER.
 """
 
-logger_class = "workflowsite.access_log.RedactingAccessLogger"
+logger_class = "core.access_log.RedactingAccessLogger"
 forwarded_allow_ips = ""

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.serializers import ApiTokenCreateSerializer, ApiTokenSerializer, IssuedApiTokenSerializer
-from workflowsite.api import bad_request
+from core.api import bad_request
 
 
 class ApiTokenListCreateApi(APIView):

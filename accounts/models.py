@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.emails import email_lookup_key
-from workflowsite.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 EMAIL_TAKEN_MESSAGE = "An account with this email address (or one that reads the same) already exists."
 

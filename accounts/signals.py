@@ -10,7 +10,7 @@ from django.dispatch import receiver
 
 from accounts.models import ApiToken, User
 from accounts.services import api_token_forget
-from workflowsite.cache import owner_caches_invalidate
+from core.cache import owner_caches_invalidate
 
 
 @receiver(post_delete, sender=User, dispatch_uid="accounts.user_caches_invalidate")

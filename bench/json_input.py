@@ -67,8 +67,8 @@ def row(name: str, raw: bytes, limit: int) -> str:
     from rest_framework.exceptions import ParseError
     from rest_framework.parsers import JSONParser
 
+    from core.parsers import StrictJSONParser, _deepest_nesting, _without_escapes
     from workflows.fields import GraphField
-    from workflowsite.parsers import StrictJSONParser, _deepest_nesting, _without_escapes
 
     scan = best_ms(lambda: _deepest_nesting(_without_escapes(raw), limit))
     strict = best_ms(lambda: StrictJSONParser().parse(io.BytesIO(raw)), refusals=(ParseError,))

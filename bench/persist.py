@@ -100,11 +100,11 @@ def main() -> int:
         from django.db import connection
 
         import engine
+        from core.engine_config import run_options
         from runs.execution import execution_context
         from runs.models import RunStatus
         from runs.services import run_create, run_execute
         from tests.factories import UserFactory
-        from workflowsite.engine_config import run_options
 
         owner = UserFactory(email="bench-persist@example.com")
         chain = chain_graph()

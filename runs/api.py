@@ -23,6 +23,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import ApiTokenAuthentication
+from core.api import Conflict, TooManyRequests, bad_request, error_body
+from core.pagination import MAX_LIMIT, PAGE_ERRORS, Page, PageQuerySerializer
 from runs.costs import USAGE_MAX_DAYS, usage_report
 from runs.idempotency import (
     KEY_MAX_CHARS,
@@ -72,8 +74,6 @@ from runs.services import (
 )
 from workflows.models import Workflow
 from workflows.selectors import WorkflowNotPublished, workflow_get
-from workflowsite.api import Conflict, TooManyRequests, bad_request, error_body
-from workflowsite.pagination import MAX_LIMIT, PAGE_ERRORS, Page, PageQuerySerializer
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 

@@ -2,7 +2,7 @@
 detail changes with every batch its worker writes, and every batch moves the generation, so its poller
 reads the database once a batch, not once a poll.
 
-Both carry the owner's cache generation (workflowsite.cache), which every write of a run or of its
+Both carry the owner's cache generation (core.cache), which every write of a run or of its
 workflow moves on.
 """
 
@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from workflowsite.cache import owner_cache_key, owner_cached
+from core.cache import owner_cache_key, owner_cached
 
 RUN_LIST_TTL_SECONDS = 2 * 60
 RUN_DETAIL_TTL_SECONDS = 15 * 60

@@ -23,10 +23,10 @@ from django.utils import timezone
 
 import engine
 from accounts.models import User
+from core.engine_config import provider_config
 from runs.costs import budget_for, price_table
 from runs.models import RunStatus, WorkflowRun
 from uploads.reader import image_reader_for
-from workflowsite.engine_config import provider_config
 
 RUN_CANCEL_CHECK_SECONDS = 0.5
 # A database restart (pg_ctl restart, a failover) takes a few seconds; a run in flight rides it out

@@ -25,11 +25,11 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 
 import engine
+from core.cache import owner_caches_invalidate
 from engine.results import json_safe
 from runs.events import RunEventPublisher
 from runs.execution import RunGuard, reconnecting
 from runs.models import ExecutionLog, LogLevel, NodeResult, NodeStatus, WorkflowRun
-from workflowsite.cache import owner_caches_invalidate
 
 _LEVELS = set(LogLevel.values)
 FLUSH_INTERVAL_SECONDS = 0.1

@@ -12,11 +12,11 @@ from django.http import Http404
 
 import engine
 from accounts.models import User
+from core.pagination import MAX_LIMIT, Page
 from runs import cache
 from runs.models import ACTIVE_RUN_STATUSES, ExecutionLog, NodeResult, NodeStatus, WorkflowRun
 from runs.outputs import outputs_by_name
 from runs.serializers import RunDetailOutputSerializer, RunSummarySerializer
-from workflowsite.pagination import MAX_LIMIT, Page
 
 # The list shows summaries; the graph snapshot can be large and is only loaded for the detail.
 _SUMMARY_DEFERRED = ("nodes", "edges", "node_ids", "inputs")

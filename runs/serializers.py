@@ -12,11 +12,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.pagination import PageQuerySerializer, PageSerializer
 from engine.results import json_size
 from runs.models import ExecutionLog, NodeResult, ReuseMode, RunScope, RunStatus, RunTrigger, WorkflowRun
 from runs.outputs import outputs_by_name
 from workflows.fields import GraphField
-from workflowsite.pagination import PageQuerySerializer, PageSerializer
 
 _MONEY = {"max_digits": 14, "decimal_places": 6, "coerce_to_string": False, "allow_null": True}
 # What DRF's DecimalField does with _MONEY, for representations built by hand.

@@ -28,6 +28,8 @@ from dramatiq import Message
 
 import engine
 from accounts.models import User
+from core.cache import owner_caches_invalidate
+from core.engine_config import graph_limits, run_options
 from runs.broker import PromptRedisBroker
 from runs.events import RunEventPublisher
 from runs.execution import (
@@ -59,8 +61,6 @@ from uploads.services import graph_upload_issues
 from workflows.callees import Caller, graph_callees_resolve, workflow_caller
 from workflows.models import Workflow, WorkflowVersion
 from workflows.selectors import workflow_published_version
-from workflowsite.cache import owner_caches_invalidate
-from workflowsite.engine_config import graph_limits, run_options
 
 logger = logging.getLogger(__name__)
 

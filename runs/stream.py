@@ -33,6 +33,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from accounts.models import User
+from core.api import TooManyRequests, exception_handler
 from runs.events import (
     END,
     BusEvent,
@@ -45,7 +46,6 @@ from runs.events import (
 from runs.models import WorkflowRun
 from runs.selectors import LOG_PAGE_SIZE, run_get, run_logs, run_node_results
 from runs.streamslots import TooManyStreams, stream_slot_release, stream_slot_renew, stream_slot_take
-from workflowsite.api import TooManyRequests, exception_handler
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.urls import path
 
+from core import converters  # noqa: F401  (registers <textpath:>)
 from runs import api, stream
-from workflowsite import converters  # noqa: F401  (registers <textpath:>)
 
 urlpatterns = [
     path("execute", api.ExecuteApi.as_view(), name="api-execute"),

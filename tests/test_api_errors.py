@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.exceptions import ErrorDetail
 
-from workflowsite.api import error_paths
+from core.api import error_paths
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 from django.conf import settings
 
-from workflowsite.logging import RefusedInputAsWarningFilter
+from core.logging import RefusedInputAsWarningFilter
 
 TOO_MANY_FIELDS = "&".join(f"f{n}=1" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
 

@@ -1,4 +1,4 @@
-"""Every list of the API pages the same way (workflowsite.pagination): `?page=&limit=`, the same 400 for a
+"""Every list of the API pages the same way (core.pagination): `?page=&limit=`, the same 400 for a
 bad value, the same 404 past the last page, the same links, and a number of queries that does not grow
 with the page."""
 

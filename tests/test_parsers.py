@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.exceptions import ParseError
 
-from workflowsite.parsers import StrictJSONParser, _deepest_nesting, _without_escapes
+from core.parsers import StrictJSONParser, _deepest_nesting, _without_escapes
 
 # Text rich in what the scan must tell apart from structure: brackets, quotes, backslashes, escapes.
 _TRICKY_TEXT = st.text(alphabet=st.sampled_from('[]{}"\\/ux0d8\n\t é😀'), max_size=12)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
-from workflowsite.renderers import OrjsonRenderer
+from core.renderers import OrjsonRenderer
 
 PAYLOAD = {
     "id": uuid.UUID("12345678-1234-5678-1234-567812345678"),

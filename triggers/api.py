@@ -13,6 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import bad_request
+from core.pagination import PAGE_ERRORS, Page, PageQuerySerializer, PageSerializer
 from triggers import selectors, services
 from triggers.serializers import (
     IssuedWebhookSerializer,
@@ -24,8 +26,6 @@ from triggers.serializers import (
     WebhookWriteSerializer,
 )
 from workflows.selectors import workflow_get
-from workflowsite.api import bad_request
-from workflowsite.pagination import PAGE_ERRORS, Page, PageQuerySerializer, PageSerializer
 
 T = TypeVar("T")
 _NOT_FOUND = {404: OpenApiResponse(description="No such workflow or trigger of yours.")}

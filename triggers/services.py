@@ -26,6 +26,8 @@ from rest_framework.exceptions import ParseError
 import engine
 from accounts.models import User
 from accounts.services import token_digest
+from core.logging import HOOK_TOKEN_SHOWN_CHARS
+from core.parsers import StrictJSONParser
 from runs.inputs import run_inputs_validate
 from runs.models import RunTrigger, WorkflowRun
 from runs.ratelimit import RunRateLimited, run_rate_limit_count, webhook_rate_limit_count
@@ -33,8 +35,6 @@ from runs.services import TooManyActiveRuns, run_start_published
 from triggers.models import Schedule, Webhook
 from workflows.models import Workflow
 from workflows.selectors import WorkflowNotPublished, workflow_published_version
-from workflowsite.logging import HOOK_TOKEN_SHOWN_CHARS
-from workflowsite.parsers import StrictJSONParser
 
 logger = logging.getLogger(__name__)
 

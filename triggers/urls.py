@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
+from core import converters  # noqa: F401  (registers <text:>)
 from triggers import api, views
-from workflowsite import converters  # noqa: F401  (registers <text:>)
 
 urlpatterns = [
     path(

@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 import engine
+from core.api import error_body
 from runs.ratelimit import RunRateLimited
 from runs.services import TooManyActiveRuns
 from triggers.services import (
@@ -19,7 +20,6 @@ from triggers.services import (
     webhook_call,
 )
 from workflows.selectors import WorkflowNotPublished
-from workflowsite.api import error_body
 
 
 def _error(status: int, detail: str, **headers: str) -> JsonResponse:

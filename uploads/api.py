@@ -14,11 +14,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import Conflict, FirstRendererNegotiation, bad_request, error_body
+from core.pagination import PAGE_ERRORS, Page, PageQuerySerializer
 from uploads import selectors, services
 from uploads.images import ALLOWED_FORMATS_IN_WORDS, ImageRejected, check_size
 from uploads.serializers import UploadCreateSerializer, UploadPageSerializer, UploadSerializer
-from workflowsite.api import Conflict, FirstRendererNegotiation, bad_request, error_body
-from workflowsite.pagination import PAGE_ERRORS, Page, PageQuerySerializer
 
 
 class ImageRefused(exceptions.APIException):

@@ -7,8 +7,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from core.models import TimeStampedModel
 from uploads.images import ALLOWED_CONTENT_TYPES
-from workflowsite.models import TimeStampedModel
 
 
 class Upload(TimeStampedModel):

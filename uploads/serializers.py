@@ -6,9 +6,9 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.pagination import PageSerializer
 from uploads.images import ALLOWED_FORMATS_IN_WORDS
 from uploads.models import Upload
-from workflowsite.pagination import PageSerializer
 
 
 class UploadCreateSerializer(serializers.Serializer):

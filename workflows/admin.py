@@ -7,9 +7,9 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from core.cache import owner_caches_invalidate
 from workflows.models import Workflow, WorkflowVersion
 from workflows.services import workflow_delete
-from workflowsite.cache import owner_caches_invalidate
 
 
 class WorkflowVersionInline(admin.TabularInline):

@@ -17,6 +17,9 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
+from core.api import Conflict, FirstRendererNegotiation, bad_request
+from core.pagination import PAGE_ERRORS, Page
+from core.parsers import StrictJSONParser
 from engine import node_kind_catalog, port_type_rules
 from workflows import selectors, services
 from workflows.serializers import (
@@ -37,9 +40,6 @@ from workflows.serializers import (
     WorkflowVersionSummarySerializer,
     WorkflowWriteSerializer,
 )
-from workflowsite.api import Conflict, FirstRendererNegotiation, bad_request
-from workflowsite.pagination import PAGE_ERRORS, Page
-from workflowsite.parsers import StrictJSONParser
 
 _BAD_INPUT = bad_request(
     "Invalid input: a field (`name`, `nodes[0]`) or a graph the engine refuses (`nodes[3].data.temperature`)."

@@ -1,6 +1,6 @@
 """Cached workflow payloads: a user's list pages (5 min) and single workflows (10 min).
 
-Both carry the owner's cache generation (workflowsite.cache), which every write of a workflow or of its
+Both carry the owner's cache generation (core.cache), which every write of a workflow or of its
 runs moves on.
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from workflowsite.cache import owner_cache_key, owner_cached
+from core.cache import owner_cache_key, owner_cached
 
 LIST_TTL_SECONDS = 5 * 60
 DETAIL_TTL_SECONDS = 10 * 60

@@ -18,8 +18,8 @@ from django.conf import settings
 
 import engine
 from accounts.models import User
+from core.engine_config import graph_limits
 from workflows.models import Workflow, WorkflowVersion
-from workflowsite.engine_config import graph_limits
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ class GraphField(serializers.ListField):
 
     A problem is reported where it is (`nodes[0].data.text`), through the API's error paths. Numbers
     out of float range, unpaired surrogates and excessive nesting never get here: the JSON parser
-    (workflowsite/parsers.py) refuses them for every endpoint.
+    (core/parsers.py) refuses them for every endpoint.
     """
 
     def __init__(self, **kwargs: Any) -> None:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from workflowsite.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 
 class Workflow(TimeStampedModel):

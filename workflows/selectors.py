@@ -12,10 +12,10 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
+from core.pagination import Page
 from workflows import cache
 from workflows.models import Workflow, WorkflowVersion
 from workflows.serializers import WorkflowListItemSerializer, WorkflowSerializer
-from workflowsite.pagination import Page
 
 
 class WorkflowNotPublished(Exception):

@@ -8,10 +8,10 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.pagination import PageQuerySerializer, PageSerializer
 from engine import INPUT_TYPES, graph_interface
 from workflows.fields import GraphField
 from workflows.models import Workflow, WorkflowVersion
-from workflowsite.pagination import PageQuerySerializer, PageSerializer
 
 EXPORT_FORMAT_VERSION = 1
 # Versions are 32-bit in the database; larger numbers can name no version.

@@ -9,12 +9,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from core.cache import owner_caches_invalidate
+from core.engine_config import graph_limits
 from engine import GraphInvalid, validate_graph
 from uploads.services import graph_upload_issues
 from workflows.callees import UNSAVED_GRAPH, Caller, graph_callees_resolve, workflow_caller
 from workflows.models import Workflow, WorkflowVersion
-from workflowsite.cache import owner_caches_invalidate
-from workflowsite.engine_config import graph_limits
 
 _NAME_MAX = Workflow._meta.get_field("name").max_length
 _COPY_SUFFIX = " (copy)"

@@ -16,6 +16,6 @@ os.environ.setdefault("DATABASE_POOL", "true")
 
 application = get_asgi_application()
 
-from workflowsite.access_log import RedactingUvicornAccessFilter  # noqa: E402  (needs settings)
+from core.access_log import RedactingUvicornAccessFilter  # noqa: E402  (needs settings)
 
 logging.getLogger("uvicorn.access").addFilter(RedactingUvicornAccessFilter())

@@ -20,8 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.replicas import describe_replicas
 from runs.worker import inprocess_worker_alive
-from workflowsite.replicas import describe_replicas
 
 logger = logging.getLogger(__name__)
 

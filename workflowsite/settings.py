@@ -109,13 +109,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "workflowsite.middleware.RequestIdMiddleware",
+    "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before the body limit, so that its early 413 carries X-Frame-Options like every other answer.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "workflowsite.middleware.ContentSecurityPolicyMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "workflowsite.middleware.BodySizeLimitMiddleware",
+    "core.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -175,7 +175,7 @@ if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postg
         "timeout": DATABASE_POOL_TIMEOUT_SECONDS,
     }
 # Read replicas: a GET's reads go to the first replica within the lag limit, unless its user wrote in the
-# last DATABASE_REPLICA_STICKY_SECONDS (workflowsite/replicas.py says which reads).
+# last DATABASE_REPLICA_STICKY_SECONDS (core/replicas.py says which reads).
 # https://docs.djangoproject.com/en/5.2/topics/db/multi-db/
 DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS", "")
 DATABASE_REPLICA_STICKY_SECONDS = env_float("DATABASE_REPLICA_STICKY_SECONDS", 5.0)
@@ -193,9 +193,9 @@ for _number, _url in enumerate(DATABASE_REPLICA_URLS):
         # Tests see the primary's data through every replica alias.
         "TEST": {"MIRROR": "default"},
     }
-DATABASE_ROUTERS = ["workflowsite.replicas.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
+DATABASE_ROUTERS = ["core.replicas.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
 if DATABASE_REPLICA_URLS:
-    MIDDLEWARE.append("workflowsite.replicas.ReplicaReadsMiddleware")
+    MIDDLEWARE.append("core.replicas.ReplicaReadsMiddleware")
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Runs are written by worker threads while the server reads; WAL and a busy timeout keep SQLite honest.
@@ -333,17 +333,17 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
-        "workflowsite.renderers.OrjsonRenderer",
+        "core.renderers.OrjsonRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    # JSON nested too deep, non-finite numbers and unpaired surrogates are a 400 (workflowsite/parsers.py).
+    # JSON nested too deep, non-finite numbers and unpaired surrogates are a 400 (core/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
-        "workflowsite.parsers.StrictJSONParser",
+        "core.parsers.StrictJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "workflowsite.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Weft API",
@@ -356,7 +356,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "workflowsite.api.document_common_errors",
+        "core.api.document_common_errors",
     ],
     # Swagger UI from the sidecar package: no CDN, so /api/docs/ works offline and under the CSP.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -557,11 +557,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "request_id": {"()": "workflowsite.logging.RequestIdFilter"},
+        "request_id": {"()": "core.logging.RequestIdFilter"},
         # Query-string values (a `?token=`) and webhook tokens are not written: see docs/security.md.
-        "redact_urls": {"()": "workflowsite.logging.RedactUrlsFilter"},
+        "redact_urls": {"()": "core.logging.RedactUrlsFilter"},
         # Refused bad input (django.security.*: too many fields, a body too big) at WARNING, no traceback.
-        "refused_input": {"()": "workflowsite.logging.RefusedInputAsWarningFilter"},
+        "refused_input": {"()": "core.logging.RefusedInputAsWarningFilter"},
     },
     "formatters": {
         "json": {

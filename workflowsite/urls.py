@@ -45,6 +45,6 @@ urlpatterns = [
     path("", include("workflowsite.pages")),
 ]
 
-handler400 = "workflowsite.api.bad_request_error"
-handler404 = "workflowsite.api.not_found"
-handler500 = "workflowsite.api.internal_error"
+handler400 = "core.api.bad_request_error"
+handler404 = "core.api.not_found"
+handler500 = "core.api.internal_error"

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 import engine
 from accounts.models import User
+from core.cache import owner_generation
 from runs import selectors
 from runs.execution import RunGuard
 from runs.models import RunStatus, WorkflowRun
@@ -24,7 +25,6 @@ from runs.persistence import RunEventSink
 from runs.services import run_create
 from tests.factories import WorkflowFactory, WorkflowRunFactory
 from tests.graphs import text_to_debug_graph, workflow_payload
-from workflowsite.cache import owner_generation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

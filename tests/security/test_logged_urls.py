@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings
 
-from workflowsite.logging import redact_request_line, redact_url
+from core.logging import redact_request_line, redact_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "weft_Q2hlY2tTZWNyZXRUb2tlbkluUXVlcnlTdHJpbmc"

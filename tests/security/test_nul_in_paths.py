@@ -1,7 +1,7 @@
 """A NUL character (`%00`) in a free-text URL part is a 404 like any unknown name, never a 500.
 
 PostgreSQL refuses NUL in text, so a lookup with one raised DataError; the <text:> and <textpath:>
-converters (workflowsite/converters.py) refuse it in the route instead.
+converters (core/converters.py) refuse it in the route instead.
 """
 
 from __future__ import annotations

@@ -15,10 +15,10 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from core.cache import owner_caches_invalidate
 from tests.graphs import workflow_payload
 from workflows import cache as workflow_cache
 from workflows.models import Workflow
-from workflowsite.cache import owner_caches_invalidate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,11 +9,11 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
+from core.engine_config import graph_limits
 from engine import execution_order, validate_graph
 from runs.models import RunStatus
 from runs.services import run_create, run_execute
 from workflows.models import Workflow
-from workflowsite.engine_config import graph_limits
 
 pytestmark = pytest.mark.django_db
 

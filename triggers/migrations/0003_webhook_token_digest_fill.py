@@ -8,7 +8,7 @@ import hashlib
 
 from django.db import migrations
 
-# As workflowsite.logging.HOOK_TOKEN_SHOWN_CHARS at the time of writing.
+# As core.logging.HOOK_TOKEN_SHOWN_CHARS at the time of writing.
 _PREFIX_CHARS = 4
 
 

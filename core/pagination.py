@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from workflowsite.api import bad_request
+from core.api import bad_request
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100

@@ -11,7 +11,7 @@ from django.core.signals import request_finished
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from workflowsite.logging import request_id_var
+from core.logging import request_id_var
 
 # A client may pass its own id so that logs join across services; anything odd is replaced.
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

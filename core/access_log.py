@@ -9,7 +9,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from workflowsite.logging import redact_query_string, redact_request_line, redact_url
+from core.logging import redact_query_string, redact_request_line, redact_url
 
 _URL_ATOMS = ("U", "f", "{referer}i", "{raw_uri}e", "{path_info}e", "{http_referer}e")
 

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from workflowsite.replicas import reads_from_replica
+from core.replicas import reads_from_replica
 
 T = TypeVar("T")
 

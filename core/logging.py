@@ -1,7 +1,7 @@
 """Log records: one request id per request, and URLs written without credentials (query-string values, and
 the secret token of a webhook URL).
 
-Nothing here imports Django: gunicorn's access logger (workflowsite/access_log.py) uses it before Django
+Nothing here imports Django: gunicorn's access logger (core/access_log.py) uses it before Django
 is set up.
 """
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 import threading
-import time
 
 import pytest
 from django.conf import settings
 from django.db import connection, connections, transaction
 
 from accounts.models import User
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,27 +31,36 @@ def test_the_test_database_is_a_wal_file_with_the_servers_busy_timeout():
     assert busy_timeout_ms == settings.DATABASES["default"]["OPTIONS"]["timeout"] * 1000
 
 
+def _inside_an_update(thread: threading.Thread) -> bool:
+    """Whether the thread is executing an UPDATE (behind another connection's write: waiting in SQLite's
+    busy handler)."""
+    frame = sys._current_frames().get(thread.ident)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "execute" and code.co_filename.endswith("sqlite3/base.py"):
+            return str(frame.f_locals.get("query", "")).startswith("UPDATE")
+        frame = frame.f_back
+    return False
+
+
 def test_a_write_waits_for_another_connections_write_instead_of_failing(alice):
     """What a worker thread and a request do at once: the second writer waits for the first to commit."""
     events: list[str] = []
-    holding = threading.Event()
 
-    def hold_the_write_lock() -> None:
+    def write_second() -> None:
         try:
-            with transaction.atomic():
-                User.objects.filter(pk=alice.pk).update(first_name="first")
-                holding.set()
-                time.sleep(0.5)  # long enough for the other write to arrive and have to wait
-                events.append("first committed")
+            User.objects.filter(pk=alice.pk).update(last_name="second")
+            events.append("second written")
         finally:
             connections.close_all()
 
-    first = threading.Thread(target=hold_the_write_lock)
-    first.start()
-    assert holding.wait(30)
-    User.objects.filter(pk=alice.pk).update(last_name="second")
-    events.append("second written")
-    first.join()
+    second = threading.Thread(target=write_second)
+    with transaction.atomic():
+        User.objects.filter(pk=alice.pk).update(first_name="first")
+        second.start()
+        wait_for(lambda: _inside_an_update(second), timeout=30, interval=0.01)
+        events.append("first committed")
+    second.join(30)
 
     assert events == ["first committed", "second written"]
     alice.refresh_from_db()

@@ -31,6 +31,12 @@ pytestmark = [
 ]
 
 RUNS = 16
+WORKER_PROCESSES = 2
+
+
+def workers_saw_the_outage(log: Path) -> bool:
+    seen = log.read_text(errors="replace").count("Consumer encountered a connection error")
+    return seen >= WORKER_PROCESSES
 
 
 def test_runs_in_flight_when_redis_restarts_all_end_and_nothing_is_duplicated(
@@ -46,14 +52,17 @@ def test_runs_in_flight_when_redis_restarts_all_end_and_nothing_is_duplicated(
     ids = [run.pk for run in runs]
 
     workers = start(
-        ["manage.py", "rundramatiq", "--processes", "2", "--threads", "2"], env, tmp_path / "workers.log"
+        ["manage.py", "rundramatiq", "--processes", str(WORKER_PROCESSES), "--threads", "2"],
+        env,
+        tmp_path / "workers.log",
     )
     try:
         # Some runs are mid-LLM-call, the rest wait in Redis (or prefetched by the workers).
         wait_for(lambda: NodeResult.objects.filter(run_id__in=ids, node_id="b").count() >= 2, timeout=30)
         in_flight = Counter(WorkflowRun.objects.filter(pk__in=ids).values_list("status", flat=True))
         private_redis.kill()
-        time.sleep(2)
+        # Down until every worker process has felt it, so the restart finds consumers reconnecting.
+        wait_for(lambda: workers_saw_the_outage(tmp_path / "workers.log"), timeout=30, interval=0.1)
         private_redis.start()
         restarted = time.monotonic()
         wait_for(lambda: all_finished(runs), timeout=60, interval=0.2)

@@ -4,6 +4,7 @@ Pure Python; it imports nothing from Django. The apps talk to it through `execut
 small interfaces it takes: an event sink, an LLM client and an image reader.
 """
 
+from engine.callees import callee_summary, graph_llm_calls
 from engine.calls import (
     CALLEE_KEY,
     CALLER_KINDS,
@@ -12,8 +13,6 @@ from engine.calls import (
     ChildOutcome,
     ChildRunsLeft,
     WorkflowCaller,
-    callee_summary,
-    graph_llm_calls,
 )
 from engine.caps import LLMCaps
 from engine.context import ExecutionContext

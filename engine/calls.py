@@ -13,10 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
-
-if TYPE_CHECKING:
-    from engine.validation import Limits
+from typing import Any, Protocol
 
 SUBWORKFLOW_KIND = "subworkflow"
 MAP_KIND = "map"
@@ -39,49 +36,6 @@ def callee_inputs(callee: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 def callee_outputs(callee: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     outputs = callee["interface"].get("outputs")
     return [o for o in outputs if isinstance(o, Mapping)] if isinstance(outputs, list) else []
-
-
-def callee_summary(
-    graph: Mapping[str, Any],
-    *,
-    defaults: Mapping[str, Mapping[str, Any]] | None,
-    digests: Any,
-    limits: Limits,
-) -> tuple[str | None, bool]:
-    """(content key, pure) of a callee's graph, its own callers already resolved.
-
-    The key hashes every node's content key (so it covers nested callees, the deployment's model
-    defaults and uploaded images' bytes); None when the graph is not valid or a key cannot be known
-    (an image URL). Pure: every node computes a pure function of its key (Text, Prompt, LLM at
-    temperature 0 or pinned, pure callees...), so a caller's earlier result may stand in for it.
-    """
-    # Imported here: the kinds import this module, and validation and keys import the kinds.
-    from engine.keys import content_keys, digest
-    from engine.validation import analyse_graph
-
-    issues, parsed = analyse_graph(graph, limits=limits)
-    if issues:
-        return None, False
-    keys = content_keys(parsed, defaults=defaults, digests=digests)
-    if any(k.key is None for k in keys.values()):
-        return None, False
-    pure = all(parsed.nodes[n].kind.reusable(k.data) for n, k in keys.items())
-    return digest(sorted((n, k.key) for n, k in keys.items())), pure
-
-
-def graph_llm_calls(graph: Mapping[str, Any], *, limits: Limits) -> int:
-    """The model calls one run of a callee's graph makes, as far as the graph tells: each LLM/Vision node,
-    each Sub-workflow's callee's calls, a Map's as if it had one item (0 for a graph that is not valid)."""
-    from engine.validation import analyse_graph
-
-    issues, parsed = analyse_graph(graph, limits=limits)
-    if issues:
-        return 0
-    return sum(
-        node.kind.llm_calls(node.data) + node.kind.llm_calls_per_item(node.data)
-        for node in parsed.nodes.values()
-        if not node.disabled
-    )
 
 
 @dataclass

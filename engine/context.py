@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from engine.calls import WorkflowCaller
-    from engine.costs import Budget, PriceTable
-    from engine.providers.types import LLMClient
-    from engine.storage import ImageDigests, ImageReader
+from engine.calls import WorkflowCaller
+from engine.costs import Budget, PriceTable
+from engine.providers.types import LLMClient
+from engine.storage import ImageDigests, ImageReader
 
 
 @dataclass

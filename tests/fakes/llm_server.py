@@ -91,6 +91,7 @@ class FakeLLMServer:
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._chunks: list[SentChunk] = []
+        self._hanging = 0
         self._failures: dict[str, deque[ScriptedFailure]] = {p: deque() for p in PROVIDERS}
         self._release = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -111,6 +112,12 @@ class FakeLLMServer:
     def chunks_sent(self) -> list[SentChunk]:
         with self._lock:
             return list(self._chunks)
+
+    @property
+    def hanging(self) -> int:
+        """Requests a "hang" failure holds right now, unanswered (counted as they are recorded)."""
+        with self._lock:
+            return self._hanging
 
     def requests_for(self, provider: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.provider == provider]
@@ -162,7 +169,14 @@ class FakeLLMServer:
         with self._lock:
             self._requests.append(request)
             queue = self._failures[request.provider]
-            return queue.popleft() if queue else None
+            failure = queue.popleft() if queue else None
+            if failure is not None and failure.status == "hang":
+                self._hanging += 1
+            return failure
+
+    def _hang_ended(self) -> None:
+        with self._lock:
+            self._hanging -= 1
 
     def _sent(self, provider: str, text: str) -> None:
         with self._lock:
@@ -296,6 +310,7 @@ def _handler_for(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 release.wait(server.latency_s)
             if failure is not None and failure.status == "hang":
                 release.wait(server.hang_s)
+                server._hang_ended()
                 self.close_connection = True
                 return
             cut = failure is not None and failure.status == "cut"

@@ -1,8 +1,8 @@
 import { CATALOG } from "./catalog.js";
 import { assert, equal, node, test } from "./harness.js";
 import { catalogByType, updateNodeData } from "/static/js/graph.js";
-import { allErrors, clientErrors, createState, isDirty, nodeLabel, snapshot } from "/static/js/editor/model.js";
-import { curlExample, loadPublished, publishedLabel } from "/static/js/editor/publish.js";
+import { allErrors, clientErrors, createState, isDirty, nodeLabel, publishedLabel, snapshot } from "/static/js/editor/model.js";
+import { curlExample, loadPublished } from "/static/js/editor/publish.js";
 import { inputsForRun, rememberInputs, rememberedInputs } from "/static/js/editor/runform.js";
 
 function editorState() {

@@ -17,7 +17,6 @@ import { findNode, graphInterface, updateNodeData } from "../graph.js";
 import { toast } from "../ui.js";
 import { edit } from "./edits.js";
 import { onlySelectedNode } from "./model.js";
-import { refresh, showMessage } from "./render.js";
 
 const PAGE_LIMIT = 100; // the API's largest page
 
@@ -44,14 +43,14 @@ export async function loadCallableWorkflows(editor) {
   state.workflows = workflows;
   // Only caller nodes read the list: a graph without one is not redrawn.
   const caller = (node) => isCaller(node, state.kinds);
-  if (state.graph.nodes.some(caller)) refresh(editor, { panel: caller(onlySelectedNode(state)) && !state.typing });
+  if (state.graph.nodes.some(caller)) editor.refresh({ panel: caller(onlySelectedNode(state)) && !state.typing });
   // A callee published again since this graph was saved: its node takes the new interface now (an edit to
   // save, as the server would resolve it on the next save or run anyway).
   const stale = staleCallers(state.graph, state.kinds, workflows);
   for (const node of stale) await pickCallee(editor, node.id, { workflowId: node.data.workflowId, version: null });
   if (stale.length) {
     const names = [...new Set(stale.map((node) => calleeOf(node.data).name))].join(", ");
-    showMessage(editor, `Published again since this was saved: ${names}. Its nodes now show the published ports; save to keep them.`, "info");
+    editor.showMessage(`Published again since this was saved: ${names}. Its nodes now show the published ports; save to keep them.`, "info");
   }
 }
 

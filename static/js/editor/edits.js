@@ -13,8 +13,7 @@ import {
 import { autoLayout } from "../layout.js";
 import { nodeLabel, snapshot } from "./model.js";
 import { loadPublished } from "./publish.js";
-import { refresh, showMessage } from "./render.js";
-import { dropPlan } from "./runs.js";
+import { dropPlan } from "./runbanner.js";
 
 export function edit(editor, next, { panel = false } = {}) {
   const { state } = editor;
@@ -22,7 +21,7 @@ export function edit(editor, next, { panel = false } = {}) {
   state.typing = false;
   state.graph = next;
   dropPlan(editor);
-  refresh(editor, { panel });
+  editor.refresh({ panel });
 }
 
 export function select(editor, selection, additive) {
@@ -39,13 +38,13 @@ export function select(editor, selection, additive) {
   }
   state.selection = { nodes, edges };
   state.typing = false;
-  refresh(editor, { panel: true });
+  editor.refresh({ panel: true });
 }
 
 export function selectAll(editor) {
   const { state } = editor;
   state.selection = { nodes: new Set(state.graph.nodes.map((node) => node.id)), edges: new Set() };
-  refresh(editor, { panel: true });
+  editor.refresh({ panel: true });
 }
 
 export function addKind(editor, type, position, data = undefined) {
@@ -60,7 +59,7 @@ export function addKind(editor, type, position, data = undefined) {
 export function tryConnect(editor, connection) {
   const { state } = editor;
   if (!connection.targetHandle) {
-    showMessage(editor, `${nodeLabel(state, connection.target)} has no input to connect to.`);
+    editor.showMessage(`${nodeLabel(state, connection.target)} has no input to connect to.`);
     return false;
   }
   try {
@@ -69,7 +68,7 @@ export function tryConnect(editor, connection) {
     return true;
   } catch (error) {
     if (!(error instanceof ConnectionRefused)) throw error;
-    showMessage(editor, error.message);
+    editor.showMessage(error.message);
     return false;
   }
 }
@@ -118,14 +117,14 @@ function restore(editor, graph) {
     nodes: new Set([...state.selection.nodes].filter((id) => ids.has(id))),
     edges: new Set([...state.selection.edges].filter((id) => edgeIds.has(id))),
   };
-  refresh(editor, { panel: true });
+  editor.refresh({ panel: true });
 }
 
 export function copy(editor) {
   const { state } = editor;
   if (!state.selection.nodes.size) return;
   state.clipboard = copySelection(state.graph, [...state.selection.nodes]);
-  showMessage(editor, `Copied ${state.clipboard.nodes.length} node(s).`, "info");
+  editor.showMessage(`Copied ${state.clipboard.nodes.length} node(s).`, "info");
 }
 
 export function paste(editor) {
@@ -169,6 +168,6 @@ export function showRestored(editor, workflow) {
   state.serverErrors = {};
   state.selection = { nodes: new Set(), edges: new Set() };
   editor.dom("workflow-name").value = state.name;
-  refresh(editor, { panel: true });
+  editor.refresh({ panel: true });
   if (state.graph.nodes.length) editor.canvas.fit();
 }

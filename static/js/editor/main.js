@@ -19,9 +19,10 @@ import { renderOutput } from "./output.js";
 import { setupPanels } from "./panels.js";
 import { pickForConnection } from "./pickers.js";
 import { renderApiPanel } from "./publish.js";
-import { refresh } from "./render.js";
+import { refresh, refreshToolbar, showMessage } from "./render.js";
 import { cancelRun, loadRunHistory, showPlan, startRun } from "./runs.js";
 import { save } from "./saving.js";
+import { renderSettings } from "./settings.js";
 
 async function start() {
   const boot = readJsonScript("workflow-bootstrap");
@@ -48,6 +49,12 @@ async function start() {
     minimap: null,
     versions: null,
     form: null,
+    // Drawing, reached through the editor: render.js draws the settings panel, which edits, so the modules
+    // that edit cannot import render.js without a cycle.
+    refresh: (options) => refresh(editor, options),
+    refreshToolbar: () => refreshToolbar(editor),
+    showMessage: (text, kind) => showMessage(editor, text, kind),
+    renderSettings: () => renderSettings(editor),
   };
   loadWorkflow(editor, workflow);
   editor.canvas = new Canvas(dom("canvas"), {
@@ -81,7 +88,7 @@ async function start() {
   });
   window.addEventListener("resize", () => editor.minimap.draw());
 
-  refresh(editor, { panel: true });
+  editor.refresh({ panel: true });
   // Port positions are kept in world coordinates, so fitting needs no second drawing.
   if (editor.state.graph.nodes.length) editor.canvas.fit();
   loadRunHistory(editor);
@@ -99,7 +106,7 @@ function wireToolbar(editor) {
   nameInput.value = state.name;
   nameInput.addEventListener("input", () => {
     state.name = nameInput.value;
-    refresh(editor);
+    editor.refresh();
   });
   dom("save").addEventListener("click", () => save(editor));
   dom("run").addEventListener("click", () => startRun(editor, "full"));

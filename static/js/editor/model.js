@@ -55,6 +55,13 @@ export function nodeLabel(state, nodeId) {
   return node ? nodeName(node, state.kinds.get(node.type)) : nodeId;
 }
 
+// "Published: v3 (editing v5)", or "Not published".
+export function publishedLabel(publishedVersion, editingVersion) {
+  if (!publishedVersion) return "Not published";
+  if (publishedVersion === editingVersion) return `Published: v${publishedVersion}`;
+  return `Published: v${publishedVersion} (editing v${editingVersion})`;
+}
+
 // Problems found in the browser for one node: its data against its kind's schema, unconnected required inputs.
 export function nodeProblems(state, node, connected) {
   const kind = state.kinds.get(node.type);

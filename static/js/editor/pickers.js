@@ -7,7 +7,6 @@ import { el } from "../ui.js";
 import { edit } from "./edits.js";
 import { closePopup, showPopup } from "./menu.js";
 import { nodeLabel } from "./model.js";
-import { showMessage } from "./render.js";
 
 // The port of a new node of `kind` that a connection dropped from `side` ("out" or "in") of type `type`
 // would use, or null when the kind cannot take it. `portTypes` says how port types connect.
@@ -80,7 +79,7 @@ export function pickForConnection(editor, drop) {
         graph = connect(added.graph, state.catalog, connection, (id) => nodeLabel({ ...state, graph: added.graph }, id)).graph;
       } catch (error) {
         if (!(error instanceof ConnectionRefused)) throw error;
-        showMessage(editor, error.message);
+        editor.showMessage(error.message);
       }
       state.selection = { nodes: new Set([added.node.id]), edges: new Set() };
       edit(editor, graph, { panel: true });

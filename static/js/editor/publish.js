@@ -3,16 +3,8 @@
 
 import { ApiError, api } from "../api.js";
 import { el, toast } from "../ui.js";
-import { isDirty } from "./model.js";
-import { refresh } from "./render.js";
-import { applyServerErrors } from "./saving.js";
-
-// "Published: v3 (editing v5)", or "Not published".
-export function publishedLabel(publishedVersion, editingVersion) {
-  if (!publishedVersion) return "Not published";
-  if (publishedVersion === editingVersion) return `Published: v${publishedVersion}`;
-  return `Published: v${publishedVersion} (editing v${editingVersion})`;
-}
+import { isDirty, publishedLabel } from "./model.js";
+import { applyServerErrors } from "./servererrors.js";
 
 function exampleValue(input) {
   if (input.default !== null && input.default !== undefined) return input.default;
@@ -58,7 +50,7 @@ async function changePublished(editor, action) {
     state.publishing = false;
   }
   renderApiPanel(editor);
-  refresh(editor);
+  editor.refresh();
 }
 
 async function copyCommand(command) {

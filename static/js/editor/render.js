@@ -1,11 +1,16 @@
 // Drawing the editor from its state: the canvas, the minimap, the toolbar, the settings panel, messages.
+// The modules that edit reach these through the editor object (editor.refresh, editor.refreshToolbar,
+// editor.showMessage, wired by main.js), and this module reaches the settings panel the same way
+// (editor.renderSettings): it imports no module that edits, so none of them imports it back.
 
 import { isActive } from "../runstate.js";
 import { el } from "../ui.js";
-import { allErrors, isDirty, onlySelectedNode, runView } from "./model.js";
+import { allErrors, isDirty, onlySelectedNode, publishedLabel, runView } from "./model.js";
 import { renderOutput } from "./output.js";
-import { publishedLabel } from "./publish.js";
-import { renderSettings } from "./settings.js";
+
+// How long a message over the canvas stays: a refusal long enough to read, a note only a glance.
+const REFUSAL_SHOWN_MS = 6000;
+const NOTE_SHOWN_MS = 2500;
 
 // `node`: only that node's settings changed, so only it is redrawn (typing stays quick on big graphs).
 export function refresh(editor, { panel = false, node = null } = {}) {
@@ -18,7 +23,7 @@ export function refresh(editor, { panel = false, node = null } = {}) {
   editor.minimap.draw(statuses);
   refreshToolbar(editor);
   if (panel) {
-    renderSettings(editor);
+    editor.renderSettings();
     if (!dom("panel-output").hidden) renderOutput(editor);
   } else if (editor.form) {
     const only = onlySelectedNode(state);
@@ -61,5 +66,5 @@ export function showMessage(editor, text, kind = "error") {
   clearTimeout(editor.messageTimer);
   editor.messageTimer = setTimeout(() => {
     box.hidden = true;
-  }, kind === "error" ? 6000 : 2500);
+  }, kind === "error" ? REFUSAL_SHOWN_MS : NOTE_SHOWN_MS);
 }

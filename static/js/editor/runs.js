@@ -2,13 +2,13 @@
 
 import { ApiError, api } from "../api.js";
 import { followRun } from "../run-stream.js";
-import { formatCost, formatDuration, isActive, planSummary } from "../runstate.js";
+import { formatDuration, isActive } from "../runstate.js";
 import { el, formatDate, once, statusBadge, toast } from "../ui.js";
 import { isDirty } from "./model.js";
-import { refresh } from "./render.js";
+import { renderRunBanner, stopFollowing } from "./runbanner.js";
 import { inputsForRun } from "./runform.js";
-import { applyServerErrors } from "./saving.js";
-import { commitTyping } from "./settings.js";
+import { applyServerErrors } from "./servererrors.js";
+import { commitTyping } from "./typing.js";
 
 function executeBody(editor, scope, nodeIds) {
   const { state, boot } = editor;
@@ -36,14 +36,7 @@ export async function showPlan(editor) {
     else toast(`Could not plan the run: ${error.message}`, "error");
   }
   renderRunBanner(editor);
-  refresh(editor);
-}
-
-// A plan no longer holds once the graph changes.
-export function dropPlan(editor) {
-  if (!editor.state.plan) return;
-  editor.state.plan = null;
-  renderRunBanner(editor);
+  editor.refresh();
 }
 
 export async function startRun(editor, scope, nodeIds = []) {
@@ -64,7 +57,7 @@ export async function startRun(editor, scope, nodeIds = []) {
     if (error.status === 400) applyServerErrors(editor, error);
     else if (error.status === 429) toast("Too many runs right now; wait a moment and try again.", "error");
     else toast(`Could not start the run: ${error.message}`, "error");
-    refresh(editor);
+    editor.refresh();
   }
 }
 
@@ -73,7 +66,7 @@ export function showRun(editor, run) {
   stopFollowing(state);
   state.run = run;
   renderRunBanner(editor);
-  refresh(editor, { panel: true });
+  editor.refresh({ panel: true });
   if (!isActive(run)) return;
   state.follower = followRun(run, {
     getRun: api.getRun,
@@ -81,7 +74,7 @@ export function showRun(editor, run) {
     onRun(latest) {
       state.run = latest;
       renderRunBanner(editor);
-      refresh(editor, { panel: !state.typing });
+      editor.refresh({ panel: !state.typing });
       if (!isActive(latest)) {
         stopFollowing(state);
         loadRunHistory(editor);
@@ -94,77 +87,16 @@ export function showRun(editor, run) {
         (nodeId) => texts.get(nodeId) !== state.liveTexts.get(nodeId),
       );
       state.liveTexts = texts;
-      for (const nodeId of changed) refresh(editor, { node: nodeId });
+      for (const nodeId of changed) editor.refresh({ node: nodeId });
     },
     onError: once((error) => toast(`Lost touch with the run: ${error.message}. Still trying…`, "error")),
   });
-}
-
-function stopFollowing(state) {
-  if (state.follower) state.follower.stop();
-  state.follower = null;
-  state.liveTexts = new Map();
 }
 
 // "Run succeeded.", "Run failed: …"; a cancelled run says so once, not "Run cancelled: cancelled".
 export function runEndMessage(run) {
   const summary = run.errorSummary && run.errorSummary.toLowerCase() !== run.status ? run.errorSummary : "";
   return `Run ${run.status}${summary ? `: ${summary}` : "."}`;
-}
-
-function renderRunBanner(editor) {
-  const { state } = editor;
-  const banner = editor.dom("run-banner");
-  const run = state.run;
-  if (!run && state.plan) {
-    banner.hidden = false;
-    banner.replaceChildren(
-      el("span", { class: "badge badge--reuse", text: "plan" }),
-      el("span", { id: "plan-summary", text: ` ${planSummary(state.plan)} ` }),
-      el("button", {
-        type: "button",
-        class: "button button--ghost button--small",
-        text: "Clear",
-        "aria-label": "Clear the plan from the canvas",
-        onclick: () => {
-          dropPlan(editor);
-          refresh(editor);
-        },
-      }),
-    );
-    return;
-  }
-  if (!run) {
-    banner.hidden = true;
-    return;
-  }
-  banner.hidden = false;
-  const cost = formatCost(run.cost);
-  const counts = run.totalNodes
-    ? ` · ${run.succeededNodes ?? 0}/${run.totalNodes} succeeded` +
-      (run.reusedNodes ? `, ${run.reusedNodes} reused` : "") +
-      (run.failedNodes ? `, ${run.failedNodes} failed` : "") +
-      (run.skippedNodes ? `, ${run.skippedNodes} skipped` : "")
-    : "";
-  banner.replaceChildren(
-    statusBadge(run.status),
-    el("span", {
-      text: ` ${counts}${run.durationMs != null ? ` · ${formatDuration(run.durationMs)}` : ""}${cost ? ` · ${cost}` : ""} `,
-    }),
-    el("a", { href: `/runs/${run.id}/`, text: "Open run page" }),
-    el("button", {
-      type: "button",
-      class: "button button--ghost button--small",
-      text: "Clear",
-      "aria-label": "Clear run results from the canvas",
-      onclick: () => {
-        stopFollowing(state);
-        state.run = null;
-        renderRunBanner(editor);
-        refresh(editor, { panel: true });
-      },
-    }),
-  );
 }
 
 export async function cancelRun(editor) {

@@ -1,38 +1,12 @@
-// Saving the workflow: the PUT with its version, the server's refusals marked on the canvas, conflicts.
+// Saving the workflow: the PUT with its version, its refusals marked on the canvas, conflicts.
 
 import { ApiError, api } from "../api.js";
 import { adoptServerCallees } from "../callees.js";
-import { parseIssuePath } from "../graph.js";
 import { choose, toast } from "../ui.js";
-import { nodeLabel, snapshot } from "./model.js";
+import { snapshot } from "./model.js";
 import { loadPublished, renderApiPanel } from "./publish.js";
-import { refresh, showMessage } from "./render.js";
-import { commitTyping } from "./settings.js";
-
-export function applyServerErrors(editor, error) {
-  const { state } = editor;
-  state.serverErrors = {};
-  const loose = [];
-  for (const issue of error.fieldErrors) {
-    const where = parseIssuePath(issue.path);
-    if (where && where.list === "nodes" && state.graph.nodes[where.index]) {
-      const nodeId = state.graph.nodes[where.index].id;
-      state.serverErrors[nodeId] ||= {};
-      state.serverErrors[nodeId][where.field || ""] = issue.message;
-    } else if (where && where.list === "edges" && state.graph.edges[where.index]) {
-      const edge = state.graph.edges[where.index];
-      state.serverErrors[edge.target] ||= {};
-      state.serverErrors[edge.target][""] = `edge from ${nodeLabel(state, edge.source)}: ${issue.message}`;
-    } else {
-      // Not on the canvas (a field such as name, or the graph as a whole): say where.
-      loose.push(issue.path === "body" ? issue.message : `${issue.path}: ${issue.message}`);
-    }
-  }
-  refresh(editor, { panel: true });
-  const count = error.fieldErrors.length;
-  toast(count ? `${error.message} (${count} problem${count > 1 ? "s" : ""} marked on the canvas)` : error.message, "error");
-  if (loose.length) showMessage(editor, loose.join("; "));
-}
+import { applyServerErrors } from "./servererrors.js";
+import { commitTyping } from "./typing.js";
 
 export async function save(editor, { version = editor.state.version } = {}) {
   const { state, boot } = editor;
@@ -59,7 +33,7 @@ export async function save(editor, { version = editor.state.version } = {}) {
     state.savedSnapshot = snapshot({ name: sentName, graph: saved });
     state.serverErrors = {};
     toast("Saved.", "success", 2500);
-    refresh(editor, { panel: saved !== sentGraph && !state.typing });
+    editor.refresh({ panel: saved !== sentGraph && !state.typing });
     if (!editor.dom("panel-versions").hidden) editor.versions.load();
     if (!editor.dom("panel-api").hidden) renderApiPanel(editor);
     return true;

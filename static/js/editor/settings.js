@@ -3,13 +3,12 @@
 import { api } from "../api.js";
 import { calleeOf, isCaller } from "../callees.js";
 import { renderNodeForm } from "../form.js";
-import { findNode, followPlaceholderRename, pruneDanglingEdges, updateNodeData } from "../graph.js";
+import { findNode, updateNodeData } from "../graph.js";
 import { el, statusBadge, toast } from "../ui.js";
 import { calleeWidgets } from "./callees.js";
 import { edit } from "./edits.js";
 import { allErrors, onlySelectedNode } from "./model.js";
-import { refresh, refreshToolbar } from "./render.js";
-import { dropPlan } from "./runs.js";
+import { commitTyping, editField } from "./typing.js";
 
 export function renderSettings(editor) {
   const { state } = editor;
@@ -59,59 +58,6 @@ export function renderSettings(editor) {
     onInput: (name, value) => editField(editor, node.id, name, value),
     onCommit: () => commitTyping(editor),
   });
-}
-
-// One keystroke in a settings field: one history entry per field visit, and only that node redrawn.
-// A Prompt template's edges stay while it is typed and follow a renamed placeholder (see commitTyping).
-export function editField(editor, nodeId, name, value) {
-  const { state } = editor;
-  if (!state.typing) {
-    editor.history.record(state.graph);
-    state.typing = true;
-    state.typingFrom = state.graph;
-  }
-  const current = findNode(state.graph, nodeId);
-  if (!current) return;
-  const kind = state.kinds.get(current.type);
-  const data = { ...current.data, [name]: value };
-  let graph = updateNodeData(state.graph, nodeId, data, state.catalog, { prune: false });
-  const start = state.typingFrom && findNode(state.typingFrom, nodeId);
-  // A template whose placeholders are ports: edges follow a renamed placeholder.
-  if (kind && kind.inputsFrom && kind.inputsFrom.placeholders === name && start) {
-    const edges = followPlaceholderRename(state.typingFrom.edges, nodeId, start.data[name], value);
-    if (!sameEdges(edges, graph.edges)) graph = { nodes: graph.nodes, edges };
-  }
-  state.graph = graph;
-  // The server's messages about this field go, those inside it too ("rules[0].value").
-  const stale = state.serverErrors[nodeId] || {};
-  for (const path of Object.keys(stale)) {
-    if (path === name || path.startsWith(`${name}[`) || path.startsWith(`${name}.`)) delete stale[path];
-  }
-  // A plan no longer holds once the graph changes: the whole canvas drops its badges.
-  const planned = Boolean(state.plan);
-  dropPlan(editor);
-  // A renamed placeholder moves edges: then the whole canvas is redrawn, else only this node.
-  refresh(editor, { node: graph.edges === editor.canvas.graph.edges && !planned ? nodeId : null });
-}
-
-function sameEdges(a, b) {
-  return a.length === b.length && a.every((edge, i) => edge.id === b[i].id && edge.targetHandle === b[i].targetHandle);
-}
-
-// The field is left (or the graph is saved or run): edges into placeholders that are really gone go now.
-export function commitTyping(editor) {
-  const { state } = editor;
-  const wasTyping = state.typing;
-  state.typing = false;
-  state.typingFrom = null;
-  if (!wasTyping) return;
-  const pruned = pruneDanglingEdges(state.graph, state.catalog);
-  if (pruned !== state.graph) {
-    state.graph = pruned;
-    refresh(editor);
-  } else {
-    refreshToolbar(editor); // "Unsaved changes" was assumed while typing: now compare for real
-  }
 }
 
 // The picture of a node whose kind holds one (`imageSource`, an Image node's): a thumbnail, a drop zone (or file chooser) to upload one, a URL as an alternative.

@@ -1,8 +1,10 @@
-// The canvas: draws nodes, ports and edges, and turns pointer gestures into edit requests.
-// It never edits the graph itself: it calls the editor's callbacks, and the editor re-renders it.
+// The canvas: draws nodes, ports and edges, and holds the view (pan and zoom). Its gestures
+// (canvas-gestures.js) turn the pointer into edit requests: it never edits the graph itself, it calls the
+// editor's callbacks, and the editor re-renders it.
 
 import { api } from "./api.js";
-import { catalogByType, inputPorts, outputPorts, typesCompatible } from "./graph.js";
+import { listenForGestures } from "./canvas-gestures.js";
+import { catalogByType, inputPorts, outputPorts } from "./graph.js";
 import { calleeOf, isCaller } from "./callees.js";
 import { kindIcon, nodeName, nodeSummary } from "./kinds.js";
 import { el } from "./ui.js";
@@ -10,7 +12,6 @@ import { READABLE_ZOOM, bounds, edgePath, fitView, toWorld, zoomAt } from "./vie
 import { formatDuration, formatTokens, outputImage, outputPreview, skipReason } from "./runstate.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const DRAG_THRESHOLD = 3;
 const SMALL_GRAPH = 12;
 
 export class Canvas {
@@ -30,30 +31,8 @@ export class Canvas {
     this.edgeLayer.classList.add("canvas__edges");
     this.nodeLayer = el("div", { class: "canvas__nodes" });
     this.world.append(this.edgeLayer, this.nodeLayer);
-    this.band = el("div", { class: "canvas__band", hidden: true });
     root.prepend(this.world);
-    root.append(this.band);
-
-    this.edgeButton = el("button", {
-      type: "button",
-      class: "edge__delete",
-      hidden: true,
-      title: "Delete this connection",
-      "aria-label": "Delete this connection",
-      text: "×",
-      onpointerdown: (event) => event.stopPropagation(),
-      onclick: () => {
-        this.edgeButton.hidden = true;
-        if (this.callbacks.onDeleteEdge) this.callbacks.onDeleteEdge(this.edgeButton.dataset.edge);
-      },
-      onpointerleave: () => this.edgeLeave(),
-    });
-    this.world.append(this.edgeButton);
-    this.edgeLayer.addEventListener("pointerover", (event) => this.edgeHover(event));
-    this.edgeLayer.addEventListener("pointerout", () => this.edgeLeave());
-    root.addEventListener("contextmenu", (event) => this.contextMenu(event));
-    root.addEventListener("pointerdown", (event) => this.pointerDown(event));
-    root.addEventListener("wheel", (event) => this.wheel(event), { passive: false });
+    listenForGestures(this);
   }
 
   // ---- rendering -------------------------------------------------------------------------------
@@ -330,239 +309,6 @@ export class Canvas {
   isOverCanvas(clientX, clientY) {
     const rect = this.root.getBoundingClientRect();
     return clientX >= rect.left && clientX <= rect.right && clientY >= rect.top && clientY <= rect.bottom;
-  }
-
-  // ---- gestures ----------------------------------------------------------------------------------
-  wheel(event) {
-    event.preventDefault();
-    const origin = this.root.getBoundingClientRect();
-    const factor = Math.exp(-event.deltaY * 0.0015);
-    this.setView(zoomAt(this.view, factor, { x: event.clientX - origin.left, y: event.clientY - origin.top }));
-  }
-
-  pointerDown(event) {
-    if (event.button !== 0) return;
-    if (event.target.closest(".canvas__overlay")) return;
-    const port = event.target.closest(".port");
-    const nodeElement = event.target.closest(".node");
-    const edgeHit = event.target.closest("[data-edge]");
-    if (!nodeElement) this.root.focus({ preventScroll: true });
-    else nodeElement.focus({ preventScroll: true, focusVisible: false });
-    if (port) return this.startConnect(event, port);
-    if (nodeElement) return this.startMove(event, nodeElement.dataset.id);
-    if (edgeHit) {
-      event.preventDefault();
-      return this.callbacks.onSelect({ nodes: [], edges: [edgeHit.dataset.edge] }, event.shiftKey);
-    }
-    if (event.shiftKey) return this.startBand(event);
-    return this.startPan(event);
-  }
-
-  track(event, onMove, onUp) {
-    event.preventDefault();
-    const start = { x: event.clientX, y: event.clientY };
-    let moved = false;
-    const move = (e) => {
-      if (!moved && Math.hypot(e.clientX - start.x, e.clientY - start.y) < DRAG_THRESHOLD) return;
-      moved = true;
-      onMove(e, { x: e.clientX - start.x, y: e.clientY - start.y });
-    };
-    const up = (e) => {
-      window.removeEventListener("pointermove", move);
-      window.removeEventListener("pointerup", up);
-      onUp(e, moved, { x: e.clientX - start.x, y: e.clientY - start.y });
-    };
-    window.addEventListener("pointermove", move);
-    window.addEventListener("pointerup", up);
-  }
-
-  startPan(event) {
-    const startView = { ...this.view };
-    this.root.classList.add("is-panning");
-    this.track(
-      event,
-      (_e, delta) => this.setView({ ...startView, x: startView.x + delta.x, y: startView.y + delta.y }),
-      (_e, moved) => {
-        this.root.classList.remove("is-panning");
-        if (!moved) this.callbacks.onSelect({ nodes: [], edges: [] }, false);
-      },
-    );
-  }
-
-  startMove(event, nodeId) {
-    const additive = event.shiftKey || event.ctrlKey || event.metaKey;
-    let ids;
-    const keptGroup = this.state.selection.nodes.has(nodeId) && !additive;
-    if (keptGroup) {
-      ids = [...this.state.selection.nodes];
-    } else {
-      this.callbacks.onSelect({ nodes: [nodeId], edges: [] }, additive);
-      ids = additive ? [...this.state.selection.nodes] : [nodeId];
-    }
-    const starts = new Map(
-      this.graph.nodes.filter((node) => ids.includes(node.id)).map((node) => [node.id, { ...node.position }]),
-    );
-    const zoom = this.view.zoom;
-    const moving = new Set(starts.keys());
-    const touching = this.edgesTouching(moving);
-    const elements = [...starts].map(([id, start]) => [this.nodeElements.get(id), start]).filter(([element]) => element);
-    let frame = null;
-    let latest = null;
-    // One update per animation frame, whatever the pointer's rate; only the moved nodes and their edges.
-    const paint = () => {
-      frame = null;
-      const shift = { x: latest.x / zoom, y: latest.y / zoom };
-      for (const [element, start] of elements) {
-        element.style.transform = `translate(${start.x + shift.x}px, ${start.y + shift.y}px)`;
-      }
-      const offsets = new Map([...moving].map((id) => [id, shift]));
-      for (const edge of touching) {
-        const parts = this.edgeElements.get(edge.id);
-        const d = parts && this.edgeD(edge, offsets);
-        if (!d) continue;
-        parts.hit.setAttribute("d", d);
-        parts.line.setAttribute("d", d);
-      }
-    };
-    this.track(
-      event,
-      (_e, delta) => {
-        latest = delta;
-        if (frame === null) frame = requestAnimationFrame(paint);
-      },
-      (_e, moved, delta) => {
-        if (frame !== null) cancelAnimationFrame(frame);
-        if (!moved) {
-          // A click (no drag) on one node of a group selection selects just that node.
-          if (keptGroup && this.state.selection.nodes.size > 1) this.callbacks.onSelect({ nodes: [nodeId], edges: [] }, false);
-          return;
-        }
-        const positions = {};
-        for (const [id, start] of starts) {
-          positions[id] = { x: start.x + delta.x / zoom, y: start.y + delta.y / zoom };
-        }
-        this.callbacks.onMoveEnd(positions);
-      },
-    );
-  }
-
-  startBand(event) {
-    const origin = this.root.getBoundingClientRect();
-    const start = { x: event.clientX - origin.left, y: event.clientY - origin.top };
-    this.track(
-      event,
-      (e) => {
-        const now = { x: e.clientX - origin.left, y: e.clientY - origin.top };
-        Object.assign(this.band.style, {
-          left: `${Math.min(start.x, now.x)}px`,
-          top: `${Math.min(start.y, now.y)}px`,
-          width: `${Math.abs(now.x - start.x)}px`,
-          height: `${Math.abs(now.y - start.y)}px`,
-        });
-        this.band.hidden = false;
-      },
-      (e, moved) => {
-        this.band.hidden = true;
-        if (!moved) return;
-        const a = toWorld(this.view, start);
-        const b = toWorld(this.view, { x: e.clientX - origin.left, y: e.clientY - origin.top });
-        const box = { left: Math.min(a.x, b.x), right: Math.max(a.x, b.x), top: Math.min(a.y, b.y), bottom: Math.max(a.y, b.y) };
-        const inside = this.nodeRects()
-          .filter((r) => r.x >= box.left && r.x + r.width <= box.right && r.y >= box.top && r.y + r.height <= box.bottom)
-          .map((r) => r.id);
-        this.callbacks.onSelect({ nodes: inside, edges: [] }, true);
-      },
-    );
-  }
-
-  // Dragging a connection from a port: from an output to an input, or from an input back to an output.
-  // Dropped on empty canvas, it asks the editor for a new node to connect (onDropConnection).
-  startConnect(event, port) {
-    const fromSide = port.dataset.side;
-    const otherSide = fromSide === "out" ? "in" : "out";
-    const anchor = { node: port.dataset.node, port: port.dataset.port, type: port.dataset.type };
-    const from = this.portCentre(anchor.node, fromSide, anchor.port);
-    const fitsType = (other) =>
-      fromSide === "out" ? typesCompatible(anchor.type, other, this.portTypes) : typesCompatible(other, anchor.type, this.portTypes);
-    const connection = (other) =>
-      fromSide === "out"
-        ? { source: anchor.node, sourceHandle: anchor.port, target: other.node, targetHandle: other.port }
-        : { source: other.node, sourceHandle: other.port, target: anchor.node, targetHandle: anchor.port };
-    this.pending = document.createElementNS(SVG, "path");
-    this.pending.classList.add("edge__pending");
-    this.root.classList.add("is-connecting");
-    const others = [...this.nodeLayer.querySelectorAll(`.port--${otherSide}`)];
-    for (const other of others) {
-      const fits = other.dataset.node !== anchor.node && fitsType(other.dataset.type);
-      other.classList.add(fits ? "is-candidate" : "is-incompatible");
-    }
-    this.track(
-      event,
-      (e) => {
-        const pointer = this.clientToWorld(e.clientX, e.clientY);
-        this.pending.setAttribute("d", fromSide === "out" ? edgePath(from, pointer) : edgePath(pointer, from));
-        if (!this.pending.isConnected) this.edgeLayer.append(this.pending);
-      },
-      (e, moved) => {
-        this.pending.remove();
-        this.pending = null;
-        this.root.classList.remove("is-connecting");
-        for (const other of others) other.classList.remove("is-candidate", "is-incompatible");
-        if (!moved) return;
-        const target = document.elementFromPoint(e.clientX, e.clientY);
-        const hit = target && target.closest(`.port--${otherSide}, .node`);
-        if (hit && hit.classList.contains("port")) {
-          this.callbacks.onConnect(connection({ node: hit.dataset.node, port: hit.dataset.port }));
-        } else if (hit && hit.dataset.id !== anchor.node) {
-          // Dropped on a node's body: use its first port on the other side that takes this type.
-          const candidates = [...hit.querySelectorAll(`.port--${otherSide}`)];
-          const fitting = candidates.find((p) => fitsType(p.dataset.type)) || candidates[0];
-          this.callbacks.onConnect(connection({ node: hit.dataset.id, port: fitting ? fitting.dataset.port : null }));
-        } else if (!hit && target && this.root.contains(target) && !target.closest(".canvas__overlay")) {
-          if (this.callbacks.onDropConnection) {
-            this.callbacks.onDropConnection({
-              side: fromSide,
-              ...anchor,
-              at: this.clientToWorld(e.clientX, e.clientY),
-              clientX: e.clientX,
-              clientY: e.clientY,
-            });
-          }
-        }
-      },
-    );
-  }
-
-  // ---- context menu and the edge delete button -------------------------------------------------
-  contextMenu(event) {
-    if (event.target.closest(".canvas__overlay")) return;
-    event.preventDefault();
-    const nodeElement = event.target.closest(".node");
-    const edgeHit = event.target.closest("[data-edge]");
-    const where = { clientX: event.clientX, clientY: event.clientY, at: this.clientToWorld(event.clientX, event.clientY) };
-    if (nodeElement) this.callbacks.onContextMenu({ kind: "node", id: nodeElement.dataset.id, ...where });
-    else if (edgeHit) this.callbacks.onContextMenu({ kind: "edge", id: edgeHit.dataset.edge, ...where });
-    else this.callbacks.onContextMenu({ kind: "canvas", ...where });
-  }
-
-  // A hovered edge shows a delete button at its middle.
-  edgeHover(event) {
-    const hit = event.target.closest && event.target.closest("[data-edge]");
-    if (!hit || this.root.classList.contains("is-connecting")) return;
-    clearTimeout(this.edgeButtonTimer);
-    const length = hit.getTotalLength();
-    const middle = hit.getPointAtLength(length / 2);
-    this.edgeButton.dataset.edge = hit.dataset.edge;
-    // Just above the line, so a click on the line itself still selects it.
-    this.edgeButton.style.transform = `translate(${middle.x}px, ${middle.y - 22}px) translate(-50%, -50%)`;
-    this.edgeButton.hidden = false;
-  }
-
-  edgeLeave() {
-    clearTimeout(this.edgeButtonTimer);
-    this.edgeButtonTimer = setTimeout(() => {
-      if (!this.edgeButton.matches(":hover")) this.edgeButton.hidden = true;
-    }, 400);
   }
 }
 

@@ -7,12 +7,18 @@ import { listenForGestures } from "./canvas-gestures.js";
 import { catalogByType, inputPorts, outputPorts } from "./graph.js";
 import { calleeOf, isCaller } from "./callees.js";
 import { kindIcon, nodeName, nodeSummary } from "./kinds.js";
+import { UNMEASURED_NODE_SIZE } from "./layout.js";
 import { el } from "./ui.js";
 import { READABLE_ZOOM, bounds, edgePath, fitView, toWorld, zoomAt } from "./viewport.js";
 import { formatDuration, formatTokens, outputImage, outputPreview, skipReason } from "./runstate.js";
 
 const SVG = "http://www.w3.org/2000/svg";
+// A graph of at most this many nodes is never fitted below READABLE_ZOOM.
 const SMALL_GRAPH = 12;
+// The background's dot spacing in world pixels (the CSS default of --grid-size, at zoom 1).
+const GRID_SIZE = 24;
+// Room left around the nodes (screen pixels) when the view is fitted to them.
+const FIT_MARGIN = 40;
 
 export class Canvas {
   constructor(root, { catalog, onSelect, onMoveEnd, onConnect, onViewChange, onOpen, onContextMenu, onDropConnection, onDeleteEdge }) {
@@ -251,7 +257,7 @@ export class Canvas {
   applyView() {
     const { x, y, zoom } = this.view;
     this.world.style.transform = `translate(${x}px, ${y}px) scale(${zoom})`;
-    this.root.style.setProperty("--grid-size", `${24 * zoom}px`);
+    this.root.style.setProperty("--grid-size", `${GRID_SIZE * zoom}px`);
     this.root.style.backgroundPosition = `${x}px ${y}px`;
     if (this.callbacks.onViewChange) this.callbacks.onViewChange(this.view);
   }
@@ -268,7 +274,7 @@ export class Canvas {
   // World rectangles of the nodes as drawn.
   nodeRects() {
     return this.graph.nodes.map((node) => {
-      const size = (this.sizes && this.sizes.get(node.id)) || { width: 240, height: 100 };
+      const size = (this.sizes && this.sizes.get(node.id)) || UNMEASURED_NODE_SIZE;
       return { id: node.id, x: node.position.x, y: node.position.y, width: size.width, height: size.height };
     });
   }
@@ -288,7 +294,7 @@ export class Canvas {
   fit() {
     const rects = this.nodeRects();
     const minZoom = rects.length <= SMALL_GRAPH ? READABLE_ZOOM : undefined;
-    this.setView(fitView(bounds(rects), this.size(), 40, minZoom));
+    this.setView(fitView(bounds(rects), this.size(), FIT_MARGIN, minZoom));
   }
 
   zoomBy(factor) {

@@ -3,7 +3,9 @@
 
 import dagre from "../vendor/dagre/dagre.esm.js";
 
-const DEFAULT_SIZE = { width: 240, height: 120 };
+// The size a node is taken to have before it is drawn and measured: `.node`'s CSS width, and about the
+// height of a node with a summary and a row of ports (the real height follows what the node shows).
+export const UNMEASURED_NODE_SIZE = { width: 240, height: 120 };
 
 // positions {nodeId: {x, y}} (top-left corners); `sizes` maps node ids to {width, height} as drawn.
 export function autoLayout(graph, { sizes = new Map(), gap = 40, rankGap = 80, origin = { x: 40, y: 40 } } = {}) {
@@ -12,7 +14,7 @@ export function autoLayout(graph, { sizes = new Map(), gap = 40, rankGap = 80, o
   layout.setDefaultEdgeLabel(() => ({}));
   const ids = new Set(graph.nodes.map((node) => node.id));
   for (const node of graph.nodes) {
-    const size = sizes.get(node.id) || DEFAULT_SIZE;
+    const size = sizes.get(node.id) || UNMEASURED_NODE_SIZE;
     layout.setNode(node.id, { width: size.width, height: size.height });
   }
   for (const edge of graph.edges) {

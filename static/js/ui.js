@@ -32,8 +32,11 @@ function toastArea() {
   return area;
 }
 
-// A message in the corner; kind is "info", "success" or "error".
-export function toast(message, kind = "info", timeout = 5000) {
+// How long a toast stays unless its caller says otherwise: long enough to read a sentence.
+const TOAST_SHOWN_MS = 5000;
+
+// A message in the corner; kind is "info", "success" or "error". `timeout` in ms (0: it stays).
+export function toast(message, kind = "info", timeout = TOAST_SHOWN_MS) {
   const item = el("div", { class: `toast toast--${kind}` }, message);
   toastArea().append(item);
   if (timeout) setTimeout(() => item.remove(), timeout);

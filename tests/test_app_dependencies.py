@@ -1,10 +1,12 @@
 """Apps depend one way, accounts <- workflows <- runs <- triggers, uploads beside them, core (the shared
 kernel) and engine under all: no module of a lower package imports a higher one (read from the source, so an
-import hidden in a function counts too)."""
+import hidden in a function counts too). No import cycles and no overlong modules, in the Python packages and
+among the page's ES modules (static/js) alike."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -192,3 +194,59 @@ def test_no_module_is_longer_than_the_limit():
     }
 
     assert {path for path, length in lengths.items() if length > MAX_MODULE_LINES} == set(LONG_MODULES)
+
+
+JS_ROOT = ROOT / "static" / "js"
+
+# A static import or re-export of a module by relative path, over several lines too:
+# `import { a, b } from "./x.js";`, `export * from "../y.js";`, `import "./z.js";`.
+JS_IMPORT = re.compile(
+    r"""^\s*(?:import|export)\s(?:[\w\s{},*$]*?\bfrom\s*)?["'](\.{1,2}/[^"']+)["']""", re.MULTILINE
+)
+
+
+def _js_modules(root: Path) -> dict[str, Path]:
+    return {path.relative_to(root).as_posix(): path for path in sorted(root.rglob("*.js"))}
+
+
+def _js_imports_between(root: Path) -> dict[str, set[str]]:
+    """Which of the ES modules under root each one imports statically (a module outside root, such as a
+    vendored library, is left out)."""
+    modules = _js_modules(root)
+    edges: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets = set()
+        for match in JS_IMPORT.finditer(path.read_text()):
+            target = (path.parent / match.group(1)).resolve()
+            if target.is_relative_to(root.resolve()):
+                targets.add(target.relative_to(root.resolve()).as_posix())
+        edges[name] = targets & modules.keys()
+    return edges
+
+
+def test_no_import_cycle_between_js_modules():
+    assert _cycles(_js_imports_between(JS_ROOT)) == []
+
+
+def test_the_js_import_reader_sees_imports_over_several_lines(tmp_path):
+    (tmp_path / "editor").mkdir()
+    (tmp_path / "a.js").write_text(
+        'import {\n  b,\n  c,\n} from "./editor/b.js";\nexport function from_(x) {}\n'
+    )
+    (tmp_path / "editor" / "b.js").write_text('import "../a.js";\nexport * from "./c.js";\n')
+    (tmp_path / "editor" / "c.js").write_text('import dagre from "../../vendor/dagre.js";\n')
+
+    edges = _js_imports_between(tmp_path)
+
+    assert edges == {"a.js": {"editor/b.js"}, "editor/b.js": {"a.js", "editor/c.js"}, "editor/c.js": set()}
+    assert _cycles(edges) == [["a.js", "editor/b.js"]]
+
+
+def test_no_js_module_is_longer_than_the_limit():
+    lengths = {
+        f"static/js/{name}": len(path.read_text().splitlines()) for name, path in _js_modules(JS_ROOT).items()
+    }
+
+    assert {path for path, length in lengths.items() if length > MAX_MODULE_LINES} == {
+        path for path in LONG_MODULES if path.endswith(".js")
+    }

@@ -16,7 +16,10 @@ function editorState() {
 }
 
 test("every editor module but the entry can be imported without starting anything", async () => {
-  for (const name of ["model", "render", "edits", "settings", "saving", "runs", "palette", "keyboard", "runform", "publish"]) {
+  for (const name of [
+    "model", "render", "edits", "settings", "saving", "runs", "palette", "keyboard", "runform", "publish",
+    "runbanner", "typing", "servererrors",
+  ]) {
     const module = await import(`/static/js/editor/${name}.js`);
     assert(Object.keys(module).length > 0, `${name}.js exports nothing`);
   }

@@ -144,8 +144,9 @@ def measure_everything(args: argparse.Namespace, redis_url: str) -> int:
     from rest_framework.test import APIClient
 
     from accounts.services import api_token_create
+    from runs.driving import run_execute
     from runs.models import RunStatus
-    from runs.services import run_create, run_execute
+    from runs.services import run_create
     from tests.factories import UserFactory, WorkflowFactory
 
     meter = Meter(redis_url)

@@ -101,9 +101,10 @@ def main() -> int:
 
         import engine
         from core.engine_config import run_options
+        from runs.driving import run_execute
         from runs.execution import execution_context
         from runs.models import RunStatus
-        from runs.services import run_create, run_execute
+        from runs.services import run_create
         from tests.factories import UserFactory
 
         owner = UserFactory(email="bench-persist@example.com")

@@ -103,8 +103,9 @@ def measure(url: str, counts: multiprocessing.Queue, ask: Any, concurrency: int)
 
     import engine
     from accounts.models import User
+    from runs.driving import run_execute
     from runs.models import RunStatus
-    from runs.services import run_create, run_execute
+    from runs.services import run_create
     from workflows.services import graph_limits
 
     settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL, settings.GROQ_API_KEY = "bench", url, None

@@ -63,7 +63,8 @@ def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
 def token_latencies(base: str, token: str, owner: Any, fake: Any, *, runs: int, words: int) -> list[float]:
     from django.db import connection
 
-    from runs.services import run_create, run_execute
+    from runs.driving import run_execute
+    from runs.services import run_create
     from tests.graphs import edge, node
     from tests.sse import read_events
 

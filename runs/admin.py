@@ -8,7 +8,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from runs.models import ExecutionLog, NodeResult, UserBudget, WorkflowRun
-from runs.services import RunAlreadyFinished, TooManyActiveRuns, run_cancel, run_rerun, runs_delete
+from runs.recovery import runs_delete
+from runs.services import RunAlreadyFinished, TooManyActiveRuns, run_cancel, run_rerun
 
 
 class NodeResultInline(admin.TabularInline):

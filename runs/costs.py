@@ -18,6 +18,7 @@ from django.utils import timezone
 import engine
 from accounts.models import User
 from runs.models import BudgetHold, NodeResult, UserBudget
+from runs.reconnect import reconnecting
 
 _loaded: tuple[str, engine.PriceTable] | None = None
 
@@ -56,9 +57,6 @@ class DailyBudget:
     def reserve(
         self, *, node_id: str, model: str | None, input_tokens: int, output_tokens: int
     ) -> str | None:
-        # Imported here because runs.execution builds budgets; a restarting database is ridden out.
-        from runs.execution import reconnecting
-
         cost = self.prices.cost(None, model, input_tokens, output_tokens) or Decimal(0)
         return reconnecting(lambda: self._reserve(node_id, input_tokens + output_tokens, cost))
 
@@ -97,8 +95,6 @@ class DailyBudget:
         return None
 
     def release(self, *, node_id: str) -> None:
-        from runs.execution import reconnecting
-
         reconnecting(lambda: BudgetHold.objects.filter(run_id=self.run_id, node_id=node_id).delete())
 
 

@@ -15,7 +15,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import TypeVar
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
@@ -26,36 +25,12 @@ from accounts.models import User
 from core.engine_config import provider_config
 from runs.costs import budget_for, price_table
 from runs.models import RunStatus, WorkflowRun
+from runs.reconnect import reconnecting
 from uploads.reader import image_reader_for
 
 RUN_CANCEL_CHECK_SECONDS = 0.5
-# A database restart (pg_ctl restart, a failover) takes a few seconds; a run in flight rides it out
-# instead of stopping and waiting RUN_STALE_AFTER_SECONDS for the sweeper.
-# Waits double from 0.1 s to 2 s: about 5 s in all, and a brief SQLite lock costs only a tenth of a second.
-DB_RECONNECT_ATTEMPTS = 7
-DB_RECONNECT_FIRST_WAIT_SECONDS = 0.1
-DB_RECONNECT_MAX_WAIT_SECONDS = 2.0
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
-
-
-def reconnecting(query: Callable[[], T]) -> T:
-    """Run a run-progress query, reconnecting while the database comes back from a restart.
-
-    Only outside a transaction: inside one, a new connection would silently lose the transaction's work.
-    """
-    for attempt in range(1, DB_RECONNECT_ATTEMPTS + 1):
-        try:
-            return query()
-        except (OperationalError, InterfaceError):
-            if connection.in_atomic_block or attempt == DB_RECONNECT_ATTEMPTS:
-                raise
-            logger.warning("database connection lost; reconnecting (attempt %d)", attempt)
-            connection.close()
-            wait = DB_RECONNECT_FIRST_WAIT_SECONDS * 2 ** (attempt - 1)
-            time.sleep(min(wait, DB_RECONNECT_MAX_WAIT_SECONDS))
-    raise AssertionError("unreachable")
 
 
 def model_defaults() -> dict[str, dict[str, str]]:

@@ -1,7 +1,7 @@
 """Dramatiq middleware that runs the stale-run sweeper on a timer thread inside every worker process.
 
 A killed worker's runs are found by their own heartbeat, and on the Redis broker the messages it had fetched
-by its broker heartbeat: every worker process sweeps for both (runs.services.runs_recover_stale), instead of
+by its broker heartbeat: every worker process sweeps for both (runs.recovery.runs_recover_stale), instead of
 waiting for Dramatiq's randomly scheduled maintenance.
 Loaded by django_dramatiq before the apps are ready: nothing from Django models is imported at module level.
 """
@@ -37,7 +37,7 @@ class RunRecoveryMiddleware(Middleware):
         from django.conf import settings
         from django.db import close_old_connections, connections
 
-        from runs.services import runs_recover_stale
+        from runs.recovery import runs_recover_stale
 
         while not self._stop.wait(settings.RUN_SWEEP_INTERVAL_SECONDS):
             try:

@@ -28,8 +28,9 @@ import engine
 from core.cache import owner_caches_invalidate
 from engine.results import json_safe
 from runs.events import RunEventPublisher
-from runs.execution import RunGuard, reconnecting
+from runs.execution import RunGuard
 from runs.models import ExecutionLog, LogLevel, NodeResult, NodeStatus, WorkflowRun
+from runs.reconnect import reconnecting
 
 _LEVELS = set(LogLevel.values)
 FLUSH_INTERVAL_SECONDS = 0.1

@@ -13,8 +13,8 @@ from django.db.models import Max
 
 import engine
 from accounts.models import User
-from runs.execution import reconnecting
 from runs.models import NodeResult, NodeStatus
+from runs.reconnect import reconnecting
 
 _KEYS_PER_QUERY = 500
 

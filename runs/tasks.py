@@ -5,13 +5,13 @@ from __future__ import annotations
 import dramatiq
 from django.conf import settings
 
-# Recovery is the sweeper's job (runs.services.runs_recover_stale), not Dramatiq's retries: a retried
+from runs.driving import run_execute
+
+# Recovery is the sweeper's job (runs.recovery.runs_recover_stale), not Dramatiq's retries: a retried
 # message would race the sweeper's. The time limit backs up the engine's own run timeout.
 RUN_ACTOR_TIME_LIMIT_MS = int((settings.RUN_TIMEOUT_SECONDS + 120) * 1000)
 
 
 @dramatiq.actor(max_retries=0, time_limit=RUN_ACTOR_TIME_LIMIT_MS)
 def execute_run(run_id: str) -> None:
-    from runs.services import run_execute
-
     run_execute(run_id=run_id)

@@ -11,7 +11,8 @@ from django.db import connection
 from playwright.sync_api import expect
 
 from accounts.models import User
-from runs.services import run_create, run_execute
+from runs.driving import run_execute
+from runs.services import run_create
 from tests.browser.helpers import node as canvas_node
 from tests.browser.helpers import sign_up, write_graph_file
 from tests.graphs import edge, node

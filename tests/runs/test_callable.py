@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from PIL import Image
 
+from runs.driving import run_execute
 from runs.models import RunStatus, RunTrigger, WorkflowRun
-from runs.services import run_execute
 from tests.brokers import drain
 from tests.factories import WorkflowRunFactory
 from tests.graphs import callable_graph, text_to_debug_graph

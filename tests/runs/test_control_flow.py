@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from runs.driving import run_execute
 from runs.models import NodeResult, RunStatus
-from runs.services import run_create, run_execute
+from runs.services import run_create
 from tests.graphs import edge, graph, node
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from runs.costs import budget_for, price_table
+from runs.driving import run_execute
 from runs.models import BudgetHold, NodeResult, RunStatus, UserBudget, WorkflowRun
-from runs.services import run_create, run_execute
+from runs.services import run_create
 from tests.factories import NodeResultFactory, WorkflowFactory, WorkflowRunFactory
 from tests.graphs import edge, node
 

@@ -10,9 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from runs.driving import run_execute
 from runs.execution import execution_context
 from runs.models import ExecutionLog, NodeResult, RunScope, RunStatus, WorkflowRun
-from runs.services import run_create, run_execute
+from runs.services import run_create
 from tests.factories import NodeResultFactory, WorkflowFactory, WorkflowRunFactory
 from tests.fakes.llm_server import prompt_text
 from tests.graphs import edge, node, text_llm_chain

@@ -12,8 +12,10 @@ from django.db import connection
 
 import engine
 from engine.kinds import NodeCall, NodeKind, NodeOutput, register, unregister
+from runs.driving import run_execute
 from runs.models import RunStatus, WorkflowRun
-from runs.services import RecoveryReport, run_create, run_execute, runs_recover_stale
+from runs.recovery import RecoveryReport, runs_recover_stale
+from runs.services import run_create
 from tests.graphs import edge, node, text_to_debug_graph
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 import engine
+from runs.driving import run_execute
 from runs.models import RunStatus
-from runs.services import run_create, run_execute
+from runs.services import run_create
 from tests.graphs import edge, node
 
 # Transactional: cache generations move when writes commit, as they do in a worker.

@@ -20,8 +20,9 @@ import pytest
 from django.db import connection
 
 from accounts.services import api_token_create
+from runs.driving import run_execute
 from runs.models import NodeResult, RunStatus, WorkflowRun
-from runs.services import run_create, run_execute
+from runs.services import run_create
 from tests.factories import UserFactory
 from tests.graphs import edge, node
 from tests.runs.processes import child_env, fake_llm_env, free_port, kill_group, start, wait_http

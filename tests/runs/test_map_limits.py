@@ -15,8 +15,9 @@ import pytest
 from django.db import connection
 from django.db.backends.signals import connection_created
 
+from runs.driving import run_execute
 from runs.models import NodeResult, RunStatus, WorkflowRun
-from runs.services import run_cancel, run_create, run_execute
+from runs.services import run_cancel, run_create
 from tests.graphs import callable_graph, edge, graph, llm_callee, node
 from tests.waiting import wait_for
 from workflows.models import Workflow

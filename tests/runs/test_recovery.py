@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from runs.models import NodeResult, RunStatus, WorkflowRun
-from runs.services import runs_recover_stale
+from runs.recovery import runs_recover_stale
 from runs.tasks import execute_run
 from tests.factories import NodeResultFactory, WorkflowRunFactory
 

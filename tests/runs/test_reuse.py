@@ -7,8 +7,9 @@ import io
 import pytest
 from PIL import Image
 
+from runs.driving import run_execute
 from runs.models import NodeResult, RunScope, RunStatus, WorkflowRun
-from runs.services import RunStillActive, run_create, run_execute, run_plan, run_resume
+from runs.services import RunStillActive, run_create, run_plan, run_resume
 from tests.factories import WorkflowFactory, WorkflowRunFactory
 from tests.fakes.llm_server import prompt_text
 from tests.graphs import callable_graph, edge, node

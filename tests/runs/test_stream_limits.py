@@ -18,8 +18,9 @@ from django.db import connection
 
 from accounts.models import User
 from accounts.services import api_token_create
+from runs.driving import run_execute
 from runs.events import CLIENT_NAME, SHORT_COMMAND_CONNECTIONS, run_event_bus
-from runs.services import run_create, run_execute
+from runs.services import run_create
 from tests.graphs import edge, node
 from tests.sse import read_events
 from workflowsite.asgi import application

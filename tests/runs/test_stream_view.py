@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from runs.services import run_create, run_execute
+from runs.driving import run_execute
+from runs.services import run_create
 from tests.graphs import edge, node
 
 pytestmark = pytest.mark.django_db

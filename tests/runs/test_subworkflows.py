@@ -14,9 +14,10 @@ import uuid
 
 import pytest
 
+from runs.driving import run_execute
 from runs.models import ExecutionLog, NodeResult, RunStatus, RunTrigger, WorkflowRun
 from runs.selectors import run_children
-from runs.services import TooManyActiveRuns, run_cancel, run_create, run_execute
+from runs.services import TooManyActiveRuns, run_cancel, run_create
 from tests.factories import WorkflowRunFactory
 from tests.fakes.llm_server import prompt_text
 from tests.graphs import callable_graph, edge, graph, llm_callee, node, text_to_debug_graph

@@ -79,7 +79,8 @@ def test_a_duplicate_message_runs_the_run_once(alice, broker, worker, llm_settin
 def test_a_live_run_keeps_its_heartbeat_fresh_so_the_sweeper_leaves_it_alone(
     alice, broker, worker, llm_settings, settings
 ):
-    from runs.services import run_create, runs_recover_stale
+    from runs.recovery import runs_recover_stale
+    from runs.services import run_create
 
     # The heartbeat is refreshed while the LLM call is in flight, and the sweeper leaves a run with a fresh
     # heartbeat alone. A stale window of 150 heartbeats: a loaded machine's scheduling delays cannot fake a

@@ -11,7 +11,8 @@ from django.apps import apps
 from django.utils import timezone
 
 from runs.models import RunStatus
-from runs.services import run_cancel, run_create, runs_purge
+from runs.recovery import runs_purge
+from runs.services import run_cancel, run_create
 from tests.factories import WorkflowFactory, WorkflowRunFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,8 +11,9 @@ from django.core.management import call_command
 from accounts.models import User
 from core.engine_config import graph_limits
 from engine import execution_order, validate_graph
+from runs.driving import run_execute
 from runs.models import RunStatus
-from runs.services import run_create, run_execute
+from runs.services import run_create
 from workflows.models import Workflow
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from runs.services import runs_recover_stale
+from runs.recovery import runs_recover_stale
 
 
 class Command(BaseCommand):

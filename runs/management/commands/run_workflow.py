@@ -19,9 +19,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 import engine
 from accounts.models import User
 from accounts.selectors import user_find_by_email
+from runs.driving import run_execute
 from runs.models import ReuseMode, RunStatus, RunTrigger
 from runs.selectors import run_outputs
-from runs.services import TooManyActiveRuns, run_create, run_execute
+from runs.services import TooManyActiveRuns, run_create
 from uploads.images import ImageRejected
 from uploads.services import upload_create
 from workflows.models import Workflow

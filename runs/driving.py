@@ -1,0 +1,188 @@
+"""The worker's side of a run (the actor's body): claim it, drive the engine over it with its progress
+written as it goes, and record the outcome.
+
+The claim is a conditional UPDATE (queued -> running, or a running run whose heartbeat went stale ->
+`recoveries + 1`); `recoveries` is the fencing token: the final write only lands while it still equals the
+claim's. Child runs are driven here too, in their calling node's thread (`runs.children`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+import engine
+from core.engine_config import run_options
+from runs.changes import run_changed
+from runs.children import ChildRunAllowance, ChildRuns, Lineage
+from runs.ending import node_counts
+from runs.events import RunEventPublisher
+from runs.execution import RunGuard, RunHeartbeat, execution_context
+from runs.models import NodeResult, NodeStatus, RunStatus, WorkflowRun
+from runs.persistence import RunEventSink
+from runs.reconnect import reconnecting
+from runs.reuse import OwnerResultStore
+from runs.scopes import scope_targets
+from runs.selectors import run_succeeded_outputs
+from workflows.callees import graph_callees_resolve, workflow_caller
+
+logger = logging.getLogger(__name__)
+
+
+def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None = None) -> WorkflowRun | None:
+    """Claim the run, execute it with the engine writing progress as it goes, and record the outcome."""
+    run = _run_claim(run_id=run_id)
+    if run is None:
+        logger.info("run %s is not claimable; message dropped", run_id)
+        return None
+    # A recovered run's succeeded nodes are not run again (its other results were deleted by the claim).
+    done = run_succeeded_outputs(run=run) if run.recoveries else {}
+    options = run_options()
+    lineage = Lineage(
+        chain=(),
+        caps=engine.LLMCaps(max_calls=options.max_llm_calls, max_tokens=options.max_llm_tokens),
+        children=ChildRunAllowance(settings.RUN_MAX_CHILD_RUNS),
+    )
+    guard = RunGuard(run_id=str(run.id), fence=run.recoveries)
+    return _run_drive(run=run, guard=guard, lineage=lineage, done=done, listener=listener)
+
+
+def _run_claim(*, run_id: str) -> WorkflowRun | None:
+    """Take the run for this worker, or None when it is not ours to run (finished, cancelled, or alive
+    elsewhere). A running run whose heartbeat went stale is taken over: its worker died."""
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=settings.RUN_STALE_AFTER_SECONDS)
+    claimed = WorkflowRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING, started_at=Coalesce(F("started_at"), Value(now)), heartbeat_at=now
+    ) or WorkflowRun.objects.filter(
+        pk=run_id,
+        status=RunStatus.RUNNING,
+        heartbeat_at__lt=stale_before,
+        cancel_requested_at__isnull=True,
+        recoveries__lt=settings.RUN_MAX_RECOVERIES,
+    ).update(recoveries=F("recoveries") + 1, heartbeat_at=now)
+    if not claimed:
+        return None
+    run = WorkflowRun.objects.get(pk=run_id)
+    if run.recoveries:
+        # Only succeeded nodes are kept; anything else of the dead attempt is recomputed.
+        NodeResult.objects.filter(run=run).exclude(status=NodeStatus.SUCCEEDED).delete()
+    run_changed(run)
+    return run
+
+
+def _run_drive(
+    *,
+    run: WorkflowRun,
+    guard: RunGuard,
+    lineage: Lineage,
+    done: Mapping[str, dict],
+    listener: Callable[[engine.Event], None] | None = None,
+) -> WorkflowRun | None:
+    """Execute a claimed (or, for a child, just created) run and record its outcome."""
+    publisher = RunEventPublisher(run=run)
+    store = OwnerResultStore(owner=run.owner, trusted_run_id=run.resumed_from_id)
+    sink = RunEventSink(
+        run=run,
+        guard=guard,
+        already_done=len(done),
+        listener=listener,
+        publisher=publisher,
+        origins=store.origins,
+    )
+    try:
+        targets = scope_targets(graph=run.graph, scope=run.scope, node_ids=run.node_ids)
+        context = execution_context(owner=run.owner, run_id=run.id)
+        caller = workflow_caller(run.workflow)
+        graph, issues = graph_callees_resolve(
+            owner=run.owner,
+            graph=run.graph,
+            caller=caller,
+            chain=lineage.chain,
+            for_run=True,
+            defaults=context.defaults,
+            digests=context.image_digests,
+        )
+        if issues:
+            raise engine.GraphInvalid(issues)
+        context.workflows = ChildRuns(
+            parent=run,
+            lineage=Lineage(
+                chain=(*lineage.chain, caller),
+                caps=lineage.caps,
+                children=lineage.children,
+                parent_stopped=guard,
+            ),
+            drive=_run_drive,
+        )
+        with RunHeartbeat(run_id=str(run.id), fence=run.recoveries):
+            try:
+                outcome = engine.execute_graph(
+                    engine.bind_inputs(graph, run.inputs),
+                    context=context,
+                    sink=sink,
+                    options=run_options(),
+                    targets=None if targets is None else [n for n in targets if n not in done],
+                    reuse=engine.ReuseMode(run.reuse),
+                    store=store,
+                    finished_outputs=done,
+                    should_cancel=sink.should_cancel,
+                    caps=lineage.caps,
+                )
+            finally:
+                sink.flush()  # before the final counters are counted from the results
+    except engine.GraphInvalid as exc:
+        summary = f"Invalid graph: {exc}"
+        return _run_finish(
+            run=run, guard=guard, status=RunStatus.FAILED, summary=summary, publisher=publisher
+        )
+    except Exception as exc:
+        logger.exception("run %s crashed", run.id)
+        summary = f"Internal error: {type(exc).__name__}"
+        return _run_finish(
+            run=run, guard=guard, status=RunStatus.FAILED, summary=summary, publisher=publisher
+        )
+    if guard.lost:
+        logger.warning("run %s was taken over by another worker; this attempt stops", run.id)
+        return None
+    status = RunStatus.CANCELLED if guard.cancelled else RunStatus(outcome.status.value)
+    summary = outcome.error_summary or ""
+    return _run_finish(run=run, guard=guard, status=status, summary=summary, publisher=publisher)
+
+
+def _run_finish(
+    *, run: WorkflowRun, guard: RunGuard, status: str, summary: str, publisher: RunEventPublisher
+) -> WorkflowRun | None:
+    fields = reconnecting(lambda: _run_record_outcome(run=run, guard=guard, status=status, summary=summary))
+    if fields is None:
+        return None
+    for name, value in fields.items():
+        setattr(run, name, value)
+    run_changed(run)
+    publisher.end(run)
+    return run
+
+
+def _run_record_outcome(
+    *, run: WorkflowRun, guard: RunGuard, status: str, summary: str
+) -> dict[str, Any] | None:
+    """Write the final status and counters, unless the run is no longer this worker's (then None)."""
+    now = timezone.now()
+    started = run.started_at or now
+    fields = {
+        "status": status,
+        **node_counts(run),
+        "duration_ms": max(0, round((now - started).total_seconds() * 1000)),
+        "error_summary": summary,
+        "completed_at": now,
+        "heartbeat_at": now,
+    }
+    ours = WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, recoveries=guard.fence)
+    return fields if ours.update(**fields) else None

@@ -9,7 +9,8 @@ Redis restarted, a finished run from long ago) the stream starts with the run as
 comment every RUN_EVENTS_HEARTBEAT_SECONDS, at which the run is also re-read, so that a run that ended
 without its worker publishing `end` (cancelled while queued, abandoned by a dead worker) still ends.
 A user holds at most RUN_EVENTS_MAX_STREAMS_PER_USER streams at once (runs/streamslots.py): one more is a
-429 before anything is streamed. The streams of a process share one blocking read of the bus (runs/events.py).
+429 before anything is streamed. The streams of a process share one blocking read of the bus
+(runs/eventbus_redis.py).
 """
 
 from __future__ import annotations
@@ -34,15 +35,8 @@ from rest_framework.settings import api_settings
 
 from accounts.models import User
 from core.api import TooManyRequests, exception_handler
-from runs.events import (
-    END,
-    BusEvent,
-    end_data,
-    event_id_valid,
-    node_finished_data,
-    run_counts,
-    run_event_bus,
-)
+from runs.eventbus import END, BusEvent, event_id_valid
+from runs.events import end_data, node_finished_data, run_counts, run_event_bus
 from runs.models import WorkflowRun
 from runs.selectors import LOG_PAGE_SIZE, run_get, run_logs, run_node_results
 from runs.streamslots import TooManyStreams, stream_slot_release, stream_slot_renew, stream_slot_take

@@ -11,14 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from runs.events import (
-    CLIENT_NAME,
-    FOLLOW_BUFFER,
-    SHORT_COMMAND_CONNECTIONS,
-    MemoryRunEventBus,
-    RedisRunEventBus,
-    id_key,
-)
+from runs.eventbus import id_key
+from runs.eventbus_memory import MemoryRunEventBus
+from runs.eventbus_redis import CLIENT_NAME, FOLLOW_BUFFER, SHORT_COMMAND_CONNECTIONS, RedisRunEventBus
 
 
 def redis_bus(**options: object) -> RedisRunEventBus:

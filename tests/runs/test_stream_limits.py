@@ -19,7 +19,8 @@ from django.db import connection
 from accounts.models import User
 from accounts.services import api_token_create
 from runs.driving import run_execute
-from runs.events import CLIENT_NAME, SHORT_COMMAND_CONNECTIONS, run_event_bus
+from runs.eventbus_redis import CLIENT_NAME, SHORT_COMMAND_CONNECTIONS
+from runs.events import run_event_bus
 from runs.services import run_create
 from tests.graphs import edge, node
 from tests.sse import read_events

@@ -35,6 +35,13 @@ from runs.idempotency import (
 )
 from runs.models import RunTrigger, WorkflowRun
 from runs.ratelimit import RunRateLimited, run_rate_limit_count
+from runs.result_serializers import (
+    LogPageSerializer,
+    LogSerializer,
+    RunDetailResponseSerializer,
+    RunPageSerializer,
+    RunSummarySerializer,
+)
 from runs.selectors import (
     LOG_PAGE_SIZE,
     run_detail,
@@ -47,19 +54,12 @@ from runs.selectors import (
 )
 from runs.serializers import (
     ExecuteInputSerializer,
-    LogPageSerializer,
-    LogSerializer,
     PlanOutputSerializer,
     RerunInputSerializer,
     RunCreatedSerializer,
-    RunDetailResponseSerializer,
     RunFinishedSerializer,
     RunListQuerySerializer,
-    RunPageSerializer,
-    RunSummarySerializer,
     RunWorkflowInputSerializer,
-    UsageOutputSerializer,
-    UsageQuerySerializer,
 )
 from runs.services import (
     RunAlreadyFinished,
@@ -72,6 +72,7 @@ from runs.services import (
     run_resume,
     run_start_published,
 )
+from runs.usage_serializers import UsageOutputSerializer, UsageQuerySerializer
 from workflows.models import Workflow
 from workflows.selectors import WorkflowNotPublished, workflow_get
 

@@ -123,6 +123,8 @@ def budget_for(*, owner: User, run_id: uuid.UUID) -> DailyBudget | None:
     return DailyBudget(owner=owner, run_id=run_id, daily_cost=daily_cost, daily_tokens=daily_tokens)
 
 
+# A usage report asked for no first day covers the last 30 UTC days, its last day included.
+USAGE_DEFAULT_DAYS = 30
 USAGE_MAX_DAYS = 366
 _GROUPS = {
     "day": ("day",),

@@ -19,7 +19,7 @@ from runs.eventbus import END, RunEventBus
 from runs.eventbus_memory import MemoryRunEventBus
 from runs.eventbus_redis import RedisRunEventBus
 from runs.models import NodeResult, WorkflowRun
-from runs.serializers import node_result_data
+from runs.result_serializers import node_result_data
 
 logger = logging.getLogger(__name__)
 

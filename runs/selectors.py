@@ -16,7 +16,7 @@ from core.pagination import MAX_LIMIT, Page
 from runs import cache
 from runs.models import ACTIVE_RUN_STATUSES, ExecutionLog, NodeResult, NodeStatus, WorkflowRun
 from runs.outputs import outputs_by_name
-from runs.serializers import RunDetailOutputSerializer, RunSummarySerializer
+from runs.result_serializers import RunDetailOutputSerializer, RunSummarySerializer
 
 # The list shows summaries; the graph snapshot can be large and is only loaded for the detail.
 _SUMMARY_DEFERRED = ("nodes", "edges", "node_ids", "inputs")

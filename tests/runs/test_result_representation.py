@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from rest_framework import serializers
 
-from runs.serializers import NodeResultSerializer, node_result_data
+from runs.result_serializers import NodeResultSerializer, node_result_data
 from tests.factories import NodeResultFactory
 
 

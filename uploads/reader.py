@@ -17,7 +17,8 @@ from django.http import Http404
 from accounts.models import User
 from engine import ImageData
 from uploads import selectors
-from uploads.fetch import FetchPolicy, SafeFetcher
+from uploads.fetch import SafeFetcher
+from uploads.fetchpolicy import FetchPolicy
 from uploads.services import upload_digest_record
 
 

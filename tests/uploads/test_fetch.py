@@ -23,7 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.files import image_bytes
-from uploads.fetch import FetchPolicy, FetchRefused, SafeFetcher
+from uploads.fetch import SafeFetcher
+from uploads.fetchpolicy import FetchPolicy, FetchRefused
 from uploads.reader import fetch_policy
 
 PNG = image_bytes("PNG", (24, 12))

@@ -15,7 +15,8 @@ from django.db import connection
 import engine
 from tests.files import image_bytes
 from tests.graphs import edge, node
-from uploads.fetch import FetchPolicy, FetchRefused, SafeFetcher
+from uploads.fetch import SafeFetcher
+from uploads.fetchpolicy import FetchPolicy, FetchRefused
 from uploads.reader import ImageUnavailable, StorageImageReader, image_reader_for
 from uploads.services import graph_upload_issues
 

@@ -53,12 +53,25 @@ def test_events_come_back_in_order_after_any_id(bus, run_id):
     assert asyncio.run(bus.last_id(run_id)) == ids[-1]
 
 
+def _waiting_for_events(task: asyncio.Task) -> bool:
+    """Whether the task is suspended in its follow's timed wait for the next events (not before it)."""
+    awaiting = task.get_coro()
+    while hasattr(awaiting, "cr_code"):
+        if awaiting.cr_code.co_name == "wait_for":
+            return True
+        awaiting = awaiting.cr_await
+    return False
+
+
 def test_a_follow_wakes_on_a_publish_from_another_thread(bus, run_id):
     async def wait_and_publish():
         loop = asyncio.get_running_loop()
         async with bus.follow(run_id, after=None) as follow:
             reading = asyncio.ensure_future(follow.next(block_s=5))
-            await asyncio.sleep(0.2)
+            deadline = loop.time() + 5
+            while not _waiting_for_events(reading) and loop.time() < deadline:
+                await asyncio.sleep(0.001)
+            assert _waiting_for_events(reading)
             await loop.run_in_executor(None, bus.publish, run_id, [("end", {"status": "succeeded"})])
             events = await reading
         await bus.release()

@@ -1,4 +1,5 @@
-"""Download an image from a user-supplied URL that uploads.fetchpolicy allows, hop by hop.
+"""Send a request to a user-supplied URL that uploads.fetchpolicy allows, hop by hop: an image download (GET,
+verified like an upload) or an HTTP Request node's request (any method, headers and body).
 
 - Each hop's URL is checked by uploads.fetchpolicy (at most `max_redirects` redirects); the connection goes
   to the address that was checked, with the hostname sent as Host and TLS SNI;
@@ -6,7 +7,9 @@
   headers and body): when it passes, a timer shuts the connection down, so a server sending one byte at
   a time cannot hold a socket or a thread; each blocking step also has its own timeout;
 - at most `max_concurrent` fetches run at once in a process; more wait for a slot within their deadline;
-- a byte cap enforced while streaming; the body is then verified and re-encoded exactly like an upload.
+- a byte cap enforced while streaming; an image is then verified and re-encoded exactly like an upload;
+- headers given as the origin's (a credential) go only to the first URL's scheme, host and port: a redirect
+  elsewhere is followed without them.
 
 Why a fetch was refused goes to the server log (this module's logger), never to the user.
 """
@@ -21,20 +24,12 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from uploads.fetchpolicy import (
-    NOT_FETCHED,
-    TOO_BUSY,
-    TOO_SLOW,
-    FetchPolicy,
-    FetchRefused,
-    FetchTarget,
-    check_url,
-    loggable_url,
-)
-from uploads.images import ALLOWED_CONTENT_TYPES, CleanImage, ImageRejected, check_size, clean_image
+from uploads.fetchpolicy import FetchPolicy, FetchRefused, FetchTarget, check_url, loggable_url
+from uploads.images import ALLOWED_CONTENT_TYPES, CleanImage, ImageRejected, clean_image
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +52,9 @@ class _Deadline:
     server that sends one byte at a time. The timer starts with the first connection.
     """
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, *, too_slow: str) -> None:
         self.seconds = seconds
+        self.too_slow = too_slow
         self._ends_at = time.monotonic() + seconds
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
@@ -69,7 +65,7 @@ class _Deadline:
         """Seconds left; raises once none are."""
         left = self._ends_at - time.monotonic()
         if left <= 0 or self.expired:
-            raise FetchRefused(TOO_SLOW, detail=f"the fetch took longer than {self.seconds:g} s")
+            raise FetchRefused(self.too_slow, detail=f"the fetch took longer than {self.seconds:g} s")
         return left
 
     def guard(self, sock: socket.socket) -> None:
@@ -146,6 +142,24 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
+@dataclass(frozen=True)
+class FetchedResponse:
+    """The final answer of a request, after its redirects: `headers` by lowercase name (repeated ones joined
+    with ", "), `body` read up to the policy's byte cap."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None
+
+
 class SafeFetcher:
     def __init__(self, policy: FetchPolicy) -> None:
         self.policy = policy
@@ -164,10 +178,32 @@ class SafeFetcher:
             raise
 
     def fetch_bytes(self, url: str) -> bytes:
-        deadline = _Deadline(self.policy.deadline_s)
+        response = self.request("GET", url, headers={"Accept": ", ".join(ALLOWED_CONTENT_TYPES)})
+        if response.status != 200:
+            raise FetchRefused(
+                f"{self.policy.wording.url} answered HTTP {response.status}.",
+                detail=f"{loggable_url(url)} answered HTTP {response.status}",
+            )
+        return response.body
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        origin_headers: Mapping[str, str] | None = None,
+    ) -> FetchedResponse:
+        """Send `method` to `url` and follow its redirects; any status is answered, not refused.
+
+        `origin_headers` (a credential) are sent only while the request stays on the first URL's origin.
+        """
+        deadline = _Deadline(self.policy.deadline_s, too_slow=self.policy.wording.too_slow)
+        outgoing = _Outgoing(method.upper(), url, {"User-Agent": "Weft", **(headers or {})}, body)
         try:
             with self._slot(deadline):
-                return self._follow(url, deadline=deadline)
+                return self._follow(outgoing, origin_headers=origin_headers or {}, deadline=deadline)
         finally:
             deadline.cancel()
 
@@ -176,7 +212,7 @@ class SafeFetcher:
         slots = fetch_slots(self.policy.max_concurrent)
         if not slots.acquire(timeout=deadline.remaining()):
             raise FetchRefused(
-                TOO_BUSY,
+                self.policy.wording.busy,
                 detail=f"all {self.policy.max_concurrent} fetch slots stayed busy for {deadline.seconds:g} s",
             )
         try:
@@ -184,29 +220,27 @@ class SafeFetcher:
         finally:
             slots.release()
 
-    def _follow(self, url: str, *, deadline: _Deadline) -> bytes:
-        current = url
+    def _follow(
+        self, outgoing: _Outgoing, *, origin_headers: Mapping[str, str], deadline: _Deadline
+    ) -> FetchedResponse:
+        origin: tuple[str, str, int] | None = None
         for _hop in range(self.policy.max_redirects + 1):
-            target = check_url(current, policy=self.policy)
-            status, location, body = self._get(target, deadline=deadline)
-            if status in _REDIRECT_STATUSES:
-                if not location:
-                    raise FetchRefused(
-                        "The image URL redirected without a Location header.",
-                        detail=f"{loggable_url(current)} redirected without a Location header",
-                    )
-                current = urljoin(current, location)
-                continue
-            if status != 200:
-                raise FetchRefused(
-                    f"The image URL answered HTTP {status}.",
-                    detail=f"{loggable_url(current)} answered HTTP {status}",
-                )
-            return body
-        raise FetchRefused(f"The image URL redirected more than {self.policy.max_redirects} times.")
+            target = check_url(outgoing.url, policy=self.policy)
+            here = (target.parts.scheme, target.host, target.port)
+            origin = origin or here
+            headers = {**outgoing.headers, **origin_headers} if here == origin else outgoing.headers
+            response, location = self._exchange(target, outgoing, headers=headers, deadline=deadline)
+            if location is None:
+                return response
+            outgoing = _redirected(outgoing, status=response.status, location=location)
+        wording = self.policy.wording
+        raise FetchRefused(f"{wording.url} redirected more than {self.policy.max_redirects} times.")
 
-    def _get(self, target: FetchTarget, *, deadline: _Deadline) -> tuple[int, str | None, bytes]:
-        timeout = self.policy.timeout_s
+    def _exchange(
+        self, target: FetchTarget, outgoing: _Outgoing, *, headers: Mapping[str, str], deadline: _Deadline
+    ) -> tuple[FetchedResponse, str | None]:
+        """One hop: the answer, and where it redirects to (None: it is the final answer)."""
+        timeout = min(self.policy.timeout_s, self.policy.deadline_s)
         connection: http.client.HTTPConnection
         if target.parts.scheme == "https":
             connection = _PinnedHTTPSConnection(
@@ -225,53 +259,77 @@ class SafeFetcher:
         if target.parts.query:
             path = f"{path}?{target.parts.query}"
         where = f"{loggable_url(target.url)} ({target.ip})"
+        wording = self.policy.wording
         try:
-            connection.request(
-                "GET",
-                path,
-                headers={"Accept": ", ".join(ALLOWED_CONTENT_TYPES), "User-Agent": "Weft"},
-            )
+            connection.request(outgoing.method, path, body=outgoing.body, headers=dict(headers))
             response = connection.getresponse()
+            received = _headers(response)
             if response.status in _REDIRECT_STATUSES:
-                answer: tuple[int, str | None, bytes] = (response.status, response.getheader("Location"), b"")
-            elif response.status != 200:
-                answer = (response.status, None, b"")
+                location = response.getheader("Location")
+                if not location:
+                    raise FetchRefused(
+                        f"{wording.url} redirected without a Location header.",
+                        detail=f"{loggable_url(target.url)} redirected without a Location header",
+                    )
+                answer = (FetchedResponse(response.status, received, b""), urljoin(target.url, location))
             else:
-                answer = (200, None, self._read_capped(response, url=target.url))
+                body = self._read_capped(response, url=target.url)
+                answer = (FetchedResponse(response.status, received, body), None)
         except (OSError, http.client.HTTPException) as exc:
             # After the deadline's timer shut the connection down, any error (or none) is its doing.
             if deadline.expired:
                 raise FetchRefused(
-                    TOO_SLOW, detail=f"{where} took longer than {deadline.seconds:g} s"
+                    wording.too_slow, detail=f"{where} took longer than {deadline.seconds:g} s"
                 ) from exc
             if isinstance(exc, TimeoutError):
-                raise FetchRefused(TOO_SLOW, detail=f"{where} did not answer within {timeout:g} s") from exc
-            raise FetchRefused(NOT_FETCHED, detail=f"{where} could not be fetched: {exc!r}") from exc
+                raise FetchRefused(
+                    wording.too_slow, detail=f"{where} did not answer within {timeout:g} s"
+                ) from exc
+            raise FetchRefused(wording.not_fetched, detail=f"{where} could not be fetched: {exc!r}") from exc
+        except ValueError as exc:
+            # http.client refuses a header name or value that would break the request (a line break). This
+            # comes after OSError, as a failed certificate check is a ValueError too.
+            raise FetchRefused("A header name or value is not valid.", detail=f"{where}: {exc}") from exc
         finally:
             deadline.release()
             connection.close()
         if deadline.expired:
             # A shut-down connection can also look like a short, complete answer.
-            raise FetchRefused(TOO_SLOW, detail=f"{where} took longer than {deadline.seconds:g} s")
+            raise FetchRefused(wording.too_slow, detail=f"{where} took longer than {deadline.seconds:g} s")
         return answer
 
     def _read_capped(self, response: http.client.HTTPResponse, *, url: str) -> bytes:
         cap = self.policy.max_bytes
+        wording = self.policy.wording
         declared = response.getheader("Content-Length")
-        if declared and declared.isdigit():
-            try:
-                check_size(int(declared), max_bytes=cap)
-            except ImageRejected as exc:
-                raise FetchRefused(
-                    exc.message, detail=f"{loggable_url(url)}: {exc.message}", too_large=True
-                ) from exc
+        if declared and declared.isdigit() and int(declared) > cap:
+            message = wording.declared_too_large(int(declared), cap=cap)
+            raise FetchRefused(message, detail=f"{loggable_url(url)}: {message}", too_large=True)
         chunks: list[bytes] = []
         received = 0
         while chunk := response.read1(_CHUNK):
             received += len(chunk)
             if received > cap:
                 # The server lied about, or did not send, a length: stop reading at the cap.
-                message = f"The image is larger than the limit of {cap:,} bytes."
+                message = wording.too_large(cap=cap)
                 raise FetchRefused(message, detail=f"{loggable_url(url)}: {message}", too_large=True)
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _headers(response: http.client.HTTPResponse) -> dict[str, str]:
+    received: dict[str, str] = {}
+    for name, value in response.getheaders():
+        key = name.lower()
+        received[key] = f"{received[key]}, {value}" if key in received else value
+    return received
+
+
+def _redirected(outgoing: _Outgoing, *, status: int, location: str) -> _Outgoing:
+    """The request a redirect asks for: a GET without the body where browsers send one (after a 303, and after
+    a 301 or 302 answering a POST), else the same request again."""
+    to_get = status == 303 or (status in (301, 302) and outgoing.method == "POST")
+    if to_get and outgoing.method != "HEAD":
+        headers = {k: v for k, v in outgoing.headers.items() if k.lower() != "content-type"}
+        return _Outgoing("GET", location, headers, None)
+    return _Outgoing(outgoing.method, location, outgoing.headers, outgoing.body)

@@ -1,7 +1,10 @@
 """What a fetch of a user-supplied URL may do, so that the URL cannot reach inside our network (SSRF).
 
-The rules, applied to the first URL and again to every redirect target (uploads.fetch follows at most three):
-- only http and https, no user name or password in the URL, only the allowed ports (80 and 443);
+It serves two uses, each with a policy of its own: image URLs (uploads.reader) and HTTP Request nodes
+(runs.webclient). The rules, applied to the first URL and again to every redirect target (uploads.fetch
+follows at most three):
+- only http and https, no user name or password in the URL, only the allowed ports (images: 80 and 443;
+  HTTP nodes: any port);
 - the host is resolved here, once, and EVERY address it resolves to must be public: loopback,
   private, link-local (169.254.0.0/16, where cloud metadata lives), CGNAT, multicast, reserved,
   unspecified and other non-global ranges are refused, for IPv4, IPv6 and IPv4 embedded in IPv6;
@@ -13,7 +16,7 @@ name resolved to, that it did not resolve, the socket error) goes to the server 
 `vm` is 10.0.0.7 maps our network for them.
 
 `FetchPolicy.allowed_networks` exempts listed networks from the address rule. It is empty unless a
-deployment (UPLOAD_FETCH_ALLOWED_NETWORKS) or a test sets it explicitly.
+deployment (UPLOAD_FETCH_ALLOWED_NETWORKS, HTTP_ALLOWED_NETWORKS) or a test sets it explicitly.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import ssl
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+from uploads.images import describe_size
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -48,16 +53,53 @@ _CHECKS = (
 )
 
 
-# What the user is told. A refused address and a name that does not resolve read the same, so that the
-# message cannot tell which internal names exist.
-UNREACHABLE = "The image URL could not be fetched: its host is unknown or not allowed."
-NOT_FETCHED = "The image URL could not be fetched."
-TOO_SLOW = "The image host did not answer in time."
-TOO_BUSY = "Too many images are being fetched at the moment; try again shortly."
+@dataclass(frozen=True)
+class Wording:
+    """What the user is told about a fetch, in the words of what is fetched. A refused address and a name
+    that does not resolve read the same (`unreachable`), so that the message cannot tell which internal
+    names exist."""
+
+    url: str  # "The image URL"
+    host: str  # "The image host"
+    thing: str  # what is fetched: "The image"
+    busy: str
+
+    @property
+    def unreachable(self) -> str:
+        return f"{self.url} could not be fetched: its host is unknown or not allowed."
+
+    @property
+    def not_fetched(self) -> str:
+        return f"{self.url} could not be fetched."
+
+    @property
+    def too_slow(self) -> str:
+        return f"{self.host} did not answer in time."
+
+    def declared_too_large(self, size: int, *, cap: int) -> str:
+        return f"{self.thing} is {describe_size(size)}; the limit is {describe_size(cap)}."
+
+    def too_large(self, *, cap: int) -> str:
+        """When the size is known only as the cap is passed (no length was sent, or a wrong one)."""
+        return f"{self.thing} is larger than the limit of {cap:,} bytes."
+
+
+IMAGE_WORDING = Wording(
+    url="The image URL",
+    host="The image host",
+    thing="The image",
+    busy="Too many images are being fetched at the moment; try again shortly.",
+)
+REQUEST_WORDING = Wording(
+    url="The URL",
+    host="The server",
+    thing="The response",
+    busy="Too many requests are being made at the moment; try again shortly.",
+)
 
 
 class FetchRefused(Exception):
-    """The URL may not be fetched, or what it returned is not an acceptable image.
+    """The URL may not be fetched, or what it returned is not acceptable (too large, not an image).
 
     `message` (also `str()`) is for the user; `detail` says why, addresses included, for the log only.
     """
@@ -77,18 +119,21 @@ def system_resolver(host: str, port: int) -> list[str]:
 @dataclass(frozen=True)
 class FetchPolicy:
     max_bytes: int
-    max_pixels: int
+    # The decoded size limit of an image (width x height); image fetches only.
+    max_pixels: int = 0
     # Of each blocking step (connect, each read); `deadline_s` bounds the whole fetch.
     timeout_s: float = 10.0
     deadline_s: float = 30.0
     # Fetches at once in this process, shared by every fetcher with the same figure (see fetch_slots).
     max_concurrent: int = 8
-    allowed_ports: Collection[int] = (80, 443)
+    # None: any port.
+    allowed_ports: Collection[int] | None = (80, 443)
     allowed_networks: Sequence[IPNetwork] = ()
     resolver: Resolver = system_resolver
     # TLS verification settings; tests pass a context that trusts their own certificate.
     ssl_context: ssl.SSLContext = field(default_factory=ssl.create_default_context)
     max_redirects: int = MAX_REDIRECTS
+    wording: Wording = IMAGE_WORDING
 
 
 def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -141,31 +186,32 @@ def check_url(url: str, *, policy: FetchPolicy) -> FetchTarget:
 
     What is wrong with the URL itself is said as it is; what its host resolves to is not.
     """
+    wording = policy.wording
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise FetchRefused("The image URL is not a valid URL.") from exc
+        raise FetchRefused(f"{wording.url} is not a valid URL.") from exc
     if parts.scheme not in ("http", "https"):
         raise FetchRefused(f"Only http and https URLs can be fetched, not {parts.scheme or 'this'!r}.")
     if parts.username is not None or parts.password is not None:
         raise FetchRefused("URLs with a user name or password are not fetched.")
     host = parts.hostname
     if not host:
-        raise FetchRefused("The image URL has no host.")
+        raise FetchRefused(f"{wording.url} has no host.")
     port = port or (443 if parts.scheme == "https" else 80)
-    if port not in policy.allowed_ports:
+    if policy.allowed_ports is not None and port not in policy.allowed_ports:
         allowed = ", ".join(str(p) for p in sorted(policy.allowed_ports))
         raise FetchRefused(f"Port {port} is not allowed (allowed: {allowed}).")
-    addresses = _resolve(host, port, resolver=policy.resolver)
+    addresses = _resolve(host, port, resolver=policy.resolver, unreachable=wording.unreachable)
     for address in addresses:
         reason = _refusal(address, allowed_networks=policy.allowed_networks)
         if reason:
-            raise FetchRefused(UNREACHABLE, detail=f"{host} is not fetched: {reason}")
+            raise FetchRefused(wording.unreachable, detail=f"{host} is not fetched: {reason}")
     return FetchTarget(url=url, parts=parts, host=host, port=port, ip=str(addresses[0]))
 
 
-def _resolve(host: str, port: int, *, resolver: Resolver) -> list[IPAddress]:
+def _resolve(host: str, port: int, *, resolver: Resolver, unreachable: str) -> list[IPAddress]:
     try:
         # A literal address is used as it is; no resolver is asked about it.
         return [ipaddress.ip_address(host)]
@@ -174,15 +220,15 @@ def _resolve(host: str, port: int, *, resolver: Resolver) -> list[IPAddress]:
     try:
         raw = resolver(host, port)
     except OSError as exc:
-        raise FetchRefused(UNREACHABLE, detail=f"the host {host!r} cannot be resolved: {exc}") from exc
+        raise FetchRefused(unreachable, detail=f"the host {host!r} cannot be resolved: {exc}") from exc
     if not raw:
-        raise FetchRefused(UNREACHABLE, detail=f"the host {host!r} cannot be resolved: no address")
+        raise FetchRefused(unreachable, detail=f"the host {host!r} cannot be resolved: no address")
     try:
         # Strip IPv6 zone ids ("fe80::1%eth0"): the address itself decides.
         return [ipaddress.ip_address(str(value).split("%", 1)[0]) for value in raw]
     except ValueError as exc:
         raise FetchRefused(
-            UNREACHABLE, detail=f"the host {host!r} resolved to something that is not an address: {raw}"
+            unreachable, detail=f"the host {host!r} resolved to something that is not an address: {raw}"
         ) from exc
 
 

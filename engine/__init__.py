@@ -74,6 +74,7 @@ from engine.validation import (
     execution_order,
     validate_graph,
 )
+from engine.web import WebClient, WebError, WebRequest, WebResponse
 
 __all__ = [
     "CALLEE_KEY",
@@ -131,6 +132,10 @@ __all__ = [
     "StoredResult",
     "TextStream",
     "ValidationIssue",
+    "WebClient",
+    "WebError",
+    "WebRequest",
+    "WebResponse",
     "WorkflowCaller",
     "bind_inputs",
     "build_llm_client",

@@ -1,4 +1,4 @@
-"""What a run needs from the outside world: an LLM client, an image reader and data defaults."""
+"""What a run needs from the outside world: an LLM client, an image reader, a web client and data defaults."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from engine.calls import WorkflowCaller
 from engine.costs import Budget, PriceTable
 from engine.providers.types import LLMClient
 from engine.storage import ImageDigests, ImageReader
+from engine.web import WebClient
 
 
 @dataclass
@@ -20,7 +21,7 @@ class ExecutionContext:
     `{"llm": {"temperature": 0.2}}`; values set on the node itself still win. `image_digests` lets
     content keys cover uploaded images' bytes; `prices` gives each model call its cost; `budget`
     may refuse a model call before it starts; `workflows` runs the child runs of Sub-workflow and Map
-    nodes (None: such nodes fail).
+    nodes (None: such nodes fail); `web` makes the requests of HTTP Request nodes (None: they fail).
     """
 
     llm: LLMClient | None = None
@@ -30,3 +31,4 @@ class ExecutionContext:
     prices: PriceTable | None = None
     budget: Budget | None = None
     workflows: WorkflowCaller | None = None
+    web: WebClient | None = None

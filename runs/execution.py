@@ -26,6 +26,7 @@ from core.engine_config import provider_config
 from runs.costs import budget_for, price_table
 from runs.models import RunStatus, WorkflowRun
 from runs.reconnect import reconnecting
+from runs.webclient import FetchingWebClient
 from uploads.reader import image_reader_for
 
 RUN_CANCEL_CHECK_SECONDS = 0.5
@@ -52,6 +53,7 @@ def execution_context(*, owner: User, run_id: uuid.UUID) -> engine.ExecutionCont
         image_digests=images,
         prices=price_table(),
         budget=reconnecting(lambda: budget_for(owner=owner, run_id=run_id)),
+        web=FetchingWebClient(),
     )
 
 

@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.llm",
     "tests.fixtures.workers",
     "tests.fixtures.storage",
+    "tests.fixtures.web",
 ]
 
 REQUIRE_SERVICES = bool(os.environ.get("REQUIRE_SERVICES"))

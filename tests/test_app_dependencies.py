@@ -91,6 +91,7 @@ LONG_MODULES = {
     "triggers/services.py": "to split",
 }
 
+
 def _product_modules() -> dict[str, Path]:
     modules = {}
     for package in PRODUCT_PACKAGES:

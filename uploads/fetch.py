@@ -38,6 +38,13 @@ _CHUNK = 64 * 1024
 
 
 @functools.cache
+def shared_tls_context() -> ssl.SSLContext:
+    """The system's TLS verification settings. Loading its CA certificates takes 50-150 ms of CPU, and every
+    run builds a fetcher: once per process is enough (an SSLContext is safe to share once configured)."""
+    return ssl.create_default_context()
+
+
+@functools.cache
 def fetch_slots(limit: int) -> threading.BoundedSemaphore:
     """The process-wide slots for `limit` concurrent fetches: one semaphore per figure, so that every
     fetcher built from the same setting shares it."""
@@ -65,7 +72,9 @@ class _Deadline:
         """Seconds left; raises once none are."""
         left = self._ends_at - time.monotonic()
         if left <= 0 or self.expired:
-            raise FetchRefused(self.too_slow, detail=f"the fetch took longer than {self.seconds:g} s")
+            raise FetchRefused(
+                self.too_slow, detail=f"the fetch took longer than {self.seconds:g} s", timed_out=True
+            )
         return left
 
     def guard(self, sock: socket.socket) -> None:
@@ -279,23 +288,29 @@ class SafeFetcher:
             # After the deadline's timer shut the connection down, any error (or none) is its doing.
             if deadline.expired:
                 raise FetchRefused(
-                    wording.too_slow, detail=f"{where} took longer than {deadline.seconds:g} s"
+                    wording.too_slow,
+                    detail=f"{where} took longer than {deadline.seconds:g} s",
+                    timed_out=True,
                 ) from exc
             if isinstance(exc, TimeoutError):
                 raise FetchRefused(
-                    wording.too_slow, detail=f"{where} did not answer within {timeout:g} s"
+                    wording.too_slow, detail=f"{where} did not answer within {timeout:g} s", timed_out=True
                 ) from exc
             raise FetchRefused(wording.not_fetched, detail=f"{where} could not be fetched: {exc!r}") from exc
         except ValueError as exc:
             # http.client refuses a header name or value that would break the request (a line break). This
-            # comes after OSError, as a failed certificate check is a ValueError too.
-            raise FetchRefused("A header name or value is not valid.", detail=f"{where}: {exc}") from exc
+            # comes after OSError, as a failed certificate check is a ValueError too. Its message quotes the
+            # value, which may be a credential: the log does not get it.
+            message = "A header name or value is not valid."
+            raise FetchRefused(message, detail=f"{where}: {message}") from exc
         finally:
             deadline.release()
             connection.close()
         if deadline.expired:
             # A shut-down connection can also look like a short, complete answer.
-            raise FetchRefused(wording.too_slow, detail=f"{where} took longer than {deadline.seconds:g} s")
+            raise FetchRefused(
+                wording.too_slow, detail=f"{where} took longer than {deadline.seconds:g} s", timed_out=True
+            )
         return answer
 
     def _read_capped(self, response: http.client.HTTPResponse, *, url: str) -> bytes:

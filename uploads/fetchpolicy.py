@@ -101,14 +101,18 @@ REQUEST_WORDING = Wording(
 class FetchRefused(Exception):
     """The URL may not be fetched, or what it returned is not acceptable (too large, not an image).
 
-    `message` (also `str()`) is for the user; `detail` says why, addresses included, for the log only.
+    `message` (also `str()`) is for the user; `detail` says why, addresses included, for the log only;
+    `too_large` and `timed_out` say which limit refused it, if one did.
     """
 
-    def __init__(self, message: str, *, detail: str | None = None, too_large: bool = False) -> None:
+    def __init__(
+        self, message: str, *, detail: str | None = None, too_large: bool = False, timed_out: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.detail = detail or message
         self.too_large = too_large
+        self.timed_out = timed_out
 
 
 def system_resolver(host: str, port: int) -> list[str]:

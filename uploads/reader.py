@@ -3,9 +3,7 @@ fetcher (URLs)."""
 
 from __future__ import annotations
 
-import functools
 import ipaddress
-import ssl
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,20 +15,13 @@ from django.http import Http404
 from accounts.models import User
 from engine import ImageData
 from uploads import selectors
-from uploads.fetch import SafeFetcher
+from uploads.fetch import SafeFetcher, shared_tls_context
 from uploads.fetchpolicy import FetchPolicy
 from uploads.services import upload_digest_record
 
 
 class ImageUnavailable(Exception):
     """An image reference that cannot be read for this user; the message is shown on the node."""
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    # Loading the system's CA certificates takes 50-150 ms of CPU, and every run builds a reader: once per
-    # process is enough (an SSLContext is safe to share between threads once configured).
-    return ssl.create_default_context()
 
 
 def fetch_policy() -> FetchPolicy:
@@ -42,7 +33,7 @@ def fetch_policy() -> FetchPolicy:
         max_concurrent=settings.UPLOAD_FETCH_MAX_CONCURRENT,
         allowed_ports=frozenset(settings.UPLOAD_FETCH_ALLOWED_PORTS),
         allowed_networks=tuple(ipaddress.ip_network(net) for net in settings.UPLOAD_FETCH_ALLOWED_NETWORKS),
-        ssl_context=_tls_context(),
+        ssl_context=shared_tls_context(),
     )
 
 

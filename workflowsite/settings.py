@@ -468,6 +468,9 @@ UPLOAD_FETCH_ALLOWED_NETWORKS = env_list("UPLOAD_FETCH_ALLOWED_NETWORKS", "")
 UPLOAD_FETCH_TIMEOUT_SECONDS = env_float("UPLOAD_FETCH_TIMEOUT_SECONDS", 10.0)
 UPLOAD_FETCH_DEADLINE_SECONDS = env_float("UPLOAD_FETCH_DEADLINE_SECONDS", 30.0)
 UPLOAD_FETCH_MAX_CONCURRENT = env_int("UPLOAD_FETCH_MAX_CONCURRENT", 8)
+# HTTP Request nodes follow the same address rules on any port; networks listed here are exempt (e.g. an
+# intranet API); the default is none. A node's own timeout bounds each request.
+HTTP_ALLOWED_NETWORKS = env_list("HTTP_ALLOWED_NETWORKS", "")
 # Stored images per user, and their total size; an upload past either is refused with 409.
 UPLOAD_MAX_PER_USER = env_int("UPLOAD_MAX_PER_USER", 1000)
 UPLOAD_MAX_TOTAL_BYTES_PER_USER = env_int("UPLOAD_MAX_TOTAL_BYTES_PER_USER", 1024 * 1024 * 1024)

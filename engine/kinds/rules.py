@@ -6,7 +6,8 @@ by static/js/graph.js for the editor (both read them from the kind's catalog ent
   conditions that must all hold;
 - a port's `typeFrom`: `{"field": f, "oneOf": [types], "else": type}`;
 - a kind's `inputsFrom` / `outputsFrom`, ports added after its fixed ones:
-  `{"placeholders": f, "type": t, "required": bool}` (one port per `{{name}}` in the text field f), or
+  `{"placeholders": f, "type": t, "required": bool}` (one port per `{{name}}` in the text field f; f may
+  also be a list of fields, and a field holding rows, a list of objects, counts each text in them), or
   `{"interface": f, "side": "inputs"|"outputs", ...}` (one port per entry of the interface a resolved
   workflow in data field f declares: inputs typed by `typeOneOf`/`typeElse` and required as declared,
   outputs of `type`; `leaveOut` names the data field choosing the input that is fed otherwise: see
@@ -33,6 +34,25 @@ def placeholder_names(template: str) -> list[str]:
         if NAME.fullmatch(name) and name not in names:
             names.append(name)
     return names
+
+
+def placeholder_names_in(texts: Sequence[str]) -> list[str]:
+    """`placeholder_names` of several texts, in order, without repeats."""
+    return list(dict.fromkeys(name for text in texts for name in placeholder_names(text)))
+
+
+def placeholder_texts(data: Mapping[str, Any], fields: str | Sequence[str]) -> list[str]:
+    """The texts of `data` whose placeholders are ports: each text field of `fields`, and each text value
+    in the rows of a field that holds rows."""
+    texts: list[str] = []
+    for name in [fields] if isinstance(fields, str) else fields:
+        value = data.get(name)
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, list):
+            rows = (row for row in value if isinstance(row, Mapping))
+            texts.extend(text for row in rows for text in row.values() if isinstance(text, str))
+    return texts
 
 
 def holds(condition: Mapping[str, Any] | Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> bool:
@@ -108,13 +128,8 @@ def item_input(data: Mapping[str, Any], *, field: str, interface: str) -> tuple[
 def rule_ports(rule: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[Port, ...]:
     """The ports an `inputsFrom` / `outputsFrom` rule gives a node with this `data`."""
     if "placeholders" in rule:
-        template = data.get(rule["placeholders"])
-        if not isinstance(template, str):
-            return ()
-        return tuple(
-            Port(name, rule["type"], required=bool(rule.get("required")))
-            for name in placeholder_names(template)
-        )
+        names = placeholder_names_in(placeholder_texts(data, rule["placeholders"]))
+        return tuple(Port(name, rule["type"], required=bool(rule.get("required"))) for name in names)
     if "interface" in rule:
         resolved = interface_of(data, rule["interface"])
         if resolved is None:

@@ -32,6 +32,20 @@ export function placeholderNames(template) {
   return names;
 }
 
+// The placeholder names of a `placeholders` rule's fields: a text field's, or each text in the rows of a field
+// holding rows (a list of objects), in order, without repeats (the engine's rule).
+export function rulePlaceholderNames(rule, data) {
+  const texts = [];
+  for (const field of [].concat(rule.placeholders)) {
+    const value = data[field];
+    if (typeof value === "string") texts.push(value);
+    else if (Array.isArray(value)) {
+      for (const row of value.filter(isObject)) texts.push(...Object.values(row).filter((text) => typeof text === "string"));
+    }
+  }
+  return [...new Set(texts.flatMap(placeholderNames))];
+}
+
 // The rules a kind's catalog entry declares for ports that follow a node's data, evaluated as
 // engine/kinds/rules.py evaluates them for the engine (see there for the rule shapes).
 
@@ -71,9 +85,7 @@ function resolvePorts(ports, data) {
 // the interface of the workflow a node calls (less the input its items feed, when `leaveOut` names that choice).
 function rulePorts(rule, data) {
   if ("placeholders" in rule) {
-    const template = data[rule.placeholders];
-    if (typeof template !== "string") return [];
-    return placeholderNames(template).map((name) => ({ name, type: rule.type, required: Boolean(rule.required), multiple: false }));
+    return rulePlaceholderNames(rule, data).map((name) => ({ name, type: rule.type, required: Boolean(rule.required), multiple: false }));
   }
   if ("interface" in rule) {
     const found = interfaceOf(data, rule.interface);
@@ -216,10 +228,9 @@ export function setDisabled(graph, nodeIds, disabled) {
 
 // While a template whose placeholders are ports (a Prompt's) is typed, its edges are kept (a placeholder half typed is not a removed one) and
 // follow a rename: when, compared with the template the typing started from, exactly one placeholder went
-// and one came, the edges into the old one go into the new one. `edges` are the edges from that start.
-export function followPlaceholderRename(edges, nodeId, beforeTemplate, afterTemplate) {
-  const before = placeholderNames(beforeTemplate);
-  const after = placeholderNames(afterTemplate);
+// and one came, the edges into the old one go into the new one. `edges` are the edges from that start; `before`
+// and `after` are placeholder names.
+export function followPlaceholderRename(edges, nodeId, before, after) {
   const gone = before.filter((name) => !after.includes(name));
   const added = after.filter((name) => !before.includes(name));
   if (gone.length !== 1 || added.length !== 1) return edges;

@@ -100,10 +100,10 @@ test("API error paths point at a node and field", () => {
 test("a renamed placeholder keeps its edge; a removed one keeps it only until pruned", () => {
   const graph = chain();
   const edges = graph.edges;
-  const renamed = followPlaceholderRename(edges, "p", "About {{topic}}", "About {{subject}}");
+  const renamed = followPlaceholderRename(edges, "p", ["topic"], ["subject"]);
   equal(renamed.find((edge) => edge.target === "p").targetHandle, "subject");
-  equal(followPlaceholderRename(edges, "p", "About {{topic}}", "About {{topi"), edges, "half typed: unchanged");
-  equal(followPlaceholderRename(edges, "p", "About {{topic}}", "About {{a}} {{b}}"), edges, "two new names: no guess");
+  equal(followPlaceholderRename(edges, "p", ["topic"], placeholderNames("About {{topi")), edges, "half typed: unchanged");
+  equal(followPlaceholderRename(edges, "p", ["topic"], ["a", "b"]), edges, "two new names: no guess");
   const typed = updateNodeData(graph, "p", { template: "About {{" }, CATALOG, { prune: false });
   equal(typed.edges.length, 3, "kept while typing");
   equal(updateNodeData(graph, "p", { template: "About {{" }, CATALOG).edges.length, 2, "pruned when committed");

@@ -47,6 +47,12 @@ test("a kind's port rules give a node's ports: when, typeFrom and placeholders",
   equal(names(outputPorts(node("g", "gadget", { mode: "sound" }), GADGET)), ["out:text"]);
 });
 
+test("a placeholders rule may read several fields, and the texts in the rows of a rows field", () => {
+  const caller = { ...GADGET, inputs: [], inputsFrom: { placeholders: ["pattern", "pairs"], type: "text", required: true } };
+  const data = { pattern: "{{a}}/{{b}}", pairs: [{ name: "x", value: "{{b}} {{c}}" }, { name: "{{d}}", value: 3 }, "stray"] };
+  equal(names(inputPorts(node("g", "gadget", data), caller)), ["a:text!", "b:text!", "c:text!", "d:text!"]);
+});
+
 test("a new kind connects through its rule ports, with the served port types", () => {
   const catalog = makeCatalog([...CATALOG.kinds, GADGET], CATALOG.portTypes);
   const graph = { nodes: [node("t", "text", { text: "hi" }), node("g", "gadget", { pattern: "{{topic}}" })], edges: [] };

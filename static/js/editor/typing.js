@@ -1,7 +1,7 @@
 // Typing in a settings field: one history entry per field visit, only the edited node redrawn per
 // keystroke, and edges that follow a renamed placeholder; leaving the field settles the graph.
 
-import { findNode, followPlaceholderRename, pruneDanglingEdges, updateNodeData } from "../graph.js";
+import { findNode, followPlaceholderRename, pruneDanglingEdges, rulePlaceholderNames, updateNodeData } from "../graph.js";
 import { dropPlan } from "./runbanner.js";
 
 // One keystroke in a settings field: one history entry per field visit, and only that node redrawn.
@@ -20,8 +20,10 @@ export function editField(editor, nodeId, name, value) {
   let graph = updateNodeData(state.graph, nodeId, data, state.catalog, { prune: false });
   const start = state.typingFrom && findNode(state.typingFrom, nodeId);
   // A template whose placeholders are ports: edges follow a renamed placeholder.
-  if (kind && kind.inputsFrom && kind.inputsFrom.placeholders === name && start) {
-    const edges = followPlaceholderRename(state.typingFrom.edges, nodeId, start.data[name], value);
+  const rule = kind && kind.inputsFrom;
+  if (rule && "placeholders" in rule && [].concat(rule.placeholders).includes(name) && start) {
+    const before = rulePlaceholderNames(rule, start.data);
+    const edges = followPlaceholderRename(state.typingFrom.edges, nodeId, before, rulePlaceholderNames(rule, data));
     if (!sameEdges(edges, graph.edges)) graph = { nodes: graph.nodes, edges };
   }
   state.graph = graph;

@@ -14,7 +14,7 @@ const GADGET = {
   type: "gadget",
   label: "Gadget",
   description: "Made up for the test.",
-  palette: { group: "Tools", order: 5 },
+  palette: { group: "Gadgets", order: 5 },
   icon: "⚙",
   inputs: [{ name: "in", type: "text", required: true, multiple: false }],
   outputs: [
@@ -74,7 +74,7 @@ test("summaries follow the kind's rule: first part that gives a text, then the a
 
 test("palette groups come in catalog order, each kind with the icon it declares", () => {
   const groups = paletteGroups([...CATALOG.kinds, GADGET, { type: "loose", label: "Loose" }]);
-  equal(groups.at(-2).group, "Tools");
+  equal(groups.at(-2).group, "Gadgets");
   equal(groups.at(-1), { group: "More", kinds: [{ type: "loose", label: "Loose" }] });
   equal(new Set(groups.map((group) => group.group)).size, groups.length, "each group once");
   equal([kindIcon(GADGET), kindIcon({ type: "loose" }), kindIcon(undefined)], ["⚙", "◆", "◆"]);

@@ -209,7 +209,7 @@ class SafeFetcher:
         `origin_headers` (a credential) are sent only while the request stays on the first URL's origin.
         """
         deadline = _Deadline(self.policy.deadline_s, too_slow=self.policy.wording.too_slow)
-        outgoing = _Outgoing(method.upper(), url, {"User-Agent": "Weft", **(headers or {})}, body)
+        outgoing = _Outgoing(method.upper(), url, _merged({"User-Agent": "Weft"}, headers or {}), body)
         try:
             with self._slot(deadline):
                 return self._follow(outgoing, origin_headers=origin_headers or {}, deadline=deadline)
@@ -237,7 +237,7 @@ class SafeFetcher:
             target = check_url(outgoing.url, policy=self.policy)
             here = (target.parts.scheme, target.host, target.port)
             origin = origin or here
-            headers = {**outgoing.headers, **origin_headers} if here == origin else outgoing.headers
+            headers = _merged(outgoing.headers, origin_headers) if here == origin else outgoing.headers
             response, location = self._exchange(target, outgoing, headers=headers, deadline=deadline)
             if location is None:
                 return response
@@ -338,6 +338,13 @@ def _headers(response: http.client.HTTPResponse) -> dict[str, str]:
         key = name.lower()
         received[key] = f"{received[key]}, {value}" if key in received else value
     return received
+
+
+def _merged(headers: Mapping[str, str], winning: Mapping[str, str]) -> dict[str, str]:
+    """`headers` with `winning` set over them; header names are compared without case, so none is sent
+    twice."""
+    replaced = {name.lower() for name in winning}
+    return {**{k: v for k, v in headers.items() if k.lower() not in replaced}, **winning}
 
 
 def _redirected(outgoing: _Outgoing, *, status: int, location: str) -> _Outgoing:

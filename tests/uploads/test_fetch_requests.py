@@ -36,11 +36,14 @@ def other_server():
 def test_a_request_carries_its_method_headers_and_body_and_any_status_is_answered(echo_server):
     fetcher = loopback_fetcher()
 
-    answer = fetcher.request("PATCH", echo_server.url("/echo"), headers={"X-One": "1"}, body=b"patch me")
+    answer = fetcher.request(
+        "PATCH", echo_server.url("/echo"), headers={"X-One": "1", "user-agent": "mine"}, body=b"patch me"
+    )
     missing = fetcher.request("GET", echo_server.url("/status/418"))
 
     (seen, _) = echo_server.requests
     assert (seen.method, seen.headers["x-one"], seen.body) == ("PATCH", "1", b"patch me")
+    assert seen.headers["user-agent"] == "mine"
     assert answer.status == 200
     assert answer.headers["x-echo-x-one"] == "1"
     assert (missing.status, missing.body) == (418, b'{"status": 418}')

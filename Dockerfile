@@ -3,8 +3,11 @@
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
-COPY requirements.txt .
-RUN python -m venv /venv && /venv/bin/pip install -r requirements.txt
+COPY requirements.txt Makefile ./
+# npm only fetches Pyodide (for Code nodes) into /venv/pyodide, checked by the Makefile's digest.
+RUN apt-get update && apt-get install -y --no-install-recommends make npm && rm -rf /var/lib/apt/lists/* \
+    && python -m venv /venv && /venv/bin/pip install -r requirements.txt \
+    && make VENV=/venv /venv/pyodide/pyodide.mjs
 
 FROM python:3.11-slim
 ENV PATH="/venv/bin:$PATH" \

@@ -16,12 +16,24 @@ $(VENV)/.installed: requirements.txt $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
+# Pyodide (CPython for WebAssembly) for Code nodes in Python: the npm package, its tarball checked against
+# this digest, unpacked where settings.CODE_PYODIDE_DIR looks by default. Deno comes from requirements.txt.
+PYODIDE_VERSION := 0.29.0
+PYODIDE_SHA256 := 52ea0e976b6e8373ef911f21cb3751ea50b03eb423b093fbfa21ffc27e842f01
+$(VENV)/pyodide/pyodide.mjs: $(BIN)/python
+	@command -v npm >/dev/null 2>&1 || { echo "npm is required to fetch Pyodide"; exit 1; }
+	rm -rf $(VENV)/pyodide $(VENV)/pyodide-download && mkdir -p $(VENV)/pyodide-download $(VENV)/pyodide
+	cd $(VENV)/pyodide-download && npm pack --silent pyodide@$(PYODIDE_VERSION) >/dev/null
+	echo "$(PYODIDE_SHA256)  $(VENV)/pyodide-download/pyodide-$(PYODIDE_VERSION).tgz" | sha256sum --check --quiet
+	tar -xzf $(VENV)/pyodide-download/pyodide-$(PYODIDE_VERSION).tgz -C $(VENV)/pyodide --strip-components=1
+	rm -rf $(VENV)/pyodide-download
+
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install: $(VENV)/.installed $(VENV)/pyodide/pyodide.mjs
+install-dev: $(VENV)/.installed-dev $(VENV)/pyodide/pyodide.mjs
 
 # Debug mode by default so that a fresh clone needs no secret; production sets DJANGO_DEBUG=false and the rest.
 # uvicorn, not runserver: runserver (WSGI) would hold a live run's event stream back until the run ends.

@@ -1,10 +1,13 @@
-"""The engine as this deployment configures it: graph limits, run options and LLM providers from settings."""
+"""The engine as this deployment configures it: graph limits, run options, LLM providers and the code sandbox
+from settings."""
 
 from __future__ import annotations
 
+import deno
 from django.conf import settings
 
 import engine
+from engine.sandbox import SandboxPool, shared_code_runner
 
 
 def graph_limits() -> engine.Limits:
@@ -39,4 +42,16 @@ def provider_config() -> engine.ProviderConfig:
         max_attempts=settings.LLM_MAX_ATTEMPTS,
         default_model=settings.LLM_DEFAULT_MODEL,
         fallback_model=settings.LLM_FALLBACK_MODEL,
+    )
+
+
+def code_runner() -> SandboxPool:
+    """This worker process's sandboxes for Code nodes (started the first time a language is used)."""
+    return shared_code_runner(
+        deno=deno.find_deno_bin(),
+        pyodide_dir=settings.CODE_PYODIDE_DIR,
+        memory_mb=settings.CODE_MAX_MEMORY_MB,
+        max_timeout_s=settings.CODE_MAX_TIMEOUT_SECONDS,
+        max_print_bytes=settings.CODE_MAX_PRINT_BYTES,
+        pool_size=settings.CODE_POOL_SIZE,
     )

@@ -1,4 +1,5 @@
-"""What a run needs from the outside world: an LLM client, an image reader, a web client and data defaults."""
+"""What a run needs from the outside world: an LLM client, an image reader, a web client, code
+sandboxes and data defaults."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from engine.calls import WorkflowCaller
 from engine.costs import Budget, PriceTable
 from engine.providers.types import LLMClient
+from engine.sandbox.types import CodeRunner
 from engine.storage import ImageDigests, ImageReader
 from engine.web import WebClient
 
@@ -21,7 +23,8 @@ class ExecutionContext:
     `{"llm": {"temperature": 0.2}}`; values set on the node itself still win. `image_digests` lets
     content keys cover uploaded images' bytes; `prices` gives each model call its cost; `budget`
     may refuse a model call before it starts; `workflows` runs the child runs of Sub-workflow and Map
-    nodes (None: such nodes fail); `web` makes the requests of HTTP Request nodes (None: they fail).
+    nodes (None: such nodes fail); `web` makes the requests of HTTP Request nodes and `code` runs Code
+    nodes' programs in sandboxes (None: such nodes fail).
     """
 
     llm: LLMClient | None = None
@@ -32,3 +35,4 @@ class ExecutionContext:
     budget: Budget | None = None
     workflows: WorkflowCaller | None = None
     web: WebClient | None = None
+    code: CodeRunner | None = None

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 import engine
 from accounts.models import User
-from core.engine_config import provider_config
+from core.engine_config import code_runner, provider_config
 from runs.costs import budget_for, price_table
 from runs.models import RunStatus, WorkflowRun
 from runs.reconnect import reconnecting
@@ -54,6 +54,7 @@ def execution_context(*, owner: User, run_id: uuid.UUID) -> engine.ExecutionCont
         prices=price_table(),
         budget=reconnecting(lambda: budget_for(owner=owner, run_id=run_id)),
         web=FetchingWebClient(),
+        code=code_runner(),
     )
 
 

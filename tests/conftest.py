@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.fixtures.workers",
     "tests.fixtures.storage",
     "tests.fixtures.web",
+    "tests.fixtures.code",
 ]
 
 REQUIRE_SERVICES = bool(os.environ.get("REQUIRE_SERVICES"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -546,6 +547,16 @@ if not 1 <= WEBHOOK_TOLERANCE_SECONDS <= 86_400:
 # How often `runscheduler` (and the in-process worker of `make run`) looks for due schedules.
 SCHEDULER_TICK_SECONDS = env_float("SCHEDULER_TICK_SECONDS", 15.0)
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
+
+# ---------------------------------------------------------------------------
+# Code nodes (engine/sandbox, docs/security.md): Deno from the `deno` package, Pyodide where `make install`
+# puts it (beside the virtualenv's packages).
+# ---------------------------------------------------------------------------
+CODE_PYODIDE_DIR = env_str("CODE_PYODIDE_DIR", str(Path(sys.prefix) / "pyodide"))
+CODE_POOL_SIZE = env_int("CODE_POOL_SIZE", 2)
+CODE_MAX_TIMEOUT_SECONDS = env_float("CODE_MAX_TIMEOUT_SECONDS", 30.0)
+CODE_MAX_MEMORY_MB = env_int("CODE_MAX_MEMORY_MB", 256)
+CODE_MAX_PRINT_BYTES = env_int("CODE_MAX_PRINT_BYTES", 64 * 1024)
 
 # Graph limits enforced by engine.validate_graph on every write and execution.
 GRAPH_MAX_NODES = env_int("GRAPH_MAX_NODES", 500)

@@ -7,7 +7,8 @@ by static/js/graph.js for the editor (both read them from the kind's catalog ent
 - a port's `typeFrom`: `{"field": f, "oneOf": [types], "else": type}`;
 - a kind's `inputsFrom` / `outputsFrom`, ports added after its fixed ones:
   `{"placeholders": f, "type": t, "required": bool}` (one port per `{{name}}` in the text field f; f may
-  also be a list of fields, and a field holding rows, a list of objects, counts each text in them), or
+  also be a list of fields, and a field holding rows, a list of objects, counts each text in them),
+  `{"names": f, "type": t}` (one optional port per valid name in the list field f, in order, once each), or
   `{"interface": f, "side": "inputs"|"outputs", ...}` (one port per entry of the interface a resolved
   workflow in data field f declares: inputs typed by `typeOneOf`/`typeElse` and required as declared,
   outputs of `type`; `leaveOut` names the data field choosing the input that is fed otherwise: see
@@ -130,6 +131,12 @@ def rule_ports(rule: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[Port, 
     if "placeholders" in rule:
         names = placeholder_names_in(placeholder_texts(data, rule["placeholders"]))
         return tuple(Port(name, rule["type"], required=bool(rule.get("required"))) for name in names)
+    if "names" in rule:
+        names = data.get(rule["names"])
+        if not isinstance(names, list):
+            return ()
+        valid = [name for name in names if isinstance(name, str) and NAME.fullmatch(name)]
+        return tuple(Port(name, rule["type"]) for name in dict.fromkeys(valid))
     if "interface" in rule:
         resolved = interface_of(data, rule["interface"])
         if resolved is None:

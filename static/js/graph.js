@@ -81,11 +81,15 @@ function resolvePorts(ports, data) {
     .map((port) => (port.typeFrom ? { ...port, type: portType(port.typeFrom, data) } : port));
 }
 
-// The ports an `inputsFrom` / `outputsFrom` rule adds: one per placeholder of a template, or one per entry of
+// The ports an `inputsFrom` / `outputsFrom` rule adds: one per placeholder of a template, one per name of a list, or one per entry of
 // the interface of the workflow a node calls (less the input its items feed, when `leaveOut` names that choice).
 function rulePorts(rule, data) {
   if ("placeholders" in rule) {
     return rulePlaceholderNames(rule, data).map((name) => ({ name, type: rule.type, required: Boolean(rule.required), multiple: false }));
+  }
+  if ("names" in rule) {
+    const names = Array.isArray(data[rule.names]) ? data[rule.names].filter((name) => typeof name === "string" && NAME.test(name)) : [];
+    return [...new Set(names)].map((name) => ({ name, type: rule.type, required: false, multiple: false }));
   }
   if ("interface" in rule) {
     const found = interfaceOf(data, rule.interface);

@@ -8,7 +8,7 @@ from typing import Any
 
 from engine.kinds.base import NodeCall, NodeError, NodeKind, NodeOutput, register
 from engine.kinds.rules import NAME
-from engine.ports import Port
+from engine.ports import Port, compact_json
 from engine.sandbox.types import LANGUAGES, CodeJob
 
 # The ceiling of the schema; the sandbox holds a job to the deployment's CODE_MAX_TIMEOUT_SECONDS.
@@ -94,5 +94,6 @@ class CodeKind(NodeKind):
         if answer.error_kind is not None:
             message = answer.message if answer.line is None else f"{answer.message}\n(line {answer.line})"
             raise NodeError(_ERROR_KINDS.get(answer.error_kind, "code_error"), message)
-        text = answer.value if isinstance(answer.value, str) else answer.result_json
+        # A string is its own text; anything else reads as a json output feeding a text input would.
+        text = answer.value if isinstance(answer.value, str) else compact_json(answer.value)
         return NodeOutput({"result": answer.value, "text": text})

@@ -220,7 +220,7 @@ class Sandbox:
             return self._ended_without_answer()
         printed = str(answer.get("printed") or "")
         if answer.get("ok"):
-            return CodeAnswer(value=json.loads(answer["json"]), result_json=answer["json"], printed=printed)
+            return CodeAnswer(value=json.loads(answer["json"]), printed=printed)
         kind = answer.get("error")
         if kind == "memory":
             return _memory_answer(self.config, printed=printed)

@@ -43,7 +43,6 @@ class CodeAnswer:
     "unavailable" (no sandbox could be started)."""
 
     value: Any = None
-    result_json: str = ""
     printed: str = ""
     error_kind: str | None = None
     message: str = ""

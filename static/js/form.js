@@ -53,9 +53,11 @@ function simpleControl(id, field, value) {
     );
   }
   if (field.widget === "checkbox") return el("input", { id, type: "checkbox", checked: Boolean(value) });
-  if (field.widget === "textarea") {
-    const area = el("textarea", { id, class: "input", rows: 5 });
+  if (field.widget === "textarea" || field.widget === "code") {
+    const code = field.widget === "code";
+    const area = el("textarea", { id, class: code ? "input input--code" : "input", rows: code ? 12 : 5, spellcheck: code ? "false" : null });
     area.value = value ?? "";
+    if (code) area.addEventListener("keydown", indentOnTab);
     return area;
   }
   const numeric = field.widget === "number" || field.widget === "integer";
@@ -68,6 +70,14 @@ function simpleControl(id, field, value) {
   });
   input.value = value ?? "";
   return input;
+}
+
+// In a code box Tab indents (four spaces at the caret) instead of leaving the field; Shift+Tab still moves focus.
+function indentOnTab(event) {
+  if (event.key !== "Tab" || event.shiftKey || event.ctrlKey || event.altKey || event.metaKey) return;
+  event.preventDefault();
+  event.target.setRangeText("    ", event.target.selectionStart, event.target.selectionEnd, "end");
+  event.target.dispatchEvent(new Event("input", { bubbles: true }));
 }
 
 // What a simple control holds, as the value to store.

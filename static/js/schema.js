@@ -32,6 +32,7 @@ export function fieldsFor(schema) {
     else if (types.includes("boolean")) widget = "checkbox";
     else if (types.includes("integer")) widget = "integer";
     else if (types.includes("number")) widget = "number";
+    else if (prop.format === "code") widget = "code";
     else if (prop.multiline) widget = "textarea";
     return {
       name,

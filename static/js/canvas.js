@@ -4,7 +4,8 @@
 
 import { api } from "./api.js";
 import { listenForGestures } from "./canvas-gestures.js";
-import { catalogByType, inputPorts, outputPorts } from "./graph.js";
+import { catalogByType } from "./graph.js";
+import { inputPorts, outputPorts } from "./portrules.js";
 import { calleeOf, isCaller } from "./callees.js";
 import { kindIcon, nodeName, nodeSummary } from "./kinds.js";
 import { UNMEASURED_NODE_SIZE } from "./layout.js";

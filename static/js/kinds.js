@@ -2,7 +2,7 @@
 // settings, all from the kind's catalog entry (engine/kinds/base.py's describe()). Pure: no DOM.
 
 import { callerSummary } from "./callees.js";
-import { holds } from "./graph.js";
+import { holds } from "./portrules.js";
 
 // A kind that declares no icon still gets one.
 export function kindIcon(kind) {

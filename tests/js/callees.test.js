@@ -13,7 +13,8 @@ import {
   versionChoices,
   workflowChoices,
 } from "/static/js/callees.js";
-import { connect, inputPorts, outputPorts, updateNodeData } from "/static/js/graph.js";
+import { connect, updateNodeData } from "/static/js/graph.js";
+import { inputPorts, outputPorts } from "/static/js/portrules.js";
 import { kindIcon, nodeSummary } from "/static/js/kinds.js";
 
 const kinds = new Map(CATALOG.kinds.map((kind) => [kind.type, kind]));

@@ -2,7 +2,8 @@
 // and why a node was skipped.
 import { CATALOG } from "./catalog.js";
 import { equal, node, test } from "./harness.js";
-import { outputPorts, parseIssuePath, updateNodeData } from "/static/js/graph.js";
+import { parseIssuePath, updateNodeData } from "/static/js/graph.js";
+import { outputPorts } from "/static/js/portrules.js";
 import { checkData, fieldsFor, jsonText, newRowItem, parseJsonText, rowErrors, rowItem } from "/static/js/schema.js";
 import { nodeSummary } from "/static/js/kinds.js";
 import { resultNote, skipReason } from "/static/js/runstate.js";

@@ -1,10 +1,7 @@
 import { CATALOG } from "./catalog.js";
 import { equal, assert, node, test, throws } from "./harness.js";
-import {
-  ConnectionRefused, addNode, connect, connectionProblem, copySelection, followPlaceholderRename, graphInterface,
-  inputPorts, moveNodes, outputPorts, parseIssuePath, pasteFragment, placeholderNames, removeElements, setDisabled,
-  typesCompatible, updateNodeData, wouldCreateCycle,
-} from "/static/js/graph.js";
+import { ConnectionRefused, addNode, connect, connectionProblem, copySelection, followPlaceholderRename, graphInterface, moveNodes, parseIssuePath, pasteFragment, removeElements, setDisabled, typesCompatible, updateNodeData, wouldCreateCycle } from "/static/js/graph.js";
+import { inputPorts, outputPorts, placeholderNames } from "/static/js/portrules.js";
 
 const kinds = new Map(CATALOG.kinds.map((kind) => [kind.type, kind]));
 

@@ -3,7 +3,8 @@
 
 import { CATALOG } from "./catalog.js";
 import { equal, node, test, throws } from "./harness.js";
-import { catalogByType, connect, graphInterface, holds, inputPorts, makeCatalog, outputPorts } from "/static/js/graph.js";
+import { catalogByType, connect, graphInterface, makeCatalog } from "/static/js/graph.js";
+import { holds, inputPorts, outputPorts } from "/static/js/portrules.js";
 import { kindIcon, nodeSummary, paletteGroups } from "/static/js/kinds.js";
 
 const kinds = catalogByType(CATALOG);

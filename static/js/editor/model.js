@@ -1,7 +1,8 @@
 // The editor's state and what is derived from it (dirty, errors, run view). Pure: no DOM, so tests import it.
 
 import { calleeProblem, isCaller, itemInput, itemInputField } from "../callees.js";
-import { findNode, inputPorts } from "../graph.js";
+import { findNode } from "../graph.js";
+import { inputPorts } from "../portrules.js";
 import { nodeName } from "../kinds.js";
 import { nodeStatuses, planStatuses } from "../runstate.js";
 import { checkData } from "../schema.js";

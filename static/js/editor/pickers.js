@@ -1,7 +1,8 @@
 // The node picker: a searchable list of node kinds at the pointer. Dropping a connection on empty canvas
 // opens it filtered to the kinds that can take (or give) that connection, and the new node is connected.
 
-import { ConnectionRefused, addNode, connect, inputPorts, outputPorts, typesCompatible } from "../graph.js";
+import { ConnectionRefused, addNode, connect, typesCompatible } from "../graph.js";
+import { inputPorts, outputPorts } from "../portrules.js";
 import { kindIcon } from "../kinds.js";
 import { el } from "../ui.js";
 import { edit } from "./edits.js";

@@ -1,7 +1,8 @@
 // Typing in a settings field: one history entry per field visit, only the edited node redrawn per
 // keystroke, and edges that follow a renamed placeholder; leaving the field settles the graph.
 
-import { findNode, followPlaceholderRename, pruneDanglingEdges, rulePlaceholderNames, updateNodeData } from "../graph.js";
+import { findNode, followPlaceholderRename, pruneDanglingEdges, updateNodeData } from "../graph.js";
+import { rulePlaceholderNames } from "../portrules.js";
 import { dropPlan } from "./runbanner.js";
 
 // One keystroke in a settings field: one history entry per field visit, and only that node redrawn.

@@ -28,7 +28,7 @@ class CodeKind(NodeKind):
     label = "Code"
     description = "Runs your main(inputs) in Python or JavaScript, sandboxed; it returns a JSON value."
     palette_group = "Logic"
-    palette_order = 105
+    palette_order = 107
     icon = "λ"
     summary = {"choose": [{"text": "{language}"}]}
     outputs = (Port("result", "json"), Port("text", "text"))

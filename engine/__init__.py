@@ -43,6 +43,7 @@ from engine.interface import (
     graph_interface,
 )
 from engine.kinds import NodeKind, input_ports_for, node_kind_catalog, output_ports_for, register
+from engine.kinds.handling import ErrorHandling
 from engine.ports import Port, port_type_rules
 from engine.providers import (
     LLMClient,
@@ -87,6 +88,7 @@ __all__ = [
     "Budget",
     "ChildOutcome",
     "ChildRunsLeft",
+    "ErrorHandling",
     "Event",
     "EventSink",
     "ExecutionContext",

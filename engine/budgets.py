@@ -53,10 +53,13 @@ class RunBudgets:
         if self.run_limit is not None:
             self.stored_bytes += json_size(output)
 
-    def admit(self, node: Node, data: Mapping[str, Any], inputs: Mapping[str, Any]) -> int | Refusal:
+    def admit(
+        self, node: Node, data: Mapping[str, Any], inputs: Mapping[str, Any], *, count_inputs: bool = True
+    ) -> int | Refusal:
         """Reserve what starting `node` takes: its model call's most against the caps and the budget, and
-        its inputs (which its result keeps a copy of) against the run's stored output. Returns the tokens
-        reserved, or why the node may not start (then nothing stays reserved)."""
+        its inputs (which its result keeps a copy of) against the run's stored output, unless an earlier
+        attempt of the node counted them (`count_inputs` false). Returns the tokens reserved, or why the
+        node may not start (then nothing stays reserved)."""
         kind = node.kind
         reserved = 0
         if kind.uses_llm:
@@ -74,7 +77,7 @@ class RunBudgets:
                 if refusal is not None:
                     self.caps.cancel(reserved)
                     return Refusal("budget", refusal)
-        if (run_limit := self.run_limit) is not None:
+        if (run_limit := self.run_limit) is not None and count_inputs:
             inputs_size = json_size(inputs)
             if self.stored_bytes + inputs_size > run_limit:
                 message = (

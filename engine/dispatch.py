@@ -46,6 +46,10 @@ class Task:
     started_at: datetime
     started: float
     deadline: float
+    timeout_s: float
+    attempt: int = 1  # node-level attempts (`retry`), this one included
+    # The failed attempts before this one, `{attempt, kind, message}` each (None: this is the first).
+    attempt_errors: list[dict[str, Any]] | None = None
 
 
 Report = tuple[Task, str, Any]
@@ -95,14 +99,30 @@ class Dispatcher:
         key: str,
         reserved_tokens: int,
         max_output_bytes: int | None,
+        attempt: int = 1,
+        attempt_errors: list[dict[str, Any]] | None = None,
     ) -> None:
         """Emit NodeStarted and run the node on a worker thread; its end arrives as a DONE or ERROR report."""
         kind = node.kind
         now = time.monotonic()
+        timeout_s = self.node_timeout_s
+        if (own := node.handling.timeout_s) is not None and own < timeout_s:
+            timeout_s = own
         # A kind that runs whole workflows (Sub-workflow, Map) is bounded by the run's wall clock and
         # its children's own limits, not by one node's timeout.
-        deadline = float("inf") if kind.runs_workflows else now + self.node_timeout_s
-        task = Task(node, inputs, key, reserved_tokens, datetime.now(UTC), now, deadline)
+        deadline = float("inf") if kind.runs_workflows else now + timeout_s
+        task = Task(
+            node,
+            inputs,
+            key,
+            reserved_tokens,
+            datetime.now(UTC),
+            now,
+            deadline,
+            timeout_s,
+            attempt,
+            attempt_errors,
+        )
         self.running[node.id] = task
         self.sink.emit(NodeStarted(node_id=node.id, node_type=kind.type, started_at=task.started_at))
         reports = self.reports
@@ -172,9 +192,10 @@ def finished_result(
     output: NodeOutput | None = None,
     error: tuple[str, str] | None = None,
     llm: Any = None,
+    values: dict[str, Any] | None = None,
 ) -> NodeResult:
     """The result of a started node, with its model usage (from `output`, or from `llm`, an error that
-    carries it) and that usage's cost."""
+    carries it) and that usage's cost. `values` are the outputs of a handled failure."""
     finished = time.monotonic()
     usage = output or llm  # both carry provider, model and attempts when a model was called
     provider, model = getattr(usage, "provider", None), getattr(usage, "model", None)
@@ -188,7 +209,7 @@ def finished_result(
         node_type=task.node.kind.type,
         status=status,
         inputs=task.inputs,
-        output=output.values if output else None,
+        output=output.values if output else values,
         error_kind=error[0] if error else None,
         error_message=error[1] if error else None,
         started_at=task.started_at,
@@ -201,4 +222,7 @@ def finished_result(
         output_tokens=output_tokens,
         cost=cost,
         content_key=task.key,
+        handled=values is not None,
+        node_attempts=task.attempt,
+        attempt_errors=task.attempt_errors,
     )

@@ -8,6 +8,7 @@ threads (the provider SDKs are synchronous) that report back through a queue.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import queue
 import time
@@ -23,6 +24,7 @@ from engine.events import EventSink, LogLine, RunFinished, RunStarted
 from engine.graph import Graph, Node
 from engine.keys import NodeKey, content_keys
 from engine.kinds.base import NodeError, NodeOutput, OutputTooLarge
+from engine.kinds.handling import NO_HANDLING, ErrorHandling
 from engine.order import kahn_order
 from engine.results import NodeResult, NodeStatus, RunOutcome, RunStatus
 from engine.reuse import Fate, PlannedCalls, ResultStore, ReuseMode, RunPlan, plan_run
@@ -165,13 +167,16 @@ class _Run:
             node_timeout_s=options.node_timeout_s,
             measure_output=self.budgets.measure_output,
         )
+        # Nodes waiting for their next attempt (`retry`): when each is due, and its attempt and errors so far.
+        self.retry_at: list[tuple[float, int, str]] = []
+        self.retrying: dict[str, tuple[int, list[dict[str, Any]]]] = {}
 
     def execute(self) -> RunOutcome:
         start = time.monotonic()
         run_deadline = start + self.options.run_timeout_s
         next_poll = start
         schedule, dispatch = self.schedule, self.dispatch
-        ready, running, reports = schedule.ready, dispatch.running, dispatch.reports
+        ready, running, reports, retry_at = schedule.ready, dispatch.running, dispatch.reports, self.retry_at
         self.sink.emit(RunStarted(node_ids=list(schedule.scope)))
         try:
             for node_id in self.plan.with_fate(Fate.reuse):
@@ -187,12 +192,16 @@ class _Run:
                     limit = f"run exceeded wall-clock limit of {self.options.run_timeout_s:g} s"
                     return self.stop(start, RunStatus.failed, limit)
                 for task in dispatch.expired(now):
-                    self.fail(task, "timeout", f"timed out after {self.options.node_timeout_s:g} s")
+                    self.fail(task, "timeout", f"timed out after {task.timeout_s:g} s")
+                while retry_at and retry_at[0][0] <= now:
+                    schedule.make_ready(heapq.heappop(retry_at)[2])
                 while ready and len(running) < self.options.concurrency:
                     self.start(schedule.next_ready())
-                if not running and not ready:
+                if not running and not ready and not retry_at:
                     return self.finish(start)
                 wake = min(next_poll, run_deadline, *(t.deadline for t in running.values()))
+                if retry_at:
+                    wake = min(wake, retry_at[0][0])
                 try:
                     report = reports.get(timeout=max(0.0, wake - time.monotonic()))
                 except queue.Empty:
@@ -231,7 +240,8 @@ class _Run:
         inputs = self.schedule.inputs_for(node)
         node_key = self.keys[node.id]
         key = node_key.key or ""
-        admitted = self.budgets.admit(node, node_key.data, inputs)
+        attempt, attempt_errors = self.retrying.pop(node.id, (1, None)) if self.retrying else (1, None)
+        admitted = self.budgets.admit(node, node_key.data, inputs, count_inputs=attempt == 1)
         if isinstance(admitted, Refusal):
             self.refuse(node, inputs if admitted.keeps_inputs else {}, key, admitted)
             return
@@ -242,6 +252,8 @@ class _Run:
             key=key,
             reserved_tokens=admitted,
             max_output_bytes=self.budgets.output_budget(),
+            attempt=attempt,
+            attempt_errors=attempt_errors,
         )
 
     def refuse(self, node: Node, inputs: dict[str, Any], key: str, refusal: Refusal) -> None:
@@ -271,11 +283,57 @@ class _Run:
 
     def fail(self, task: Task, kind: str, message: str, *, llm: Any = None) -> None:
         node = task.node
+        handling = node.handling
+        if handling is not NO_HANDLING:
+            errors = [
+                *(task.attempt_errors or ()),
+                {"attempt": task.attempt, "kind": kind, "message": short(message)},
+            ]
+            if task.attempt < handling.max_attempts:
+                self.retry(task, handling, errors, llm)
+                return
+            task.attempt_errors = errors
+            if handling.on_error != "fail":
+                self.handle_failure(task, handling, kind, message, llm)
+                return
         self.record(task, NodeStatus.failed, error=(kind, short(message)), llm=llm)
         self.sink.emit(
             LogLine(level="error", message=f"{node.display_name} failed: {short(message)}", node_id=node.id)
         )
         self.schedule.skip_downstream(node)
+
+    def retry(self, task: Task, handling: ErrorHandling, errors: list[dict[str, Any]], llm: Any) -> None:
+        """The attempt failed and the node's `retry` allows another: start it again after its backoff."""
+        node = task.node
+        self.budgets.settle(node, task.reserved_tokens, llm)  # this attempt's call is over
+        delay = handling.backoff(task.attempt)
+        self.sink.emit(
+            LogLine(
+                level="warning",
+                message=f"{node.display_name} attempt {task.attempt} failed: {errors[-1]['message']}; "
+                f"attempt {task.attempt + 1} of {handling.max_attempts} in {delay:g} s",
+                node_id=node.id,
+            )
+        )
+        self.retrying[node.id] = (task.attempt + 1, errors)
+        heapq.heappush(self.retry_at, (time.monotonic() + delay, self.schedule.position[node.id], node.id))
+
+    def handle_failure(self, task: Task, handling: ErrorHandling, kind: str, message: str, llm: Any) -> None:
+        """A failure the node's `onError` handles: its outputs get the error value (or only its error port
+        a value) and what needs them is decided as after a success."""
+        node = task.node
+        error = {"kind": kind, "message": short(message), "attempts": task.attempt, "node": node.id}
+        values = handling.outputs_on_failure(node.outputs, error)
+        self.schedule.outputs[node.id] = values
+        self.record(task, NodeStatus.failed, error=(kind, short(message)), llm=llm, values=values)
+        self.sink.emit(
+            LogLine(
+                level="warning",
+                message=f"{node.display_name} failed (handled: {handling.on_error}): {short(message)}",
+                node_id=node.id,
+            )
+        )
+        self.schedule.release_after(node)
 
     def record(
         self,
@@ -285,9 +343,10 @@ class _Run:
         output: NodeOutput | None = None,
         error: tuple[str, str] | None = None,
         llm: Any = None,
+        values: dict[str, Any] | None = None,
     ) -> None:
         result = finished_result(
-            task, status, prices=self.context.prices, output=output, error=error, llm=llm
+            task, status, prices=self.context.prices, output=output, error=error, llm=llm, values=values
         )
         self.schedule.record(result)
         # After the result (and its usage) is recorded, so that a budget never counts the call as neither.

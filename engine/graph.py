@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from engine.kinds.base import NodeKind
+from engine.kinds.handling import ErrorHandling, error_handling
 from engine.ports import Port
 
 
@@ -46,6 +48,11 @@ class Node:
     def disabled(self) -> bool:
         """Switched off in the editor: skipped, never run nor reused."""
         return self.data.get("disabled") is True
+
+    @cached_property
+    def handling(self) -> ErrorHandling:
+        """What the node does when it fails (`onError`, `retry`, `timeoutSeconds`), read once."""
+        return error_handling(self.data)
 
 
 def display_name(node_id: str, kind_label: str, data: Mapping[str, Any]) -> str:

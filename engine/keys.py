@@ -1,7 +1,8 @@
 """Content keys: a hash of what each node computes, taken from the graph alone.
 
-A node's key covers its kind, its `data` with defaults applied (`label`, `pin` and `disabled` left out:
-naming, pinning or disabling a node does not change what it computes) and, for each input port in port
+A node's key covers its kind, its `data` with defaults applied (`label`, `pin`, `disabled` and the error
+handling fields left out: naming, pinning or disabling a node, or saying what its failure gives, does not
+change what it computes) and, for each input port in port
 order, the keys of what feeds it in edge order. So any change upstream changes every key downstream, and
 the whole plan of a run is known before anything executes. Image nodes feed the digest of their stored
 bytes instead of their key; where those bytes cannot be known (a URL) the fed nodes have no key and are
@@ -22,7 +23,8 @@ from engine.schema import apply_defaults
 from engine.storage import ImageDigests
 
 # Keys of data that describe the node, not its computation.
-_NOT_HASHED = frozenset({"label", "pin", "disabled"})
+# Error handling (engine/kinds/handling.py) decides what a failure gives, not what a success computes.
+_NOT_HASHED = frozenset({"label", "pin", "disabled", "onError", "errorValue", "retry", "timeoutSeconds"})
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ class NodeResult:
     """The record of one node in one run. `error_message` is short and never a traceback.
 
     `content_key` (engine.keys) is "" when it cannot be known (the node is fed by an image URL).
+    A handled failure is `failed` with `handled` true and the outputs its `onError` gave in `output`.
     A `reused` result carries the output of the result it names in `reused_from_*`, with no tokens and
     no cost. `cost` is in USD, None when the model has no price (or no model was called).
     """
@@ -79,6 +80,11 @@ class NodeResult:
     content_key: str = ""
     reused_from_run: str | None = None
     reused_from_result: int | None = None
+    # A failure its node's `onError` handled (the run goes on), the node-level attempts that ran (`retry`)
+    # and, when more than one ran or it failed, each failed attempt's `{attempt, kind, message}`.
+    handled: bool = False
+    node_attempts: int = 0
+    attempt_errors: list[dict[str, Any]] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return json_safe(asdict(self))

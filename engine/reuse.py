@@ -11,12 +11,13 @@ key (an LLM at temperature > 0), whose descendants must see that new output.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
 from engine.graph import Graph
 from engine.keys import NodeKey
+from engine.kinds.handling import NO_HANDLING, ErrorHandling
 
 
 class ReuseMode(StrEnum):
@@ -80,6 +81,8 @@ class PlannedCalls:
 @dataclass(frozen=True)
 class RunPlan:
     nodes: dict[str, NodePlan]  # every node of the graph, in execution order
+    # The nodes that say what their failure does (`onError`, `retry`, `timeoutSeconds`), by id.
+    handlers: dict[str, ErrorHandling] = field(default_factory=dict)
 
     @property
     def scope(self) -> list[str]:
@@ -157,5 +160,8 @@ def plan_run(
             ):
                 now_fresh.add(node_id)
         if now_fresh == fresh:
-            return RunPlan({node_id: fates[node_id] for node_id in order})
+            handlers = {
+                n: graph.nodes[n].handling for n in order if graph.nodes[n].handling is not NO_HANDLING
+            }
+            return RunPlan({node_id: fates[node_id] for node_id in order}, handlers)
         fresh = now_fresh

@@ -49,6 +49,10 @@ class Schedule:
         """Decide the nodes that wait for no node that runs now."""
         self.decide([node_id for node_id, count in self.waiting.items() if count == 0])
 
+    def make_ready(self, node_id: str) -> None:
+        """Start `node_id` again (its next attempt): it is decided already."""
+        heapq.heappush(self.ready, self.position[node_id])
+
     def next_ready(self) -> Node:
         return self.graph.nodes[self.scope[heapq.heappop(self.ready)]]
 
@@ -186,8 +190,8 @@ class Schedule:
         return (node_id for node_id in self.scope if node_id not in self.results)
 
     def first_failure(self) -> NodeResult | None:
-        """The failed result of the node listed first in the scope, if any failed."""
-        failed = [r for r in self.results.values() if r.status is NodeStatus.failed]
+        """The unhandled failed result (see `onError`) of the node listed first in the scope, if any."""
+        failed = [r for r in self.results.values() if r.status is NodeStatus.failed and not r.handled]
         return min(failed, key=lambda r: self.position[r.node_id]) if failed else None
 
     def results_in_scope(self) -> dict[str, NodeResult]:

@@ -9,6 +9,7 @@ from typing import Any
 from engine.graph import Edge, Graph, Node, display_name, resolve_handle
 from engine.interface import duplicate_name_issues
 from engine.kinds.base import get_kind
+from engine.kinds.handling import handling_problems
 from engine.order import find_cycles, kahn_order, structural_edges
 from engine.ports import types_compatible
 from engine.schema import check_data
@@ -176,6 +177,8 @@ class _Checker:
             self.add(f"{path}.type", f"unknown node type {type_name!r}")
             return
         for prop, message in check_data(kind.full_schema(), data, max_text_chars=self.limits.max_text_chars):
+            self.add(f"{path}.data.{prop}", message)
+        for prop, message in handling_problems(data):
             self.add(f"{path}.data.{prop}", message)
         if node_id is not None:
             inputs, outputs = kind.input_ports(data), kind.output_ports(data)

@@ -60,6 +60,7 @@ from runs.serializers import (
     RunFinishedSerializer,
     RunListQuerySerializer,
     RunWorkflowInputSerializer,
+    plan_handler,
 )
 from runs.services import (
     RunAlreadyFinished,
@@ -277,6 +278,7 @@ class ExecutePlanApi(APIView):
                 "source": {"runId": node.source.run_id, "resultId": node.source.result_id}
                 if node.source
                 else None,
+                "handler": plan_handler(plan.handlers.get(node.node_id)),
             }
             for node in plan.nodes.values()
         ]

@@ -189,6 +189,15 @@ class NodeResult(models.Model):
     provider = models.CharField(max_length=32, blank=True)
     model = models.CharField(max_length=100, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    handled = models.BooleanField(
+        default=False, help_text="A failure the node's onError handled: the run went on."
+    )
+    node_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Node-level attempts that ran (the node's retry); 0 for a node not started."
+    )
+    attempt_errors = models.JSONField(
+        null=True, blank=True, help_text="Each failed attempt's {attempt, kind, message}."
+    )
     input_tokens = models.PositiveIntegerField(null=True, blank=True)
     output_tokens = models.PositiveIntegerField(null=True, blank=True)
     cost = models.DecimalField(

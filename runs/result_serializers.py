@@ -153,6 +153,9 @@ def node_result_data(result: NodeResult) -> dict[str, Any]:
         "provider": result.provider,
         "model": result.model,
         "attempts": result.attempts,
+        "handled": result.handled,
+        "nodeAttempts": result.node_attempts,
+        "attemptErrors": result.attempt_errors,
         "inputTokens": result.input_tokens,
         "outputTokens": result.output_tokens,
         "cost": None if result.cost is None else result.cost.quantize(_MONEY_QUANTUM, context=_MONEY_CONTEXT),
@@ -181,6 +184,16 @@ class NodeResultSerializer(serializers.ModelSerializer):
     nodeType = serializers.CharField(source="node_type")
     errorKind = serializers.CharField(source="error_kind")
     errorMessage = serializers.CharField(source="error_message")
+    handled = serializers.BooleanField(help_text="A failure the node's onError handled: the run went on.")
+    nodeAttempts = serializers.IntegerField(
+        source="node_attempts", help_text="Node-level attempts that ran (its retry); 0 if it never started."
+    )
+    attemptErrors = serializers.ListField(
+        source="attempt_errors",
+        child=serializers.DictField(),
+        allow_null=True,
+        help_text="Each failed attempt's {attempt, kind, message}.",
+    )
     inputTokens = serializers.IntegerField(source="input_tokens", allow_null=True)
     outputTokens = serializers.IntegerField(source="output_tokens", allow_null=True)
     cost = serializers.DecimalField(**MONEY)
@@ -205,6 +218,9 @@ class NodeResultSerializer(serializers.ModelSerializer):
             "provider",
             "model",
             "attempts",
+            "handled",
+            "nodeAttempts",
+            "attemptErrors",
             "inputTokens",
             "outputTokens",
             "cost",

@@ -3,8 +3,11 @@ run list's query, and the answers of a run started or waited for."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
+import engine
 from core.pagination import PageQuerySerializer
 from runs.models import ReuseMode, RunScope, RunStatus, RunTrigger
 from workflows.fields import GraphField
@@ -60,12 +63,32 @@ class PlanSourceSerializer(serializers.Serializer):
     resultId = serializers.IntegerField()
 
 
+class PlanHandlerSerializer(serializers.Serializer):
+    onError = serializers.ChoiceField(choices=["fail", "continue", "branch"])
+    maxAttempts = serializers.IntegerField()
+    timeoutSeconds = serializers.FloatField(allow_null=True)
+
+
 class PlannedNodeSerializer(serializers.Serializer):
     nodeId = serializers.CharField()
     nodeType = serializers.CharField()
     fate = serializers.ChoiceField(choices=["run", "reuse", "skip"])
     contentKey = serializers.CharField(allow_null=True)
     source = PlanSourceSerializer(allow_null=True, help_text="For reuse: the result it comes from.")
+    handler = PlanHandlerSerializer(
+        allow_null=True,
+        help_text="What the node's failure does, when its data says (`onError`, `retry`, `timeoutSeconds`).",
+    )
+
+
+def plan_handler(handling: engine.ErrorHandling | None) -> dict[str, Any] | None:
+    if handling is None:
+        return None
+    return {
+        "onError": handling.on_error,
+        "maxAttempts": handling.max_attempts,
+        "timeoutSeconds": handling.timeout_s,
+    }
 
 
 class PlanOutputSerializer(serializers.Serializer):

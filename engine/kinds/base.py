@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from engine.context import ExecutionContext
+from engine.kinds.handling import ERROR_PORT, SCHEMA_PROPERTIES
 from engine.kinds.rules import resolve_ports, rule_ports
 from engine.ports import Port
 from engine.providers.types import TextStream
@@ -128,7 +129,9 @@ class NodeKind:
     def output_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
         """The output ports of a node with this `data`, as the kind's rules say."""
         ports = resolve_ports(self.outputs, data)
-        return (*ports, *rule_ports(self.outputs_from, data)) if self.outputs_from else ports
+        if self.outputs_from:
+            ports = (*ports, *rule_ports(self.outputs_from, data))
+        return (*ports, ERROR_PORT) if data.get("onError") == "branch" else ports
 
     def reusable(self, data: Mapping[str, Any]) -> bool:
         """Whether a node with this `data` (defaults applied) computes a pure function of its content
@@ -178,6 +181,9 @@ class NodeKind:
             schema["properties"].setdefault("label", {"type": "string", "title": "Label"})
             # A disabled node is skipped, with everything that needs it (see the executor).
             schema["properties"].setdefault("disabled", {"type": "boolean", "title": "Disabled"})
+            # What the node does when it fails (engine/kinds/handling.py).
+            for name, prop in SCHEMA_PROPERTIES.items():
+                schema["properties"].setdefault(name, copy.deepcopy(prop))
             cls._full_schema = schema
         return schema
 
@@ -195,7 +201,8 @@ class NodeKind:
             "palette": {"group": cls.palette_group, "order": cls.palette_order},
             "icon": cls.icon,
             "inputs": [p.as_input_dict() for p in cls.inputs],
-            "outputs": [p.as_output_dict() for p in cls.outputs],
+            # Every kind's `error` port comes last, given by `onError: branch`.
+            "outputs": [p.as_output_dict() for p in (*cls.outputs, ERROR_PORT)],
             "dataSchema": schema,
         }
         for key, value in (

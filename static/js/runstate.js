@@ -1,5 +1,5 @@
-// What each node of a run looks like on the canvas: queued, running, succeeded, failed, skipped, cancelled,
-// reused; and before a run, what its plan says. Pure: derived from what the API returns.
+// What each node of a run looks like on the canvas: queued, running, succeeded, failed, handled (a failure
+// its onError handled), skipped, cancelled, reused; and before a run, what its plan says. Pure: derived from what the API returns.
 
 export const ACTIVE = new Set(["queued", "running"]);
 
@@ -12,7 +12,8 @@ export function isActive(run) {
 export function nodeStatuses(run, graph) {
   const statuses = {};
   const results = new Map((run.nodeResults || []).map((result) => [result.nodeId, result]));
-  for (const [id, result] of results) statuses[id] = result.status;
+  // A failure the node's onError handled is shown apart from one that failed the run.
+  for (const [id, result] of results) statuses[id] = result.handled ? "handled" : result.status;
   if (!isActive(run)) return statuses;
   const inScope = scopeOf(run, graph);
   const parents = new Map();

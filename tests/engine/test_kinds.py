@@ -40,7 +40,11 @@ def test_the_catalog_is_in_the_palette_order_the_kinds_declare() -> None:
 def test_catalog_lists_the_built_in_kinds_with_ports_and_schemas() -> None:
     catalog = {entry["type"]: entry for entry in node_kind_catalog()}
     assert {"input", "text", "prompt", "image", "llm", "vision", "debug", "condition"} <= set(catalog)
-    outputs = {kind: [(p["name"], p["type"]) for p in entry["outputs"]] for kind, entry in catalog.items()}
+    error_port = {"name": "error", "type": "json", "when": {"field": "onError", "equals": "branch"}}
+    assert all(entry["outputs"][-1] == error_port for entry in catalog.values())  # every kind's, last
+    outputs = {
+        kind: [(p["name"], p["type"]) for p in entry["outputs"][:-1]] for kind, entry in catalog.items()
+    }
     assert outputs["condition"] == [("true", "any"), ("false", "any")]
     assert outputs["extract"] == [("value", "json"), ("text", "text")]
     assert outputs["llm"] == [("text", "text"), ("json", "json")]
@@ -54,7 +58,7 @@ def test_catalog_lists_the_built_in_kinds_with_ports_and_schemas() -> None:
         {"name": "image", "type": "image", "required": True, "multiple": False},
         {"name": "prompt", "type": "text", "required": False, "multiple": False},
     ]
-    assert catalog["debug"]["outputs"] == [{"name": "value", "type": "any"}]
+    assert catalog["debug"]["outputs"] == [{"name": "value", "type": "any"}, error_port]
     llm = catalog["llm"]["dataSchema"]["properties"]
     assert llm["temperature"] == {
         "type": "number",

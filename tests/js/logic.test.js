@@ -94,6 +94,8 @@ test("run state: results win; in a running run, ready nodes are running and the 
   equal(nodeStatuses({ ...run, status: "failed" }, graph), { a: "succeeded" });
   const single = { status: "running", scope: "node", nodeIds: ["b"], nodeResults: [] };
   equal(nodeStatuses(single, graph), { a: "running", b: "queued" });
+  const handled = { status: "succeeded", nodeResults: [{ nodeId: "b", status: "failed", handled: true }] };
+  equal(nodeStatuses(handled, graph), { b: "handled" });
   equal(outputPreview({ text: "hello" }), "hello");
   equal(formatDuration(1500), "1.5 s");
 });

@@ -122,7 +122,11 @@ def test_node_kinds_lists_the_engine_catalog(alice_client, settings):
     orders = [kind["palette"]["order"] for kind in body]
     assert orders == sorted(orders)
     condition = next(kind for kind in body if kind["type"] == "condition")
-    assert [port["name"] for port in condition["outputs"]] == ["true", "false"]
+    assert [port["name"] for port in condition["outputs"]] == [
+        "true",
+        "false",
+        "error",
+    ]  # error: onError branch
     llm = next(kind for kind in body if kind["type"] == "llm")
     assert {port["name"] for port in llm["inputs"]} == {"prompt", "system", "images"}
     assert llm["dataSchema"]["properties"]["temperature"]["maximum"] == 2

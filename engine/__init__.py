@@ -4,6 +4,7 @@ Pure Python; it imports nothing from Django. The apps talk to it through `execut
 small interfaces it takes: an event sink, an LLM client and an image reader.
 """
 
+from engine.analysis import downstream_of, plan_graph
 from engine.callees import callee_summary, graph_llm_calls
 from engine.calls import (
     CALLEE_KEY,
@@ -17,6 +18,7 @@ from engine.calls import (
 from engine.caps import LLMCaps
 from engine.context import ExecutionContext
 from engine.costs import Budget, PriceFileError, PriceTable
+from engine.decisions import Approvals, Decision
 from engine.events import (
     Event,
     EventSink,
@@ -29,7 +31,7 @@ from engine.events import (
     RunFinished,
     RunStarted,
 )
-from engine.executor import RunOptions, downstream_of, execute_graph, plan_graph
+from engine.executor import execute_graph
 from engine.interface import (
     INPUT_KIND,
     INPUT_TYPES,
@@ -44,6 +46,7 @@ from engine.interface import (
 )
 from engine.kinds import NodeKind, input_ports_for, node_kind_catalog, output_ports_for, register
 from engine.kinds.handling import ErrorHandling
+from engine.options import RunOptions
 from engine.ports import Port, port_type_rules
 from engine.providers import (
     LLMClient,
@@ -55,7 +58,7 @@ from engine.providers import (
     build_llm_client,
     shared_llm_client,
 )
-from engine.results import NodeResult, NodeStatus, RunOutcome, RunStatus
+from engine.results import ApprovalRequested, NodeResult, NodeStatus, RunOutcome, RunStatus
 from engine.reuse import (
     Fate,
     MemoryResultStore,
@@ -85,9 +88,12 @@ __all__ = [
     "MAP_KIND",
     "OUTPUT_KIND",
     "SUBWORKFLOW_KIND",
+    "ApprovalRequested",
+    "Approvals",
     "Budget",
     "ChildOutcome",
     "ChildRunsLeft",
+    "Decision",
     "ErrorHandling",
     "Event",
     "EventSink",

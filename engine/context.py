@@ -9,6 +9,7 @@ from typing import Any
 
 from engine.calls import WorkflowCaller
 from engine.costs import Budget, PriceTable
+from engine.decisions import Approvals
 from engine.providers.types import LLMClient
 from engine.sandbox.types import CodeRunner
 from engine.storage import ImageDigests, ImageReader
@@ -24,7 +25,8 @@ class ExecutionContext:
     content keys cover uploaded images' bytes; `prices` gives each model call its cost; `budget`
     may refuse a model call before it starts; `workflows` runs the child runs of Sub-workflow and Map
     nodes (None: such nodes fail); `web` makes the requests of HTTP Request nodes and `code` runs Code
-    nodes' programs in sandboxes (None: such nodes fail).
+    nodes' programs in sandboxes (None: such nodes fail); `approvals` hands Approval nodes their decision
+    (None: no one can decide, so such a node waits).
     """
 
     llm: LLMClient | None = None
@@ -36,3 +38,4 @@ class ExecutionContext:
     workflows: WorkflowCaller | None = None
     web: WebClient | None = None
     code: CodeRunner | None = None
+    approvals: Approvals | None = None

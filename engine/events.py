@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from engine.results import NodeResult, RunOutcome
+from engine.results import ApprovalRequested, NodeResult, RunOutcome
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,16 @@ class RunFinished:
 
 E = TypeVar("E")
 
-Event = RunStarted | NodeStarted | NodeToken | NodeTokensReset | NodeFinished | LogLine | RunFinished
+Event = (
+    RunStarted
+    | NodeStarted
+    | NodeToken
+    | NodeTokensReset
+    | NodeFinished
+    | LogLine
+    | ApprovalRequested
+    | RunFinished
+)
 
 
 class EventSink(Protocol):

@@ -13,43 +13,24 @@ import logging
 import queue
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from engine.analysis import analyse_for_run
 from engine.budgets import Refusal, RunBudgets
 from engine.caps import LLMCaps
 from engine.context import ExecutionContext
 from engine.dispatch import DONE, Dispatcher, Task, finished_result, short
 from engine.events import EventSink, LogLine, RunFinished, RunStarted
 from engine.graph import Graph, Node
-from engine.keys import NodeKey, content_keys
+from engine.keys import NodeKey
 from engine.kinds.base import NodeError, NodeOutput, OutputTooLarge
 from engine.kinds.handling import NO_HANDLING, ErrorHandling
-from engine.order import kahn_order
-from engine.results import NodeResult, NodeStatus, RunOutcome, RunStatus
-from engine.reuse import Fate, PlannedCalls, ResultStore, ReuseMode, RunPlan, plan_run
+from engine.options import RunOptions
+from engine.results import ApprovalRequested, NodeResult, NodeStatus, RunOutcome, RunStatus
+from engine.reuse import Fate, ResultStore, ReuseMode, RunPlan, plan_run
 from engine.scheduling import Schedule
-from engine.validation import GraphInvalid, Limits, ValidationIssue, analyse_graph
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    concurrency: int = 8
-    node_timeout_s: float = 120.0
-    run_timeout_s: float = 900.0
-    poll_interval_s: float = 0.1  # how often `should_cancel` is consulted
-    max_llm_calls: int | None = None  # LLM/Vision nodes started per run
-    # Input + output tokens of LLM/Vision nodes: each call reserves its most (prompt estimate plus
-    # maxOutputTokens) before it starts and settles to its actual use after, so parallel calls cannot
-    # overshoot it.
-    max_llm_tokens: int | None = None
-    # Bytes of one node's output, and of what a run's results store (outputs and the inputs copied
-    # from them), as compact JSON (None: unlimited).
-    max_node_output_bytes: int | None = 1024 * 1024
-    max_run_output_bytes: int | None = 10 * 1024 * 1024
-    limits: Limits = field(default_factory=Limits)
 
 
 def execute_graph(
@@ -73,64 +54,12 @@ def execute_graph(
     is the LLM call and token tally to count against (default: a new one from `options`); a child
     run started by a Sub-workflow or Map node passes its parent's, so children share the parent's caps.
     """
-    parsed, keys = _analyse(graph, context=context, options=options, targets=targets)
+    parsed, keys = analyse_for_run(graph, context=context, options=options, targets=targets)
     finished = finished_outputs or {}
     plan = plan_run(parsed, keys, targets=targets, mode=reuse, store=store, finished=finished)
     if caps is None:
         caps = LLMCaps(max_calls=options.max_llm_calls, max_tokens=options.max_llm_tokens)
     return _Run(parsed, keys, plan, finished, context, sink, options, should_cancel, caps).execute()
-
-
-def plan_graph(
-    graph: Mapping[str, Any],
-    *,
-    context: ExecutionContext,
-    options: RunOptions = RunOptions(),
-    targets: Collection[str] | None = None,
-    reuse: ReuseMode = ReuseMode.auto,
-    store: ResultStore | None = None,
-) -> tuple[RunPlan, PlannedCalls]:
-    """What `execute_graph` would do, without running anything: the plan and the model calls it foresees."""
-    parsed, keys = _analyse(graph, context=context, options=options, targets=targets)
-    plan = plan_run(parsed, keys, targets=targets, mode=reuse, store=store)
-    return plan, plan.llm_calls(parsed)
-
-
-def downstream_of(graph: Mapping[str, Any], node_id: str, *, limits: Limits) -> list[str]:
-    """`node_id` and every node downstream of it, in execution order (for runs `from` a node)."""
-    issues, parsed = analyse_graph(graph, limits=limits)
-    if issues:
-        raise GraphInvalid(issues)
-    if node_id not in parsed.nodes:
-        raise GraphInvalid([ValidationIssue("nodeIds", f"no node with id {node_id!r}")])
-    found = {node_id}
-    stack = [node_id]
-    while stack:
-        for edge in parsed.nodes[stack.pop()].outgoing:
-            if edge.target not in found:
-                found.add(edge.target)
-                stack.append(edge.target)
-    pairs = [(e.source, e.target) for n in parsed.nodes.values() for e in n.incoming]
-    order, _ = kahn_order(list(parsed.nodes), pairs)
-    return [n for n in order if n in found]
-
-
-def _analyse(
-    graph: Mapping[str, Any],
-    *,
-    context: ExecutionContext,
-    options: RunOptions,
-    targets: Collection[str] | None,
-) -> tuple[Graph, dict[str, NodeKey]]:
-    issues, parsed = analyse_graph(graph, limits=options.limits)
-    if issues:
-        raise GraphInvalid(issues)
-    unknown = sorted(set(targets or ()) - parsed.nodes.keys())
-    if unknown:
-        raise GraphInvalid(
-            [ValidationIssue("targets", f"no node with id {node_id!r}") for node_id in unknown]
-        )
-    return parsed, content_keys(parsed, defaults=context.defaults, digests=context.image_digests)
 
 
 class _Run:
@@ -170,6 +99,7 @@ class _Run:
         # Nodes waiting for their next attempt (`retry`): when each is due, and its attempt and errors so far.
         self.retry_at: list[tuple[float, int, str]] = []
         self.retrying: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+        self.awaiting: list[ApprovalRequested] = []  # approval nodes held for a person's decision
 
     def execute(self) -> RunOutcome:
         start = time.monotonic()
@@ -238,6 +168,8 @@ class _Run:
 
     def start(self, node: Node) -> None:
         inputs = self.schedule.inputs_for(node)
+        if node.kind.awaits_decision and self.awaits(node, inputs):
+            return
         node_key = self.keys[node.id]
         key = node_key.key or ""
         attempt, attempt_errors = self.retrying.pop(node.id, (1, None)) if self.retrying else (1, None)
@@ -255,6 +187,16 @@ class _Run:
             attempt=attempt,
             attempt_errors=attempt_errors,
         )
+
+    def awaits(self, node: Node, inputs: dict[str, Any]) -> bool:
+        """Whether `node` must wait for a person's decision (none yet): it is then held, not started."""
+        approvals = self.context.approvals
+        if approvals is not None and approvals.decision(node.id) is not None:
+            return False
+        request = node.kind.approval_request(node.id, self.keys[node.id].data, inputs)
+        self.awaiting.append(request)
+        self.sink.emit(request)
+        return True
 
     def refuse(self, node: Node, inputs: dict[str, Any], key: str, refusal: Refusal) -> None:
         """Fail a node without starting it: a cap, a budget or the run's output limit would be crossed."""
@@ -375,14 +317,22 @@ class _Run:
 
     def finish(self, start: float) -> RunOutcome:
         first = self.schedule.first_failure()
+        if self.awaiting:
+            # Nothing else can run: the run returns and is executed again once someone decides. A failure
+            # so far is told now and decides the run's end then.
+            summary = None if first is None else self.failure_summary(first)
+            return self.outcome(start, RunStatus.waiting, summary)
         if first is None:
             return self.outcome(start, RunStatus.succeeded, None)
+        return self.outcome(start, RunStatus.failed, self.failure_summary(first))
+
+    def failure_summary(self, first: NodeResult) -> str:
         failed_node = self.schedule.graph.nodes[first.node_id]
-        summary = self.budgets.cap_message or f"{failed_node.display_name} failed: {first.error_message}"
-        return self.outcome(start, RunStatus.failed, summary)
+        return self.budgets.cap_message or f"{failed_node.display_name} failed: {first.error_message}"
 
     def outcome(self, start: float, status: RunStatus, summary: str | None) -> RunOutcome:
         results = self.schedule.results_in_scope()
-        outcome = RunOutcome(status, results, summary, round((time.monotonic() - start) * 1000))
+        duration_ms = round((time.monotonic() - start) * 1000)
+        outcome = RunOutcome(status, results, summary, duration_ms, awaiting=self.awaiting)
         self.sink.emit(RunFinished(outcome))
         return outcome

@@ -26,6 +26,9 @@ class RunStatus(StrEnum):
     succeeded = "succeeded"
     failed = "failed"
     cancelled = "cancelled"
+    # Every node that can still run waits for a person's decision (an Approval node): the run returns
+    # and is executed again, from where it stopped, once they decide.
+    waiting = "waiting"
 
 
 def _json_default(value: Any) -> Any:
@@ -90,12 +93,26 @@ class NodeResult:
         return json_safe(asdict(self))
 
 
+@dataclass(frozen=True)
+class ApprovalRequested:
+    """An Approval node is ready and waits for a person: what they are shown and how long it may wait."""
+
+    node_id: str
+    subject: Any
+    instructions: str
+    timeout_s: float
+    on_timeout: str
+
+
 @dataclass
 class RunOutcome:
     status: RunStatus
-    results: dict[str, NodeResult]  # the nodes in the run's scope, in execution order
+    results: dict[
+        str, NodeResult
+    ]  # the nodes in the run's scope, in execution order (waiting: those settled)
     error_summary: str | None = None
     duration_ms: int = 0
+    awaiting: list[ApprovalRequested] = field(default_factory=list)  # status waiting: the decisions it needs
 
     def as_dict(self) -> dict[str, Any]:
         return {

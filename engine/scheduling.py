@@ -195,4 +195,5 @@ class Schedule:
         return min(failed, key=lambda r: self.position[r.node_id]) if failed else None
 
     def results_in_scope(self) -> dict[str, NodeResult]:
-        return {node_id: self.results[node_id] for node_id in self.scope}
+        """Every settled node's result in scope order (all of them, unless the run waits for a decision)."""
+        return {node_id: self.results[node_id] for node_id in self.scope if node_id in self.results}

@@ -120,6 +120,10 @@ class NodeKind:
     # Kinds that run whole workflows as child runs (Sub-workflow, Map): bounded by the run's wall-clock
     # limit and their children's own limits rather than by the node timeout.
     runs_workflows: ClassVar[bool] = False
+    # Kinds that wait for a person's decision (Approval): the executor starts such a node only once
+    # `context.approvals` has its decision; until then the node waits and, when nothing else can run,
+    # the run returns `waiting`. `approval_request(data, inputs)` says what the person is asked.
+    awaits_decision: ClassVar[bool] = False
 
     def input_ports(self, data: Mapping[str, Any]) -> tuple[Port, ...]:
         """The input ports of a node with this `data`, as the kind's rules say."""
@@ -167,6 +171,10 @@ class NodeKind:
         return []
 
     def run(self, call: NodeCall) -> NodeOutput:
+        raise NotImplementedError
+
+    def approval_request(self, node_id: str, data: Mapping[str, Any], inputs: Mapping[str, Any]) -> Any:
+        """For a kind that `awaits_decision`: the `ApprovalRequested` a person answers."""
         raise NotImplementedError
 
     @classmethod

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 import engine
 from core.engine_config import run_options
+from runs.approvals import RunApprovals, approvals_request
 from runs.changes import run_changed
 from runs.children import ChildRunAllowance, ChildRuns, Lineage
 from runs.ending import node_counts
@@ -30,7 +31,7 @@ from runs.persistence import RunEventSink
 from runs.reconnect import reconnecting
 from runs.reuse import OwnerResultStore
 from runs.scopes import scope_targets
-from runs.selectors import run_succeeded_outputs
+from runs.selectors import run_settled_outputs
 from workflows.callees import graph_callees_resolve, workflow_caller
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,9 @@ def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None 
     if run is None:
         logger.info("run %s is not claimable; message dropped", run_id)
         return None
-    # A recovered run's succeeded nodes are not run again (its other results were deleted by the claim).
-    done = run_succeeded_outputs(run=run) if run.recoveries else {}
+    # Nodes with a result are not run again: a recovered run's succeeded nodes (its other results were deleted
+    # by the claim), and everything a run that waited for a decision had settled before it waited.
+    done = run_settled_outputs(run=run)
     options = run_options()
     lineage = Lineage(
         chain=(),
@@ -100,6 +102,7 @@ def _run_drive(
     try:
         targets = scope_targets(graph=run.graph, scope=run.scope, node_ids=run.node_ids)
         context = execution_context(owner=run.owner, run_id=run.id)
+        context.approvals = RunApprovals(run_id=str(run.id))
         caller = workflow_caller(run.workflow)
         graph, issues = graph_callees_resolve(
             owner=run.owner,
@@ -154,6 +157,11 @@ def _run_drive(
         return None
     status = RunStatus.CANCELLED if guard.cancelled else RunStatus(outcome.status.value)
     summary = outcome.error_summary or ""
+    if status == RunStatus.WAITING:
+        reconnecting(lambda: approvals_request(run=run, requests=outcome.awaiting))
+    elif status == RunStatus.SUCCEEDED and run.error_summary:
+        # A failure before the run waited decides its end (its node is not run again).
+        status, summary = RunStatus.FAILED, run.error_summary
     return _run_finish(run=run, guard=guard, status=status, summary=summary, publisher=publisher)
 
 
@@ -181,7 +189,8 @@ def _run_record_outcome(
         **node_counts(run),
         "duration_ms": max(0, round((now - started).total_seconds() * 1000)),
         "error_summary": summary,
-        "completed_at": now,
+        # A waiting run is not over: it has no end yet, and no worker (nor heartbeat) until it is resumed.
+        "completed_at": None if status == RunStatus.WAITING else now,
         "heartbeat_at": now,
     }
     ours = WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, recoveries=guard.fence)

@@ -96,6 +96,11 @@ class RunEventPublisher:
         if type in _STREAMED_TEXT:
             self.flush()
 
+    def publish_now(self, type: str, data: dict[str, Any]) -> None:
+        """Publish one event at once (outside a worker's batches: a decision taken through the API)."""
+        self.publish(type, data)
+        self.flush()
+
     def flush(self) -> None:
         if self._counts_changed:
             self._held.append(("run", run_counts(self.run) | {"status": "running"}))
@@ -131,6 +136,13 @@ class RunEventPublisher:
             self._counts_changed = True
         elif isinstance(event, engine.LogLine):
             self.publish("log", {"nodeId": event.node_id, "level": event.level, "message": event.message})
+        elif isinstance(event, engine.ApprovalRequested):
+            data = {
+                "nodeId": event.node_id,
+                "instructions": event.instructions,
+                "timeoutSeconds": event.timeout_s,
+            }
+            self.publish("approval_requested", data)
 
     def end(self, run: WorkflowRun) -> None:
         self._counts_changed = False  # the end event carries the final counts

@@ -16,6 +16,8 @@ class RunStatus(models.TextChoices):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # Every node that can still run waits for a person (runs/approvals.py): no worker holds the run.
+    WAITING = "waiting"
 
 
 ACTIVE_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
@@ -321,3 +323,38 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} -> {self.run_id}"
+
+
+class ApprovalDecision(models.TextChoices):
+    APPROVE = "approve"
+    REJECT = "reject"
+    TIMEOUT = "timeout"
+
+
+class Approval(models.Model):
+    """An Approval node of a run waiting for (or given) a person's decision. One per run and node."""
+
+    run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="approvals")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    node_id = models.CharField(max_length=200)
+    subject = models.JSONField(null=True, blank=True)
+    instructions = models.TextField(blank=True)
+    on_timeout = models.CharField(max_length=8)
+    requested_at = models.DateTimeField(default=timezone.now)
+    deadline = models.DateTimeField()
+    decision = models.CharField(max_length=8, choices=ApprovalDecision.choices, blank=True)
+    comment = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["owner", "decision", "requested_at"], name="approval_owner_open"),
+            models.Index(fields=["decision", "deadline"], name="approval_open_deadline"),
+        ]
+        constraints = [models.UniqueConstraint(fields=["run", "node_id"], name="approval_one_per_node")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.node_id}: {self.decision or 'waiting'}"

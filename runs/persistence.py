@@ -90,6 +90,9 @@ class RunEventSink:
                         setattr(self.run, name, value)
             elif isinstance(event, engine.LogLine):
                 self._hold(self._log_row(event), self._logs)
+            elif isinstance(event, engine.ApprovalRequested):
+                asked = engine.LogLine("info", f"approval requested: {event.instructions}", event.node_id)
+                self._hold(self._log_row(asked), self._logs)
             if self.publisher is not None:
                 self.publisher.engine_event(event, result=row)
             if isinstance(event, engine.RunFinished) or self._due() or _spent(event):

@@ -21,6 +21,7 @@ from dramatiq import Message
 from core.cache import owner_caches_invalidate
 from runs.broker import PromptRedisBroker
 from runs.changes import run_changed, workflow_run_summaries_write
+from runs.decisions import approvals_time_out
 from runs.ending import node_counts, run_publish_end, unfinished_nodes_end
 from runs.models import ACTIVE_RUN_STATUSES, NodeStatus, RunStatus, WorkflowRun
 from runs.tasks import execute_run
@@ -38,6 +39,7 @@ class RecoveryReport:
     failed: int = 0
     cancelled: int = 0
     resent: int = 0
+    timed_out: int = 0  # approvals decided `timeout` (their runs queued again)
 
 
 def runs_recover_stale() -> RecoveryReport:
@@ -90,7 +92,11 @@ def runs_recover_stale() -> RecoveryReport:
         if still_lost.update(heartbeat_at=now, trigger_id=message.message_id):
             execute_run.broker.enqueue(message)
             resent += 1
-    report = RecoveryReport(requeued=requeued, failed=failed, cancelled=cancelled, resent=resent)
+    # A waiting run has no worker and no heartbeat: it is never stale; only its approvals' deadlines run.
+    timed_out = approvals_time_out()
+    report = RecoveryReport(
+        requeued=requeued, failed=failed, cancelled=cancelled, resent=resent, timed_out=timed_out
+    )
     if report != RecoveryReport():
         logger.warning("stale runs recovered: %s", report)
     return report

@@ -14,7 +14,7 @@ import engine
 from accounts.models import User
 from core.pagination import MAX_LIMIT, Page
 from runs import cache
-from runs.models import ACTIVE_RUN_STATUSES, ExecutionLog, NodeResult, NodeStatus, WorkflowRun
+from runs.models import ACTIVE_RUN_STATUSES, ExecutionLog, NodeResult, WorkflowRun
 from runs.outputs import outputs_by_name
 from runs.result_serializers import RunDetailOutputSerializer, RunSummarySerializer
 
@@ -167,7 +167,8 @@ def run_active_count(*, owner: User) -> int:
     return runs.count()
 
 
-def run_succeeded_outputs(*, run: WorkflowRun) -> dict[str, dict]:
-    """Outputs of the nodes this run already finished, so that a recovered run does not redo them."""
-    rows = NodeResult.objects.filter(run=run, status=NodeStatus.SUCCEEDED).values_list("node_id", "output")
+def run_settled_outputs(*, run: WorkflowRun) -> dict[str, dict]:
+    """Outputs of the nodes this run already settled (an empty one for a node with none: skipped, failed),
+    so that a recovered or resumed run does not redo them."""
+    rows = NodeResult.objects.filter(run=run).values_list("node_id", "output")
     return {node_id: output or {} for node_id, output in rows}

@@ -248,13 +248,15 @@ def _run_again(*, run: WorkflowRun, reuse: str, resumed_from: WorkflowRun | None
 
 @transaction.atomic
 def run_cancel(*, run: WorkflowRun) -> WorkflowRun:
-    """A queued run is cancelled at once; a running one when its worker next checks (within a second)."""
+    """A queued or waiting run is cancelled at once; a running one when its worker next checks (within a
+    second)."""
     now = timezone.now()
-    if WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
+    summary = "Cancelled while waiting for approval." if run.status == RunStatus.WAITING else None
+    if WorkflowRun.objects.filter(pk=run.pk, status__in=(RunStatus.QUEUED, RunStatus.WAITING)).update(
         status=RunStatus.CANCELLED,
         cancel_requested_at=now,
         completed_at=now,
-        error_summary="Cancelled before it started.",
+        error_summary=summary or "Cancelled before it started.",
     ):
         unfinished_nodes_end(run=run, status=NodeStatus.CANCELLED, reason="run cancelled")
         transaction.on_commit(lambda: run_publish_end(run_id=run.pk))

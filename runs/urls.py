@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from core import converters  # noqa: F401  (registers <textpath:>)
-from runs import api, stream
+from runs import api, approvals_api, stream
 
 urlpatterns = [
     path("execute", api.ExecuteApi.as_view(), name="api-execute"),
@@ -22,4 +22,10 @@ urlpatterns = [
     path("runs/<uuid:run_id>/cancel", api.RunCancelApi.as_view(), name="api-run-cancel"),
     path("runs/<uuid:run_id>/rerun", api.RunRerunApi.as_view(), name="api-run-rerun"),
     path("runs/<uuid:run_id>/resume", api.RunResumeApi.as_view(), name="api-run-resume"),
+    path(
+        "runs/<uuid:run_id>/approvals/<textpath:node_id>",
+        approvals_api.ApprovalDecideApi.as_view(),
+        name="api-run-approval-decide",
+    ),
+    path("approvals", approvals_api.ApprovalInboxApi.as_view(), name="api-approvals"),
 ]

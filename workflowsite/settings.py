@@ -503,6 +503,8 @@ RUN_SWEEP_INTERVAL_SECONDS = env_float("RUN_SWEEP_INTERVAL_SECONDS", 10.0)
 # A queued run not picked up for this long has its message sent again (a duplicate is harmless).
 RUN_QUEUED_RESEND_AFTER_SECONDS = env_float("RUN_QUEUED_RESEND_AFTER_SECONDS", 300.0)
 RUN_MAX_ACTIVE_PER_USER = env_int("RUN_MAX_ACTIVE_PER_USER", 20)
+# The longest an Approval node may wait for a decision (its own timeoutSeconds is capped to this).
+APPROVAL_MAX_WAIT_SECONDS = env_float("APPROVAL_MAX_WAIT_SECONDS", 7 * 86400.0)
 RUN_MAX_LLM_CALLS = env_int("RUN_MAX_LLM_CALLS", 200)
 RUN_MAX_LLM_TOKENS = env_int("RUN_MAX_LLM_TOKENS", 2_000_000)
 # How deep Sub-workflow and Map nodes may nest (a workflow calling one that calls another...).

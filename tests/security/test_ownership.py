@@ -82,6 +82,10 @@ MATRIX: dict[str, dict[str, Expect]] = {
     "api-run-rerun": {"post": Expect(202)},
     # Alice's run is still queued (cancel answers 202), so resuming it is a conflict; Bob's is a 404.
     "api-run-resume": {"post": Expect(409)},
+    # Alice's run asked for no approval (it is queued), so deciding one is a 404 for her too; its own tests
+    # (tests/runs/test_approvals.py) decide a waiting run's and show Bob a 404 there.
+    "api-run-approval-decide": {"post": Expect(404, body=lambda owned: {"decision": "approve"})},
+    "api-approvals": {"get": Expect(200, **COLLECTION)},
     "api-workflow-publish": {"post": Expect(200), "delete": Expect(200)},
     "api-workflow-runs": {"post": Expect(202, body=lambda owned: {"inputs": {}})},
     "api-webhook-list": {"get": Expect(200), "post": Expect(201, body=lambda owned: {"name": "new"})},

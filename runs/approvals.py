@@ -1,0 +1,55 @@
+"""The worker's side of approval steps: the decisions a run is handed (`RunApprovals`, the engine's
+`Approvals`) and the Approval rows written when a run starts waiting."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+import engine
+from engine.results import json_safe
+from runs.models import Approval, WorkflowRun
+
+
+class RunApprovals:
+    """The decisions taken on a run's Approval nodes, read once when the engine first asks."""
+
+    def __init__(self, *, run_id: str) -> None:
+        self.run_id = run_id
+        self._decisions: dict[str, engine.Decision] | None = None
+
+    def decision(self, node_id: str) -> engine.Decision | None:
+        if self._decisions is None:
+            decided = Approval.objects.filter(run_id=self.run_id).exclude(decision="")
+            self._decisions = {
+                a.node_id: engine.Decision(
+                    a.decision,
+                    comment=a.comment,
+                    who=a.decided_by.email if a.decided_by else None,
+                    when=a.decided_at.isoformat() if a.decided_at else None,
+                )
+                for a in decided.select_related("decided_by")
+            }
+        return self._decisions.get(node_id)
+
+
+def approvals_request(*, run: WorkflowRun, requests: Sequence[engine.ApprovalRequested]) -> None:
+    """Record what the waiting run asks; one asked before (the run waits again) keeps its deadline."""
+    now = timezone.now()
+    rows = [
+        Approval(
+            run=run,
+            owner_id=run.owner_id,
+            node_id=request.node_id,
+            subject=json_safe(request.subject),
+            instructions=request.instructions,
+            on_timeout=request.on_timeout,
+            requested_at=now,
+            deadline=now + timedelta(seconds=min(request.timeout_s, settings.APPROVAL_MAX_WAIT_SECONDS)),
+        )
+        for request in requests
+    ]
+    Approval.objects.bulk_create(rows, ignore_conflicts=True)

@@ -1,0 +1,80 @@
+"""REST endpoints of approval steps: decide one (`POST /api/runs/{id}/approvals/{nodeId}`) and the inbox of
+every approval waiting for the user (`GET /api/approvals`)."""
+
+from __future__ import annotations
+
+import uuid
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api import bad_request
+from runs.decisions import approval_decide
+from runs.models import Approval, ApprovalDecision, RunStatus
+
+INBOX_LIMIT = 200
+
+
+class DecisionInputSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=[ApprovalDecision.APPROVE, ApprovalDecision.REJECT])
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
+
+
+class ApprovalSerializer(serializers.ModelSerializer):
+    runId = serializers.UUIDField(source="run_id")
+    nodeId = serializers.CharField(source="node_id")
+    onTimeout = serializers.CharField(source="on_timeout")
+    requestedAt = serializers.DateTimeField(source="requested_at")
+    decidedAt = serializers.DateTimeField(source="decided_at", allow_null=True)
+    subject = serializers.JSONField(allow_null=True)
+
+    class Meta:
+        model = Approval
+        fields = [
+            "runId",
+            "nodeId",
+            "subject",
+            "instructions",
+            "onTimeout",
+            "requestedAt",
+            "deadline",
+            "decision",
+            "comment",
+            "decidedAt",
+        ]
+
+
+class ApprovalDecideApi(APIView):
+    @extend_schema(
+        operation_id="runs_approval_decide",
+        request=DecisionInputSerializer,
+        responses={
+            202: ApprovalSerializer,
+            400: bad_request("Not a decision."),
+            404: OpenApiResponse(description="No approval of this node in this run (or another user's run)."),
+            409: OpenApiResponse(description="Already decided, or the run no longer waits (cancelled)."),
+        },
+    )
+    def post(self, request: Request, run_id: uuid.UUID, node_id: str) -> Response:
+        body = DecisionInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        approval = approval_decide(
+            owner=request.user,
+            run_id=str(run_id),
+            node_id=node_id,
+            decision=body.validated_data["decision"],
+            comment=body.validated_data["comment"],
+        )
+        return Response(ApprovalSerializer(approval).data, status=202)
+
+
+class ApprovalInboxApi(APIView):
+    @extend_schema(operation_id="approvals_waiting", responses={200: ApprovalSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        waiting = Approval.objects.filter(
+            owner=request.user, decision="", run__status=RunStatus.WAITING
+        ).order_by("requested_at")[:INBOX_LIMIT]
+        return Response(ApprovalSerializer(waiting, many=True).data)

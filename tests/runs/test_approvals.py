@@ -1,0 +1,147 @@
+"""Approval steps through the runs app: a run waits holding no worker, a decision (or the sweeper's timeout)
+queues it again, and it goes on from where it stopped without executing any finished node again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from runs.driving import run_execute
+from runs.models import Approval, ExecutionLog, NodeResult, RunStatus, WorkflowRun
+from runs.recovery import runs_recover_stale
+from runs.services import run_create
+from tests.graphs import edge, graph, node
+
+pytestmark = pytest.mark.django_db
+
+
+def review_flow() -> dict[str, list]:
+    """Text -> LLM `draft` -> Approval `review` -> LLM `publish` (approved) / Debug `redo` (rejected); beside
+    it, Text -> LLM `side`."""
+    return graph(
+        [
+            node("in", "text", text="write a post"),
+            node("draft", "llm"),
+            node("review", "approval", instructions="Publish {{subject}}?"),
+            node("publish", "llm"),
+            node("redo", "debug"),
+            node("side", "llm"),
+        ],
+        [
+            edge("in", "draft", "text", "prompt"),
+            edge("draft", "review", "text", "subject"),
+            edge("review", "publish", "approved", "prompt"),
+            edge("review", "redo", "rejected", "value"),
+            edge("in", "side", "text", "prompt"),
+        ],
+    )
+
+
+def waiting_run(owner) -> WorkflowRun:
+    run = run_create(owner=owner, graph=review_flow(), enqueue=False)
+    waited = run_execute(run_id=str(run.id))
+    assert waited.status == RunStatus.WAITING
+    return waited
+
+
+def decide(client, run: WorkflowRun, decision: str, comment: str = "") -> object:
+    body = {"decision": decision, "comment": comment}
+    return client.post(f"/api/runs/{run.id}/approvals/review", body, format="json")
+
+
+@pytest.mark.parametrize(
+    ("decision", "taken", "not_taken"), [("approve", "publish", "redo"), ("reject", "redo", "publish")]
+)
+def test_a_decided_run_goes_on_along_the_chosen_branch_and_executes_no_finished_node_again(
+    alice, alice_client, llm_settings, decision: str, taken: str, not_taken: str
+) -> None:
+    run = waiting_run(alice)
+    assert len(llm_settings.requests_for("gemini")) == 2  # draft and the parallel branch ran before it waited
+    assert run.completed_at is None
+    [asked] = alice_client.get("/api/approvals").json()
+    assert (asked["runId"], asked["nodeId"], asked["subject"]) == (
+        str(run.id),
+        "review",
+        "echo: write a post",
+    )
+    assert [r["id"] for r in alice_client.get("/api/runs?status=waiting").json()["results"]] == [str(run.id)]
+
+    response = decide(alice_client, run, decision, "looks good")
+    assert response.status_code == 202
+    assert WorkflowRun.objects.get(pk=run.pk).status == RunStatus.QUEUED
+    finished = run_execute(run_id=str(run.id))
+
+    assert finished.status == RunStatus.SUCCEEDED
+    calls = len(llm_settings.requests_for("gemini"))
+    assert calls == (3 if taken == "publish" else 2)  # draft and side were not called again
+    results = {r.node_id: r for r in NodeResult.objects.filter(run=run)}
+    assert len(results) == 6  # one result per node: nothing ran twice
+    assert results[taken].status == "succeeded"
+    assert (results[not_taken].status, results[not_taken].error_kind) == ("skipped", "branch_not_taken")
+    assert results["review"].output["decision"]["comment"] == "looks good"
+    assert results["review"].output["decision"]["who"] == "alice@example.com"
+    messages = list(ExecutionLog.objects.filter(run=run).values_list("message", flat=True))
+    assert any(m.startswith("approval requested: Publish echo: write a post?") for m in messages)
+    assert f"approval {decision}: alice@example.com: looks good" in messages
+    assert alice_client.get("/api/approvals").json() == []
+
+
+def test_the_sweeper_times_out_an_approval_and_on_timeout_decides(alice, llm_settings) -> None:
+    run = waiting_run(alice)
+    Approval.objects.filter(run=run).update(deadline=timezone.now() - timedelta(seconds=1))
+
+    report = runs_recover_stale()
+    finished = run_execute(run_id=str(run.id))
+
+    assert report.timed_out == 1
+    assert finished.status == RunStatus.SUCCEEDED
+    redo = NodeResult.objects.get(run=run, node_id="redo")
+    assert redo.status == "succeeded"  # onTimeout defaults to reject
+    assert NodeResult.objects.get(run=run, node_id="review").output["decision"]["decision"] == "timeout"
+
+
+def test_a_waiting_run_is_not_stale_and_holds_no_active_run_slot(alice, llm_settings, settings) -> None:
+    settings.RUN_MAX_ACTIVE_PER_USER = 1
+    settings.RUN_STALE_AFTER_SECONDS = 0
+    waiting = [waiting_run(alice) for _ in range(8)]
+
+    runs_recover_stale()
+    ordinary = run_create(owner=alice, graph=graph([node("t", "text", text="hi")]), enqueue=False)
+    finished = run_execute(run_id=str(ordinary.id))
+
+    assert finished.status == RunStatus.SUCCEEDED
+    assert {r.status for r in WorkflowRun.objects.filter(pk__in=[w.pk for w in waiting])} == {
+        RunStatus.WAITING
+    }
+    assert all(r.recoveries == 0 for r in WorkflowRun.objects.filter(pk__in=[w.pk for w in waiting]))
+
+
+def test_a_second_decision_is_a_409(alice, alice_client, llm_settings) -> None:
+    run = waiting_run(alice)
+    assert decide(alice_client, run, "approve").status_code == 202
+
+    assert decide(alice_client, run, "reject").status_code == 409
+
+
+def test_another_users_approval_is_a_404(alice, bob_client, llm_settings) -> None:
+    run = waiting_run(alice)
+
+    assert decide(bob_client, run, "approve").status_code == 404
+    assert bob_client.get("/api/approvals").json() == []
+    assert Approval.objects.get(run=run).decision == ""
+
+
+def test_a_decision_on_a_cancelled_run_is_a_409(alice, alice_client, llm_settings) -> None:
+    run = waiting_run(alice)
+    assert alice_client.post(f"/api/runs/{run.id}/cancel").status_code == 202
+    assert WorkflowRun.objects.get(pk=run.pk).status == RunStatus.CANCELLED
+
+    assert decide(alice_client, run, "approve").status_code == 409
+
+
+def test_deciding_needs_a_known_decision(alice, alice_client, llm_settings) -> None:
+    run = waiting_run(alice)
+
+    assert decide(alice_client, run, "maybe").status_code == 400

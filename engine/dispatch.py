@@ -55,6 +55,11 @@ class Task:
 Report = tuple[Task, str, Any]
 
 
+# How long past its `timeoutSeconds` a kind that times itself (HTTP, Code) may take before the engine cuts it
+# off: the kind's own, more precise failure (`http_timeout`, `code_timeout`) arrives first.
+OWN_TIMEOUT_GRACE_S = 2.0
+
+
 class _TaskStream:
     """A node's TextStream: its deltas go to the coordinating thread, which emits them in order."""
 
@@ -106,8 +111,10 @@ class Dispatcher:
         kind = node.kind
         now = time.monotonic()
         timeout_s = self.node_timeout_s
-        if (own := node.handling.timeout_s) is not None and own < timeout_s:
-            timeout_s = own
+        if (own := node.handling.timeout_s) is not None:
+            if kind.times_itself:
+                own += OWN_TIMEOUT_GRACE_S
+            timeout_s = min(timeout_s, own)
         # A kind that runs whole workflows (Sub-workflow, Map) is bounded by the run's wall clock and
         # its children's own limits, not by one node's timeout.
         deadline = float("inf") if kind.runs_workflows else now + timeout_s

@@ -120,6 +120,9 @@ class NodeKind:
     # Kinds that run whole workflows as child runs (Sub-workflow, Map): bounded by the run's wall-clock
     # limit and their children's own limits rather than by the node timeout.
     runs_workflows: ClassVar[bool] = False
+    # Whether the kind enforces its `timeoutSeconds` itself (cutting its request or its sandbox short with a
+    # failure of its own); the engine's per-node deadline then only backs it up.
+    times_itself: ClassVar[bool] = False
     # Kinds that wait for a person's decision (Approval): the executor starts such a node only once
     # `context.approvals` has its decision; until then the node waits and, when nothing else can run,
     # the run returns `waiting`. `approval_request(data, inputs)` says what the person is asked.

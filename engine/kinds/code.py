@@ -25,6 +25,7 @@ _ERROR_KINDS = {
 @register
 class CodeKind(NodeKind):
     type = "code"
+    times_itself = True
     label = "Code"
     description = "Runs your main(inputs) in Python or JavaScript, sandboxed; it returns a JSON value."
     palette_group = "Logic"

@@ -58,6 +58,7 @@ def _rows(title: str, row_title: str) -> dict[str, Any]:
 @register
 class HttpRequestKind(NodeKind):
     type = "http"
+    times_itself = True
     label = "HTTP Request"
     description = "Calls a URL; each {{name}} in its URL, query, headers or body is an input port."
     palette_group = "Tools"

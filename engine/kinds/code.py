@@ -28,7 +28,7 @@ class CodeKind(NodeKind):
     times_itself = True
     label = "Code"
     description = "Runs your main(inputs) in Python or JavaScript, sandboxed; it returns a JSON value."
-    palette_group = "Logic"
+    palette_group = "Tools"
     palette_order = 107
     icon = "λ"
     summary = {"choose": [{"text": "{language}"}]}

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,10 +30,7 @@ class ApiTokenListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         payload = ApiTokenCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            issued = services.api_token_create(user=request.user, name=payload.validated_data["name"])
-        except services.TooManyApiTokens as exc:
-            raise serializers.ValidationError([str(exc)]) from exc
+        issued = services.api_token_create(user=request.user, name=payload.validated_data["name"])
         data = IssuedApiTokenSerializer(issued.token).data
         data["token"] = issued.secret
         return Response(data, status=status.HTTP_201_CREATED)
@@ -46,6 +42,6 @@ class ApiTokenDetailApi(APIView):
         summary="Revoke an API token",
     )
     def delete(self, request: Request, token_id: int) -> Response:
-        token = get_object_or_404(selectors.api_token_list(user=request.user), pk=token_id)
+        token = selectors.api_token_get(user=request.user, token_id=token_id)
         services.api_token_revoke(token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiToken, User
+from core.errors import DomainError
 
 TOKEN_PREFIX = "weft_"  # noqa: S105 -- a public marker, not a secret
 # Writing last_used_at on every request would turn each API call into a write; once a minute is enough.
@@ -23,8 +24,8 @@ _LAST_USED_RESOLUTION = timedelta(minutes=1)
 API_TOKEN_CACHE_SECONDS = 60
 
 
-class TooManyApiTokens(Exception):
-    pass
+class TooManyApiTokens(DomainError):
+    code = "too_many_api_tokens"
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -16,25 +15,25 @@ from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import ApiTokenAuthentication
-from core.api import Conflict, TooManyRequests, bad_request, error_body
+from core.api import bad_request
 from core.pagination import MAX_LIMIT, PAGE_ERRORS, Page, PageQuerySerializer
 from runs.costs import USAGE_MAX_DAYS, usage_report
 from runs.idempotency import (
-    KEY_MAX_CHARS,
-    IdempotencyKeyReused,
+    IDEMPOTENCY_HEADER,
     StartedRun,
+    idempotency_key_check,
     request_digest,
     run_start_idempotent,
 )
 from runs.models import RunTrigger, WorkflowRun
-from runs.ratelimit import RunRateLimited, run_rate_limit_count
+from runs.ratelimit import run_rate_limit_count
 from runs.result_serializers import (
     LogPageSerializer,
     LogSerializer,
@@ -63,9 +62,6 @@ from runs.serializers import (
     plan_handler,
 )
 from runs.services import (
-    RunAlreadyFinished,
-    RunStillActive,
-    TooManyActiveRuns,
     run_cancel,
     run_create,
     run_plan,
@@ -75,40 +71,16 @@ from runs.services import (
 )
 from runs.usage_serializers import UsageOutputSerializer, UsageQuerySerializer
 from workflows.models import Workflow
-from workflows.selectors import WorkflowNotPublished, workflow_get
-
-IDEMPOTENCY_HEADER = "Idempotency-Key"
+from workflows.selectors import workflow_get
 
 
 def _rate_limit(request: Request) -> None:
     """Count this request against the user's run budget (shared by all processes via the cache)."""
-    try:
-        run_rate_limit_count(owner_id=request.user.pk)
-    except RunRateLimited as exc:
-        raise TooManyRequests(detail=str(exc), wait=exc.wait) from exc
+    run_rate_limit_count(owner_id=request.user.pk)
 
 
 def _accepted_run(run_id: uuid.UUID) -> Response:
     return Response({"runId": str(run_id)}, status=status.HTTP_202_ACCEPTED)
-
-
-class _RefusedKey(exceptions.APIException):
-    """An Idempotency-Key refused, in the error shape of every 400 with the header as the path."""
-
-    def __init__(self, message: str, *, status_code: int = status.HTTP_400_BAD_REQUEST) -> None:
-        super().__init__(
-            error_body(detail=message, errors=[{"path": IDEMPOTENCY_HEADER, "message": message}])
-        )
-        self.status_code = status_code
-
-
-def _idempotency_key(request: Request) -> str | None:
-    key = request.headers.get(IDEMPOTENCY_HEADER)
-    if key is None:
-        return None
-    if not key.strip() or len(key) > KEY_MAX_CHARS or not key.isprintable():
-        raise _RefusedKey(f"{IDEMPOTENCY_HEADER} must be 1 to {KEY_MAX_CHARS} printable characters.")
-    return key
 
 
 def _request_digest(request: Request) -> str:
@@ -117,25 +89,10 @@ def _request_digest(request: Request) -> str:
     return request_digest(path=request.path, body=body)
 
 
-@contextmanager
-def _start_refusals() -> Iterator[None]:
-    """The services' refusals to start a run, as HTTP answers."""
-    try:
-        yield
-    except TooManyActiveRuns as exc:
-        raise TooManyRequests(detail=str(exc), wait=5) from exc
-    except WorkflowNotPublished as exc:
-        raise Conflict(str(exc)) from exc
-    except IdempotencyKeyReused as exc:
-        raise _RefusedKey(str(exc), status_code=status.HTTP_422_UNPROCESSABLE_ENTITY) from exc
-
-
 def _start(request: Request, start: Callable[[], WorkflowRun]) -> StartedRun:
     """Start a run once per Idempotency-Key."""
-    with _start_refusals():
-        return run_start_idempotent(
-            owner=request.user, key=_idempotency_key(request), digest=_request_digest(request), start=start
-        )
+    key = idempotency_key_check(request.headers.get(IDEMPOTENCY_HEADER))
+    return run_start_idempotent(owner=request.user, key=key, digest=_request_digest(request), start=start)
 
 
 def _started_response(started: StartedRun, *, wait: float = 0) -> Response:
@@ -362,10 +319,7 @@ class RunCancelApi(APIView):
     )
     def post(self, request: Request, run_id: uuid.UUID) -> Response:
         run = run_get(owner=request.user, run_id=run_id)
-        try:
-            run = run_cancel(run=run)
-        except RunAlreadyFinished as exc:
-            raise Conflict(str(exc), status=exc.status) from exc
+        run = run_cancel(run=run)
         return Response(RunSummarySerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -380,8 +334,7 @@ class RunRerunApi(APIView):
         body = RerunInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         run = run_get(owner=request.user, run_id=run_id)
-        with _start_refusals():
-            new_run = run_rerun(run=run, reuse=body.validated_data["reuse"])
+        new_run = run_rerun(run=run, reuse=body.validated_data["reuse"])
         return _accepted_run(new_run.id)
 
 
@@ -399,11 +352,7 @@ class RunResumeApi(APIView):
     def post(self, request: Request, run_id: uuid.UUID) -> Response:
         _rate_limit(request)
         run = run_get(owner=request.user, run_id=run_id)
-        try:
-            with _start_refusals():
-                new_run = run_resume(run=run)
-        except RunStillActive as exc:
-            raise Conflict(str(exc), status=run.status) from exc
+        new_run = run_resume(run=run)
         return _accepted_run(new_run.id)
 
 

@@ -20,20 +20,42 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core.errors import DomainError
 from runs.models import IdempotencyKey, WorkflowRun
 
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_TTL = timedelta(hours=24)
 KEY_MAX_CHARS = IdempotencyKey._meta.get_field("key").max_length
 
 
-class IdempotencyKeyReused(Exception):
+class IdempotencyKeyInvalid(DomainError):
+    code = "idempotency_key_invalid"
+
+    def __init__(self) -> None:
+        message = f"{IDEMPOTENCY_HEADER} must be 1 to {KEY_MAX_CHARS} printable characters."
+        super().__init__(message, errors=[{"path": IDEMPOTENCY_HEADER, "message": message}])
+
+
+class IdempotencyKeyReused(DomainError):
     """The key already answers a different request (another endpoint, workflow or body)."""
 
+    http_status = 422
+    code = "idempotency_key_reused"
+
     def __init__(self, key: str) -> None:
-        super().__init__(
-            f"Idempotency-Key {key!r} was already used for a different request; use a new key for this one."
+        message = (
+            f"{IDEMPOTENCY_HEADER} {key!r} was already used for a different request; use a new key for this "
+            "one."
         )
+        super().__init__(message, errors=[{"path": IDEMPOTENCY_HEADER, "message": message}])
         self.key = key
+
+
+def idempotency_key_check(key: str | None) -> str | None:
+    """The key as sent (None without one); IdempotencyKeyInvalid for a blank, overlong or unprintable one."""
+    if key is not None and (not key.strip() or len(key) > KEY_MAX_CHARS or not key.isprintable()):
+        raise IdempotencyKeyInvalid()
+    return key
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,15 @@ from typing import Any
 from django.conf import settings
 from django_ratelimit.core import get_usage
 
+from core.errors import DomainError
+
 USER_GROUP = "runs.execute"
 WEBHOOK_GROUP = "runs.webhook"
 
 
-class RunRateLimited(Exception):
-    def __init__(self, message: str, *, wait: int) -> None:
-        super().__init__(message)
-        self.wait = wait
+class RunRateLimited(DomainError):
+    http_status = 429
+    code = "rate_limited"
 
 
 def _count(group: str, key: str, rate: str, what: str) -> None:
@@ -26,7 +27,7 @@ def _count(group: str, key: str, rate: str, what: str) -> None:
         None, group=group, key=lambda _group, _request: key, rate=rate, increment=True
     )
     if usage is not None and usage["should_limit"]:
-        raise RunRateLimited(f"Rate limit of {rate} {what} exceeded.", wait=max(1, usage["time_left"]))
+        raise RunRateLimited(f"Rate limit of {rate} {what} exceeded.", retry_after=max(1, usage["time_left"]))
 
 
 def run_rate_limit_count(*, owner_id: int) -> None:

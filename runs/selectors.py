@@ -8,10 +8,10 @@ import uuid
 from typing import Any
 
 from django.db.models import F, QuerySet
-from django.http import Http404
 
 import engine
 from accounts.models import User
+from core.errors import NotFound, get_or_not_found
 from core.pagination import MAX_LIMIT, Page
 from runs import cache
 from runs.models import ACTIVE_RUN_STATUSES, ExecutionLog, NodeResult, WorkflowRun
@@ -107,10 +107,9 @@ def run_detail(*, owner: User, run_id: uuid.UUID | str) -> dict[str, Any]:
 
 def run_get(*, owner: User, run_id: uuid.UUID | str) -> WorkflowRun:
     """The owner's run, with its workflow; another user's run does not exist (404)."""
-    run = WorkflowRun.objects.select_related("workflow").filter(owner=owner, pk=run_id).first()
-    if run is None:
-        raise Http404("No such run.")
-    return run
+    return get_or_not_found(
+        WorkflowRun.objects.select_related("workflow").filter(owner=owner), message="No such run.", pk=run_id
+    )
 
 
 def run_node_output(*, owner: User, run_id: uuid.UUID | str, node_id: str) -> Any:
@@ -122,7 +121,7 @@ def run_node_output(*, owner: User, run_id: uuid.UUID | str, node_id: str) -> An
         .first()
     )
     if output is None:
-        raise Http404("No output for this node.")
+        raise NotFound("No output for this node.")
     return output
 
 

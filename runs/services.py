@@ -21,6 +21,7 @@ from dramatiq import Message
 import engine
 from accounts.models import User
 from core.engine_config import graph_limits, run_options
+from core.errors import CAP_RETRY_AFTER_SECONDS, DomainError
 from runs.changes import run_changed
 from runs.ending import run_publish_end, unfinished_nodes_end
 from runs.execution import planning_context
@@ -37,20 +38,23 @@ from workflows.models import Workflow
 from workflows.selectors import workflow_published_version
 
 
-class TooManyActiveRuns(Exception):
-    pass
+class TooManyActiveRuns(DomainError):
+    http_status = 429
+    code = "too_many_active_runs"
 
 
-class RunAlreadyFinished(Exception):
+class RunAlreadyFinished(DomainError):
     """The run had ended when the cancel was attempted; `status` is how it ended, read at that moment."""
 
-    def __init__(self, message: str, *, status: str) -> None:
-        super().__init__(message)
-        self.status = status
+    http_status = 409
+    code = "run_finished"
 
 
-class RunStillActive(Exception):
-    pass
+class RunStillActive(DomainError):
+    """A resume of a run that is still queued or running; `status` is which."""
+
+    http_status = 409
+    code = "run_active"
 
 
 # Creating -----------------------------------------------------------------------------------
@@ -147,7 +151,8 @@ def run_create(
     if run_active_count(owner=owner) >= settings.RUN_MAX_ACTIVE_PER_USER:
         raise TooManyActiveRuns(
             f"You already have {settings.RUN_MAX_ACTIVE_PER_USER} runs queued or running; "
-            "wait for one to finish or cancel one."
+            "wait for one to finish or cancel one.",
+            retry_after=CAP_RETRY_AFTER_SECONDS,
         )
     now = timezone.now()
     run = WorkflowRun(
@@ -223,7 +228,9 @@ def run_resume(*, run: WorkflowRun) -> WorkflowRun:
     """A new run of the same snapshot and scope that reuses everything the old one did successfully
     (whatever the node's kind), so only its failed, skipped and cancelled nodes run."""
     if not run.is_finished:
-        raise RunStillActive("The run is still running; cancel it or wait for it to finish.")
+        raise RunStillActive(
+            "The run is still running; cancel it or wait for it to finish.", status=run.status
+        )
     return _run_again(run=run, reuse=ReuseMode.AUTO, resumed_from=run)
 
 

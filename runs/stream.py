@@ -28,26 +28,25 @@ from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from accounts.models import User
-from core.api import TooManyRequests, exception_handler
+from core.api import error_response
+from core.errors import DomainError
 from runs.eventbus import END, BusEvent, event_id_valid
 from runs.events import end_data, node_finished_data, run_counts, run_event_bus
 from runs.models import WorkflowRun
 from runs.selectors import LOG_PAGE_SIZE, run_get, run_logs, run_node_results
-from runs.streamslots import TooManyStreams, stream_slot_release, stream_slot_renew, stream_slot_take
+from runs.streamslots import stream_slot_release, stream_slot_renew, stream_slot_take
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 # Sent first: a client's EventSource retries this many milliseconds after a dropped connection.
 RETRY_MS = 2000
-# The Retry-After of a user over RUN_EVENTS_MAX_STREAMS_PER_USER (as for the active-run cap).
-SLOT_RETRY_AFTER_SECONDS = 5
 
 
 def _authenticated_user(request: HttpRequest) -> User:
@@ -91,28 +90,15 @@ def _last_event_id(request: HttpRequest) -> str | None:
     return last_id
 
 
-def _error_response(exc: exceptions.APIException | Http404) -> HttpResponse:
-    """The API's answer to `exc` (its one exception handler and error shape), for this view outside DRF."""
-    answer = exception_handler(exc, {})
-    assert answer is not None  # the handler answers every APIException and Http404
-    response = JsonResponse(answer.data, status=answer.status_code)
-    for header in ("WWW-Authenticate", "Retry-After"):
-        if header in answer:
-            response[header] = answer[header]
-    return response
-
-
 async def run_events(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
-        return JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
+        return error_response(exceptions.MethodNotAllowed(request.method))
     try:
         run = await sync_to_async(_closing(_requested_run))(request, run_id)
         last_id = _last_event_id(request)
         slot = await sync_to_async(stream_slot_take)(user_id=run.owner_id)
-    except TooManyStreams as exc:
-        return _error_response(TooManyRequests(detail=str(exc), wait=SLOT_RETRY_AFTER_SECONDS))
-    except (exceptions.APIException, Http404) as exc:
-        return _error_response(exc)
+    except (DomainError, exceptions.APIException) as exc:
+        return error_response(exc)
     stream = run_event_stream(run, after=last_id, slot=slot)
     # Django would collect an async iterator to the end under WSGI; this streams it instead.
     content = stream if isinstance(request, ASGIRequest) else _on_own_loop(stream)

@@ -19,14 +19,17 @@ from django.conf import settings
 from django.core.cache import caches
 from django_redis.cache import RedisCache
 
+from core.errors import CAP_RETRY_AFTER_SECONDS, DomainError
+
 # A stream renews its slot at least once a heartbeat; a slot lapses after missing two renewals.
 LEASE_HEARTBEATS = 3
 
 _local_lock = threading.Lock()
 
 
-class TooManyStreams(Exception):
-    pass
+class TooManyStreams(DomainError):
+    http_status = 429
+    code = "too_many_streams"
 
 
 def stream_slot_lease_seconds() -> float:
@@ -78,7 +81,8 @@ def stream_slot_take(*, user_id: int) -> str:
                 return slot
     raise TooManyStreams(
         f"You have {limit} live event streams open, the most allowed at once; close one (another tab?) "
-        "or try again later."
+        "or try again later.",
+        retry_after=CAP_RETRY_AFTER_SECONDS,
     )
 
 

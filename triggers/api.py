@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -27,17 +26,8 @@ from triggers.serializers import (
 )
 from workflows.selectors import workflow_get
 
-T = TypeVar("T")
 _NOT_FOUND = {404: OpenApiResponse(description="No such workflow or trigger of yours.")}
 _BAD = {400: bad_request("Invalid input: a field, a cron expression (`cron`) or a time zone (`timezone`).")}
-
-
-def _checked(call: Callable[[], T]) -> T:
-    """Run a service, turning its TriggerInvalid into the API's 400 with paths."""
-    try:
-        return call()
-    except services.TriggerInvalid as exc:
-        raise serializers.ValidationError(dict(exc.issues)) from exc
 
 
 def _issued(request: Request, issued: services.IssuedWebhook, code: int = status.HTTP_200_OK) -> Response:
@@ -150,16 +140,14 @@ class ScheduleListCreateApi(APIView):
         payload = ScheduleWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        schedule = _checked(
-            lambda: services.schedule_create(
-                owner=request.user,
-                workflow=workflow,
-                cron=data["cron"],
-                timezone_name=data.get("timezone", "UTC"),
-                inputs=data.get("inputs"),
-                name=data.get("name", ""),
-                enabled=data.get("enabled", True),
-            )
+        schedule = services.schedule_create(
+            owner=request.user,
+            workflow=workflow,
+            cron=data["cron"],
+            timezone_name=data.get("timezone", "UTC"),
+            inputs=data.get("inputs"),
+            name=data.get("name", ""),
+            enabled=data.get("enabled", True),
         )
         return Response(ScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
 
@@ -181,15 +169,13 @@ class ScheduleDetailApi(APIView):
         payload = ScheduleUpdateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        schedule = _checked(
-            lambda: services.schedule_update(
-                schedule=schedule,
-                cron=data.get("cron"),
-                timezone_name=data.get("timezone"),
-                inputs=data.get("inputs"),
-                name=data.get("name"),
-                enabled=data.get("enabled"),
-            )
+        schedule = services.schedule_update(
+            schedule=schedule,
+            cron=data.get("cron"),
+            timezone_name=data.get("timezone"),
+            inputs=data.get("inputs"),
+            name=data.get("name"),
+            enabled=data.get("enabled"),
         )
         return Response(ScheduleSerializer(schedule).data)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 
 from accounts.models import User
+from core.errors import get_or_not_found
 from triggers.models import Schedule, Webhook
 from workflows.models import Workflow
 
@@ -17,7 +17,7 @@ def webhook_list(*, owner: User, workflow: Workflow) -> QuerySet[Webhook]:
 
 
 def webhook_get(*, owner: User, webhook_id: uuid.UUID | str) -> Webhook:
-    return get_object_or_404(Webhook.objects.filter(owner=owner), pk=webhook_id)
+    return get_or_not_found(Webhook.objects.filter(owner=owner), pk=webhook_id)
 
 
 def schedule_list(*, owner: User, workflow: Workflow) -> QuerySet[Schedule]:
@@ -26,6 +26,6 @@ def schedule_list(*, owner: User, workflow: Workflow) -> QuerySet[Schedule]:
 
 def schedule_get(*, owner: User, schedule_id: uuid.UUID | str) -> Schedule:
     # With its workflow and owner: an update checks its inputs against the workflow's interface.
-    return get_object_or_404(
+    return get_or_not_found(
         Schedule.objects.filter(owner=owner).select_related("workflow", "owner"), pk=schedule_id
     )

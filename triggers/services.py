@@ -26,6 +26,7 @@ from rest_framework.exceptions import ParseError
 import engine
 from accounts.models import User
 from accounts.services import token_digest
+from core.errors import DomainError, NotFound, errors_summary
 from core.logging import HOOK_TOKEN_SHOWN_CHARS
 from core.parsers import StrictJSONParser
 from runs.inputs import run_inputs_validate
@@ -45,24 +46,28 @@ _UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 _SCHEME = f"sign '<{TIMESTAMP_HEADER}>.<raw body>' into {SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256>"
 
 
-class TriggerInvalid(Exception):
-    """A trigger setting that cannot work; `issues` are (path, message) pairs."""
+class TriggerInvalid(DomainError):
+    """A trigger setting that cannot work; `issues` are (path, message) pairs, one problem per path."""
+
+    code = "trigger_invalid"
 
     def __init__(self, issues: list[tuple[str, str]]) -> None:
-        super().__init__("; ".join(f"{path}: {message}" for path, message in issues))
+        errors = [{"path": path, "message": message} for path, message in dict(issues).items()]
+        super().__init__(errors_summary(errors), errors=errors)
         self.issues = issues
 
 
-class WebhookNotFound(Exception):
+class WebhookNotFound(NotFound):
     """No enabled webhook has this URL (unknown and disabled look the same from outside)."""
 
 
-class WebhookSignatureInvalid(Exception):
-    pass
+class WebhookSignatureInvalid(DomainError):
+    http_status = 401
+    code = "signature_invalid"
 
 
-class WebhookBodyInvalid(Exception):
-    pass
+class WebhookBodyInvalid(DomainError):
+    code = "body_invalid"
 
 
 # Webhooks -----------------------------------------------------------------------------------

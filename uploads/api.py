@@ -7,33 +7,18 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import Conflict, FirstRendererNegotiation, bad_request, error_body
+from core.api import FirstRendererNegotiation, bad_request
 from core.pagination import PAGE_ERRORS, Page, PageQuerySerializer
 from uploads import selectors, services
-from uploads.images import ALLOWED_FORMATS_IN_WORDS, ImageRejected, check_size
+from uploads.images import ALLOWED_FORMATS_IN_WORDS, check_size
 from uploads.serializers import UploadCreateSerializer, UploadPageSerializer, UploadSerializer
-
-
-class ImageRefused(exceptions.APIException):
-    """400 (or 413) naming the `file` field, in the API's one error format."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "invalid_image"
-
-    def __init__(self, error: ImageRejected) -> None:
-        super().__init__(
-            error_body(detail=error.message, errors=[{"path": "file", "message": error.message}])
-        )
-        if error.too_large:
-            self.status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-
 
 _NOT_FOUND = OpenApiResponse(description="No such upload of yours.")
 
@@ -70,15 +55,10 @@ class UploadListCreateApi(APIView):
         payload.is_valid(raise_exception=True)
         uploaded = payload.validated_data["file"]
         limit = settings.UPLOAD_MAX_BYTES
-        try:
-            check_size(uploaded.size or 0, max_bytes=limit)
-            # One byte over the limit is enough to know; never read an unbounded amount.
-            data = uploaded.read(limit + 1)
-            upload = services.upload_create(owner=request.user, data=data, filename=uploaded.name or "")
-        except ImageRejected as exc:
-            raise ImageRefused(exc) from exc
-        except services.UploadLimitReached as exc:
-            raise Conflict(exc.message, errors=[{"path": "file", "message": exc.message}]) from exc
+        check_size(uploaded.size or 0, max_bytes=limit)
+        # One byte over the limit is enough to know; never read an unbounded amount.
+        data = uploaded.read(limit + 1)
+        upload = services.upload_create(owner=request.user, data=data, filename=uploaded.name or "")
         return Response(UploadSerializer(upload, context={"request": request}).data, status=201)
 
 

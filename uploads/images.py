@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.errors import DomainError
+
 # Pillow format name -> (content type, file extension).
 ALLOWED_FORMATS: dict[str, tuple[str, str]] = {
     "PNG": ("image/png", "png"),
@@ -27,13 +29,17 @@ ALLOWED_FORMATS_IN_WORDS = "PNG, JPEG, WebP or GIF"
 _KEPT_INFO = ("transparency", "icc_profile", "duration", "background")
 
 
-class ImageRejected(Exception):
-    """The bytes are not an acceptable image; the message says why, for the person who sent them."""
+class ImageRejected(DomainError):
+    """The bytes are not an acceptable image; the message says why, for the person who sent them (an upload's
+    `file`)."""
+
+    code = "invalid_image"
 
     def __init__(self, message: str, *, too_large: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, errors=[{"path": "file", "message": message}])
         self.too_large = too_large
+        if too_large:
+            self.http_status = 413
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.http import Http404
 
 from accounts.models import User
+from core.errors import NotFound
 from engine import ImageData
 from uploads import selectors
 from uploads.fetch import SafeFetcher, shared_tls_context
@@ -62,7 +62,7 @@ class StorageImageReader:
         """The SHA-256 of an upload's stored bytes (None for URLs: their bytes are only known once read)."""
         try:
             upload = selectors.upload_get(owner=self.owner, upload_id=ref.get("uploadId"))
-        except Http404:
+        except NotFound:
             return None
         return upload.digest or upload_digest_record(upload=upload)
 
@@ -70,7 +70,7 @@ class StorageImageReader:
         opened_here = connection.connection is None
         try:
             upload = selectors.upload_get(owner=self.owner, upload_id=upload_id)
-        except Http404:
+        except NotFound:
             raise ImageUnavailable(f"unknown upload {upload_id}") from None
         finally:
             if opened_here:

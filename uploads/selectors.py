@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Iterable
 
 from django.db.models import QuerySet
-from django.http import Http404
 
 from accounts.models import User
+from core.errors import NotFound, get_or_not_found
 from uploads.models import Upload
 
 
@@ -19,10 +19,9 @@ def upload_list(*, owner: User) -> QuerySet[Upload]:
 def upload_get(*, owner: User, upload_id: object) -> Upload:
     """The owner's upload with this id; another user's, a missing one or a malformed id is a 404."""
     parsed = parse_upload_id(upload_id)
-    upload = None if parsed is None else upload_list(owner=owner).filter(pk=parsed).first()
-    if upload is None:
-        raise Http404("No such upload.")
-    return upload
+    if parsed is None:
+        raise NotFound("No such upload.")
+    return get_or_not_found(upload_list(owner=owner), message="No such upload.", pk=parsed)
 
 
 def owned_upload_ids(*, owner: User, candidates: Iterable[uuid.UUID]) -> set[uuid.UUID]:

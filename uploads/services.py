@@ -18,6 +18,7 @@ from django.db.models import Count, Sum
 from django.utils.crypto import salted_hmac
 
 from accounts.models import User
+from core.errors import DomainError
 from engine import ValidationIssue
 from uploads import selectors
 from uploads.images import clean_image
@@ -42,13 +43,16 @@ def sanitize_filename(name: str) -> str:
     return base[-200:]
 
 
-class UploadLimitReached(Exception):
+class UploadLimitReached(DomainError):
     """The owner has as many uploads, or as many bytes of them, as UPLOAD_MAX_PER_USER and
-    UPLOAD_MAX_TOTAL_BYTES_PER_USER allow; the message says which, for the person uploading."""
+    UPLOAD_MAX_TOTAL_BYTES_PER_USER allow; the message says which, for the person uploading. A conflict with
+    what they already store rather than a bad request: deleting uploads makes room."""
+
+    http_status = 409
+    code = "upload_limit_reached"
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, errors=[{"path": "file", "message": message}])
 
 
 def _check_upload_room(*, owner_id: int, adding: int) -> None:

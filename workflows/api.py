@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.http import Http404
 from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -17,14 +16,13 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from core.api import Conflict, FirstRendererNegotiation, bad_request
+from core.api import FirstRendererNegotiation, bad_request
 from core.pagination import PAGE_ERRORS, Page
 from core.parsers import StrictJSONParser
 from engine import node_kind_catalog, port_type_rules
 from workflows import selectors, services
 from workflows.serializers import (
     EXPORT_FORMAT_VERSION,
-    MAX_VERSION_NUMBER,
     DetailErrorSerializer,
     NodeKindSerializer,
     PortTypesSerializer,
@@ -133,16 +131,9 @@ class WorkflowDetailApi(_JsonApi):
         payload.is_valid(raise_exception=True)
         fields = dict(payload.validated_data)
         expected_version = fields.pop("version")
-        try:
-            services.workflow_update(
-                workflow=workflow, expected_version=expected_version, saved_by=request.user, **fields
-            )
-        except services.WorkflowVersionConflict as conflict:
-            raise Conflict(
-                f"The workflow was saved as version {conflict.current_version} since version "
-                f"{expected_version}, which you edited.",
-                currentVersion=conflict.current_version,
-            ) from conflict
+        services.workflow_update(
+            workflow=workflow, expected_version=expected_version, saved_by=request.user, **fields
+        )
         return _workflow_response(request, workflow.pk)
 
     @extend_schema(
@@ -170,8 +161,6 @@ class WorkflowVersionListApi(_JsonApi):
 
 def _version_for(request: Request, workflow_id: UUID, number: int) -> tuple[Any, Any]:
     workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
-    if not 1 <= number <= MAX_VERSION_NUMBER:
-        raise Http404("No such version.")
     return workflow, selectors.workflow_version_get(workflow=workflow, number=number)
 
 

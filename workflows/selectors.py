@@ -9,17 +9,20 @@ from uuid import UUID
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Func, IntegerField, Q, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
-from django.shortcuts import get_object_or_404
 
 from accounts.models import User
+from core.errors import DomainError, NotFound, get_or_not_found
 from core.pagination import Page
 from workflows import cache
 from workflows.models import Workflow, WorkflowVersion
-from workflows.serializers import WorkflowListItemSerializer, WorkflowSerializer
+from workflows.serializers import MAX_VERSION_NUMBER, WorkflowListItemSerializer, WorkflowSerializer
 
 
-class WorkflowNotPublished(Exception):
+class WorkflowNotPublished(DomainError):
     """API, webhook and schedule runs need a published version, and the workflow has none."""
+
+    http_status = 409
+    code = "not_published"
 
     def __init__(self, workflow: Workflow) -> None:
         super().__init__(
@@ -52,7 +55,7 @@ def workflow_list(*, owner: User, search: str = "") -> QuerySet[Workflow]:
 
 def workflow_get(*, owner: User, workflow_id: UUID | str) -> Workflow:
     """The owner's workflow (for writes); anyone else's is a 404."""
-    return get_object_or_404(Workflow.objects.filter(owner=owner), pk=workflow_id)
+    return get_or_not_found(Workflow.objects.filter(owner=owner), pk=workflow_id)
 
 
 def workflow_list_page(*, owner: User, page: Page, search: str = "") -> dict[str, Any]:
@@ -84,7 +87,10 @@ def workflow_version_list(*, workflow: Workflow) -> QuerySet[WorkflowVersion]:
 
 
 def workflow_version_get(*, workflow: Workflow, number: int) -> WorkflowVersion:
-    return get_object_or_404(
+    """One saved version; a number no version can have (past the database's integer) is a 404 unasked."""
+    if not 1 <= number <= MAX_VERSION_NUMBER:
+        raise NotFound("No such version.")
+    return get_or_not_found(
         WorkflowVersion.objects.select_related("saved_by"), workflow=workflow, number=number
     )
 

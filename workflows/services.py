@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
 from core.cache import owner_caches_invalidate
 from core.engine_config import graph_limits
+from core.errors import DomainError, NotFound
 from engine import GraphInvalid, validate_graph
 from uploads.services import graph_upload_issues
 from workflows.callees import UNSAVED_GRAPH, Caller, graph_callees_resolve, workflow_caller
@@ -20,11 +20,18 @@ _NAME_MAX = Workflow._meta.get_field("name").max_length
 _COPY_SUFFIX = " (copy)"
 
 
-class WorkflowVersionConflict(Exception):
+class WorkflowVersionConflict(DomainError):
     """The client edited a version that is no longer the current one."""
 
-    def __init__(self, *, current_version: int) -> None:
-        super().__init__(f"The workflow is at version {current_version}.")
+    http_status = 409
+    code = "version_conflict"
+
+    def __init__(self, *, current_version: int, edited_version: int) -> None:
+        super().__init__(
+            f"The workflow was saved as version {current_version} since version {edited_version}, which you "
+            "edited.",
+            currentVersion=current_version,
+        )
         self.current_version = current_version
 
 
@@ -100,8 +107,8 @@ def _save_new_version(
     if not updated:
         current = Workflow.objects.filter(pk=workflow.pk).values_list("version", flat=True).first()
         if current is None:  # deleted by a concurrent request
-            raise Http404("No Workflow matches the given query.")
-        raise WorkflowVersionConflict(current_version=current)
+            raise NotFound("No Workflow matches the given query.")
+        raise WorkflowVersionConflict(current_version=current, edited_version=expected_version)
     workflow.refresh_from_db()
     _snapshot(workflow, saved_by=saved_by)
     owner_caches_invalidate(owner_id=workflow.owner_id)
@@ -164,13 +171,13 @@ def workflow_publish(*, workflow: Workflow, version: int | None = None) -> Workf
     """Pin `version` (default: the current one) as what API, webhook and schedule runs execute.
 
     The version must be ready to run (validated fully, unlike a draft save), so that integrations never
-    start a run that cannot work. Raises engine.GraphInvalid, or Http404 for a version that does not exist.
+    start a run that cannot work. Raises engine.GraphInvalid, or NotFound for a version that does not exist.
     """
     current = Workflow.objects.select_for_update().get(pk=workflow.pk)
     number = current.version if version is None else version
     snapshot = WorkflowVersion.objects.filter(workflow=current, number=number).first()
     if snapshot is None:
-        raise Http404("No such version.")
+        raise NotFound("No such version.")
     graph, issues = graph_callees_resolve(
         owner=current.owner, graph=snapshot.graph, caller=workflow_caller(current), for_run=True
     )

@@ -30,10 +30,10 @@ class UserAdmin(BaseUserAdmin):
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     # The digest never leaves the database: it is not shown, and tokens are made with create_api_token.
-    list_display = ["name", "prefix", "user", "created_at", "last_used_at"]
-    search_fields = ["name", "user__email", "prefix"]
-    list_select_related = ["user"]
-    fields = ["user", "name", "prefix", "created_at", "last_used_at"]
+    list_display = ["name", "prefix", "owner", "created_at", "last_used_at"]
+    search_fields = ["name", "owner__email", "prefix"]
+    list_select_related = ["owner"]
+    fields = ["owner", "name", "prefix", "created_at", "last_used_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:

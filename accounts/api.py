@@ -16,7 +16,7 @@ from core.api import bad_request
 class ApiTokenListCreateApi(APIView):
     @extend_schema(responses={200: ApiTokenSerializer(many=True)}, summary="List your API tokens")
     def get(self, request: Request) -> Response:
-        tokens = selectors.api_token_list(user=request.user)
+        tokens = selectors.api_token_list(owner=request.user)
         return Response(ApiTokenSerializer(tokens, many=True).data)
 
     @extend_schema(
@@ -30,7 +30,7 @@ class ApiTokenListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         payload = ApiTokenCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        issued = services.api_token_create(user=request.user, name=payload.validated_data["name"])
+        issued = services.api_token_create(owner=request.user, name=payload.validated_data["name"])
         data = IssuedApiTokenSerializer(issued.token).data
         data["token"] = issued.secret
         return Response(data, status=status.HTTP_201_CREATED)
@@ -42,6 +42,6 @@ class ApiTokenDetailApi(APIView):
         summary="Revoke an API token",
     )
     def delete(self, request: Request, token_id: int) -> Response:
-        token = selectors.api_token_get(user=request.user, token_id=token_id)
+        token = selectors.api_token_get(owner=request.user, token_id=token_id)
         services.api_token_revoke(token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -25,7 +25,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         token = api_token_authenticate(secret=secret)
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API token.")
-        return token.user, token
+        return token.owner, token
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="api"'

@@ -92,7 +92,7 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
 class ApiToken(models.Model):
     """A personal API token. Only a SHA-256 digest is stored; the token itself is shown once."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=16, help_text="The first characters, to recognise a token.")
     digest = models.CharField(max_length=64, unique=True, editable=False)
@@ -101,7 +101,7 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="apitoken_user_created")]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="apitoken_owner_created")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -9,13 +9,13 @@ from accounts.models import ApiToken, User
 from core.errors import get_or_not_found
 
 
-def api_token_list(*, user: User) -> QuerySet[ApiToken]:
-    return ApiToken.objects.filter(user=user).order_by("-created_at")
+def api_token_list(*, owner: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(owner=owner).order_by("-created_at")
 
 
-def api_token_get(*, user: User, token_id: int) -> ApiToken:
-    """The user's token; anyone else's is a 404."""
-    return get_or_not_found(api_token_list(user=user), pk=token_id)
+def api_token_get(*, owner: User, token_id: int) -> ApiToken:
+    """The owner's token; anyone else's is a 404."""
+    return get_or_not_found(api_token_list(owner=owner), pk=token_id)
 
 
 def user_find_by_email(*, email: str) -> User | None:

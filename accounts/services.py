@@ -39,16 +39,16 @@ def token_digest(secret: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, user: User, name: str) -> IssuedToken:
+def api_token_create(*, owner: User, name: str) -> IssuedToken:
     # Serialise one user's creations so that two requests cannot both slip under the cap.
-    User.objects.select_for_update().filter(pk=user.pk).exists()
-    if ApiToken.objects.filter(user=user).count() >= settings.API_TOKENS_MAX_PER_USER:
+    User.objects.select_for_update().filter(pk=owner.pk).exists()
+    if ApiToken.objects.filter(owner=owner).count() >= settings.API_TOKENS_MAX_PER_USER:
         raise TooManyApiTokens(
             f"You already have {settings.API_TOKENS_MAX_PER_USER} API tokens; revoke one to create another."
         )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=secret[: len(TOKEN_PREFIX) + 6], digest=token_digest(secret)
+        owner=owner, name=name, prefix=secret[: len(TOKEN_PREFIX) + 6], digest=token_digest(secret)
     )
     return IssuedToken(token=token, secret=secret)
 
@@ -73,7 +73,7 @@ def api_token_authenticate(*, secret: str) -> ApiToken | None:
     key = api_token_cache_key(digest)
     token = cache.get(key)
     if token is None:
-        token = ApiToken.objects.select_related("user").filter(digest=digest, user__is_active=True).first()
+        token = ApiToken.objects.select_related("owner").filter(digest=digest, owner__is_active=True).first()
         if token is None:
             return None
         cache.set(key, token, timeout=API_TOKEN_CACHE_SECONDS)

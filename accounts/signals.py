@@ -28,5 +28,5 @@ def _forget_deleted_token(sender: type[ApiToken], instance: ApiToken, **kwargs: 
 def _forget_tokens_of_changed_user(sender: type[User], instance: User, **kwargs: Any) -> None:
     # A deactivated (or otherwise changed) user must not be served from a cached token.
     if not kwargs.get("created"):
-        digests = ApiToken.objects.filter(user=instance).values_list("digest", flat=True)
+        digests = ApiToken.objects.filter(owner=instance).values_list("digest", flat=True)
         api_token_forget(digests=list(digests))

@@ -111,7 +111,7 @@ def seed() -> tuple[str, dict[str, str]]:
     from tests.graphs import edge, node
 
     user = UserFactory(email="bench-api@example.com")
-    token = api_token_create(user=user, name="bench").secret
+    token = api_token_create(owner=user, name="bench").secret
     workflows = [WorkflowFactory(owner=user, name=f"Workflow {i:03d}") for i in range(200)]
     nodes = [node("n00", "text", text="hello")] + [
         node(f"n{i:02d}", "prompt", template="{{previous}} more") for i in range(1, 20)

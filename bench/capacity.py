@@ -151,7 +151,7 @@ def measure_everything(args: argparse.Namespace, redis_url: str) -> int:
 
     meter = Meter(redis_url)
     owner = UserFactory(email="bench-capacity@example.com")
-    token = api_token_create(user=owner, name="capacity").secret
+    token = api_token_create(owner=owner, name="capacity").secret
     workflow = WorkflowFactory(owner=owner, **ten_node_workflow())
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")

@@ -291,7 +291,7 @@ def main() -> int:
         tokens = []
         for i in range(args.users):
             user = User.objects.create_user(email=f"load-{i}@example.com", password=None)
-            tokens.append(api_token_create(user=user, name="load").secret)
+            tokens.append(api_token_create(owner=user, name="load").secret)
         connection.close()
 
         port = free_port()

@@ -129,7 +129,7 @@ import django
 django.setup()
 from accounts.services import api_token_create
 from tests.factories import UserFactory
-print(api_token_create(user=UserFactory(email="bench-start@example.com"), name="bench").secret)
+print(api_token_create(owner=UserFactory(email="bench-start@example.com"), name="bench").secret)
 """
 
 

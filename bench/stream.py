@@ -200,7 +200,7 @@ def main() -> None:
         settings.GROQ_API_KEY = None
         settings.LLM_MAX_ATTEMPTS = 1
         owner = UserFactory(email=f"bench-{uuid.uuid4().hex[:6]}@example.com")
-        token = api_token_create(user=owner, name="bench").secret
+        token = api_token_create(owner=owner, name="bench").secret
         port = 18000 + os.getpid() % 1000
         server = start_server(env, port, Path(f"/tmp/{database}.log"))
         base = f"http://127.0.0.1:{port}"

@@ -21,7 +21,7 @@ def test_creating_past_the_cap_is_a_400_in_the_usual_error_shape(alice_client, a
     body = response.json()
     assert "3 API tokens" in body["detail"]
     assert body["errors"] == [{"path": "body", "message": body["detail"]}]
-    assert ApiToken.objects.filter(user=alice).count() == 3
+    assert ApiToken.objects.filter(owner=alice).count() == 3
 
 
 def test_the_cap_is_per_user_and_revoking_frees_a_place(alice_client, bob_client, alice, settings):
@@ -36,10 +36,10 @@ def test_the_cap_is_per_user_and_revoking_frees_a_place(alice_client, bob_client
 
 def test_the_service_refuses_past_the_cap(alice, settings):
     settings.API_TOKENS_MAX_PER_USER = 1
-    api_token_create(user=alice, name="first")
+    api_token_create(owner=alice, name="first")
 
     with pytest.raises(TooManyApiTokens):
-        api_token_create(user=alice, name="second")
+        api_token_create(owner=alice, name="second")
 
 
 def test_the_default_cap_is_fifty(settings):

@@ -27,7 +27,7 @@ def test_created_token_is_shown_once_and_stored_only_as_a_digest(alice_client, a
     assert response.status_code == 201
     secret = response.json()["token"]
     assert secret.startswith("weft_")
-    stored = ApiToken.objects.get(user=alice)
+    stored = ApiToken.objects.get(owner=alice)
     assert stored.digest == hashlib.sha256(secret.encode()).hexdigest()
     assert secret not in {stored.name, stored.prefix, stored.digest}
     listed = alice_client.get("/api/tokens").json()
@@ -36,7 +36,7 @@ def test_created_token_is_shown_once_and_stored_only_as_a_digest(alice_client, a
 
 
 def test_token_authenticates_a_bearer_request_and_records_its_use(alice):
-    issued = api_token_create(user=alice, name="script")
+    issued = api_token_create(owner=alice, name="script")
 
     response = bearer_client(issued.secret).get("/api/tokens")
 
@@ -68,14 +68,14 @@ def test_anonymous_request_is_401_with_a_bearer_challenge(anon_client):
 
 
 def test_revoked_token_no_longer_authenticates(alice, alice_client):
-    issued = api_token_create(user=alice, name="old")
+    issued = api_token_create(owner=alice, name="old")
 
     assert alice_client.delete(f"/api/tokens/{issued.token.id}").status_code == 204
     assert bearer_client(issued.secret).get("/api/tokens").status_code == 401
 
 
 def test_inactive_users_token_is_refused(alice):
-    issued = api_token_create(user=alice, name="x")
+    issued = api_token_create(owner=alice, name="x")
     alice.is_active = False
     alice.save()
 
@@ -83,7 +83,7 @@ def test_inactive_users_token_is_refused(alice):
 
 
 def test_another_users_token_is_invisible_and_cannot_be_revoked(alice, bob_client):
-    issued = api_token_create(user=alice, name="alice's")
+    issued = api_token_create(owner=alice, name="alice's")
 
     assert bob_client.get("/api/tokens").json() == []
     assert bob_client.delete(f"/api/tokens/{issued.token.id}").status_code == 404
@@ -125,11 +125,11 @@ def test_create_api_token_command_names_an_unknown_user():
 def test_token_list_costs_the_same_queries_for_one_token_or_twenty(
     alice, alice_client, django_assert_max_num_queries
 ):
-    api_token_create(user=alice, name="first")
+    api_token_create(owner=alice, name="first")
     with django_assert_max_num_queries(3) as few:
         alice_client.get("/api/tokens")
     for i in range(19):
-        api_token_create(user=alice, name=f"token {i}")
+        api_token_create(owner=alice, name=f"token {i}")
 
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = alice_client.get("/api/tokens")
@@ -138,17 +138,17 @@ def test_token_list_costs_the_same_queries_for_one_token_or_twenty(
 
 
 def test_a_token_in_use_is_authenticated_from_the_cache_without_a_query(alice, django_assert_num_queries):
-    issued = api_token_create(user=alice, name="busy")
+    issued = api_token_create(owner=alice, name="busy")
     first = api_token_authenticate(secret=issued.secret)
 
     with django_assert_num_queries(0):
         again = api_token_authenticate(secret=issued.secret)
 
-    assert (again.pk, again.user.pk) == (first.pk, alice.pk)
+    assert (again.pk, again.owner.pk) == (first.pk, alice.pk)
 
 
 def test_a_token_in_use_stops_working_as_soon_as_it_is_revoked(alice, alice_client):
-    issued = api_token_create(user=alice, name="old")
+    issued = api_token_create(owner=alice, name="old")
     client = bearer_client(issued.secret)
     assert client.get("/api/tokens").status_code == 200
 
@@ -157,7 +157,7 @@ def test_a_token_in_use_stops_working_as_soon_as_it_is_revoked(alice, alice_clie
 
 
 def test_a_token_in_use_stops_working_as_soon_as_its_user_is_deactivated(alice):
-    issued = api_token_create(user=alice, name="x")
+    issued = api_token_create(owner=alice, name="x")
     client = bearer_client(issued.secret)
     assert client.get("/api/tokens").status_code == 200
 
@@ -168,12 +168,12 @@ def test_a_token_in_use_stops_working_as_soon_as_its_user_is_deactivated(alice):
 
 
 def test_a_token_in_use_stops_working_when_deleted_in_bulk_or_with_its_user(alice, bob):
-    alices = api_token_create(user=alice, name="a")
-    bobs = api_token_create(user=bob, name="b")
+    alices = api_token_create(owner=alice, name="a")
+    bobs = api_token_create(owner=bob, name="b")
     for issued in (alices, bobs):
         assert bearer_client(issued.secret).get("/api/tokens").status_code == 200
 
-    ApiToken.objects.filter(user=alice).delete()
+    ApiToken.objects.filter(owner=alice).delete()
     bob.delete()
 
     assert bearer_client(alices.secret).get("/api/tokens").status_code == 401

@@ -7,6 +7,8 @@ taken keeps its old one and is reported, by the migration and by `email_lookalik
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -65,6 +67,14 @@ def _migrate(target: str) -> None:
     executor.migrate([("accounts", target)])
 
 
+@pytest.fixture
+def schema_put_back() -> Iterator[None]:
+    """The accounts tables as the latest migration makes them again after the test, whatever it migrated."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes("accounts"))
+
+
 def _with_old_key(email: str, old_key: str) -> User:
     """An account as migration 0002 keyed it."""
     user = UserFactory(email=email)
@@ -73,7 +83,7 @@ def _with_old_key(email: str, old_key: str) -> User:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_migration_0003_rekeys_accounts_and_leaves_and_reports_the_lookalike(capsys):
+def test_migration_0003_rekeys_accounts_and_leaves_and_reports_the_lookalike(capsys, schema_put_back):
     lookalike = _with_old_key(DOTTED_CAPITAL_I, OLD_DOTTED_KEY)
     accented = _with_old_key("jos\u00e9@example.com", "jos\u00e9@example.com")
     admin = UserFactory(email="admin@example.com")
@@ -97,7 +107,7 @@ def test_migration_0003_rekeys_accounts_and_leaves_and_reports_the_lookalike(cap
 
 
 @pytest.mark.django_db(transaction=True)
-def test_migration_0003_moves_a_key_freed_by_another_move():
+def test_migration_0003_moves_a_key_freed_by_another_move(schema_put_back):
     # The first account (by id) wants the key the second one holds until it moves.
     first = _with_old_key("jos\u00e9@example.com", "jos\u00e9@example.com")
     second = _with_old_key("other@example.com", "stale")

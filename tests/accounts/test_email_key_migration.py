@@ -17,13 +17,17 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 BEFORE = [("accounts", "0001_initial")]
 AFTER = [("accounts", "0002_user_email_key")]
-LATEST = [("accounts", "0003_email_key_without_marks")]
 
 
 def _migrate(targets: list[tuple[str, str]]) -> None:
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)
+
+
+def _migrate_to_latest() -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes("accounts"))
 
 
 @pytest.fixture
@@ -35,7 +39,7 @@ def before_email_key() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM accounts_user")
-        _migrate(LATEST)
+        _migrate_to_latest()
 
 
 def _insert_legacy_user(email: str) -> int:

@@ -76,7 +76,7 @@ def test_inputs_outputs_publish_and_the_curl_example(page, site, worker, artifac
     assert command == page.locator("#api-curl").inner_text()
     assert f"/api/workflows/{workflow_id}/runs" in command
     page.screenshot(path=str(artifacts / "editor-api-tab.png"))
-    token = api_token_create(user=User.objects.get(email="alice@example.com"), name="curl").secret
+    token = api_token_create(owner=User.objects.get(email="alice@example.com"), name="curl").secret
     done = subprocess.run(
         ["bash", "-c", command.replace("<topic>", "otters")],
         env={**os.environ, "WEFT_TOKEN": token},

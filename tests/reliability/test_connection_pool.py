@@ -86,7 +86,7 @@ class ConnectionWatch:
 
 def test_web_processes_hold_at_most_their_pools_connections_under_load(transactional_db, tmp_path: Path):
     alice = UserFactory(email="alice@example.com")
-    token = api_token_create(user=alice, name="load").secret
+    token = api_token_create(owner=alice, name="load").secret
     run = WorkflowRunFactory(owner=alice, status="succeeded")
     endpoints = [
         "/api/health",
@@ -126,7 +126,7 @@ def test_a_burst_past_redis_pys_default_pool_waits_for_connections_instead_of_fa
     transactional_db, tmp_path: Path
 ):
     alice = UserFactory(email="alice@example.com")
-    token = api_token_create(user=alice, name="burst").secret
+    token = api_token_create(owner=alice, name="burst").secret
     port = free_port()
     env = child_env(f"weft-test-{uuid.uuid4().hex[:10]}")
     server = start_web(env, port=port, log=tmp_path / "gunicorn.log", workers=1)

@@ -169,7 +169,7 @@ def user_token(env: Mapping[str, str], email: str) -> str:
     """A new user with `email` in `env`'s database, and an API token of theirs."""
     code = (
         "from accounts.models import User; from accounts.services import api_token_create; "
-        f"print(api_token_create(user=User.objects.create_user(email={email!r}), name='t').secret)"
+        f"print(api_token_create(owner=User.objects.create_user(email={email!r}), name='t').secret)"
     )
     return manage(env, "shell", "-c", code).strip().splitlines()[-1]
 

@@ -297,7 +297,7 @@ def test_a_run_cancelled_while_queued_ends_its_stream(asgi_server, alice, alice_
 
 def test_another_user_gets_a_404_and_a_stranger_a_401(asgi_server, alice, alice_token):
     run = run_create(owner=alice, graph=diamond(), enqueue=False)
-    bob_token = api_token_create(user=UserFactory(email="bob@example.com"), name="bob").secret
+    bob_token = api_token_create(owner=UserFactory(email="bob@example.com"), name="bob").secret
     url = f"{asgi_server}/api/runs/{run.id}/events"
 
     as_bob = httpx.get(url, headers={"Authorization": f"Bearer {bob_token}"}, timeout=10)

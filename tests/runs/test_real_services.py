@@ -97,7 +97,7 @@ def test_a_worker_killed_with_sigkill_mid_run_loses_nothing(
 
 
 def test_the_execute_rate_limit_is_shared_by_two_server_processes(postgres_only, namespace, alice, tmp_path):
-    token = api_token_create(user=alice, name="rate limit").secret
+    token = api_token_create(owner=alice, name="rate limit").secret
     env = child_env(namespace, EXECUTE_RATE_LIMIT="5/h", RUN_MAX_ACTIVE_PER_USER="100")
     ports = [free_port(), free_port()]
     servers = [

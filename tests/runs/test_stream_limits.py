@@ -120,7 +120,7 @@ def test_300_streams_of_two_users_none_cut_the_cap_answered_and_redis_connection
         "edges": [edge("a", "b", "text", "prompt")],
     }
     users = {"alice": alice, "bob": bob}
-    tokens = {name: api_token_create(user=user, name="streams").secret for name, user in users.items()}
+    tokens = {name: api_token_create(owner=user, name="streams").secret for name, user in users.items()}
     runs = {name: run_create(owner=user, graph=graph, enqueue=False) for name, user in users.items()}
     watcher = redis.Redis.from_url(os.environ["REDIS_URL"])
     before = stream_clients(watcher)

@@ -69,7 +69,7 @@ def make_owned(user) -> Owned:
     # A result from an earlier attempt (a recovered run keeps its succeeded nodes), for the output download.
     NodeResultFactory(run=run, node_id="text-1", output={"text": "hello"})
     upload = upload_create(owner=user, data=image_bytes(size=(8, 8)), filename="alice.png")
-    issued = api_token_create(user=user, name="alice-laptop")
+    issued = api_token_create(owner=user, name="alice-laptop")
     hook = webhook_create(owner=user, workflow=workflow, name="alice hook", signed=False)
     return Owned(
         workflow=workflow,

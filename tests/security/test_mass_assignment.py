@@ -143,7 +143,7 @@ def test_creating_a_token_cannot_choose_its_user_secret_or_digest(alice, alice_c
     issued = response.json()["token"]
     token = ApiToken.objects.get(pk=response.json()["id"])
     assert issued != chosen_secret
-    assert (token.user, token.digest, token.prefix) == (alice, token_digest(issued), issued[:11])
+    assert (token.owner, token.digest, token.prefix) == (alice, token_digest(issued), issued[:11])
 
 
 def test_uploading_cannot_choose_the_owner_key_or_dimensions(alice, alice_client, forged):

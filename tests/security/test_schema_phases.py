@@ -88,7 +88,7 @@ def test_no_operation_answers_a_server_error_or_off_its_schema(
     settings.EXECUTE_RATE_LIMIT = "10000/m"
 
     # Not a token of alices_objects: the one in paths is deleted now and then.
-    auth = {"Authorization": f"Bearer {api_token_create(user=alice, name='schemathesis').secret}"}
+    auth = {"Authorization": f"Bearer {api_token_create(owner=alice, name='schemathesis').secret}"}
 
     def check(case: Any) -> None:
         alices_objects.pin(case)

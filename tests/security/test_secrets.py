@@ -125,7 +125,7 @@ def test_no_key_token_or_password_reaches_logs_responses_errors_or_the_admin(
     for run_id in run_ids:
         responses += [bearer.get(f"/api/runs/{run_id}"), bearer.get(f"/api/runs/{run_id}/logs")]
         responses.append(admin_client.get(f"/admin/runs/workflowrun/{run_id}/change/"))
-    token = ApiToken.objects.get(user=alice, name="ci")
+    token = ApiToken.objects.get(owner=alice, name="ci")
     responses += [
         admin_client.get(f"/admin/accounts/apitoken/{token.pk}/change/"),
         admin_client.get("/admin/accounts/apitoken/"),
@@ -188,6 +188,6 @@ def test_a_bearer_token_needs_no_csrf_token(alice):
     from accounts.services import api_token_create
 
     client = APIClient(enforce_csrf_checks=True)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=alice, name='x').secret}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_create(owner=alice, name='x').secret}")
 
     assert client.post("/api/tokens", {"name": "y"}, format="json").status_code == 201

@@ -25,7 +25,7 @@ alice = User.objects.create_user("alice@example.com", "x")
 workflow = workflow_publish(workflow=workflow_create(owner=alice, name="W", **GRAPH))
 schedule = schedule_create(owner=alice, workflow=workflow, cron="0 9 * * *", inputs={"topic": "tides"})
 Schedule.objects.filter(pk=schedule.pk).update(next_run_at=timezone.now() - timedelta(minutes=1))
-print(api_token_create(user=alice, name="t").secret)
+print(api_token_create(owner=alice, name="t").secret)
 """
 
 

@@ -22,7 +22,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user with email {email!r}.")
         try:
-            issued = api_token_create(user=user, name=name)
+            issued = api_token_create(owner=user, name=name)
         except TooManyApiTokens as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(issued.secret)

@@ -56,6 +56,11 @@ class NotFound(DomainError, Http404):
         super().__init__(message)
 
 
+class RunRefused(DomainError):
+    """A refusal to start a run, whoever asked (the editor, the API, a webhook, a schedule): over a limit, an
+    unpublished workflow, a reused Idempotency-Key. Webhooks answer it and schedules record it alike."""
+
+
 def get_or_not_found(queryset: QuerySet[M], *, message: str | None = None, **lookup: Any) -> M:
     """The one object of `queryset` matching `lookup`, or NotFound (by default Django's "No <Model> matches
     the given query.")."""

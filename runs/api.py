@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -25,15 +24,8 @@ from accounts.authentication import ApiTokenAuthentication
 from core.api import bad_request
 from core.pagination import MAX_LIMIT, PAGE_ERRORS, Page, PageQuerySerializer
 from runs.costs import USAGE_MAX_DAYS, usage_report
-from runs.idempotency import (
-    IDEMPOTENCY_HEADER,
-    StartedRun,
-    idempotency_key_check,
-    request_digest,
-    run_start_idempotent,
-)
-from runs.models import RunTrigger, WorkflowRun
-from runs.ratelimit import run_rate_limit_count
+from runs.idempotency import IDEMPOTENCY_HEADER, StartedRun, request_digest
+from runs.models import RunTrigger
 from runs.result_serializers import (
     LogPageSerializer,
     LogSerializer,
@@ -61,38 +53,23 @@ from runs.serializers import (
     RunWorkflowInputSerializer,
     plan_handler,
 )
-from runs.services import (
-    run_cancel,
-    run_create,
-    run_plan,
-    run_rerun,
-    run_resume,
-    run_start_published,
-)
+from runs.services import run_cancel, run_plan, run_start
 from runs.usage_serializers import UsageOutputSerializer, UsageQuerySerializer
 from workflows.models import Workflow
 from workflows.selectors import workflow_get
-
-
-def _rate_limit(request: Request) -> None:
-    """Count this request against the user's run budget (shared by all processes via the cache)."""
-    run_rate_limit_count(owner_id=request.user.pk)
 
 
 def _accepted_run(run_id: uuid.UUID) -> Response:
     return Response({"runId": str(run_id)}, status=status.HTTP_202_ACCEPTED)
 
 
-def _request_digest(request: Request) -> str:
-    """What an Idempotency-Key is bound to: this endpoint (with its workflow id) and this body."""
+def _idempotency(request: Request) -> dict[str, Any]:
+    """run_start's Idempotency-Key, bound to this endpoint (with its workflow id) and this body."""
     body = dict(request.data.lists()) if isinstance(request.data, QueryDict) else request.data
-    return request_digest(path=request.path, body=body)
-
-
-def _start(request: Request, start: Callable[[], WorkflowRun]) -> StartedRun:
-    """Start a run once per Idempotency-Key."""
-    key = idempotency_key_check(request.headers.get(IDEMPOTENCY_HEADER))
-    return run_start_idempotent(owner=request.user, key=key, digest=_request_digest(request), start=start)
+    return {
+        "idempotency_key": request.headers.get(IDEMPOTENCY_HEADER),
+        "request_digest": request_digest(path=request.path, body=body),
+    }
 
 
 def _started_response(started: StartedRun, *, wait: float = 0) -> Response:
@@ -135,21 +112,18 @@ class ExecuteApi(APIView):
         responses={202: RunCreatedSerializer, **_ERRORS, **_KEY_REUSED, **_TOO_MANY},
     )
     def post(self, request: Request) -> Response:
-        _rate_limit(request)
         data, graph, workflow, version = _execute_input(request)
-        started = _start(
-            request,
-            lambda: run_create(
-                owner=request.user,
-                graph=graph,
-                workflow=workflow,
-                workflow_version=version,
-                scope=data["scope"],
-                node_ids=data["nodeIds"],
-                reuse=data["reuse"],
-                inputs=data["inputs"],
-                trigger=_trigger_of(request),
-            ),
+        started = run_start(
+            owner=request.user,
+            trigger=_trigger_of(request),
+            graph=graph,
+            workflow=workflow,
+            workflow_version=version,
+            scope=data["scope"],
+            node_ids=data["nodeIds"],
+            reuse=data["reuse"],
+            inputs=data["inputs"],
+            **_idempotency(request),
         )
         return _started_response(started)
 
@@ -174,16 +148,17 @@ class WorkflowRunStartApi(APIView):
         },
     )
     def post(self, request: Request, workflow_id: uuid.UUID) -> Response:
-        _rate_limit(request)
         workflow = workflow_get(owner=request.user, workflow_id=workflow_id)
         payload = RunWorkflowInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        started = _start(
-            request,
-            lambda: run_start_published(
-                workflow=workflow, inputs=data["inputs"], trigger=RunTrigger.API, reuse=data["reuse"]
-            ),
+        started = run_start(
+            owner=request.user,
+            trigger=RunTrigger.API,
+            workflow=workflow,
+            inputs=data["inputs"],
+            reuse=data["reuse"],
+            **_idempotency(request),
         )
         return _started_response(started, wait=data["wait"])
 
@@ -330,12 +305,11 @@ class RunRerunApi(APIView):
         responses={202: RunCreatedSerializer, 404: _ERRORS[404], **_TOO_MANY},
     )
     def post(self, request: Request, run_id: uuid.UUID) -> Response:
-        _rate_limit(request)
         body = RerunInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         run = run_get(owner=request.user, run_id=run_id)
-        new_run = run_rerun(run=run, reuse=body.validated_data["reuse"])
-        return _accepted_run(new_run.id)
+        started = run_start(owner=request.user, again=run, reuse=body.validated_data["reuse"])
+        return _accepted_run(started.run.id)
 
 
 class RunResumeApi(APIView):
@@ -350,10 +324,9 @@ class RunResumeApi(APIView):
         },
     )
     def post(self, request: Request, run_id: uuid.UUID) -> Response:
-        _rate_limit(request)
         run = run_get(owner=request.user, run_id=run_id)
-        new_run = run_resume(run=run)
-        return _accepted_run(new_run.id)
+        started = run_start(owner=request.user, again=run, resume=True)
+        return _accepted_run(started.run.id)
 
 
 class UsageApi(APIView):

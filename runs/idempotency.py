@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from core.errors import DomainError
+from core.errors import RunRefused
 from runs.models import IdempotencyKey, WorkflowRun
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -28,7 +28,7 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 KEY_MAX_CHARS = IdempotencyKey._meta.get_field("key").max_length
 
 
-class IdempotencyKeyInvalid(DomainError):
+class IdempotencyKeyInvalid(RunRefused):
     code = "idempotency_key_invalid"
 
     def __init__(self) -> None:
@@ -36,7 +36,7 @@ class IdempotencyKeyInvalid(DomainError):
         super().__init__(message, errors=[{"path": IDEMPOTENCY_HEADER, "message": message}])
 
 
-class IdempotencyKeyReused(DomainError):
+class IdempotencyKeyReused(RunRefused):
     """The key already answers a different request (another endpoint, workflow or body)."""
 
     http_status = 422

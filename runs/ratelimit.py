@@ -11,13 +11,13 @@ from typing import Any
 from django.conf import settings
 from django_ratelimit.core import get_usage
 
-from core.errors import DomainError
+from core.errors import RunRefused
 
 USER_GROUP = "runs.execute"
 WEBHOOK_GROUP = "runs.webhook"
 
 
-class RunRateLimited(DomainError):
+class RunRateLimited(RunRefused):
     http_status = 429
     code = "rate_limited"
 

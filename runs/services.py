@@ -21,12 +21,14 @@ from dramatiq import Message
 import engine
 from accounts.models import User
 from core.engine_config import graph_limits, run_options
-from core.errors import CAP_RETRY_AFTER_SECONDS, DomainError
+from core.errors import CAP_RETRY_AFTER_SECONDS, DomainError, RunRefused
 from runs.changes import run_changed
 from runs.ending import run_publish_end, unfinished_nodes_end
 from runs.execution import planning_context
+from runs.idempotency import StartedRun, idempotency_key_check, run_start_idempotent
 from runs.inputs import run_inputs_validate
 from runs.models import NodeStatus, ReuseMode, RunScope, RunStatus, RunTrigger, WorkflowRun
+from runs.ratelimit import run_rate_limit_count
 from runs.reuse import OwnerResultStore
 from runs.scopes import scope_issues, scope_targets
 from runs.selectors import run_active_count
@@ -38,7 +40,7 @@ from workflows.models import Workflow
 from workflows.selectors import workflow_published_version
 
 
-class TooManyActiveRuns(DomainError):
+class TooManyActiveRuns(RunRefused):
     http_status = 429
     code = "too_many_active_runs"
 
@@ -191,6 +193,63 @@ def _enqueue_on_commit(run: WorkflowRun) -> None:
     # Robust: the run is committed whatever the broker says. An unreachable broker is logged, the run stays
     # queued and the sweeper re-sends it; a 500 here would invite a retry and a second run.
     transaction.on_commit(send, robust=True)
+
+
+def run_start(
+    *,
+    owner: User,
+    trigger: str = RunTrigger.API,
+    trigger_ref: str = "",
+    workflow: Workflow | None = None,
+    graph: dict[str, Any] | None = None,
+    workflow_version: int | None = None,
+    scope: str = RunScope.FULL,
+    node_ids: Sequence[str] = (),
+    reuse: str = ReuseMode.AUTO,
+    inputs: Mapping[str, Any] | None = None,
+    again: WorkflowRun | None = None,
+    resume: bool = False,
+    idempotency_key: str | None = None,
+    request_digest: str = "",
+) -> StartedRun:
+    """Start a run as every starter does (the editor, the API, webhooks, schedules): count it against the
+    owner's EXECUTE_RATE_LIMIT, answer a repeated Idempotency-Key with its first run, and create the run:
+    `graph` as given (a version of `workflow`, or unsaved), without one the published version of `workflow`
+    with `inputs`, or with `again` a rerun (or with `resume` a resume) of that run.
+
+    The refusals are RunRefused (RunRateLimited, IdempotencyKeyInvalid, IdempotencyKeyReused,
+    WorkflowNotPublished, TooManyActiveRuns), RunStillActive for a resume, and engine.GraphInvalid or
+    engine.InputsInvalid.
+    """
+    started_from = again or workflow
+    if started_from is not None and started_from.owner_id != owner.pk:
+        raise ValueError("a run can only be started by its owner")
+    run_rate_limit_count(owner_id=owner.pk)
+    key = idempotency_key_check(idempotency_key)
+
+    def create() -> WorkflowRun:
+        if again is not None:
+            return run_resume(run=again) if resume else run_rerun(run=again, reuse=reuse)
+        if graph is None:
+            if workflow is None:
+                raise ValueError("a run needs a graph or a published workflow")
+            return run_start_published(
+                workflow=workflow, inputs=inputs or {}, trigger=trigger, trigger_ref=trigger_ref, reuse=reuse
+            )
+        return run_create(
+            owner=owner,
+            graph=graph,
+            workflow=workflow,
+            workflow_version=workflow_version,
+            scope=scope,
+            node_ids=node_ids,
+            reuse=reuse,
+            inputs=inputs,
+            trigger=trigger,
+            trigger_ref=trigger_ref,
+        )
+
+    return run_start_idempotent(owner=owner, key=key, digest=request_digest, start=create)
 
 
 def run_rerun(*, run: WorkflowRun, reuse: str = ReuseMode.AUTO) -> WorkflowRun:

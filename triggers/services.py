@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import io
 import logging
-import re
 import secrets
 import zoneinfo
 from collections.abc import Mapping
@@ -17,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -26,24 +22,19 @@ from rest_framework.exceptions import ParseError
 import engine
 from accounts.models import User
 from accounts.services import token_digest
-from core.errors import DomainError, NotFound, errors_summary
+from core.errors import DomainError, NotFound, RunRefused, errors_summary
 from core.logging import HOOK_TOKEN_SHOWN_CHARS
 from core.parsers import StrictJSONParser
 from runs.inputs import run_inputs_validate
 from runs.models import RunTrigger, WorkflowRun
-from runs.ratelimit import RunRateLimited, run_rate_limit_count, webhook_rate_limit_count
-from runs.services import TooManyActiveRuns, run_start_published
+from runs.ratelimit import webhook_rate_limit_count
+from runs.services import run_start
 from triggers.models import Schedule, Webhook
+from triggers.signatures import webhook_signature_check
 from workflows.models import Workflow
-from workflows.selectors import WorkflowNotPublished, workflow_published_version
+from workflows.selectors import workflow_published_version
 
 logger = logging.getLogger(__name__)
-
-SIGNATURE_HEADER = "X-Weft-Signature"
-TIMESTAMP_HEADER = "X-Weft-Timestamp"
-_SIGNATURE_PREFIX = "sha256="
-_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
-_SCHEME = f"sign '<{TIMESTAMP_HEADER}>.<raw body>' into {SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256>"
 
 
 class TriggerInvalid(DomainError):
@@ -59,11 +50,6 @@ class TriggerInvalid(DomainError):
 
 class WebhookNotFound(NotFound):
     """No enabled webhook has this URL (unknown and disabled look the same from outside)."""
-
-
-class WebhookSignatureInvalid(DomainError):
-    http_status = 401
-    code = "signature_invalid"
 
 
 class WebhookBodyInvalid(DomainError):
@@ -143,53 +129,6 @@ def webhook_delete(*, webhook: Webhook) -> None:
     webhook.delete()
 
 
-def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
-    """The X-Weft-Signature of a call: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>" keyed with the
-    signing secret>. Signing the timestamp is what lets a server refuse an old call sent again."""
-    message = timestamp.encode() + b"." + body
-    return _SIGNATURE_PREFIX + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def _signature_seen_key(webhook: Webhook, signature: str) -> str:
-    return f"webhook-signature:{webhook.pk}:{signature}"
-
-
-def _check_signature(
-    webhook: Webhook, body: bytes, signature: str | None, timestamp: str | None
-) -> str | None:
-    """The cache key that now marks this signature as used (None for an unsigned webhook).
-
-    Raises WebhookSignatureInvalid for a missing, malformed or stale timestamp, a missing or wrong signature,
-    and a signature already accepted within the tolerance window (a replay).
-    """
-    if not webhook.signing_secret:
-        return None
-    tolerance = settings.WEBHOOK_TOLERANCE_SECONDS
-    if timestamp is None or not _UNIX_SECONDS.fullmatch(timestamp):
-        raise WebhookSignatureInvalid(
-            f"Missing or malformed {TIMESTAMP_HEADER}: send the Unix time in seconds and {_SCHEME}."
-        )
-    now = int(timezone.now().timestamp())
-    age = now - int(timestamp)
-    if abs(age) > tolerance:
-        raise WebhookSignatureInvalid(
-            f"{TIMESTAMP_HEADER} is {abs(age)} s {'old' if age > 0 else 'ahead'}; it must be within"
-            f" {tolerance} s of the server's clock: sign each call when you send it."
-        )
-    expected = webhook_signature(secret=webhook.signing_secret, timestamp=timestamp, body=body)
-    # compare_digest takes as long whatever the first wrong byte, so timing tells nothing.
-    if signature is None or not hmac.compare_digest(signature.encode(), expected.encode()):
-        raise WebhookSignatureInvalid(f"Missing or wrong {SIGNATURE_HEADER}: {_SCHEME}.")
-    # Kept until the timestamp leaves the window, after which the call is refused as stale anyway. `add` only
-    # writes an absent key (SET NX on Redis), so of two concurrent replays exactly one gets through.
-    key = _signature_seen_key(webhook, expected)
-    if not cache.add(key, True, timeout=int(timestamp) + tolerance - now + 1):
-        raise WebhookSignatureInvalid(
-            f"This {SIGNATURE_HEADER} was already used: sign each call with a new {TIMESTAMP_HEADER}."
-        )
-    return key
-
-
 def _body_inputs(workflow: Workflow, body: bytes) -> dict[str, Any]:
     """The body's top-level fields that name inputs of the published version (others are ignored:
     senders such as GitHub post far more than a workflow takes)."""
@@ -209,9 +148,9 @@ def _body_inputs(workflow: Workflow, body: bytes) -> dict[str, Any]:
 def webhook_call(*, token: str, body: bytes, signature: str | None, timestamp: str | None) -> WorkflowRun:
     """Start a run of the webhook's workflow (published version) with the body's fields as inputs.
 
-    Raises WebhookNotFound, RunRateLimited, WebhookSignatureInvalid, WebhookBodyInvalid,
-    WorkflowNotPublished, engine.InputsInvalid or TooManyActiveRuns. A signed call that was refused after
-    its signature was checked (429, 400, 409) may be sent again as it is: only a run uses up a signature.
+    Raises WebhookNotFound, WebhookSignatureInvalid (triggers.signatures), RunRateLimited (the webhook's own
+    limit), WebhookBodyInvalid, or run_start's refusals. A signed call that was refused after its signature
+    was checked (429, 400, 409) may be sent again as it is: only a run uses up a signature.
     """
     webhook = (
         Webhook.objects.select_related("workflow__owner")
@@ -223,20 +162,22 @@ def webhook_call(*, token: str, body: bytes, signature: str | None, timestamp: s
     if webhook is None:
         raise WebhookNotFound()
     # Signature first: a caller who knows the URL but not the secret must not use up the sender's limit.
-    seen_key = _check_signature(webhook, body, signature, timestamp)
+    seen_key = webhook_signature_check(webhook=webhook, body=body, signature=signature, timestamp=timestamp)
     try:
         webhook_rate_limit_count(webhook_id=str(webhook.pk))
-        run_rate_limit_count(owner_id=webhook.owner_id)
-        inputs = _body_inputs(webhook.workflow, body)
-        run = run_start_published(
-            workflow=webhook.workflow, inputs=inputs, trigger=RunTrigger.WEBHOOK, trigger_ref=str(webhook.pk)
+        started = run_start(
+            owner=webhook.workflow.owner,
+            trigger=RunTrigger.WEBHOOK,
+            trigger_ref=str(webhook.pk),
+            workflow=webhook.workflow,
+            inputs=_body_inputs(webhook.workflow, body),
         )
     except Exception:
         if seen_key is not None:
             cache.delete(seen_key)
         raise
     Webhook.objects.filter(pk=webhook.pk).update(last_called_at=timezone.now())
-    return run
+    return started.run
 
 
 # Schedules ----------------------------------------------------------------------------------
@@ -401,21 +342,15 @@ def _fire_one(now: datetime) -> Firing | None:
         run_id, error = None, ""
         try:
             with transaction.atomic():
-                run_rate_limit_count(owner_id=schedule.owner_id)
-                run = run_start_published(
-                    workflow=schedule.workflow,
-                    inputs=schedule.inputs,
+                started = run_start(
+                    owner=schedule.workflow.owner,
                     trigger=RunTrigger.SCHEDULE,
                     trigger_ref=str(schedule.pk),
+                    workflow=schedule.workflow,
+                    inputs=schedule.inputs,
                 )
-                run_id = str(run.pk)
-        except (
-            WorkflowNotPublished,
-            engine.InputsInvalid,
-            engine.GraphInvalid,
-            TooManyActiveRuns,
-            RunRateLimited,
-        ) as exc:
+                run_id = str(started.run.pk)
+        except (RunRefused, engine.InputsInvalid, engine.GraphInvalid) as exc:
             error = str(exc)
             logger.warning("schedule %s did not start a run: %s", schedule.pk, error)
         schedule.last_run_at = now

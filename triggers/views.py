@@ -10,7 +10,8 @@ from django.views.decorators.http import require_POST
 import engine
 from core.api import error_body, error_response
 from core.errors import DomainError
-from triggers.services import SIGNATURE_HEADER, TIMESTAMP_HEADER, webhook_call
+from triggers.services import webhook_call
+from triggers.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 
 def _body_length(request: HttpRequest) -> int:

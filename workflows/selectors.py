@@ -11,14 +11,14 @@ from django.db.models import Func, IntegerField, Q, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
 from accounts.models import User
-from core.errors import DomainError, NotFound, get_or_not_found
+from core.errors import NotFound, RunRefused, get_or_not_found
 from core.pagination import Page
 from workflows import cache
 from workflows.models import Workflow, WorkflowVersion
 from workflows.serializers import MAX_VERSION_NUMBER, WorkflowListItemSerializer, WorkflowSerializer
 
 
-class WorkflowNotPublished(DomainError):
+class WorkflowNotPublished(RunRefused):
     """API, webhook and schedule runs need a published version, and the workflow has none."""
 
     http_status = 409

@@ -23,7 +23,8 @@ from rest_framework.test import APIClient
 
 from runs.models import RunTrigger, WorkflowRun
 from triggers.models import Webhook
-from triggers.services import IssuedWebhook, webhook_create, webhook_signature
+from triggers.services import IssuedWebhook, webhook_create
+from triggers.signatures import webhook_signature
 from workflows.services import workflow_publish, workflow_unpublish
 
 pytestmark = pytest.mark.django_db

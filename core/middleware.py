@@ -11,6 +11,7 @@ from django.core.signals import request_finished
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from core.api import error_body
 from core.logging import request_id_var
 
 # A client may pass its own id so that logs join across services; anything odd is replaced.
@@ -66,8 +67,6 @@ class BodySizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > limit:
-            return JsonResponse(
-                {"detail": f"Request body too large: {length} bytes, the limit is {limit} bytes."},
-                status=413,
-            )
+            detail = f"Request body too large: {length} bytes, the limit is {limit} bytes."
+            return JsonResponse(error_body(status_code=413, detail=detail), status=413)
         return self.get_response(request)

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
 
 from accounts.models import User
-from core.api import Conflict
+from core.errors import DomainError, NotFound
 from runs.changes import run_changed
 from runs.events import RunEventPublisher
 from runs.models import Approval, ApprovalDecision, ExecutionLog, LogLevel, RunStatus, WorkflowRun
@@ -17,6 +16,14 @@ from runs.tasks import execute_run
 from runs.worker import inprocess_worker_ensure
 
 SWEEP_BATCH_SIZE = 100
+
+
+class ApprovalClosed(DomainError):
+    """The approval was decided already, or its run stopped waiting (cancelled, timed out): a decision now
+    would change nothing."""
+
+    http_status = 409
+    code = "approval_closed"
 
 
 @transaction.atomic
@@ -32,9 +39,9 @@ def approval_decide(*, owner: User, run_id: str, node_id: str, decision: str, co
     if approval is None:
         raise NotFound("No approval of this node is waiting in this run.")
     if approval.decision:
-        raise Conflict("This approval has already been decided.", decision=approval.decision)
+        raise ApprovalClosed("This approval has already been decided.", decision=approval.decision)
     if approval.run.status != RunStatus.WAITING:
-        raise Conflict("The run is no longer waiting for this approval.", status=approval.run.status)
+        raise ApprovalClosed("The run is no longer waiting for this approval.", status=approval.run.status)
     _approval_record(approval, decision=decision, comment=comment, by=owner)
     return approval
 

@@ -12,10 +12,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import bad_request
+from core.pagination import PAGE_ERRORS, Page, PageQuerySerializer, PageSerializer
 from runs.decisions import approval_decide
-from runs.models import Approval, ApprovalDecision, RunStatus
-
-INBOX_LIMIT = 200
+from runs.models import Approval, ApprovalDecision
+from runs.selectors import approvals_waiting
 
 
 class DecisionInputSerializer(serializers.Serializer):
@@ -30,12 +30,16 @@ class ApprovalSerializer(serializers.ModelSerializer):
     requestedAt = serializers.DateTimeField(source="requested_at")
     decidedAt = serializers.DateTimeField(source="decided_at", allow_null=True)
     subject = serializers.JSONField(allow_null=True)
+    workflowId = serializers.UUIDField(source="run.workflow_id", allow_null=True)
+    workflowName = serializers.CharField(source="run.workflow.name", allow_null=True, default=None)
 
     class Meta:
         model = Approval
         fields = [
             "runId",
             "nodeId",
+            "workflowId",
+            "workflowName",
             "subject",
             "instructions",
             "onTimeout",
@@ -71,10 +75,17 @@ class ApprovalDecideApi(APIView):
         return Response(ApprovalSerializer(approval).data, status=202)
 
 
+class ApprovalPageSerializer(PageSerializer):
+    results = ApprovalSerializer(many=True)
+
+
 class ApprovalInboxApi(APIView):
-    @extend_schema(operation_id="approvals_waiting", responses={200: ApprovalSerializer(many=True)})
+    @extend_schema(
+        operation_id="approvals_waiting",
+        parameters=[PageQuerySerializer],
+        responses={200: ApprovalPageSerializer, **PAGE_ERRORS},
+    )
     def get(self, request: Request) -> Response:
-        waiting = Approval.objects.filter(
-            owner=request.user, decision="", run__status=RunStatus.WAITING
-        ).order_by("requested_at")[:INBOX_LIMIT]
-        return Response(ApprovalSerializer(waiting, many=True).data)
+        page, _ = Page.from_request(request)
+        payload = page.payload(approvals_waiting(owner=request.user), ApprovalSerializer)
+        return page.response(request, **payload)

@@ -14,7 +14,7 @@ from accounts.models import User
 from core.errors import NotFound, get_or_not_found
 from core.pagination import MAX_LIMIT, Page
 from runs import cache
-from runs.models import ACTIVE_RUN_STATUSES, ExecutionLog, NodeResult, WorkflowRun
+from runs.models import ACTIVE_RUN_STATUSES, Approval, ExecutionLog, NodeResult, RunStatus, WorkflowRun
 from runs.outputs import outputs_by_name
 from runs.result_serializers import RunDetailOutputSerializer, RunSummarySerializer
 
@@ -171,3 +171,12 @@ def run_settled_outputs(*, run: WorkflowRun) -> dict[str, dict]:
     so that a recovered or resumed run does not redo them."""
     rows = NodeResult.objects.filter(run=run).values_list("node_id", "output")
     return {node_id: output or {} for node_id, output in rows}
+
+
+def approvals_waiting(*, owner: User) -> QuerySet:
+    """The owner's approvals still waiting for a decision (their run waits), oldest first, with the run's
+    workflow (index `approval_owner_open`)."""
+    waiting = Approval.objects.filter(owner=owner, decision="", run__status=RunStatus.WAITING)
+    # The run and workflow show their names and ids; their graphs stay in the database.
+    graphs = [f"run__{name}" for name in _SUMMARY_DEFERRED] + ["run__workflow__nodes", "run__workflow__edges"]
+    return waiting.select_related("run__workflow").defer(*graphs).order_by("requested_at", "id")

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import User
+from runs.models import Approval, RunStatus
 from tests.factories import ExecutionLogFactory, WorkflowFactory, WorkflowRunFactory
 from uploads.models import Upload
 
@@ -55,7 +58,23 @@ def _logs(alice: User) -> Listing:
     return Listing(f"/api/runs/{run.id}/logs", lambda n: ExecutionLogFactory.create_batch(n, run=run), 5)
 
 
-LISTINGS = {"workflows": _workflows, "runs": _runs, "uploads": _uploads, "logs": _logs}
+def _approvals(alice: User) -> Listing:
+    def add(n: int) -> None:
+        for _ in range(n):
+            run = WorkflowRunFactory(owner=alice, status=RunStatus.WAITING)
+            deadline = timezone.now() + timedelta(hours=1)
+            Approval.objects.create(run=run, owner=alice, node_id="a", on_timeout="reject", deadline=deadline)
+
+    return Listing("/api/approvals", add, 4)
+
+
+LISTINGS = {
+    "workflows": _workflows,
+    "runs": _runs,
+    "uploads": _uploads,
+    "logs": _logs,
+    "approvals": _approvals,
+}
 
 
 @pytest.fixture(params=LISTINGS)
@@ -131,6 +150,7 @@ def test_every_list_documents_the_same_page_parameters(alice_client):
         "/api/runs": "get",
         "/api/uploads": "get",
         "/api/runs/{run_id}/logs": "get",
+        "/api/approvals": "get",
     }
 
     for path, method in lists.items():

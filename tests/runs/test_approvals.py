@@ -60,11 +60,12 @@ def test_a_decided_run_goes_on_along_the_chosen_branch_and_executes_no_finished_
     run = waiting_run(alice)
     assert len(llm_settings.requests_for("gemini")) == 2  # draft and the parallel branch ran before it waited
     assert run.completed_at is None
-    [asked] = alice_client.get("/api/approvals").json()
-    assert (asked["runId"], asked["nodeId"], asked["subject"]) == (
+    [asked] = alice_client.get("/api/approvals").json()["results"]
+    assert (asked["runId"], asked["nodeId"], asked["subject"], asked["workflowId"]) == (
         str(run.id),
         "review",
         "echo: write a post",
+        None,  # a graph run, filed under no workflow
     )
     assert [r["id"] for r in alice_client.get("/api/runs?status=waiting").json()["results"]] == [str(run.id)]
 
@@ -85,7 +86,7 @@ def test_a_decided_run_goes_on_along_the_chosen_branch_and_executes_no_finished_
     messages = list(ExecutionLog.objects.filter(run=run).values_list("message", flat=True))
     assert any(m.startswith("approval requested: Publish echo: write a post?") for m in messages)
     assert f"approval {decision}: alice@example.com: looks good" in messages
-    assert alice_client.get("/api/approvals").json() == []
+    assert alice_client.get("/api/approvals").json()["results"] == []
 
 
 def test_the_sweeper_times_out_an_approval_and_on_timeout_decides(alice, llm_settings) -> None:
@@ -129,7 +130,7 @@ def test_another_users_approval_is_a_404(alice, bob_client, llm_settings) -> Non
     run = waiting_run(alice)
 
     assert decide(bob_client, run, "approve").status_code == 404
-    assert bob_client.get("/api/approvals").json() == []
+    assert bob_client.get("/api/approvals").json()["count"] == 0
     assert Approval.objects.get(run=run).decision == ""
 
 

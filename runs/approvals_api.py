@@ -6,49 +6,15 @@ from __future__ import annotations
 import uuid
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import bad_request
-from core.pagination import PAGE_ERRORS, Page, PageQuerySerializer, PageSerializer
+from core.pagination import PAGE_ERRORS, Page, PageQuerySerializer
+from runs.approval_serializers import ApprovalPageSerializer, ApprovalSerializer, DecisionInputSerializer
 from runs.decisions import approval_decide
-from runs.models import Approval, ApprovalDecision
 from runs.selectors import approvals_waiting
-
-
-class DecisionInputSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=[ApprovalDecision.APPROVE, ApprovalDecision.REJECT])
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
-
-
-class ApprovalSerializer(serializers.ModelSerializer):
-    runId = serializers.UUIDField(source="run_id")
-    nodeId = serializers.CharField(source="node_id")
-    onTimeout = serializers.CharField(source="on_timeout")
-    requestedAt = serializers.DateTimeField(source="requested_at")
-    decidedAt = serializers.DateTimeField(source="decided_at", allow_null=True)
-    subject = serializers.JSONField(allow_null=True)
-    workflowId = serializers.UUIDField(source="run.workflow_id", allow_null=True)
-    workflowName = serializers.CharField(source="run.workflow.name", allow_null=True, default=None)
-
-    class Meta:
-        model = Approval
-        fields = [
-            "runId",
-            "nodeId",
-            "workflowId",
-            "workflowName",
-            "subject",
-            "instructions",
-            "onTimeout",
-            "requestedAt",
-            "deadline",
-            "decision",
-            "comment",
-            "decidedAt",
-        ]
 
 
 class ApprovalDecideApi(APIView):
@@ -73,10 +39,6 @@ class ApprovalDecideApi(APIView):
             comment=body.validated_data["comment"],
         )
         return Response(ApprovalSerializer(approval).data, status=202)
-
-
-class ApprovalPageSerializer(PageSerializer):
-    results = ApprovalSerializer(many=True)
 
 
 class ApprovalInboxApi(APIView):

@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from core.pagination import PageSerializer
 from engine.results import json_size
+from runs.approval_serializers import RunApprovalSerializer
 from runs.models import ExecutionLog, NodeResult, WorkflowRun
 from runs.outputs import outputs_by_name
 
@@ -295,6 +296,11 @@ class RunDetailOutputSerializer(RunDetailSerializer):
         source="loaded_child_runs",
         help_text="The runs this run's Sub-workflow and Map nodes started, oldest first.",
     )
+    approvals = RunApprovalSerializer(
+        many=True,
+        source="loaded_approvals",
+        help_text="The approvals this run's Approval nodes asked for (waiting or decided), oldest first.",
+    )
     outputs = serializers.SerializerMethodField(
         help_text="Each Output node's name -> the value it received (null while or when it did not run), "
         "each cut to RUN_DETAIL_MAX_OUTPUT_CHARS like node outputs (`outputsTruncated` names the cut ones; "
@@ -310,6 +316,7 @@ class RunDetailOutputSerializer(RunDetailSerializer):
             "nodeResults",
             "logs",
             "childRuns",
+            "approvals",
         ]
 
     def _cut_outputs(self, run: WorkflowRun) -> dict[str, tuple[Any, bool]]:

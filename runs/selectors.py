@@ -97,6 +97,7 @@ def run_detail(*, owner: User, run_id: uuid.UUID | str) -> dict[str, Any]:
         logs = list(run_logs(run=run)[: LOG_PAGE_SIZE + 1])
         run.loaded_logs = logs[:LOG_PAGE_SIZE]
         run.loaded_child_runs = list(run_children(run=run))
+        run.loaded_approvals = list(run.approvals.order_by("requested_at", "id"))
         return {
             "run": dict(RunDetailOutputSerializer(run).data),
             "moreLogs": len(logs) > LOG_PAGE_SIZE,

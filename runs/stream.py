@@ -3,8 +3,10 @@
 An async view (served under ASGI it holds no thread while a stream idles; under WSGI, runserver or a test
 server, the stream runs on an event loop of its own in the request's thread): it authenticates with the
 API's own authenticators (API token, session), replays the bus from `Last-Event-ID` (or from the start)
-and then follows it live until `end`. When the bus cannot replay (trimmed, expired, or never written:
-Redis restarted, a finished run from long ago) the stream starts with the run as the database has it
+and then follows it live until `end` (the `end` of a run that waited for an approval and has been resumed
+since is passed over: the stream goes on to the run's real end). When the bus cannot replay (trimmed,
+expired, or never written: Redis restarted, a finished run from long ago) the stream starts with the run as
+the database has it
 (`run`, each finished `node`, the logs) and, for a finished run, `end`. Idle streams get a heartbeat
 comment every RUN_EVENTS_HEARTBEAT_SECONDS, at which the run is also re-read, so that a run that ended
 without its worker publishing `end` (cancelled while queued, abandoned by a dead worker) still ends.
@@ -38,7 +40,7 @@ from core.api import error_response
 from core.errors import DomainError
 from runs.eventbus import END, BusEvent, event_id_valid
 from runs.events import end_data, node_finished_data, run_counts, run_event_bus
-from runs.models import WorkflowRun
+from runs.models import RunStatus, WorkflowRun
 from runs.selectors import LOG_PAGE_SIZE, run_get, run_logs, run_node_results
 from runs.streamslots import stream_slot_release, stream_slot_renew, stream_slot_take
 
@@ -168,7 +170,13 @@ async def _events(run: WorkflowRun, *, after: str | None) -> AsyncIterator[bytes
     events = first.events
     async with bus.follow(run_id, after=events[-1].id if events else after) as follow:
         while True:
-            for event in events:
+            for index, event in enumerate(events):
+                if event.type == END and event.data.get("status") == RunStatus.WAITING:
+                    # The run waited, and then a decision resumed it: its stream goes on to its real end.
+                    resumed = index < len(events) - 1 or not await sync_to_async(_closing(_waits))(run.pk)
+                    if resumed:
+                        after = event.id
+                        continue
                 yield sse(event)
                 if event.type == END:
                     return
@@ -180,6 +188,10 @@ async def _events(run: WorkflowRun, *, after: str | None) -> AsyncIterator[bytes
                 if ended is not None:
                     # Ended without an `end` on the bus (or published before our read window): say so.
                     events = await follow.next(block_s=0) or [BusEvent(after or "0-0", END, ended)]
+
+
+def _waits(run_pk: uuid.UUID) -> bool:
+    return WorkflowRun.objects.filter(pk=run_pk, status=RunStatus.WAITING).exists()
 
 
 def _ended(run_pk: uuid.UUID) -> dict[str, Any] | None:

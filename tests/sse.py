@@ -19,6 +19,18 @@ class ServerEvent:
     at: float  # time.monotonic() when it was read
 
 
+def parse_stream(body: bytes) -> list[tuple[str, dict]]:
+    """(type, data) of each event of a whole text/event-stream body, read at once (the test client's)."""
+    events = []
+    for block in body.decode().split("\n\n"):
+        fields = dict(
+            line.split(": ", 1) for line in block.splitlines() if not line.startswith((":", "retry"))
+        )
+        if "event" in fields:
+            events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
 def read_events(response: httpx.Response) -> Iterator[ServerEvent]:
     """The events of an open text/event-stream response, as they arrive (comments are skipped)."""
     fields: dict[str, list[str]] = {}

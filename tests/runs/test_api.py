@@ -194,7 +194,7 @@ def test_run_detail_has_the_snapshot_node_results_and_logs(
     NodeResultFactory(run=run, node_id="debug-1", node_type="debug", output={"value": "hello"})
     ExecutionLogFactory(run=run, node_id="text-1", message="started")
 
-    with django_assert_max_num_queries(6):  # session + user, run, results, logs, child runs
+    with django_assert_max_num_queries(7):  # session + user, run, results, logs, child runs, approvals
         body = alice_client.get(f"/api/runs/{run.id}").json()
 
     assert body["nodes"] == run.nodes

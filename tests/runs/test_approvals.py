@@ -13,6 +13,7 @@ from runs.models import Approval, ExecutionLog, NodeResult, RunStatus, WorkflowR
 from runs.recovery import runs_recover_stale
 from runs.services import run_create
 from tests.graphs import edge, graph, node
+from tests.sse import parse_stream
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +147,41 @@ def test_deciding_needs_a_known_decision(alice, alice_client, llm_settings) -> N
     run = waiting_run(alice)
 
     assert decide(alice_client, run, "maybe").status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)  # the decision's commit moves the cached detail on
+def test_the_run_detail_shows_what_its_approval_asks_and_then_the_decision(
+    alice, alice_client, llm_settings, broker
+):
+    run = waiting_run(alice)
+
+    [asked] = alice_client.get(f"/api/runs/{run.id}").json()["approvals"]
+    assert (asked["nodeId"], asked["subject"], asked["instructions"], asked["decision"]) == (
+        "review",
+        "echo: write a post",
+        "Publish echo: write a post?",
+        "",
+    )
+    decide(alice_client, run, "reject", "not yet")
+    [decided] = alice_client.get(f"/api/runs/{run.id}").json()["approvals"]
+    assert (decided["decision"], decided["comment"]) == ("reject", "not yet")
+
+
+@pytest.mark.django_db(transaction=True)  # the stream reads the run from another thread
+def test_the_stream_of_a_resumed_run_goes_past_its_wait_to_its_real_end(
+    alice, alice_client, llm_settings, settings, broker
+):
+    settings.REDIS_URL = ""  # the in-memory bus of this process
+    run = waiting_run(alice)
+    waited = parse_stream(b"".join(alice_client.get(f"/api/runs/{run.id}/events").streaming_content))
+    last_type, last = waited[-1]
+    assert (last_type, last["status"]) == ("end", "waiting")
+
+    decide(alice_client, run, "approve")
+    run_execute(run_id=str(run.id))
+    events = parse_stream(b"".join(alice_client.get(f"/api/runs/{run.id}/events").streaming_content))
+
+    ends = [data for event_type, data in events if event_type == "end"]
+    assert [end["status"] for end in ends] == ["succeeded"]
+    assert ("node", "publish") in [(event_type, data.get("nodeId")) for event_type, data in events]
+    assert "approval_decided" in [event_type for event_type, _ in events]

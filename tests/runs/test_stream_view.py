@@ -3,26 +3,14 @@ and with no Redis the in-memory bus serves it."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from runs.driving import run_execute
 from runs.services import run_create
 from tests.graphs import edge, node
+from tests.sse import parse_stream
 
 pytestmark = pytest.mark.django_db
-
-
-def parse(body: bytes) -> list[tuple[str, dict]]:
-    events = []
-    for block in body.decode().split("\n\n"):
-        fields = dict(
-            line.split(": ", 1) for line in block.splitlines() if not line.startswith((":", "retry"))
-        )
-        if "event" in fields:
-            events.append((fields["event"], json.loads(fields["data"])))
-    return events
 
 
 def test_a_wsgi_request_streams_a_run_from_the_in_memory_bus(alice, alice_client, llm_settings, settings):
@@ -38,7 +26,7 @@ def test_a_wsgi_request_streams_a_run_from_the_in_memory_bus(alice, alice_client
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/event-stream"
-    events = parse(b"".join(response.streaming_content))
+    events = parse_stream(b"".join(response.streaming_content))
     types = [event_type for event_type, _ in events]
     assert types[0] == "run"
     assert types[-1] == "end"
@@ -81,7 +69,7 @@ def test_the_largest_64_bit_last_event_id_is_read_after_like_any_other(alice, al
     response = alice_client.get(f"/api/runs/{run.id}/events", HTTP_LAST_EVENT_ID=largest)
 
     assert response.status_code == 200
-    events = parse(b"".join(response.streaming_content))
+    events = parse_stream(b"".join(response.streaming_content))
     assert events[-1][0] == "end"
     assert events[-1][1]["status"] == "succeeded"
 
@@ -115,10 +103,10 @@ def test_a_user_over_the_stream_cap_gets_a_429_before_the_stream_starts_and_othe
     assert refused["Retry-After"] == "5"
     assert "2 live event streams open" in refused.json()["detail"]
     assert bobs_stream.status_code == 200
-    assert parse(b"".join(bobs_stream.streaming_content))[-1][0] == "end"
+    assert parse_stream(b"".join(bobs_stream.streaming_content))[-1][0] == "end"
     # A stream that ends gives its slot back.
-    assert parse(b"".join(held[0].streaming_content))[-1][0] == "end"
+    assert parse_stream(b"".join(held[0].streaming_content))[-1][0] == "end"
     again = alice_client.get(f"/api/runs/{alices.id}/events")
     assert again.status_code == 200
     for response in (again, held[1]):
-        assert parse(b"".join(response.streaming_content))[-1][0] == "end"
+        assert parse_stream(b"".join(response.streaming_content))[-1][0] == "end"

@@ -25,6 +25,7 @@ urlpatterns = [
     path("runs/", _list_page("runs/list.html", "runs"), name="run-list-page"),
     path("runs/<uuid:run_id>/", run_views.run_detail_page, name="run-detail-page"),
     path("usage/", _list_page("runs/usage.html", "usage"), name="usage-page"),
+    path("approvals/", _list_page("runs/approvals.html", "approvals"), name="approval-inbox-page"),
     # The list, creation and revocation go through /api/tokens from static/js/tokens.js.
     path("settings/tokens/", _list_page("accounts/tokens.html", "settings"), name="tokens-page"),
 ]

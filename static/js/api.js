@@ -106,11 +106,17 @@ export const api = {
   getRun: (id) => request("GET", `/api/runs/${id}`),
   // `url` is a run's logsNext or a log page's next: an absolute URL the server built.
   getLogPage: (url) => request("GET", url),
+  // `url` is an approvals page's next, likewise.
+  getApprovalPage: (url) => request("GET", url),
   runEventsUrl: (id) => `/api/runs/${id}/events`,
   cancelRun: (id) => request("POST", `/api/runs/${id}/cancel`),
   rerun: (id) => request("POST", `/api/runs/${id}/rerun`),
   nodeOutputUrl: (runId, nodeId) => `/api/runs/${runId}/nodes/${encodeURIComponent(nodeId)}/output`,
   resumeRun: (id) => request("POST", `/api/runs/${id}/resume`),
+  listApprovals: (params = {}) => request("GET", `/api/approvals${query(params)}`),
+  // body: {decision: "approve" | "reject", comment}
+  decideApproval: (runId, nodeId, body) =>
+    request("POST", `/api/runs/${runId}/approvals/${encodeURIComponent(nodeId)}`, body),
   usage: (params = {}) => request("GET", `/api/usage${query(params)}`),
   listTokens: () => request("GET", "/api/tokens"),
   createToken: (name) => request("POST", "/api/tokens", { name }),

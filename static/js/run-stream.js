@@ -4,7 +4,7 @@
 import { pollRun } from "./poll.js";
 import { isActive } from "./runstate.js";
 
-export const RUN_EVENT_TYPES = ["run", "node", "log", "token", "reset", "end"];
+export const RUN_EVENT_TYPES = ["run", "node", "log", "token", "reset", "approval_decided", "end"];
 
 // Follow one run's stream. `onEvent(type, data, id)` hears every event in order (EventSource reconnects by
 // itself after a dropped connection and resumes after the last id it saw). `onUnavailable()` is called once

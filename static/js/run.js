@@ -2,6 +2,7 @@
 // (server-sent events, with each LLM answer as it is generated; polling if the stream cannot be opened).
 
 import { api } from "./api.js";
+import { approvalCard } from "./approval-card.js";
 import { pollRun } from "./poll.js";
 import { followRun } from "./run-stream.js";
 import {
@@ -23,10 +24,11 @@ const runLogs = new RunLogs(api.getLogPage);
 
 function render(run) {
   $("run-status").replaceChildren(statusBadge(run.status));
-  $("cancel").hidden = !isActive(run);
+  const waiting = run.status === "waiting";
+  $("cancel").hidden = !isActive(run) && !waiting;
   $("rerun").disabled = isActive(run);
   // Resuming reruns only what failed, was skipped or cancelled: worth offering when something did.
-  $("resume").hidden = isActive(run) || run.status === "succeeded";
+  $("resume").hidden = isActive(run) || waiting || run.status === "succeeded";
   const facts = [
     ["Workflow", run.workflowName || "ad-hoc graph"],
     ["Version", run.workflowVersion ?? "–"],
@@ -49,6 +51,7 @@ function render(run) {
   renderValues($("run-inputs"), run.inputs);
   renderValues($("run-outputs"), run.outputs);
   renderFamily(run);
+  renderApprovals(run);
   renderNodes(run);
   renderTimeline(run);
   renderLogs(run);
@@ -78,6 +81,28 @@ function renderFamily(run) {
     " from node ",
     el("code", { text: labelOf(run, child.nodeId) }),
   )));
+}
+
+// The approvals the run waits for, each with Approve / Reject; once decided, the run is queued again and the
+// page follows it live to its end. Cards already shown stay as they are, so a typed comment survives a render.
+function renderApprovals(run) {
+  const waiting = run.status === "waiting" ? (run.approvals || []).filter((approval) => !approval.decision) : [];
+  const cards = $("approval-cards");
+  $("approvals").hidden = waiting.length === 0;
+  const shown = new Set(waiting.map((approval) => approval.nodeId));
+  for (const card of [...cards.children]) if (!shown.has(card.dataset.node)) card.remove();
+  for (const approval of waiting) {
+    if ([...cards.children].some((card) => card.dataset.node === approval.nodeId)) continue;
+    cards.append(approvalCard({ ...approval, runId: run.id }, {
+      decide: api.decideApproval,
+      onDecided: (decided) => {
+        toast(`${decided.decision === "approve" ? "Approved" : "Rejected"}: the run goes on.`, "success", 2000);
+        follow();
+      },
+      onError: (error) => toast(`Could not decide: ${error.message}`, "error"),
+      context: el("h3", { text: labelOf(run, approval.nodeId) }),
+    }));
+  }
 }
 
 // Inputs or outputs by name; the section stays hidden when the workflow has none.
@@ -226,20 +251,24 @@ function renderLive(texts) {
   }
 }
 
-// A finished run never changes: it is rendered once. An active one is followed until it ends.
+// A finished run never changes: it is rendered once. An active one is followed until it ends; a waiting one
+// until it waits, and again once a decision has queued it (`follow` is called again then).
+let following = null;
 async function follow() {
+  if (following) following.stop();
+  following = null;
   const onError = once((error) => toast(`Could not refresh the run: ${error.message}. Still trying…`, "error"));
   let run;
   try {
     run = await api.getRun(id);
   } catch (error) {
     onError(error);
-    pollRun(api.getRun, id, render, { onError });
+    following = pollRun(api.getRun, id, render, { onError });
     return;
   }
   render(run);
   if (!isActive(run)) return;
-  followRun(run, { getRun: api.getRun, eventsUrl: api.runEventsUrl(id), onRun: render, onLive: renderLive, onError });
+  following = followRun(run, { getRun: api.getRun, eventsUrl: api.runEventsUrl(id), onRun: render, onLive: renderLive, onError });
 }
 
 $("cancel").addEventListener("click", async () => {

@@ -125,7 +125,8 @@ export function formatDate(iso) {
 }
 
 export function statusBadge(status) {
-  return el("span", { class: `badge badge--${status || "none"}`, text: status || "never run" });
+  const title = status === "waiting" ? "Waiting for an approval" : null;
+  return el("span", { class: `badge badge--${status || "none"}`, text: status || "never run", title });
 }
 
 // Child runs ([{id, status, item}], as a run's `childRuns` lists them: a Map's in item order) as links to

@@ -99,7 +99,7 @@ def test_home_sends_visitors_to_log_in_and_members_to_their_workflows(client, al
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/workflows/", "/runs/", "/settings/tokens/"])
+@pytest.mark.parametrize("path", ["/workflows/", "/runs/", "/approvals/", "/settings/tokens/"])
 def test_pages_need_a_login(client, path):
     response = client.get(path)
     assert response.status_code == 302

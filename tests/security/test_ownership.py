@@ -121,6 +121,7 @@ MATRIX: dict[str, dict[str, Expect]] = {
     "run-list-page": {"get": Expect(200, other=200, anonymous=PAGE_ANON)},
     "run-detail-page": {"get": Expect(200, anonymous=PAGE_ANON)},
     "usage-page": {"get": Expect(200, other=200, anonymous=PAGE_ANON)},
+    "approval-inbox-page": {"get": Expect(200, other=200, anonymous=PAGE_ANON)},
     "tokens-page": {"get": Expect(200, other=200, anonymous=PAGE_ANON)},
 }
 

@@ -35,9 +35,15 @@ def worker_env(namespace: str, *, redis_url: str, llm_url: str, **extra: str) ->
 
 def queued_runs(*, owner: User, count: int, redis_url: str, namespace: str) -> list[WorkflowRun]:
     """`count` runs of Text -> LLM -> LLM (prompt "run <i>"), their messages on the Redis broker."""
-    runs = [
-        run_create(owner=owner, graph=text_llm_chain(3, text=f"run {i}"), enqueue=False) for i in range(count)
-    ]
+    graphs = [text_llm_chain(3, text=f"run {i}") for i in range(count)]
+    return enqueued_runs(owner=owner, graphs=graphs, redis_url=redis_url, namespace=namespace)
+
+
+def enqueued_runs(
+    *, owner: User, graphs: Sequence[dict], redis_url: str, namespace: str
+) -> list[WorkflowRun]:
+    """A run of each graph, its message on the Redis broker."""
+    runs = [run_create(owner=owner, graph=graph, enqueue=False) for graph in graphs]
     broker = RedisBroker(url=redis_url, namespace=namespace)
     try:
         broker.declare_queue(execute_run.queue_name)

@@ -172,3 +172,46 @@ def test_under_auto_reuse_only_a_cacheable_get_or_head_is_answered_from_an_earli
     assert len(web_allowed.requests) == requests_made
     expected = NodeStatus.REUSED if requests_made == 1 else NodeStatus.SUCCEEDED
     assert result(second).status == expected
+
+
+def test_a_failing_request_retried_then_handled_by_its_error_branch_lets_the_run_succeed(alice, web_allowed):
+    failing = graph(
+        [
+            node(
+                "h",
+                "http",
+                url=web_allowed.url("/status/503"),
+                onError="branch",
+                retry={"maxAttempts": 2, "backoffSeconds": 0},
+            ),
+            node("answer", "debug"),
+            node("apology", "debug"),
+        ],
+        [edge("h", "answer", "body", "value"), edge("h", "apology", "error", "value")],
+    )
+
+    run = execute(alice, failing)
+
+    assert run.status == RunStatus.SUCCEEDED
+    assert len(web_allowed.requests) == 2  # the retry asked again
+    h = result(run)
+    assert (h.status, h.handled, h.node_attempts, h.error_kind) == ("failed", True, 2, "http_status")
+    assert result(run, "answer").error_kind == "branch_not_taken"
+    error = result(run, "apology").output["value"]
+    assert (error["kind"], error["node"]) == ("http_status", "h")
+    assert "HTTP 503" in error["message"]
+
+
+def test_a_request_that_continues_on_error_hands_its_error_value_on(alice, web_allowed):
+    continuing = graph(
+        [
+            node("h", "http", url=web_allowed.url("/status/500"), onError="continue", errorValue={"t": 0}),
+            node("show", "debug"),
+        ],
+        [edge("h", "show", "body", "value")],
+    )
+
+    run = execute(alice, continuing)
+
+    assert run.status == RunStatus.SUCCEEDED
+    assert (result(run).handled, result(run, "show").output["value"]) == (True, {"t": 0})

@@ -12,6 +12,7 @@ from django.utils import timezone
 import engine
 from engine.results import json_safe
 from runs.models import Approval, WorkflowRun
+from runs.notifications import approvals_notify
 
 
 class RunApprovals:
@@ -37,8 +38,10 @@ class RunApprovals:
 
 
 def approvals_request(*, run: WorkflowRun, requests: Sequence[engine.ApprovalRequested]) -> None:
-    """Record what the waiting run asks; one asked before (the run waits again) keeps its deadline."""
+    """Record what the waiting run asks and tell its owner (runs.notifications); one asked before (the run
+    waits again) keeps its deadline and is not told again."""
     now = timezone.now()
+    asked_before = set(Approval.objects.filter(run=run).values_list("node_id", flat=True))
     rows = [
         Approval(
             run=run,
@@ -51,5 +54,7 @@ def approvals_request(*, run: WorkflowRun, requests: Sequence[engine.ApprovalReq
             deadline=now + timedelta(seconds=min(request.timeout_s, settings.APPROVAL_MAX_WAIT_SECONDS)),
         )
         for request in requests
+        if request.node_id not in asked_before
     ]
     Approval.objects.bulk_create(rows, ignore_conflicts=True)
+    approvals_notify(run=run, approvals=rows)

@@ -181,3 +181,10 @@ def approvals_waiting(*, owner: User) -> QuerySet:
     # The run and workflow show their names and ids; their graphs stay in the database.
     graphs = [f"run__{name}" for name in _SUMMARY_DEFERRED] + ["run__workflow__nodes", "run__workflow__edges"]
     return waiting.select_related("run__workflow").defer(*graphs).order_by("requested_at", "id")
+
+
+def approval_get(*, owner: User, run_id: str, node_id: str) -> Approval:
+    """The owner's approval of a node of their run; anyone else's does not exist (404)."""
+    return get_or_not_found(
+        Approval.objects.filter(owner=owner), message="No such approval.", run_id=run_id, node_id=node_id
+    )

@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.urls import path
 from django.views.generic import TemplateView
 
+from core import converters  # noqa: F401  (registers <text:>)
 from runs import views as run_views
 from workflows import views as workflow_views
 
@@ -26,6 +27,8 @@ urlpatterns = [
     path("runs/<uuid:run_id>/", run_views.run_detail_page, name="run-detail-page"),
     path("usage/", _list_page("runs/usage.html", "usage"), name="usage-page"),
     path("approvals/", _list_page("runs/approvals.html", "approvals"), name="approval-inbox-page"),
+    # The signed link an approval's email carries (runs.notifications).
+    path("approvals/<text:link>/", run_views.approval_link_page, name="approval-link-page"),
     # The list, creation and revocation go through /api/tokens from static/js/tokens.js.
     path("settings/tokens/", _list_page("accounts/tokens.html", "settings"), name="tokens-page"),
 ]

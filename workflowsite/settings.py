@@ -505,6 +505,10 @@ RUN_QUEUED_RESEND_AFTER_SECONDS = env_float("RUN_QUEUED_RESEND_AFTER_SECONDS", 3
 RUN_MAX_ACTIVE_PER_USER = env_int("RUN_MAX_ACTIVE_PER_USER", 20)
 # The longest an Approval node may wait for a decision (its own timeoutSeconds is capped to this).
 APPROVAL_MAX_WAIT_SECONDS = env_float("APPROVAL_MAX_WAIT_SECONDS", 7 * 86400.0)
+# Email a run's owner when an Approval node starts waiting, with a signed link to decide it (the link still
+# needs a login). Links start with SITE_URL, the address people open Weft at.
+APPROVAL_NOTIFY_EMAIL = env_bool("APPROVAL_NOTIFY_EMAIL", False)
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 RUN_MAX_LLM_CALLS = env_int("RUN_MAX_LLM_CALLS", 200)
 RUN_MAX_LLM_TOKENS = env_int("RUN_MAX_LLM_TOKENS", 2_000_000)
 # How deep Sub-workflow and Map nodes may nest (a workflow calling one that calls another...).

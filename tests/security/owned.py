@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
 
 from accounts.services import api_token_create
-from runs.models import RunStatus, WorkflowRun
+from runs.models import Approval, RunStatus, WorkflowRun
+from runs.notifications import approval_link_url
 from tests.factories import NodeResultFactory, WorkflowRunFactory
 from tests.files import image_bytes
 from tests.graphs import text_to_debug_graph
@@ -29,6 +33,7 @@ class Owned:
     webhook: Webhook
     webhook_token: str
     schedule: Schedule
+    approval_link: str
 
     @property
     def url_kwargs(self) -> dict[str, object]:
@@ -42,6 +47,7 @@ class Owned:
             "webhook_id": self.webhook.pk,
             "schedule_id": self.schedule.pk,
             "token": self.webhook_token,
+            "link": self.approval_link,
         }
 
     @property
@@ -59,8 +65,8 @@ class Owned:
 
 
 def make_owned(user) -> Owned:
-    """A published workflow, a queued run of it, an upload, an API token, an unsigned webhook and a
-    schedule, all belonging to `user`."""
+    """A published workflow, a queued run of it (with an approval asked), an upload, an API token, an
+    unsigned webhook and a schedule, all belonging to `user`."""
     workflow = workflow_publish(
         workflow=workflow_create(owner=user, name="Alice's private flow", **text_to_debug_graph())
     )
@@ -71,6 +77,14 @@ def make_owned(user) -> Owned:
     upload = upload_create(owner=user, data=image_bytes(size=(8, 8)), filename="alice.png")
     issued = api_token_create(owner=user, name="alice-laptop")
     hook = webhook_create(owner=user, workflow=workflow, name="alice hook", signed=False)
+    # Asked by a node the decide route does not name, so that deciding there stays a 404.
+    approval = Approval.objects.create(
+        run=run,
+        owner=user,
+        node_id="review",
+        on_timeout="reject",
+        deadline=timezone.now() + timedelta(days=1),
+    )
     return Owned(
         workflow=workflow,
         run=run,
@@ -80,4 +94,5 @@ def make_owned(user) -> Owned:
         webhook=hook.webhook,
         webhook_token=hook.token,
         schedule=schedule_create(owner=user, workflow=workflow, cron="0 9 * * *"),
+        approval_link=approval_link_url(approval).rsplit("/", 2)[-2],
     )

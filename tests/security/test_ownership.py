@@ -122,6 +122,8 @@ MATRIX: dict[str, dict[str, Expect]] = {
     "run-detail-page": {"get": Expect(200, anonymous=PAGE_ANON)},
     "usage-page": {"get": Expect(200, other=200, anonymous=PAGE_ANON)},
     "approval-inbox-page": {"get": Expect(200, other=200, anonymous=PAGE_ANON)},
+    # An approval's emailed link: to the run page for Alice, a 404 for Bob.
+    "approval-link-page": {"get": Expect(302, anonymous=PAGE_ANON)},
     "tokens-page": {"get": Expect(200, other=200, anonymous=PAGE_ANON)},
 }
 

@@ -99,7 +99,11 @@ function renderApprovals(run) {
         toast(`${decided.decision === "approve" ? "Approved" : "Rejected"}: the run goes on.`, "success", 2000);
         follow();
       },
-      onError: (error) => toast(`Could not decide: ${error.message}`, "error"),
+      onError: (error) => {
+        toast(`Could not decide: ${error.message}`, "error");
+        // Decided elsewhere (the inbox, another tab) or no longer waiting: show the run as it is now.
+        if (error.status === 409) follow();
+      },
       context: el("h3", { text: labelOf(run, approval.nodeId) }),
     }));
   }

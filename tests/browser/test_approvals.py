@@ -70,6 +70,8 @@ def test_the_inbox_approves_one_run_and_the_run_page_rejects_another(page, site,
 
     page.goto(f"{site}/runs/?status=waiting")
     expect(page.locator("#run-rows .badge--waiting")).to_have_count(1)
+    page.goto(f"{site}/workflows/")  # the dashboard: the workflow's last run waits
+    expect(page.locator(".card", has_text="Owl blog").locator(".badge--waiting")).to_have_count(1)
 
     page.goto(f"{site}/runs/{second.id}/")
     expect(page.locator("body")).to_have_attribute("data-status", "waiting")

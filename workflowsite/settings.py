@@ -368,6 +368,8 @@ SPECTACULAR_SETTINGS = {
         "RunStatusEnum": "runs.models.RunStatus",
         "NodeStatusEnum": "runs.models.NodeStatus",
         "HealthStatusEnum": ["ok", "error"],
+        "ApprovalDecisionEnum": "runs.models.ApprovalDecision",
+        "DecisionInputEnum": ["approve", "reject"],
     },
 }
 

@@ -140,10 +140,12 @@ def test_the_run_detail_shows_what_its_approval_asks_and_then_the_decision(
 
 
 @pytest.mark.django_db(transaction=True)  # the stream reads the run from another thread
+@pytest.mark.parametrize("bus", ["memory", pytest.param("redis", marks=pytest.mark.services)])
 def test_the_stream_of_a_resumed_run_goes_past_its_wait_to_its_real_end(
-    alice, alice_client, llm_settings, settings, broker
+    alice, alice_client, llm_settings, settings, broker, bus
 ):
-    settings.REDIS_URL = ""  # the in-memory bus of this process
+    if bus == "memory":
+        settings.REDIS_URL = ""  # the in-memory bus of this process
     run = waiting_run(alice)
     waited = parse_stream(b"".join(alice_client.get(f"/api/runs/{run.id}/events").streaming_content))
     last_type, last = waited[-1]

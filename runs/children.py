@@ -19,6 +19,7 @@ import engine
 from runs.changes import run_changed
 from runs.execution import ChildRunGuard, RunGuard
 from runs.inputs import run_inputs_validate
+from runs.metrics import run_started_count
 from runs.models import NodeResult, RunStatus, RunTrigger, WorkflowRun
 from runs.outputs import outputs_by_name
 from runs.reconnect import reconnecting
@@ -183,4 +184,5 @@ def _child_run_create(
         heartbeat_at=now,
     )
     run_changed(child)
+    run_started_count(trigger=RunTrigger.SUBWORKFLOW)
     return child

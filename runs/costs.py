@@ -17,6 +17,7 @@ from django.utils import timezone
 
 import engine
 from accounts.models import User
+from runs.metrics import BUDGET_REFUSALS
 from runs.models import BudgetHold, NodeResult, UserBudget
 from runs.reconnect import reconnecting
 
@@ -71,6 +72,7 @@ class DailyBudget:
         if self.daily_tokens is not None:
             remaining = self.daily_tokens - used["tokens"] - (held["tokens"] or 0)
             if tokens > remaining:
+                BUDGET_REFUSALS.inc()
                 return (
                     f"daily token budget of {self.daily_tokens} reached: this call may use {tokens} tokens "
                     f"and {max(0, remaining)} remain today"
@@ -78,6 +80,7 @@ class DailyBudget:
         if self.daily_cost is not None:
             remaining_cost = self.daily_cost - used["cost"] - (held["cost"] or Decimal(0))
             if cost > remaining_cost:
+                BUDGET_REFUSALS.inc()
                 return (
                     f"daily cost budget of {dollars(self.daily_cost)} reached: this call may cost "
                     f"{dollars(cost)} and {dollars(max(Decimal(0), remaining_cost))} remain today"

@@ -26,6 +26,7 @@ from runs.children import ChildRunAllowance, ChildRuns, Lineage
 from runs.ending import node_counts
 from runs.events import RunEventPublisher
 from runs.execution import RunGuard, RunHeartbeat, execution_context
+from runs.metrics import QUEUE_WAIT, run_finished_count
 from runs.models import NodeResult, NodeStatus, RunStatus, WorkflowRun
 from runs.persistence import RunEventSink
 from runs.reconnect import reconnecting
@@ -73,6 +74,8 @@ def _run_claim(*, run_id: str) -> WorkflowRun | None:
     if not claimed:
         return None
     run = WorkflowRun.objects.get(pk=run_id)
+    if run.started_at == now:  # its first start: it waited in the queue since it was created
+        QUEUE_WAIT.observe((now - run.created_at).total_seconds())
     if run.recoveries:
         # Only succeeded nodes are kept; anything else of the dead attempt is recomputed.
         NodeResult.objects.filter(run=run).exclude(status=NodeStatus.SUCCEEDED).delete()
@@ -174,6 +177,8 @@ def _run_finish(
     for name, value in fields.items():
         setattr(run, name, value)
     run_changed(run)
+    if status != RunStatus.WAITING:
+        run_finished_count(status=status, duration_ms=run.duration_ms)
     publisher.end(run)
     return run
 

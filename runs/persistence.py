@@ -27,8 +27,10 @@ from django.db.models import Count, Q
 import engine
 from core.cache import owner_caches_invalidate
 from engine.results import json_safe
+from runs.costs import price_table
 from runs.events import RunEventPublisher
 from runs.execution import RunGuard
+from runs.metrics import node_finished_count
 from runs.models import ExecutionLog, LogLevel, NodeResult, NodeStatus, WorkflowRun
 from runs.reconnect import reconnecting
 
@@ -84,6 +86,7 @@ class RunEventSink:
             elif isinstance(event, engine.NodeFinished):
                 row = self._result_row(event.result)
                 self._hold(row, self._results)
+                node_finished_count(event.result, prices=price_table())
                 if (field := COUNTER_FIELDS.get(row.status)) is not None:  # type: ignore[call-overload]
                     self.counts[field] += 1
                     for name, value in self.counts.items():

@@ -23,6 +23,7 @@ from runs.broker import PromptRedisBroker
 from runs.changes import run_changed, workflow_run_summaries_write
 from runs.decisions import approvals_time_out
 from runs.ending import node_counts, run_publish_end, unfinished_nodes_end
+from runs.metrics import RECOVERIES, run_finished_count
 from runs.models import ACTIVE_RUN_STATUSES, NodeStatus, RunStatus, WorkflowRun
 from runs.tasks import execute_run
 
@@ -97,6 +98,9 @@ def runs_recover_stale() -> RecoveryReport:
     report = RecoveryReport(
         requeued=requeued, failed=failed, cancelled=cancelled, resent=resent, timed_out=timed_out
     )
+    for outcome in ("requeued", "failed", "cancelled", "resent"):
+        if count := getattr(report, outcome):
+            RECOVERIES.labels(outcome=outcome).inc(count)
     if report != RecoveryReport():
         logger.warning("stale runs recovered: %s", report)
     return report
@@ -125,6 +129,7 @@ def _run_end_abandoned(
     unfinished_nodes_end(run=full, status=NodeStatus.CANCELLED, reason=reason)
     WorkflowRun.objects.filter(pk=run.pk).update(**node_counts(full))
     run_changed(run)
+    run_finished_count(status=status, duration_ms=None)
     transaction.on_commit(lambda: run_publish_end(run_id=run.pk))
     return True
 

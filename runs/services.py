@@ -27,6 +27,7 @@ from runs.ending import run_publish_end, unfinished_nodes_end
 from runs.execution import planning_context
 from runs.idempotency import StartedRun, idempotency_key_check, run_start_idempotent
 from runs.inputs import run_inputs_validate
+from runs.metrics import run_finished_count, run_started_count
 from runs.models import NodeStatus, ReuseMode, RunScope, RunStatus, RunTrigger, WorkflowRun
 from runs.ratelimit import run_rate_limit_count
 from runs.reuse import OwnerResultStore
@@ -178,6 +179,7 @@ def run_create(
         _enqueue_on_commit(run)
     run.save()
     run_changed(run)
+    run_started_count(trigger=trigger)
     return run
 
 
@@ -325,6 +327,7 @@ def run_cancel(*, run: WorkflowRun) -> WorkflowRun:
         error_summary=summary or "Cancelled before it started.",
     ):
         unfinished_nodes_end(run=run, status=NodeStatus.CANCELLED, reason="run cancelled")
+        run_finished_count(status=RunStatus.CANCELLED, duration_ms=None)
         transaction.on_commit(lambda: run_publish_end(run_id=run.pk))
     elif not WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
         cancel_requested_at=Coalesce(F("cancel_requested_at"), Value(now))

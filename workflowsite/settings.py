@@ -12,6 +12,8 @@ from typing import TypeVar
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from core.metrics_directory import metrics_directory_prepare
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 N = TypeVar("N", int, float)
 
@@ -110,6 +112,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that the time it measures is the whole answer's.
+    "core.metrics.RequestMetricsMiddleware",
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before the body limit, so that its early 413 carries X-Frame-Options like every other answer.
@@ -614,6 +618,16 @@ LOGGING = {
         "google_genai": {"level": "WARNING"},
     },
 }
+
+# ---------------------------------------------------------------------------
+# Metrics: GET /metrics (Prometheus text format) for `Authorization: Bearer $METRICS_TOKEN`; without the
+# token the endpoint answers 404. Every process writes its samples under PROMETHEUS_MULTIPROC_DIR (default:
+# a folder under the temp folder, cleaned at start); share it between the web and worker processes so
+# that one scrape adds them up. See docs/operations.md.
+# https://prometheus.github.io/client_python/multiprocess/
+# ---------------------------------------------------------------------------
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+PROMETHEUS_MULTIPROC_DIR = metrics_directory_prepare(env_str("PROMETHEUS_MULTIPROC_DIR"))
 
 # ---------------------------------------------------------------------------
 # Sentry: only when SENTRY_DSN is set, without personal data.

@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.forms import ThrottledAuthenticationForm
+from core.metrics import metrics_view
 from triggers.urls import hook_urlpatterns
 from workflowsite.health import HealthApi
 
@@ -38,6 +39,7 @@ browsable_api_auth_patterns = (
 
 urlpatterns = [
     path("api/", include(api_patterns)),
+    path("metrics", metrics_view, name="metrics"),
     *hook_urlpatterns,
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

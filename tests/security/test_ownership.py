@@ -54,6 +54,8 @@ COLLECTION = {"other": 200}  # Bob sees his own (empty) collection, never Alice'
 
 MATRIX: dict[str, dict[str, Expect]] = {
     "api-health": {"get": Expect(200, other=200, anonymous=200)},
+    # Only METRICS_TOKEN scrapes (tests/runs/test_metrics.py); unset, as here, the route is a 404 to everyone.
+    "metrics": {"get": Expect(404, other=404, anonymous=404)},
     "api-token-list": {
         "get": Expect(200, **COLLECTION),
         "post": Expect(201, other=201, body=lambda owned: {"name": "new"}),

@@ -191,7 +191,9 @@ def test_only_the_serving_process_gets_the_in_process_worker(monkeypatch):
 @pytest.mark.slow
 def test_make_run_executes_runs_on_sqlite_without_any_broker(tmp_path: Path):
     """What `make run` does on a fresh machine: SQLite, no Redis, the in-process worker."""
-    env, manage = fresh_sqlite_site(tmp_path)
+    env, manage = fresh_sqlite_site(
+        tmp_path, METRICS_TOKEN="scrape-me", PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics")
+    )
 
     manage("migrate", "--noinput")
     manage(
@@ -222,8 +224,14 @@ def test_make_run_executes_runs_on_sqlite_without_any_broker(tmp_path: Path):
             if body["status"] not in ("queued", "running"):
                 break
             time.sleep(0.1)
+        scrape = urllib.request.Request(
+            f"http://127.0.0.1:{port}/metrics", headers={"Authorization": "Bearer scrape-me"}
+        )
+        with urllib.request.urlopen(scrape, timeout=10) as response:
+            metrics = response.read().decode()
     finally:
         kill_group(server, 15)
 
     assert body["status"] == "succeeded", (tmp_path / "server.log").read_text()
     assert body["nodeResults"][0]["output"] == {"text": "hi"}
+    assert 'weft_runs_finished_total{status="succeeded"} 1.0' in metrics.splitlines()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from runs.driving import run_execute
+from runs.metrics import RunStatesCollector
 from runs.models import RunStatus, RunTrigger
 from runs.services import run_cancel, run_create
 from tests.factories import WorkflowFactory
@@ -147,3 +151,17 @@ def test_no_label_carries_a_user_a_workflow_name_or_a_free_form_value(
             assert "alice" not in label_value.lower(), sample
             assert "secret" not in label_value, sample
             assert "mystery" not in label_value, sample
+
+
+def test_the_dashboard_and_the_alerts_name_only_metrics_that_exist():
+    root = Path(__file__).resolve().parents[2] / "docs"
+    dashboard = json.loads((root / "grafana-dashboard.json").read_text())
+    queries = " ".join(target["expr"] for panel in dashboard["panels"] for target in panel["targets"])
+    named = set(re.findall(r"weft_[a-z_]+", queries + (root / "operations.md").read_text()))
+
+    # Every metric declared, whether or not it has a sample yet, by its family name.
+    families = [*REGISTRY.collect(), *RunStatesCollector().collect()]
+    declared = {family.name for family in families if family.name.startswith("weft_")}
+
+    assert {re.sub(r"_(total|bucket|count|sum)$", "", name) for name in named} - declared == set()
+    assert declared - {re.sub(r"_(total|bucket|count|sum)$", "", name) for name in named} == set()

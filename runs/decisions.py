@@ -5,6 +5,8 @@ where it stopped."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -72,7 +74,11 @@ def _approval_record(approval: Approval, *, decision: str, comment: str, by: Use
     run = approval.run
     resumed = execute_run.message(str(run.id))
     if WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.WAITING).update(
-        status=RunStatus.QUEUED, heartbeat_at=now, trigger_id=resumed.message_id
+        status=RunStatus.QUEUED,
+        heartbeat_at=now,
+        trigger_id=resumed.message_id,
+        # Admitted at once, as a continuation of a run that was admitted before (runs.admission).
+        admitted_at=Coalesce(F("admitted_at"), Value(now)),
     ):
         run.status = RunStatus.QUEUED
         run_changed(run)

@@ -62,7 +62,10 @@ def _run_claim(*, run_id: str) -> WorkflowRun | None:
     elsewhere). A running run whose heartbeat went stale is taken over: its worker died."""
     now = timezone.now()
     stale_before = now - timedelta(seconds=settings.RUN_STALE_AFTER_SECONDS)
-    claimed = WorkflowRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+    # A held run (runs.admission) is not claimable: a stray message must not run it past its owner's place.
+    claimed = WorkflowRun.objects.filter(
+        pk=run_id, status=RunStatus.QUEUED, admitted_at__isnull=False
+    ).update(
         status=RunStatus.RUNNING, started_at=Coalesce(F("started_at"), Value(now)), heartbeat_at=now
     ) or WorkflowRun.objects.filter(
         pk=run_id,

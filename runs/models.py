@@ -138,6 +138,11 @@ class WorkflowRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    admitted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the run's message was first sent (runs/admission.py); null while it is held back.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -147,6 +152,12 @@ class WorkflowRun(models.Model):
             models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat"),
             models.Index(fields=["owner", "trigger", "-created_at"], name="run_owner_trigger_created"),
             models.Index(fields=["parent_run", "created_at"], name="run_parent_created"),
+            # The runs held back by fair admission, oldest first per owner.
+            models.Index(
+                fields=["owner", "created_at"],
+                condition=models.Q(status="queued", admitted_at__isnull=True),
+                name="run_held_owner_created",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -14,11 +14,13 @@ from datetime import datetime, timedelta
 import redis
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from dramatiq import Message
 
 from core.cache import owner_caches_invalidate
+from runs.admission import held_runs_release, runs_release
 from runs.broker import PromptRedisBroker
 from runs.changes import run_changed, workflow_run_summaries_write
 from runs.decisions import approvals_time_out
@@ -81,18 +83,24 @@ def runs_recover_stale() -> RecoveryReport:
                     recoveries=F("recoveries") + 1,
                     heartbeat_at=now,
                     trigger_id=message.message_id,
+                    # It keeps its owner's place: it held one while it ran (runs.admission).
+                    admitted_at=Coalesce(F("admitted_at"), Value(now)),
                 ):
                     transaction.on_commit(lambda message=message: execute_run.broker.enqueue(message))
                     run_changed(run)
                     requeued += 1
     resend_before = now - timedelta(seconds=settings.RUN_QUEUED_RESEND_AFTER_SECONDS)
-    lost = WorkflowRun.objects.filter(status=RunStatus.QUEUED, heartbeat_at__lt=resend_before)
+    # A held run has no message to lose (runs.admission): the release below admits it.
+    lost = WorkflowRun.objects.filter(
+        status=RunStatus.QUEUED, admitted_at__isnull=False, heartbeat_at__lt=resend_before
+    )
     for run_id in lost.values_list("id", flat=True)[:SWEEP_BATCH_SIZE]:
         message = execute_run.message(str(run_id))
         still_lost = lost.filter(pk=run_id)
         if still_lost.update(heartbeat_at=now, trigger_id=message.message_id):
             execute_run.broker.enqueue(message)
             resent += 1
+    held_runs_release(limit=SWEEP_BATCH_SIZE, actor=execute_run)
     # A waiting run has no worker and no heartbeat: it is never stale; only its approvals' deadlines run.
     timed_out = approvals_time_out()
     report = RecoveryReport(
@@ -130,6 +138,8 @@ def _run_end_abandoned(
     WorkflowRun.objects.filter(pk=run.pk).update(**node_counts(full))
     run_changed(run)
     run_finished_count(status=status, duration_ms=None)
+    if run.parent_run_id is None:
+        runs_release(owner_id=run.owner_id, actor=execute_run)
     transaction.on_commit(lambda: run_publish_end(run_id=run.pk))
     return True
 

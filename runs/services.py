@@ -22,6 +22,7 @@ import engine
 from accounts.models import User
 from core.engine_config import graph_limits, run_options
 from core.errors import CAP_RETRY_AFTER_SECONDS, DomainError, RunRefused
+from runs.admission import run_admit, runs_release
 from runs.changes import run_changed
 from runs.ending import run_publish_end, unfinished_nodes_end
 from runs.execution import planning_context
@@ -175,19 +176,17 @@ def run_create(
         heartbeat_at=now,  # for a queued run: when its message was last sent
         created_at=now,
     )
-    if enqueue:
-        _enqueue_on_commit(run)
+    if not enqueue:  # the caller sends (or executes) it itself
+        run.admitted_at = now
+    elif (message := run_admit(run, actor=execute_run)) is not None:
+        _send_on_commit(message)
     run.save()
     run_changed(run)
     run_started_count(trigger=trigger)
     return run
 
 
-def _enqueue_on_commit(run: WorkflowRun) -> None:
-    """Build the message now (its id goes into trigger_id in the same write), send it after commit."""
-    message: Message = execute_run.message(str(run.id))
-    run.trigger_id = message.message_id
-
+def _send_on_commit(message: Message) -> None:
     def send() -> None:
         execute_run.broker.enqueue(message)
         inprocess_worker_ensure()
@@ -328,6 +327,7 @@ def run_cancel(*, run: WorkflowRun) -> WorkflowRun:
     ):
         unfinished_nodes_end(run=run, status=NodeStatus.CANCELLED, reason="run cancelled")
         run_finished_count(status=RunStatus.CANCELLED, duration_ms=None)
+        runs_release(owner_id=run.owner_id, actor=execute_run)
         transaction.on_commit(lambda: run_publish_end(run_id=run.pk))
     elif not WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
         cancel_requested_at=Coalesce(F("cancel_requested_at"), Value(now))

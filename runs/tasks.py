@@ -5,6 +5,7 @@ from __future__ import annotations
 import dramatiq
 from django.conf import settings
 
+from runs.admission import runs_release
 from runs.driving import run_execute
 
 # Recovery is the sweeper's job (runs.recovery.runs_recover_stale), not Dramatiq's retries: a retried
@@ -14,4 +15,6 @@ RUN_ACTOR_TIME_LIMIT_MS = int((settings.RUN_TIMEOUT_SECONDS + 120) * 1000)
 
 @dramatiq.actor(max_retries=0, time_limit=RUN_ACTOR_TIME_LIMIT_MS)
 def execute_run(run_id: str) -> None:
-    run_execute(run_id=run_id)
+    run = run_execute(run_id=run_id)
+    if run is not None:  # it ended, or waits for a person: its place goes to the owner's next held run
+        runs_release(owner_id=run.owner_id, actor=execute_run)

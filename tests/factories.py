@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import factory
+from django.utils import timezone
 
 from accounts.models import User
 from tests.graphs import text_to_debug_graph
@@ -68,6 +69,8 @@ class WorkflowRunFactory(factory.django.DjangoModelFactory):
     nodes = factory.LazyAttribute(lambda run: _run_graph(run)["nodes"])
     edges = factory.LazyAttribute(lambda run: _run_graph(run)["edges"])
     total_nodes = factory.LazyAttribute(lambda run: len(run.nodes))
+    # Admitted, as a run is unless its owner's burst holds it back (runs/admission.py).
+    admitted_at = factory.LazyFunction(timezone.now)
 
 
 class NodeResultFactory(factory.django.DjangoModelFactory):

@@ -508,6 +508,11 @@ RUN_HEARTBEAT_SECONDS = env_float("RUN_HEARTBEAT_SECONDS", 3.0)
 RUN_SWEEP_INTERVAL_SECONDS = env_float("RUN_SWEEP_INTERVAL_SECONDS", 10.0)
 # A queued run not picked up for this long has its message sent again (a duplicate is harmless).
 RUN_QUEUED_RESEND_AFTER_SECONDS = env_float("RUN_QUEUED_RESEND_AFTER_SECONDS", 300.0)
+# Fair admission (runs/admission.py): an owner's runs that may be queued with a message or running at once;
+# the rest are held in the database and admitted oldest first as that owner's runs end, so that one owner's
+# burst never queues ahead of another owner's run. The default is `make worker`'s 2 processes x 4 threads:
+# a lone user still fills every worker thread.
+RUN_MAX_RUNNING_PER_USER = env_int("RUN_MAX_RUNNING_PER_USER", 8)
 RUN_MAX_ACTIVE_PER_USER = env_int("RUN_MAX_ACTIVE_PER_USER", 20)
 # The longest an Approval node may wait for a decision (its own timeoutSeconds is capped to this).
 APPROVAL_MAX_WAIT_SECONDS = env_float("APPROVAL_MAX_WAIT_SECONDS", 7 * 86400.0)

@@ -1,0 +1,84 @@
+"""Fair admission: no owner's burst holds another owner's run back.
+
+Each owner has at most RUN_MAX_RUNNING_PER_USER top-level runs *admitted* (queued with their message sent,
+or running); a run created past that is held: it is `queued` in the database with `admitted_at` null and no
+message. As the owner's admitted runs end (finish, wait for an approval, are cancelled or abandoned), their
+held runs are admitted oldest first (`runs_release`), and every sweep admits what a lost release left held.
+So the broker's queue never holds more than the cap of one owner's messages, and another owner's new run
+waits behind at most those, not behind the whole burst. See docs/reliability.md, "Fair admission".
+The actor whose messages these are (runs.tasks.execute_run) comes from the caller: runs.tasks imports this.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from dramatiq import Message
+
+from accounts.models import User
+from runs.models import RunStatus, WorkflowRun
+
+
+def held_runs() -> QuerySet[WorkflowRun]:
+    return WorkflowRun.objects.filter(status=RunStatus.QUEUED, admitted_at__isnull=True)
+
+
+def admitted_count(*, owner_id: int) -> int:
+    """The owner's top-level runs holding a place: running, or queued with their message sent. Child runs
+    run inside their parent's place; a waiting run holds none until a decision queues it again."""
+    return (
+        WorkflowRun.objects.filter(owner_id=owner_id, parent_run__isnull=True)
+        .filter(Q(status=RunStatus.RUNNING) | Q(status=RunStatus.QUEUED, admitted_at__isnull=False))
+        .count()
+    )
+
+
+def run_admit(run: WorkflowRun, *, actor: dramatiq.Actor) -> Message | None:
+    """For a run being created, with its owner's row locked (run_create): admit it if the owner has a free
+    place, and return its message to send once the creation commits (its id is the run's trigger_id, in the
+    same write); None leaves it held."""
+    if admitted_count(owner_id=run.owner_id) >= settings.RUN_MAX_RUNNING_PER_USER:
+        return None
+    message: Message = actor.message(str(run.id))
+    run.admitted_at, run.trigger_id = timezone.now(), message.message_id
+    return message
+
+
+def runs_release(*, owner_id: int, actor: dramatiq.Actor) -> int:
+    """Admit the owner's oldest held runs into the places free now; how many were admitted.
+
+    Safe from many processes at once: the owner's row lock serialises releases (and creations), and each
+    admission is a conditional UPDATE of a still-held run."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=owner_id).exists()
+        free = settings.RUN_MAX_RUNNING_PER_USER - admitted_count(owner_id=owner_id)
+        if free <= 0:
+            return 0
+        oldest = held_runs().filter(owner_id=owner_id).order_by("created_at")
+        admitted = 0
+        now = timezone.now()
+        for run_id in oldest.values_list("id", flat=True)[:free]:
+            message = actor.message(str(run_id))
+            if (
+                held_runs()
+                .filter(pk=run_id)
+                .update(admitted_at=now, heartbeat_at=now, trigger_id=message.message_id)
+            ):
+                _send_on_commit(actor, message)
+                admitted += 1
+        return admitted
+
+
+def held_runs_release(*, limit: int, actor: dramatiq.Actor) -> int:
+    """Admit held runs of owners with free places: what a release lost with its worker, or with the broker."""
+    owners = held_runs().order_by().values_list("owner_id", flat=True).distinct()[:limit]
+    return sum(runs_release(owner_id=owner_id, actor=actor) for owner_id in list(owners))
+
+
+def _send_on_commit(actor: dramatiq.Actor, message: Message) -> None:
+    # Robust: the admission is committed whatever the broker says. An unreachable broker is logged, and the
+    # sweeper re-sends the message of a run queued too long (runs.recovery).
+    transaction.on_commit(lambda: actor.broker.enqueue(message), robust=True)

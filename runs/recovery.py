@@ -138,8 +138,8 @@ def _run_end_abandoned(
     WorkflowRun.objects.filter(pk=run.pk).update(**node_counts(full))
     run_changed(run)
     run_finished_count(status=status, duration_ms=None)
-    if run.parent_run_id is None:
-        runs_release(owner_id=run.owner_id, actor=execute_run)
+    if run.parent_run_id is None:  # after the commit, as in run_cancel: no lock held while it waits for one
+        transaction.on_commit(lambda: runs_release(owner_id=run.owner_id, actor=execute_run), robust=True)
     transaction.on_commit(lambda: run_publish_end(run_id=run.pk))
     return True
 

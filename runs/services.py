@@ -327,7 +327,9 @@ def run_cancel(*, run: WorkflowRun) -> WorkflowRun:
     ):
         unfinished_nodes_end(run=run, status=NodeStatus.CANCELLED, reason="run cancelled")
         run_finished_count(status=RunStatus.CANCELLED, duration_ms=None)
-        runs_release(owner_id=run.owner_id, actor=execute_run)
+        # After the commit: a release takes the owner's row lock, which must never wait while this
+        # transaction holds a run row that a concurrent release could be admitting.
+        transaction.on_commit(lambda: runs_release(owner_id=run.owner_id, actor=execute_run), robust=True)
         transaction.on_commit(lambda: run_publish_end(run_id=run.pk))
     elif not WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
         cancel_requested_at=Coalesce(F("cancel_requested_at"), Value(now))

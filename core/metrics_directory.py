@@ -31,9 +31,12 @@ def metrics_directory_prepare(configured: str) -> str:
     of a running deployment lives, the files of its dead processes stay, so counters never go down."""
     directory = Path(configured) if configured else default_directory()
     directory.mkdir(parents=True, exist_ok=True)
-    if not configured and not any(_owner_alive(path) for path in directory.glob("*.db")):
-        for path in directory.glob("*.db"):
-            path.unlink(missing_ok=True)
+    if not configured:
+        # Only the files seen here: a process starting beside this one may be creating its own.
+        earlier = list(directory.glob("*.db"))
+        if not any(_owner_alive(path) for path in earlier):
+            for path in earlier:
+                path.unlink(missing_ok=True)
     os.environ[ENV_NAME] = str(directory)
     return str(directory)
 

@@ -8,6 +8,10 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "weft-test-suite-secret-key-not-for-production-0123456789")
 os.environ.setdefault("WEFT_INPROCESS_WORKER", "false")
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # The session's own metrics directory (its worker subprocesses inherit it): the counts another session on
+    # this machine makes never reach this one's scrapes.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="weft-test-metrics-")
 
 from workflowsite.settings import *  # noqa: F403
 from workflowsite.settings import DATABASES, STORAGES

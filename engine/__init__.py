@@ -49,6 +49,8 @@ from engine.kinds.handling import ErrorHandling
 from engine.options import RunOptions
 from engine.ports import Port, port_type_rules
 from engine.providers import (
+    MODEL_CONNECTION_KINDS,
+    ConnectionConfig,
     LLMClient,
     LLMRequest,
     LLMResponse,
@@ -56,6 +58,7 @@ from engine.providers import (
     ProviderError,
     TextStream,
     build_llm_client,
+    provider_for,
     shared_llm_client,
 )
 from engine.results import ApprovalRequested, NodeResult, NodeStatus, RunOutcome, RunStatus
@@ -86,6 +89,7 @@ __all__ = [
     "INPUT_KIND",
     "INPUT_TYPES",
     "MAP_KIND",
+    "MODEL_CONNECTION_KINDS",
     "OUTPUT_KIND",
     "SUBWORKFLOW_KIND",
     "ApprovalRequested",
@@ -95,6 +99,7 @@ __all__ = [
     "ChildRunsLeft",
     "Decision",
     "ErrorHandling",
+    "ConnectionConfig",
     "Event",
     "EventSink",
     "ExecutionContext",
@@ -160,6 +165,7 @@ __all__ = [
     "output_ports_for",
     "plan_graph",
     "port_type_rules",
+    "provider_for",
     "register",
     "shared_llm_client",
     "validate_graph",

@@ -60,3 +60,7 @@ class Provider(Protocol):
         """One streamed HTTP attempt, raising AttemptFailed on any failure (also after partial output).
         `on_text` hears each delta; the completion's text is their concatenation."""
         ...
+
+    def list_models(self) -> list[str]:
+        """The model ids the provider offers (a cheap call that proves the key), raising AttemptFailed."""
+        ...

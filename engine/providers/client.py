@@ -1,6 +1,9 @@
-"""The LLM client the engine uses: Gemini first, Groq as fallback, with retries and backoff.
+"""The LLM client the engine uses: a request's model chain (or Gemini then Groq), with retries and backoff.
 
-Policy, per provider in order:
+A request with `models` names each entry `<connection slug>/<model id>`; every connection is resolved
+before any call, so a chain naming a missing connection fails at once (kind `connection_missing`).
+
+Policy, per entry in order:
 - 429, 5xx, timeouts and connection errors are retried up to `max_attempts` times with
   exponential backoff and jitter; a Retry-After header (capped by `backoff_max_s`) replaces the
   computed delay. When the attempts run out, the next provider is tried.
@@ -18,12 +21,11 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from engine.providers.base import AttemptFailed, Provider
-from engine.providers.config import ProviderConfig
-from engine.providers.gemini import GeminiProvider
-from engine.providers.groq import GroqProvider
+from engine.providers.config import ConnectionConfig, ProviderConfig
+from engine.providers.connections import provider_for
 from engine.providers.types import LLMRequest, LLMResponse, LogFn, ProviderError, TextStream
 
 
@@ -36,24 +38,29 @@ class FallbackLLMClient:
         providers: list[Provider],
         *,
         sleep: Callable[[float], None] = time.sleep,
+        connections: Sequence[ConnectionConfig] = (),
     ) -> None:
         self.config = config
         self.providers = providers
+        self.connections = {connection.slug: connection for connection in connections}
         self._sleep = sleep
 
     def generate(
         self, request: LLMRequest, *, log: LogFn | None = None, stream: TextStream | None = None
     ) -> LLMResponse:
         say = log or (lambda level, message: None)
-        if not self.providers:
+        if request.models:
+            routes = [self._route(reference) for reference in request.models]
+        elif self.providers:
+            routes = [(provider, self._model_for(provider, request)) for provider in self.providers]
+        else:
             raise ProviderError(
                 "configuration", "no LLM provider is configured: set GEMINI_API_KEY or GROQ_API_KEY"
             )
         attempts = 0
         failures: list[str] = []
         last: AttemptFailed | None = None
-        for index, provider in enumerate(self.providers):
-            model = self._model_for(provider, request)
+        for index, (provider, model) in enumerate(routes):
             for attempt in range(1, self.config.max_attempts + 1):
                 attempts += 1
                 attempt_stream = _AttemptStream(stream)
@@ -87,10 +94,11 @@ class FallbackLLMClient:
                         input_tokens=completion.input_tokens,
                         output_tokens=completion.output_tokens,
                     )
-            if index + 1 < len(self.providers):
-                say("warning", f"{failures[-1]}; falling back to {self.providers[index + 1].name}")
+            if index + 1 < len(routes):
+                following = request.models[index + 1] if request.models else routes[index + 1][0].name
+                say("warning", f"{failures[-1]}; falling back to {following}")
         message = "; ".join(failures)
-        if len(self.providers) == 1:
+        if not request.models and len(self.providers) == 1:
             missing = "GROQ_API_KEY" if self.providers[0].name == "gemini" else "GEMINI_API_KEY"
             message += f" (no fallback: {missing} is not set)"
         assert last is not None  # the loop ran at least once and every path above recorded a failure
@@ -98,9 +106,25 @@ class FallbackLLMClient:
             "timeout" if last.timeout else "provider_error",
             message,
             attempts=attempts,
-            provider=self.providers[-1].name,
-            model=self._model_for(self.providers[-1], request),
+            provider=routes[-1][0].name,
+            model=routes[-1][1],
         )
+
+    def _route(self, reference: str) -> tuple[Provider, str]:
+        """The provider and model id a chain entry names."""
+        slug, _, model = reference.partition("/")
+        if not slug or not model:
+            raise ProviderError("invalid_model", f"{reference!r} is not a model reference (connection/model)")
+        connection = self.connections.get(slug)
+        if connection is None:
+            raise ProviderError(
+                "connection_missing", f"no connection named {slug!r} (for {reference})", model=reference
+            )
+        if connection.refusal:
+            raise ProviderError(
+                "connection_refused", f"connection {slug!r} is refused: {connection.refusal}", model=reference
+            )
+        return provider_for(connection, timeout_s=self.config.timeout_s), model
 
     def _model_for(self, provider: Provider, request: LLMRequest) -> str:
         if provider.name == "gemini":
@@ -119,23 +143,21 @@ class FallbackLLMClient:
 
 
 def build_llm_client(
-    config: ProviderConfig, *, sleep: Callable[[float], None] = time.sleep
+    config: ProviderConfig,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    connections: Sequence[ConnectionConfig] = (),
 ) -> FallbackLLMClient:
-    """Gemini then Groq, each only if its API key is set."""
-    providers: list[Provider] = []
-    if config.gemini_api_key:
-        providers.append(
-            GeminiProvider(
-                api_key=config.gemini_api_key, base_url=config.gemini_base_url, timeout_s=config.timeout_s
-            )
-        )
-    if config.groq_api_key:
-        providers.append(
-            GroqProvider(
-                api_key=config.groq_api_key, base_url=config.groq_base_url, timeout_s=config.timeout_s
-            )
-        )
-    return FallbackLLMClient(config, providers, sleep=sleep)
+    """Model chains over `connections`; requests without a chain go to Gemini then Groq, each only if its
+    API key is set."""
+    site_keys = [
+        ConnectionConfig("gemini", "gemini", config.gemini_api_key or "", config.gemini_base_url),
+        ConnectionConfig("groq", "groq", config.groq_api_key or "", config.groq_base_url),
+    ]
+    providers = [
+        provider_for(connection, timeout_s=config.timeout_s) for connection in site_keys if connection.api_key
+    ]
+    return FallbackLLMClient(config, providers, sleep=sleep, connections=connections)
 
 
 _shared_lock = threading.Lock()

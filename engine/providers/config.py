@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_MODEL = "gemini-2.5-flash"
 DEFAULT_FALLBACK_MODEL = "llama-3.3-70b-versatile"
@@ -27,3 +27,20 @@ class ProviderConfig:
     default_model: str = DEFAULT_MODEL
     fallback_model: str = DEFAULT_FALLBACK_MODEL
     fallback_vision_model: str = DEFAULT_FALLBACK_VISION_MODEL
+
+
+@dataclass(frozen=True)
+class ConnectionConfig:
+    """One place models are called, as the app hands it over: a site connection or a user's own.
+
+    `refusal` says why the connection may not be called now (its URL reaches a refused address); the
+    client fails a node that uses it with that reason. The key and headers stay out of every repr.
+    """
+
+    slug: str
+    kind: str  # "gemini" | "groq" | "openai"
+    api_key: str = field(repr=False)
+    base_url: str | None = None
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    local: bool = False
+    refusal: str | None = None

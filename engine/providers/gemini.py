@@ -21,6 +21,14 @@ class GeminiProvider:
         options = types.HttpOptions(base_url=base_url, timeout=max(1, int(timeout_s * 1000)))
         self._client = genai.Client(api_key=api_key, http_options=options)
 
+    def list_models(self) -> list[str]:
+        try:
+            return sorted((model.name or "").removeprefix("models/") for model in self._client.models.list())
+        except errors.APIError as exc:
+            raise status_failure(exc.code, f"{exc.status or ''} {exc.message or ''}".strip(), None) from exc
+        except TRANSPORT_ERRORS as exc:
+            raise transport_failure(exc) from exc
+
     def complete(self, request: LLMRequest, model: str, *, on_text: TextFn | None = None) -> Completion:
         parts = [
             types.Part.from_bytes(data=image.data, mime_type=image.mime_type) for image in request.images

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
 import groq
 
 from engine.providers.base import AttemptFailed, Completion, status_failure
+from engine.providers.chat import chat_messages, error_detail
 from engine.providers.transport import TRANSPORT_ERRORS, transport_failure
 from engine.providers.types import LLMRequest, TextFn
-
-JSON_INSTRUCTION = "Answer with a single JSON value and nothing else. It must match this JSON Schema: "
 
 
 class GroqProvider:
@@ -22,24 +19,16 @@ class GroqProvider:
     def __init__(self, *, api_key: str, base_url: str | None, timeout_s: float) -> None:
         self._client = groq.Groq(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0)
 
+    def list_models(self) -> list[str]:
+        try:
+            return sorted(model.id for model in self._client.models.list().data)
+        except groq.APIStatusError as exc:
+            raise status_failure(exc.status_code, error_detail(exc.body, exc.message), None) from exc
+        except (groq.APIConnectionError, *TRANSPORT_ERRORS) as exc:
+            raise AttemptFailed("connection failed", transient=True) from exc
+
     def complete(self, request: LLMRequest, model: str, *, on_text: TextFn | None = None) -> Completion:
-        messages: list[dict[str, Any]] = []
-        system = request.system or ""
-        if request.json_schema is not None:
-            # Groq's JSON mode guarantees JSON, not a shape: the schema goes in the instructions.
-            schema = json.dumps(request.json_schema, ensure_ascii=False)
-            system = f"{system}\n\n{JSON_INSTRUCTION}{schema}".strip()
-        if system:
-            messages.append({"role": "system", "content": system})
-        if request.images:
-            content: Any = [{"type": "text", "text": request.prompt}]
-            for image in request.images:
-                encoded = base64.b64encode(image.data).decode("ascii")
-                url = f"data:{image.mime_type};base64,{encoded}"
-                content.append({"type": "image_url", "image_url": {"url": url}})
-        else:
-            content = request.prompt
-        messages.append({"role": "user", "content": content})
+        messages = chat_messages(request, schema_in_system=True)
         texts: list[str] = []
         usage: Any = None
         try:
@@ -60,7 +49,9 @@ class GroqProvider:
                 # Groq sends the usage on the last chunk, under x_groq.
                 usage = getattr(chunk.x_groq, "usage", None) or getattr(chunk, "usage", None) or usage
         except groq.APIStatusError as exc:
-            raise status_failure(exc.status_code, _detail(exc), exc.response.headers) from exc
+            raise status_failure(
+                exc.status_code, error_detail(exc.body, exc.message), exc.response.headers
+            ) from exc
         except groq.APITimeoutError as exc:
             raise AttemptFailed("timed out", transient=True, timeout=True) from exc
         except groq.APIConnectionError as exc:
@@ -72,12 +63,3 @@ class GroqProvider:
             input_tokens=usage.prompt_tokens if usage else None,
             output_tokens=usage.completion_tokens if usage else None,
         )
-
-
-def _detail(exc: groq.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        error = body.get("error", body)
-        if isinstance(error, dict) and isinstance(error.get("message"), str):
-            return error["message"]
-    return exc.message

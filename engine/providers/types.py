@@ -24,7 +24,8 @@ class TextStream(Protocol):
 
 @dataclass(frozen=True)
 class LLMRequest:
-    """One generation. `model`/`fallback_model` None means the configured defaults.
+    """One generation. `models` is the chain of model references (`<connection slug>/<model id>`), tried
+    in order; without one, `model`/`fallback_model` (None: the configured defaults) go to Gemini then Groq.
 
     `json_schema` asks for a JSON answer matching that JSON Schema (Gemini's response schema,
     Groq's JSON mode with the schema in the instructions); the caller still validates the answer.
@@ -32,6 +33,7 @@ class LLMRequest:
 
     prompt: str
     system: str | None = None
+    models: tuple[str, ...] = ()
     images: list[ImageData] = field(default_factory=list)
     model: str | None = None
     fallback_model: str | None = None
@@ -43,7 +45,7 @@ class LLMRequest:
 @dataclass(frozen=True)
 class LLMResponse:
     text: str
-    provider: str  # "gemini" | "groq"
+    provider: str  # the provider kind: "gemini" | "groq" | "openai"
     model: str
     attempts: int  # HTTP attempts across all providers, including failed ones
     input_tokens: int | None = None
@@ -53,8 +55,9 @@ class LLMResponse:
 class ProviderError(Exception):
     """Every provider failed, or none is configured.
 
-    `kind` is "configuration" (missing key), "timeout" (the last failure was a timeout) or
-    "provider_error"; `message` is short and safe to show the user.
+    `kind` is "configuration" (missing key), "connection_missing" (a chain names a connection that does
+    not exist), "connection_refused" (its URL is not allowed), "timeout" (the last failure was a timeout)
+    or "provider_error"; `message` is short, names no secret and is safe to show the user.
     """
 
     def __init__(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from engine import ExecutionContext, MemorySink, NodeStatus, ProviderConfig, build_llm_client, execute_graph
-from engine.providers.groq import JSON_INSTRUCTION
+from engine.providers.chat import JSON_INSTRUCTION
 from tests.fakes.llm_server import FakeLLMServer, prompt_text
 from tests.graphs import edge, graph, node
 

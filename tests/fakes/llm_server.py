@@ -1,9 +1,10 @@
-"""A fake LLM server speaking Gemini's `generateContent` and Groq's chat-completions wire formats.
+"""A fake LLM server speaking Gemini's `generateContent`, Groq's and OpenAI's chat-completions wire formats.
 
-Point the real SDKs at `server.url` (GEMINI_BASE_URL / GROQ_BASE_URL) to test without the
-internet. It answers deterministically ("echo: <last user text>"), can be slowed down
-(`latency_s`), scripted to fail (`fail_next`), and records every request it receives.
-Streaming requests (Gemini's `streamGenerateContent?alt=sse`, Groq's `stream: true`) are answered as
+Point the real SDKs at `server.url` (GEMINI_BASE_URL / GROQ_BASE_URL, an OpenAI-compatible connection at
+`server.openai_url`) to test without the internet; `GET /v1/models` lists `server.models`. It answers
+deterministically ("echo: <last user text>"), can be slowed down (`latency_s`), scripted to fail
+(`fail_next`), and records every request it receives. Streaming requests (Gemini's
+`streamGenerateContent?alt=sse`, Groq's and OpenAI's `stream: true`) are answered as
 server-sent events, one word per chunk (`chunk_delay_s` apart); `fail_next(..., status="cut")` sends
 half of the chunks and then drops the connection, and `chunks_sent` says when each chunk left.
 
@@ -30,12 +31,14 @@ GEMINI_PATH = re.compile(
     r"^/(v1|v1beta)/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)$"
 )
 GROQ_PATH = "/openai/v1/chat/completions"
-PROVIDERS = ("gemini", "groq")
+OPENAI_PATH = "/v1/chat/completions"
+OPENAI_MODELS_PATH = "/v1/models"
+PROVIDERS = ("gemini", "groq", "openai")
 
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    provider: str  # "gemini" | "groq"
+    provider: str  # "gemini" | "groq" | "openai"
     path: str
     headers: dict[str, str]  # lower-cased names
     body: Any  # parsed JSON
@@ -54,6 +57,9 @@ class SentChunk:
     provider: str
     text: str
     at: float  # time.monotonic() once the chunk was written
+
+
+DEFAULT_MODELS = ("fake-chat", "fake-vision")
 
 
 def split_words(text: str) -> list[str]:
@@ -88,6 +94,8 @@ class FakeLLMServer:
         self.chunk_delay_s = 0.0  # between the chunks of a streamed answer
         # Replaces the echo answer: called with (provider, parsed body), returns the reply text.
         self.reply: Callable[[str, Any], str] = echo_reply
+        # What GET /v1/models lists (the OpenAI-compatible models endpoint).
+        self.models: list[str] = list(DEFAULT_MODELS)
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._chunks: list[SentChunk] = []
@@ -102,6 +110,11 @@ class FakeLLMServer:
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
+
+    @property
+    def openai_url(self) -> str:
+        """The base URL of the OpenAI-compatible API (what an `openai` connection's baseUrl names)."""
+        return f"{self.url}/v1"
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -141,6 +154,7 @@ class FakeLLMServer:
         self.latency_s = 0.0
         self.chunk_delay_s = 0.0
         self.reply = echo_reply
+        self.models = list(DEFAULT_MODELS)
         self._release.set()
         self._release = threading.Event()
 
@@ -213,7 +227,7 @@ class FakeLLMServer:
                         {"index": 0, "delta": {"content": word}, "finish_reason": "stop" if last else None}
                     ],
                 }
-                if last:
+                if last and provider == "groq":
                     payload["x_groq"] = {
                         "id": "req-fake",
                         "usage": {
@@ -223,6 +237,22 @@ class FakeLLMServer:
                         },
                     }
             chunks.append((word, payload))
+        options = body.get("stream_options") if isinstance(body, dict) else None
+        if provider == "openai" and isinstance(options, dict) and options.get("include_usage"):
+            # OpenAI's usage chunk: after the last text, with no choices.
+            usage_payload = {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [],
+                "usage": {
+                    "prompt_tokens": usage[0],
+                    "completion_tokens": usage[1],
+                    "total_tokens": sum(usage),
+                },
+            }
+            chunks.append(("", usage_payload))
         return chunks
 
     def _answer(self, provider: str, model: str | None, body: Any) -> dict[str, Any]:
@@ -291,6 +321,8 @@ def _handler_for(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 streaming = gemini.group("method") == "streamGenerateContent"
             elif path == GROQ_PATH:
                 provider, model = "groq", None
+            elif path == OPENAI_PATH:
+                provider, model = "openai", None
             else:
                 self._send(404, {"error": {"message": f"no route {path}"}})
                 return
@@ -300,7 +332,7 @@ def _handler_for(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             except json.JSONDecodeError:
                 self._send(400, _error_body(provider, 400))
                 return
-            if provider == "groq" and isinstance(body, dict):
+            if provider != "gemini" and isinstance(body, dict):
                 model = body.get("model")
                 streaming = bool(body.get("stream"))
             headers = {k.lower(): v for k, v in self.headers.items()}
@@ -326,6 +358,22 @@ def _handler_for(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 return
             self._send(200, server._answer(provider, model, body))
 
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path != OPENAI_MODELS_PATH:
+                self._send(404, {"error": {"message": f"no route {path}"}})
+                return
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            failure = server._record(RecordedRequest("openai", path, headers, None, None, time.monotonic()))
+            if failure is not None and isinstance(failure.status, int):
+                extra = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after is not None else {}
+                self._send(failure.status, _error_body("openai", failure.status), extra)
+                return
+            listed = [
+                {"id": name, "object": "model", "created": 0, "owned_by": "fake"} for name in server.models
+            ]
+            self._send(200, {"object": "list", "data": listed})
+
         def _stream(self, provider: str, model: str | None, body: Any, *, cut: bool) -> None:
             """Server-sent events in HTTP chunks, flushed one by one; `cut` drops the connection half-way."""
             chunks = server._stream_chunks(provider, model, body)
@@ -343,10 +391,11 @@ def _handler_for(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                     if i and server.chunk_delay_s:
                         time.sleep(server.chunk_delay_s)
                     self._chunk(f"data: {json.dumps(payload)}\r\n\r\n".encode())
-                    server._sent(provider, text)
+                    if text:
+                        server._sent(provider, text)
                 if cut:
                     return  # no terminating chunk: the client sees an incomplete body
-                if provider == "groq":
+                if provider != "gemini":
                     self._chunk(b"data: [DONE]\n\n")
                 self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()

@@ -85,6 +85,15 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY", _INSECURE_DEFAULT_SECRET)
 if SECRET_KEY == _INSECURE_DEFAULT_SECRET and not DEBUG:
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=true for local development).")
 
+# Fernet keys (comma-separated) that encrypt connection secrets at rest: the first encrypts, all decrypt,
+# so a new key goes first and the old one stays until `manage.py rotate_encryption_keys` has run.
+WEFT_ENCRYPTION_KEYS = env_list("WEFT_ENCRYPTION_KEYS", "")
+if not WEFT_ENCRYPTION_KEYS and not DEBUG:
+    raise ImproperlyConfigured(
+        "Set WEFT_ENCRYPTION_KEYS (a Fernet key; see README.md, Settings) or DJANGO_DEBUG=true for local "
+        "development."
+    )
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
@@ -105,6 +114,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "storages",
     "accounts",
+    "connections",
     "workflows",
     "runs",
     "uploads",
@@ -483,12 +493,18 @@ UPLOAD_MAX_PER_USER = env_int("UPLOAD_MAX_PER_USER", 1000)
 UPLOAD_MAX_TOTAL_BYTES_PER_USER = env_int("UPLOAD_MAX_TOTAL_BYTES_PER_USER", 1024 * 1024 * 1024)
 
 # ---------------------------------------------------------------------------
-# LLM providers (engine/providers): Gemini first, Groq as fallback.
+# LLM providers (engine/providers) and connections (connections/): each key set here is a site connection
+# every user can use, with the slug of its provider (gemini, groq, openai).
 # ---------------------------------------------------------------------------
 GEMINI_API_KEY = env_str("GEMINI_API_KEY") or None
 GROQ_API_KEY = env_str("GROQ_API_KEY") or None
+OPENAI_API_KEY = env_str("OPENAI_API_KEY") or None
 GEMINI_BASE_URL = env_str("GEMINI_BASE_URL") or None
 GROQ_BASE_URL = env_str("GROQ_BASE_URL") or None
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL") or None
+# A user's connection URL may not reach loopback, private or link-local addresses, except in these networks
+# (e.g. 127.0.0.1/32 for an Ollama beside `make run`). Site connections (environment, admin) are trusted.
+PROVIDER_ALLOWED_NETWORKS = env_list("PROVIDER_ALLOWED_NETWORKS", "")
 LLM_TIMEOUT_SECONDS = env_float("LLM_TIMEOUT_SECONDS", 60.0)
 LLM_MAX_ATTEMPTS = env_int("LLM_MAX_ATTEMPTS", 3)
 LLM_DEFAULT_MODEL = env_str("LLM_DEFAULT_MODEL", "gemini-2.5-flash")

@@ -12,6 +12,8 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     # The session's own metrics directory (its worker subprocesses inherit it): the counts another session on
     # this machine makes never reach this one's scrapes.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="weft-test-metrics-")
+# A fixed Fernet key for the suite only (tests that rotate keys set their own).
+os.environ.setdefault("WEFT_ENCRYPTION_KEYS", "d2VmdC10ZXN0LXN1aXRlLWtleS0wMDAwMDAwMDAwMDA=")
 
 from workflowsite.settings import *  # noqa: F403
 from workflowsite.settings import DATABASES, STORAGES

@@ -40,4 +40,4 @@ def test_scripted_failures_carry_retry_after_and_are_consumed(fake_llm: FakeLLMS
 def test_unknown_routes_and_providers(fake_llm: FakeLLMServer) -> None:
     assert post(fake_llm, "/nope", {})[0] == 404
     with pytest.raises(ValueError, match="provider"):
-        fake_llm.fail_next("openai")
+        fake_llm.fail_next("anthropic")

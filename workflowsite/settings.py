@@ -568,6 +568,8 @@ if RUN_EVENTS_MAX_STREAMS_PER_USER < 1:
 EXECUTE_RATE_LIMIT = env_str("EXECUTE_RATE_LIMIT", "100/m")
 # Calls of one webhook URL; each also counts against its owner's EXECUTE_RATE_LIMIT.
 WEBHOOK_RATE_LIMIT = env_str("WEBHOOK_RATE_LIMIT", "30/m")
+# Calls a user's connection tests and model lists make to providers.
+CONNECTION_CALL_RATE_LIMIT = env_str("CONNECTION_CALL_RATE_LIMIT", "30/m")
 # Webhook bodies above this size are refused with 413 before they are parsed.
 WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 256 * 1024)
 # A signed webhook call's X-Weft-Timestamp may be this far from the server's clock, either way; within

@@ -13,6 +13,7 @@ from workflowsite.health import HealthApi
 api_patterns = [
     path("health", HealthApi.as_view(), name="api-health"),
     path("", include("accounts.urls")),
+    path("", include("connections.urls")),
     path("", include("workflows.urls")),
     path("", include("runs.urls")),
     path("", include("uploads.urls")),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils import timezone
 
 from accounts.services import api_token_create
+from connections.models import Connection
 from runs.models import Approval, RunStatus, WorkflowRun
 from runs.notifications import approval_link_url
 from tests.factories import NodeResultFactory, WorkflowRunFactory
@@ -34,6 +36,7 @@ class Owned:
     webhook_token: str
     schedule: Schedule
     approval_link: str
+    connection: Connection
 
     @property
     def url_kwargs(self) -> dict[str, object]:
@@ -48,6 +51,7 @@ class Owned:
             "schedule_id": self.schedule.pk,
             "token": self.webhook_token,
             "link": self.approval_link,
+            "connection_id": self.connection.pk,
         }
 
     @property
@@ -61,12 +65,29 @@ class Owned:
             str(self.webhook.pk),
             self.webhook_token,
             str(self.schedule.pk),
+            str(self.connection.pk),
+            CONNECTION_SECRET,
         ]
+
+
+CONNECTION_SECRET = "sk-alice-private-key-0123456789"
+
+
+def _connection(user) -> Connection:
+    """An OpenAI-compatible connection whose URL (loopback) is refused at call time: its test answers
+    without leaving the machine."""
+    # make_owned runs again once the fuzzer has deleted one of them: a new slug each time.
+    slug = f"alice-llm-{uuid.uuid4().hex[:8]}"
+    connection = Connection(owner=user, name="Alice's LLM", slug=slug, kind="openai")
+    connection.base_url = "http://127.0.0.1:9/v1"
+    connection.set_secret(CONNECTION_SECRET)
+    connection.save()
+    return connection
 
 
 def make_owned(user) -> Owned:
     """A published workflow, a queued run of it (with an approval asked), an upload, an API token, an
-    unsigned webhook and a schedule, all belonging to `user`."""
+    unsigned webhook, a schedule and a connection, all belonging to `user`."""
     workflow = workflow_publish(
         workflow=workflow_create(owner=user, name="Alice's private flow", **text_to_debug_graph())
     )
@@ -95,4 +116,5 @@ def make_owned(user) -> Owned:
         webhook_token=hook.token,
         schedule=schedule_create(owner=user, workflow=workflow, cron="0 9 * * *"),
         approval_link=approval_link_url(approval).rsplit("/", 2)[-2],
+        connection=_connection(user),
     )

@@ -108,6 +108,22 @@ MATRIX: dict[str, dict[str, Expect]] = {
     },
     # The webhook URL is its own key (no login): anyone holding it starts a run of Alice's workflow.
     "webhook-call": {"post": Expect(202, other=202, anonymous=202, body=lambda owned: {})},
+    "api-connection-list": {
+        "get": Expect(200, **COLLECTION),
+        "post": Expect(
+            201,
+            other=201,
+            body=lambda owned: {"name": "Mine", "slug": "mine", "kind": "openai", "secret": "sk-new-1234"},
+        ),
+    },
+    "api-connection-detail": {
+        "get": Expect(200),
+        "patch": Expect(200, body=lambda owned: {"name": "renamed"}),
+        "delete": Expect(204),
+    },
+    # Alice's connection points at loopback: the test answers ok=false naming the rule, the model list 502.
+    "api-connection-test": {"post": Expect(200)},
+    "api-connection-models": {"get": Expect(502)},
     "api-upload-list": {
         "get": Expect(200, **COLLECTION),
         "post": Expect(201, other=201, body=_image, multipart=True),

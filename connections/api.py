@@ -1,0 +1,141 @@
+"""REST API for connections: CRUD, a test call, and the models a connection offers. Secrets are write-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django_ratelimit.core import get_usage
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from connections import selectors, services
+from connections.serializers import (
+    ConnectionModelsSerializer,
+    ConnectionPageSerializer,
+    ConnectionSerializer,
+    ConnectionTestSerializer,
+    ConnectionWriteSerializer,
+    model_entries,
+)
+from core.api import TooManyRequests, bad_request
+from core.pagination import PAGE_ERRORS, Page, PageQuerySerializer
+
+_NOT_FOUND = OpenApiResponse(description="No such connection of yours.")
+_INVALID = bad_request("A field is missing or wrong; a refused baseUrl says which rule refused it.")
+_RATE_LIMITED = OpenApiResponse(description="Over CONNECTION_CALL_RATE_LIMIT calls to providers.")
+
+
+class ProviderUnreachable(exceptions.APIException):
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_code = "provider_unreachable"
+
+
+def _invalid(error: services.ConnectionInvalid) -> exceptions.ValidationError:
+    return exceptions.ValidationError({error.path: [error.message]})
+
+
+def _count_provider_call(request: Request) -> None:
+    """Tests and model lists call the provider: count them per user, like run starts."""
+    rate = settings.CONNECTION_CALL_RATE_LIMIT
+    usage: dict[str, Any] | None = get_usage(
+        None, group="connections.call", key=lambda *_: f"user:{request.user.pk}", rate=rate, increment=True
+    )
+    if usage is not None and usage["should_limit"]:
+        raise TooManyRequests(
+            detail=f"Rate limit of {rate} provider calls exceeded.", wait=max(1, usage["time_left"])
+        )
+
+
+class ConnectionListCreateApi(APIView):
+    @extend_schema(
+        parameters=[PageQuerySerializer],
+        responses={200: ConnectionPageSerializer, **PAGE_ERRORS},
+        summary="List your connections, newest first",
+        operation_id="connections_list",
+    )
+    def get(self, request: Request) -> Response:
+        page, _ = Page.from_request(request)
+        connections = selectors.connection_list(owner=request.user)
+        return page.response(request, **page.payload(connections, ConnectionSerializer))
+
+    @extend_schema(
+        request=ConnectionWriteSerializer,
+        responses={201: ConnectionSerializer, 400: _INVALID},
+        summary="Add a connection (a provider key, an OpenAI-compatible server, an HTTP or MCP credential)",
+    )
+    def post(self, request: Request) -> Response:
+        payload = ConnectionWriteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            connection = services.connection_create(owner=request.user, **payload.validated_data)
+        except services.ConnectionInvalid as exc:
+            raise _invalid(exc) from exc
+        return Response(ConnectionSerializer(connection).data, status=status.HTTP_201_CREATED)
+
+
+class ConnectionDetailApi(APIView):
+    @extend_schema(responses={200: ConnectionSerializer, 404: _NOT_FOUND}, summary="One of your connections")
+    def get(self, request: Request, connection_id: str) -> Response:
+        connection = selectors.connection_get(owner=request.user, connection_id=connection_id)
+        return Response(ConnectionSerializer(connection).data)
+
+    @extend_schema(
+        request=ConnectionWriteSerializer(partial=True),
+        responses={200: ConnectionSerializer, 400: _INVALID, 404: _NOT_FOUND},
+        summary="Change a connection; a secret or headers left out stay as they are",
+    )
+    def patch(self, request: Request, connection_id: str) -> Response:
+        connection = selectors.connection_get(owner=request.user, connection_id=connection_id)
+        payload = ConnectionWriteSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        try:
+            connection = services.connection_update(connection=connection, **payload.validated_data)
+        except services.ConnectionInvalid as exc:
+            raise _invalid(exc) from exc
+        return Response(ConnectionSerializer(connection).data)
+
+    @extend_schema(responses={204: None, 404: _NOT_FOUND}, summary="Delete a connection")
+    def delete(self, request: Request, connection_id: str) -> Response:
+        connection = selectors.connection_get(owner=request.user, connection_id=connection_id)
+        services.connection_delete(connection=connection)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConnectionTestApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: ConnectionTestSerializer, 404: _NOT_FOUND, 429: _RATE_LIMITED},
+        summary="Test a connection with a cheap real call (list its models)",
+    )
+    def post(self, request: Request, connection_id: str) -> Response:
+        connection = selectors.connection_get(owner=request.user, connection_id=connection_id)
+        _count_provider_call(request)
+        ok, detail = services.connection_test(connection=connection)
+        return Response({"ok": ok, "detail": detail})
+
+
+class ConnectionModelsApi(APIView):
+    @extend_schema(
+        responses={
+            200: ConnectionModelsSerializer,
+            400: bad_request("Not a model connection (gemini, groq, openai)."),
+            404: _NOT_FOUND,
+            429: _RATE_LIMITED,
+            502: OpenApiResponse(description="The provider did not answer, or refused; detail says why."),
+        },
+        summary="The models a connection's server offers",
+    )
+    def get(self, request: Request, connection_id: str) -> Response:
+        connection = selectors.connection_get(owner=request.user, connection_id=connection_id)
+        _count_provider_call(request)
+        try:
+            models = services.connection_models(connection=connection)
+        except services.ConnectionInvalid as exc:
+            raise _invalid(exc) from exc
+        except services.ConnectionUnreachable as exc:
+            raise ProviderUnreachable(exc.message) from exc
+        return Response({"models": model_entries(connection.slug, models)})

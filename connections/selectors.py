@@ -1,0 +1,66 @@
+"""Reads for connections, scoped to their owner; the connections a user's runs may call, as engine config."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+import engine
+from accounts.models import User
+from connections.addresses import url_refusal
+from connections.models import MODEL_KINDS, Connection
+
+
+def connection_list(*, owner: User) -> QuerySet[Connection]:
+    return Connection.objects.filter(owner=owner).order_by("-created_at", "-id")
+
+
+def connection_get(*, owner: User, connection_id: object) -> Connection:
+    """The owner's connection with this id; another user's, a site connection or a missing one is a 404."""
+    try:
+        parsed = uuid.UUID(str(connection_id))
+    except ValueError:
+        parsed = None
+    connection = None if parsed is None else connection_list(owner=owner).filter(pk=parsed).first()
+    if connection is None:
+        raise Http404("No such connection.")
+    return connection
+
+
+def environment_connections() -> list[engine.ConnectionConfig]:
+    """The site connections the environment's keys make (GEMINI_API_KEY, GROQ_API_KEY, OPENAI_API_KEY)."""
+    keys = [
+        ("gemini", settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL),
+        ("groq", settings.GROQ_API_KEY, settings.GROQ_BASE_URL),
+        ("openai", settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL),
+    ]
+    return [engine.ConnectionConfig(slug, slug, key, url or None) for slug, key, url in keys if key]
+
+
+def usable_connections(*, owner: User) -> dict[str, engine.ConnectionConfig]:
+    """Every model connection `owner` can name in a chain, by slug: the environment's, then the admin's
+    site connections, then the user's own, each shadowing the one before of the same slug.
+
+    A user's URL is checked again here, after resolving its host: one that now reaches a refused address
+    carries the refusal and fails the node that uses it."""
+    usable = {connection.slug: connection for connection in environment_connections()}
+    rows = Connection.objects.filter(Q(owner__isnull=True) | Q(owner=owner), kind__in=MODEL_KINDS)
+    for row in sorted(rows, key=lambda row: row.owner_id is not None):
+        refusal = url_refusal(row.base_url) if row.owner_id is not None and row.base_url else None
+        usable[row.slug] = connection_config(row, refusal=refusal)
+    return usable
+
+
+def connection_config(connection: Connection, *, refusal: str | None = None) -> engine.ConnectionConfig:
+    return engine.ConnectionConfig(
+        slug=connection.slug,
+        kind=connection.kind,
+        api_key=connection.secret,
+        base_url=connection.base_url or None,
+        headers=tuple(sorted(connection.extra_headers.items())),
+        local=connection.local,
+        refusal=refusal,
+    )

@@ -116,6 +116,7 @@ def main() -> int:
                 "DJANGO_SETTINGS_MODULE": "workflowsite.settings",
                 "DJANGO_SECRET_KEY": "weft-bench-capacity-secret-key-not-for-production-0123456789",
                 "DJANGO_DEBUG": "false",
+                "WEFT_ENCRYPTION_KEYS": "d2VmdC1iZW5jaC1rZXktMDAwMDAwMDAwMDAwMDAwMDA=",
                 "DJANGO_ALLOWED_HOSTS": "testserver",
                 "DATABASE_URL": f"{PG_SERVER}/{db_name}",
                 "REDIS_URL": redis_url,

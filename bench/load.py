@@ -213,6 +213,7 @@ def serve_settings(
         "DJANGO_SETTINGS_MODULE": settings_module,
         "DJANGO_SECRET_KEY": "weft-bench-secret-key-not-for-production-0123456789abcdef",
         "DJANGO_DEBUG": "false",
+        "WEFT_ENCRYPTION_KEYS": "d2VmdC1iZW5jaC1rZXktMDAwMDAwMDAwMDAwMDAwMDA=",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,

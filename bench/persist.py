@@ -78,6 +78,7 @@ def main() -> int:
             "DJANGO_SETTINGS_MODULE": "workflowsite.settings",
             "DJANGO_SECRET_KEY": "weft-bench-persist-secret-key-not-for-production-0123456789",
             "DJANGO_DEBUG": "false",
+            "WEFT_ENCRYPTION_KEYS": "d2VmdC1iZW5jaC1rZXktMDAwMDAwMDAwMDAwMDAwMDA=",
             "DATABASE_URL": f"{PG_SERVER}/{db_name}",
             "WEFT_INPROCESS_WORKER": "false",
             "GRAPH_MAX_NODES": str(CHAIN),

@@ -85,6 +85,7 @@ def django_env() -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "workflowsite.settings",
         "DJANGO_SECRET_KEY": "weft-bench-queue-secret-key-not-for-production-000",
         "DJANGO_DEBUG": "false",
+        "WEFT_ENCRYPTION_KEYS": "d2VmdC1iZW5jaC1rZXktMDAwMDAwMDAwMDAwMDAwMDA=",
         "DATABASE_URL": f"{PG_SERVER}/{BENCH_DB}",
         "DATABASE_CONN_MAX_AGE": "60",
         "REDIS_URL": REDIS_URL,

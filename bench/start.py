@@ -55,6 +55,7 @@ def measure(*, label: str, settings_module: str, broker: bool, runs: int, logs: 
             "DJANGO_SETTINGS_MODULE": settings_module,
             "DJANGO_SECRET_KEY": "weft-bench-start-secret-key-not-for-production-0123456789abc",
             "DJANGO_DEBUG": "false",
+            "WEFT_ENCRYPTION_KEYS": "d2VmdC1iZW5jaC1rZXktMDAwMDAwMDAwMDAwMDAwMDA=",
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "DATABASE_URL": f"{PG_SERVER}/{db_name}",
             "CACHE_KEY_PREFIX": cache_prefix,

@@ -152,6 +152,7 @@ def test_check_deploy_with_production_settings_reports_no_warnings():
         DJANGO_SETTINGS_MODULE="workflowsite.settings",
         DJANGO_SECRET_KEY="a-production-secret-that-is-long-and-random-0123456789-abcdefghij",
         DJANGO_DEBUG="false",
+        WEFT_ENCRYPTION_KEYS="d2VmdC1kZXBsb3ktY2hlY2sta2V5LTAwMDAwMDAwMDA=",
         DJANGO_ALLOWED_HOSTS="weft.example.com",
     )
 

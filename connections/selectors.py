@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -52,6 +54,36 @@ def usable_connections(*, owner: User) -> dict[str, engine.ConnectionConfig]:
         refusal = url_refusal(row.base_url) if row.owner_id is not None and row.base_url else None
         usable[row.slug] = connection_config(row, refusal=refusal)
     return usable
+
+
+def usable_slugs(*, owner: User) -> set[str]:
+    """The slugs `owner` can name in a chain (one query, nothing decrypted)."""
+    rows = Connection.objects.filter(Q(owner__isnull=True) | Q(owner=owner), kind__in=MODEL_KINDS)
+    return {c.slug for c in environment_connections()} | set(rows.values_list("slug", flat=True))
+
+
+def graph_chain_issues(*, owner: User, graph: Any) -> list[engine.ValidationIssue]:
+    """LLM and Vision nodes whose chain names a connection `owner` cannot use (theirs, the site's)."""
+    if not isinstance(graph, Mapping) or not isinstance(graph.get("nodes"), list):
+        return []
+    chains = [
+        (index, node["data"]["models"])
+        for index, node in enumerate(graph["nodes"])
+        if isinstance(node, Mapping)
+        and isinstance(node.get("data"), Mapping)
+        and isinstance(node["data"].get("models"), list)
+    ]
+    if not chains:
+        return []
+    slugs = usable_slugs(owner=owner)
+    return [
+        engine.ValidationIssue(
+            f"nodes[{index}].data.models[{position}]", f"no connection named {entry.partition('/')[0]!r}"
+        )
+        for index, models in chains
+        for position, entry in enumerate(models)
+        if isinstance(entry, str) and entry.partition("/")[0] not in slugs
+    ]
 
 
 def connection_config(connection: Connection, *, refusal: str | None = None) -> engine.ConnectionConfig:

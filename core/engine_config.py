@@ -40,8 +40,6 @@ def provider_config() -> engine.ProviderConfig:
         groq_base_url=settings.GROQ_BASE_URL,
         timeout_s=settings.LLM_TIMEOUT_SECONDS,
         max_attempts=settings.LLM_MAX_ATTEMPTS,
-        default_model=settings.LLM_DEFAULT_MODEL,
-        fallback_model=settings.LLM_FALLBACK_MODEL,
     )
 
 

@@ -70,7 +70,8 @@ class RunBudgets:
                 self.cap_message = self.cap_message or refusal
                 return Refusal("cost_cap", refusal)
             if self.budget is not None:
-                model = node.data.get("model") or data.get("model")
+                # A chain is priced by its first model, the one that normally answers.
+                model = next(iter(data.get("models") or ()), None)
                 refusal = self.budget.reserve(
                     node_id=node.id, model=model, input_tokens=prompt_tokens, output_tokens=output_tokens
                 )

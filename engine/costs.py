@@ -65,12 +65,17 @@ class PriceTable:
         return cls(prices)
 
     def price_for(self, provider: str | None, model: str | None) -> Price | None:
-        """The price of `model` at `provider`, or at the first provider listing it when none is named."""
+        """The price of `model` at `provider`, or at the first provider listing it when none is named; a
+        model reference (`groq/llama-3.3-70b-versatile`) names its provider by its connection's slug."""
         if not model:
             return None
         if provider:
             return self.prices.get(provider, {}).get(model)
-        return next((models[model] for models in self.prices.values() if model in models), None)
+        listed = next((models[model] for models in self.prices.values() if model in models), None)
+        if listed is None and "/" in model:
+            slug, _, model_id = model.partition("/")
+            return self.prices.get(slug, {}).get(model_id)
+        return listed
 
     def cost(
         self, provider: str | None, model: str | None, input_tokens: int | None, output_tokens: int | None

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 import engine
 from accounts.models import User
+from connections.selectors import usable_connections, usable_slugs
 from core.engine_config import code_runner, provider_config
 from runs.costs import budget_for, price_table
 from runs.models import RunStatus, WorkflowRun
@@ -34,22 +35,29 @@ RUN_CANCEL_CHECK_SECONDS = 0.5
 logger = logging.getLogger(__name__)
 
 
-def model_defaults() -> dict[str, dict[str, str]]:
-    """The deployment's default models as data defaults: a node that names no model runs on these, so
-    its content key must change with them (the call itself still follows ProviderConfig)."""
+def model_defaults(*, owner: User) -> dict[str, dict[str, list[str]]]:
+    """The deployment's default chains as data defaults (LLM_DEFAULT_MODELS, LLM_DEFAULT_VISION_MODELS): a
+    node that names no model runs on these, so its content key changes with them. Entries whose connection
+    the owner does not have are left out, as a provider without a key was before chains."""
+    slugs = usable_slugs(owner=owner)
     return {
-        "llm": {"model": settings.LLM_DEFAULT_MODEL, "fallbackModel": settings.LLM_FALLBACK_MODEL},
-        "vision": {"model": settings.LLM_DEFAULT_MODEL},
+        kind: {"models": [ref for ref in chain if ref.partition("/")[0] in slugs] or list(chain)}
+        for kind, chain in (
+            ("llm", settings.LLM_DEFAULT_MODELS),
+            ("vision", settings.LLM_DEFAULT_VISION_MODELS),
+        )
     }
 
 
 def execution_context(*, owner: User, run_id: uuid.UUID) -> engine.ExecutionContext:
-    # Image nodes of a run read only its owner's uploads (and URLs through the SSRF-safe fetcher).
+    # Image nodes of a run read only its owner's uploads (and URLs through the SSRF-safe fetcher); model
+    # chains name the owner's connections and the site's.
     images = image_reader_for(owner)
+    connections = list(usable_connections(owner=owner).values())
     return engine.ExecutionContext(
-        llm=engine.shared_llm_client(provider_config()),
+        llm=engine.build_llm_client(provider_config(), connections=connections),
         images=images,
-        defaults=model_defaults(),
+        defaults=model_defaults(owner=owner),
         image_digests=images,
         prices=price_table(),
         budget=reconnecting(lambda: budget_for(owner=owner, run_id=run_id)),
@@ -60,7 +68,9 @@ def execution_context(*, owner: User, run_id: uuid.UUID) -> engine.ExecutionCont
 
 def planning_context(*, owner: User) -> engine.ExecutionContext:
     """What content keys need (image digests), without providers: planning calls no model."""
-    return engine.ExecutionContext(image_digests=image_reader_for(owner), defaults=model_defaults())
+    return engine.ExecutionContext(
+        image_digests=image_reader_for(owner), defaults=model_defaults(owner=owner)
+    )
 
 
 class RunGuard:

@@ -20,6 +20,7 @@ from dramatiq import Message
 
 import engine
 from accounts.models import User
+from connections.selectors import graph_chain_issues
 from core.engine_config import graph_limits, run_options
 from core.errors import CAP_RETRY_AFTER_SECONDS, DomainError, RunRefused
 from runs.admission import run_admit, runs_release
@@ -87,7 +88,11 @@ def _run_validate(
     )
     if not issues:
         issues = engine.validate_graph(graph, limits=graph_limits())
-    if issues := issues + graph_upload_issues(owner=owner, graph=graph):
+    if (
+        issues := issues
+        + graph_upload_issues(owner=owner, graph=graph)
+        + graph_chain_issues(owner=owner, graph=graph)
+    ):
         raise engine.GraphInvalid(issues)
     if issues := scope_issues(graph, scope, node_ids):
         raise engine.GraphInvalid(issues)

@@ -507,8 +507,12 @@ OPENAI_BASE_URL = env_str("OPENAI_BASE_URL") or None
 PROVIDER_ALLOWED_NETWORKS = env_list("PROVIDER_ALLOWED_NETWORKS", "")
 LLM_TIMEOUT_SECONDS = env_float("LLM_TIMEOUT_SECONDS", 60.0)
 LLM_MAX_ATTEMPTS = env_int("LLM_MAX_ATTEMPTS", 3)
-LLM_DEFAULT_MODEL = env_str("LLM_DEFAULT_MODEL", "gemini-2.5-flash")
-LLM_FALLBACK_MODEL = env_str("LLM_FALLBACK_MODEL", "llama-3.3-70b-versatile")
+# The model chain (<connection slug>/<model id>, tried in order) of LLM and Vision nodes that name none;
+# entries whose connection a user does not have are left out. Groq's text models refuse images, hence two.
+LLM_DEFAULT_MODELS = env_list("LLM_DEFAULT_MODELS", "gemini/gemini-2.5-flash,groq/llama-3.3-70b-versatile")
+LLM_DEFAULT_VISION_MODELS = env_list(
+    "LLM_DEFAULT_VISION_MODELS", "gemini/gemini-2.5-flash,groq/meta-llama/llama-4-scout-17b-16e-instruct"
+)
 
 # ---------------------------------------------------------------------------
 # Runs

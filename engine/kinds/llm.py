@@ -9,13 +9,7 @@ from engine.kinds.base import NodeCall, NodeError, NodeKind, NodeOutput, registe
 from engine.kinds.prompt import as_text
 from engine.kinds.structured import REPAIR_TOKENS, schema_problem, structured_answer
 from engine.ports import Port, compact_json
-from engine.providers.config import (
-    DEFAULT_FALLBACK_MODEL,
-    DEFAULT_FALLBACK_VISION_MODEL,
-    DEFAULT_MODEL,
-    KNOWN_GEMINI_MODELS,
-    KNOWN_GROQ_MODELS,
-)
+from engine.providers.config import DEFAULT_FALLBACK_MODEL, DEFAULT_FALLBACK_VISION_MODEL, DEFAULT_MODEL
 from engine.providers.types import LLMRequest, ProviderError
 from engine.storage import ImageData
 
@@ -36,22 +30,50 @@ _IMAGE_TOKENS = 258
 _CHARS_PER_TOKEN = 4
 
 
-def _model_properties(*, fallback: str, fallback_examples: Sequence[str]) -> dict[str, Any]:
-    """The model and fallback-model fields: known names are offered, any name is accepted."""
+DEFAULT_CHAIN = (f"gemini/{DEFAULT_MODEL}", f"groq/{DEFAULT_FALLBACK_MODEL}")
+DEFAULT_VISION_CHAIN = (f"gemini/{DEFAULT_MODEL}", f"groq/{DEFAULT_FALLBACK_VISION_MODEL}")
+MAX_CHAIN = 8
+
+
+def _models_property(default: Sequence[str]) -> dict[str, Any]:
+    """The model chain: `<connection slug>/<model id>` entries tried in order. The editor offers the user's
+    models (GET /api/models) and accepts any name."""
     return {
-        "model": {
-            "type": "string",
-            "title": "Model",
-            "default": DEFAULT_MODEL,
-            "examples": list(KNOWN_GEMINI_MODELS),
-        },
-        "fallbackModel": {
-            "type": "string",
-            "title": "Fallback model",
-            "default": fallback,
-            "examples": list(fallback_examples),
-        },
+        "models": {
+            "type": "array",
+            "title": "Models",
+            "default": list(default),
+            "items": {"type": "string"},
+            "widget": "models",
+            "description": "Tried in order: on a retryable failure the next one runs.",
+        }
     }
+
+
+def legacy_chain(data: Mapping[str, Any], default: Sequence[str]) -> list[str] | None:
+    """The chain a graph saved before model chains meant with `model`/`fallbackModel` (Gemini, then Groq),
+    or None when it names neither."""
+    model, fallback = data.get("model"), data.get("fallbackModel")
+    if not (isinstance(model, str) and model) and not (isinstance(fallback, str) and fallback):
+        return None
+    first = f"gemini/{model}" if isinstance(model, str) and model else default[0]
+    second = f"groq/{fallback}" if isinstance(fallback, str) and fallback else default[-1]
+    return [first, second]
+
+
+def chain_problem(models: Any) -> str | None:
+    """What is wrong with a chain on its face (connections are the app's to check; the data schema has
+    said already when it is not a list)."""
+    if not isinstance(models, list):
+        return None
+    if not models:
+        return "name at least one model"
+    if len(models) > MAX_CHAIN:
+        return f"name at most {MAX_CHAIN} models"
+    for entry in models:
+        if not isinstance(entry, str) or "/" not in entry.strip("/") or entry != entry.strip():
+            return f"{entry!r} is not a model reference: write <connection>/<model>"
+    return None
 
 
 class _ModelKind(NodeKind):
@@ -60,9 +82,21 @@ class _ModelKind(NodeKind):
     uses_llm = True
     palette_group = "Models"
     summary = {
-        "choose": [{"text": "Model: {model}"}, {"text": "Default model"}],
+        "choose": [{"text": "{models}"}, {"text": "Default models"}],
         "append": [{"when": {"field": "jsonSchema", "notNull": True}, "text": " · JSON"}],
     }
+
+    default_chain: Sequence[str] = DEFAULT_CHAIN
+
+    def chain(self, call: NodeCall) -> tuple[str, ...]:
+        """The node's own chain, else the one its old `model`/`fallbackModel` meant, else the default."""
+        if "models" in call.raw_data:
+            return tuple(call.data["models"])
+        return tuple(legacy_chain(call.raw_data, self.default_chain) or call.data["models"])
+
+    def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
+        problem = chain_problem(data["models"]) if "models" in data else None
+        return [("models", problem)] if problem else []
 
     def reusable(self, data: Mapping[str, Any]) -> bool:
         # At temperature 0 a model answers the same prompt the same way (near enough to pay once);
@@ -94,10 +128,8 @@ class _ModelKind(NodeKind):
             prompt=prompt,
             system=system or None,
             images=images,
-            # The schema shows default model names, but an unset model must follow the provider
-            # settings (which may name another default), so these read the node's own data.
-            model=call.raw_data.get("model") or None,
-            fallback_model=call.raw_data.get("fallbackModel") or None,
+            models=self.chain(call),
+            skip_missing_connections="models" not in call.raw_data,
             temperature=call.data["temperature"],
             max_output_tokens=call.data["maxOutputTokens"],
             json_schema=json_schema,
@@ -147,7 +179,7 @@ def read_images(call: NodeCall, refs: Sequence[Any]) -> list[ImageData]:
 class LLMKind(_ModelKind):
     type = "llm"
     label = "LLM"
-    description = "Asks a language model (Gemini, falling back to Groq) and outputs its answer."
+    description = "Asks a language model (its chain of models, in order) and outputs its answer."
     inputs = (
         Port("prompt", "text", required=True),
         Port("system", "text"),
@@ -160,7 +192,7 @@ class LLMKind(_ModelKind):
     data_schema = {
         "type": "object",
         "properties": {
-            **_model_properties(fallback=DEFAULT_FALLBACK_MODEL, fallback_examples=KNOWN_GROQ_MODELS),
+            **_models_property(DEFAULT_CHAIN),
             "systemPrompt": {"type": "string", "title": "System prompt", "default": "", "multiline": True},
             **_SAMPLING,
             "jsonSchema": {
@@ -185,7 +217,7 @@ class LLMKind(_ModelKind):
     def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
         schema = data.get("jsonSchema")  # the data schema has checked its type already
         problem = schema_problem(schema) if isinstance(schema, Mapping) else None
-        return [("jsonSchema", problem)] if problem else []
+        return super().check(data, connected) + ([("jsonSchema", problem)] if problem else [])
 
     def run(self, call: NodeCall) -> NodeOutput:
         # An edge into `system` wins over the typed system prompt.
@@ -216,9 +248,7 @@ class VisionKind(_ModelKind):
     data_schema = {
         "type": "object",
         "properties": {
-            **_model_properties(
-                fallback=DEFAULT_FALLBACK_VISION_MODEL, fallback_examples=(DEFAULT_FALLBACK_VISION_MODEL,)
-            ),
+            **_models_property(DEFAULT_VISION_CHAIN),
             "prompt": {
                 "type": "string",
                 "title": "Prompt",
@@ -229,11 +259,14 @@ class VisionKind(_ModelKind):
         },
     }
 
+    default_chain = DEFAULT_VISION_CHAIN
+
     def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
+        problems = super().check(data, connected)
         prompt = data.get("prompt", "Describe this image.")
         if "prompt" not in connected and isinstance(prompt, str) and not prompt.strip():
-            return [("prompt", "write a prompt or connect one to the prompt input")]
-        return []
+            problems.append(("prompt", "write a prompt or connect one to the prompt input"))
+        return problems
 
     def run(self, call: NodeCall) -> NodeOutput:
         prompt = call.inputs.get("prompt")

@@ -50,8 +50,13 @@ class FallbackLLMClient:
     ) -> LLMResponse:
         say = log or (lambda level, message: None)
         if request.models:
-            routes = [self._route(reference) for reference in request.models]
+            references = list(request.models)
+            if request.skip_missing_connections:
+                configured = [ref for ref in references if ref.partition("/")[0] in self.connections]
+                references = configured or references[:1]  # none configured: fail naming the first
+            routes = [self._route(reference) for reference in references]
         elif self.providers:
+            references = []
             routes = [(provider, self._model_for(provider, request)) for provider in self.providers]
         else:
             raise ProviderError(
@@ -95,7 +100,7 @@ class FallbackLLMClient:
                         output_tokens=completion.output_tokens,
                     )
             if index + 1 < len(routes):
-                following = request.models[index + 1] if request.models else routes[index + 1][0].name
+                following = references[index + 1] if request.models else routes[index + 1][0].name
                 say("warning", f"{failures[-1]}; falling back to {following}")
         message = "; ".join(failures)
         if not request.models and len(self.providers) == 1:
@@ -154,9 +159,10 @@ def build_llm_client(
         ConnectionConfig("gemini", "gemini", config.gemini_api_key or "", config.gemini_base_url),
         ConnectionConfig("groq", "groq", config.groq_api_key or "", config.groq_base_url),
     ]
-    providers = [
-        provider_for(connection, timeout_s=config.timeout_s) for connection in site_keys if connection.api_key
-    ]
+    site_keys = [connection for connection in site_keys if connection.api_key]
+    providers = [provider_for(connection, timeout_s=config.timeout_s) for connection in site_keys]
+    # The keys of the configuration are the site connections `gemini` and `groq`; given ones shadow them.
+    connections = [*site_keys, *connections]
     return FallbackLLMClient(config, providers, sleep=sleep, connections=connections)
 
 

@@ -34,6 +34,9 @@ class LLMRequest:
     prompt: str
     system: str | None = None
     models: tuple[str, ...] = ()
+    # A default chain (the node names none) leaves out entries whose connection is not configured, as a
+    # provider without a key is skipped; a chain the node names fails on them.
+    skip_missing_connections: bool = False
     images: list[ImageData] = field(default_factory=list)
     model: str | None = None
     fallback_model: str | None = None

@@ -67,7 +67,10 @@ function partText(part, data, kind) {
   const text = String(part.text || "").replace(/\{(\w+)\}/g, (_, field) => {
     const value = fieldValue(data, kind, field);
     if (isEmpty(value)) missing = true;
-    return isEmpty(value) ? "" : oneLine(typeof value === "string" ? value : JSON.stringify(value));
+    if (isEmpty(value)) return "";
+    // A list of names (a model chain) reads in order; other values as JSON.
+    const names = Array.isArray(value) && value.every((item) => typeof item === "string");
+    return oneLine(typeof value === "string" ? value : names ? value.join(" → ") : JSON.stringify(value));
   });
   return missing || !text ? null : text;
 }

@@ -67,10 +67,11 @@ def test_catalog_lists_the_built_in_kinds_with_ports_and_schemas() -> None:
         "maximum": 2,
         "default": 0.7,
     }
-    assert llm["fallbackModel"]["default"] == "llama-3.3-70b-versatile"
-    assert catalog["vision"]["dataSchema"]["properties"]["fallbackModel"]["default"] == (
-        "meta-llama/llama-4-scout-17b-16e-instruct"
-    )
+    assert llm["models"]["default"] == ["gemini/gemini-2.5-flash", "groq/llama-3.3-70b-versatile"]
+    assert catalog["vision"]["dataSchema"]["properties"]["models"]["default"] == [
+        "gemini/gemini-2.5-flash",
+        "groq/meta-llama/llama-4-scout-17b-16e-instruct",
+    ]
     assert llm["systemPrompt"]["maxLength"] == 100_000
     assert all("label" in entry["dataSchema"]["properties"] for entry in catalog.values())
 

@@ -223,7 +223,7 @@ def test_data_schema_types_enums_and_ranges() -> None:
     g = graph(
         [
             node("t", "text", text=5),
-            node("l", "llm", temperature=True, maxOutputTokens=0, model=None),
+            node("l", "llm", temperature=True, maxOutputTokens=0, models="gemini/x"),
             node("v", "vision", maxOutputTokens=1.5, prompt=""),
             node("i", "image"),
             node("j", "image", uploadId="u", url="https://x"),
@@ -233,7 +233,7 @@ def test_data_schema_types_enums_and_ranges() -> None:
     assert messages_at(issues, "nodes[0].data.text") == ["must be a string"]
     assert messages_at(issues, "nodes[1].data.temperature") == ["must be a number"]
     assert messages_at(issues, "nodes[1].data.maxOutputTokens") == ["must be at least 1"]
-    assert messages_at(issues, "nodes[1].data.model") == ["must be a string"]
+    assert messages_at(issues, "nodes[1].data.models") == ["must be a list"]
     assert messages_at(issues, "nodes[2].data.maxOutputTokens") == ["must be an integer"]
     assert messages_at(issues, "nodes[2].data.prompt") == [
         "write a prompt or connect one to the prompt input"
@@ -267,3 +267,17 @@ def test_ensure_valid_raises_with_all_issues() -> None:
         ensure_valid(graph([node("a", "nope"), node("a", "text")]))
     assert paths(raised.value.issues) == ["nodes[0].type", "nodes[1].id"]
     assert "(and 1 more)" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("models", "message"),
+    [
+        ([], "name at least one model"),
+        (["gemini"], "'gemini' is not a model reference: write <connection>/<model>"),
+        ([f"c/m{i}" for i in range(9)], "name at most 8 models"),
+    ],
+)
+def test_a_model_chain_names_connection_and_model(models, message) -> None:
+    issues = validate_graph(graph([node("l", "llm", models=models)]))
+
+    assert messages_at(issues, "nodes[0].data.models") == [message]

@@ -77,6 +77,6 @@ test("a Condition's summary reads its rules; an LLM's says when it answers JSON"
   equal(nodeSummary(node("c", "condition", { combine: "all", rules }), condition), '$.label equals "spam" and not value is empty');
   equal(nodeSummary(node("c", "condition", { combine: "any", rules: rules.slice(0, 1) }), condition), '$.label equals "spam"');
   equal(nodeSummary(node("c", "condition", { rules: [] }), condition), "No rules yet");
-  equal(nodeSummary(node("l", "llm", { model: "m", jsonSchema: { type: "object" } }), kinds.get("llm")), "Model: m · JSON");
-  equal(nodeSummary(node("l", "llm", { model: "m", jsonSchema: null }), kinds.get("llm")), "Model: m");
+  equal(nodeSummary(node("l", "llm", { models: ["a/m", "b/n"], jsonSchema: { type: "object" } }), kinds.get("llm")), "a/m → b/n · JSON");
+  equal(nodeSummary(node("l", "llm", { models: ["a/m"], jsonSchema: null }), kinds.get("llm")), "a/m");
 });

@@ -182,15 +182,16 @@ def test_a_run_rides_out_its_database_connection_being_dropped(alice, llm_settin
     assert (run.status, run.recoveries, run.succeeded_nodes) == (RunStatus.SUCCEEDED, 0, 3)
 
 
-def test_runs_of_one_process_share_one_llm_client_until_the_provider_settings_change(
+def test_runs_of_one_process_share_the_provider_clients_until_the_provider_settings_change(
     alice, bob, llm_settings, settings
 ):
     first = execution_context(owner=alice, run_id=uuid.uuid4()).llm
-    assert execution_context(owner=bob, run_id=uuid.uuid4()).llm is first
+    assert execution_context(owner=bob, run_id=uuid.uuid4()).llm.providers[0] is first.providers[0]
     settings.GROQ_API_KEY = "groq-key"
     changed = execution_context(owner=alice, run_id=uuid.uuid4()).llm
-    assert changed is not first
+    assert changed.providers[0] is first.providers[0]
     assert [provider.name for provider in changed.providers] == ["gemini", "groq"]
+    assert set(changed.connections) == {"gemini", "groq"}
 
 
 def test_a_long_chain_writes_its_results_in_a_few_batches_each_exactly_once(alice, settings):

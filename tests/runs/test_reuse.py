@@ -385,7 +385,7 @@ def test_changing_the_deployments_default_model_changes_the_keys_of_nodes_that_n
     alice, llm_settings, settings
 ):
     execute(alice, chain(0))
-    settings.LLM_DEFAULT_MODEL = "gemini-2.5-pro"
+    settings.LLM_DEFAULT_MODELS = ["gemini/gemini-2.5-pro"]
 
     run = execute(alice, chain(0))
 

@@ -12,6 +12,7 @@ from core.cache import owner_caches_invalidate
 from core.engine_config import graph_limits
 from core.errors import DomainError, NotFound
 from engine import GraphInvalid, validate_graph
+from engine.kinds.llm import upgrade_model_fields
 from uploads.services import graph_upload_issues
 from workflows.callees import UNSAVED_GRAPH, Caller, graph_callees_resolve, workflow_caller
 from workflows.models import Workflow, WorkflowVersion
@@ -45,6 +46,7 @@ def graph_validate(
     connected, an image chosen) is checked when it is executed. Image nodes may only name the owner's
     own uploads. A workflow (`caller`) that calls itself, directly or through others, is refused.
     """
+    nodes = upgrade_model_fields(nodes) if isinstance(nodes, list) else nodes
     graph, issues = graph_callees_resolve(
         owner=owner, graph={"nodes": nodes, "edges": edges}, caller=caller, for_run=False
     )

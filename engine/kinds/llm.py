@@ -61,6 +61,22 @@ def legacy_chain(data: Mapping[str, Any], default: Sequence[str]) -> list[str] |
     return [first, second]
 
 
+def upgrade_model_fields(nodes: list[Any]) -> list[Any]:
+    """`nodes` with the LLM and Vision nodes saved before model chains (`model`/`fallbackModel`) holding
+    the chain those fields meant instead: how saves and imports accept graphs of older exports."""
+    defaults = {"llm": DEFAULT_CHAIN, "vision": DEFAULT_VISION_CHAIN}
+    upgraded = []
+    for node in nodes:
+        data = node.get("data") if isinstance(node, Mapping) else None
+        if isinstance(data, Mapping) and node.get("type") in defaults and "models" not in data:
+            chain = legacy_chain(data, defaults[node["type"]])
+            if chain is not None:
+                kept = {k: v for k, v in data.items() if k not in ("model", "fallbackModel")}
+                node = {**node, "data": {**kept, "models": chain}}
+        upgraded.append(node)
+    return upgraded
+
+
 def chain_problem(models: Any) -> str | None:
     """What is wrong with a chain on its face (connections are the app's to check; the data schema has
     said already when it is not a list)."""

@@ -13,15 +13,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from connections import selectors, services
+from connections.catalog import model_catalog
 from connections.serializers import (
     ConnectionModelsSerializer,
     ConnectionPageSerializer,
     ConnectionSerializer,
     ConnectionTestSerializer,
     ConnectionWriteSerializer,
+    ModelCatalogSerializer,
     model_entries,
 )
 from core.api import TooManyRequests, bad_request
+from core.engine_config import price_table
 from core.pagination import PAGE_ERRORS, Page, PageQuerySerializer
 
 _NOT_FOUND = OpenApiResponse(description="No such connection of yours.")
@@ -139,3 +142,13 @@ class ConnectionModelsApi(APIView):
         except services.ConnectionUnreachable as exc:
             raise ProviderUnreachable(exc.message) from exc
         return Response({"models": model_entries(connection.slug, models)})
+
+
+class ModelListApi(APIView):
+    @extend_schema(
+        responses={200: ModelCatalogSerializer},
+        summary="Every model you can name in a chain: yours and the site's connections' models",
+        operation_id="models_list",
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"models": model_catalog(owner=request.user, prices=price_table())})

@@ -114,3 +114,22 @@ class ConnectionModelsSerializer(serializers.Serializer):
 
 def model_entries(slug: str, model_ids: list[str]) -> list[dict[str, Any]]:
     return [{"id": f"{slug}/{model}", "connection": slug, "modelId": model} for model in model_ids]
+
+
+class CapabilitiesSerializer(serializers.Serializer):
+    vision = serializers.BooleanField(allow_null=True, help_text="Reads images; null when unknown.")
+    json = serializers.BooleanField(allow_null=True, help_text="Answers in JSON on request.")
+    tools = serializers.BooleanField(allow_null=True, help_text="Calls tools.")
+    streaming = serializers.BooleanField(allow_null=True)
+
+
+class CatalogModelSerializer(ModelSerializer):
+    capabilities = CapabilitiesSerializer()
+    inputPricePerMillion = serializers.FloatField(
+        allow_null=True, help_text="USD per million input tokens; null when unknown, 0 on a local server."
+    )
+    outputPricePerMillion = serializers.FloatField(allow_null=True)
+
+
+class ModelCatalogSerializer(serializers.Serializer):
+    models = CatalogModelSerializer(many=True)

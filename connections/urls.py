@@ -3,6 +3,7 @@ from django.urls import path
 from connections import api
 
 urlpatterns = [
+    path("models", api.ModelListApi.as_view(), name="api-model-list"),
     path("connections", api.ConnectionListCreateApi.as_view(), name="api-connection-list"),
     path("connections/<uuid:connection_id>", api.ConnectionDetailApi.as_view(), name="api-connection-detail"),
     path(

@@ -1,10 +1,11 @@
-"""The engine as this deployment configures it: graph limits, run options, LLM providers and the code sandbox
-from settings."""
+"""The engine as this deployment configures it: graph limits, run options, LLM providers, prices and
+the code sandbox from settings."""
 
 from __future__ import annotations
 
 import deno
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 import engine
 from engine.sandbox import SandboxPool, shared_code_runner
@@ -53,3 +54,18 @@ def code_runner() -> SandboxPool:
         max_print_bytes=settings.CODE_MAX_PRINT_BYTES,
         pool_size=settings.CODE_POOL_SIZE,
     )
+
+
+_loaded: tuple[str, engine.PriceTable] | None = None
+
+
+def price_table() -> engine.PriceTable:
+    """The table of LLM_PRICES_FILE, read once per process (and again if the setting changes)."""
+    global _loaded
+    path = settings.LLM_PRICES_FILE
+    if _loaded is None or _loaded[0] != path:
+        try:
+            _loaded = (path, engine.PriceTable.load(path))
+        except engine.PriceFileError as exc:
+            raise ImproperlyConfigured(f"LLM_PRICES_FILE: {exc}") from exc
+    return _loaded[1]

@@ -8,8 +8,8 @@ class RunsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from core.engine_config import price_table
         from core.metrics import scrape_collector_register
-        from runs.costs import price_table
         from runs.metrics import RunStatesCollector
         from runs.worker import inprocess_worker_ensure, is_serving_process
 

@@ -1,5 +1,5 @@
-"""What model calls cost: the price table (loaded at start-up from LLM_PRICES_FILE), the daily budgets
-that the engine consults before each call, and a user's usage report."""
+"""What model calls cost: the daily budgets that the engine consults before each call (priced by
+core.engine_config.price_table), and a user's usage report."""
 
 from __future__ import annotations
 
@@ -9,31 +9,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-import engine
 from accounts.models import User
+from core.engine_config import price_table
 from runs.metrics import BUDGET_REFUSALS
 from runs.models import BudgetHold, NodeResult, UserBudget
 from runs.reconnect import reconnecting
-
-_loaded: tuple[str, engine.PriceTable] | None = None
-
-
-def price_table() -> engine.PriceTable:
-    """The table of LLM_PRICES_FILE, read once per process (and again if the setting changes)."""
-    global _loaded
-    path = settings.LLM_PRICES_FILE
-    if _loaded is None or _loaded[0] != path:
-        try:
-            _loaded = (path, engine.PriceTable.load(path))
-        except engine.PriceFileError as exc:
-            raise ImproperlyConfigured(f"LLM_PRICES_FILE: {exc}") from exc
-    return _loaded[1]
 
 
 def day_start(day: date | None = None) -> datetime:

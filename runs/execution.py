@@ -23,8 +23,8 @@ from django.utils import timezone
 import engine
 from accounts.models import User
 from connections.selectors import usable_connections, usable_slugs
-from core.engine_config import code_runner, provider_config
-from runs.costs import budget_for, price_table
+from core.engine_config import code_runner, price_table, provider_config
+from runs.costs import budget_for
 from runs.models import RunStatus, WorkflowRun
 from runs.reconnect import reconnecting
 from runs.webclient import FetchingWebClient

@@ -7,9 +7,6 @@ from dataclasses import dataclass, field
 DEFAULT_MODEL = "gemini-2.5-flash"
 DEFAULT_FALLBACK_MODEL = "llama-3.3-70b-versatile"
 DEFAULT_FALLBACK_VISION_MODEL = "meta-llama/llama-4-scout-17b-16e-instruct"
-# Offered in the editor as suggestions (JSON Schema "examples"); any other model name is still accepted.
-KNOWN_GEMINI_MODELS = ("gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.5-pro", "gemini-2.0-flash")
-KNOWN_GROQ_MODELS = ("llama-3.3-70b-versatile", "llama-3.1-8b-instant", DEFAULT_FALLBACK_VISION_MODEL)
 
 
 @dataclass(frozen=True)

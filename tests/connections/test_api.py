@@ -233,3 +233,36 @@ def test_the_schema_documents_the_connection_operations(alice_client):
     assert {"get", "patch", "delete"} <= set(paths["/api/connections/{connection_id}"])
     assert "post" in paths["/api/connections/{connection_id}/test"]
     assert "get" in paths["/api/connections/{connection_id}/models"]
+
+
+def test_the_models_i_can_pick_are_the_sites_and_mine_with_abilities_and_prices(
+    alice_client, bob_client, fake_llm: FakeLLMServer, local_allowed, settings, django_assert_max_num_queries
+):
+    settings.GEMINI_API_KEY = "site-gemini-key"
+    settings.GROQ_API_KEY = None
+    create_on_fake(alice_client, fake_llm, local=True)
+
+    with django_assert_max_num_queries(3):  # session, user, connections
+        models = {entry["id"]: entry for entry in alice_client.get("/api/models").json()["models"]}
+    bobs = {entry["id"] for entry in bob_client.get("/api/models").json()["models"]}
+
+    assert models["gemini/gemini-2.5-flash"] == {
+        "id": "gemini/gemini-2.5-flash",
+        "connection": "gemini",
+        "modelId": "gemini-2.5-flash",
+        "capabilities": {"vision": True, "json": True, "tools": True, "streaming": True},
+        "inputPricePerMillion": 0.3,
+        "outputPricePerMillion": 2.5,
+    }
+    assert models["mine/fake-chat"]["capabilities"]["vision"] is None
+    assert (
+        models["mine/fake-chat"]["inputPricePerMillion"],
+        models["mine/fake-chat"]["outputPricePerMillion"],
+    ) == (
+        0.0,
+        0.0,
+    )
+    assert not [name for name in models if name.startswith("groq/")]
+    assert "mine/fake-chat" not in bobs
+    assert "gemini/gemini-2.5-flash" in bobs
+    assert SECRET not in json.dumps(models)

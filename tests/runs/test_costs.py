@@ -12,7 +12,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from runs.costs import budget_for, price_table
+from core.engine_config import price_table
+from runs.costs import budget_for
 from runs.driving import run_execute
 from runs.models import BudgetHold, NodeResult, RunStatus, UserBudget, WorkflowRun
 from runs.services import run_create

@@ -108,6 +108,7 @@ MATRIX: dict[str, dict[str, Expect]] = {
     },
     # The webhook URL is its own key (no login): anyone holding it starts a run of Alice's workflow.
     "webhook-call": {"post": Expect(202, other=202, anonymous=202, body=lambda owned: {})},
+    "api-model-list": {"get": Expect(200, **COLLECTION)},
     "api-connection-list": {
         "get": Expect(200, **COLLECTION),
         "post": Expect(

@@ -31,4 +31,10 @@ urlpatterns = [
     path("approvals/<text:link>/", run_views.approval_link_page, name="approval-link-page"),
     # The list, creation and revocation go through /api/tokens from static/js/tokens.js.
     path("settings/tokens/", _list_page("accounts/tokens.html", "settings"), name="tokens-page"),
+    # Through /api/connections from static/js/connections.js; secrets are written, never read back.
+    path(
+        "settings/connections/",
+        _list_page("connections/list.html", "connections"),
+        name="connections-page",
+    ),
 ]

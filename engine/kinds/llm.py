@@ -35,17 +35,17 @@ DEFAULT_VISION_CHAIN = (f"gemini/{DEFAULT_MODEL}", f"groq/{DEFAULT_FALLBACK_VISI
 MAX_CHAIN = 8
 
 
-def _models_property(default: Sequence[str]) -> dict[str, Any]:
-    """The model chain: `<connection slug>/<model id>` entries tried in order. The editor offers the user's
-    models (GET /api/models) and accepts any name."""
+def _models_property() -> dict[str, Any]:
+    """The model chain: `<connection slug>/<model id>` entries tried in order. Without a default on purpose:
+    a node that names none (or an empty list) runs on the deployment's default chain, and the editor offers
+    the user's models (GET /api/models) while accepting any name."""
     return {
         "models": {
             "type": "array",
             "title": "Models",
-            "default": list(default),
             "items": {"type": "string"},
             "widget": "models",
-            "description": "Tried in order: on a retryable failure the next one runs.",
+            "description": "Tried in order: on a retryable failure the next one runs. Empty: the default.",
         }
     }
 
@@ -82,8 +82,6 @@ def chain_problem(models: Any) -> str | None:
     said already when it is not a list)."""
     if not isinstance(models, list):
         return None
-    if not models:
-        return "name at least one model"
     if len(models) > MAX_CHAIN:
         return f"name at most {MAX_CHAIN} models"
     for entry in models:
@@ -104,11 +102,13 @@ class _ModelKind(NodeKind):
 
     default_chain: Sequence[str] = DEFAULT_CHAIN
 
+    def own_chain(self, call: NodeCall) -> list[str] | None:
+        """The chain the node names: its `models`, else what its old `model`/`fallbackModel` meant."""
+        return call.raw_data.get("models") or legacy_chain(call.raw_data, self.default_chain)
+
     def chain(self, call: NodeCall) -> tuple[str, ...]:
-        """The node's own chain, else the one its old `model`/`fallbackModel` meant, else the default."""
-        if "models" in call.raw_data:
-            return tuple(call.data["models"])
-        return tuple(legacy_chain(call.raw_data, self.default_chain) or call.data["models"])
+        """The node's own chain, else the run's default (ExecutionContext.defaults), else the built-in one."""
+        return tuple(self.own_chain(call) or call.data.get("models") or self.default_chain)
 
     def check(self, data: Mapping[str, Any], connected: frozenset[str]) -> list[tuple[str, str]]:
         problem = chain_problem(data["models"]) if "models" in data else None
@@ -145,7 +145,7 @@ class _ModelKind(NodeKind):
             system=system or None,
             images=images,
             models=self.chain(call),
-            skip_missing_connections="models" not in call.raw_data,
+            skip_missing_connections=not self.own_chain(call),
             temperature=call.data["temperature"],
             max_output_tokens=call.data["maxOutputTokens"],
             json_schema=json_schema,
@@ -208,7 +208,7 @@ class LLMKind(_ModelKind):
     data_schema = {
         "type": "object",
         "properties": {
-            **_models_property(DEFAULT_CHAIN),
+            **_models_property(),
             "systemPrompt": {"type": "string", "title": "System prompt", "default": "", "multiline": True},
             **_SAMPLING,
             "jsonSchema": {
@@ -264,7 +264,7 @@ class VisionKind(_ModelKind):
     data_schema = {
         "type": "object",
         "properties": {
-            **_models_property(DEFAULT_VISION_CHAIN),
+            **_models_property(),
             "prompt": {
                 "type": "string",
                 "title": "Prompt",

@@ -118,6 +118,11 @@ export const api = {
   decideApproval: (runId, nodeId, body) =>
     request("POST", `/api/runs/${runId}/approvals/${encodeURIComponent(nodeId)}`, body),
   usage: (params = {}) => request("GET", `/api/usage${query(params)}`),
+  listModels: () => request("GET", "/api/models"),
+  listConnections: () => request("GET", "/api/connections?limit=100"),
+  createConnection: (body) => request("POST", "/api/connections", body),
+  deleteConnection: (id) => request("DELETE", `/api/connections/${id}`),
+  testConnection: (id) => request("POST", `/api/connections/${id}/test`),
   listTokens: () => request("GET", "/api/tokens"),
   createToken: (name) => request("POST", "/api/tokens", { name }),
   revokeToken: (id) => request("DELETE", `/api/tokens/${id}`),

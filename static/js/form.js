@@ -1,12 +1,14 @@
 // The selected node's settings as a form built from its kind's dataSchema.
 
+import { chainWidget } from "./chain.js";
 import { fieldsFor, jsonText, newRowItem, parseInput, parseJsonText, rowErrors, rowItem } from "./schema.js";
 import { el } from "./ui.js";
 
 // Builds the form into `container`; onInput(name, value) on every edit, onCommit() when a field is left.
 // `skip` names fields another control edits (an Image node's upload); `custom` maps a field name to a function
 // that builds its widget instead ({id, field, value, emit, onCommit} -> {element, show(errors)}), in its place.
-export function renderNodeForm(container, { node, kind, errors, onInput, onCommit, skip = [], custom = {} }) {
+// `models` are the names a model chain offers (any other can be typed).
+export function renderNodeForm(container, { node, kind, errors, onInput, onCommit, skip = [], custom = {}, models = [] }) {
   const fields = fieldsFor(kind.dataSchema).filter((field) => !skip.includes(field.name));
   // The label first: it names the node on the canvas.
   fields.sort((a, b) => (a.name === "label" ? -1 : b.name === "label" ? 1 : 0));
@@ -17,6 +19,7 @@ export function renderNodeForm(container, { node, kind, errors, onInput, onCommi
     if (custom[field.name]) return custom[field.name]({ id, field, value, emit, onCommit });
     if (field.widget === "rows") return rowsWidget({ id, field, value, emit, onCommit });
     if (field.widget === "json") return jsonWidget({ id, field, value, emit, onCommit });
+    if (field.widget === "chain") return chainWidget({ id, field, value, suggestions: models, emit, onCommit, fieldBox });
     return simpleWidget({ id, field, value, emit, onCommit });
   });
   container.replaceChildren(...widgets.map((widget) => widget.element));
@@ -29,7 +32,7 @@ export function renderNodeForm(container, { node, kind, errors, onInput, onCommi
 function fieldBox(id, field, control, extra = null) {
   const message = el("div", { class: "field__error", id: `${id}-error`, role: "alert" });
   const element = el("div", { class: "field", dataset: { field: field.name } },
-    field.widget === "rows" ? el("span", { class: "field__label", id: `${id}-label`, text: field.title }) : el("label", { for: id, text: field.title }),
+    field.widget === "rows" || field.widget === "chain" ? el("span", { class: "field__label", id: `${id}-label`, text: field.title }) : el("label", { for: id, text: field.title }),
     control,
     extra,
     field.description ? el("div", { class: "field__help", text: field.description }) : null,

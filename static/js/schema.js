@@ -18,7 +18,8 @@ function typesOf(prop) {
 
 // Form fields for a schema, in schema order, with the widget each needs. Structured values get one of two:
 // a list of objects whose `items` name their properties is edited as rows ("rows", each row the item's own
-// fields); any other object or list as JSON text ("json").
+// fields); a model chain (`widget: "models"`) as a list of names ("chain"); any other object or list as JSON
+// text ("json").
 export function fieldsFor(schema) {
   const properties = (schema && schema.properties) || {};
   const required = (schema && schema.required) || [];
@@ -27,6 +28,7 @@ export function fieldsFor(schema) {
     const items = prop.items && prop.items.properties ? prop.items : null;
     let widget = "text";
     if (Array.isArray(prop.enum)) widget = "select";
+    else if (prop.widget === "models") widget = "chain";
     else if (types.includes("array") && items) widget = "rows";
     else if (types.includes("object") || types.includes("array")) widget = "json";
     else if (types.includes("boolean")) widget = "checkbox";

@@ -107,7 +107,7 @@ def test_nodes_are_readable_panels_collapse_and_arrange_keeps_nodes_apart(page, 
     expect(text.locator(".node__title")).to_have_text("Text 1")
     expect(text.locator(".node__summary")).to_have_text("owls")
     expect(node(page, "prompt-1").locator(".node__summary")).to_have_text("Tell me about {{topic}}")
-    expect(node(page, "llm-1").locator(".node__summary")).to_contain_text("Model: gemini")
+    expect(node(page, "llm-1").locator(".node__summary")).to_contain_text("Default models")
     icons = page.locator(".canvas .node .node__icon").all_text_contents()
     assert len(set(icons)) == 4, icons
     title_px = float(text.locator(".node__title").evaluate("el => getComputedStyle(el).fontSize")[:-2])

@@ -272,7 +272,6 @@ def test_ensure_valid_raises_with_all_issues() -> None:
 @pytest.mark.parametrize(
     ("models", "message"),
     [
-        ([], "name at least one model"),
         (["gemini"], "'gemini' is not a model reference: write <connection>/<model>"),
         ([f"c/m{i}" for i in range(9)], "name at most 8 models"),
     ],

@@ -66,6 +66,7 @@ test("schema fields pick widgets; checkData mirrors the engine's messages", () =
   const fields = fieldsFor(llm.dataSchema);
   const widgets = Object.fromEntries(fields.map((f) => [f.name, f.widget]));
   equal([widgets.temperature, widgets.maxOutputTokens, widgets.systemPrompt], ["number", "integer", "textarea"]);
+  equal(widgets.models, "chain");
   equal(checkData(llm.dataSchema, { temperature: 3, maxOutputTokens: 1.5 }), {
     temperature: "must be at most 2",
     maxOutputTokens: "must be an integer",

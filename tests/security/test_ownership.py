@@ -144,6 +144,7 @@ MATRIX: dict[str, dict[str, Expect]] = {
     # An approval's emailed link: to the run page for Alice, a 404 for Bob.
     "approval-link-page": {"get": Expect(302, anonymous=PAGE_ANON)},
     "tokens-page": {"get": Expect(200, other=200, anonymous=PAGE_ANON)},
+    "connections-page": {"get": Expect(200, other=200, anonymous=PAGE_ANON)},
 }
 
 ROUTES = {route.name: route for route in discover_routes()}

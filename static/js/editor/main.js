@@ -55,6 +55,8 @@ async function start() {
     refreshToolbar: () => refreshToolbar(editor),
     showMessage: (text, kind) => showMessage(editor, text, kind),
     renderSettings: () => renderSettings(editor),
+    // The model names chain fields offer; they arrive after the editor opens (a server may be slow to list).
+    models: [],
   };
   loadWorkflow(editor, workflow);
   editor.canvas = new Canvas(dom("canvas"), {
@@ -75,6 +77,12 @@ async function start() {
     isDirty: () => isDirty(editor.state),
     onRestored: (restored) => showRestored(editor, restored),
   });
+  api.listModels().then(
+    (catalog) => {
+      editor.models = catalog.models.map((model) => model.id);
+    },
+    () => {}, // without suggestions, any model name can still be typed
+  );
   setupPanels(editor);
   acceptImageDrops(editor);
   buildPalette(editor);

@@ -55,6 +55,7 @@ export function renderSettings(editor) {
     errors,
     skip: kind.imageSource ? [kind.imageSource.upload, kind.imageSource.url] : [],
     custom: isCaller(node, state.kinds) ? calleeWidgets(editor, node) : {},
+    models: editor.models,
     onInput: (name, value) => editField(editor, node.id, name, value),
     onCommit: () => commitTyping(editor),
   });

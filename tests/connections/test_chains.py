@@ -37,10 +37,15 @@ def allowed(settings, llm_settings: FakeLLMServer) -> FakeLLMServer:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_users_connection_answers_and_nothing_stored_holds_its_secret(alice, alice_client, allowed):
+def test_a_users_connection_answers_and_no_record_stream_export_or_plan_holds_its_secret(
+    alice, alice_client, allowed
+):
     create_on_fake(alice_client, allowed)
+    workflow = workflow_create(owner=alice, name="Ask", **_asking("mine/fake-chat"))
 
-    run = _execute(alice, _asking("mine/fake-chat"))
+    run = run_execute(
+        run_id=str(run_create(owner=alice, graph=workflow.graph, workflow=workflow, enqueue=False).id)
+    )
 
     result = run.node_results.get(node_id="l")
     assert (run.status, result.output, result.provider, result.model) == (
@@ -54,9 +59,19 @@ def test_a_users_connection_answers_and_nothing_stored_holds_its_secret(alice, a
         [list(WorkflowRun.objects.filter(pk=run.pk).values()), list(run.node_results.values())],
         default=str,
     )
-    details = alice_client.get(f"/api/runs/{run.pk}").content.decode()
-    logs = alice_client.get(f"/api/runs/{run.pk}/logs").content.decode()
-    for text in (stored, details, logs):
+    events = alice_client.get(f"/api/runs/{run.pk}/events")
+    texts = [
+        stored,
+        alice_client.get(f"/api/runs/{run.pk}").content.decode(),
+        alice_client.get(f"/api/runs/{run.pk}/logs").content.decode(),
+        b"".join(events.streaming_content).decode(),
+        alice_client.get(f"/api/workflows/{workflow.pk}/export").content.decode(),
+        alice_client.post(
+            "/api/execute/plan", {"workflowId": str(workflow.pk)}, format="json"
+        ).content.decode(),
+    ]
+    assert "echo: Name an otter" in texts[3]  # the stream carried the answer
+    for text in texts:
         assert SECRET not in text
         assert HEADER_SECRET not in text
 

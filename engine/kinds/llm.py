@@ -145,7 +145,9 @@ class _ModelKind(NodeKind):
             system=system or None,
             images=images,
             models=self.chain(call),
-            skip_missing_connections=not self.own_chain(call),
+            # Only a chain the node names fails on a connection that is not there: a default one, or one
+            # read from the old model/fallbackModel, leaves it out as a provider without a key was.
+            skip_missing_connections=not call.raw_data.get("models"),
             temperature=call.data["temperature"],
             max_output_tokens=call.data["maxOutputTokens"],
             json_schema=json_schema,

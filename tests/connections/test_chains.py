@@ -9,8 +9,9 @@ import pytest
 from django.db import connection as db_connection
 from django.db.migrations.executor import MigrationExecutor
 
+from runs.driving import run_execute
 from runs.models import WorkflowRun
-from runs.services import run_create, run_execute
+from runs.services import run_create
 from tests.connections.helpers import HEADER_SECRET, SECRET, create_on_fake
 from tests.fakes.llm_server import FakeLLMServer
 from tests.graphs import edge, graph, node

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 import engine
 from accounts.models import User
-from connections.selectors import usable_connections, usable_slugs
+from connections.selectors import usable_connections
 from core.engine_config import code_runner, price_table, provider_config
 from runs.costs import budget_for
 from runs.models import RunStatus, WorkflowRun
@@ -35,17 +35,13 @@ RUN_CANCEL_CHECK_SECONDS = 0.5
 logger = logging.getLogger(__name__)
 
 
-def model_defaults(*, owner: User) -> dict[str, dict[str, list[str]]]:
+def model_defaults() -> dict[str, dict[str, list[str]]]:
     """The deployment's default chains as data defaults (LLM_DEFAULT_MODELS, LLM_DEFAULT_VISION_MODELS): a
-    node that names no model runs on these, so its content key changes with them. Entries whose connection
-    the owner does not have are left out, as a provider without a key was before chains."""
-    slugs = usable_slugs(owner=owner)
+    node that names no model runs on these, so its content key changes with them. The client leaves out
+    the entries whose connection a user does not have, as a provider without a key was before chains."""
     return {
-        kind: {"models": [ref for ref in chain if ref.partition("/")[0] in slugs] or list(chain)}
-        for kind, chain in (
-            ("llm", settings.LLM_DEFAULT_MODELS),
-            ("vision", settings.LLM_DEFAULT_VISION_MODELS),
-        )
+        "llm": {"models": list(settings.LLM_DEFAULT_MODELS)},
+        "vision": {"models": list(settings.LLM_DEFAULT_VISION_MODELS)},
     }
 
 
@@ -57,7 +53,7 @@ def execution_context(*, owner: User, run_id: uuid.UUID) -> engine.ExecutionCont
     return engine.ExecutionContext(
         llm=engine.build_llm_client(provider_config(), connections=connections),
         images=images,
-        defaults=model_defaults(owner=owner),
+        defaults=model_defaults(),
         image_digests=images,
         prices=price_table(),
         budget=reconnecting(lambda: budget_for(owner=owner, run_id=run_id)),
@@ -68,9 +64,7 @@ def execution_context(*, owner: User, run_id: uuid.UUID) -> engine.ExecutionCont
 
 def planning_context(*, owner: User) -> engine.ExecutionContext:
     """What content keys need (image digests), without providers: planning calls no model."""
-    return engine.ExecutionContext(
-        image_digests=image_reader_for(owner), defaults=model_defaults(owner=owner)
-    )
+    return engine.ExecutionContext(image_digests=image_reader_for(owner), defaults=model_defaults())
 
 
 class RunGuard:

@@ -49,10 +49,12 @@ class FallbackLLMClient:
         self, request: LLMRequest, *, log: LogFn | None = None, stream: TextStream | None = None
     ) -> LLMResponse:
         say = log or (lambda level, message: None)
+        left_out: list[str] = []
         if request.models:
             references = list(request.models)
             if request.skip_missing_connections:
                 configured = [ref for ref in references if ref.partition("/")[0] in self.connections]
+                left_out = [ref.partition("/")[0] for ref in references if ref not in configured]
                 references = configured or references[:1]  # none configured: fail naming the first
             routes = [self._route(reference) for reference in references]
         elif self.providers:
@@ -106,6 +108,9 @@ class FallbackLLMClient:
         if not request.models and len(self.providers) == 1:
             missing = "GROQ_API_KEY" if self.providers[0].name == "gemini" else "GEMINI_API_KEY"
             message += f" (no fallback: {missing} is not set)"
+        elif left_out:
+            names = ", ".join(repr(slug) for slug in dict.fromkeys(left_out))
+            message += f" (no fallback: no connection named {names})"
         assert last is not None  # the loop ran at least once and every path above recorded a failure
         raise ProviderError(
             "timeout" if last.timeout else "provider_error",

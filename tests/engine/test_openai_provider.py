@@ -180,3 +180,16 @@ def test_models_are_listed_and_a_bad_key_is_reported(fake_llm: FakeLLMServer) ->
 def test_a_connection_key_never_appears_in_its_repr(fake_llm: FakeLLMServer) -> None:
     assert "sk-mine-1234" not in repr(_mine(fake_llm, headers=(("X-Token", "hidden-value"),)))
     assert "hidden-value" not in repr(_mine(fake_llm, headers=(("X-Token", "hidden-value"),)))
+
+
+def test_a_default_chain_leaves_out_connections_that_are_not_there_and_says_so(
+    fake_llm: FakeLLMServer,
+) -> None:
+    fake_llm.fail_next("openai", status=500, times=3)
+    request = LLMRequest(prompt="hi", models=("mine/fake-chat", "gone/model"), skip_missing_connections=True)
+
+    with pytest.raises(ProviderError) as failed:
+        _chain_client(fake_llm, _mine(fake_llm)).generate(request)
+
+    assert failed.value.kind == "provider_error"
+    assert failed.value.message.endswith("(no fallback: no connection named 'gone')")

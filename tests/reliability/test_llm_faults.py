@@ -75,7 +75,7 @@ def test_a_provider_that_keeps_failing_fails_every_run_with_its_reason(
         llm = NodeResult.objects.get(run=run, node_id="b")
         assert (llm.status, llm.error_kind, llm.attempts) == ("failed", kind, ATTEMPTS)
         assert reason in llm.error_message
-        assert "no fallback: GROQ_API_KEY is not set" in llm.error_message
+        assert "no fallback: no connection named 'groq'" in llm.error_message
         assert NodeResult.objects.filter(run=run).count() == 2
     assert len(provider.requests) == RUNS * ATTEMPTS
     # Every run ended while the server still held each of its hung requests: a hang costs an attempt its

@@ -33,7 +33,10 @@ _RATE_LIMITED = OpenApiResponse(description="Over CONNECTION_CALL_RATE_LIMIT cal
 
 
 class ProviderUnreachable(exceptions.APIException):
-    status_code = status.HTTP_502_BAD_GATEWAY
+    """The provider did not answer or refused: 424 (Failed Dependency), the connection's problem rather
+    than a failure of this server's (a 5xx would page its operators)."""
+
+    status_code = status.HTTP_424_FAILED_DEPENDENCY
     default_code = "provider_unreachable"
 
 
@@ -128,7 +131,7 @@ class ConnectionModelsApi(APIView):
             400: bad_request("Not a model connection (gemini, groq, openai)."),
             404: _NOT_FOUND,
             429: _RATE_LIMITED,
-            502: OpenApiResponse(description="The provider did not answer, or refused; detail says why."),
+            424: OpenApiResponse(description="The provider did not answer, or refused; detail says why."),
         },
         summary="The models a connection's server offers",
     )

@@ -186,7 +186,7 @@ def test_a_failed_test_says_what_the_provider_said_and_never_the_secret(
     models = alice_client.get(f"{url}/models")
 
     assert tested.json() == {"ok": False, "detail": "HTTP 401: fake 401"}
-    assert models.status_code == 502
+    assert models.status_code == 424
     assert "HTTP 500" in models.json()["detail"]
     assert not _leaks(tested)
     assert not _leaks(models)

@@ -122,9 +122,9 @@ MATRIX: dict[str, dict[str, Expect]] = {
         "patch": Expect(200, body=lambda owned: {"name": "renamed"}),
         "delete": Expect(204),
     },
-    # Alice's connection points at loopback: the test answers ok=false naming the rule, the model list 502.
+    # Alice's connection points at loopback: the test answers ok=false naming the rule, the model list 424.
     "api-connection-test": {"post": Expect(200)},
-    "api-connection-models": {"get": Expect(502)},
+    "api-connection-models": {"get": Expect(424)},
     "api-upload-list": {
         "get": Expect(200, **COLLECTION),
         "post": Expect(201, other=201, body=_image, multipart=True),

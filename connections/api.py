@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.conf import settings
-from django_ratelimit.core import get_usage
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,37 +19,13 @@ from connections.serializers import (
     ModelCatalogSerializer,
     model_entries,
 )
-from core.api import TooManyRequests, bad_request
+from core.api import bad_request
 from core.engine_config import price_table
 from core.pagination import PAGE_ERRORS, Page, PageQuerySerializer
 
 _NOT_FOUND = OpenApiResponse(description="No such connection of yours.")
 _INVALID = bad_request("A field is missing or wrong; a refused baseUrl says which rule refused it.")
 _RATE_LIMITED = OpenApiResponse(description="Over CONNECTION_CALL_RATE_LIMIT calls to providers.")
-
-
-class ProviderUnreachable(exceptions.APIException):
-    """The provider did not answer or refused: 424 (Failed Dependency), the connection's problem rather
-    than a failure of this server's (a 5xx would page its operators)."""
-
-    status_code = status.HTTP_424_FAILED_DEPENDENCY
-    default_code = "provider_unreachable"
-
-
-def _invalid(error: services.ConnectionInvalid) -> exceptions.ValidationError:
-    return exceptions.ValidationError({error.path: [error.message]})
-
-
-def _count_provider_call(request: Request) -> None:
-    """Tests and model lists call the provider: count them per user, like run starts."""
-    rate = settings.CONNECTION_CALL_RATE_LIMIT
-    usage: dict[str, Any] | None = get_usage(
-        None, group="connections.call", key=lambda *_: f"user:{request.user.pk}", rate=rate, increment=True
-    )
-    if usage is not None and usage["should_limit"]:
-        raise TooManyRequests(
-            detail=f"Rate limit of {rate} provider calls exceeded.", wait=max(1, usage["time_left"])
-        )
 
 
 class ConnectionListCreateApi(APIView):
@@ -76,10 +48,7 @@ class ConnectionListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         payload = ConnectionWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            connection = services.connection_create(owner=request.user, **payload.validated_data)
-        except services.ConnectionInvalid as exc:
-            raise _invalid(exc) from exc
+        connection = services.connection_create(owner=request.user, **payload.validated_data)
         return Response(ConnectionSerializer(connection).data, status=status.HTTP_201_CREATED)
 
 
@@ -98,10 +67,7 @@ class ConnectionDetailApi(APIView):
         connection = selectors.connection_get(owner=request.user, connection_id=connection_id)
         payload = ConnectionWriteSerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
-        try:
-            connection = services.connection_update(connection=connection, **payload.validated_data)
-        except services.ConnectionInvalid as exc:
-            raise _invalid(exc) from exc
+        connection = services.connection_update(connection=connection, **payload.validated_data)
         return Response(ConnectionSerializer(connection).data)
 
     @extend_schema(responses={204: None, 404: _NOT_FOUND}, summary="Delete a connection")
@@ -119,7 +85,7 @@ class ConnectionTestApi(APIView):
     )
     def post(self, request: Request, connection_id: str) -> Response:
         connection = selectors.connection_get(owner=request.user, connection_id=connection_id)
-        _count_provider_call(request)
+        services.provider_calls_count(owner=request.user)
         ok, detail = services.connection_test(connection=connection)
         return Response({"ok": ok, "detail": detail})
 
@@ -137,13 +103,8 @@ class ConnectionModelsApi(APIView):
     )
     def get(self, request: Request, connection_id: str) -> Response:
         connection = selectors.connection_get(owner=request.user, connection_id=connection_id)
-        _count_provider_call(request)
-        try:
-            models = services.connection_models(connection=connection)
-        except services.ConnectionInvalid as exc:
-            raise _invalid(exc) from exc
-        except services.ConnectionUnreachable as exc:
-            raise ProviderUnreachable(exc.message) from exc
+        services.provider_calls_count(owner=request.user)
+        models = services.connection_models(connection=connection)
         return Response({"models": model_entries(connection.slug, models)})
 
 

@@ -8,12 +8,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
 import engine
 from accounts.models import User
 from connections.addresses import url_refusal
 from connections.models import MODEL_KINDS, Connection
+from core.errors import NotFound
 
 
 def connection_list(*, owner: User) -> QuerySet[Connection]:
@@ -28,7 +28,7 @@ def connection_get(*, owner: User, connection_id: object) -> Connection:
         parsed = None
     connection = None if parsed is None else connection_list(owner=owner).filter(pk=parsed).first()
     if connection is None:
-        raise Http404("No such connection.")
+        raise NotFound("No such connection.")
     return connection
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_ratelimit.core import get_usage
 
 import engine
 from accounts.models import User
@@ -14,26 +16,31 @@ from connections import crypto
 from connections.addresses import url_refusal
 from connections.models import MODEL_KINDS, Connection, ConnectionKind
 from connections.selectors import connection_config
+from core.errors import DomainError
 from engine.providers.base import AttemptFailed
 
 _HIDDEN = "****"
 
 
-class ConnectionInvalid(Exception):
-    """A field of a connection is wrong; `path` names it as the API spells it."""
+class ConnectionInvalid(DomainError):
+    """A field of a connection is wrong: a 400 at `path`, the field as the API spells it."""
 
     def __init__(self, path: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, errors=[{"path": path, "message": message}])
         self.path = path
-        self.message = message
 
 
-class ConnectionUnreachable(Exception):
-    """A test or model listing failed; `message` is the provider's, without the secret."""
+class ConnectionUnreachable(DomainError):
+    """The provider did not answer or refused (its message, without the secret): 424 (Failed Dependency),
+    the connection's problem rather than this server's."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    http_status = 424
+    code = "provider_unreachable"
+
+
+class ProviderCallsRateLimited(DomainError):
+    http_status = 429
+    code = "rate_limited"
 
 
 @transaction.atomic
@@ -107,6 +114,19 @@ def connection_test(*, connection: Connection) -> tuple[bool, str]:
     except (ConnectionUnreachable, ConnectionInvalid) as failure:
         return False, failure.message
     return True, f"Connected: {len(models)} model{'s' if len(models) != 1 else ''} available."
+
+
+def provider_calls_count(*, owner: User) -> None:
+    """Count one test or model list of `owner`'s (they call the provider); refused past
+    CONNECTION_CALL_RATE_LIMIT, counted in the shared cache like run starts."""
+    rate = settings.CONNECTION_CALL_RATE_LIMIT
+    usage: dict[str, Any] | None = get_usage(
+        None, group="connections.call", key=lambda *_: f"user:{owner.pk}", rate=rate, increment=True
+    )
+    if usage is not None and usage["should_limit"]:
+        raise ProviderCallsRateLimited(
+            f"Rate limit of {rate} provider calls exceeded.", retry_after=max(1, usage["time_left"])
+        )
 
 
 def connections_mark_used(*, owner: User, slugs: set[str]) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from connections.models import Connection
+from connections.models import HEADER_VALUE, NOT_A_HEADER_VALUE, Connection
 
 
 class ConnectionAdminForm(forms.ModelForm):
@@ -19,6 +19,12 @@ class ConnectionAdminForm(forms.ModelForm):
     class Meta:
         model = Connection
         fields = ["owner", "name", "slug", "kind", "base_url", "header_name", "local"]
+
+    def clean_new_secret(self) -> str:
+        secret = self.cleaned_data.get("new_secret") or ""
+        if not HEADER_VALUE.match(secret):
+            raise forms.ValidationError(f"The secret {NOT_A_HEADER_VALUE}.")
+        return secret
 
     def save(self, commit: bool = True) -> Connection:
         connection = super().save(commit=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 from django.conf import settings
@@ -19,6 +20,10 @@ class ConnectionKind(models.TextChoices):
     HTTP = "http", "HTTP header"
     MCP = "mcp", "MCP server"
 
+
+# Secrets and header values travel in HTTP headers: printable ASCII only (no line breaks, no other scripts).
+HEADER_VALUE = re.compile(r"[\x20-\x7e]*\Z")
+NOT_A_HEADER_VALUE = "must be printable ASCII characters (it is sent in an HTTP header)"
 
 MODEL_KINDS = frozenset({ConnectionKind.GEMINI, ConnectionKind.GROQ, ConnectionKind.OPENAI})
 

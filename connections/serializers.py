@@ -8,7 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from connections.models import Connection, ConnectionKind
+from connections.models import HEADER_VALUE, NOT_A_HEADER_VALUE, Connection, ConnectionKind
 from core.pagination import PageSerializer
 
 _HEADER_NAME = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"
@@ -48,10 +48,17 @@ class ConnectionWriteSerializer(serializers.Serializer):
         required=False, help_text="A server of your own (Ollama, vLLM): its models cost nothing."
     )
 
+    def validate_secret(self, value: str) -> str:
+        if not HEADER_VALUE.match(value):
+            raise serializers.ValidationError(NOT_A_HEADER_VALUE)
+        return value
+
     def validate_headers(self, value: dict[str, str]) -> dict[str, str]:
         bad = [name for name in value if not re.match(_HEADER_NAME, name)]
         if bad:
             raise serializers.ValidationError(f"not a header name: {bad[0]!r}")
+        if not all(HEADER_VALUE.match(header) for header in value.values()):
+            raise serializers.ValidationError(NOT_A_HEADER_VALUE)
         return value
 
 

@@ -266,3 +266,15 @@ def test_the_models_i_can_pick_are_the_sites_and_mine_with_abilities_and_prices(
     assert "mine/fake-chat" not in bobs
     assert "gemini/gemini-2.5-flash" in bobs
     assert SECRET not in json.dumps(models)
+
+
+def test_a_secret_or_header_value_that_cannot_travel_in_a_header_is_a_400(alice_client):
+    base = {"name": "x", "slug": "x", "kind": "openai"}
+
+    secret = alice_client.post("/api/connections", {**base, "secret": "ключ-1234"}, format="json")
+    header = alice_client.post("/api/connections", {**base, "headers": {"X-A": "a\nb"}}, format="json")
+
+    assert [error["path"] for error in secret.json()["errors"]] == ["secret"]
+    assert [error["path"] for error in header.json()["errors"]] == ["headers"]
+    assert "ключ" not in secret.content.decode()
+    assert alice_client.get("/api/models").status_code == 200

@@ -1,14 +1,16 @@
 // The selected node's settings as a form built from its kind's dataSchema.
 
 import { chainWidget } from "./chain.js";
+import { codeBox } from "./codebox.js";
 import { fieldsFor, jsonText, newRowItem, parseInput, parseJsonText, rowErrors, rowItem } from "./schema.js";
 import { el } from "./ui.js";
 
 // Builds the form into `container`; onInput(name, value) on every edit, onCommit() when a field is left.
 // `skip` names fields another control edits (an Image node's upload); `custom` maps a field name to a function
 // that builds its widget instead ({id, field, value, emit, onCommit} -> {element, show(errors)}), in its place.
-// `models` are the names a model chain offers (any other can be typed).
-export function renderNodeForm(container, { node, kind, errors, onInput, onCommit, skip = [], custom = {}, models = [] }) {
+// `models` are the names a model chain offers (any other can be typed); `failedLine` is the line of the node's
+// code its last run failed at, marked in its code boxes.
+export function renderNodeForm(container, { node, kind, errors, onInput, onCommit, skip = [], custom = {}, models = [], failedLine = null }) {
   const fields = fieldsFor(kind.dataSchema).filter((field) => !skip.includes(field.name));
   // The label first: it names the node on the canvas.
   fields.sort((a, b) => (a.name === "label" ? -1 : b.name === "label" ? 1 : 0));
@@ -20,7 +22,7 @@ export function renderNodeForm(container, { node, kind, errors, onInput, onCommi
     if (field.widget === "rows") return rowsWidget({ id, field, value, emit, onCommit });
     if (field.widget === "json") return jsonWidget({ id, field, value, emit, onCommit });
     if (field.widget === "chain") return chainWidget({ id, field, value, suggestions: models, emit, onCommit, fieldBox });
-    return simpleWidget({ id, field, value, emit, onCommit });
+    return simpleWidget({ id, field, value, emit, onCommit, failedLine });
   });
   container.replaceChildren(...widgets.map((widget) => widget.element));
   const show = (next = {}) => widgets.forEach((widget) => widget.show(next));
@@ -60,7 +62,6 @@ function simpleControl(id, field, value) {
     const code = field.widget === "code";
     const area = el("textarea", { id, class: code ? "input input--code" : "input", rows: code ? 12 : 5, spellcheck: code ? "false" : null });
     area.value = value ?? "";
-    if (code) area.addEventListener("keydown", indentOnTab);
     return area;
   }
   const numeric = field.widget === "number" || field.widget === "integer";
@@ -75,14 +76,6 @@ function simpleControl(id, field, value) {
   return input;
 }
 
-// In a code box Tab indents (four spaces at the caret) instead of leaving the field; Shift+Tab still moves focus.
-function indentOnTab(event) {
-  if (event.key !== "Tab" || event.shiftKey || event.ctrlKey || event.altKey || event.metaKey) return;
-  event.preventDefault();
-  event.target.setRangeText("    ", event.target.selectionStart, event.target.selectionEnd, "end");
-  event.target.dispatchEvent(new Event("input", { bubbles: true }));
-}
-
 // What a simple control holds, as the value to store.
 function readControl(field, input) {
   if (field.widget === "select") {
@@ -92,7 +85,7 @@ function readControl(field, input) {
   return parseInput(field, field.widget === "checkbox" ? input.checked : input.value);
 }
 
-function simpleWidget({ id, field, value, emit, onCommit }) {
+function simpleWidget({ id, field, value, emit, onCommit, failedLine }) {
   const input = simpleControl(id, field, value);
   input.name = field.name;
   let suggestions = null;
@@ -105,7 +98,8 @@ function simpleWidget({ id, field, value, emit, onCommit }) {
   input.setAttribute("aria-describedby", `${id}-error`);
   input.addEventListener("input", () => emit(readControl(field, input)));
   input.addEventListener("change", () => onCommit());
-  const { element, message } = fieldBox(id, field, input, suggestions);
+  const control = field.widget === "code" ? codeBox(input, { failedLine }) : input;
+  const { element, message } = fieldBox(id, field, control, suggestions);
   return {
     element,
     show(errors) {

@@ -2,6 +2,7 @@
 
 import { api } from "../api.js";
 import { calleeOf, isCaller } from "../callees.js";
+import { failedLineOf } from "../codebox.js";
 import { renderNodeForm } from "../form.js";
 import { findNode, updateNodeData } from "../graph.js";
 import { el, statusBadge, toast } from "../ui.js";
@@ -58,6 +59,7 @@ export function renderSettings(editor) {
     models: editor.models,
     onInput: (name, value) => editField(editor, node.id, name, value),
     onCommit: () => commitTyping(editor),
+    failedLine: failedLineOf(result),
   });
 }
 

@@ -11,7 +11,8 @@ from typing import Protocol
 @dataclass(frozen=True)
 class WebRequest:
     """One request as a node built it: `timeout_s` bounds the whole exchange (redirects included),
-    `max_bytes` the response body (None: the client's own limit)."""
+    `max_bytes` the response body (None: the client's own limit). `auth` names a connection whose header
+    the client adds when it sends the request, so that the secret is never part of the request."""
 
     method: str
     url: str
@@ -19,6 +20,7 @@ class WebRequest:
     body: bytes | None = None
     timeout_s: float = 30.0
     max_bytes: int | None = None
+    auth: str | None = None
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ class WebResponse:
 class WebError(Exception):
     """A request that could not be made or answered. `kind` classifies it for the node result:
     `http_refused` (the URL is not allowed, or could not be reached), `http_timeout`,
-    `output_limit` (the response is too large); `message` is for the user and holds no secret."""
+    `output_limit` (the response is too large), `connection_missing` (the owner has no connection named
+    `auth`); `message` is for the user and holds no secret."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)

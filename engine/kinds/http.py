@@ -80,6 +80,14 @@ class HttpRequestKind(NodeKind):
             "url": {"type": "string", "title": "URL", "default": ""},
             "query": _rows("Query parameters", "Parameter"),
             "headers": _rows("Headers", "Header"),
+            "auth": {
+                "type": ["string", "null"],
+                "title": "Auth connection",
+                "default": None,
+                "maxLength": 50,
+                "description": "The slug of an HTTP connection: its header and secret are added when the "
+                "request is made, and never stored with the node or its run.",
+            },
             "bodyType": {"type": "string", "title": "Body", "enum": list(BODY_TYPES), "default": "none"},
             "body": {
                 "type": "string",
@@ -154,6 +162,7 @@ class HttpRequestKind(NodeKind):
             body=body,
             timeout_s=float(data["timeoutSeconds"]),
             max_bytes=call.max_output_bytes,
+            auth=data["auth"] or None,
         )
         try:
             response = call.context.web.send(request)

@@ -147,3 +147,14 @@ def test_a_body_is_sent_with_the_content_type_of_its_kind_unless_a_header_sets_o
     assert web.requests[0].body == b"about owls"
     assert ("Content-Type", "text/plain; charset=utf-8") in web.requests[0].headers
     assert [name for name, _ in web.requests[1].headers] == ["content-type"]
+
+
+def test_a_request_names_its_auth_connection_for_the_client_and_carries_no_header_of_it():
+    web = CannedWeb()
+
+    run_one(web, url=URL, auth="weather-api")
+    run_one(web, url=URL, auth="")
+
+    assert web.requests[0].auth == "weather-api"
+    assert web.requests[0].headers == ()
+    assert web.requests[1].auth is None

@@ -26,7 +26,8 @@ def test_code_typed_in_the_code_box_runs_and_a_failure_marks_its_line(page, site
     page.locator('.palette__item[data-kind="code"]').scroll_into_view_if_needed()
     drop_kind(page, "code", 200, 100)
     select_node(page, "code-1")
-    # The most CODE_MAX_TIMEOUT_SECONDS allows: the sandbox's first start shares two cores with the rest of the suite.
+    # The most CODE_MAX_TIMEOUT_SECONDS allows: the sandbox's first start shares two cores with the rest
+    # of the suite.
     page.locator("#field-code-1-timeoutSeconds").fill("30")
 
     box = page.locator("#field-code-1-code")

@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 import engine
 from accounts.models import User
 from connections.addresses import url_refusal
-from connections.models import MODEL_KINDS, Connection
+from connections.models import MODEL_KINDS, Connection, ConnectionKind
 from core.errors import NotFound
 
 
@@ -84,6 +84,40 @@ def graph_chain_issues(*, owner: User, graph: Any) -> list[engine.ValidationIssu
         for position, entry in enumerate(models)
         if isinstance(entry, str) and entry.partition("/")[0] not in slugs
     ]
+
+
+def http_auth_headers(*, owner: User, slug: str) -> dict[str, str] | None:
+    """The headers of the HTTP connection `owner` names `slug` (their own, else the site's): its extra
+    headers and its header carrying the secret, decrypted; None when there is no such connection."""
+    row = _usable_http(owner=owner).filter(slug=slug).order_by(F("owner").asc(nulls_last=True)).first()
+    return None if row is None else {**row.extra_headers, row.header_name: row.secret}
+
+
+def graph_auth_issues(*, owner: User, graph: Any) -> list[engine.ValidationIssue]:
+    """HTTP Request nodes whose `auth` names no HTTP connection `owner` can use (theirs, the site's)."""
+    if not isinstance(graph, Mapping) or not isinstance(graph.get("nodes"), list):
+        return []
+    named = [
+        (index, node["data"]["auth"])
+        for index, node in enumerate(graph["nodes"])
+        if isinstance(node, Mapping)
+        and node.get("type") == "http"
+        and isinstance(node.get("data"), Mapping)
+        and isinstance(node["data"].get("auth"), str)
+        and node["data"]["auth"]
+    ]
+    if not named:
+        return []
+    slugs = set(_usable_http(owner=owner).values_list("slug", flat=True))
+    return [
+        engine.ValidationIssue(f"nodes[{index}].data.auth", f"no HTTP connection named {slug!r}")
+        for index, slug in named
+        if slug not in slugs
+    ]
+
+
+def _usable_http(*, owner: User) -> QuerySet[Connection]:
+    return Connection.objects.filter(Q(owner__isnull=True) | Q(owner=owner), kind=ConnectionKind.HTTP)
 
 
 def connection_config(connection: Connection, *, refusal: str | None = None) -> engine.ConnectionConfig:

@@ -57,7 +57,7 @@ def execution_context(*, owner: User, run_id: uuid.UUID) -> engine.ExecutionCont
         image_digests=images,
         prices=price_table(),
         budget=reconnecting(lambda: budget_for(owner=owner, run_id=run_id)),
-        web=FetchingWebClient(),
+        web=FetchingWebClient(owner=owner),
         code=code_runner(),
     )
 

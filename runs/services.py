@@ -20,7 +20,7 @@ from dramatiq import Message
 
 import engine
 from accounts.models import User
-from connections.selectors import graph_chain_issues
+from connections.selectors import graph_auth_issues, graph_chain_issues
 from core.engine_config import graph_limits, run_options
 from core.errors import CAP_RETRY_AFTER_SECONDS, DomainError, RunRefused
 from runs.admission import run_admit, runs_release
@@ -92,6 +92,7 @@ def _run_validate(
         issues := issues
         + graph_upload_issues(owner=owner, graph=graph)
         + graph_chain_issues(owner=owner, graph=graph)
+        + graph_auth_issues(owner=owner, graph=graph)
     ):
         raise engine.GraphInvalid(issues)
     if issues := scope_issues(graph, scope, node_ids):

@@ -46,6 +46,7 @@ class RunTrigger(models.TextChoices):
     WEBHOOK = "webhook"
     SCHEDULE = "schedule"
     CLI = "cli"
+    MCP = "mcp"  # a tools/call at /mcp (trigger_ref: the MCP session and request id)
     RERUN = "rerun"
     SUBWORKFLOW = "subworkflow"  # a child run of a Sub-workflow or Map node (parent_run says whose)
 

@@ -1,7 +1,7 @@
-"""Apps depend one way, accounts <- connections <- workflows <- runs <- triggers, uploads beside them, core
-(the shared kernel) and engine under all: no module of a lower package imports a higher one (read from the
-source, so an import hidden in a function counts too). No import cycles and no overlong modules, in the Python
-packages and among the page's ES modules (static/js) alike."""
+"""Apps depend one way, accounts <- connections <- workflows <- runs <- triggers and mcp_server, uploads
+beside them, core (the shared kernel) and engine under all: no module of a lower package imports a higher one
+(read from the source, so an import hidden in a function counts too). No import cycles and no overlong modules,
+in the Python packages and among the page's ES modules (static/js) alike."""
 
 from __future__ import annotations
 
@@ -23,16 +23,18 @@ FORBIDDEN = {
         "runs",
         "uploads",
         "triggers",
+        "mcp_server",
         "workflowsite",
         "core",
     },
-    "core": {"accounts", "connections", "workflows", "runs", "uploads", "triggers", "workflowsite"},
-    "accounts": {"connections", "workflows", "runs", "uploads", "triggers", "workflowsite"},
-    "uploads": {"connections", "workflows", "runs", "triggers", "workflowsite"},
-    "connections": {"workflows", "runs", "triggers", "workflowsite"},
-    "workflows": {"runs", "triggers", "workflowsite"},
-    "runs": {"triggers", "workflowsite"},
-    "triggers": {"workflowsite"},
+    "core": {"accounts", "connections", "workflows", "runs", "uploads", "triggers", "mcp_server", "workflowsite"},
+    "accounts": {"connections", "workflows", "runs", "uploads", "triggers", "mcp_server", "workflowsite"},
+    "uploads": {"connections", "workflows", "runs", "triggers", "mcp_server", "workflowsite"},
+    "connections": {"workflows", "runs", "triggers", "mcp_server", "workflowsite"},
+    "workflows": {"runs", "triggers", "mcp_server", "workflowsite"},
+    "runs": {"triggers", "mcp_server", "workflowsite"},
+    "triggers": {"mcp_server", "workflowsite"},
+    "mcp_server": {"triggers", "workflowsite"},
 }
 
 
@@ -90,6 +92,7 @@ PRODUCT_PACKAGES = (
     "runs",
     "triggers",
     "uploads",
+    "mcp_server",
     "workflowsite",
 )
 

@@ -16,6 +16,7 @@ from engine.kinds.llm import upgrade_model_fields
 from uploads.services import graph_upload_issues
 from workflows.callees import UNSAVED_GRAPH, Caller, graph_callees_resolve, workflow_caller
 from workflows.models import Workflow, WorkflowVersion
+from workflows.signals import publication_changed
 
 _NAME_MAX = Workflow._meta.get_field("name").max_length
 _COPY_SUFFIX = " (copy)"
@@ -166,6 +167,7 @@ def workflow_delete(*, workflow: Workflow) -> None:
     owner_id = workflow.owner_id
     workflow.delete()
     owner_caches_invalidate(owner_id=owner_id)
+    _publication_changed(owner_id=owner_id)
 
 
 @transaction.atomic
@@ -191,6 +193,7 @@ def workflow_publish(*, workflow: Workflow, version: int | None = None) -> Workf
     Workflow.objects.filter(pk=current.pk).update(is_published=True, published_version=number)
     workflow.is_published, workflow.published_version = True, number
     owner_caches_invalidate(owner_id=workflow.owner_id)
+    _publication_changed(owner_id=workflow.owner_id)
     return workflow
 
 
@@ -200,7 +203,14 @@ def workflow_unpublish(*, workflow: Workflow) -> Workflow:
     Workflow.objects.filter(pk=workflow.pk).update(is_published=False, published_version=None)
     workflow.is_published, workflow.published_version = False, None
     owner_caches_invalidate(owner_id=workflow.owner_id)
+    _publication_changed(owner_id=workflow.owner_id)
     return workflow
+
+
+def _publication_changed(*, owner_id: int) -> None:
+    transaction.on_commit(
+        lambda: publication_changed.send_robust(sender=Workflow, owner_id=owner_id), robust=True
+    )
 
 
 def _copy_name(name: str) -> str:

@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "runs",
     "uploads",
     "triggers",
+    "mcp_server",
 ]
 
 MIDDLEWARE = [
@@ -570,6 +571,8 @@ if RUN_EVENTS_MAX_STREAMS_PER_USER < 1:
         f"RUN_EVENTS_MAX_STREAMS_PER_USER must be at least 1, got {RUN_EVENTS_MAX_STREAMS_PER_USER}"
     )
 EXECUTE_RATE_LIMIT = env_str("EXECUTE_RATE_LIMIT", "100/m")
+# How long an MCP tools/call waits for its run; a run still going then is cancelled and the call fails.
+MCP_CALL_TIMEOUT_SECONDS = env_float("MCP_CALL_TIMEOUT_SECONDS", 300.0)
 # Calls of one webhook URL; each also counts against its owner's EXECUTE_RATE_LIMIT.
 WEBHOOK_RATE_LIMIT = env_str("WEBHOOK_RATE_LIMIT", "30/m")
 # Calls a user's connection tests and model lists make to providers.

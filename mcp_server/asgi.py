@@ -1,0 +1,60 @@
+"""The ASGI application of /mcp (Streamable HTTP, with `Authorization: Bearer <API token>`), and the router
+that serves it next to Django's."""
+
+from __future__ import annotations
+
+from asgiref.sync import sync_to_async
+from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
+from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
+from mcp.server.auth.provider import AccessToken
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from accounts.services import api_token_authenticate
+from mcp_server.server import mcp_server_build
+
+MCP_PATH = "/mcp"
+
+
+class ApiTokenVerifier:
+    """A Weft API token is the MCP access token; its principal is the token's owner (a session stays bound
+    to the user who opened it)."""
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        found = await sync_to_async(api_token_authenticate)(secret=token)
+        if found is None:
+            return None
+        return AccessToken(token=token, client_id=str(found.owner_id), scopes=[])
+
+
+def mcp_application() -> Starlette:
+    """/mcp alone; its lifespan runs the session manager (the router hands it the server's lifespan)."""
+    manager = StreamableHTTPSessionManager(app=mcp_server_build())
+    endpoint = RequireAuthMiddleware(StreamableHTTPASGIApp(manager), required_scopes=[])
+    return Starlette(
+        routes=[Route(MCP_PATH, endpoint=endpoint)],
+        middleware=[
+            Middleware(AuthenticationMiddleware, backend=BearerAuthBackend(ApiTokenVerifier())),
+            Middleware(AuthContextMiddleware),
+        ],
+        lifespan=lambda app: manager.run(),
+    )
+
+
+class McpRouter:
+    """/mcp to the MCP application, everything else to Django; the lifespan to the MCP application (Django
+    has none)."""
+
+    def __init__(self, *, django: ASGIApp, mcp: ASGIApp) -> None:
+        self.django = django
+        self.mcp = mcp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan" or scope.get("path", "").rstrip("/") == MCP_PATH:
+            await self.mcp(scope, receive, send)
+        else:
+            await self.django(scope, receive, send)

@@ -1,0 +1,51 @@
+"""Weft's ASGI application served by uvicorn in a thread of the test process (so it shares the test
+database), and a session of the official MCP client against its /mcp."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import httpx2
+import uvicorn
+from mcp.client.session import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+from mcp_server.asgi import McpRouter, mcp_application
+from tests.waiting import wait_for
+
+
+@contextmanager
+def live_asgi_site() -> Iterator[str]:
+    """The base URL of Weft's ASGI application (Django and /mcp, with its lifespan) on a free loopback port.
+
+    A fresh MCP application each time: its session manager runs once per lifespan.
+    """
+    from workflowsite.asgi import django_application
+
+    app = McpRouter(django=django_application, mcp=mcp_application())
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@asynccontextmanager
+async def mcp_session(url: str, token: str | None, **session_options: Any) -> AsyncIterator[ClientSession]:
+    """An initialized client session on `url` with `Authorization: Bearer <token>` (none without a token)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=30) as http,
+        streamable_http_client(url, http_client=http) as streams,
+        ClientSession(streams[0], streams[1], **session_options) as session,
+    ):
+        await session.initialize()
+        yield session

@@ -96,8 +96,8 @@ async def tool_call(
     call_ref: str,
     report_progress: ReportProgress,
 ) -> types.CallToolResult:
-    """Run the tool and answer as it ended; a call cancelled by its client (or cut at MCP_CALL_TIMEOUT_SECONDS)
-    cancels its run."""
+    """Run the tool and answer as it ended; a call cancelled by its client, or cut at
+    MCP_CALL_TIMEOUT_SECONDS, cancels its run."""
     started = await sync_to_async(_start)(
         owner_id=owner_id, name=name, arguments=arguments, call_ref=call_ref
     )

@@ -28,7 +28,7 @@ def tool_name_default(workflow_name: str) -> str:
 
 
 def workflow_tool_settings(*, workflow: Workflow) -> dict[str, Any]:
-    """What `GET /api/workflows/{id}/mcp` answers: the stored settings, or the defaults of a tool not set yet."""
+    """What `GET /api/workflows/{id}/mcp` answers: the stored settings, or the defaults of one never set."""
     tool = WorkflowTool.objects.filter(workflow=workflow).first()
     if tool is None:
         return {

@@ -162,8 +162,9 @@ def test_another_users_tool_is_neither_listed_nor_callable(site, alice, bob, ali
 def test_no_or_a_bad_token_is_a_401_with_a_bearer_challenge(site, authorization):
     headers = {"Authorization": authorization} if authorization else {}
     body = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
+    headers["Accept"] = "application/json, text/event-stream"
 
-    response = httpx2.post(site, json=body, headers={**headers, "Accept": "application/json, text/event-stream"})
+    response = httpx2.post(site, json=body, headers=headers)
 
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer ")

@@ -100,6 +100,8 @@ export const api = {
   restoreVersion: (id, number) => request("POST", `/api/workflows/${id}/versions/${number}/restore`),
   publishWorkflow: (id, version) => request("POST", `/api/workflows/${id}/publish`, version ? { version } : {}),
   unpublishWorkflow: (id) => request("DELETE", `/api/workflows/${id}/publish`),
+  getWorkflowTool: (id) => request("GET", `/api/workflows/${id}/mcp`),
+  putWorkflowTool: (id, body) => request("PUT", `/api/workflows/${id}/mcp`, body),
   execute: (body) => request("POST", "/api/execute", body),
   planExecution: (body) => request("POST", "/api/execute/plan", body),
   listRuns: (params = {}) => request("GET", `/api/runs${query(params)}`),

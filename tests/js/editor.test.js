@@ -2,6 +2,7 @@ import { CATALOG } from "./catalog.js";
 import { assert, equal, node, test } from "./harness.js";
 import { catalogByType, updateNodeData } from "/static/js/graph.js";
 import { allErrors, clientErrors, createState, isDirty, nodeLabel, publishedLabel, snapshot } from "/static/js/editor/model.js";
+import { mcpClientConfig } from "/static/js/editor/mcptool.js";
 import { curlExample, loadPublished } from "/static/js/editor/publish.js";
 import { inputsForRun, rememberInputs, rememberedInputs } from "/static/js/editor/runform.js";
 
@@ -18,7 +19,7 @@ function editorState() {
 test("every editor module but the entry can be imported without starting anything", async () => {
   for (const name of [
     "model", "render", "edits", "settings", "saving", "runs", "palette", "keyboard", "runform", "publish",
-    "runbanner", "typing", "servererrors",
+    "runbanner", "typing", "servererrors", "mcptool",
   ]) {
     const module = await import(`/static/js/editor/${name}.js`);
     assert(Object.keys(module).length > 0, `${name}.js exports nothing`);
@@ -83,6 +84,11 @@ test("the curl example posts every published input (defaults filled in) and quot
   assert(command.includes('Authorization: Bearer $WEFT_TOKEN'), command);
   const body = command.split("-d '")[1].slice(0, -1).replaceAll("'\\''", "'");
   equal(JSON.parse(body), { inputs: { topic: "<topic>", style: "it's plain", photo: "<upload id or https:// URL>" }, wait: 30 });
+});
+
+test("the MCP client configuration points at /mcp with a Bearer header", () => {
+  const config = JSON.parse(mcpClientConfig("https://weft.test"));
+  equal(config, { mcpServers: { weft: { type: "http", url: "https://weft.test/mcp", headers: { Authorization: "Bearer <your API token>" } } } });
 });
 
 function memoryStorage() {

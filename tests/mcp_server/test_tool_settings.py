@@ -56,12 +56,14 @@ def test_a_name_another_of_the_owners_tools_has_is_a_409_but_another_users_is_fr
     first, second = WorkflowFactory(owner=alice), WorkflowFactory(owner=alice)
     bobs = WorkflowFactory(owner=bob)
     WorkflowTool.objects.create(workflow=bobs, owner=bob, enabled=True, name="summarize")
-    assert alice_client.put(_url(first), {"enabled": True, "name": "summarize"}, format="json").status_code == 200
+    taken = alice_client.put(_url(first), {"enabled": True, "name": "summarize"}, format="json")
 
     response = alice_client.put(_url(second), {"enabled": False, "name": "summarize"}, format="json")
 
+    assert taken.status_code == 200
     assert response.status_code == 409
-    assert response.json()["errors"] == [{"path": "name", "message": "is already the name of another of your tools"}]
+    message = "is already the name of another of your tools"
+    assert response.json()["errors"] == [{"path": "name", "message": message}]
 
 
 def test_another_users_workflow_is_a_404_and_is_left_alone(alice, bob_client):

@@ -3,6 +3,7 @@
 
 import { ApiError, api } from "../api.js";
 import { el, toast } from "../ui.js";
+import { renderMcpTool } from "./mcptool.js";
 import { isDirty, publishedLabel } from "./model.js";
 import { applyServerErrors } from "./servererrors.js";
 
@@ -62,7 +63,8 @@ async function copyCommand(command) {
   }
 }
 
-// The API tab: publish or unpublish, and once published, the curl example and the published interface.
+// The API tab: publish or unpublish, and once published, the curl example, the published interface and the
+// MCP tool settings.
 export function renderApiPanel(editor, { origin = window.location.origin } = {}) {
   const { state, boot } = editor;
   const container = editor.dom("api-panel");
@@ -92,5 +94,8 @@ export function renderApiPanel(editor, { origin = window.location.origin } = {})
       ...published.outputs.map((output) => el("li", { text: `output ${output.name}` })),
     ),
   );
+  const mcpSection = el("div", { id: "api-mcp" });
+  rows.push(mcpSection);
   container.replaceChildren(...rows);
+  renderMcpTool(mcpSection, boot.id, origin);
 }

@@ -3,7 +3,6 @@ that serves it next to Django's."""
 
 from __future__ import annotations
 
-from asgiref.sync import sync_to_async
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
 from mcp.server.auth.provider import AccessToken
@@ -15,6 +14,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accounts.services import api_token_authenticate
+from mcp_server.database import database_sync_to_async
 from mcp_server.server import mcp_server_build
 
 MCP_PATH = "/mcp"
@@ -25,7 +25,7 @@ class ApiTokenVerifier:
     to the user who opened it)."""
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        found = await sync_to_async(api_token_authenticate)(secret=token)
+        found = await database_sync_to_async(api_token_authenticate)(secret=token)
         if found is None:
             return None
         return AccessToken(token=token, client_id=str(found.owner_id), scopes=[])

@@ -11,12 +11,12 @@ from typing import Any
 
 import anyio
 import mcp_types as types
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
 import engine
 from accounts.models import User
 from core.errors import DomainError, errors_summary
+from mcp_server.database import database_sync_to_async
 from mcp_server.selectors import tool_find
 from runs.models import RunStatus, RunTrigger, WorkflowRun
 from runs.selectors import run_outputs
@@ -98,7 +98,7 @@ async def tool_call(
 ) -> types.CallToolResult:
     """Run the tool and answer as it ended; a call cancelled by its client, or cut at
     MCP_CALL_TIMEOUT_SECONDS, cancels its run."""
-    started = await sync_to_async(_start)(
+    started = await database_sync_to_async(_start)(
         owner_id=owner_id, name=name, arguments=arguments, call_ref=call_ref
     )
     if isinstance(started, str):
@@ -108,19 +108,19 @@ async def tool_call(
     reported = -1
     try:
         while True:
-            done = await sync_to_async(_progress)(run)
+            done = await database_sync_to_async(_progress)(run)
             if done != reported:
                 reported = done
                 await report_progress(done, run.total_nodes)
             if run.is_finished:
                 break
             if time.monotonic() >= deadline:
-                await sync_to_async(_cancel)(run)
+                await database_sync_to_async(_cancel)(run)
                 limit = settings.MCP_CALL_TIMEOUT_SECONDS
                 return tool_error(f"The run did not finish within {limit:g} s and was cancelled.")
             await anyio.sleep(POLL_SECONDS)
     except anyio.get_cancelled_exc_class():
         with anyio.CancelScope(shield=True):
-            await sync_to_async(_cancel)(run)
+            await database_sync_to_async(_cancel)(run)
         raise
-    return await sync_to_async(_answer)(run)
+    return await database_sync_to_async(_answer)(run)

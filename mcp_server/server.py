@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import mcp_types as types
-from asgiref.sync import sync_to_async
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import NotificationOptions, Server
 from mcp.server.models import InitializationOptions
 
 from accounts.models import User
 from mcp_server.calls import tool_call
+from mcp_server.database import database_sync_to_async
 from mcp_server.notices import connection_register
 from mcp_server.selectors import ListedTool, tools_listed
 
@@ -44,7 +44,7 @@ def _listed(owner_id: int) -> list[ListedTool]:
 async def _list_tools(
     ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
 ) -> types.ListToolsResult:
-    tools = await sync_to_async(_listed)(_owner_id(ctx))
+    tools = await database_sync_to_async(_listed)(_owner_id(ctx))
     return types.ListToolsResult(tools=[_tool(tool) for tool in tools])
 
 

@@ -3,6 +3,7 @@ database), and a session of the official MCP client against its /mcp."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -10,6 +11,8 @@ from typing import Any
 
 import httpx2
 import uvicorn
+from asgiref.sync import sync_to_async
+from django.db import connections
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
@@ -34,6 +37,10 @@ def live_asgi_site() -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
+        # The handlers' database connections live in asgiref's one thread for sync code: close them there,
+        # or the test database cannot be dropped.
+        closing = sync_to_async(connections.close_all)()
+        asyncio.run_coroutine_threadsafe(closing, server.servers[0].get_loop()).result(timeout=10)
         server.should_exit = True
         thread.join(timeout=10)
 

@@ -10,6 +10,7 @@ import anyio
 import httpx2
 import mcp_types as types
 import pytest
+from django.db import connection
 
 from mcp_server.services import workflow_tool_set
 from runs.models import RunStatus, RunTrigger, WorkflowRun
@@ -178,10 +179,16 @@ def test_publishing_and_switching_tools_tells_open_sessions_the_list_changed(sit
         if isinstance(message, types.ToolListChangedNotification):
             changes.set()
 
+    def publish() -> None:  # in a thread of its own, as another request would
+        try:
+            workflow_publish(workflow=workflow)
+        finally:
+            connection.close()
+
     async def listen() -> list[str]:
         async with mcp_session(site, alice_token, message_handler=on_message) as session:
             assert (await session.list_tools()).tools == []
-            await anyio.to_thread.run_sync(lambda: workflow_publish(workflow=workflow))
+            await anyio.to_thread.run_sync(publish)
             with anyio.fail_after(10):
                 await changes.wait()
             return [tool.name for tool in (await session.list_tools()).tools]

@@ -3,6 +3,9 @@ that serves it next to Django's."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
 from mcp.server.auth.provider import AccessToken
@@ -15,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accounts.services import api_token_authenticate
 from mcp_server.database import database_sync_to_async
+from mcp_server.notices import tools_changes_listened
 from mcp_server.server import mcp_server_build
 
 MCP_PATH = "/mcp"
@@ -32,8 +36,15 @@ class ApiTokenVerifier:
 
 
 def mcp_application() -> Starlette:
-    """/mcp alone; its lifespan runs the session manager (the router hands it the server's lifespan)."""
+    """/mcp alone; its lifespan runs the session manager and the list-changed listener (the router hands it
+    the server's lifespan)."""
     manager = StreamableHTTPSessionManager(app=mcp_server_build())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with manager.run(), tools_changes_listened():
+            yield
+
     endpoint = RequireAuthMiddleware(StreamableHTTPASGIApp(manager), required_scopes=[])
     return Starlette(
         routes=[Route(MCP_PATH, endpoint=endpoint)],
@@ -41,7 +52,7 @@ def mcp_application() -> Starlette:
             Middleware(AuthenticationMiddleware, backend=BearerAuthBackend(ApiTokenVerifier())),
             Middleware(AuthContextMiddleware),
         ],
-        lifespan=lambda app: manager.run(),
+        lifespan=lifespan,
     )
 
 

@@ -46,6 +46,7 @@ from engine.interface import (
 )
 from engine.kinds import NodeKind, input_ports_for, node_kind_catalog, output_ports_for, register
 from engine.kinds.handling import ErrorHandling
+from engine.mcp import McpClient, McpError, McpToolCall, McpToolResult
 from engine.options import RunOptions
 from engine.ports import Port, port_type_rules
 from engine.providers import (
@@ -117,6 +118,10 @@ __all__ = [
     "LLMResponse",
     "Limits",
     "LogLine",
+    "McpClient",
+    "McpError",
+    "McpToolCall",
+    "McpToolResult",
     "MemoryResultStore",
     "MemorySink",
     "NodeFinished",

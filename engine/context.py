@@ -10,6 +10,7 @@ from typing import Any
 from engine.calls import WorkflowCaller
 from engine.costs import Budget, PriceTable
 from engine.decisions import Approvals
+from engine.mcp import McpClient
 from engine.providers.types import LLMClient
 from engine.sandbox.types import CodeRunner
 from engine.storage import ImageDigests, ImageReader
@@ -25,7 +26,8 @@ class ExecutionContext:
     content keys cover uploaded images' bytes; `prices` gives each model call its cost; `budget`
     may refuse a model call before it starts; `workflows` runs the child runs of Sub-workflow and Map
     nodes (None: such nodes fail); `web` makes the requests of HTTP Request nodes and `code` runs Code
-    nodes' programs in sandboxes (None: such nodes fail); `approvals` hands Approval nodes their decision
+    nodes' programs in sandboxes (None: such nodes fail); `mcp` calls the tools of MCP Tool nodes (None: such
+    nodes fail); `approvals` hands Approval nodes their decision
     (None: no one can decide, so such a node waits).
     """
 
@@ -38,4 +40,5 @@ class ExecutionContext:
     workflows: WorkflowCaller | None = None
     web: WebClient | None = None
     code: CodeRunner | None = None
+    mcp: McpClient | None = None
     approvals: Approvals | None = None

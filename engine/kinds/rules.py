@@ -43,8 +43,8 @@ def placeholder_names_in(texts: Sequence[str]) -> list[str]:
 
 
 def placeholder_texts(data: Mapping[str, Any], fields: str | Sequence[str]) -> list[str]:
-    """The texts of `data` whose placeholders are ports: each text field of `fields`, and each text value
-    in the rows of a field that holds rows."""
+    """The texts of `data` whose placeholders are ports: each text field of `fields`, each text value in the
+    rows of a field that holds rows, and each text value of a field that holds an object (MCP arguments)."""
     texts: list[str] = []
     for name in [fields] if isinstance(fields, str) else fields:
         value = data.get(name)
@@ -53,6 +53,8 @@ def placeholder_texts(data: Mapping[str, Any], fields: str | Sequence[str]) -> l
         elif isinstance(value, list):
             rows = (row for row in value if isinstance(row, Mapping))
             texts.extend(text for row in rows for text in row.values() if isinstance(text, str))
+        elif isinstance(value, Mapping):
+            texts.extend(text for text in value.values() if isinstance(text, str))
     return texts
 
 

@@ -16,8 +16,9 @@ export function placeholderNames(template) {
   return names;
 }
 
-// The placeholder names of a `placeholders` rule's fields: a text field's, or each text in the rows of a field
-// holding rows (a list of objects), in order, without repeats (the engine's rule).
+// The placeholder names of a `placeholders` rule's fields: a text field's, each text in the rows of a field
+// holding rows (a list of objects), or each text value of a field holding an object, in order, without repeats
+// (the engine's rule).
 export function rulePlaceholderNames(rule, data) {
   const texts = [];
   for (const field of [].concat(rule.placeholders)) {
@@ -25,6 +26,8 @@ export function rulePlaceholderNames(rule, data) {
     if (typeof value === "string") texts.push(value);
     else if (Array.isArray(value)) {
       for (const row of value.filter(isObject)) texts.push(...Object.values(row).filter((text) => typeof text === "string"));
+    } else if (isObject(value)) {
+      texts.push(...Object.values(value).filter((text) => typeof text === "string"));
     }
   }
   return [...new Set(texts.flatMap(placeholderNames))];

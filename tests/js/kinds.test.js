@@ -54,6 +54,12 @@ test("a placeholders rule may read several fields, and the texts in the rows of 
   equal(names(inputPorts(node("g", "gadget", data), caller)), ["a:text!", "b:text!", "c:text!", "d:text!"]);
 });
 
+test("a placeholders rule reads the text values of a field holding an object", () => {
+  const caller = { ...GADGET, inputs: [], inputsFrom: { placeholders: ["arguments"], type: "any", required: true } };
+  const data = { arguments: { city: "{{city}}", query: "near {{place}} {{city}}", limit: 3 } };
+  equal(names(inputPorts(node("g", "gadget", data), caller)), ["city:any!", "place:any!"]);
+});
+
 test("a new kind connects through its rule ports, with the served port types", () => {
   const catalog = makeCatalog([...CATALOG.kinds, GADGET], CATALOG.portTypes);
   const graph = { nodes: [node("t", "text", { text: "hi" }), node("g", "gadget", { pattern: "{{topic}}" })], edges: [] };

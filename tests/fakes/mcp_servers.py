@@ -1,0 +1,61 @@
+"""An MCP server written with the official SDK (`MCPServer`), on loopback in a thread: what Weft's MCP client
+and MCP Tool nodes call as an external server. Its `hang` tool waits until the server stops."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import anyio
+import uvicorn
+from mcp.server.mcpserver import MCPServer
+from mcp_types import ToolAnnotations
+
+from tests.waiting import wait_for
+
+HUGE_BYTES = 100 * 1024 * 1024
+
+
+def outside_server() -> MCPServer:
+    server = MCPServer("outside")
+
+    @server.tool(annotations=ToolAnnotations(read_only_hint=True), structured_output=True)
+    def forecast(city: str, days: int = 1) -> dict[str, str | int]:
+        """The weather for a few days."""
+        return {"city": city, "days": days, "sky": "clear"}
+
+    @server.tool()
+    def broken(city: str) -> str:
+        """Always fails."""
+        raise ValueError(f"no such city: {city}")
+
+    @server.tool()
+    async def hang() -> str:
+        """Answers after an hour."""
+        await anyio.sleep(3600)
+        return "late"
+
+    @server.tool()
+    def huge() -> str:
+        """Answers 100 MB of text."""
+        return "x" * HUGE_BYTES
+
+    return server
+
+
+@contextmanager
+def outside_mcp_url() -> Iterator[str]:
+    """The Streamable HTTP URL of a running `outside_server`."""
+    app = outside_server().streamable_http_app()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        server.should_exit = True
+        server.force_exit = True
+        thread.join(timeout=10)

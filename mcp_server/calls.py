@@ -17,7 +17,7 @@ import engine
 from accounts.models import User
 from core.errors import DomainError, errors_summary
 from mcp_server.database import database_sync_to_async
-from mcp_server.selectors import tool_find
+from mcp_server.selectors import tool_workflow
 from runs.models import RunStatus, RunTrigger, WorkflowRun
 from runs.selectors import run_outputs
 from runs.services import RunAlreadyFinished, run_cancel, run_start
@@ -44,15 +44,15 @@ def _arguments_problem(error: engine.InputsInvalid) -> str:
 def _start(*, owner_id: int, name: str, arguments: Mapping[str, Any], call_ref: str) -> WorkflowRun | str:
     """The started run, or what refused it (an unknown tool, another user's alike; a limit; bad arguments)."""
     owner = User.objects.get(pk=owner_id)
-    tool = tool_find(owner=owner, name=name)
-    if tool is None:
+    workflow = tool_workflow(owner=owner, name=name)
+    if workflow is None:
         return f"Unknown tool: {name!r}."
     try:
         started = run_start(
             owner=owner,
             trigger=RunTrigger.MCP,
             trigger_ref=call_ref,
-            workflow=tool.workflow,
+            workflow=workflow,
             inputs=arguments,
         )
     except engine.InputsInvalid as error:

@@ -84,7 +84,8 @@ def tools_listed(*, owner: User) -> list[ListedTool]:
     return [_listed(tool) for tool in _tools(owner)]
 
 
-def tool_find(*, owner: User, name: str) -> ListedTool | None:
-    """The owner's listed tool of that name; None for an unknown name and for another user's tool alike."""
+def tool_workflow(*, owner: User, name: str) -> Workflow | None:
+    """The workflow of the owner's listed tool of that name; None for an unknown name and for another user's
+    tool alike."""
     tool = _tools(owner).filter(name=name).first()
-    return _listed(tool) if tool else None
+    return tool.workflow if tool else None

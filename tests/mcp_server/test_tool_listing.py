@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import User
-from mcp_server.selectors import tool_find, tools_listed
+from mcp_server.selectors import tool_workflow, tools_listed
 from mcp_server.services import workflow_tool_set
 from tests.factories import WorkflowFactory
 from tests.graphs import callable_graph
@@ -37,11 +37,11 @@ def test_an_unpublished_workflows_tool_is_neither_listed_nor_found(alice, bob):
     workflow_unpublish(workflow=workflow)
 
     assert tools_listed(owner=alice) == []
-    assert tool_find(owner=alice, name="write_about") is None
+    assert tool_workflow(owner=alice, name="write_about") is None
 
 
 def test_another_users_tool_is_not_found_by_its_name(alice, bob):
     _tool(bob, "write_about")
 
-    assert tool_find(owner=alice, name="write_about") is None
-    assert tool_find(owner=bob, name="write_about").workflow.owner == bob
+    assert tool_workflow(owner=alice, name="write_about") is None
+    assert tool_workflow(owner=bob, name="write_about").owner == bob

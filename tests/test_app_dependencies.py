@@ -1,7 +1,7 @@
 """Apps depend one way, accounts <- connections <- workflows <- runs <- triggers and mcp_server, uploads
-beside them, core (the shared kernel) and engine under all: no module of a lower package imports a higher one
-(read from the source, so an import hidden in a function counts too). No import cycles and no overlong modules,
-in the Python packages and among the page's ES modules (static/js) alike."""
+beside them, core (the shared kernel) and engine under all: no module of a lower package imports a higher
+one (read from the source, so an import hidden in a function counts too). No import cycles and no overlong
+modules, in the Python packages and among the page's ES modules (static/js) alike."""
 
 from __future__ import annotations
 
@@ -27,7 +27,16 @@ FORBIDDEN = {
         "workflowsite",
         "core",
     },
-    "core": {"accounts", "connections", "workflows", "runs", "uploads", "triggers", "mcp_server", "workflowsite"},
+    "core": {
+        "accounts",
+        "connections",
+        "workflows",
+        "runs",
+        "uploads",
+        "triggers",
+        "mcp_server",
+        "workflowsite",
+    },
     "accounts": {"connections", "workflows", "runs", "uploads", "triggers", "mcp_server", "workflowsite"},
     "uploads": {"connections", "workflows", "runs", "triggers", "mcp_server", "workflowsite"},
     "connections": {"workflows", "runs", "triggers", "mcp_server", "workflowsite"},

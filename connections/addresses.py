@@ -16,8 +16,11 @@ from django.conf import settings
 from uploads.fetchpolicy import IPAddress, Resolver, address_refusal, system_resolver
 
 
-def url_refusal(url: str, *, resolver: Resolver = system_resolver) -> str | None:
-    """Why a user's connection may not call `url` (the rule, for the user), or None when it may."""
+def url_refusal(
+    url: str, *, resolver: Resolver = system_resolver, networks_setting: str = "PROVIDER_ALLOWED_NETWORKS"
+) -> str | None:
+    """Why a user's connection may not call `url` (the rule, for the user), or None when it may; the networks
+    exempted are those of `networks_setting` (MCP connections have their own, MCP_ALLOWED_NETWORKS)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -33,14 +36,14 @@ def url_refusal(url: str, *, resolver: Resolver = system_resolver) -> str | None
     addresses = _addresses(host, port or (443 if parts.scheme == "https" else 80), resolver)
     if addresses is None:
         return f"{host} does not resolve"
-    allowed = _allowed_networks()
+    allowed = _allowed_networks(networks_setting)
     for address in addresses:
         if any(address in network for network in allowed if network.version == address.version):
             continue
         reason = address_refusal(address)
         if reason:
             verb = "is" if str(address) == host.strip("[]") else "resolves to"
-            return f"{host} {verb} {_rule(reason)} (not in PROVIDER_ALLOWED_NETWORKS)"
+            return f"{host} {verb} {_rule(reason)} (not in {networks_setting})"
     return None
 
 
@@ -61,5 +64,5 @@ def _rule(reason: str) -> str:
     return reason.split(" is ", 1)[1] if " is " in reason else reason
 
 
-def _allowed_networks() -> Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [ipaddress.ip_network(value, strict=False) for value in settings.PROVIDER_ALLOWED_NETWORKS]
+def _allowed_networks(setting: str) -> Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(value, strict=False) for value in getattr(settings, setting)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from connections import selectors, services
 from connections.catalog import model_catalog
+from connections.mcp import connection_tools
 from connections.serializers import (
     ConnectionModelsSerializer,
     ConnectionPageSerializer,
@@ -116,3 +117,22 @@ class ModelListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response({"models": model_catalog(owner=request.user, prices=price_table())})
+
+
+class ConnectionToolsApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("refresh", bool, description="Ask the server again, not the cache.")],
+        responses={
+            200: OpenApiResponse(description="`{tools: [{name, description, inputSchema, annotations}]}`"),
+            400: bad_request("Not an mcp connection."),
+            404: _NOT_FOUND,
+            429: _RATE_LIMITED,
+            424: OpenApiResponse(description="The MCP server did not answer, or refused; detail says why."),
+        },
+        summary="The tools an MCP connection's server offers (cached for a minute)",
+    )
+    def get(self, request: Request, connection_id: str) -> Response:
+        connection = selectors.connection_get(owner=request.user, connection_id=connection_id)
+        services.provider_calls_count(owner=request.user)
+        refresh = request.query_params.get("refresh") in ("1", "true")
+        return Response({"tools": connection_tools(connection=connection, refresh=refresh)})

@@ -28,6 +28,11 @@ NOT_A_HEADER_VALUE = "must be printable ASCII characters (it is sent in an HTTP 
 MODEL_KINDS = frozenset({ConnectionKind.GEMINI, ConnectionKind.GROQ, ConnectionKind.OPENAI})
 
 
+def networks_setting(kind: str) -> str:
+    """The setting listing the private networks a user's connection of this kind may reach."""
+    return "MCP_ALLOWED_NETWORKS" if kind == ConnectionKind.MCP else "PROVIDER_ALLOWED_NETWORKS"
+
+
 class Connection(TimeStampedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # None: a site connection, added by an operator in the admin and usable by every user.

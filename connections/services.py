@@ -14,7 +14,7 @@ import engine
 from accounts.models import User
 from connections import crypto
 from connections.addresses import url_refusal
-from connections.models import MODEL_KINDS, Connection, ConnectionKind
+from connections.models import MODEL_KINDS, Connection, ConnectionKind, networks_setting
 from connections.selectors import connection_config
 from core.errors import DomainError
 from engine.providers.base import AttemptFailed
@@ -157,7 +157,7 @@ def _check(connection: Connection, *, url_changed: bool) -> None:
     if connection.kind == ConnectionKind.HTTP and not connection.header_name:
         raise ConnectionInvalid("headerName", "an http connection needs the header that carries the secret")
     if url_changed and connection.owner_id is not None and connection.base_url:
-        refusal = url_refusal(connection.base_url)
+        refusal = url_refusal(connection.base_url, networks_setting=networks_setting(connection.kind))
         if refusal:
             raise ConnectionInvalid("baseUrl", f"this URL is refused: {refusal}")
 

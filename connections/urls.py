@@ -14,4 +14,9 @@ urlpatterns = [
         api.ConnectionModelsApi.as_view(),
         name="api-connection-models",
     ),
+    path(
+        "connections/<uuid:connection_id>/tools",
+        api.ConnectionToolsApi.as_view(),
+        name="api-connection-tools",
+    ),
 ]

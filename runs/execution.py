@@ -22,6 +22,7 @@ from django.utils import timezone
 
 import engine
 from accounts.models import User
+from connections.mcp import ConnectionsMcpClient
 from connections.selectors import usable_connections
 from core.engine_config import code_runner, price_table, provider_config
 from runs.costs import budget_for
@@ -59,6 +60,7 @@ def execution_context(*, owner: User, run_id: uuid.UUID) -> engine.ExecutionCont
         budget=reconnecting(lambda: budget_for(owner=owner, run_id=run_id)),
         web=FetchingWebClient(owner=owner),
         code=code_runner(),
+        mcp=ConnectionsMcpClient(owner=owner),
     )
 
 

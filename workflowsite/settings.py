@@ -506,6 +506,8 @@ OPENAI_BASE_URL = env_str("OPENAI_BASE_URL") or None
 # A user's connection URL may not reach loopback, private or link-local addresses, except in these networks
 # (e.g. 127.0.0.1/32 for an Ollama beside `make run`). Site connections (environment, admin) are trusted.
 PROVIDER_ALLOWED_NETWORKS = env_list("PROVIDER_ALLOWED_NETWORKS", "")
+# CIDRs a user's MCP connection may reach although loopback, private or link-local.
+MCP_ALLOWED_NETWORKS = env_list("MCP_ALLOWED_NETWORKS", "")
 LLM_TIMEOUT_SECONDS = env_float("LLM_TIMEOUT_SECONDS", 60.0)
 LLM_MAX_ATTEMPTS = env_int("LLM_MAX_ATTEMPTS", 3)
 # The model chain (<connection slug>/<model id>, tried in order) of LLM and Vision nodes that name none;

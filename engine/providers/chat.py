@@ -1,11 +1,15 @@
-"""The chat-completions messages of a request, shared by Groq and the OpenAI-compatible provider."""
+"""What Groq and the OpenAI-compatible provider share: the chat-completions messages of a request, and what
+their SDKs' (alike) errors and usage mean for an attempt."""
 
 from __future__ import annotations
 
 import base64
 import json
+from types import ModuleType
 from typing import Any
 
+from engine.providers.base import AttemptFailed, Completion, status_failure
+from engine.providers.transport import transport_failure
 from engine.providers.types import LLMRequest
 
 JSON_INSTRUCTION = "Answer with a single JSON value and nothing else. It must match this JSON Schema: "
@@ -40,3 +44,24 @@ def error_detail(body: object, fallback: str) -> str:
         if isinstance(error, dict) and isinstance(error.get("message"), str):
             return error["message"]
     return fallback
+
+
+def sdk_failure(exc: BaseException, sdk: ModuleType) -> AttemptFailed:
+    """What an error raised by an OpenAI-shaped SDK (`openai`, `groq`) while asking or streaming means for
+    the attempt: the server's status and message, a timeout, a lost connection, or a transport error."""
+    if isinstance(exc, sdk.APIStatusError):
+        return status_failure(exc.status_code, error_detail(exc.body, exc.message), exc.response.headers)
+    if isinstance(exc, sdk.APITimeoutError):
+        return AttemptFailed("timed out", transient=True, timeout=True)
+    if isinstance(exc, sdk.APIConnectionError):
+        return AttemptFailed("connection failed", transient=True)
+    return transport_failure(exc)
+
+
+def chat_completion(texts: list[str], usage: Any) -> Completion:
+    """The streamed texts joined, with the chat-completions usage when the server sent it."""
+    return Completion(
+        text="".join(texts),
+        input_tokens=usage.prompt_tokens if usage else None,
+        output_tokens=usage.completion_tokens if usage else None,
+    )

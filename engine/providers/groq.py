@@ -7,8 +7,8 @@ from typing import Any
 import groq
 
 from engine.providers.base import AttemptFailed, Completion, status_failure
-from engine.providers.chat import chat_messages, error_detail
-from engine.providers.transport import TRANSPORT_ERRORS, transport_failure
+from engine.providers.chat import chat_completion, chat_messages, error_detail, sdk_failure
+from engine.providers.transport import TRANSPORT_ERRORS
 from engine.providers.types import LLMRequest, TextFn
 
 
@@ -48,18 +48,6 @@ class GroqProvider:
                         on_text(text)
                 # Groq sends the usage on the last chunk, under x_groq.
                 usage = getattr(chunk.x_groq, "usage", None) or getattr(chunk, "usage", None) or usage
-        except groq.APIStatusError as exc:
-            raise status_failure(
-                exc.status_code, error_detail(exc.body, exc.message), exc.response.headers
-            ) from exc
-        except groq.APITimeoutError as exc:
-            raise AttemptFailed("timed out", transient=True, timeout=True) from exc
-        except groq.APIConnectionError as exc:
-            raise AttemptFailed("connection failed", transient=True) from exc
-        except TRANSPORT_ERRORS as exc:  # raised as they are while reading the stream
-            raise transport_failure(exc) from exc
-        return Completion(
-            text="".join(texts),
-            input_tokens=usage.prompt_tokens if usage else None,
-            output_tokens=usage.completion_tokens if usage else None,
-        )
+        except (groq.APIStatusError, groq.APIConnectionError, *TRANSPORT_ERRORS) as exc:
+            raise sdk_failure(exc, groq) from exc
+        return chat_completion(texts, usage)

@@ -9,8 +9,8 @@ from typing import Any
 import openai
 
 from engine.providers.base import AttemptFailed, Completion, status_failure
-from engine.providers.chat import chat_messages, error_detail
-from engine.providers.transport import TRANSPORT_ERRORS, transport_failure
+from engine.providers.chat import chat_completion, chat_messages, error_detail, sdk_failure
+from engine.providers.transport import TRANSPORT_ERRORS
 from engine.providers.types import LLMRequest, TextFn
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -88,21 +88,9 @@ class OpenAICompatibleProvider:
             if schema_format and "response_format" in detail:
                 raise _SchemaFormatRefused from exc
             raise status_failure(exc.status_code, detail, exc.response.headers) from exc
-        except openai.APIStatusError as exc:
-            raise status_failure(
-                exc.status_code, error_detail(exc.body, exc.message), exc.response.headers
-            ) from exc
-        except openai.APITimeoutError as exc:
-            raise AttemptFailed("timed out", transient=True, timeout=True) from exc
-        except openai.APIConnectionError as exc:
-            raise AttemptFailed("connection failed", transient=True) from exc
-        except TRANSPORT_ERRORS as exc:  # raised as they are while reading the stream
-            raise transport_failure(exc) from exc
-        return Completion(
-            text="".join(texts),
-            input_tokens=usage.prompt_tokens if usage else None,
-            output_tokens=usage.completion_tokens if usage else None,
-        )
+        except (openai.APIStatusError, openai.APIConnectionError, *TRANSPORT_ERRORS) as exc:
+            raise sdk_failure(exc, openai) from exc
+        return chat_completion(texts, usage)
 
 
 class _SchemaFormatRefused(Exception):

@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from accounts.authentication import ApiTokenAuthentication
 from core.api import bad_request
 from core.pagination import MAX_LIMIT, PAGE_ERRORS, Page, PageQuerySerializer
-from runs.costs import USAGE_MAX_DAYS, usage_report
+from runs.costs import USAGE_DEFAULT_DAYS, USAGE_MAX_DAYS, usage_report
 from runs.idempotency import IDEMPOTENCY_HEADER, StartedRun, request_digest
 from runs.models import RunTrigger
 from runs.result_serializers import (
@@ -339,7 +339,7 @@ class UsageApi(APIView):
         query = UsageQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         end = query.validated_data.get("to") or timezone.now().date()
-        start = query.validated_data.get("from") or end - timedelta(days=29)
+        start = query.validated_data.get("from") or end - timedelta(days=USAGE_DEFAULT_DAYS - 1)
         if start > end:
             raise ValidationError({"from": "must not be after `to`"})
         if (end - start).days >= USAGE_MAX_DAYS:

@@ -90,6 +90,10 @@ MATRIX: dict[str, dict[str, Expect]] = {
     "api-approvals": {"get": Expect(200, **COLLECTION)},
     "api-workflow-publish": {"post": Expect(200), "delete": Expect(200)},
     "api-workflow-runs": {"post": Expect(202, body=lambda owned: {"inputs": {}})},
+    "api-workflow-mcp": {
+        "get": Expect(200),
+        "put": Expect(200, body=lambda owned: {"enabled": True, "name": "alice_tool"}),
+    },
     "api-webhook-list": {"get": Expect(200), "post": Expect(201, body=lambda owned: {"name": "new"})},
     "api-webhook-detail": {
         "get": Expect(200),
@@ -125,6 +129,8 @@ MATRIX: dict[str, dict[str, Expect]] = {
     # Alice's connection points at loopback: the test answers ok=false naming the rule, the model list 424.
     "api-connection-test": {"post": Expect(200)},
     "api-connection-models": {"get": Expect(424)},
+    # Alice's connection is an OpenAI-compatible one: it has no tools to list.
+    "api-connection-tools": {"get": Expect(400)},
     "api-upload-list": {
         "get": Expect(200, **COLLECTION),
         "post": Expect(201, other=201, body=_image, multipart=True),

@@ -15,12 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bench.queue import redis_forget, start_group, stop_group
+from bench.queue import prepare_database, redis_forget, start_group, stop_group
 from tests.fakes.llm_server import FakeLLMServer
 from tests.graphs import text_llm_chain
 
@@ -55,13 +54,7 @@ def django_env(llm_url: str, cap: int) -> dict[str, str]:
 
 
 def prepare(env: dict[str, str]) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    migrate = [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"]
-    subprocess.run(migrate, cwd=ROOT, env=env, check=True)
+    prepare_database(env, BENCH_DB)
     os.environ.update(env)
     import django
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -49,7 +49,7 @@ def usable_connections(*, owner: User) -> dict[str, engine.ConnectionConfig]:
     A user's URL is checked again here, after resolving its host: one that now reaches a refused address
     carries the refusal and fails the node that uses it."""
     usable = {connection.slug: connection for connection in environment_connections()}
-    rows = Connection.objects.filter(Q(owner__isnull=True) | Q(owner=owner), kind__in=MODEL_KINDS)
+    rows = _usable(owner=owner, kinds=MODEL_KINDS)
     for row in sorted(rows, key=lambda row: row.owner_id is not None):
         refusal = url_refusal(row.base_url) if row.owner_id is not None and row.base_url else None
         usable[row.slug] = connection_config(row, refusal=refusal)
@@ -58,7 +58,7 @@ def usable_connections(*, owner: User) -> dict[str, engine.ConnectionConfig]:
 
 def usable_slugs(*, owner: User) -> set[str]:
     """The slugs `owner` can name in a chain (one query, nothing decrypted)."""
-    rows = Connection.objects.filter(Q(owner__isnull=True) | Q(owner=owner), kind__in=MODEL_KINDS)
+    rows = _usable(owner=owner, kinds=MODEL_KINDS)
     return {c.slug for c in environment_connections()} | set(rows.values_list("slug", flat=True))
 
 
@@ -89,7 +89,8 @@ def graph_chain_issues(*, owner: User, graph: Any) -> list[engine.ValidationIssu
 def http_auth_headers(*, owner: User, slug: str) -> dict[str, str] | None:
     """The headers of the HTTP connection `owner` names `slug` (their own, else the site's): its extra
     headers and its header carrying the secret, decrypted; None when there is no such connection."""
-    row = _usable_http(owner=owner).filter(slug=slug).order_by(F("owner").asc(nulls_last=True)).first()
+    usable = _usable(owner=owner, kinds=[ConnectionKind.HTTP]).filter(slug=slug)
+    row = usable.order_by(F("owner").asc(nulls_last=True)).first()
     return None if row is None else {**row.extra_headers, row.header_name: row.secret}
 
 
@@ -108,7 +109,7 @@ def graph_auth_issues(*, owner: User, graph: Any) -> list[engine.ValidationIssue
     ]
     if not named:
         return []
-    slugs = set(_usable_http(owner=owner).values_list("slug", flat=True))
+    slugs = set(_usable(owner=owner, kinds=[ConnectionKind.HTTP]).values_list("slug", flat=True))
     return [
         engine.ValidationIssue(f"nodes[{index}].data.auth", f"no HTTP connection named {slug!r}")
         for index, slug in named
@@ -116,8 +117,9 @@ def graph_auth_issues(*, owner: User, graph: Any) -> list[engine.ValidationIssue
     ]
 
 
-def _usable_http(*, owner: User) -> QuerySet[Connection]:
-    return Connection.objects.filter(Q(owner__isnull=True) | Q(owner=owner), kind=ConnectionKind.HTTP)
+def _usable(*, owner: User, kinds: Collection[str]) -> QuerySet[Connection]:
+    """The stored connections of these kinds that `owner` may use: the site's and their own."""
+    return Connection.objects.filter(Q(owner__isnull=True) | Q(owner=owner), kind__in=kinds)
 
 
 def connection_config(connection: Connection, *, refusal: str | None = None) -> engine.ConnectionConfig:

@@ -17,8 +17,6 @@ from runs.models import Approval, ApprovalDecision, ExecutionLog, LogLevel, RunS
 from runs.tasks import execute_run
 from runs.worker import inprocess_worker_ensure
 
-SWEEP_BATCH_SIZE = 100
-
 
 class ApprovalClosed(DomainError):
     """The approval was decided already, or its run stopped waiting (cancelled, timed out): a decision now
@@ -48,12 +46,13 @@ def approval_decide(*, owner: User, run_id: str, node_id: str, decision: str, co
     return approval
 
 
-def approvals_time_out() -> int:
-    """Decide `timeout` on every approval past its deadline whose run still waits; resume those runs."""
+def approvals_time_out(*, limit: int) -> int:
+    """Decide `timeout` on up to `limit` approvals past their deadline whose run still waits; resume those
+    runs."""
     now = timezone.now()
     overdue = Approval.objects.filter(decision="", deadline__lt=now, run__status=RunStatus.WAITING)
     timed_out = 0
-    for approval_id in overdue.values_list("id", flat=True)[:SWEEP_BATCH_SIZE]:
+    for approval_id in overdue.values_list("id", flat=True)[:limit]:
         with transaction.atomic():
             approval = overdue.select_for_update().select_related("run").filter(pk=approval_id).first()
             if approval is not None:

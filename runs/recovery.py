@@ -102,7 +102,7 @@ def runs_recover_stale() -> RecoveryReport:
             resent += 1
     held_runs_release(limit=SWEEP_BATCH_SIZE, actor=execute_run)
     # A waiting run has no worker and no heartbeat: it is never stale; only its approvals' deadlines run.
-    timed_out = approvals_time_out()
+    timed_out = approvals_time_out(limit=SWEEP_BATCH_SIZE)
     report = RecoveryReport(
         requeued=requeued, failed=failed, cancelled=cancelled, resent=resent, timed_out=timed_out
     )

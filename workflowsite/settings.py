@@ -190,6 +190,12 @@ if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postg
         "max_size": DATABASE_POOL_MAX_SIZE,
         "timeout": DATABASE_POOL_TIMEOUT_SECONDS,
     }
+# Requests for sync views (all but the live event stream) run on this many threads per web process
+# (workflowsite/asgi.py says why); beyond it they wait their turn. A request holds a pooled connection only
+# while it runs, so threads above DATABASE_POOL_MAX_SIZE serve cached reads while others wait for the pool.
+WEB_THREADS = env_int("WEB_THREADS", 32)
+if WEB_THREADS < 1:
+    raise ImproperlyConfigured("WEB_THREADS must be at least 1")
 # Read replicas: a GET's reads go to the first replica within the lag limit, unless its user wrote in the
 # last DATABASE_REPLICA_STICKY_SECONDS (core/replicas.py says which reads).
 # https://docs.djangoproject.com/en/5.2/topics/db/multi-db/

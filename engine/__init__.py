@@ -16,7 +16,7 @@ from engine.calls import (
     WorkflowCaller,
 )
 from engine.caps import LLMCaps
-from engine.context import ExecutionContext
+from engine.context import ExecutionContext, NodeScope
 from engine.costs import Budget, PriceFileError, PriceTable
 from engine.decisions import Approvals, Decision
 from engine.events import (
@@ -128,6 +128,7 @@ __all__ = [
     "NodeKind",
     "NodePlan",
     "NodeResult",
+    "NodeScope",
     "NodeStarted",
     "NodeStatus",
     "NodeToken",

@@ -4,8 +4,9 @@ sandboxes and data defaults."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from engine.calls import WorkflowCaller
 from engine.costs import Budget, PriceTable
@@ -15,6 +16,14 @@ from engine.providers.types import LLMClient
 from engine.sandbox.types import CodeRunner
 from engine.storage import ImageDigests, ImageReader
 from engine.web import WebClient
+
+
+class NodeScope(Protocol):
+    """Wraps each node's work on its worker thread, where the node's calls (models, tools, child runs) happen:
+    the apps open a trace span there, so the engine depends on no tracing library. An exception the node
+    raises passes through it."""
+
+    def __call__(self, node_id: str, node_type: str) -> AbstractContextManager[object]: ...
 
 
 @dataclass
@@ -28,7 +37,7 @@ class ExecutionContext:
     nodes (None: such nodes fail); `web` makes the requests of HTTP Request nodes and `code` runs Code
     nodes' programs in sandboxes (None: such nodes fail); `mcp` calls the tools of MCP Tool nodes (None: such
     nodes fail); `approvals` hands Approval nodes their decision
-    (None: no one can decide, so such a node waits).
+    (None: no one can decide, so such a node waits); `node_scope` wraps each node's work (None: nothing).
     """
 
     llm: LLMClient | None = None
@@ -42,3 +51,4 @@ class ExecutionContext:
     code: CodeRunner | None = None
     mcp: McpClient | None = None
     approvals: Approvals | None = None
+    node_scope: NodeScope | None = None

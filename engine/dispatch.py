@@ -11,6 +11,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -145,10 +146,12 @@ class Dispatcher:
             stopped=self.ended.is_set,
         )
         measure_output = self.measure_output
+        scope = self.context.node_scope
 
         def job() -> None:
             try:
-                output = kind.run(call)
+                with scope(node.id, kind.type) if scope is not None else nullcontext():
+                    output = kind.run(call)
                 size = measure_output(output)
             except Exception as exc:
                 reports.put((task, ERROR, exc))

@@ -20,6 +20,7 @@ from dramatiq import Message
 
 from accounts.models import User
 from runs.models import RunStatus, WorkflowRun
+from runs.tracing import run_message
 
 
 def held_runs() -> QuerySet[WorkflowRun]:
@@ -42,7 +43,7 @@ def run_admit(run: WorkflowRun, *, actor: dramatiq.Actor) -> Message | None:
     same write); None leaves it held."""
     if admitted_count(owner_id=run.owner_id) >= settings.RUN_MAX_RUNNING_PER_USER:
         return None
-    message: Message = actor.message(str(run.id))
+    message = run_message(actor, run.id, trace_id=run.trace_id, parent_span_id=run.trace_parent_id)
     run.admitted_at, run.trigger_id = timezone.now(), message.message_id
     return message
 
@@ -60,8 +61,10 @@ def runs_release(*, owner_id: int, actor: dramatiq.Actor) -> int:
         oldest = held_runs().filter(owner_id=owner_id).order_by("created_at")
         admitted = 0
         now = timezone.now()
-        for run_id in oldest.values_list("id", flat=True)[:free]:
-            message = actor.message(str(run_id))
+        for run_id, trace_id, parent_span_id in oldest.values_list("id", "trace_id", "trace_parent_id")[
+            :free
+        ]:
+            message = run_message(actor, run_id, trace_id=trace_id, parent_span_id=parent_span_id)
             if (
                 held_runs()
                 .filter(pk=run_id)

@@ -15,6 +15,7 @@ from runs.changes import run_changed
 from runs.events import RunEventPublisher
 from runs.models import Approval, ApprovalDecision, ExecutionLog, LogLevel, RunStatus, WorkflowRun
 from runs.tasks import execute_run
+from runs.tracing import run_message
 from runs.worker import inprocess_worker_ensure
 
 
@@ -71,7 +72,7 @@ def _approval_record(approval: Approval, *, decision: str, comment: str, by: Use
         run_id=approval.run_id, node_id=approval.node_id, level=LogLevel.INFO, message=message
     )
     run = approval.run
-    resumed = execute_run.message(str(run.id))
+    resumed = run_message(execute_run, run.id, trace_id=run.trace_id, parent_span_id=run.trace_parent_id)
     if WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.WAITING).update(
         status=RunStatus.QUEUED,
         heartbeat_at=now,

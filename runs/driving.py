@@ -33,6 +33,7 @@ from runs.reconnect import reconnecting
 from runs.reuse import OwnerResultStore
 from runs.scopes import scope_targets
 from runs.selectors import run_settled_outputs
+from runs.tracing import run_span, run_span_end
 from workflows.callees import graph_callees_resolve, workflow_caller
 
 logger = logging.getLogger(__name__)
@@ -94,7 +95,21 @@ def _run_drive(
     done: Mapping[str, dict],
     listener: Callable[[engine.Event], None] | None = None,
 ) -> WorkflowRun | None:
-    """Execute a claimed (or, for a child, just created) run and record its outcome."""
+    """Execute a claimed (or, for a child, just created) run, in its `run` span, and record its outcome."""
+    with run_span(run) as span:
+        ended = _run_drive_engine(run=run, guard=guard, lineage=lineage, done=done, listener=listener)
+        run_span_end(span, ended)
+        return ended
+
+
+def _run_drive_engine(
+    *,
+    run: WorkflowRun,
+    guard: RunGuard,
+    lineage: Lineage,
+    done: Mapping[str, dict],
+    listener: Callable[[engine.Event], None] | None = None,
+) -> WorkflowRun | None:
     publisher = RunEventPublisher(run=run)
     store = OwnerResultStore(owner=run.owner, trusted_run_id=run.resumed_from_id)
     sink = RunEventSink(

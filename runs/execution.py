@@ -24,10 +24,12 @@ import engine
 from accounts.models import User
 from connections.mcp import ConnectionsMcpClient
 from connections.selectors import usable_connections
+from core import tracing
 from core.engine_config import code_runner, price_table, provider_config
 from runs.costs import budget_for
 from runs.models import RunStatus, WorkflowRun
 from runs.reconnect import reconnecting
+from runs.tracing import NodeSpans, TracedLLMClient, TracedMcpClient
 from runs.webclient import FetchingWebClient
 from uploads.reader import image_reader_for
 
@@ -51,8 +53,9 @@ def execution_context(*, owner: User, run_id: uuid.UUID) -> engine.ExecutionCont
     # chains name the owner's connections and the site's.
     images = image_reader_for(owner)
     connections = list(usable_connections(owner=owner).values())
-    return engine.ExecutionContext(
-        llm=engine.build_llm_client(provider_config(), connections=connections),
+    config = provider_config()
+    context = engine.ExecutionContext(
+        llm=engine.build_llm_client(config, connections=connections),
         images=images,
         defaults=model_defaults(),
         image_digests=images,
@@ -62,6 +65,11 @@ def execution_context(*, owner: User, run_id: uuid.UUID) -> engine.ExecutionCont
         code=code_runner(),
         mcp=ConnectionsMcpClient(owner=owner),
     )
+    if tracing.enabled():
+        context.node_scope = NodeSpans()
+        context.llm = TracedLLMClient(context.llm, prices=context.prices, default_model=config.default_model)
+        context.mcp = TracedMcpClient(context.mcp)
+    return context
 
 
 def planning_context(*, owner: User) -> engine.ExecutionContext:

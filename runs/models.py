@@ -123,6 +123,10 @@ class WorkflowRun(models.Model):
     )
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     trigger_id = models.CharField(max_length=64, blank=True, help_text="The Dramatiq message id.")
+    # OpenTelemetry (runs/tracing.py): the trace the run belongs to, and the span that started it (the parent
+    # of its `run` span, sent in every message of the run). Empty while tracing is off.
+    trace_id = models.CharField(max_length=32, blank=True, help_text="The OpenTelemetry trace id (hex).")
+    trace_parent_id = models.CharField(max_length=16, blank=True, help_text="The span that started the run.")
     trigger = models.CharField(max_length=16, choices=RunTrigger.choices, default=RunTrigger.EDITOR)
     trigger_ref = models.CharField(
         max_length=64,

@@ -17,7 +17,6 @@ from django.db import transaction
 from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from dramatiq import Message
 
 from core.cache import owner_caches_invalidate
 from runs.admission import held_runs_release, runs_release
@@ -28,6 +27,7 @@ from runs.ending import node_counts, run_publish_end, unfinished_nodes_end
 from runs.metrics import RECOVERIES, run_finished_count
 from runs.models import ACTIVE_RUN_STATUSES, NodeStatus, RunStatus, WorkflowRun
 from runs.tasks import execute_run
+from runs.tracing import run_message
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,9 @@ def runs_recover_stale() -> RecoveryReport:
                 if _run_end_abandoned(seen, run, RunStatus.FAILED, reason, now):
                     failed += 1
             else:
-                message: Message = execute_run.message(str(run.id))
+                message = run_message(
+                    execute_run, run.id, trace_id=run.trace_id, parent_span_id=run.trace_parent_id
+                )
                 if seen.update(
                     status=RunStatus.QUEUED,
                     recoveries=F("recoveries") + 1,
@@ -94,8 +96,10 @@ def runs_recover_stale() -> RecoveryReport:
     lost = WorkflowRun.objects.filter(
         status=RunStatus.QUEUED, admitted_at__isnull=False, heartbeat_at__lt=resend_before
     )
-    for run_id in lost.values_list("id", flat=True)[:SWEEP_BATCH_SIZE]:
-        message = execute_run.message(str(run_id))
+    for run_id, trace_id, parent_span_id in lost.values_list("id", "trace_id", "trace_parent_id")[
+        :SWEEP_BATCH_SIZE
+    ]:
+        message = run_message(execute_run, run_id, trace_id=trace_id, parent_span_id=parent_span_id)
         still_lost = lost.filter(pk=run_id)
         if still_lost.update(heartbeat_at=now, trigger_id=message.message_id):
             execute_run.broker.enqueue(message)

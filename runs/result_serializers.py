@@ -281,9 +281,17 @@ class ChildRunSerializer(serializers.ModelSerializer):
 class RunDetailSerializer(RunSummarySerializer):
     nodeIds = serializers.JSONField(source="node_ids")
     inputs = serializers.DictField(help_text="The values given for the Input nodes, by name.")
+    traceId = serializers.SerializerMethodField(
+        help_text="The OpenTelemetry trace the run belongs to (32 hex digits; docs/operations.md, Traces); "
+        "null when tracing was off."
+    )
 
     class Meta(RunSummarySerializer.Meta):
-        fields = [*RunSummarySerializer.Meta.fields, "nodes", "edges", "nodeIds", "inputs"]
+        fields = [*RunSummarySerializer.Meta.fields, "nodes", "edges", "nodeIds", "inputs", "traceId"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_traceId(self, run: WorkflowRun) -> str | None:
+        return run.trace_id or None
 
 
 class RunDetailOutputSerializer(RunDetailSerializer):

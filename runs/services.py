@@ -21,6 +21,7 @@ from dramatiq import Message
 import engine
 from accounts.models import User
 from connections.selectors import graph_auth_issues, graph_chain_issues
+from core import tracing
 from core.engine_config import graph_limits, run_options
 from core.errors import CAP_RETRY_AFTER_SECONDS, DomainError, RunRefused
 from runs.admission import run_admit, runs_release
@@ -182,6 +183,8 @@ def run_create(
         heartbeat_at=now,  # for a queued run: when its message was last sent
         created_at=now,
     )
+    # The span starting it (a request's, a schedule's firing, an MCP call) is the parent of its `run` span.
+    run.trace_id, run.trace_parent_id = tracing.current_trace_ids()
     if not enqueue:  # the caller sends (or executes) it itself
         run.admitted_at = now
     elif (message := run_admit(run, actor=execute_run)) is not None:

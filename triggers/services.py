@@ -22,6 +22,7 @@ from rest_framework.exceptions import ParseError
 import engine
 from accounts.models import User
 from accounts.services import token_digest
+from core import tracing
 from core.errors import DomainError, NotFound, RunRefused, errors_summary
 from core.logging import HOOK_TOKEN_SHOWN_CHARS
 from core.parsers import StrictJSONParser
@@ -341,7 +342,10 @@ def _fire_one(now: datetime) -> Firing | None:
             return Firing(str(schedule.pk), due_at, None, schedule.last_error)
         run_id, error = None, ""
         try:
-            with transaction.atomic():
+            with (
+                tracing.span("schedule fire", {"weft.schedule.id": str(schedule.pk)}),
+                transaction.atomic(),
+            ):
                 started = run_start(
                     owner=schedule.workflow.owner,
                     trigger=RunTrigger.SCHEDULE,

@@ -22,9 +22,13 @@ from asgiref.typing import ASGIApplication
 from django.core.asgi import get_asgi_application
 from django.core.wsgi import get_wsgi_application
 
+from core.tracing import tracing_setup
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workflowsite.settings")
 # Web processes borrow database connections from a bounded pool (settings.py, "Database" says why).
 os.environ.setdefault("DATABASE_POOL", "true")
+# Before the application loads its middleware: the Django instrumentation adds its own (core/tracing.py).
+tracing_setup()
 
 async_django = get_asgi_application()
 

@@ -282,6 +282,8 @@ _DRAMATIQ_MIDDLEWARE = [
     "django_dramatiq.middleware.DbConnectionsMiddleware",
     # Re-enqueues runs whose worker died (see runs/README.md, "Crash safety").
     "runs.middleware.RunRecoveryMiddleware",
+    # Sets OpenTelemetry up in each worker process and runs each message in its run's trace (core/tracing.py).
+    "core.tracing.TraceContextMiddleware",
 ]
 if DRAMATIQ_BROKER_URL.startswith(("amqp://", "amqps://")):
     DRAMATIQ_BROKER = {

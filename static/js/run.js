@@ -44,6 +44,7 @@ function render(run) {
     ["Duration", formatDuration(run.durationMs) || "–"],
     ["Created", formatDate(run.createdAt)],
     ["Finished", formatDate(run.completedAt) || "–"],
+    ["Trace", run.traceId || "–"],
   ];
   $("run-facts").replaceChildren(...facts.flatMap(([term, value]) => [el("dt", { text: term }), el("dd", { text: String(value) })]));
   $("run-error").hidden = !run.errorSummary;

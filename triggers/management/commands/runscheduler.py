@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from core.tracing import tracing_setup
 from triggers.scheduler import scheduler_loop, scheduler_tick
 
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Fire what is due now, then exit.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        tracing_setup()  # each firing is a span, its run's parent (core/tracing.py)
         if options["once"]:
             fired = scheduler_tick()
             self.stdout.write(f"{fired} schedule(s) fired")

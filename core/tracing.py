@@ -21,9 +21,13 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from core.logging import redact_query_string, redact_url
+
 TRACEPARENT = "traceparent"  # the Dramatiq message option carrying a run's W3C trace context
 _ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 _DEFAULT_SERVICE_NAME = "weft"
+# The request attributes that hold the URL (old and new HTTP semantic conventions alike).
+_URL_ATTRIBUTES = ("http.url", "http.target", "url.full", "url.path")
 
 _lock = threading.Lock()
 _enabled = False
@@ -74,7 +78,7 @@ def tracing_install(provider: Any) -> bool:
         if not _enabled:
             trace.set_tracer_provider(provider)
             if not DjangoInstrumentor().is_instrumented_by_opentelemetry:
-                DjangoInstrumentor().instrument(tracer_provider=provider)
+                DjangoInstrumentor().instrument(tracer_provider=provider, request_hook=_redact_request_span)
             _enabled = True
     return _enabled
 
@@ -88,6 +92,17 @@ def tracing_uninstall() -> None:
         if DjangoInstrumentor().is_instrumented_by_opentelemetry:
             DjangoInstrumentor().uninstrument()
         _enabled = False
+
+
+def _redact_request_span(span: Any, request: Any) -> None:
+    """A request span keeps its URL as the logs do: a webhook's token (its credential) cut to its first
+    characters and query-string values redacted."""
+    attributes = getattr(span, "attributes", None) or {}
+    for name in _URL_ATTRIBUTES:
+        if isinstance(value := attributes.get(name), str):
+            span.set_attribute(name, redact_url(value))
+    if isinstance(query := attributes.get("url.query"), str):
+        span.set_attribute("url.query", redact_query_string(query))
 
 
 def _exporter() -> Any:

@@ -20,7 +20,7 @@ from runs.services import run_create
 from tests.brokers import drain
 from tests.graphs import callable_graph, edge, graph, node, text_llm_chain
 from triggers.models import Schedule
-from triggers.services import schedule_create, schedules_fire_due
+from triggers.services import schedule_create, schedules_fire_due, webhook_create
 from workflows.services import workflow_create, workflow_publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -152,6 +152,25 @@ def test_a_schedule_firing_is_the_parent_of_its_run(alice, spans, worker, broker
     assert fire.attributes["weft.schedule.id"] == str(schedule.pk)
     assert run.parent.span_id == fire.context.span_id
     assert WorkflowRun.objects.get(pk=firing.run_id).trace_id == hex_trace(fire)
+
+
+def test_a_webhook_call_is_the_parent_of_its_run_and_its_span_keeps_no_token(
+    alice, anon_client, spans, worker, broker
+):
+    writer = workflow_publish(workflow=workflow_create(owner=alice, name="Writer", **callable_graph()))
+    hook = webhook_create(owner=alice, workflow=writer, signed=False)
+
+    response = anon_client.post(f"/hooks/{hook.token}?secret=x", {"topic": "otters"}, format="json")
+    drain(broker, worker)
+
+    assert response.status_code == 202
+    finished = list(spans.get_finished_spans())
+    [call] = [s for s in finished if s.kind == trace.SpanKind.SERVER]
+    [run] = named(finished, "run")
+    assert call.name == "POST hooks/<text:token>"
+    assert run.parent.span_id == call.context.span_id
+    assert not any(hook.token in str(value) or "secret=x" in str(value) for value in call.attributes.values())
+    assert any(f"/hooks/{hook.token[:4]}…" in str(value) for value in call.attributes.values())
 
 
 def test_with_tracing_off_a_run_has_no_trace_and_makes_no_span(

@@ -131,13 +131,12 @@ def current_trace_ids() -> tuple[str, str]:
     return trace.format_trace_id(span_context.trace_id), trace.format_span_id(span_context.span_id)
 
 
-def span(name: str, attributes: dict[str, str], *, server: bool = False) -> AbstractContextManager[Any]:
-    """A span around work that starts runs outside a traced request (a schedule's firing, an MCP tool call),
-    so that it is their runs' parent; nothing when off. `server`: it answers a caller (SpanKind.SERVER)."""
+def span(name: str, attributes: dict[str, str]) -> AbstractContextManager[Any]:
+    """A span around work that starts runs outside any request (a schedule's firing), so that it is their
+    runs' parent; nothing when off. (/mcp needs none: the MCP SDK makes a `tools/call` span of its own.)"""
     if not _enabled:
         return nullcontext()
-    kind = trace.SpanKind.SERVER if server else trace.SpanKind.INTERNAL
-    return tracer().start_as_current_span(name, kind=kind, attributes=attributes)
+    return tracer().start_as_current_span(name, attributes=attributes)
 
 
 def traceparent(trace_id: str, parent_span_id: str) -> str:

@@ -15,7 +15,6 @@ from django.conf import settings
 
 import engine
 from accounts.models import User
-from core import tracing
 from core.errors import DomainError, errors_summary
 from mcp_server.database import database_sync_to_async
 from mcp_server.selectors import tool_workflow
@@ -49,16 +48,13 @@ def _start(*, owner_id: int, name: str, arguments: Mapping[str, Any], call_ref: 
     if workflow is None:
         return f"Unknown tool: {name!r}."
     try:
-        # /mcp is served beside Django, not through it: this span is the run's parent (core/tracing.py).
-        attributes = {"mcp.method.name": "tools/call", "gen_ai.tool.name": name}
-        with tracing.span(f"tools/call {name}", attributes, server=True):
-            started = run_start(
-                owner=owner,
-                trigger=RunTrigger.MCP,
-                trigger_ref=call_ref,
-                workflow=workflow,
-                inputs=arguments,
-            )
+        started = run_start(
+            owner=owner,
+            trigger=RunTrigger.MCP,
+            trigger_ref=call_ref,
+            workflow=workflow,
+            inputs=arguments,
+        )
     except engine.InputsInvalid as error:
         return _arguments_problem(error)
     except engine.GraphInvalid as error:

@@ -65,7 +65,7 @@ def run_span_end(span: Span | None, run: WorkflowRun | None) -> None:
     if run is None:
         span.set_attribute("weft.run.status", "lost")
         return
-    span.set_attribute("weft.run.status", run.status)
+    span.set_attribute("weft.run.status", str(run.status))
     if run.status in _FAILED_STATUSES:
         span.set_status(Status(StatusCode.ERROR, run.error_summary))
 

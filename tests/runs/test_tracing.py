@@ -4,8 +4,10 @@ real SDKs against the fake LLM server); content only when asked for; nothing at 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
+import mcp_types as types
 import pytest
 from django.utils import timezone
 from dramatiq.brokers.stub import StubBroker
@@ -15,10 +17,12 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from core import tracing
+from mcp_server.services import workflow_tool_set
 from runs.models import WorkflowRun
 from runs.services import run_create
 from tests.brokers import drain
 from tests.graphs import callable_graph, edge, graph, node, text_llm_chain
+from tests.mcp_server.helpers import live_asgi_site, mcp_session
 from triggers.models import Schedule
 from triggers.services import schedule_create, schedules_fire_due, webhook_create
 from workflows.services import workflow_create, workflow_publish
@@ -171,6 +175,26 @@ def test_a_webhook_call_is_the_parent_of_its_run_and_its_span_keeps_no_token(
     assert run.parent.span_id == call.context.span_id
     assert not any(hook.token in str(value) or "secret=x" in str(value) for value in call.attributes.values())
     assert any(f"/hooks/{hook.token[:4]}…" in str(value) for value in call.attributes.values())
+
+
+def test_an_mcp_tool_call_is_the_parent_of_its_run(alice, alice_token, spans, worker):
+    writer = workflow_publish(workflow=workflow_create(owner=alice, name="Writer", **callable_graph()))
+    workflow_tool_set(workflow=writer, enabled=True, name="write_about", description="Writes.")
+
+    async def called() -> types.CallToolResult:
+        async with mcp_session(f"{base_url}/mcp", alice_token) as session:
+            return await session.call_tool("write_about", {"topic": "otters"})
+
+    with live_asgi_site() as base_url:
+        result = asyncio.run(called())
+
+    assert result.is_error is False
+    finished = list(spans.get_finished_spans())
+    # The MCP SDK's own span of the call (/mcp is served beside Django, so no request span is made).
+    [call], [run] = named(finished, "tools/call write_about"), named(finished, "run")
+    assert (call.kind, call.instrumentation_scope.name) == (trace.SpanKind.SERVER, "mcp-python-sdk")
+    assert run.parent.span_id == call.context.span_id
+    assert WorkflowRun.objects.get(workflow=writer).trace_id == hex_trace(call)
 
 
 def test_with_tracing_off_a_run_has_no_trace_and_makes_no_span(

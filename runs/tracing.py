@@ -42,8 +42,8 @@ def run_message(actor: dramatiq.Actor, run_id: Any, *, trace_id: str, parent_spa
 @contextmanager
 def run_span(run: WorkflowRun) -> Iterator[Span | None]:
     """The `run` span of an execution of `run` (a top run in its message's trace context, a child run under
-    its calling node); None when tracing is off. The run's `trace_id` is written down if it has none yet (it
-    was started with tracing off, or it is a child)."""
+    its calling node); None when tracing is off. A run with no trace yet (started outside any span, or a
+    child) takes this span's: a later execution of it (a recovery, a resumption) is then this one's child."""
     if not tracing.enabled():
         yield None
         return
@@ -52,9 +52,10 @@ def run_span(run: WorkflowRun) -> Iterator[Span | None]:
         attributes["weft.workflow.id"] = str(run.workflow_id)
     with tracing.tracer().start_as_current_span("run", attributes=attributes) as span:
         if not run.trace_id:
-            trace_id = trace.format_trace_id(span.get_span_context().trace_id)
-            type(run).objects.filter(pk=run.pk, trace_id="").update(trace_id=trace_id)
-            run.trace_id = trace_id
+            span_context = span.get_span_context()
+            ids = trace.format_trace_id(span_context.trace_id), trace.format_span_id(span_context.span_id)
+            type(run).objects.filter(pk=run.pk, trace_id="").update(trace_id=ids[0], trace_parent_id=ids[1])
+            run.trace_id, run.trace_parent_id = ids
         yield span
 
 

@@ -126,6 +126,26 @@ def test_a_failed_model_call_marks_its_span_its_node_and_its_run_as_errors(
     assert run.trace_id == hex_trace(run_span)
 
 
+def test_a_held_run_released_by_a_worker_stays_in_the_trace_of_the_request_that_started_it(
+    alice_client, spans, worker, broker, llm_settings, settings
+):
+    settings.RUN_MAX_RUNNING_PER_USER = 1
+    llm_settings.latency_s = 0.5  # the first still runs when the second is created: the second is held
+    first = alice_client.post("/api/execute", text_llm_chain(2, text="first"), format="json").json()
+    second = alice_client.post("/api/execute", text_llm_chain(2, text="second"), format="json").json()
+    drain(broker, worker)  # the worker runs the first, then sends the second's message (admission)
+
+    finished = list(spans.get_finished_spans())
+    requests = sorted((s for s in finished if s.kind == trace.SpanKind.SERVER), key=lambda s: s.start_time)
+    runs = {s.attributes["weft.run.id"]: s for s in named(finished, "run")}
+    assert len(requests) == 2
+    held = WorkflowRun.objects.get(pk=second["runId"])
+    assert held.admitted_at > held.created_at  # admitted by the worker's release, not by its request
+    for request, started in zip(requests, (first, second), strict=True):
+        assert runs[started["runId"]].parent.span_id == request.context.span_id
+        assert hex_trace(runs[started["runId"]]) == hex_trace(request)
+
+
 def test_a_child_run_is_traced_under_its_calling_node(alice, spans, worker, broker, llm_settings):
     callee = workflow_publish(workflow=workflow_create(owner=alice, name="Writer", **callable_graph()))
     caller = graph(

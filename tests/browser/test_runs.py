@@ -255,3 +255,16 @@ def test_the_run_page_links_a_parent_to_its_child_runs_and_back(page, site):
     # The runs list shows the child run, marked with its parent.
     page.goto(f"{site}/runs/")
     expect(page.locator(f'tr[data-id="{child.id}"]')).to_contain_text(f"child of {str(parent.id)[:8]}")
+
+
+def test_the_run_page_shows_the_trace_the_run_belongs_to(page, site):
+    sign_up(page, site)
+    owner = User.objects.get(email="alice@example.com")
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    ended = {"owner": owner, "status": "succeeded", "completed_at": timezone.now()}
+    traced, untraced = WorkflowRunFactory(**ended, trace_id=trace_id), WorkflowRunFactory(**ended)
+
+    page.goto(f"{site}/runs/{traced.id}/")
+    expect(page.locator("#run-facts")).to_contain_text(f"Trace{trace_id}")
+    page.goto(f"{site}/runs/{untraced.id}/")
+    expect(page.locator("#run-facts")).to_contain_text("Trace\N{EN DASH}")  # as every empty fact

@@ -241,6 +241,10 @@ class NodeKindSerializer(serializers.Serializer):
         required=False, help_text="`input` or `output`: the node is part of the workflow's interface."
     )
     imageSource = serializers.DictField(required=False, help_text="The data fields holding the kind's image.")
+    toolSource = serializers.DictField(
+        required=False,
+        help_text="The data fields naming an MCP tool: `connection`, `tool`, `arguments`, `reusable`.",
+    )
     dynamicInputs = serializers.BooleanField(
         required=False, help_text="Present and true when inputs depend on `data` (Prompt placeholders)."
     )

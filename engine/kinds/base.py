@@ -115,6 +115,10 @@ class NodeKind:
     # For a kind that holds an image: the data fields of its upload id and URL (the editor shows an image
     # picker and a thumbnail, and an image file dropped on the canvas becomes such a node).
     image_source: ClassVar[dict[str, str] | None] = None
+    # For a kind that calls an MCP server's tool: the data fields of its connection slug, tool name,
+    # arguments and reuse flag (the editor offers the connection's tools and builds the argument rows from
+    # the picked tool's inputSchema).
+    tool_source: ClassVar[dict[str, str] | None] = None
     # Whether the kind calls a model, and so counts against the run's LLM cost caps.
     uses_llm: ClassVar[bool] = False
     # Kinds that run whole workflows as child runs (Sub-workflow, Map): bounded by the run's wall-clock
@@ -222,6 +226,7 @@ class NodeKind:
             ("outputsFrom", cls.outputs_from),
             ("interfaceRole", cls.interface_role),
             ("imageSource", cls.image_source),
+            ("toolSource", cls.tool_source),
         ):
             if value is not None:
                 entry[key] = copy.deepcopy(value)

@@ -50,6 +50,12 @@ class McpToolKind(NodeKind):
             {"text": "No tool yet"},
         ]
     }
+    tool_source = {
+        "connection": "connection",
+        "tool": "tool",
+        "arguments": "arguments",
+        "reusable": "reusable",
+    }
     inputs_from = {"placeholders": ["arguments"], "type": "any", "required": True}
     outputs = (Port("result", "json"), Port("text", "text"))
     data_schema = {

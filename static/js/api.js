@@ -125,6 +125,8 @@ export const api = {
   createConnection: (body) => request("POST", "/api/connections", body),
   deleteConnection: (id) => request("DELETE", `/api/connections/${id}`),
   testConnection: (id) => request("POST", `/api/connections/${id}/test`),
+  listConnectionTools: (id, refresh = false) =>
+    request("GET", `/api/connections/${id}/tools${refresh ? "?refresh=true" : ""}`),
   listTokens: () => request("GET", "/api/tokens"),
   createToken: (name) => request("POST", "/api/tokens", { name }),
   revokeToken: (id) => request("DELETE", `/api/tokens/${id}`),

@@ -112,7 +112,7 @@ function simpleWidget({ id, field, value, emit, onCommit, failedLine }) {
 
 // An object or list as JSON text. What does not parse (or is not of the field's type) is said under it and
 // not stored: the node keeps its last good value. Empty text stores null where the field allows it.
-function jsonWidget({ id, field, value, emit, onCommit }) {
+export function jsonWidget({ id, field, value, emit, onCommit }) {
   const area = el("textarea", { id, class: "input", rows: 6, spellcheck: "false", name: field.name, placeholder: field.nullable ? "Empty: none" : "" });
   area.value = jsonText(value);
   area.setAttribute("aria-describedby", `${id}-error`);

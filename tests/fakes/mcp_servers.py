@@ -6,11 +6,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 import anyio
 import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp_types import ToolAnnotations
+from pydantic import Field
 
 from tests.waiting import wait_for
 
@@ -21,7 +23,9 @@ def outside_server() -> MCPServer:
     server = MCPServer("outside")
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True), structured_output=True)
-    def forecast(city: str, days: int = 1) -> dict[str, str | int]:
+    def forecast(
+        city: Annotated[str, Field(description="The city's English name.")], days: int = 1
+    ) -> dict[str, str | int]:
         """The weather for a few days."""
         return {"city": city, "days": days, "sky": "clear"}
 

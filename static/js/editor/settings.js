@@ -8,6 +8,7 @@ import { findNode, updateNodeData } from "../graph.js";
 import { el, statusBadge, toast } from "../ui.js";
 import { calleeWidgets } from "./callees.js";
 import { edit } from "./edits.js";
+import { toolWidgets } from "./mcppicker.js";
 import { allErrors, onlySelectedNode } from "./model.js";
 import { commitTyping, editField } from "./typing.js";
 
@@ -55,7 +56,7 @@ export function renderSettings(editor) {
     kind,
     errors,
     skip: kind.imageSource ? [kind.imageSource.upload, kind.imageSource.url] : [],
-    custom: isCaller(node, state.kinds) ? calleeWidgets(editor, node) : {},
+    custom: isCaller(node, state.kinds) ? calleeWidgets(editor, node) : kind.toolSource ? toolWidgets(editor, node, kind.toolSource) : {},
     models: editor.models,
     onInput: (name, value) => editField(editor, node.id, name, value),
     onCommit: () => commitTyping(editor),

@@ -1,5 +1,9 @@
-"""Calls to MCP servers over Streamable HTTP with the official client: list a server's tools, call one, each
-within a deadline and with a cap on the bytes of any answer (SSE events and JSON bodies alike).
+"""Calls to MCP servers with the official client: list a server's tools, call one, each within a deadline and
+with a cap on the bytes of any answer (SSE events and JSON bodies alike).
+
+Streamable HTTP first; a server that answers its initialize POST with a 4xx is taken for a legacy HTTP+SSE
+server and asked again over that transport at the same URL (the spec's backwards-compatibility rule), where
+the cap holds for the session's one event stream as a whole.
 
 Where a server may be reached (the SSRF policy) and with which credentials is the caller's business (the
 connection); errors come out as engine.McpError, whose message names no header or secret.
@@ -14,6 +18,7 @@ from typing import Any, TypeVar
 import anyio
 import httpx2
 from mcp.client.session import ClientSession
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
@@ -28,15 +33,19 @@ class _AnswerTooLarge(httpx2.StreamError):
 
 class _CappedTransport(httpx2.AsyncHTTPTransport):
     """No response body may pass `cap` bytes; `capped` remembers that one tried (the SDK swallows the error
-    of a stream it was reading and reports the stream as ended)."""
+    of a stream it was reading and reports the stream as ended). `first_status` is the status of the first
+    answer (the initialize POST's): the SDK reports a refusal without it."""
 
     def __init__(self, cap: int) -> None:
         super().__init__()
         self.cap = cap
         self.capped = False
+        self.first_status: int | None = None
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         response = await super().handle_async_request(request)
+        if self.first_status is None:
+            self.first_status = response.status_code
         response.stream = _CappedStream(response.stream, transport=self)
         return response
 
@@ -60,16 +69,63 @@ class _CappedStream(httpx2.AsyncByteStream):
 
 
 @asynccontextmanager
-async def _session(
-    url: str, headers: Mapping[str, str], transport: _CappedTransport
+async def _streamable_session(
+    url: str, headers: Mapping[str, str], transport: _CappedTransport, timeout_s: float
 ) -> AsyncIterator[ClientSession]:
+    # Each read may take the whole deadline (a large answer is slow to come; httpx's default is 5 s): the
+    # deadline itself is the caller's anyio.fail_after.
+    http_timeout = httpx2.Timeout(timeout_s)
     async with (
-        httpx2.AsyncClient(headers=dict(headers), transport=transport) as http,
-        streamable_http_client(url, http_client=http, max_sse_event_size=transport.cap) as streams,
+        httpx2.AsyncClient(headers=dict(headers), transport=transport, timeout=http_timeout) as http,
+        # The transport's cap bounds every body, events included, before the SDK reads them: an SDK limit
+        # as small would sometimes cut first and report only "stream ended", hiding why.
+        streamable_http_client(url, http_client=http, max_sse_event_size=None) as streams,
         ClientSession(streams[0], streams[1]) as session,
     ):
         await session.initialize()
         yield session
+
+
+@asynccontextmanager
+async def _sse_session(
+    url: str, headers: Mapping[str, str], transport: _CappedTransport, timeout_s: float
+) -> AsyncIterator[ClientSession]:
+    def client(**options: Any) -> httpx2.AsyncClient:
+        return httpx2.AsyncClient(**options, transport=transport)
+
+    async with (
+        sse_client(
+            url, headers=dict(headers), sse_read_timeout=timeout_s, httpx_client_factory=client
+        ) as streams,
+        ClientSession(streams[0], streams[1]) as session,
+    ):
+        await session.initialize()
+        yield session
+
+
+async def _worked(
+    work: Callable[[ClientSession], Awaitable[T]],
+    *,
+    url: str,
+    headers: Mapping[str, str],
+    timeout_s: float,
+    used: list[_CappedTransport],
+) -> T:
+    """`work` on a Streamable HTTP session, or on a legacy HTTP+SSE one when the server refuses the first
+    with a 4xx; `used` gets each transport tried (the last one's cap and status explain a failure)."""
+    cap = used[0].cap
+    opened = False
+    try:
+        async with _streamable_session(url, headers, used[0], timeout_s) as session:
+            opened = True
+            return await work(session)
+    except Exception:
+        status = used[0].first_status
+        if opened or status is None or not 400 <= status < 500:
+            raise
+    used.append(_CappedTransport(cap))
+    async with _sse_session(url, headers, used[-1], timeout_s) as session:
+        return await work(session)
 
 
 def mcp_tools_list(
@@ -122,17 +178,16 @@ def _run(
     max_bytes: int,
 ) -> T:
     """`work` on a new session, in an event loop of this (worker or request) thread."""
-    transport = _CappedTransport(max_bytes)
+    used = [_CappedTransport(max_bytes)]
 
     async def bounded() -> T:
         with anyio.fail_after(timeout_s):
-            async with _session(url, headers, transport) as session:
-                return await work(session)
+            return await _worked(work, url=url, headers=headers, timeout_s=timeout_s, used=used)
 
     try:
         return anyio.run(bounded)
     except Exception as error:
-        raise _mcp_error(error, transport=transport, timeout_s=timeout_s) from None
+        raise _mcp_error(error, transport=used[-1], timeout_s=timeout_s) from None
 
 
 def _leaves(error: BaseException) -> list[BaseException]:

@@ -1,5 +1,6 @@
 """MCP connections in use, against an MCP server written with the official SDK on loopback: the tools
-endpoint (cached, refreshed, owner only), the SSRF rule (MCP_ALLOWED_NETWORKS) and MCP Tool nodes in runs."""
+endpoint (cached, refreshed, owner only), the SSRF rule (MCP_ALLOWED_NETWORKS) and MCP Tool nodes in runs,
+the same server served with the legacy HTTP+SSE transport included."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from connections.models import Connection
 from connections.services import ConnectionInvalid, connection_create
 from runs.models import NodeResult, RunStatus
 from runs.services import run_start
-from tests.fakes.mcp_servers import outside_mcp_url
+from tests.fakes.mcp_servers import outside_mcp_url, outside_sse_url
 from tests.graphs import edge, graph, node
 from tests.waiting import wait_for
 
@@ -84,3 +85,17 @@ def test_a_tools_error_fails_the_node_as_tool_error(alice, outside, worker):
 
     assert (result.status, result.error_kind) == ("failed", "tool_error")
     assert result.run.status == RunStatus.FAILED
+
+
+def test_a_legacy_sse_servers_tools_are_listed_and_called_by_a_node(alice, alice_client, settings, worker):
+    settings.MCP_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    with outside_sse_url() as url:
+        connection = _connection(alice, url)
+
+        listed = alice_client.get(f"/api/connections/{connection.id}/tools")
+        result = _run_tool(alice, "forecast", {"city": "{{city}}"})
+
+    assert listed.status_code == 200
+    assert "forecast" in {tool["name"] for tool in listed.json()["tools"]}
+    assert result.status == "succeeded"
+    assert result.output["result"] == {"city": "Oslo", "days": 1, "sky": "clear"}

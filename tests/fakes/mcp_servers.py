@@ -1,5 +1,6 @@
-"""An MCP server written with the official SDK (`MCPServer`), on loopback in a thread: what Weft's MCP client
-and MCP Tool nodes call as an external server. Its `hang` tool waits until the server stops."""
+"""An MCP server written with the official SDK (`MCPServer`), on loopback in a thread, over Streamable HTTP or
+the legacy HTTP+SSE transport: what Weft's MCP client and MCP Tool nodes call as an external server. Its
+`hang` tool waits until the server stops."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp_types import ToolAnnotations
 from pydantic import Field
+from starlette.types import ASGIApp
 
 from tests.waiting import wait_for
 
@@ -49,17 +51,29 @@ def outside_server() -> MCPServer:
 
 
 @contextmanager
-def outside_mcp_url() -> Iterator[str]:
-    """The Streamable HTTP URL of a running `outside_server`."""
-    app = outside_server().streamable_http_app()
+def _served(app: ASGIApp, path: str) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_for(lambda: server.started)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}/mcp"
+        yield f"http://127.0.0.1:{port}{path}"
     finally:
         server.should_exit = True
         server.force_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def outside_mcp_url() -> Iterator[str]:
+    """The Streamable HTTP URL of a running `outside_server`."""
+    with _served(outside_server().streamable_http_app(), "/mcp") as url:
+        yield url
+
+
+@contextmanager
+def outside_sse_url() -> Iterator[str]:
+    """The SSE URL of a running `outside_server` served with the legacy HTTP+SSE transport only."""
+    with _served(outside_server().sse_app(), "/sse") as url:
+        yield url

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
 from mcp.server.auth.provider import AccessToken
-from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
@@ -20,6 +20,7 @@ from accounts.services import api_token_authenticate
 from mcp_server.database import database_sync_to_async
 from mcp_server.notices import tools_changes_listened
 from mcp_server.server import mcp_server_build
+from mcp_server.sessions import SpreadSessions
 
 MCP_PATH = "/mcp"
 
@@ -36,16 +37,20 @@ class ApiTokenVerifier:
 
 
 def mcp_application() -> Starlette:
-    """/mcp alone; its lifespan runs the session manager and the list-changed listener (the router hands it
-    the server's lifespan)."""
-    manager = StreamableHTTPSessionManager(app=mcp_server_build())
+    """/mcp alone; its lifespan runs the session managers (stateful, and stateless for sessions another
+    process holds: sessions.py) and the list-changed listener (the router hands it the server's lifespan)."""
+    server = mcp_server_build()
+    stateful = StreamableHTTPSessionManager(app=server)
+    stateless = StreamableHTTPSessionManager(app=server, stateless=True)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with manager.run(), tools_changes_listened():
+        async with stateful.run(), stateless.run(), tools_changes_listened():
             yield
 
-    endpoint = RequireAuthMiddleware(StreamableHTTPASGIApp(manager), required_scopes=[])
+    endpoint = RequireAuthMiddleware(
+        SpreadSessions(stateful=stateful, stateless=stateless), required_scopes=[]
+    )
     return Starlette(
         routes=[Route(MCP_PATH, endpoint=endpoint)],
         middleware=[

@@ -76,6 +76,18 @@ def _cancel(run: WorkflowRun) -> None:
         run_cancel(run=run)
 
 
+def call_ref_of(*, session_id: str, request_id: object) -> str:
+    """A call's trigger_ref: the MCP session and the request id within it."""
+    return f"{session_id}/{request_id}"[:64]
+
+
+def tool_call_cancel(*, owner_id: int, call_ref: str) -> None:
+    """A client's `notifications/cancelled` that reached a process other than the one waiting on the call
+    (mcp_server/sessions.py): the run is cancelled, and the waiting call answers so."""
+    for run in WorkflowRun.objects.filter(owner_id=owner_id, trigger=RunTrigger.MCP, trigger_ref=call_ref):
+        _cancel(run)
+
+
 def _answer(run: WorkflowRun) -> types.CallToolResult:
     if run.status == RunStatus.SUCCEEDED:
         outputs = run_outputs(run=run)

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import threading
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import redis
@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 # owner id -> that user's open connections, each with the event loop serving it.
 _connections: dict[int, weakref.WeakKeyDictionary[Connection, asyncio.AbstractEventLoop]] = {}
+# owner id -> the queues of the notice streams served for that user's sessions held by other processes.
+_streams: dict[int, dict[asyncio.Queue[None], asyncio.AbstractEventLoop]] = {}
 
 
 def _channel() -> str:
@@ -60,12 +62,30 @@ async def _notify(connection: Connection) -> None:
 
 
 def _deliver(owner_id: int) -> None:
-    """Tell each open session of the owner in this process, from any thread."""
+    """Tell each open session of the owner in this process, and each notice stream this process serves for
+    a session another process holds (mcp_server/sessions.py), from any thread."""
     with _lock:
         targets = list(_connections.get(owner_id, {}).items())
+        streams = list(_streams.get(owner_id, {}).items())
     for connection, loop in targets:
         if not loop.is_closed():
             asyncio.run_coroutine_threadsafe(_notify(connection), loop)
+    for queue, loop in streams:
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+
+@contextlib.contextmanager
+def tools_changes_queued(owner_id: int) -> Iterator[asyncio.Queue[None]]:
+    """A queue that gets an item each time the owner's tools may have changed, while the block runs."""
+    queue: asyncio.Queue[None] = asyncio.Queue()
+    with _lock:
+        _streams.setdefault(owner_id, {})[queue] = asyncio.get_running_loop()
+    try:
+        yield queue
+    finally:
+        with _lock:
+            _streams.get(owner_id, {}).pop(queue, None)
 
 
 def tools_changed(*, owner_id: int, **_: Any) -> None:

@@ -10,7 +10,7 @@ from mcp.server.lowlevel.server import NotificationOptions, Server
 from mcp.server.models import InitializationOptions
 
 from accounts.models import User
-from mcp_server.calls import tool_call
+from mcp_server.calls import call_ref_of, tool_call
 from mcp_server.database import database_sync_to_async
 from mcp_server.notices import connection_register
 from mcp_server.selectors import ListedTool, tools_listed
@@ -52,7 +52,7 @@ async def _call_tool(
     ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
 ) -> types.CallToolResult:
     session_id = ctx.request.headers.get("mcp-session-id", "")
-    call_ref = f"{session_id}/{ctx.request_id}"[:64]
+    call_ref = call_ref_of(session_id=session_id, request_id=ctx.request_id)
     return await tool_call(
         owner_id=_owner_id(ctx),
         name=params.name,

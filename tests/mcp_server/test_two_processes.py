@@ -1,0 +1,161 @@
+"""Two web processes behind a round-robin balancer, as two gunicorn workers are: each is Weft's ASGI
+application with an MCP application of its own (its own session manager), sharing the database and the
+cache. A session opened on one keeps working when its next requests land on the other: listing, calls with
+progress, the list-changed notice, a cancellation; an unknown session id is still a 404 there."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+
+import anyio
+import httpx2
+import mcp_types as types
+import pytest
+from django.db import connection
+from mcp.client.session import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+from mcp_server.services import workflow_tool_set
+from runs.models import RunStatus, WorkflowRun
+from tests.factories import WorkflowFactory
+from tests.graphs import callable_graph, llm_callee
+from tests.mcp_server.helpers import live_asgi_site
+from tests.waiting import wait_for
+from workflows.services import workflow_publish
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class RoundRobin(httpx2.AsyncHTTPTransport):
+    """Sends each request to the next of `ports` in turn (the client names the first), counting where the
+    session's requests went."""
+
+    def __init__(self, ports: list[int]) -> None:
+        super().__init__()
+        self.turns = itertools.cycle(ports)
+        self.served: dict[int, int] = dict.fromkeys(ports, 0)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        port = next(self.turns)
+        self.served[port] += 1
+        request.url = request.url.copy_with(port=port)
+        request.headers["Host"] = f"{request.url.host}:{port}"
+        return await super().handle_async_request(request)
+
+
+@pytest.fixture
+def two_sites(worker) -> Iterator[list[str]]:
+    with live_asgi_site() as first, live_asgi_site() as second:
+        yield [first, second]
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+def test_a_session_opened_on_one_process_is_served_by_the_other(two_sites, alice, alice_token):
+    workflow = WorkflowFactory(owner=alice, name="write_about", **callable_graph())
+    workflow_publish(workflow=workflow)
+    workflow_tool_set(workflow=workflow, enabled=True, name="write_about", description="Writes.")
+    later = WorkflowFactory(owner=alice, name="later", **callable_graph())
+    workflow_tool_set(workflow=later, enabled=True, name="later", description="Published later.")
+    balancer = RoundRobin([_port(site) for site in two_sites])
+    progress: list[float] = []
+    changes = anyio.Event()
+
+    async def on_message(message: object) -> None:
+        if isinstance(message, types.ToolListChangedNotification):
+            changes.set()
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append(done)
+
+    def publish() -> None:
+        try:
+            workflow_publish(workflow=later)
+        finally:
+            connection.close()
+
+    async def used() -> tuple[list[str], types.CallToolResult, list[str]]:
+        headers = {"Authorization": f"Bearer {alice_token}"}
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=30, transport=balancer) as http,
+            streamable_http_client(f"{two_sites[0]}/mcp", http_client=http) as streams,
+            ClientSession(streams[0], streams[1], message_handler=on_message) as session,
+        ):
+            await session.initialize()
+            first = [tool.name for tool in (await session.list_tools()).tools]
+            topic = {"topic": "otters"}
+            called = await session.call_tool("write_about", topic, progress_callback=on_progress)
+            await anyio.to_thread.run_sync(publish)
+            with anyio.fail_after(10):
+                await changes.wait()
+            second = [tool.name for tool in (await session.list_tools()).tools]
+            return first, called, second
+
+    first, called, second = asyncio.run(used())
+
+    assert first == ["write_about"]
+    assert called.is_error is False
+    assert called.structured_content == {"answer": "Write about otters", "style": "plain", "photo": None}
+    assert progress
+    assert second == ["later", "write_about"]
+    assert all(count >= 2 for count in balancer.served.values())
+
+
+class CancelsElsewhere(httpx2.AsyncHTTPTransport):
+    """Sends every request to the first process except a `notifications/cancelled`, sent to `port`."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__()
+        self.port = port
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if b"notifications/cancelled" in request.content:
+            request.url = request.url.copy_with(port=self.port)
+            request.headers["Host"] = f"{request.url.host}:{self.port}"
+        return await super().handle_async_request(request)
+
+
+def test_a_cancellation_landing_on_the_other_process_cancels_the_run(
+    two_sites, alice, alice_token, llm_settings
+):
+    workflow = WorkflowFactory(owner=alice, name="ask_model", **llm_callee())
+    workflow_publish(workflow=workflow)
+    workflow_tool_set(workflow=workflow, enabled=True, name="ask_model", description="Asks.")
+    llm_settings.fail_next("gemini", status="hang")
+
+    async def call_then_cancel() -> None:
+        headers = {"Authorization": f"Bearer {alice_token}"}
+        elsewhere = CancelsElsewhere(_port(two_sites[1]))
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=30, transport=elsewhere) as http,
+            streamable_http_client(f"{two_sites[0]}/mcp", http_client=http) as streams,
+            ClientSession(streams[0], streams[1]) as session,
+            anyio.create_task_group() as group,
+        ):
+            await session.initialize()
+            group.start_soon(session.call_tool, "ask_model", {"item": "hi"})
+            await anyio.to_thread.run_sync(lambda: wait_for(lambda: llm_settings.hanging == 1))
+            group.cancel_scope.cancel()
+
+    asyncio.run(call_then_cancel())
+
+    run = WorkflowRun.objects.get()
+    wait_for(lambda: run.refresh_from_db() or run.status == RunStatus.CANCELLED)
+
+
+def test_an_unknown_session_id_is_still_not_found_on_either_process(two_sites, alice_token):
+    headers = {
+        "Authorization": f"Bearer {alice_token}",
+        "Mcp-Session-Id": "0123456789abcdef",
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+    }
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+
+    answers = [httpx2.post(f"{site}/mcp", headers=headers, json=ping, timeout=10) for site in two_sites]
+
+    assert [answer.status_code for answer in answers] == [404, 404]

@@ -2,8 +2,9 @@
 
     .venv/bin/python -m bench.mcp [--calls 50] [--clients 8] [--duration 10]
 
-gunicorn with one uvicorn worker (MCP sessions live in one process) and the in-process Dramatiq worker, on
-PostgreSQL with its own database (BENCH_PG_SERVER). One published Text -> Output workflow, offered as a tool.
+gunicorn with one uvicorn worker (without Redis, workers share no MCP session registry) and the in-process
+Dramatiq worker, on PostgreSQL with its own database (BENCH_PG_SERVER). One published Text -> Output
+workflow, offered as a tool.
 (a) --calls runs each way, alternating, one at a time: REST `wait` against `tools/call` on one open session,
 client-side latency p50 / p95. (b) --clients MCP sessions calling the tool back to back for --duration s.
 """
@@ -121,6 +122,7 @@ def main() -> int:
         "DJANGO_SETTINGS_MODULE": "workflowsite.settings",
         "DJANGO_SECRET_KEY": "weft-bench-mcp-secret-key-not-for-production-0123456789abcdef",
         "DJANGO_DEBUG": "false",
+        "WEFT_ENCRYPTION_KEYS": "d2VmdC1iZW5jaC1rZXktMDAwMDAwMDAwMDAwMDAwMDA=",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": f"{PG_SERVER}/{db_name}",
         "WEFT_INPROCESS_WORKER": "true",

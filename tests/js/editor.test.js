@@ -19,7 +19,7 @@ function editorState() {
 test("every editor module but the entry can be imported without starting anything", async () => {
   for (const name of [
     "model", "render", "edits", "settings", "saving", "runs", "palette", "keyboard", "runform", "publish",
-    "runbanner", "typing", "servererrors", "mcptool",
+    "runbanner", "typing", "servererrors", "mcptool", "mcppicker",
   ]) {
     const module = await import(`/static/js/editor/${name}.js`);
     assert(Object.keys(module).length > 0, `${name}.js exports nothing`);

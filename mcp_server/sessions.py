@@ -62,12 +62,15 @@ class SpreadSessions:
         session_id = _session_id(scope)
         if session_id is None:
             await self.stateful.handle_request(scope, receive, self._registering(send, owner_id))
-        elif self.held_here(session_id) or await cache.aget(_key(session_id)) != owner_id:
-            if self.held_here(session_id):
-                await cache.atouch(_key(session_id), self.lifetime)
+        elif self.held_here(session_id):
+            await cache.atouch(_key(session_id), self.lifetime)
             await self.stateful.handle_request(scope, receive, send)
-        else:
+            if not self.held_here(session_id):  # the request ended it (a DELETE)
+                await cache.adelete(_key(session_id))
+        elif await cache.aget(_key(session_id)) == owner_id:
             await self._elsewhere(scope, receive, send, session_id=session_id, owner_id=owner_id)
+        else:  # the SDK's own 404 "Session not found"
+            await self.stateful.handle_request(scope, receive, send)
 
     def _registering(self, send: Send, owner_id: int) -> Send:
         """`send`, registering the session that an answer opens under its owner."""

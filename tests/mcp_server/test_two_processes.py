@@ -13,6 +13,7 @@ import anyio
 import httpx2
 import mcp_types as types
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
@@ -30,19 +31,22 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 class RoundRobin(httpx2.AsyncHTTPTransport):
     """Sends each request to the next of `ports` in turn (the client names the first), counting where the
-    session's requests went."""
+    session's requests went and remembering the session's id."""
 
     def __init__(self, ports: list[int]) -> None:
         super().__init__()
         self.turns = itertools.cycle(ports)
         self.served: dict[int, int] = dict.fromkeys(ports, 0)
+        self.session_id: str | None = None
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         port = next(self.turns)
         self.served[port] += 1
         request.url = request.url.copy_with(port=port)
         request.headers["Host"] = f"{request.url.host}:{port}"
-        return await super().handle_async_request(request)
+        response = await super().handle_async_request(request)
+        self.session_id = response.headers.get("mcp-session-id", self.session_id)
+        return response
 
 
 @pytest.fixture
@@ -103,6 +107,9 @@ def test_a_session_opened_on_one_process_is_served_by_the_other(two_sites, alice
     assert progress
     assert second == ["later", "write_about"]
     assert all(count >= 2 for count in balancer.served.values())
+    # The client's DELETE on leaving, wherever it landed, took the session out of the registry.
+    assert balancer.session_id
+    assert cache.get(f"mcp-session:{balancer.session_id}") is None
 
 
 class CancelsElsewhere(httpx2.AsyncHTTPTransport):

@@ -63,10 +63,13 @@ class SpreadSessions:
         if session_id is None:
             await self.stateful.handle_request(scope, receive, self._registering(send, owner_id))
         elif self.held_here(session_id):
-            await cache.atouch(_key(session_id), self.lifetime)
-            await self.stateful.handle_request(scope, receive, send)
-            if not self.held_here(session_id):  # the request ended it (a DELETE)
+            if scope["method"] != "DELETE":
+                await cache.atouch(_key(session_id), self.lifetime)
+            elif await cache.aget(_key(session_id)) == owner_id:
+                # Forgotten before the SDK ends the session and answers: the client may use the answer as
+                # a sign that the session is gone everywhere.
                 await cache.adelete(_key(session_id))
+            await self.stateful.handle_request(scope, receive, send)
         elif await cache.aget(_key(session_id)) == owner_id:
             await self._elsewhere(scope, receive, send, session_id=session_id, owner_id=owner_id)
         else:  # the SDK's own 404 "Session not found"

@@ -1,9 +1,11 @@
 """Weft's ASGI application served by uvicorn in a thread of the test process (so it shares the test
-database), and a session of the official MCP client against its /mcp."""
+database), a session of the official MCP client against its /mcp, and a round-robin balancer over several
+such servers."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -56,3 +58,23 @@ async def mcp_session(url: str, token: str | None, **session_options: Any) -> As
     ):
         await session.initialize()
         yield session
+
+
+class RoundRobin(httpx2.AsyncHTTPTransport):
+    """Sends each request to the next of `ports` in turn (the client names the first), counting where the
+    session's requests went and remembering the session's id."""
+
+    def __init__(self, ports: list[int]) -> None:
+        super().__init__()
+        self.turns = itertools.cycle(ports)
+        self.served: dict[int, int] = dict.fromkeys(ports, 0)
+        self.session_id: str | None = None
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        port = next(self.turns)
+        self.served[port] += 1
+        request.url = request.url.copy_with(port=port)
+        request.headers["Host"] = f"{request.url.host}:{port}"
+        response = await super().handle_async_request(request)
+        self.session_id = response.headers.get("mcp-session-id", self.session_id)
+        return response

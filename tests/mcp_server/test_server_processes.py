@@ -25,7 +25,7 @@ from accounts.services import api_token_create
 from mcp_server.services import workflow_tool_set
 from tests.factories import WorkflowFactory
 from tests.graphs import callable_graph
-from tests.mcp_server.test_two_processes import RoundRobin
+from tests.mcp_server.helpers import RoundRobin
 from tests.runs.processes import child_env, free_port, kill_group, start, start_web, wait_http
 from workflows.services import workflow_publish
 

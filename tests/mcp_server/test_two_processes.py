@@ -6,7 +6,6 @@ progress, the list-changed notice, a cancellation; an unknown session id is stil
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Iterator
 
 import anyio
@@ -22,31 +21,11 @@ from mcp_server.services import workflow_tool_set
 from runs.models import RunStatus, WorkflowRun
 from tests.factories import WorkflowFactory
 from tests.graphs import callable_graph, llm_callee
-from tests.mcp_server.helpers import live_asgi_site
+from tests.mcp_server.helpers import RoundRobin, live_asgi_site
 from tests.waiting import wait_for
 from workflows.services import workflow_publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class RoundRobin(httpx2.AsyncHTTPTransport):
-    """Sends each request to the next of `ports` in turn (the client names the first), counting where the
-    session's requests went and remembering the session's id."""
-
-    def __init__(self, ports: list[int]) -> None:
-        super().__init__()
-        self.turns = itertools.cycle(ports)
-        self.served: dict[int, int] = dict.fromkeys(ports, 0)
-        self.session_id: str | None = None
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        port = next(self.turns)
-        self.served[port] += 1
-        request.url = request.url.copy_with(port=port)
-        request.headers["Host"] = f"{request.url.host}:{port}"
-        response = await super().handle_async_request(request)
-        self.session_id = response.headers.get("mcp-session-id", self.session_id)
-        return response
 
 
 @pytest.fixture

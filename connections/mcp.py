@@ -71,14 +71,22 @@ class ConnectionsMcpClient:
     def __init__(self, *, owner: User) -> None:
         self.owner = owner
 
-    def call_tool(self, call: engine.McpToolCall) -> engine.McpToolResult:
-        connection = Connection.objects.filter(
-            owner=self.owner, kind=ConnectionKind.MCP, slug=call.connection
-        ).first()
+    def _connection(self, slug: str) -> Connection:
+        connection = Connection.objects.filter(owner=self.owner, kind=ConnectionKind.MCP, slug=slug).first()
         if connection is None:
-            raise engine.McpError("mcp_refused", f"you have no MCP connection named {call.connection!r}")
+            raise engine.McpError("mcp_refused", f"you have no MCP connection named {slug!r}")
         if refusal := _refusal(connection):
             raise engine.McpError("mcp_refused", f"the connection's URL is refused: {refusal}")
+        return connection
+
+    def list_tools(self, connection: str, *, timeout_s: float) -> list[dict[str, Any]]:
+        try:
+            return connection_tools(connection=self._connection(connection))
+        except McpServerUnreachable as error:
+            raise engine.McpError("mcp_refused", str(error)) from error
+
+    def call_tool(self, call: engine.McpToolCall) -> engine.McpToolResult:
+        connection = self._connection(call.connection)
         return mcp_tool_call(
             url=connection.base_url,
             headers=_headers(connection),

@@ -30,6 +30,8 @@ from engine.events import (
     NodeTokensReset,
     RunFinished,
     RunStarted,
+    ToolAnswered,
+    ToolCalled,
 )
 from engine.executor import execute_graph
 from engine.interface import (
@@ -150,6 +152,8 @@ __all__ = [
     "RunStatus",
     "StoredResult",
     "TextStream",
+    "ToolAnswered",
+    "ToolCalled",
     "ValidationIssue",
     "WebClient",
     "WebError",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.caps import LLMCaps
 from engine.context import ExecutionContext
 from engine.costs import PriceTable
 from engine.events import EventSink, LogLine, NodeStarted, NodeToken, NodeTokensReset
@@ -26,8 +27,8 @@ from engine.workers import WorkerPool
 
 MESSAGE_CHARS = 500
 
-LOG, TOKEN, RESET, DONE, ERROR = "log", "token", "reset", "done", "error"
-_PROGRESS = (LOG, TOKEN, RESET)  # reports of a node still running
+LOG, TOKEN, RESET, EVENT, DONE, ERROR = "log", "token", "reset", "event", "done", "error"
+_PROGRESS = (LOG, TOKEN, RESET, EVENT)  # reports of a node still running
 
 
 def short(message: str) -> str:
@@ -85,8 +86,10 @@ class Dispatcher:
         sink: EventSink,
         node_timeout_s: float,
         measure_output: Callable[[NodeOutput], int],
+        caps: LLMCaps | None = None,
     ) -> None:
         self.context = context
+        self.caps = caps
         self.sink = sink
         self.node_timeout_s = node_timeout_s
         self.measure_output = measure_output
@@ -144,6 +147,8 @@ class Dispatcher:
             max_output_bytes=max_output_bytes,
             stream=_TaskStream(task, reports),
             stopped=self.ended.is_set,
+            caps=self.caps,
+            emit=lambda event: reports.put((task, EVENT, event)),
         )
         measure_output = self.measure_output
         scope = self.context.node_scope
@@ -178,6 +183,9 @@ class Dispatcher:
         if what == RESET:
             self.sink.emit(NodeTokensReset(node_id=task.node.id))
             return False
+        if what == EVENT:
+            self.sink.emit(payload)
+            return False
         del self.running[task.node.id]
         return True
 
@@ -211,15 +219,20 @@ def finished_result(
     provider, model = getattr(usage, "provider", None), getattr(usage, "model", None)
     input_tokens = getattr(usage, "input_tokens", None)
     output_tokens = getattr(usage, "output_tokens", None)
-    cost = None
-    if prices is not None and (input_tokens or output_tokens):
+    cost = getattr(usage, "cost", None)
+    if cost is None and prices is not None and (input_tokens or output_tokens):
         cost = prices.cost(provider, model, input_tokens, output_tokens)
     return NodeResult(
         node_id=task.node.id,
         node_type=task.node.kind.type,
         status=status,
         inputs=task.inputs,
-        output=output.values if output else values,
+        # A failure may keep what the node did so far (an Agent's transcript).
+        output=output.values
+        if output
+        else values
+        if values is not None
+        else getattr(llm, "kept_output", None),
         error_kind=error[0] if error else None,
         error_message=error[1] if error else None,
         started_at=task.started_at,

@@ -46,6 +46,29 @@ class NodeTokensReset:
 
 
 @dataclass(frozen=True)
+class ToolCalled:
+    """A running Agent node calls a tool: `arguments` is a preview (truncated text, never a secret)."""
+
+    node_id: str
+    call_id: str
+    tool: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class ToolAnswered:
+    """A tool call of a running Agent node ended: `result` is a preview of its result or error."""
+
+    node_id: str
+    call_id: str
+    tool: str
+    result: str
+    is_error: bool
+    duration_ms: int
+    child_run_id: str | None = None
+
+
+@dataclass(frozen=True)
 class LogLine:
     level: str  # debug | info | warning | error
     message: str
@@ -64,6 +87,8 @@ Event = (
     | NodeStarted
     | NodeToken
     | NodeTokensReset
+    | ToolCalled
+    | ToolAnswered
     | NodeFinished
     | LogLine
     | ApprovalRequested

@@ -95,6 +95,7 @@ class _Run:
             sink=sink,
             node_timeout_s=options.node_timeout_s,
             measure_output=self.budgets.measure_output,
+            caps=caps,
         )
         # Nodes waiting for their next attempt (`retry`): when each is due, and its attempt and errors so far.
         self.retry_at: list[tuple[float, int, str]] = []

@@ -45,3 +45,8 @@ class McpClient(Protocol):
     def call_tool(self, call: McpToolCall) -> McpToolResult:
         """Make `call`, or raise McpError."""
         ...
+
+    def list_tools(self, connection: str, *, timeout_s: float) -> list[dict[str, Any]]:
+        """The tools of a connection's server (`name`, `description`, `inputSchema`, `annotations`), for an
+        Agent's MCP tools; raise McpError."""
+        ...

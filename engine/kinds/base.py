@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
+from engine.caps import LLMCaps
 from engine.context import ExecutionContext
 from engine.kinds.handling import ERROR_PORT, SCHEMA_PROPERTIES
 from engine.kinds.rules import resolve_ports, rule_ports
@@ -51,6 +53,9 @@ class NodeCall:
     text of a model's answer as it is generated (the executor turns it into NodeToken events).
     `stopped()` turns true once the run has ended (finished, cancelled, failed, past its wall-clock limit):
     the result of a node still running is then discarded, so a kind that loops (Map) starts nothing more.
+    A kind that makes more than one model call (Agent) reserves each call after the first against `caps`
+    (the run's LLM caps: the executor reserved the first), and reports its progress as events with `emit`
+    (the executor hands them to the run's sink).
     """
 
     node_id: str
@@ -62,6 +67,8 @@ class NodeCall:
     max_output_bytes: int | None = None
     stream: TextStream | None = None
     stopped: Callable[[], bool] = lambda: False
+    caps: LLMCaps | None = None
+    emit: Callable[[Any], None] = lambda event: None
 
 
 @dataclass
@@ -75,6 +82,9 @@ class NodeOutput:
     input_tokens: int | None = None
     output_tokens: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # The cost of calls made on several models (an Agent's fallback mid-conversation); None: priced by
+    # `provider`/`model` from the usage.
+    cost: Decimal | None = None
 
 
 class NodeKind:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from engine.providers.types import LLMRequest, TextFn
+from engine.providers.types import LLMRequest, TextFn, ToolCall
 
 _MESSAGE_CHARS = 200
 
@@ -16,6 +16,7 @@ class Completion:
     text: str
     input_tokens: int | None
     output_tokens: int | None
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class AttemptFailed(Exception):

@@ -100,6 +100,8 @@ class FallbackLLMClient:
                         attempts=attempts,
                         input_tokens=completion.input_tokens,
                         output_tokens=completion.output_tokens,
+                        tool_calls=completion.tool_calls,
+                        reference=references[index] if request.models else None,
                     )
             if index + 1 < len(routes):
                 following = references[index + 1] if request.models else routes[index + 1][0].name

@@ -6,6 +6,7 @@ from google import genai
 from google.genai import errors, types
 
 from engine.providers.base import Completion, status_failure
+from engine.providers.tooling import gemini_answer, gemini_contents, gemini_tools, system_text
 from engine.providers.transport import TRANSPORT_ERRORS, transport_failure
 from engine.providers.types import LLMRequest, TextFn
 
@@ -30,6 +31,8 @@ class GeminiProvider:
             raise transport_failure(exc) from exc
 
     def complete(self, request: LLMRequest, model: str, *, on_text: TextFn | None = None) -> Completion:
+        if request.conversation:
+            return self._converse(request, model)
         parts = [
             types.Part.from_bytes(data=image.data, mime_type=image.mime_type) for image in request.images
         ]
@@ -67,6 +70,35 @@ class GeminiProvider:
             text="".join(texts),
             input_tokens=usage.prompt_token_count if usage else None,
             output_tokens=usage.candidates_token_count if usage else None,
+        )
+
+    def _converse(self, request: LLMRequest, model: str) -> Completion:
+        """One turn of a tool-using conversation: function declarations in, text or function calls out."""
+        config = types.GenerateContentConfig(
+            system_instruction=system_text(request) or None,
+            temperature=request.temperature,
+            max_output_tokens=request.max_output_tokens,
+            tools=gemini_tools(request),
+            automatic_function_calling=_NO_AFC,
+        )
+        try:
+            response = self._client.models.generate_content(
+                model=model, contents=gemini_contents(request), config=config
+            )
+        except errors.APIError as exc:
+            headers = getattr(exc.response, "headers", None)
+            raise status_failure(
+                exc.code, f"{exc.status or ''} {exc.message or ''}".strip(), headers
+            ) from exc
+        except TRANSPORT_ERRORS as exc:
+            raise transport_failure(exc) from exc
+        text, calls = gemini_answer(response)
+        usage = response.usage_metadata
+        return Completion(
+            text=text,
+            input_tokens=usage.prompt_token_count if usage else None,
+            output_tokens=usage.candidates_token_count if usage else None,
+            tool_calls=calls,
         )
 
 

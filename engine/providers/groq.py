@@ -8,6 +8,7 @@ import groq
 
 from engine.providers.base import AttemptFailed, Completion, status_failure
 from engine.providers.chat import chat_completion, chat_messages, error_detail, sdk_failure
+from engine.providers.tooling import chat_answer, chat_tool_messages, chat_tools
 from engine.providers.transport import TRANSPORT_ERRORS
 from engine.providers.types import LLMRequest, TextFn
 
@@ -28,6 +29,8 @@ class GroqProvider:
             raise AttemptFailed("connection failed", transient=True) from exc
 
     def complete(self, request: LLMRequest, model: str, *, on_text: TextFn | None = None) -> Completion:
+        if request.conversation:
+            return self._converse(request, model)
         messages = chat_messages(request, schema_in_system=True)
         texts: list[str] = []
         usage: Any = None
@@ -51,3 +54,24 @@ class GroqProvider:
         except (groq.APIStatusError, groq.APIConnectionError, *TRANSPORT_ERRORS) as exc:
             raise sdk_failure(exc, groq) from exc
         return chat_completion(texts, usage)
+
+    def _converse(self, request: LLMRequest, model: str) -> Completion:
+        """One turn of a tool-using conversation, answered whole (tool calls may come several at once)."""
+        try:
+            response = self._client.chat.completions.create(
+                model=model,
+                messages=chat_tool_messages(request),  # type: ignore[arg-type]
+                tools=chat_tools(request) or groq.omit,  # type: ignore[arg-type]
+                temperature=request.temperature,
+                max_tokens=request.max_output_tokens,
+            )
+        except (groq.APIStatusError, groq.APIConnectionError, *TRANSPORT_ERRORS) as exc:
+            raise sdk_failure(exc, groq) from exc
+        text, calls = chat_answer(response.choices[0].message)
+        usage = response.usage
+        return Completion(
+            text=text,
+            input_tokens=usage.prompt_tokens if usage else None,
+            output_tokens=usage.completion_tokens if usage else None,
+            tool_calls=calls,
+        )

@@ -10,6 +10,7 @@ import openai
 
 from engine.providers.base import AttemptFailed, Completion, status_failure
 from engine.providers.chat import chat_completion, chat_messages, error_detail, sdk_failure
+from engine.providers.tooling import chat_answer, chat_tool_messages, chat_tools
 from engine.providers.transport import TRANSPORT_ERRORS
 from engine.providers.types import LLMRequest, TextFn
 
@@ -39,6 +40,8 @@ class OpenAICompatibleProvider:
         )
 
     def complete(self, request: LLMRequest, model: str, *, on_text: TextFn | None = None) -> Completion:
+        if request.conversation:
+            return self._converse(request, model)
         if request.json_schema is None:
             return self._complete(request, model, on_text, schema_format=False)
         try:
@@ -91,6 +94,27 @@ class OpenAICompatibleProvider:
         except (openai.APIStatusError, openai.APIConnectionError, *TRANSPORT_ERRORS) as exc:
             raise sdk_failure(exc, openai) from exc
         return chat_completion(texts, usage)
+
+    def _converse(self, request: LLMRequest, model: str) -> Completion:
+        """One turn of a tool-using conversation, answered whole (tool calls may come several at once)."""
+        try:
+            response = self._client.chat.completions.create(
+                model=model,
+                messages=chat_tool_messages(request),  # type: ignore[arg-type]
+                tools=chat_tools(request) or openai.omit,  # type: ignore[arg-type]
+                temperature=request.temperature if request.temperature is not None else openai.omit,
+                max_tokens=request.max_output_tokens or openai.omit,
+            )
+        except (openai.APIStatusError, openai.APIConnectionError, *TRANSPORT_ERRORS) as exc:
+            raise sdk_failure(exc, openai) from exc
+        text, calls = chat_answer(response.choices[0].message)
+        usage = response.usage
+        return Completion(
+            text=text,
+            input_tokens=usage.prompt_tokens if usage else None,
+            output_tokens=usage.completion_tokens if usage else None,
+            tool_calls=calls,
+        )
 
 
 class _SchemaFormatRefused(Exception):

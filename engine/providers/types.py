@@ -23,6 +23,48 @@ class TextStream(Protocol):
 
 
 @dataclass(frozen=True)
+class ToolSpec:
+    """A function the model may call: `parameters` is a JSON Schema of its arguments (an object)."""
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A call the model asked for; `id` is the provider's (OpenAI, Groq), or one Weft gave it (Gemini)."""
+
+    id: str
+    name: str
+    arguments: Any  # parsed JSON: an object when the model behaves, anything else is the tool's to refuse
+    # Gemini's thought signature (base64), which it wants back with the call in later turns.
+    signature: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a tool call gave back: `content` (any JSON) is the result, or the error's text when `is_error`."""
+
+    call_id: str
+    name: str
+    content: Any
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of a tool-using conversation, provider-neutral so that the next model of a chain can take
+    the conversation over in its own wire format: `user` (text), `model` (text and/or tool calls) or `tools`
+    (the results of the previous turn's calls)."""
+
+    role: str
+    text: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    results: tuple[ToolResult, ...] = ()
+
+
+@dataclass(frozen=True)
 class LLMRequest:
     """One generation. `models` is the chain of model references (`<connection slug>/<model id>`), tried
     in order; without one, `model`/`fallback_model` (None: the configured defaults) go to Gemini then Groq.
@@ -43,6 +85,10 @@ class LLMRequest:
     temperature: float | None = None
     max_output_tokens: int | None = None
     json_schema: Mapping[str, Any] | None = None
+    # A tool-using conversation (an Agent node): `conversation` replaces `prompt` as what the model reads,
+    # `tools` are the functions it may call. Such a request is answered in one piece, not streamed.
+    conversation: tuple[Turn, ...] = ()
+    tools: tuple[ToolSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +99,9 @@ class LLMResponse:
     attempts: int  # HTTP attempts across all providers, including failed ones
     input_tokens: int | None = None
     output_tokens: int | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    # The entry of the request's `models` that answered (a fallback answers from a later one).
+    reference: str | None = None
 
 
 class ProviderError(Exception):

@@ -8,6 +8,12 @@ deterministically ("echo: <last user text>"), can be slowed down (`latency_s`), 
 server-sent events, one word per chunk (`chunk_delay_s` apart); `fail_next(..., status="cut")` sends
 half of the chunks and then drops the connection, and `chunks_sent` says when each chunk left.
 
+A request that offers tools (an Agent's turn) follows directives in its first user message:
+`[[call NAME {json args}]]` (each one a call of the first turn, several at once in parallel; once the results
+are back, the answer is `answer: <the results as JSON>`), `[[always NAME {json args}]]` (every turn calls it:
+a model that never stops) and `[[fail PROVIDER TURN STATUS]]` (that provider answers the conversation's
+TURN-th model call with STATUS, e.g. a Gemini failure mid-conversation).
+
     with FakeLLMServer() as server:
         server.fail_next("gemini", status=429, times=2, retry_after=0)
         server.fail_next("groq", status="hang")   # sleeps until reset() or hang_s
@@ -26,6 +32,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.fakes.llm_tool_calls import (
+    model_turn,
+    scripted_failure,
+    tool_call_answer,
+    tool_calls_for,
+    tool_results,
+)
 
 GEMINI_PATH = re.compile(
     r"^/(v1|v1beta)/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)$"
@@ -82,6 +96,8 @@ def prompt_text(provider: str, body: Any) -> str:
 
 
 def echo_reply(provider: str, body: Any) -> str:
+    if isinstance(body, dict) and body.get("tools") and model_turn(provider, body) > 1:
+        return "answer: " + json.dumps(tool_results(provider, body), separators=(",", ":"))
     return f"echo: {prompt_text(provider, body)}"
 
 
@@ -256,6 +272,9 @@ class FakeLLMServer:
         return chunks
 
     def _answer(self, provider: str, model: str | None, body: Any) -> dict[str, Any]:
+        calls = tool_calls_for(provider, body)
+        if calls is not None:
+            return tool_call_answer(provider, model, calls, model_turn(provider, body))
         text = self.reply(provider, body)
         prompt_tokens, output_tokens = _usage(prompt_text(provider, body), text)
         if provider == "gemini":
@@ -337,6 +356,8 @@ def _handler_for(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 streaming = bool(body.get("stream"))
             headers = {k.lower(): v for k, v in self.headers.items()}
             failure = server._record(RecordedRequest(provider, path, headers, body, model, time.monotonic()))
+            if failure is None and (status := scripted_failure(provider, body)) is not None:
+                failure = ScriptedFailure(status)
             release = server._release
             if server.latency_s:
                 release.wait(server.latency_s)

@@ -29,6 +29,8 @@ def _limit(title: str, default: int | None, *, minimum: float = 1, kind: str = "
 @register
 class AgentKind(_ModelKind):
     type = "agent"
+    # Its `timeoutSeconds` is a limit checked before each call (`agent_limit`); the engine deadline backs it.
+    times_itself = True
     label = "Agent"
     description = (
         "A model that calls tools (workflows, HTTP, code, MCP) until it answers, within hard limits."

@@ -7,6 +7,7 @@ small interfaces it takes: an event sink, an LLM client and an image reader.
 from engine.analysis import downstream_of, plan_graph
 from engine.callees import callee_summary, graph_llm_calls
 from engine.calls import (
+    AGENT_KIND,
     CALLEE_KEY,
     CALLER_KINDS,
     MAP_KIND,
@@ -87,6 +88,7 @@ from engine.validation import (
 from engine.web import WebClient, WebError, WebRequest, WebResponse
 
 __all__ = [
+    "AGENT_KIND",
     "CALLEE_KEY",
     "CALLER_KINDS",
     "INPUT_KIND",

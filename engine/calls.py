@@ -18,6 +18,8 @@ from typing import Any, Protocol
 SUBWORKFLOW_KIND = "subworkflow"
 MAP_KIND = "map"
 CALLER_KINDS = (SUBWORKFLOW_KIND, MAP_KIND)
+# An Agent's workflow tools carry their resolved callee too, each in its entry of `data.tools`.
+AGENT_KIND = "agent"
 # The key of a caller node's `data` that holds its resolved callee; written by the apps, never by the editor.
 CALLEE_KEY = "callee"
 

@@ -72,8 +72,9 @@ def end_data(run: WorkflowRun) -> dict[str, Any]:
     return {**run_counts(run), "durationMs": run.duration_ms, "errorSummary": run.error_summary}
 
 
-# Events of a model's streamed text, published as they come rather than with the next batch.
-_STREAMED_TEXT = frozenset({"token", "reset"})
+# Events of a running node's progress (a model's streamed text, an Agent's tool calls), published as they come
+# rather than with the next batch.
+_PUBLISHED_AT_ONCE = frozenset({"token", "reset", "tool_call", "tool_result"})
 
 
 class RunEventPublisher:
@@ -93,7 +94,7 @@ class RunEventPublisher:
 
     def publish(self, type: str, data: dict[str, Any]) -> None:
         self._held.append((type, data))
-        if type in _STREAMED_TEXT:
+        if type in _PUBLISHED_AT_ONCE:
             self.flush()
 
     def publish_now(self, type: str, data: dict[str, Any]) -> None:
@@ -131,6 +132,29 @@ class RunEventPublisher:
             self.publish("token", {"nodeId": event.node_id, "text": event.text})
         elif isinstance(event, engine.NodeTokensReset):
             self.publish("reset", {"nodeId": event.node_id})
+        elif isinstance(event, engine.ToolCalled):
+            self.publish(
+                "tool_call",
+                {
+                    "nodeId": event.node_id,
+                    "callId": event.call_id,
+                    "tool": event.tool,
+                    "arguments": event.arguments,
+                },
+            )
+        elif isinstance(event, engine.ToolAnswered):
+            self.publish(
+                "tool_result",
+                {
+                    "nodeId": event.node_id,
+                    "callId": event.call_id,
+                    "tool": event.tool,
+                    "result": event.result,
+                    "isError": event.is_error,
+                    "durationMs": event.duration_ms,
+                    "childRunId": event.child_run_id,
+                },
+            )
         elif isinstance(event, engine.NodeFinished) and result is not None:
             self.publish("node", node_finished_data(result))
             self._counts_changed = True

@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
@@ -38,13 +39,21 @@ RUN_CANCEL_CHECK_SECONDS = 0.5
 logger = logging.getLogger(__name__)
 
 
-def model_defaults() -> dict[str, dict[str, list[str]]]:
+def model_defaults() -> dict[str, dict[str, Any]]:
     """The deployment's default chains as data defaults (LLM_DEFAULT_MODELS, LLM_DEFAULT_VISION_MODELS): a
     node that names no model runs on these, so its content key changes with them. The client leaves out
-    the entries whose connection a user does not have, as a provider without a key was before chains."""
+    the entries whose connection a user does not have, as a provider without a key was before chains. An
+    Agent's limits default to the AGENT_* settings the same way."""
     return {
         "llm": {"models": list(settings.LLM_DEFAULT_MODELS)},
         "vision": {"models": list(settings.LLM_DEFAULT_VISION_MODELS)},
+        "agent": {
+            "models": list(settings.LLM_DEFAULT_MODELS),
+            "maxIterations": settings.AGENT_MAX_ITERATIONS,
+            "maxToolCalls": settings.AGENT_MAX_TOOL_CALLS,
+            "toolConcurrency": settings.AGENT_TOOL_CONCURRENCY,
+            "maxTokens": settings.AGENT_MAX_TOKENS,
+        },
     }
 
 

@@ -85,8 +85,31 @@ class _Resolver:
                     engine.ValidationIssue(f"nodes[{i}].{where}", message) for where, message in problems
                 )
                 node = {**node, "data": {**data, engine.CALLEE_KEY: callee}}
+            elif isinstance(node, Mapping) and node.get("type") == engine.AGENT_KIND:
+                node, problems = self.agent_tools(node, chain)
+                issues.extend(
+                    engine.ValidationIssue(f"nodes[{i}].{where}", message) for where, message in problems
+                )
             resolved_nodes.append(node)
         return {**graph, "nodes": resolved_nodes}, issues
+
+    def agent_tools(
+        self, node: Mapping[str, Any], chain: list[Caller]
+    ) -> tuple[Mapping[str, Any], list[tuple[str, str]]]:
+        """An Agent node with each workflow tool's callee resolved (in the tool, as a caller node's)."""
+        data = node.get("data") if isinstance(node.get("data"), Mapping) else {}
+        tools = data.get("tools")
+        if not isinstance(tools, list):
+            return node, []
+        problems: list[tuple[str, str]] = []
+        resolved = []
+        for j, tool in enumerate(tools):
+            if isinstance(tool, Mapping) and tool.get("type") == "workflow":
+                callee, found = self.callee(tool, chain)
+                problems += [(f"data.tools[{j}].{where.removeprefix('data.')}", m) for where, m in found]
+                tool = {**tool, engine.CALLEE_KEY: callee}
+            resolved.append(tool)
+        return {**node, "data": {**data, "tools": resolved}}, problems
 
     def callee(
         self, data: Mapping[str, Any], chain: list[Caller]

@@ -610,6 +610,12 @@ CODE_MAX_TIMEOUT_SECONDS = env_float("CODE_MAX_TIMEOUT_SECONDS", 30.0)
 CODE_MAX_MEMORY_MB = env_int("CODE_MAX_MEMORY_MB", 256)
 CODE_MAX_PRINT_BYTES = env_int("CODE_MAX_PRINT_BYTES", 64 * 1024)
 
+# Agent nodes (engine/kinds/agent.py): the limits of a node that sets none.
+AGENT_MAX_ITERATIONS = env_int("AGENT_MAX_ITERATIONS", 10)
+AGENT_MAX_TOOL_CALLS = env_int("AGENT_MAX_TOOL_CALLS", 20)
+AGENT_TOOL_CONCURRENCY = env_int("AGENT_TOOL_CONCURRENCY", 4)
+AGENT_MAX_TOKENS = env_optional_int("AGENT_MAX_TOKENS")
+
 # Graph limits enforced by engine.validate_graph on every write and execution.
 GRAPH_MAX_NODES = env_int("GRAPH_MAX_NODES", 500)
 GRAPH_MAX_EDGES = env_int("GRAPH_MAX_EDGES", 2000)

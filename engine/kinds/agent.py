@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from engine.calls import AGENT_KIND
 from engine.kinds.agent_loop import Conversation, Limits, estimate_tokens
 from engine.kinds.agent_tools import tool_is_pure, tool_problems, tool_spec
 from engine.kinds.base import NodeCall, NodeError, NodeOutput, register
@@ -28,7 +29,7 @@ def _limit(title: str, default: int | None, *, minimum: float = 1, kind: str = "
 
 @register
 class AgentKind(_ModelKind):
-    type = "agent"
+    type = AGENT_KIND
     # Its `timeoutSeconds` is a limit checked before each call (`agent_limit`); the engine deadline backs it.
     times_itself = True
     label = "Agent"

@@ -68,22 +68,11 @@ class AgentKind(_ModelKind):
                 "type": "array",
                 "title": "Tools",
                 "default": [],
-                "items": {
-                    "type": "object",
-                    "title": "Tool",
-                    "required": ["name", "type"],
-                    "properties": {
-                        "name": {"type": "string", "title": "Name"},
-                        "description": {"type": "string", "title": "Description"},
-                        "type": {
-                            "type": "string",
-                            "title": "Type",
-                            "enum": ["workflow", "http", "code", "mcp"],
-                        },
-                    },
-                },
-                "description": "workflow (workflowId, version), http (an HTTP Request's settings), code "
-                "(a Code node's settings) or mcp (connection, tool).",
+                # Edited as JSON: each tool's fields depend on its type (`check` validates them).
+                "items": {"type": "object"},
+                "description": 'Each {"name", "description", "type"} and, by type: workflow (workflowId, '
+                "version), http (an HTTP Request's settings), code (a Code node's settings), mcp "
+                "(connection, tool).",
             },
             "maxIterations": _limit("Max model calls", 10),
             "maxToolCalls": _limit("Max tool calls", 20, minimum=0),

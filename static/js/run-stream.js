@@ -3,8 +3,11 @@
 
 import { pollRun } from "./poll.js";
 import { isActive } from "./runstate.js";
+import { liveSteps } from "./steps.js";
 
-export const RUN_EVENT_TYPES = ["run", "node", "log", "token", "reset", "approval_decided", "end"];
+export const RUN_EVENT_TYPES = ["run", "node", "log", "token", "reset", "tool_call", "tool_result", "approval_decided", "end"];
+// Events of a running node's progress: they change what it shows, not the run's detail.
+const PROGRESS_EVENTS = new Set(["token", "reset", "tool_call", "tool_result"]);
 
 // Follow one run's stream. `onEvent(type, data, id)` hears every event in order (EventSource reconnects by
 // itself after a dropped connection and resumes after the last id it saw). `onUnavailable()` is called once
@@ -67,13 +70,15 @@ export function liveTexts(texts, type, data) {
 // every event that changes more than a node's text (fetches coalesced to one in flight), and at once what the
 // events say: each `run` event's status and counts, each finished node's result (the detail is written in
 // batches, so it may not hold them yet). `onLive(texts)` gets the text each running node has generated so
-// far. Without a stream (no EventSource, refused), it polls the detail instead. Returns {stop()}.
-export function followRun(run, { getRun, eventsUrl, onRun, onLive = () => {}, onError = () => {}, EventSourceImpl } = {}) {
+// far, `onSteps(steps)` the tool calls each running node has made (steps.js). Without a stream (no
+// EventSource, refused), it polls the detail instead. Returns {stop()}.
+export function followRun(run, { getRun, eventsUrl, onRun, onLive = () => {}, onSteps = () => {}, onError = () => {}, EventSourceImpl } = {}) {
   let stopped = false;
   let poller = null;
   let fetching = false;
   let fetchAgain = false;
   let texts = new Map();
+  let steps = new Map();
   let latest = run;
   const heard = new Map(); // nodeId -> its result from a `node` event
   const show = (detail) => {
@@ -106,13 +111,18 @@ export function followRun(run, { getRun, eventsUrl, onRun, onLive = () => {}, on
         texts = next;
         onLive(texts);
       }
+      const nextSteps = liveSteps(steps, type, data);
+      if (nextSteps !== steps) {
+        steps = nextSteps;
+        onSteps(steps);
+      }
       // An ended run waits for its whole detail: its results may be newer than the last fetch.
       if (type === "run" && isActive(data)) show({ ...latest, ...data });
       if (type === "node" && data.result) {
         heard.set(data.nodeId, data.result);
         show(latest);
       }
-      if (type !== "token" && type !== "reset") fetchRun();
+      if (!PROGRESS_EVENTS.has(type)) fetchRun();
     },
     onUnavailable() {
       if (!stopped) poller = pollRun(getRun, run.id, show, { onError });

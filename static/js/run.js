@@ -5,6 +5,7 @@ import { api } from "./api.js";
 import { approvalCard } from "./approval-card.js";
 import { pollRun } from "./poll.js";
 import { followRun } from "./run-stream.js";
+import { isTranscript, stepsView } from "./steps.js";
 import {
   RunLogs,
   formatCost,
@@ -154,6 +155,7 @@ function renderNodes(run) {
               el("a", { href: `/runs/${result.reusedFrom.runId}/`, text: result.reusedFrom.runId.slice(0, 8) }))
             : null,
           childRunsOf(run, result.nodeId),
+          isTranscript(result.output?.transcript) ? stepsView(result.output.transcript) : null,
           image ? el("img", { class: "node__thumb", src: image, alt: `output of ${result.nodeId}` }) : null,
           note
             ? el("pre", { class: `output output--${note.kind}`, text: note.text })
@@ -256,6 +258,13 @@ function renderLive(texts) {
   }
 }
 
+// The tool calls running nodes have made so far (an Agent's steps while its transcript grows), one list per node.
+function renderSteps(steps) {
+  $("live-steps").hidden = steps.size === 0;
+  $("live-step-rows").replaceChildren(...[...steps].map(([nodeId, nodeSteps]) =>
+    el("li", { class: "live__node", dataset: { node: nodeId } }, el("span", { class: "live__label", text: nodeId }), stepsView(nodeSteps))));
+}
+
 // A finished run never changes: it is rendered once. An active one is followed until it ends; a waiting one
 // until it waits, and again once a decision has queued it (`follow` is called again then).
 let following = null;
@@ -273,7 +282,7 @@ async function follow() {
   }
   render(run);
   if (!isActive(run)) return;
-  following = followRun(run, { getRun: api.getRun, eventsUrl: api.runEventsUrl(id), onRun: render, onLive: renderLive, onError });
+  following = followRun(run, { getRun: api.getRun, eventsUrl: api.runEventsUrl(id), onRun: render, onLive: renderLive, onSteps: renderSteps, onError });
 }
 
 $("cancel").addEventListener("click", async () => {

@@ -27,6 +27,7 @@ export function createState({ catalog = [], kinds = new Map() } = {}) {
     plan: null, // POST /api/execute/plan's answer shown on the canvas until the graph changes
     follower: null, // followRun's handle while the run shown is active
     liveTexts: new Map(), // nodeId -> what a running LLM/Vision node has generated so far
+    liveSteps: new Map(), // nodeId -> the tool calls a running node has made so far (steps.js)
     typing: false, // a form field is being edited: one history entry per field visit
     saving: false,
   };

@@ -4,6 +4,7 @@
 import { api } from "../api.js";
 import { nodeName } from "../kinds.js";
 import { formatCost, formatDuration, formatTokens, resultNote, truncationNote } from "../runstate.js";
+import { isTranscript, stepsView } from "../steps.js";
 import { childRunLinks, el, formatDate, statusBadge } from "../ui.js";
 import { onlySelectedNode } from "./model.js";
 
@@ -18,6 +19,11 @@ export function renderOutput(editor) {
   const run = state.run;
   const result = run && (run.nodeResults || []).find((candidate) => candidate.nodeId === node.id);
   const title = nodeName(node, state.kinds.get(node.type));
+  const growing = state.liveSteps && state.liveSteps.get(node.id);
+  if (!result && growing) {
+    container.replaceChildren(el("h2", { text: title }), el("h3", { text: "Steps so far" }), stepsView(growing));
+    return;
+  }
   if (!result) {
     const why = run ? "This node has no result in the run shown." : "No run shown yet: run the workflow, or open a run from the Runs tab.";
     container.replaceChildren(el("h2", { text: title }), el("p", { class: "empty", text: why }));
@@ -82,6 +88,7 @@ function valuesView(values, empty) {
 }
 
 export function valueView(value) {
+  if (isTranscript(value)) return stepsView(value);
   const image = imageUrl(value);
   if (image) return el("img", { class: "result-image", src: image, alt: "image" });
   if (typeof value === "string") return el("pre", { class: "output output--wrap", text: value });

@@ -16,6 +16,7 @@ export function stopFollowing(state) {
   if (state.follower) state.follower.stop();
   state.follower = null;
   state.liveTexts = new Map();
+  state.liveSteps = new Map();
 }
 
 export function renderRunBanner(editor) {

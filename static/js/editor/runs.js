@@ -89,6 +89,10 @@ export function showRun(editor, run) {
       state.liveTexts = texts;
       for (const nodeId of changed) editor.refresh({ node: nodeId });
     },
+    onSteps(steps) {
+      state.liveSteps = steps;
+      editor.refresh({ panel: !state.typing });
+    },
     onError: once((error) => toast(`Lost touch with the run: ${error.message}. Still trying…`, "error")),
   });
 }

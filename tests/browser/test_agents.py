@@ -1,0 +1,65 @@
+"""End to end in Chromium: an Agent with a workflow tool built in the editor, run, its tool call shown as a
+step while the model still thinks, then its transcript as steps in the Output tab and on the run page,
+linking the child run."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import User
+from tests.browser.helpers import create_workflow, drop_kind, select_node, sign_up
+from tests.graphs import callable_graph
+from workflows.services import workflow_create, workflow_publish
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_an_agent_with_a_workflow_tool_runs_and_shows_its_steps(page, site, worker, llm, artifacts) -> None:
+    sign_up(page, site)
+    alice = User.objects.get(email="alice@example.com")
+    writer = workflow_publish(workflow=workflow_create(owner=alice, name="Writer", **callable_graph()))
+    page.goto(f"{site}/workflows/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    create_workflow(page, "Agent")
+
+    page.locator('.palette__item[data-kind="agent"]').scroll_into_view_if_needed()
+    drop_kind(page, "agent", 200, 60)
+    select_node(page, "agent-1")
+    page.locator("#field-agent-1-prompt").fill('Write about otters [[call write {"topic": "otters"}]]')
+    tool = {
+        "name": "write",
+        "description": "Writes about a topic",
+        "type": "workflow",
+        "workflowId": str(writer.pk),
+    }
+    tools = page.locator("#field-agent-1-tools")
+    tools.fill(json.dumps([tool]))
+    tools.blur()
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#save-state")).to_have_text(re.compile(r"Saved · version \d+"))
+
+    # Each model call takes a while: the tool's step shows before the agent's answer does.
+    llm.latency_s = 1.5
+    page.get_by_role("tab", name="Output").click()
+    page.get_by_role("button", name="▶ Run").click()
+    live = page.locator("#node-output .step--tool")
+    expect(live).to_be_visible(timeout=15_000)
+    expect(live).to_contain_text("Tool write")
+    page.screenshot(path=str(artifacts / "agent-steps-live.png"))
+    expect(page.locator(".toast--success", has_text="Run succeeded")).to_be_visible(timeout=20_000)
+
+    steps = page.locator("#node-output .steps > li")
+    expect(steps).to_have_count(3)
+    expect(steps.nth(1)).to_contain_text("Write about otters")
+    child_link = page.locator("#node-output .step__child")
+    expect(child_link).to_have_attribute("href", re.compile(r"^/runs/[0-9a-f-]{36}/$"))
+    page.screenshot(path=str(artifacts / "agent-steps-output-tab.png"))
+
+    page.locator("#run-banner").get_by_role("link", name="Open run page").click()
+    row = page.locator('#node-rows tr[data-node="agent-1"]')
+    expect(row.locator(".steps > li")).to_have_count(3)
+    expect(row.locator(".step__child")).to_have_count(1)

@@ -1,0 +1,36 @@
+import { assert, equal, test } from "./harness.js";
+import { isTranscript, liveSteps, stepsView } from "/static/js/steps.js";
+
+test("a transcript is a list of model and tool steps", () => {
+  assert(isTranscript([{ type: "model" }, { type: "tool" }]));
+  assert(!isTranscript([]));
+  assert(!isTranscript([{ type: "model" }, { kind: "tool" }]));
+  assert(!isTranscript({ type: "model" }));
+});
+
+test("a tool call appends a pending step and its result completes it; the node's end drops them", () => {
+  let steps = new Map();
+  steps = liveSteps(steps, "tool_call", { nodeId: "a", callId: "call_1", tool: "write", arguments: '{"topic":"otters"}' });
+  equal(steps.get("a").length, 1);
+  assert(steps.get("a")[0].pending);
+  steps = liveSteps(steps, "tool_result", {
+    nodeId: "a", callId: "call_1", tool: "write", result: "done", isError: false, durationMs: 12, childRunId: "c1",
+  });
+  equal(steps.get("a")[0].result, "done");
+  equal(steps.get("a")[0].pending, false);
+  equal(steps.get("a")[0].childRunId, "c1");
+  const same = liveSteps(steps, "log", { nodeId: "a" });
+  assert(same === steps);
+  equal(liveSteps(steps, "node", { nodeId: "a", state: "finished" }).size, 0);
+});
+
+test("the steps view links a tool's child run and marks an error", () => {
+  const view = stepsView([
+    { type: "model", provider: "gemini", model: "m", inputTokens: 3, outputTokens: 4, text: "" },
+    { type: "tool", tool: "write", arguments: {}, result: {}, childRunId: "1234567890", durationMs: 5 },
+    { type: "tool", tool: "look", arguments: {}, error: "HTTP 404" },
+  ]);
+  equal(view.querySelectorAll("li").length, 3);
+  equal(view.querySelector(".step__child").getAttribute("href"), "/runs/1234567890/");
+  assert(view.querySelector(".step--error").textContent.includes("HTTP 404"));
+});

@@ -75,6 +75,9 @@ def tool_problems(tool: Any, index: int) -> list[tuple[str, str]]:
         problems.append((f"{at}.name", "letters, digits, _ and -, at most 64 characters"))
     if not isinstance(tool.get("description", ""), str):
         problems.append((f"{at}.description", "must be text"))
+    if tool.get("requiresApproval"):
+        # Said rather than ignored: a person expecting to approve each call must not find it made unasked.
+        problems.append((f"{at}.requiresApproval", "approving a tool's calls is not available yet"))
     kind = tool.get("type")
     if kind not in TOOL_TYPES:
         return [*problems, (f"{at}.type", f"must be one of {', '.join(TOOL_TYPES)}")]

@@ -12,7 +12,7 @@ from engine.calls import AGENT_KIND
 from engine.kinds.agent_loop import Conversation, Limits, estimate_tokens
 from engine.kinds.agent_tools import tool_is_pure, tool_problems, tool_spec
 from engine.kinds.base import NodeCall, NodeError, NodeOutput, register
-from engine.kinds.llm import _SAMPLING, _ModelKind, _models_property
+from engine.kinds.llm import SAMPLING, ModelKind, models_property
 from engine.kinds.prompt import as_text, invalid_placeholders
 from engine.kinds.rules import PLACEHOLDER, placeholder_names
 from engine.kinds.structured import schema_problem
@@ -28,7 +28,7 @@ def _limit(title: str, default: int | None, *, minimum: float = 1, kind: str = "
 
 
 @register
-class AgentKind(_ModelKind):
+class AgentKind(ModelKind):
     type = AGENT_KIND
     # Its `timeoutSeconds` is a limit checked before each call (`agent_limit`); the engine deadline backs it.
     times_itself = True
@@ -48,7 +48,7 @@ class AgentKind(_ModelKind):
     data_schema = {
         "type": "object",
         "properties": {
-            **_models_property(),
+            **models_property(),
             "systemPrompt": {"type": "string", "title": "System prompt", "default": "", "multiline": True},
             "prompt": {
                 "type": "string",
@@ -57,7 +57,7 @@ class AgentKind(_ModelKind):
                 "multiline": True,
                 "description": "Each {{name}} is an input port.",
             },
-            **_SAMPLING,
+            **SAMPLING,
             "jsonSchema": {
                 "type": ["object", "null"],
                 "title": "JSON Schema",

@@ -13,7 +13,7 @@ from engine.providers.config import DEFAULT_FALLBACK_MODEL, DEFAULT_FALLBACK_VIS
 from engine.providers.types import LLMRequest, ProviderError
 from engine.storage import ImageData
 
-_SAMPLING = {
+SAMPLING = {
     "temperature": {"type": "number", "title": "Temperature", "minimum": 0, "maximum": 2, "default": 0.7},
     "maxOutputTokens": {
         "type": "integer",
@@ -35,7 +35,7 @@ DEFAULT_VISION_CHAIN = (f"gemini/{DEFAULT_MODEL}", f"groq/{DEFAULT_FALLBACK_VISI
 MAX_CHAIN = 8
 
 
-def _models_property() -> dict[str, Any]:
+def models_property() -> dict[str, Any]:
     """The model chain: `<connection slug>/<model id>` entries tried in order. Without a default on purpose:
     a node that names none (or an empty list) runs on the deployment's default chain, and the editor offers
     the user's models (GET /api/models) while accepting any name."""
@@ -90,8 +90,8 @@ def chain_problem(models: Any) -> str | None:
     return None
 
 
-class _ModelKind(NodeKind):
-    """Shared by LLM and Vision: build a request, call the client, report usage."""
+class ModelKind(NodeKind):
+    """Shared by LLM, Vision and Agent: the model chain, reuse at temperature 0, the token estimate."""
 
     uses_llm = True
     palette_group = "Models"
@@ -194,7 +194,7 @@ def read_images(call: NodeCall, refs: Sequence[Any]) -> list[ImageData]:
 
 
 @register
-class LLMKind(_ModelKind):
+class LLMKind(ModelKind):
     type = "llm"
     label = "LLM"
     description = "Asks a language model (its chain of models, in order) and outputs its answer."
@@ -210,9 +210,9 @@ class LLMKind(_ModelKind):
     data_schema = {
         "type": "object",
         "properties": {
-            **_models_property(),
+            **models_property(),
             "systemPrompt": {"type": "string", "title": "System prompt", "default": "", "multiline": True},
-            **_SAMPLING,
+            **SAMPLING,
             "jsonSchema": {
                 "type": ["object", "null"],
                 "title": "JSON Schema",
@@ -255,7 +255,7 @@ class LLMKind(_ModelKind):
 
 
 @register
-class VisionKind(_ModelKind):
+class VisionKind(ModelKind):
     type = "vision"
     label = "Vision"
     description = "Asks a multimodal model about an image."
@@ -266,14 +266,14 @@ class VisionKind(_ModelKind):
     data_schema = {
         "type": "object",
         "properties": {
-            **_models_property(),
+            **models_property(),
             "prompt": {
                 "type": "string",
                 "title": "Prompt",
                 "default": "Describe this image.",
                 "multiline": True,
             },
-            **_SAMPLING,
+            **SAMPLING,
         },
     }
 

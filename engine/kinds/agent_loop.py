@@ -101,6 +101,7 @@ class Conversation:
         self.provider: str | None = None
         self.model: str | None = None
         self.handed_back = 0  # tokens used by calls after the first, counted against the run's caps here
+        self.cancelled_child: str | None = None  # a workflow tool's child run that was cancelled
 
     def run(self) -> NodeOutput:
         try:
@@ -291,6 +292,8 @@ class Conversation:
                     continue
             results[index], steps[index] = result, step
         self.transcript.extend(step for step in steps if step is not None)
+        if self.cancelled_child is not None:
+            self._stop("cancelled", f"child run {self.cancelled_child} was cancelled")
         return [result for result in results if result is not None]
 
     def _one_tool(self, tool_call: ToolCall) -> tuple[ToolResult, dict[str, Any]]:
@@ -319,6 +322,8 @@ class Conversation:
         except ToolFailed as failure:
             result = ToolResult(tool_call.id, tool_call.name, failure.message, is_error=True)
             child_run_id = failure.child_run_id
+            if failure.cancelled:
+                self.cancelled_child = child_run_id
         except Exception as exc:  # a tool's bug must not end the conversation: the model reads it
             result = ToolResult(tool_call.id, tool_call.name, f"{type(exc).__name__}: {exc}", is_error=True)
         duration_ms = round((time.monotonic() - started) * 1000)

@@ -32,10 +32,13 @@ _MCP_LIST_TIMEOUT_S = 15.0
 class ToolFailed(Exception):
     """A tool call that gave no result: the model reads `message` as the call's error."""
 
-    def __init__(self, message: str, *, child_run_id: str | None = None) -> None:
+    def __init__(self, message: str, *, child_run_id: str | None = None, cancelled: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.child_run_id = child_run_id
+        # A cancelled child run: the run (or the child) was stopped, which stops the agent as it does a
+        # Sub-workflow, rather than an error for the model to work around.
+        self.cancelled = cancelled
 
 
 @dataclass(frozen=True)
@@ -211,7 +214,11 @@ def _call_workflow(tool: Mapping[str, Any], arguments: Mapping[str, Any], env: T
         node_id=env.node_id, callee=callee, inputs=dict(arguments), log=env.log, stopped=env.stopped
     )
     if outcome.status != "succeeded":
-        raise ToolFailed(f"child run {outcome.status}: {outcome.error}", child_run_id=outcome.run_id)
+        raise ToolFailed(
+            f"child run {outcome.status}: {outcome.error}",
+            child_run_id=outcome.run_id,
+            cancelled=outcome.status == "cancelled",
+        )
     return ToolAnswer(dict(outcome.outputs), child_run_id=outcome.run_id)
 
 

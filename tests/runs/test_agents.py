@@ -8,6 +8,7 @@ Child runs execute on the calling thread with a connection of their own, so thes
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 
 import pytest
@@ -15,8 +16,9 @@ import pytest
 from runs.driving import run_execute
 from runs.events import run_event_bus
 from runs.models import NodeResult, RunStatus, WorkflowRun
-from runs.services import run_create
-from tests.graphs import callable_graph, graph, node
+from runs.services import run_cancel, run_create
+from tests.graphs import callable_graph, graph, llm_callee, node
+from tests.waiting import wait_for
 from workflows.models import Workflow
 from workflows.services import workflow_create, workflow_publish
 
@@ -68,6 +70,36 @@ def test_the_tool_calls_are_published_as_live_events(alice, llm_settings) -> Non
     assert results[0]["childRunId"] == str(WorkflowRun.objects.get(parent_run=run).id)
     assert results[0]["isError"] is False
     assert results[0]["result"].startswith('{"answer":"Write about otters"')
+
+
+def test_cancelling_the_run_during_a_workflow_tool_cancels_its_child_run(
+    alice, llm_settings, settings
+) -> None:
+    # The agent talks to Groq; the child's LLM node to Gemini, whose answer never comes.
+    settings.GROQ_API_KEY = "fake-groq-key"
+    settings.GROQ_BASE_URL = llm_settings.url
+    llm_settings.fail_next("gemini", status="hang")
+    echo = workflow_publish(workflow=workflow_create(owner=alice, name="Echo", **llm_callee()))
+    tool = {"name": "echo", "description": "Echoes", "type": "workflow", "workflowId": str(echo.pk)}
+    prompt = '[[call echo {"item": "hi"}]]'
+    g = graph([node("agent", "agent", prompt=prompt, tools=[tool], models=["groq/fake-chat"])], [])
+    run = run_create(owner=alice, graph=g, enqueue=False)
+    worker = threading.Thread(target=run_execute, kwargs={"run_id": str(run.id)})
+    worker.start()
+    try:
+        child = wait_for(lambda: llm_settings.hanging and WorkflowRun.objects.filter(parent_run=run).first())
+        run_cancel(run=WorkflowRun.objects.get(pk=run.pk))
+        worker.join(timeout=15)
+        wait_for(lambda: WorkflowRun.objects.get(pk=child.pk).is_finished, timeout=15)
+        asked = [r.provider for r in llm_settings.requests]
+    finally:
+        llm_settings.reset()
+        worker.join()
+
+    run.refresh_from_db()
+    child.refresh_from_db()
+    assert (run.status, child.status) == (RunStatus.CANCELLED, RunStatus.CANCELLED)
+    assert asked == ["groq", "gemini"]  # the agent's first call and the child's; the agent asked nothing more
 
 
 def test_another_users_workflow_as_a_tool_is_refused_exactly_like_a_missing_one(

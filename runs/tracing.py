@@ -155,6 +155,9 @@ class TracedMcpClient:
     def __init__(self, client: engine.McpClient) -> None:
         self.client = client
 
+    def list_tools(self, connection: str, *, timeout_s: float) -> list[dict]:
+        return self.client.list_tools(connection, timeout_s=timeout_s)
+
     def call_tool(self, call: engine.McpToolCall) -> engine.McpToolResult:
         attributes = {
             "gen_ai.operation.name": "execute_tool",

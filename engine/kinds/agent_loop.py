@@ -5,6 +5,7 @@ agent never makes one model or tool call more than its limits allow; crossing on
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 import time
@@ -276,8 +277,12 @@ class Conversation:
             done.put((index, result, step))
 
         for index, tool_call in enumerate(calls):
+            # In a copy of the node's context, so that what the app keeps there (its trace) follows the tool.
             threading.Thread(
-                target=work, args=(index, tool_call), name="weft-agent-tool", daemon=True
+                target=contextvars.copy_context().run,
+                args=(work, index, tool_call),
+                name="weft-agent-tool",
+                daemon=True,
             ).start()
         results: list[ToolResult | None] = [None] * len(calls)
         steps: list[dict[str, Any] | None] = [None] * len(calls)

@@ -6,6 +6,7 @@ Their ports follow the callee's interface, which the apps resolve into `data.cal
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -258,8 +259,14 @@ class MapKind(NodeKind):
                     return
                 progress.record(index, outcome)
 
+        # Each thread in a copy of the node's context, so that what the app keeps there (its trace) follows.
         workers = [
-            threading.Thread(target=work, name=f"weft-map-{call.node_id}-{i}", daemon=True)
+            threading.Thread(
+                target=contextvars.copy_context().run,
+                args=(work,),
+                name=f"weft-map-{call.node_id}-{i}",
+                daemon=True,
+            )
             for i in range(min(call.data["concurrency"], startable))
         ]
         for worker in workers:

@@ -20,6 +20,7 @@ from core import tracing
 from mcp_server.services import workflow_tool_set
 from runs.models import WorkflowRun
 from runs.services import run_create
+from runs.tracing import TracedMcpClient
 from tests.brokers import drain
 from tests.graphs import callable_graph, edge, graph, node, text_llm_chain
 from tests.mcp_server.helpers import live_asgi_site, mcp_session
@@ -162,6 +163,50 @@ def test_a_child_run_is_traced_under_its_calling_node(alice, spans, worker, brok
     assert calling.parent.span_id == top.context.span_id
     assert child.parent.span_id == calling.context.span_id
     assert WorkflowRun.objects.get(parent_run=parent).trace_id == hex_trace(top)
+
+
+def test_an_agents_workflow_tool_runs_as_a_child_traced_under_the_agent(
+    alice, spans, worker, broker, llm_settings
+):
+    callee = workflow_publish(workflow=workflow_create(owner=alice, name="Writer", **callable_graph()))
+    tool = {"name": "write", "description": "Writes", "type": "workflow", "workflowId": str(callee.pk)}
+    agent = node("agent", "agent", prompt='[[call write {"topic": "otters"}]]', tools=[tool])
+    parent = run_create(owner=alice, graph=graph([agent], []))
+    drain(broker, worker)
+
+    parent.refresh_from_db()
+    assert parent.status == "succeeded", parent.error_summary
+    finished = list(spans.get_finished_spans())
+    [calling] = named(finished, "node agent")
+    [child] = [s for s in named(finished, "run") if s.attributes["weft.run.id"] != str(parent.id)]
+    assert child.parent.span_id == calling.context.span_id
+    assert len(named(finished, "chat")) == 2  # the call that asks for the tool, the one that answers
+
+
+def test_a_maps_item_runs_are_traced_under_the_map_node(alice, spans, worker, broker, llm_settings):
+    callee = workflow_publish(workflow=workflow_create(owner=alice, name="Writer", **callable_graph()))
+    caller = graph(
+        [node("items", "text", text="otters\nbadgers"), node("map", "map", workflowId=str(callee.pk))],
+        [edge("items", "map", "text", "items")],
+    )
+    parent = run_create(owner=alice, graph=caller)
+    drain(broker, worker)
+
+    finished = list(spans.get_finished_spans())
+    [calling] = named(finished, "node map")
+    children = [s for s in named(finished, "run") if s.attributes["weft.run.id"] != str(parent.id)]
+    assert len(children) == 2
+    assert {child.parent.span_id for child in children} == {calling.context.span_id}
+
+
+def test_a_traced_mcp_client_lists_tools_through_the_client_it_wraps():
+    class Listing:
+        def list_tools(self, connection: str, *, timeout_s: float) -> list[dict]:
+            return [{"name": "echo", "connection": connection, "timeout": timeout_s}]
+
+    listed = TracedMcpClient(Listing()).list_tools("docs", timeout_s=3.0)
+
+    assert listed == [{"name": "echo", "connection": "docs", "timeout": 3.0}]
 
 
 def test_a_schedule_firing_is_the_parent_of_its_run(alice, spans, worker, broker):

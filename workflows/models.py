@@ -58,6 +58,8 @@ class WorkflowVersion(models.Model):
     description = models.TextField(blank=True)
     nodes = models.JSONField(default=list, blank=True)
     edges = models.JSONField(default=list, blank=True)
+    # What the person saving said about this version ("tighter prompt"); empty when they said nothing.
+    note = models.CharField(max_length=200, blank=True, default="")
     saved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -48,6 +48,13 @@ class WorkflowUpdateSerializer(WorkflowWriteSerializer):
         max_value=MAX_EDITED_VERSION,
         help_text="The version the client edited; a stale one is refused with 409.",
     )
+    note = serializers.CharField(
+        max_length=200,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="A message about this save, shown in the versions list.",
+    )
 
 
 class WorkflowImportSerializer(serializers.Serializer):
@@ -186,7 +193,7 @@ class WorkflowVersionSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WorkflowVersion
-        fields = ["number", "name", "savedBy", "createdAt"]
+        fields = ["number", "name", "note", "savedBy", "createdAt"]
         read_only_fields = fields
 
 
@@ -195,7 +202,7 @@ class WorkflowVersionSerializer(WorkflowVersionSummarySerializer):
     edges = serializers.ListField(child=serializers.DictField(), read_only=True)
 
     class Meta(WorkflowVersionSummarySerializer.Meta):
-        fields = ["number", "name", "description", "nodes", "edges", "savedBy", "createdAt"]
+        fields = ["number", "name", "description", "note", "nodes", "edges", "savedBy", "createdAt"]
         read_only_fields = fields
 
 

@@ -69,9 +69,9 @@ def _content(source: Workflow | WorkflowVersion) -> dict[str, Any]:
     }
 
 
-def _snapshot(workflow: Workflow, *, saved_by: User | None) -> WorkflowVersion:
+def _snapshot(workflow: Workflow, *, saved_by: User | None, note: str = "") -> WorkflowVersion:
     return WorkflowVersion.objects.create(
-        workflow=workflow, number=workflow.version, saved_by=saved_by, **_content(workflow)
+        workflow=workflow, number=workflow.version, saved_by=saved_by, note=note, **_content(workflow)
     )
 
 
@@ -97,6 +97,7 @@ def _save_new_version(
     nodes: list[Any],
     edges: list[Any],
     saved_by: User,
+    note: str = "",
 ) -> Workflow:
     # A conditional UPDATE: of two saves of the same version, the database lets exactly one match.
     updated = Workflow.objects.filter(pk=workflow.pk, version=expected_version).update(
@@ -113,7 +114,7 @@ def _save_new_version(
             raise NotFound("No Workflow matches the given query.")
         raise WorkflowVersionConflict(current_version=current, edited_version=expected_version)
     workflow.refresh_from_db()
-    _snapshot(workflow, saved_by=saved_by)
+    _snapshot(workflow, saved_by=saved_by, note=note)
     owner_caches_invalidate(owner_id=workflow.owner_id)
     return workflow
 
@@ -128,8 +129,9 @@ def workflow_update(
     edges: list[Any],
     expected_version: int,
     saved_by: User,
+    note: str = "",
 ) -> Workflow:
-    """Replace name, description and graph, as version `expected_version + 1`.
+    """Replace name, description and graph, as version `expected_version + 1`, noted with `note`.
 
     Raises WorkflowVersionConflict when `expected_version` is not the current version, so two editors
     of the same version never silently overwrite each other.
@@ -143,6 +145,7 @@ def workflow_update(
         nodes=nodes,
         edges=edges,
         saved_by=saved_by,
+        note=note,
     )
 
 
@@ -158,7 +161,10 @@ def workflow_restore_version(*, workflow: Workflow, version: WorkflowVersion, sa
     current = Workflow.objects.select_for_update().get(pk=workflow.pk)
     # The callees as resolved now: the restored draft's Sub-workflow ports follow them.
     content = {**_content(version), "nodes": nodes}
-    return _save_new_version(current, expected_version=current.version, saved_by=saved_by, **content)
+    note = f"Restored version {version.number}"
+    return _save_new_version(
+        current, expected_version=current.version, saved_by=saved_by, note=note, **content
+    )
 
 
 @transaction.atomic

@@ -295,7 +295,19 @@ export class Canvas {
   fit() {
     const rects = this.nodeRects();
     const minZoom = rects.length <= SMALL_GRAPH ? READABLE_ZOOM : undefined;
-    this.setView(fitView(bounds(rects), this.size(), FIT_MARGIN, minZoom));
+    this.setView(fitView(bounds(rects), this.clearArea(), FIT_MARGIN, minZoom));
+  }
+
+  // The canvas above the overlays along its bottom (zoom buttons, minimap): what Fit fills, so that
+  // they cover no node.
+  clearArea() {
+    const { width, height } = this.size();
+    const top = this.root.getBoundingClientRect().top;
+    const overlayTops = [...this.root.querySelectorAll(".canvas__overlay--bottom")]
+      .map((overlay) => overlay.getBoundingClientRect())
+      .filter((rect) => rect.height > 0)
+      .map((rect) => rect.top - top);
+    return { width, height: Math.min(height, ...overlayTops) };
   }
 
   zoomBy(factor) {

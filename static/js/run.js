@@ -157,9 +157,9 @@ function renderNodes(run) {
           childRunsOf(run, result.nodeId),
           isTranscript(result.output?.transcript) ? stepsView(result.output.transcript) : null,
           image ? el("img", { class: "node__thumb", src: image, alt: `output of ${result.nodeId}` }) : null,
-          note
-            ? el("pre", { class: `output output--${note.kind}`, text: note.text })
-            : el("pre", { class: "output", text: outputPreview(result.output, 2000) }),
+          note ? el("pre", { class: `output output--${note.kind}`, text: note.text }) : null,
+          // An image is shown, not its reference's JSON ({"uploadId": …, "url": null}).
+          note || image ? null : el("pre", { class: "output", text: outputPreview(result.output, 2000) }),
           wholeOutput(run, result)),
       );
     }),

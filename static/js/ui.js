@@ -35,10 +35,11 @@ function toastArea() {
 // How long a toast stays unless its caller says otherwise: long enough to read a sentence.
 const TOAST_SHOWN_MS = 5000;
 
-// A message in the corner; kind is "info", "success" or "error". `timeout` in ms (0: it stays).
+// A message in the corner; kind is "info", "success" or "error". `timeout` in ms (0: it stays). One at a
+// time: a new message replaces the one shown, so a burst of saves never piles up a column of toasts.
 export function toast(message, kind = "info", timeout = TOAST_SHOWN_MS) {
   const item = el("div", { class: `toast toast--${kind}` }, message);
-  toastArea().append(item);
+  toastArea().replaceChildren(item);
   if (timeout) setTimeout(() => item.remove(), timeout);
   return item;
 }
@@ -77,6 +78,14 @@ export function choose({ title, message, buttons, input = null }) {
     });
     dialog.showModal();
     if (field) {
+      // A form's implicit submission presses its first submit button, Cancel here: Enter means the
+      // dialog's answer (its primary button, else its last).
+      const answer = buttons.find((button) => button.kind === "primary") || buttons[buttons.length - 1];
+      field.addEventListener("keydown", (event) => {
+        if (event.key !== "Enter" || event.isComposing) return;
+        event.preventDefault();
+        dialog.close(answer.value);
+      });
       field.select();
     }
   });

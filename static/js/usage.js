@@ -35,7 +35,9 @@ async function load() {
   $("usage-from").value = report.from;
   $("usage-to").value = report.to;
   $("usage-key").textContent = KEY_TITLES[report.groupBy];
-  $("usage-chart").replaceChildren(barChart(report.results, $("usage-metric").value));
+  // An empty period is said once, in the table; the chart then draws nothing.
+  const rows = report.results;
+  $("usage-chart").replaceChildren(...(rows.length ? [barChart(rows, $("usage-metric").value)] : []));
   $("usage-rows").replaceChildren(
     ...(report.results.length
       ? report.results.map((row) => el("tr", {}, cells(row, true)))

@@ -35,6 +35,7 @@ export function versionsPanel(list, { workflowId, currentVersion, isDirty, onRes
             el("strong", { text: `v${version.number}` }),
             el("span", { class: "version-item__name", text: version.name, title: version.name }),
             isCurrent ? el("span", { class: "badge badge--current", text: "current" }) : null),
+          version.note ? el("span", { class: "version-item__note", text: version.note }) : null,
           el("span", { class: "muted", text: savedBy }),
         );
         const restoreButton = el("button", {

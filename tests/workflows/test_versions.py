@@ -26,7 +26,7 @@ def test_versions_lists_every_saved_version_newest_first(alice_client, edited_tw
     assert response.status_code == 200
     body = response.json()
     assert [(v["number"], v["name"]) for v in body] == [(3, "Third"), (2, "Second"), (1, "Alice's flow")]
-    assert set(body[0]) == {"number", "name", "savedBy", "createdAt"}
+    assert set(body[0]) == {"number", "name", "note", "savedBy", "createdAt"}
     assert body[0]["savedBy"] == "alice@example.com"
 
 
@@ -43,7 +43,7 @@ def test_one_version_returns_its_snapshot(alice_client, edited_twice):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"number", "name", "description", "nodes", "edges", "savedBy", "createdAt"}
+    assert set(body) == {"number", "name", "description", "note", "nodes", "edges", "savedBy", "createdAt"}
     assert (body["number"], body["name"]) == (2, "Second")
     assert body["nodes"][0]["data"]["text"] == "second"
 
@@ -71,6 +71,7 @@ def test_restore_saves_a_new_version_equal_to_the_old_one(bob, alice_client, edi
         original.edges,
     )
     assert edited_twice.versions.count() == 4
+    assert restored.note == "Restored version 1"
 
 
 def test_restore_refuses_a_version_the_engine_no_longer_accepts(alice_client, edited_twice):
@@ -131,3 +132,19 @@ def test_the_schema_says_the_range_of_the_edited_version(alice_token_client):
 
     version = schema["components"]["schemas"]["WorkflowUpdateRequest"]["properties"]["version"]
     assert (version["minimum"], version["maximum"]) == (1, 2**31 - 2)
+
+
+def test_a_save_keeps_its_note_and_the_versions_list_shows_it(alice_client, alice_workflow):
+    body = {**workflow_payload(name="Noted", text="noted"), "version": 1, "note": "Shorter greeting"}
+    assert alice_client.put(f"/api/workflows/{alice_workflow.pk}", body, format="json").status_code == 200
+
+    versions = alice_client.get(f"/api/workflows/{alice_workflow.pk}/versions").json()
+    assert [(v["number"], v["note"]) for v in versions] == [(2, "Shorter greeting"), (1, "")]
+
+
+def test_a_note_longer_than_200_characters_is_a_400_naming_note(alice_client, alice_workflow):
+    body = {**workflow_payload(name="Noted", text="noted"), "version": 1, "note": "x" * 201}
+    response = alice_client.put(f"/api/workflows/{alice_workflow.pk}", body, format="json")
+
+    assert response.status_code == 400
+    assert "note" in str(response.json())

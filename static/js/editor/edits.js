@@ -11,6 +11,7 @@ import {
   removeElements,
 } from "../graph.js";
 import { autoLayout } from "../layout.js";
+import { plural } from "../ui.js";
 import { nodeLabel, snapshot } from "./model.js";
 import { loadPublished } from "./publish.js";
 import { dropPlan } from "./runbanner.js";
@@ -124,7 +125,7 @@ export function copy(editor) {
   const { state } = editor;
   if (!state.selection.nodes.size) return;
   state.clipboard = copySelection(state.graph, [...state.selection.nodes]);
-  editor.showMessage(`Copied ${state.clipboard.nodes.length} node(s).`, "info");
+  editor.showMessage(`Copied ${plural(state.clipboard.nodes.length, "node")}.`, "info");
 }
 
 export function paste(editor) {

@@ -21,7 +21,7 @@ import { pickForConnection } from "./pickers.js";
 import { renderApiPanel } from "./publish.js";
 import { refresh, refreshToolbar, showMessage } from "./render.js";
 import { cancelRun, loadRunHistory, showPlan, startRun } from "./runs.js";
-import { save } from "./saving.js";
+import { save, saveWithNote } from "./saving.js";
 import { renderSettings } from "./settings.js";
 
 async function start() {
@@ -117,6 +117,7 @@ function wireToolbar(editor) {
     editor.refresh();
   });
   dom("save").addEventListener("click", () => save(editor));
+  dom("save-with-note").addEventListener("click", () => saveWithNote(editor));
   dom("run").addEventListener("click", () => startRun(editor, "full"));
   dom("plan").addEventListener("click", () => showPlan(editor));
   dom("run-selected").addEventListener("click", () => {

@@ -63,16 +63,28 @@ async function copyCommand(command) {
   }
 }
 
+// Input and Output nodes define the interface; without them a caller sends nothing or gets `"outputs": {}`.
+function interfaceHint(published) {
+  const missing = [];
+  if (!published.inputs.length) missing.push("no Input nodes, so a call sends no inputs");
+  if (!published.outputs.length) missing.push('no Output nodes, so a call answers "outputs": {}');
+  if (!missing.length) return null;
+  return el("p", { id: "api-interface-hint", class: "hint" },
+    `The published version has ${missing.join(", and ")}. Add Input and Output nodes to the graph (each names a field of the call), then save and publish.`);
+}
+
 // The API tab: publish or unpublish, and once published, the curl example, the published interface and the
 // MCP tool settings.
 export function renderApiPanel(editor, { origin = window.location.origin } = {}) {
   const { state, boot } = editor;
   const container = editor.dom("api-panel");
   const published = state.published;
+  // Publishing the version already published would change nothing: the button is offered for another one.
+  const publishable = state.publishedVersion !== state.version;
   const rows = [
     el("p", { id: "api-published-state", text: publishedLabel(state.publishedVersion, state.version) }),
     el("div", { class: "dialog__actions" },
-      el("button", { id: "api-publish", type: "button", class: "button button--primary", text: `Publish v${state.version}`, onclick: () => changePublished(editor, "publish") }),
+      publishable ? el("button", { id: "api-publish", type: "button", class: "button button--primary", text: `Publish v${state.version}`, onclick: () => changePublished(editor, "publish") }) : null,
       published ? el("button", { id: "api-unpublish", type: "button", class: "button", text: "Unpublish", onclick: () => changePublished(editor, "unpublish") }) : null,
     ),
   ];
@@ -93,6 +105,7 @@ export function renderApiPanel(editor, { origin = window.location.origin } = {})
       ...published.inputs.map((input) => el("li", { text: `input ${input.name}: ${input.type}${input.required ? "" : " (optional)"}` })),
       ...published.outputs.map((output) => el("li", { text: `output ${output.name}` })),
     ),
+    interfaceHint(published),
   );
   const mcpSection = el("div", { id: "api-mcp" });
   rows.push(mcpSection);

@@ -2,13 +2,14 @@
 
 import { ApiError, api } from "../api.js";
 import { adoptServerCallees } from "../callees.js";
-import { choose, toast } from "../ui.js";
+import { choose, promptDialog, toast } from "../ui.js";
 import { snapshot } from "./model.js";
 import { loadPublished, renderApiPanel } from "./publish.js";
 import { applyServerErrors } from "./servererrors.js";
 import { commitTyping } from "./typing.js";
 
-export async function save(editor, { version = editor.state.version } = {}) {
+// `note` says what changed; the Versions tab shows it beside the version this save makes.
+export async function save(editor, { version = editor.state.version, note = "" } = {}) {
   const { state, boot } = editor;
   if (state.saving) return false;
   commitTyping(editor);
@@ -23,6 +24,7 @@ export async function save(editor, { version = editor.state.version } = {}) {
       nodes: state.graph.nodes,
       edges: state.graph.edges,
       version,
+      note,
     });
     state.version = workflow.version;
     loadPublished(state, workflow);
@@ -39,7 +41,7 @@ export async function save(editor, { version = editor.state.version } = {}) {
     return true;
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    if (error.status === 409) return await changedElsewhere(editor, error);
+    if (error.status === 409) return await changedElsewhere(editor, error, note);
     if (error.status === 400) applyServerErrors(editor, error);
     else toast(`Could not save: ${error.message}`, "error");
     return false;
@@ -49,7 +51,13 @@ export async function save(editor, { version = editor.state.version } = {}) {
   }
 }
 
-async function changedElsewhere(editor, error) {
+export async function saveWithNote(editor) {
+  const note = await promptDialog("Save with a note", "What changed (shown in the versions list)", "", "Save");
+  if (note === null) return false;
+  return save(editor, { note });
+}
+
+async function changedElsewhere(editor, error, note) {
   const { state, boot } = editor;
   const current = error.body && error.body.currentVersion;
   const answer = await choose({
@@ -71,7 +79,7 @@ async function changedElsewhere(editor, error) {
   if (answer === "overwrite") {
     state.saving = false;
     const latest = current ?? (await api.getWorkflow(boot.id)).version;
-    return save(editor, { version: latest });
+    return save(editor, { version: latest, note });
   }
   return false;
 }

@@ -135,18 +135,24 @@ export class Canvas {
         disabled ? el("span", { class: "node__disabled badge badge--disabled", text: "disabled", title: "Disabled: the run skips this node and what needs it" }) : null,
         status ? el("span", { class: `node__status badge badge--${status}`, text: status.replace("-", " ") }) : null,
       ),
-      skipped
-        ? el("div", { class: "node__skip", dataset: { reason: skipped.kind }, title: skipped.detail || null, text: `Skipped: ${skipped.label}` })
-        : null,
       isCaller(node, this.kinds) && node.data.workflowId
         ? el("div", { class: "node__summary node__summary--link" },
           el("span", { class: "node__summary-text", text: summary, title: summary }), calleeLink(node))
         : el("div", { class: "node__summary", text: summary, title: summary }),
       thumb ? el("img", { class: "node__thumb", src: thumb, alt: "", loading: "lazy" }) : null,
       el("div", { class: "node__ports" }, rows),
-      messages.length ? el("div", { class: "node__error", role: "alert", text: messages.join("; ") }) : null,
-      result ? this.resultElement(result, Boolean(thumb)) : null,
+      this.footerElement({ messages, skipped, result, imageShown: Boolean(thumb) }),
     );
+  }
+
+  // Every node ends in a footer of one fixed height, run or not: what it holds (a problem, why the run
+  // skipped it, its last result) scrolls inside, so a result never grows the node over its neighbours.
+  footerElement({ messages, skipped, result, imageShown }) {
+    let content;
+    if (messages.length) content = [el("div", { class: "node__scroll" }, el("div", { class: "node__error", role: "alert", text: messages.join("; ") }))];
+    else if (result) content = this.resultElement(result, imageShown, skipped);
+    else content = [];
+    return el("div", { class: `node__result${content.length ? "" : " is-empty"}` }, content);
   }
 
   portElement(node, port, side) {
@@ -162,9 +168,9 @@ export class Canvas {
     );
   }
 
-  // The last result, in a box of fixed height that scrolls: a long answer never grows the node over others.
-  // `imageShown`: the node already shows its picture (an Image node), so the result does not repeat it.
-  resultElement(result, imageShown = false) {
+  // The last result, for the footer: a scrolling preview and a line of facts. `imageShown`: the node already
+  // shows its picture (an Image node), so the result does not repeat it.
+  resultElement(result, imageShown, skipped) {
     const image = outputImage(result.output);
     const meta = [formatDuration(result.durationMs), formatTokens(result), result.provider]
       .filter(Boolean)
@@ -175,10 +181,13 @@ export class Canvas {
     else if (image && imageShown) body = el("div", { class: "node__output", text: "Image passed on." });
     else if (image) body = el("img", { class: "node__thumb", src: image, alt: "output image" });
     else body = el("div", { class: "node__output", text: outputPreview(result.output, 2000) });
-    return el("div", { class: "node__result" },
+    return [
+      skipped
+        ? el("div", { class: "node__skip", dataset: { reason: skipped.kind }, title: skipped.detail || null, text: `Skipped: ${skipped.label}` })
+        : null,
       el("div", { class: "node__scroll", tabindex: "-1" }, body),
       meta ? el("div", { class: "node__meta", text: meta }) : null,
-    );
+    ].filter(Boolean);
   }
 
   measurePorts(within = null) {

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from engine.kinds.base import NodeKind
+from engine.kinds.base import NodeKind, get_kind
 from engine.kinds.handling import ErrorHandling, error_handling
 from engine.ports import Port
 
@@ -62,6 +62,17 @@ def display_name(node_id: str, kind_label: str, data: Mapping[str, Any]) -> str:
         return label.strip()
     number = re.fullmatch(r"[A-Za-z_]+-(\d+)", node_id)
     return f"{kind_label} {number.group(1) if number else node_id}"
+
+
+def display_names(nodes: Sequence[Any]) -> dict[str, str]:
+    """Each node's `display_name` by id, for a graph as stored (React Flow nodes, possibly malformed)."""
+    names: dict[str, str] = {}
+    for node in nodes:
+        if isinstance(node, Mapping) and isinstance(node.get("id"), str):
+            kind = get_kind(node.get("type")) if isinstance(node.get("type"), str) else None
+            data = node.get("data") if isinstance(node.get("data"), Mapping) else {}
+            names.setdefault(node["id"], display_name(node["id"], kind.label if kind else "Node", data))
+    return names
 
 
 @dataclass

@@ -140,15 +140,17 @@ class Schedule:
         for edge in node.incoming:
             skipped = self.results.get(edge.source)
             if skipped is not None and skipped.status is NodeStatus.skipped:
+                source = self.graph.nodes[edge.source].display_name
                 if skipped.error_kind == "disabled":
-                    why = ("disabled", f"upstream node {edge.source!r} is disabled")
+                    why = ("disabled", f"upstream node {source!r} is disabled")
                 else:
-                    why = ("branch_not_taken", f"upstream node {edge.source!r} was skipped")
+                    why = ("branch_not_taken", f"upstream node {source!r} was skipped")
                 missing.setdefault(edge.target_port, why)
             elif edge.source_port not in self.outputs.get(edge.source, {}):
+                source = self.graph.nodes[edge.source].display_name
                 missing.setdefault(
                     edge.target_port,
-                    ("branch_not_taken", f"output {edge.source_port!r} of {edge.source!r} was not taken"),
+                    ("branch_not_taken", f"output {edge.source_port!r} of {source!r} was not taken"),
                 )
             else:
                 taken.add(edge.target_port)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.graph import Edge, Graph, Node, display_name, resolve_handle
+from engine.graph import Edge, Graph, Node, display_names, resolve_handle
 from engine.interface import duplicate_name_issues
 from engine.kinds.base import get_kind
 from engine.kinds.handling import handling_problems
@@ -73,13 +73,10 @@ def _cycle_issues(
 ) -> list[ValidationIssue]:
     issues: list[ValidationIssue] = []
     first_index: dict[str, int] = {}
-    names: dict[str, str] = {}  # messages name nodes as people see them; the paths keep the ids
+    names = display_names(graph["nodes"])  # messages name nodes as people see them; the paths keep the ids
     for i, node in enumerate(graph["nodes"]):
         if isinstance(node, Mapping) and isinstance(node.get("id"), str):
             first_index.setdefault(node["id"], i)
-            kind = get_kind(node.get("type")) if isinstance(node.get("type"), str) else None
-            data = node.get("data") if isinstance(node.get("data"), Mapping) else {}
-            names.setdefault(node["id"], display_name(node["id"], kind.label if kind else "Node", data))
     for i, edge in enumerate(graph["edges"]):
         if (
             isinstance(edge, Mapping)
@@ -227,8 +224,8 @@ class _Checker:
         if not types_compatible(out_port.type, in_port.type):
             self.add(
                 path,
-                f"type mismatch: {out_port.type} output {out_port.name!r} of {source.id!r} "
-                f"cannot feed {in_port.type} input {in_port.name!r} of {target.id!r}",
+                f"type mismatch: {out_port.type} output {out_port.name!r} of {source.display_name} "
+                f"cannot feed {in_port.type} input {in_port.name!r} of {target.display_name}",
             )
             return None
         return Edge(i, source.id, out_port.name, target.id, in_port.name, out_port.type, in_port.type)
@@ -239,10 +236,10 @@ class _Checker:
             key = (edge.target, edge.target_port)
             port = next(p for p in self.graph.nodes[edge.target].inputs if p.name == edge.target_port)
             if key in first and not port.multiple:
+                target = self.graph.nodes[edge.target].display_name
                 self.add(
                     f"edges[{edge.index}].targetHandle",
-                    f"input {port.name!r} of node {edge.target!r} takes one edge and already has "
-                    f"edges[{first[key].index}]",
+                    f"input {port.name!r} of {target} takes one edge, already has edges[{first[key].index}]",
                 )
             first.setdefault(key, edge)
 

@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.pagination import PageSerializer
+from engine.graph import display_names
 from engine.results import json_size
 from runs.approval_serializers import RunApprovalSerializer
 from runs.models import ExecutionLog, NodeResult, WorkflowRun
@@ -285,13 +286,27 @@ class RunDetailSerializer(RunSummarySerializer):
         help_text="The OpenTelemetry trace the run belongs to (32 hex digits; docs/operations.md, Traces); "
         "null when tracing was off."
     )
+    nodeLabels = serializers.SerializerMethodField(
+        help_text="Each node's name as the editor shows it (its label, else its kind and number), by id."
+    )
 
     class Meta(RunSummarySerializer.Meta):
-        fields = [*RunSummarySerializer.Meta.fields, "nodes", "edges", "nodeIds", "inputs", "traceId"]
+        fields = [
+            *RunSummarySerializer.Meta.fields,
+            "nodes",
+            "edges",
+            "nodeIds",
+            "inputs",
+            "traceId",
+            "nodeLabels",
+        ]
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_traceId(self, run: WorkflowRun) -> str | None:
         return run.trace_id or None
+
+    def get_nodeLabels(self, run: WorkflowRun) -> dict[str, str]:
+        return display_names(run.nodes)
 
 
 class RunDetailOutputSerializer(RunDetailSerializer):

@@ -1,6 +1,7 @@
 // The workflow graph model: pure functions over {nodes, edges} (React Flow's shape). No DOM here.
 // Every edit returns a new graph so the history can keep the old one.
 
+import { nodeName } from "./kinds.js";
 import { NAME, inputPorts, outputPorts } from "./portrules.js";
 
 export class ConnectionRefused extends Error {}
@@ -75,6 +76,12 @@ export function nextNodeId(graph, type) {
   return `${type}-${n}`;
 }
 
+// "Text 1" for text-1: the name a node gets when it is created (the engine derives the same for a node
+// stored without one, engine.graph.display_name).
+export function defaultLabel(node, kind) {
+  return nodeName({ id: node.id, type: node.type, data: {} }, kind);
+}
+
 export function defaultData(kind) {
   const data = {};
   const properties = (kind && kind.dataSchema && kind.dataSchema.properties) || {};
@@ -91,6 +98,9 @@ export function addNode(graph, { type, position, data, id }, kind) {
     position: { x: Math.round(position.x), y: Math.round(position.y) },
     data: { ...defaultData(kind), ...(data || {}) },
   };
+  // Stored, not derived on each drawing: the name a person sees ("Text 1") is the one the run page, the
+  // logs and the server's messages use, and it stays when other nodes come and go.
+  if (typeof node.data.label !== "string" || !node.data.label.trim()) node.data.label = defaultLabel(node, kind);
   // A node of the workflow's interface gets a name no other node of its kind has.
   if (kind && kind.interfaceRole && !node.data.name) node.data.name = nextIoName(graph, type);
   return { graph: { nodes: [...graph.nodes, node], edges: graph.edges }, node };
@@ -203,7 +213,7 @@ export function connectionProblem(graph, catalog, { source, sourceHandle, target
   if (!out) return `${nameOf(source)} has no output "${sourceHandle}".`;
   if (!into) return `${nameOf(target)} has no input "${targetHandle}".`;
   if (!typesCompatible(out.type, into.type, catalog.portTypes)) {
-    return `Incompatible ports: ${out.type} output "${out.name}" cannot feed ${into.type} input "${into.name}".`;
+    return `Incompatible ports: ${out.type} output "${out.name}" of ${nameOf(source)} cannot feed ${into.type} input "${into.name}" of ${nameOf(target)}.`;
   }
   if (wouldCreateCycle(graph, source, target)) {
     return source === target
@@ -267,12 +277,13 @@ export function pasteFragment(graph, fragment, kinds, offset = { x: 40, y: 40 })
       id,
       position: { x: node.position.x + offset.x, y: node.position.y + offset.y },
     };
-    // A labelled node's copy says so, so the two can be told apart.
-    if (typeof copy.data.label === "string" && copy.data.label.trim() && !/ copy( \d+)?$/.test(copy.data.label)) {
+    // A copy of "Text 1" is named as its own id says ("Text 2"); a label someone chose says it is a copy.
+    const kind = kinds.get(node.type);
+    if (copy.data.label === defaultLabel(node, kind)) copy.data.label = defaultLabel(copy, kind);
+    else if (typeof copy.data.label === "string" && copy.data.label.trim() && !/ copy( \d+)?$/.test(copy.data.label)) {
       copy.data.label = `${copy.data.label} copy`;
     }
     // A pasted node of the interface (an Input, an Output) gets a name of its own: two with one name could not run.
-    const kind = kinds.get(node.type);
     if (kind && kind.interfaceRole) copy.data = { ...copy.data, name: nextIoName(result, node.type) };
     result = { nodes: [...result.nodes, copy], edges: result.edges };
   }

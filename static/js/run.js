@@ -123,9 +123,9 @@ function renderValues(list, values) {
   );
 }
 
+// A node as people read it, the editor's name for it ("Condition 1"); the id stays in links and paths.
 function labelOf(run, nodeId) {
-  const node = (run.nodes || []).find((candidate) => candidate.id === nodeId);
-  return node && node.data && node.data.label ? `${node.data.label} (${nodeId})` : nodeId;
+  return (run.nodeLabels && run.nodeLabels[nodeId]) || nodeId;
 }
 
 // Text cut with an ellipsis when too long for its column; the tooltip holds the whole of it.
@@ -156,7 +156,7 @@ function renderNodes(run) {
             : null,
           childRunsOf(run, result.nodeId),
           isTranscript(result.output?.transcript) ? stepsView(result.output.transcript) : null,
-          image ? el("img", { class: "node__thumb", src: image, alt: `output of ${result.nodeId}` }) : null,
+          image ? el("img", { class: "node__thumb", src: image, alt: `output of ${labelOf(run, result.nodeId)}` }) : null,
           note ? el("pre", { class: `output output--${note.kind}`, text: note.text }) : null,
           // An image is shown, not its reference's JSON ({"uploadId": …, "url": null}).
           note || image ? null : el("pre", { class: "output", text: outputPreview(result.output, 2000) }),
@@ -199,7 +199,7 @@ function renderTimeline(run) {
           el("span", {
             class: `timeline__bar status-bg-${result.status}`,
             style: `left: ${left}%; width: ${width}%`,
-            title: `${result.nodeId}: started +${starts[i] - origin} ms, took ${formatDuration(result.durationMs)}`,
+            title: `${labelOf(run, result.nodeId)}: started +${starts[i] - origin} ms, took ${formatDuration(result.durationMs)}`,
           })),
         el("span", { class: "timeline__time", text: `+${formatDuration(starts[i] - origin)} → ${formatDuration(starts[i] - origin + (result.durationMs || 0))}` }),
       );
@@ -219,7 +219,7 @@ function renderLogs(run) {
       el("li", { class: `log log--${line.level}` },
         el("time", { datetime: line.timestamp, text: new Date(line.timestamp).toLocaleTimeString() }),
         el("span", { class: "log__level", text: line.level }),
-        line.nodeId ? el("span", { class: "log__node", text: line.nodeId }) : null,
+        line.nodeId ? el("span", { class: "log__node", text: labelOf(run, line.nodeId) }) : null,
         el("span", { class: "log__message", text: line.message }),
       ),
     ),

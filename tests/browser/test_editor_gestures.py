@@ -305,7 +305,7 @@ def test_a_node_disabled_from_its_menu_is_dimmed_and_skipped_as_disabled_by_the_
     expect(node(page, "debug-1")).to_have_class(re.compile(r"\bstatus-skipped\b"))
     expect(node(page, "llm-1")).to_contain_text("the node is disabled")
     expect(node(page, "llm-1").locator(".node__skip")).to_have_text("Skipped: disabled")
-    expect(node(page, "debug-1")).to_contain_text("upstream node 'llm-1' is disabled")
+    expect(node(page, "debug-1")).to_contain_text("upstream node 'LLM 1' is disabled")
     expect(page.locator("#run-banner")).to_contain_text("succeeded")
     assert llm.requests == []  # the disabled LLM was never called
 

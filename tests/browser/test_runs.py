@@ -185,7 +185,7 @@ def test_text_the_run_page_cuts_short_has_the_whole_of_it_as_a_tooltip(page, sit
     expect(row).to_be_visible()
     page.screenshot(path=str(artifacts / f"run-tooltips-{viewport['width']}.png"), full_page=True)
 
-    whole_name = f"{label} (text-1)"
+    whole_name = label.strip()  # the name people read; the id stays in the row's data-node
     name = row.locator("th .clip").first
     expect(name).to_have_attribute("title", whole_name)
     expect(row.locator("td .clip")).to_have_attribute("title", f"gemini / {model}")

@@ -61,11 +61,11 @@ def test_the_branch_not_taken_is_skipped_and_merge_rejoins(
     }
     assert outcome.results["if"].output == {"true": "yes"}
     assert outcome.results["no"].error_message == (
-        "required input 'prompt' got no value: output 'false' of 'if' was not taken"
+        "required input 'prompt' got no value: output 'false' of 'Condition if' was not taken"
     )
     # Debug's input is optional: it is skipped because none of its inputs got a value.
     assert outcome.results["after-no"].error_message == (
-        "none of its inputs got a value: upstream node 'no' was skipped"
+        "none of its inputs got a value: upstream node 'LLM no' was skipped"
     )
     assert outcome.results["out"].output == {"value": "llm(yes)"}
     assert [r.prompt for r in llm.calls] == ["yes"]
@@ -172,7 +172,7 @@ def test_an_image_cannot_feed_a_json_input() -> None:
     )
     assert (
         "edges[0]",
-        "type mismatch: image output 'image' of 'i' cannot feed json input 'value' of 'x'",
+        "type mismatch: image output 'image' of Image i cannot feed json input 'value' of Extract x",
     ) in issues(g)
 
 

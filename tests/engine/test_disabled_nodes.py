@@ -54,7 +54,7 @@ def test_a_disabled_node_and_what_needs_it_are_skipped_and_a_merge_routes_around
     }
     assert outcome.results["first"].error_message == "the node is disabled"
     assert outcome.results["after-first"].error_message == (
-        "none of its inputs got a value: upstream node 'first' is disabled"
+        "none of its inputs got a value: upstream node 'LLM first' is disabled"
     )
     assert outcome.results["out"].output == {"value": "llm(hi)"}
     assert [c.prompt for c in llm.calls] == ["hi"]  # only the enabled LLM was called

@@ -132,7 +132,7 @@ def test_an_input_type_must_be_text_or_image_and_its_port_has_that_type() -> Non
     issues = validate_graph(image_into_prompt)
 
     assert [issue.path for issue in issues] == ["edges[0]", "nodes[1]"]
-    assert "image output 'value' of 'photo' cannot feed text input 'prompt'" in issues[0].message
+    assert "image output 'value' of Input photo cannot feed text input 'prompt'" in issues[0].message
 
 
 def test_an_output_needs_its_value_connected() -> None:

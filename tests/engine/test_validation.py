@@ -130,7 +130,7 @@ def test_null_handle_needs_a_single_port() -> None:
 def test_port_type_mismatch() -> None:
     g = graph([node("i", "image", url="https://x/y.png"), node("l", "llm")], [edge("i", "l", None, "prompt")])
     assert messages_at(validate_graph(g), "edges[0]") == [
-        "type mismatch: image output 'image' of 'i' cannot feed text input 'prompt' of 'l'"
+        "type mismatch: image output 'image' of Image i cannot feed text input 'prompt' of LLM l"
     ]
 
 
@@ -148,7 +148,7 @@ def test_two_edges_into_a_single_edge_port() -> None:
         [edge("a", "l", None, "prompt"), edge("b", "l", None, "prompt")],
     )
     assert messages_at(validate_graph(g), "edges[1].targetHandle") == [
-        "input 'prompt' of node 'l' takes one edge and already has edges[0]"
+        "input 'prompt' of LLM l takes one edge, already has edges[0]"
     ]
 
 

@@ -21,7 +21,7 @@ test("prompt placeholders become input ports, in order, without repeats or bad n
   equal(inputPorts(node("p", "prompt", { template: "{{x}}{{y}}" }), kinds.get("prompt")).map((p) => p.name), ["x", "y"]);
 });
 
-test("addNode gives a fresh id and the schema defaults", () => {
+test("addNode gives a fresh id, the schema defaults and a stored label", () => {
   const first = addNode({ nodes: [], edges: [] }, { type: "llm", position: { x: 10.4, y: 20.6 } }, kinds.get("llm"));
   const second = addNode(first.graph, { type: "llm", position: { x: 0, y: 0 } }, kinds.get("llm"));
   equal(first.node.id, "llm-1");
@@ -29,7 +29,8 @@ test("addNode gives a fresh id and the schema defaults", () => {
   const defaults = Object.fromEntries(
     Object.entries(kinds.get("llm").dataSchema.properties).filter(([, prop]) => "default" in prop).map(([name, prop]) => [name, prop.default]),
   );
-  equal(first.node.data, defaults);
+  equal(first.node.data, { ...defaults, label: "LLM 1" });
+  equal(second.node.data.label, "LLM 2");
   equal(first.node.data.temperature, 0.7);
   equal(first.node.position, { x: 10, y: 21 });
 });
@@ -37,6 +38,11 @@ test("addNode gives a fresh id and the schema defaults", () => {
 test("connect refuses incompatible port types", () => {
   const graph = { nodes: [node("t", "text"), node("l", "llm")], edges: [] };
   throws(() => connect(graph, CATALOG, { source: "t", sourceHandle: "text", target: "l", targetHandle: "images" }), /Incompatible/);
+  const named = (id) => ({ t: "Topic", l: "Writer" })[id];
+  equal(
+    connectionProblem(graph, CATALOG, { source: "t", sourceHandle: "text", target: "l", targetHandle: "images" }, named),
+    'Incompatible ports: text output "text" of Topic cannot feed image input "images" of Writer.',
+  );
 });
 
 test("connect refuses an edge that would close a cycle, and self-loops", () => {
@@ -121,6 +127,13 @@ test("port types connect as the engine allows: same type, any, and text with jso
   assert(compatible("image", "any") && compatible("any", "image"));
   assert(compatible("image", "image") && compatible("audio", "audio"), "the same type, even one new to the editor");
   assert(!compatible("text", "image") && !compatible("json", "image"));
+});
+
+test("a pasted node named after its id is named after its new id; a chosen label says copy", () => {
+  const first = addNode({ nodes: [], edges: [] }, { type: "text", position: { x: 0, y: 0 } }, kinds.get("text"));
+  const chosen = addNode(first.graph, { type: "text", position: { x: 0, y: 0 }, data: { label: "Topic" } }, kinds.get("text"));
+  const pasted = pasteFragment(chosen.graph, copySelection(chosen.graph, ["text-1", "text-2"]), kinds);
+  equal(pasted.graph.nodes.slice(2).map((n) => [n.id, n.data.label]), [["text-3", "Text 3"], ["text-4", "Topic copy"]]);
 });
 
 test("new and pasted Input and Output nodes get names of their own", () => {

@@ -2,7 +2,7 @@
 // the rest said over the canvas. Saving, running, planning and publishing all answer this way.
 
 import { parseIssuePath } from "../graph.js";
-import { toast } from "../ui.js";
+import { plural, toast } from "../ui.js";
 import { nodeLabel } from "./model.js";
 
 export function applyServerErrors(editor, error) {
@@ -26,6 +26,9 @@ export function applyServerErrors(editor, error) {
   }
   editor.refresh({ panel: true });
   const count = error.fieldErrors.length;
-  toast(count ? `${error.message} (${count} problem${count > 1 ? "s" : ""} marked on the canvas)` : error.message, "error");
+  // Which nodes, by the names people see: "(2 problems marked on the canvas: LLM 1, Image 1)".
+  const marked = Object.keys(state.serverErrors).map((nodeId) => nodeLabel(state, nodeId));
+  const where = marked.length ? `: ${marked.join(", ")}` : "";
+  toast(count ? `${error.message} (${plural(count, "problem")} marked on the canvas${where})` : error.message, "error");
   if (loose.length) editor.showMessage(loose.join("; "));
 }

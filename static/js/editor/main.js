@@ -20,7 +20,7 @@ import { setupPanels } from "./panels.js";
 import { pickForConnection } from "./pickers.js";
 import { renderApiPanel } from "./publish.js";
 import { refresh, refreshToolbar, showMessage } from "./render.js";
-import { cancelRun, loadRunHistory, showPlan, startRun } from "./runs.js";
+import { cancelRun, loadRunHistory, showLatestRun, showPlan, startRun } from "./runs.js";
 import { save, saveWithNote } from "./saving.js";
 import { renderSettings } from "./settings.js";
 
@@ -99,7 +99,7 @@ async function start() {
   editor.refresh({ panel: true });
   // Port positions are kept in world coordinates, so fitting needs no second drawing.
   if (editor.state.graph.nodes.length) editor.canvas.fit();
-  loadRunHistory(editor);
+  loadRunHistory(editor).then((runs) => showLatestRun(editor, runs));
   // The workflows a Sub-workflow or Map node may call; listed again on coming back to the tab, where one
   // may have been created, published or deleted meanwhile.
   loadCallableWorkflows(editor);

@@ -114,13 +114,28 @@ export async function cancelRun(editor) {
   }
 }
 
+// On opening the editor: the latest run of the version being edited, on the canvas (statuses, previews, the
+// Output tab), as it was before a reload; followed live if it is still going. `runs`: the newest first.
+export async function showLatestRun(editor, runs) {
+  const latest = runs.find((run) => run.workflowVersion === editor.state.version);
+  const busy = () => editor.state.run || editor.state.plan; // a run or a plan shown meanwhile wins
+  if (!latest || busy()) return;
+  try {
+    const run = await api.getRun(latest.id);
+    if (!busy()) showRun(editor, run);
+  } catch (error) {
+    toast(`Could not show the last run: ${error.message}`, "error");
+  }
+}
+
+// Lists the workflow's latest runs in the Runs tab; answers them (newest first), or [] when they cannot load.
 export async function loadRunHistory(editor) {
   const list = editor.dom("run-history");
   try {
     const page = await api.listRuns({ workflow: editor.boot.id, limit: 20 });
     if (!page.results.length) {
       list.replaceChildren(el("li", { class: "empty", text: "No runs yet. Press Run to start one." }));
-      return;
+      return [];
     }
     list.replaceChildren(
       ...page.results.map((run) =>
@@ -144,7 +159,9 @@ export async function loadRunHistory(editor) {
         ),
       ),
     );
+    return page.results;
   } catch (error) {
     list.replaceChildren(el("li", { class: "error", text: `Could not load runs: ${error.message}` }));
+    return [];
   }
 }

@@ -10,11 +10,13 @@ import {
   RunLogs,
   formatCost,
   formatDuration,
+  formatResultCost,
   formatTokens,
   isActive,
   outputImage,
   outputPreview,
   resultNote,
+  runCounts,
   truncationNote,
 } from "./runstate.js";
 import { childRunLinks, childRunName, el, formatDate, once, readJsonScript, statusBadge, toast } from "./ui.js";
@@ -37,8 +39,7 @@ function render(run) {
     ["Started by", run.trigger + (run.triggerRef ? ` (${run.triggerRef})` : "")],
     [
       "Nodes",
-      `${run.succeededNodes}/${run.totalNodes} succeeded, ${run.reusedNodes ?? 0} reused, ` +
-        `${run.failedNodes} failed, ${run.skippedNodes} skipped`,
+      runCounts(run),
     ],
     ["Tokens", `${run.inputTokens ?? 0} in / ${run.outputTokens ?? 0} out`],
     ["Cost", formatCost(run.cost) || "–"],
@@ -148,7 +149,7 @@ function renderNodes(run) {
         el("td", {}, statusBadge(result.status)),
         el("td", { text: formatDuration(result.durationMs) || "–" }),
         el("td", {}, clipped([result.provider, result.model].filter(Boolean).join(" / ") || "–")),
-        el("td", { text: [formatTokens(result), formatCost(result.cost)].filter(Boolean).join(" · ") || "–" }),
+        el("td", { text: [formatTokens(result), formatResultCost(result)].filter(Boolean).join(" · ") || "–" }),
         el("td", {},
           result.reusedFrom
             ? el("div", { class: "muted" }, "reused from run ",

@@ -1,7 +1,7 @@
 // The runs page: every run, newest first, filtered by status, a page at a time.
 
 import { api } from "./api.js";
-import { formatDuration, isActive } from "./runstate.js";
+import { formatDuration, isActive, runCounts } from "./runstate.js";
 import { el, formatDate, plural, statusBadge } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -40,7 +40,7 @@ async function load() {
 }
 
 function row(run) {
-  const counts = `${run.succeededNodes}/${run.totalNodes} ok` + (run.failedNodes ? `, ${run.failedNodes} failed` : "") + (run.skippedNodes ? `, ${run.skippedNodes} skipped` : "");
+  const counts = runCounts(run);
   return el("tr", { dataset: { id: run.id } },
     el("td", {}, el("a", { href: `/runs/${run.id}/`, "aria-label": `Run ${run.id}` }, statusBadge(run.status))),
     el("td", {}, run.workflowId ? el("a", { href: `/workflows/${run.workflowId}/`, text: run.workflowName || "(workflow)" }) : el("span", { class: "muted", text: run.workflowName || "ad-hoc graph" })),

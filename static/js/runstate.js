@@ -114,7 +114,9 @@ export function formatDuration(ms) {
   return `${minutes} min ${Math.round((ms % 60000) / 1000)} s`;
 }
 
+// A reused result called no model and cost nothing: it shows no "0 in / 0 out tokens" and no "$0".
 export function formatTokens(result) {
+  if (result.status === "reused") return "";
   const input = result.inputTokens;
   const output = result.outputTokens;
   if (input == null && output == null) return "";
@@ -160,7 +162,22 @@ export function planSummary(plan) {
   const count = (fate) => (plan.nodes || []).filter((node) => node.fate === fate).length;
   const calls = `${plan.llmCalls} LLM call${plan.llmCalls === 1 ? "" : "s"}`;
   const perItem = Object.entries(plan.llmCallsPerItem || {}).map(([nodeId, n]) => ` + ${n} per item of ${nodeId}`);
-  return `${calls}${perItem.join("")} · ${count("reuse")} reused · ${count("run")} to run`;
+  return `${count("run")} to run, ${count("reuse")} reused · ${calls}${perItem.join("")}`;
+}
+
+// A node result's cost as formatTokens shows its tokens: nothing for a reused one.
+export function formatResultCost(result) {
+  return result.status === "reused" ? "" : formatCost(result.cost);
+}
+
+// "3 ran, 7 reused" (then how many failed or were skipped, if any): how the banner, the runs list and the
+// run page all count a run's nodes. Ran: executed, whether it succeeded or failed; a reused node did not run.
+export function runCounts(run) {
+  const parts = [`${(run.succeededNodes ?? 0) + (run.failedNodes ?? 0)} ran`];
+  if (run.reusedNodes) parts.push(`${run.reusedNodes} reused`);
+  if (run.failedNodes) parts.push(`${run.failedNodes} failed`);
+  if (run.skippedNodes) parts.push(`${run.skippedNodes} skipped`);
+  return parts.join(", ");
 }
 
 // "$0.0123", "$0" for nothing spent (all reused), or "" when nothing had a price (null).

@@ -24,7 +24,7 @@ def test_plan_badges_reused_nodes_pin_and_usage(page, site, llm, worker, artifac
 
     # Nothing has run yet: the plan runs everything, one LLM call.
     page.get_by_role("button", name="Plan").click()
-    expect(page.locator("#plan-summary")).to_have_text("1 LLM call · 0 reused · 4 to run")
+    expect(page.locator("#plan-summary")).to_have_text("4 to run, 0 reused · 1 LLM call")
     expect(node(page, "llm-1").locator(".node__status")).to_have_text("will run")
 
     page.get_by_role("button", name="▶ Run").click()
@@ -33,7 +33,7 @@ def test_plan_badges_reused_nodes_pin_and_usage(page, site, llm, worker, artifac
 
     # At temperature 0.7 the LLM would be asked again, and what follows it with it.
     page.get_by_role("button", name="Plan").click()
-    expect(page.locator("#plan-summary")).to_have_text("1 LLM call · 2 reused · 2 to run")
+    expect(page.locator("#plan-summary")).to_have_text("2 to run, 2 reused · 1 LLM call")
     expect(node(page, "text-1")).to_have_class(status("reuse"))
     expect(node(page, "llm-1")).to_have_class(status("will-run"))
 
@@ -42,7 +42,7 @@ def test_plan_badges_reused_nodes_pin_and_usage(page, site, llm, worker, artifac
     page.get_by_label("Reuse last result").check()
     expect(page.locator("#run-banner")).to_be_hidden()
     page.get_by_role("button", name="Plan").click()
-    expect(page.locator("#plan-summary")).to_have_text("0 LLM calls · 4 reused · 0 to run")
+    expect(page.locator("#plan-summary")).to_have_text("0 to run, 4 reused · 0 LLM calls")
     page.get_by_role("button", name="▶ Run").click()
     expect(page.locator("#run-banner")).to_contain_text("4 reused", timeout=20_000)
     expect(node(page, "llm-1")).to_have_class(status("reused"))

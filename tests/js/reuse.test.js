@@ -1,6 +1,6 @@
 import { assert, equal, test } from "./harness.js";
 import { barChart, metricOf } from "/static/js/chart.js";
-import { formatCost, nodeStatuses, planStatuses, planSummary } from "/static/js/runstate.js";
+import { formatCost, formatResultCost, formatTokens, nodeStatuses, planStatuses, planSummary, runCounts } from "/static/js/runstate.js";
 
 const PLAN = {
   nodes: [
@@ -13,17 +13,29 @@ const PLAN = {
 
 test("a plan marks nodes that would run and nodes that would be reused, not skipped ones", () => {
   equal(planStatuses(PLAN), { a: "reuse", b: "will-run" });
-  equal(planSummary(PLAN), "1 LLM call · 1 reused · 1 to run");
-  equal(planSummary({ nodes: [], llmCalls: 0 }), "0 LLM calls · 0 reused · 0 to run");
+  equal(planSummary(PLAN), "1 to run, 1 reused · 1 LLM call");
+  equal(planSummary({ nodes: [], llmCalls: 0 }), "0 to run, 0 reused · 0 LLM calls");
   equal(
     planSummary({ nodes: [{ nodeId: "m", fate: "run" }], llmCalls: 1, llmCallsPerItem: { m: 2 } }),
-    "1 LLM call + 2 per item of m · 0 reused · 1 to run",
+    "1 to run, 0 reused · 1 LLM call + 2 per item of m",
   );
 });
 
 test("reused results show as reused on the canvas", () => {
   const run = { status: "succeeded", nodeResults: [{ nodeId: "a", status: "reused" }] };
   equal(nodeStatuses(run, { nodes: [{ id: "a" }], edges: [] }), { a: "reused" });
+});
+
+test("a run counts what ran and what was reused, the same way everywhere", () => {
+  equal(runCounts({ succeededNodes: 3, reusedNodes: 7, failedNodes: 0, skippedNodes: 0 }), "3 ran, 7 reused");
+  equal(runCounts({ succeededNodes: 1, reusedNodes: 0, failedNodes: 1, skippedNodes: 2 }), "2 ran, 1 failed, 2 skipped");
+});
+
+test("a reused result shows no tokens and no cost; one that ran does", () => {
+  const reused = { status: "reused", inputTokens: 0, outputTokens: 0, cost: 0 };
+  equal([formatTokens(reused), formatResultCost(reused)], ["", ""]);
+  const ran = { status: "succeeded", inputTokens: 7, outputTokens: 2, cost: 0 };
+  equal([formatTokens(ran), formatResultCost(ran)], ["7 in / 2 out tokens", "$0"]);
 });
 
 test("costs read as dollars and an unknown price as nothing", () => {

@@ -55,6 +55,7 @@ async function start() {
     refreshToolbar: () => refreshToolbar(editor),
     showMessage: (text, kind) => showMessage(editor, text, kind),
     renderSettings: () => renderSettings(editor),
+    plan: (options) => showPlan(editor, options),
     // The model names chain fields offer; they arrive after the editor opens (a server may be slow to list).
     models: [],
   };
@@ -119,6 +120,7 @@ function wireToolbar(editor) {
   dom("save").addEventListener("click", () => save(editor));
   dom("save-with-note").addEventListener("click", () => saveWithNote(editor));
   dom("run").addEventListener("click", () => startRun(editor, "full"));
+  dom("run-changes").addEventListener("click", () => startRun(editor, "full", [], { reuse: "all" }));
   dom("plan").addEventListener("click", () => showPlan(editor));
   dom("run-selected").addEventListener("click", () => {
     const ids = [...state.selection.nodes];

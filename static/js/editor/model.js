@@ -25,6 +25,7 @@ export function createState({ catalog = [], kinds = new Map() } = {}) {
     workflows: null, // the user's workflows a Sub-workflow or Map node may call, once listed
     run: null, // the run shown on the canvas
     plan: null, // POST /api/execute/plan's answer shown on the canvas until the graph changes
+    planReuse: null, // "all" when the plan shown is Run changes's
     follower: null, // followRun's handle while the run shown is active
     liveTexts: new Map(), // nodeId -> what a running LLM/Vision node has generated so far
     liveSteps: new Map(), // nodeId -> the tool calls a running node has made so far (steps.js)

@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { nodeName } from "../kinds.js";
-import { formatCost, formatDuration, formatTokens, resultNote, truncationNote } from "../runstate.js";
+import { formatDuration, formatResultCost, formatTokens, resultNote, truncationNote } from "../runstate.js";
 import { isTranscript, stepsView } from "../steps.js";
 import { childRunLinks, el, formatDate, statusBadge } from "../ui.js";
 import { onlySelectedNode } from "./model.js";
@@ -38,7 +38,7 @@ export function renderOutput(editor) {
       el("dt", { text: "Duration" }), el("dd", { text: formatDuration(result.durationMs) || "–" }),
       el("dt", { text: "Model" }), el("dd", { text: [result.provider, result.model].filter(Boolean).join(" / ") || "–" }),
       el("dt", { text: "Tokens" }), el("dd", { text: formatTokens(result) || "–" }),
-      el("dt", { text: "Cost" }), el("dd", { text: formatCost(result.cost) || "–" }),
+      el("dt", { text: "Cost" }), el("dd", { text: formatResultCost(result) || "–" }),
       result.reusedFrom ? el("dt", { text: "Reused" }) : null,
       result.reusedFrom
         ? el("dd", {}, "from run ", el("a", { href: `/runs/${result.reusedFrom.runId}/`, text: result.reusedFrom.runId.slice(0, 8) }))

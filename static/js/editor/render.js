@@ -41,6 +41,7 @@ export function refreshToolbar(editor) {
   dom("run-selected").disabled = selected === 0 || isActive(state.run);
   setText(dom("run-selected"), selected > 1 ? `Run ${selected} selected` : "Run selected");
   dom("run").disabled = isActive(state.run) || state.graph.nodes.length === 0;
+  dom("run-changes").disabled = dom("run").disabled;
   dom("cancel").hidden = !isActive(state.run);
   const dirty = isDirty(state);
   setText(dom("save-state"), dirty ? "Unsaved changes" : `Saved · version ${state.version}`);

@@ -1,7 +1,7 @@
 // The banner over the canvas: the run shown (its status, counts, time and cost) or the plan shown, each
 // with a Clear button; and letting go of them (a plan no longer holds once the graph changes).
 
-import { formatCost, formatDuration, planSummary } from "../runstate.js";
+import { formatCost, formatDuration, planSummary, runCounts } from "../runstate.js";
 import { el, statusBadge } from "../ui.js";
 
 // A plan no longer holds once the graph changes.
@@ -25,9 +25,17 @@ export function renderRunBanner(editor) {
   const run = state.run;
   if (!run && state.plan) {
     banner.hidden = false;
+    const changesOnly = state.planReuse === "all";
     banner.replaceChildren(
-      el("span", { class: "badge badge--reuse", text: "plan" }),
+      el("span", { class: "badge badge--reuse", text: changesOnly ? "plan: run changes" : "plan: run" }),
       el("span", { id: "plan-summary", text: ` ${planSummary(state.plan)} ` }),
+      el("button", {
+        id: "plan-other",
+        type: "button",
+        class: "button button--ghost button--small",
+        text: changesOnly ? "Plan Run instead" : "Plan Run changes instead",
+        onclick: () => editor.plan({ reuse: changesOnly ? null : "all" }),
+      }),
       el("button", {
         type: "button",
         class: "button button--ghost button--small",
@@ -47,12 +55,7 @@ export function renderRunBanner(editor) {
   }
   banner.hidden = false;
   const cost = formatCost(run.cost);
-  const counts = run.totalNodes
-    ? ` · ${run.succeededNodes ?? 0}/${run.totalNodes} succeeded` +
-      (run.reusedNodes ? `, ${run.reusedNodes} reused` : "") +
-      (run.failedNodes ? `, ${run.failedNodes} failed` : "") +
-      (run.skippedNodes ? `, ${run.skippedNodes} skipped` : "")
-    : "";
+  const counts = run.totalNodes ? ` · ${runCounts(run)}` : "";
   banner.replaceChildren(
     statusBadge(run.status),
     el("span", {

@@ -10,25 +10,30 @@ import { inputsForRun } from "./runform.js";
 import { applyServerErrors } from "./servererrors.js";
 import { commitTyping } from "./typing.js";
 
-function executeBody(editor, scope, nodeIds) {
+// `reuse`: "all" for Run changes, which reuses every result whose content key is unchanged (an LLM at
+// temperature 0.7 included), so only the changed nodes and what follows them run; else the kinds decide.
+function executeBody(editor, scope, nodeIds, reuse = null) {
   const { state, boot } = editor;
   // A saved graph runs as its version; unsaved edits run as they are on the canvas.
   const body = isDirty(state)
     ? { workflowId: boot.id, nodes: state.graph.nodes, edges: state.graph.edges, scope }
     : { workflowId: boot.id, scope };
   if (scope !== "full") body.nodeIds = nodeIds;
+  if (reuse) body.reuse = reuse;
   return body;
 }
 
-// Shows on the canvas what Run would do: which nodes would run and which would reuse an earlier result.
-export async function showPlan(editor) {
+// Shows on the canvas what Run (or, with reuse "all", Run changes) would do: which nodes would run and
+// which would reuse an earlier result.
+export async function showPlan(editor, { reuse = null } = {}) {
   const { state } = editor;
   commitTyping(editor);
   try {
-    const plan = await api.planExecution(executeBody(editor, "full", []));
+    const plan = await api.planExecution(executeBody(editor, "full", [], reuse));
     stopFollowing(state);
     state.run = null;
     state.plan = plan;
+    state.planReuse = reuse;
     state.serverErrors = {};
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
@@ -39,10 +44,10 @@ export async function showPlan(editor) {
   editor.refresh();
 }
 
-export async function startRun(editor, scope, nodeIds = []) {
+export async function startRun(editor, scope, nodeIds = [], { reuse = null } = {}) {
   const { state } = editor;
   commitTyping(editor);
-  const body = executeBody(editor, scope, nodeIds);
+  const body = executeBody(editor, scope, nodeIds, reuse);
   const inputs = await inputsForRun(editor, scope);
   if (inputs === null) return;
   if (Object.keys(inputs).length) body.inputs = inputs;

@@ -88,7 +88,7 @@ def test_details_tabs_fit_and_the_api_tab_explains_its_interface(page, site, tmp
     select_node(page, "text-1")
     page.locator("#field-text-1-text").fill("bats")
     page.get_by_role("button", name="Save", exact=True).click()
-    open_details(page)
+    expect(page.locator("#save-state")).to_have_text("Saved · version 2")
     page.get_by_role("tab", name="API").click()
     expect(page.get_by_role("button", name="Publish v2")).to_be_visible()
 

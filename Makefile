@@ -42,12 +42,12 @@ install-dev: $(VENV)/.installed-dev $(VENV)/pyodide/pyodide.mjs
 # (the whole project, .venv's thousands of files included) costs 15-30 % of a core while idle. Only the apps'
 # Python is watched (tests/test_makefile.py checks that every package is listed).
 RELOAD_DIRS := accounts connections core engine mcp_server runs triggers uploads workflows workflowsite
+RELOAD := --reload $(addprefix --reload-dir ,$(RELOAD_DIRS))
 run: export DJANGO_DEBUG ?= true
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python -m uvicorn workflowsite.asgi:application --host $(HOST) --port $(PORT) --no-proxy-headers \
-		--reload $(addprefix --reload-dir ,$(RELOAD_DIRS))
+	$(BIN)/python -m uvicorn workflowsite.asgi:application --host $(HOST) --port $(PORT) $(RELOAD) --no-proxy-headers
 
 # A Dramatiq worker for deployments with REDIS_URL (or DRAMATIQ_BROKER_URL) set.
 worker: install

@@ -23,4 +23,5 @@ def test_make_run_watches_every_served_package_and_nothing_else() -> None:
 
 def test_make_run_passes_the_reload_dirs_to_uvicorn() -> None:
     makefile = (ROOT / "Makefile").read_text()
-    assert "--reload $(addprefix --reload-dir ,$(RELOAD_DIRS))" in makefile
+    assert "RELOAD := --reload $(addprefix --reload-dir ,$(RELOAD_DIRS))" in makefile
+    assert "--port $(PORT) $(RELOAD) --no-proxy-headers" in makefile

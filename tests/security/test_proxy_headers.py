@@ -42,7 +42,7 @@ def _make_run_uvicorn_args(port: int) -> list[str]:
     return [
         word.replace("$(HOST)", "127.0.0.1").replace("$(PORT)", str(port))
         for word in words
-        if word != "--reload"
+        if word != "$(RELOAD)"
     ]
 
 

@@ -29,10 +29,12 @@ from workflows.serializers import (
     PublishInputSerializer,
     VersionConflictSerializer,
     WorkflowExportSerializer,
+    WorkflowFromTemplateSerializer,
     WorkflowImportSerializer,
     WorkflowListQuerySerializer,
     WorkflowPageSerializer,
     WorkflowSerializer,
+    WorkflowTemplateSerializer,
     WorkflowUpdateSerializer,
     WorkflowVersionSerializer,
     WorkflowVersionSummarySerializer,
@@ -260,6 +262,32 @@ class WorkflowImportApi(_JsonApi):
         summary="Import a workflow from an export file or a React Flow {nodes, edges} file",
         operation_id="workflows_import",
     )
+
+
+class WorkflowTemplateListApi(_JsonApi):
+    @extend_schema(
+        responses={200: WorkflowTemplateSerializer(many=True)},
+        summary="The template gallery: workflows to start from",
+        operation_id="workflow_templates_list",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(WorkflowTemplateSerializer(selectors.workflow_template_list(), many=True).data)
+
+
+class WorkflowFromTemplateApi(_JsonApi):
+    @extend_schema(
+        request=WorkflowFromTemplateSerializer,
+        responses={201: WorkflowSerializer, 400: _BAD_INPUT},
+        summary="Create your copy of a gallery template (and of the helper workflow it calls, if any)",
+        operation_id="workflows_from_template",
+    )
+    def post(self, request: Request) -> Response:
+        payload = WorkflowFromTemplateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        workflow = services.workflow_create_from_template(
+            owner=request.user, slug=payload.validated_data["template"]
+        )
+        return _workflow_response(request, workflow.pk, status.HTTP_201_CREATED)
 
 
 class NodeKindListApi(_JsonApi):

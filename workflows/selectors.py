@@ -14,6 +14,7 @@ from accounts.models import User
 from core.errors import NotFound, RunRefused, get_or_not_found
 from core.pagination import Page
 from workflows import cache
+from workflows.gallery import TEMPLATES
 from workflows.models import Workflow, WorkflowVersion
 from workflows.serializers import MAX_VERSION_NUMBER, WorkflowListItemSerializer, WorkflowSerializer
 
@@ -56,6 +57,11 @@ def workflow_list(*, owner: User, search: str = "") -> QuerySet[Workflow]:
 def workflow_get(*, owner: User, workflow_id: UUID | str) -> Workflow:
     """The owner's workflow (for writes); anyone else's is a 404."""
     return get_or_not_found(Workflow.objects.filter(owner=owner), pk=workflow_id)
+
+
+def workflow_template_list() -> list[dict[str, Any]]:
+    """The template gallery, the same for everyone (it names no user's objects)."""
+    return [template.summary() for template in TEMPLATES]
 
 
 def workflow_list_page(*, owner: User, page: Page, search: str = "") -> dict[str, Any]:

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from core.pagination import PageQuerySerializer, PageSerializer
 from engine import INPUT_TYPES, graph_interface
 from workflows.fields import GraphField
+from workflows.gallery import TEMPLATES
 from workflows.models import Workflow, WorkflowVersion
 
 EXPORT_FORMAT_VERSION = 1
@@ -275,3 +276,22 @@ class DetailErrorSerializer(serializers.Serializer):
 class VersionConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
     currentVersion = serializers.IntegerField()
+
+
+class WorkflowTemplateSerializer(serializers.Serializer):
+    slug = serializers.CharField(help_text="Send it to POST /api/workflows/from-template to get a copy.")
+    name = serializers.CharField()
+    description = serializers.CharField()
+    icon = serializers.CharField()
+    nodeKinds = serializers.ListField(child=serializers.CharField(), help_text="The kinds of node it uses.")
+    createsHelper = serializers.CharField(
+        allow_null=True,
+        help_text="The name of the helper workflow copied with it (it calls that one), or null.",
+    )
+
+
+class WorkflowFromTemplateSerializer(serializers.Serializer):
+    template = serializers.ChoiceField(
+        choices=[template.slug for template in TEMPLATES],
+        help_text="A slug from GET /api/workflow-templates.",
+    )

@@ -15,6 +15,7 @@ from engine import GraphInvalid, validate_graph
 from engine.kinds.llm import upgrade_model_fields
 from uploads.services import graph_upload_issues
 from workflows.callees import UNSAVED_GRAPH, Caller, graph_callees_resolve, workflow_caller
+from workflows.gallery import TEMPLATES_BY_SLUG
 from workflows.models import Workflow, WorkflowVersion
 from workflows.signals import publication_changed
 
@@ -231,4 +232,27 @@ def workflow_duplicate(*, workflow: Workflow) -> Workflow:
         description=workflow.description,
         nodes=workflow.nodes,
         edges=workflow.edges,
+    )
+
+
+@transaction.atomic
+def workflow_create_from_template(*, owner: User, slug: str) -> Workflow:
+    """A copy of gallery template `slug` in the owner's list (its helper workflow first, if it calls one).
+
+    Raises NotFound for a slug the gallery does not have.
+    """
+    template = TEMPLATES_BY_SLUG.get(slug)
+    if template is None:
+        raise NotFound("No such template.")
+    helper_id = None
+    if template.helper is not None:
+        helper = workflow_create(
+            owner=owner,
+            name=template.helper.name,
+            description=template.helper.description,
+            **template.helper.build(None),
+        )
+        helper_id = str(helper.pk)
+    return workflow_create(
+        owner=owner, name=template.name, description=template.description, **template.build(helper_id)
     )

@@ -9,6 +9,8 @@ _VERSION = f"{_ONE}/versions/<int:number>"
 
 urlpatterns = [
     path("workflows", api.WorkflowListCreateApi.as_view(), name="api-workflow-list"),
+    path("workflows/from-template", api.WorkflowFromTemplateApi.as_view(), name="api-workflow-from-template"),
+    path("workflow-templates", api.WorkflowTemplateListApi.as_view(), name="api-workflow-templates"),
     path("workflows/import", api.WorkflowImportApi.as_view(), name="api-workflow-import"),
     path(_ONE, api.WorkflowDetailApi.as_view(), name="api-workflow-detail"),
     path(f"{_ONE}/versions", api.WorkflowVersionListApi.as_view(), name="api-workflow-versions"),

@@ -62,6 +62,10 @@ MATRIX: dict[str, dict[str, Expect]] = {
     },
     "api-token-detail": {"delete": Expect(204)},
     "api-workflow-list": {"get": Expect(200, **COLLECTION), "post": Expect(201, other=201, body=_graph)},
+    "api-workflow-templates": {"get": Expect(200, **COLLECTION)},
+    "api-workflow-from-template": {
+        "post": Expect(201, other=201, body=lambda owned: {"template": "extract-json"}),
+    },
     "api-workflow-import": {"post": Expect(201, other=201, body=_graph)},
     "api-workflow-detail": {"get": Expect(200), "put": Expect(200, body=_put), "delete": Expect(204)},
     "api-workflow-versions": {"get": Expect(200)},

@@ -274,7 +274,7 @@ _TRANSLATE_ONE_LINE = Template(
     slug="translate-one-line",
     name="Translate one line",
     description="Translates one line into French (run by “Map over a list” once per line).",
-    icon="🗣",
+    icon="✎",
     build=_translate_one_line,
 )
 
@@ -283,7 +283,7 @@ TEMPLATES: tuple[Template, ...] = (
         slug="summarize-a-page",
         name="Summarize a page",
         description="Fetches a web page with an HTTP Request and asks a model for a five-bullet summary.",
-        icon="📰",
+        icon="≡",
         build=_summarize_page,
     ),
     Template(
@@ -291,7 +291,7 @@ TEMPLATES: tuple[Template, ...] = (
         name="Classify and route",
         description="A model labels a message as JSON; a Condition routes it to a complaint or a question "
         "reply; a Merge joins the branches.",
-        icon="🔀",
+        icon="◇",
         build=_classify_and_route,
     ),
     Template(
@@ -305,7 +305,7 @@ TEMPLATES: tuple[Template, ...] = (
         slug="describe-an-image",
         name="Describe an image",
         description="An image input goes to a Vision model that describes it for someone who cannot see it.",
-        icon="🖼",
+        icon="◉",
         build=_describe_image,
     ),
     Template(

@@ -1,6 +1,7 @@
 // The workflows page: search, create, rename, duplicate, delete, import and export.
 
 import { api } from "./api.js";
+import { openGallery } from "./gallery.js";
 import { confirmThenDo, debounce, el, formatDate, plural, promptDialog, statusBadge, toast } from "./ui.js";
 
 const PAGE_SIZE = 20;
@@ -149,7 +150,7 @@ async function importFile(file) {
   }
 }
 
-$("new-workflow").addEventListener("click", create);
+$("new-workflow").addEventListener("click", () => openGallery({ startBlank: create }));
 $("search").addEventListener("input", debounce(() => {
   view.search = $("search").value.trim();
   view.page = 1;

@@ -30,6 +30,7 @@ def sign_up(page: Page, site: str, email: str = "alice@example.com") -> None:
 def create_workflow(page: Page, name: str) -> str:
     """From the workflows page: a new empty workflow, open in the editor; returns its id."""
     page.get_by_role("button", name="New workflow").click()
+    page.locator("[data-template=blank]").click()  # the gallery's first card
     # The textbox: on a list with workflows, "Rename <name>" buttons match the label "Name" too.
     page.get_by_role("textbox", name="Name").fill(name)
     page.get_by_role("button", name="Create").click()

@@ -18,6 +18,7 @@ import { buildPalette } from "./palette.js";
 import { renderOutput } from "./output.js";
 import { setupPanels } from "./panels.js";
 import { pickForConnection } from "./pickers.js";
+import { openPlayground } from "./playground.js";
 import { renderApiPanel } from "./publish.js";
 import { refresh, refreshToolbar, showMessage } from "./render.js";
 import { cancelRun, loadRunHistory, showLatestRun, showPlan, startRun } from "./runs.js";
@@ -122,6 +123,7 @@ function wireToolbar(editor) {
   dom("run").addEventListener("click", () => startRun(editor, "full"));
   dom("run-changes").addEventListener("click", () => startRun(editor, "full", [], { reuse: "all" }));
   dom("plan").addEventListener("click", () => showPlan(editor));
+  dom("open-playground").addEventListener("click", () => openPlayground(editor));
   dom("run-selected").addEventListener("click", () => {
     const ids = [...state.selection.nodes];
     startRun(editor, ids.length === 1 ? "node" : "selection", ids);

@@ -12,7 +12,7 @@ import { commitTyping } from "./typing.js";
 
 // `reuse`: "all" for Run changes, which reuses every result whose content key is unchanged (an LLM at
 // temperature 0.7 included), so only the changed nodes and what follows them run; else the kinds decide.
-function executeBody(editor, scope, nodeIds, reuse = null) {
+export function executeBody(editor, scope, nodeIds, reuse = null) {
   const { state, boot } = editor;
   // A saved graph runs as its version; unsaved edits run as they are on the canvas.
   const body = isDirty(state)

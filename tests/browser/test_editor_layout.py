@@ -86,13 +86,12 @@ def test_the_editor_on_a_phone_gives_the_canvas_the_screen_and_panels_as_drawers
     expect(page.locator(".canvas .node")).to_have_count(5)
     expect(page.locator("#palette-panel")).to_be_hidden()
 
-    # Double-click (double-tap) a node: its settings open in the details drawer.
+    # Double-click (double-tap) a node: its view opens on its settings.
     node(page, "prompt-1").locator(".node__title").dblclick()
-    expect(page.locator("#details-panel")).to_be_visible()
-    expect(page.locator("#field-prompt-1-template")).to_be_visible()
+    expect(page.get_by_role("dialog").locator("#field-prompt-1-template")).to_be_visible()
     assert horizontal_overflow(page) == 0
     page.screenshot(path=str(artifacts / "phone-editor-settings.png"))
-    page.get_by_role("button", name="☰ Details").click()
+    page.get_by_role("dialog").get_by_role("button", name="Close").click()
     expect(page.locator("#details-panel")).to_be_hidden()
 
 
@@ -164,7 +163,8 @@ def test_the_output_tab_shows_what_a_node_received_and_produced(
     scroll = node(page, "llm-1").locator(".node__scroll")
     expect(scroll).to_contain_text("echo: Tell me about owls")
 
-    node(page, "llm-1").locator(".node__title").dblclick()
+    node(page, "llm-1").locator(".node__title").click(button="right")
+    page.get_by_role("menuitem", name="Open settings").click()
     page.get_by_role("tab", name="Output").click()
     output = page.locator("#node-output")
     expect(output.locator(".badge")).to_have_text("succeeded")

@@ -10,11 +10,12 @@ import { readJsonScript } from "../ui.js";
 import { versionsPanel } from "../versions.js";
 import { loadCallableWorkflows } from "./callees.js";
 import { arrange, edit, loadWorkflow, redo, select, showRestored, tryConnect, undo } from "./edits.js";
-import { deleteEdge, openSettings, showContextMenu } from "./contextmenu.js";
+import { deleteEdge, showContextMenu } from "./contextmenu.js";
 import { acceptImageDrops } from "./imagedrop.js";
 import { handleKey } from "./keyboard.js";
 import { createState, isDirty } from "./model.js";
 import { buildPalette } from "./palette.js";
+import { openNodeView, openOnEnter } from "./nodeview.js";
 import { renderOutput } from "./output.js";
 import { setupPanels } from "./panels.js";
 import { pickForConnection } from "./pickers.js";
@@ -67,7 +68,7 @@ async function start() {
     onMoveEnd: (positions) => edit(editor, moveNodes(editor.state.graph, positions)),
     onConnect: (connection) => tryConnect(editor, connection),
     onViewChange: () => editor.minimap && editor.minimap.draw(),
-    onOpen: (nodeId) => openSettings(editor, nodeId),
+    onOpen: (nodeId) => openNodeView(editor, nodeId),
     onContextMenu: (target) => showContextMenu(editor, target),
     onDropConnection: (drop) => pickForConnection(editor, drop),
     onDeleteEdge: (edgeId) => deleteEdge(editor, edgeId),
@@ -89,6 +90,7 @@ async function start() {
   acceptImageDrops(editor);
   buildPalette(editor);
   wireToolbar(editor);
+  document.addEventListener("keydown", (event) => openOnEnter(editor, event), true);
   document.addEventListener("keydown", (event) => handleKey(editor, event));
   window.addEventListener("beforeunload", (event) => {
     if (isDirty(editor.state)) {

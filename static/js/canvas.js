@@ -268,6 +268,7 @@ export class Canvas {
     const { x, y, zoom } = this.view;
     this.world.style.transform = `translate(${x}px, ${y}px) scale(${zoom})`;
     this.root.style.setProperty("--grid-size", `${GRID_SIZE * zoom}px`);
+    this.root.style.setProperty("--zoom", String(zoom)); // touch targets keep their screen size (phone.css)
     this.root.style.backgroundPosition = `${x}px ${y}px`;
     if (this.callbacks.onViewChange) this.callbacks.onViewChange(this.view);
   }

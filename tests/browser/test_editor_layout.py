@@ -70,7 +70,7 @@ def test_the_editor_on_a_phone_gives_the_canvas_the_screen_and_panels_as_drawers
     canvas = page.locator("#canvas").bounding_box()
     assert canvas["width"] >= 380, canvas
     assert canvas["height"] >= 500, canvas
-    for name in ["Save", "▶ Run"]:
+    for name in ["More actions", "▶ Run"]:  # Save is in the toolbar's overflow menu (test_phone.py)
         box = page.get_by_role("button", name=name, exact=True).bounding_box()
         assert box["x"] >= 0, (name, box)
         assert box["x"] + box["width"] <= PHONE["width"], (name, box)
@@ -78,7 +78,7 @@ def test_the_editor_on_a_phone_gives_the_canvas_the_screen_and_panels_as_drawers
     expect(page.locator("#details-panel")).to_be_hidden()
     page.screenshot(path=str(artifacts / "phone-editor.png"))
 
-    # The palette is a drawer: tapping a kind adds it in the middle of the view and closes the drawer.
+    # The palette is a drawer: tapping a kind adds it in free space and closes the drawer.
     page.get_by_role("button", name="+ Nodes").click()
     expect(page.locator("#palette-panel")).to_be_visible()
     page.screenshot(path=str(artifacts / "phone-editor-palette.png"))

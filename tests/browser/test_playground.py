@@ -46,7 +46,11 @@ def test_the_playground_chats_with_the_workflow_passing_the_history(
     page.goto(f"{site}/workflows/{workflow.pk}/")
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
 
-    page.locator("#open-playground").click()
+    if viewport is PHONE:  # on a phone it is in the toolbar's overflow menu
+        page.get_by_role("button", name="More actions").click()
+        page.get_by_role("menuitem", name="Playground").click()
+    else:
+        page.locator("#open-playground").click()
     playground = page.locator("#playground")
     expect(playground).to_be_visible()
     expect(playground.locator(".playground__about")).to_contain_text("Input “message” gets it")

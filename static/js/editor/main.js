@@ -17,6 +17,7 @@ import { createState, isDirty } from "./model.js";
 import { buildPalette } from "./palette.js";
 import { openNodeView, openOnEnter } from "./nodeview.js";
 import { renderOutput } from "./output.js";
+import { setupToolbarOverflow } from "./overflow.js";
 import { setupPanels } from "./panels.js";
 import { pickForConnection } from "./pickers.js";
 import { openPlayground } from "./playground.js";
@@ -87,6 +88,7 @@ async function start() {
     () => {}, // without suggestions, any model name can still be typed
   );
   setupPanels(editor);
+  setupToolbarOverflow(editor);
   acceptImageDrops(editor);
   buildPalette(editor);
   wireToolbar(editor);

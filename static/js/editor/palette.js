@@ -4,11 +4,12 @@ import { kindIcon, paletteGroups } from "../kinds.js";
 import { el } from "../ui.js";
 import { addKind } from "./edits.js";
 import { isNarrow, setPanel } from "./panels.js";
+import { addByTap } from "./placement.js";
 
-// A kind added without dragging lands in the middle of the view; on a phone the drawer then closes.
-function addInMiddle(editor, kind) {
-  const middle = editor.canvas.middleInWorld();
-  addKind(editor, kind.type, { x: middle.x - 120, y: middle.y - 50 });
+// A kind added without dragging lands in free space (beside the selected node, connected to it); on a phone
+// the drawer then closes.
+function addWithoutDragging(editor, kind) {
+  addByTap(editor, kind);
   if (isNarrow(editor)) setPanel(editor, "palette", false);
 }
 
@@ -36,7 +37,7 @@ function paletteItem(editor, kind) {
           onpointerdown: (event) => dragKind(editor, event, kind),
           onclick: (event) => {
             // Keyboard activation (Enter or Space) adds the node in the middle of the view.
-            if (event.detail === 0) addInMiddle(editor, kind);
+            if (event.detail === 0) addWithoutDragging(editor, kind);
           },
         },
         el("span", { class: "palette__label" }, el("span", { class: "palette__icon", "aria-hidden": "true", text: kindIcon(kind) }), kind.label),
@@ -70,7 +71,7 @@ function dragKind(editor, event, kind) {
     ghost.remove();
     canvas.root.classList.remove("is-drop-target");
     if (Math.hypot(e.clientX - start.x, e.clientY - start.y) < 4) {
-      addInMiddle(editor, kind); // a tap or a click
+      addWithoutDragging(editor, kind); // a tap or a click
     } else if (overCanvas(e)) {
       const at = canvas.clientToWorld(e.clientX, e.clientY);
       addKind(editor, kind.type, { x: at.x - 20, y: at.y - 16 });

@@ -1,6 +1,7 @@
 // Right-click menus on nodes, edges and the canvas, and double-click to open a node's settings.
 
 import { removeElements, setDisabled } from "../graph.js";
+import { arrangeItems, showFindNode, zoomToSelection } from "./canvas-tools.js";
 import { addKind, arrange, copy, edit, paste, select, selectAll } from "./edits.js";
 import { showMenu } from "./menu.js";
 import { nodeLabel } from "./model.js";
@@ -55,10 +56,11 @@ export function showContextMenu(editor, target) {
       { label: "Run from here", disabled: running, run: () => startRun(editor, "selection", downstreamOf(state.graph, id)) },
       null,
       { label: several ? `Duplicate ${state.selection.nodes.size} nodes` : "Duplicate", run: () => { copy(editor); paste(editor); } },
-      { label: "Copy", run: () => copy(editor) },
+      { label: "Copy", shortcut: "Ctrl+C", keys: "Control+C", run: () => copy(editor) },
       { label: `${enable ? "Enable" : "Disable"}${count}`, run: () => edit(editor, setDisabled(state.graph, chosen, !enable), { panel: true }) },
+      ...(several ? [null, ...arrangeItems(editor), { label: "Zoom to selection", shortcut: "F", keys: "F", run: () => zoomToSelection(editor) }] : []),
       null,
-      { label: several ? `Delete ${state.selection.nodes.size} nodes` : "Delete", danger: true, run: () => deleteNodes(editor) },
+      { label: several ? `Delete ${state.selection.nodes.size} nodes` : "Delete", shortcut: "Del", keys: "Delete", danger: true, run: () => deleteNodes(editor) },
     ], where, `Actions for ${nodeLabel(state, id)}`);
   } else if (target.kind === "edge") {
     select(editor, { nodes: [], edges: [target.id] }, false);
@@ -67,10 +69,12 @@ export function showContextMenu(editor, target) {
     showMenu([
       {
         label: "Add node…",
+        shortcut: "Tab",
         run: () => showNodePicker(editor, { where, at: target.at, onPick: (kind) => addKind(editor, kind.type, target.at) }),
       },
-      { label: "Paste", disabled: !state.clipboard, run: () => paste(editor) },
-      { label: "Select all", disabled: !state.graph.nodes.length, run: () => selectAll(editor) },
+      { label: "Paste", shortcut: "Ctrl+V", keys: "Control+V", disabled: !state.clipboard, run: () => paste(editor) },
+      { label: "Select all", shortcut: "Ctrl+A", keys: "Control+A", disabled: !state.graph.nodes.length, run: () => selectAll(editor) },
+      { label: "Find a node…", shortcut: "Ctrl+K", keys: "Control+K", disabled: !state.graph.nodes.length, run: () => showFindNode(editor) },
       null,
       { label: "Arrange", disabled: !state.graph.nodes.length, run: () => arrange(editor) },
       { label: "Fit to view", disabled: !state.graph.nodes.length, run: () => editor.canvas.fit() },

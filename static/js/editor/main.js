@@ -9,6 +9,7 @@ import { Minimap } from "../minimap.js";
 import { readJsonScript } from "../ui.js";
 import { versionsPanel } from "../versions.js";
 import { loadCallableWorkflows } from "./callees.js";
+import { setupCanvasTools } from "./canvas-tools.js";
 import { arrange, edit, loadWorkflow, redo, select, showRestored, tryConnect, undo } from "./edits.js";
 import { deleteEdge, showContextMenu } from "./contextmenu.js";
 import { acceptImageDrops } from "./imagedrop.js";
@@ -89,6 +90,7 @@ async function start() {
   );
   setupPanels(editor);
   setupToolbarOverflow(editor);
+  setupCanvasTools(editor);
   acceptImageDrops(editor);
   buildPalette(editor);
   wireToolbar(editor);

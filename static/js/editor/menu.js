@@ -44,7 +44,7 @@ export function showPopup(element, { clientX, clientY }) {
   };
 }
 
-// items: [{label, run, danger?, disabled?}] or null for a separator.
+// items: [{label, run, danger?, disabled?, shortcut? (shown), keys? (aria-keyshortcuts)}] or null for a separator.
 export function showMenu(items, where, label) {
   const buttons = [];
   const menu = el("div", { class: "popup menu", role: "menu", "aria-label": label },
@@ -55,12 +55,12 @@ export function showMenu(items, where, label) {
         role: "menuitem",
         class: `menu__item${item.danger ? " menu__item--danger" : ""}`,
         disabled: item.disabled || false,
-        text: item.label,
+        "aria-keyshortcuts": item.keys || null,
         onclick: () => {
           closePopup();
           item.run();
         },
-      });
+      }, el("span", { text: item.label }), item.shortcut ? el("kbd", { class: "menu__shortcut", "aria-hidden": "true", text: item.shortcut }) : null);
       buttons.push(button);
       return button;
     }),

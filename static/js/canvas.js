@@ -17,7 +17,7 @@ const SVG = "http://www.w3.org/2000/svg";
 // A graph of at most this many nodes is never fitted below READABLE_ZOOM.
 const SMALL_GRAPH = 12;
 // The background's dot spacing in world pixels (the CSS default of --grid-size, at zoom 1).
-const GRID_SIZE = 24;
+export const GRID_SIZE = 24; // the dots drawn on the canvas, and what Snap to grid rounds to
 // Room left around the nodes (screen pixels) when the view is fitted to them.
 const FIT_MARGIN = 40;
 

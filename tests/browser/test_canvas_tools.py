@@ -77,3 +77,26 @@ def test_a_selection_aligns_from_its_menu_which_shows_shortcuts(page, site, tmp_
     expect(page.locator("#save-state")).to_have_text("Unsaved changes")
     page.keyboard.press("Control+z")
     expect(page.locator("#save-state")).not_to_have_text("Unsaved changes")
+
+
+def test_snap_to_grid_puts_a_dragged_node_on_the_grid(page, site, tmp_path):
+    page.set_viewport_size(DESKTOP)
+    sign_up(page, site)
+    import_example(page, site, tmp_path)
+    page.locator("#canvas").focus()
+    page.keyboard.press("g")
+    expect(page.locator("#canvas-message")).to_contain_text("Snap to grid is on")
+
+    box = node(page, "llm-1").locator(".node__header").bounding_box()
+    start = (box["x"] + 20, box["y"] + 10)
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(start[0] + 37, start[1] + 53, steps=5)
+    page.mouse.up()
+
+    expect(page.locator("#save-state")).to_have_text("Unsaved changes")
+    x, y = node(page, "llm-1").evaluate(
+        "(el) => { const m = new DOMMatrix(getComputedStyle(el).transform); return [m.e, m.f]; }"
+    )
+    assert x % 24 == 0
+    assert y % 24 == 0

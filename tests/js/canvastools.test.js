@@ -1,6 +1,6 @@
 import { CATALOG } from "./catalog.js";
 import { equal, node, test } from "./harness.js";
-import { alignedPositions, distributedPositions, findNodes } from "/static/js/editor/canvas-tools.js";
+import { alignedPositions, distributedPositions, dropPositions, findNodes, snapped } from "/static/js/editor/canvas-tools.js";
 
 const kinds = new Map(CATALOG.kinds.map((kind) => [kind.type, kind]));
 
@@ -21,4 +21,14 @@ test("align lines nodes up on the outermost edge; distribute spaces them evenly"
   equal(alignedPositions(rects, "top"), { a: { x: 0, y: 0 }, b: { x: 150, y: 0 }, c: { x: 500, y: 0 } });
   equal(alignedPositions(rects, "left"), { a: { x: 0, y: 10 }, b: { x: 0, y: 40 }, c: { x: 0, y: 0 } });
   equal(distributedPositions(rects, "x"), { a: { x: 0, y: 10 }, b: { x: 250, y: 40 }, c: { x: 500, y: 0 } });
+});
+
+test("snap to grid rounds dropped positions to the grid, only when it is on", () => {
+  const storage = new Map();
+  const store = { getItem: (key) => storage.get(key) ?? null, setItem: (key, value) => storage.set(key, value) };
+  const dropped = { a: { x: 37, y: 11 } };
+  equal(dropPositions(dropped, store), dropped);
+  store.setItem("weft.snap-to-grid", "on");
+  equal(dropPositions(dropped, store), { a: { x: 48, y: 0 } });
+  equal(snapped({ b: { x: -13, y: 59 } }, 24), { b: { x: -24, y: 48 } });
 });

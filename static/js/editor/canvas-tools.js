@@ -1,7 +1,8 @@
 // Canvas shortcuts the peers have: Ctrl+K finds a node by name, Tab (or a double-click on empty canvas) adds
-// one through the node picker, F zooms to the selection (everything when nothing is selected), and the
-// align / distribute commands for a selection of nodes.
+// one through the node picker, F zooms to the selection (everything when nothing is selected), G turns Snap
+// to grid on and off (remembered in this browser), and the align / distribute commands for a selection.
 
+import { GRID_SIZE } from "../canvas.js";
 import { moveNodes } from "../graph.js";
 import { nodeName } from "../kinds.js";
 import { READABLE_ZOOM, bounds, fitView } from "../viewport.js";
@@ -11,6 +12,29 @@ import { closePopup, showPopup } from "./menu.js";
 import { showNodePicker } from "./pickers.js";
 
 const MARGIN = 60;
+const SNAP_KEY = "weft.snap-to-grid";
+
+export function snapOn(storage = window.localStorage) {
+  return storage.getItem(SNAP_KEY) === "on";
+}
+
+// Moved positions rounded to the canvas grid: {nodeId: {x, y}}.
+export function snapped(positions, grid = GRID_SIZE) {
+  return Object.fromEntries(
+    Object.entries(positions).map(([id, { x, y }]) => [id, { x: Math.round(x / grid) * grid, y: Math.round(y / grid) * grid }]),
+  );
+}
+
+// What a drag's end moves the nodes to: where they were dropped, or the nearest grid points with snapping on.
+export function dropPositions(positions, storage = window.localStorage) {
+  return snapOn(storage) ? snapped(positions) : positions;
+}
+
+export function toggleSnap(editor, storage = window.localStorage) {
+  const on = !snapOn(storage);
+  storage.setItem(SNAP_KEY, on ? "on" : "off");
+  editor.showMessage(on ? "Snap to grid is on (G turns it off)." : "Snap to grid is off.", "info");
+}
 
 // The nodes whose name or kind contains every typed word, best first (a name that starts with it first).
 export function findNodes(graph, kinds, query) {
@@ -141,6 +165,9 @@ export function setupCanvasTools(editor) {
     } else if (event.key === "f" || event.key === "F") {
       event.preventDefault();
       zoomToSelection(editor);
+    } else if (event.key === "g" || event.key === "G") {
+      event.preventDefault();
+      toggleSnap(editor);
     }
   });
   editor.dom("canvas").addEventListener("dblclick", (event) => {

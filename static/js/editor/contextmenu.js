@@ -1,7 +1,7 @@
 // Right-click menus on nodes, edges and the canvas, and double-click to open a node's settings.
 
 import { removeElements, setDisabled } from "../graph.js";
-import { arrangeItems, showFindNode, zoomToSelection } from "./canvas-tools.js";
+import { arrangeItems, showFindNode, snapOn, toggleSnap, zoomToSelection } from "./canvas-tools.js";
 import { addKind, arrange, copy, edit, paste, select, selectAll } from "./edits.js";
 import { showMenu } from "./menu.js";
 import { nodeLabel } from "./model.js";
@@ -78,6 +78,7 @@ export function showContextMenu(editor, target) {
       null,
       { label: "Arrange", disabled: !state.graph.nodes.length, run: () => arrange(editor) },
       { label: "Fit to view", disabled: !state.graph.nodes.length, run: () => editor.canvas.fit() },
+      { label: `${snapOn() ? "✓ " : ""}Snap to grid`, shortcut: "G", keys: "G", run: () => toggleSnap(editor) },
     ], where, "Canvas actions");
   }
 }

@@ -9,7 +9,7 @@ import { Minimap } from "../minimap.js";
 import { readJsonScript } from "../ui.js";
 import { versionsPanel } from "../versions.js";
 import { loadCallableWorkflows } from "./callees.js";
-import { setupCanvasTools } from "./canvas-tools.js";
+import { dropPositions, setupCanvasTools } from "./canvas-tools.js";
 import { arrange, edit, loadWorkflow, redo, select, showRestored, tryConnect, undo } from "./edits.js";
 import { deleteEdge, showContextMenu } from "./contextmenu.js";
 import { acceptImageDrops } from "./imagedrop.js";
@@ -67,7 +67,7 @@ async function start() {
   editor.canvas = new Canvas(dom("canvas"), {
     catalog,
     onSelect: (selection, additive) => select(editor, selection, additive),
-    onMoveEnd: (positions) => edit(editor, moveNodes(editor.state.graph, positions)),
+    onMoveEnd: (positions) => edit(editor, moveNodes(editor.state.graph, dropPositions(positions))),
     onConnect: (connection) => tryConnect(editor, connection),
     onViewChange: () => editor.minimap && editor.minimap.draw(),
     onOpen: (nodeId) => openNodeView(editor, nodeId),

@@ -4,8 +4,9 @@
 import dagre from "../vendor/dagre/dagre.esm.js";
 
 // The size a node is taken to have before it is drawn and measured: `.node`'s CSS width, and about the
-// height of a node with a summary and a row of ports (the real height follows what the node shows).
-export const UNMEASURED_NODE_SIZE = { width: 240, height: 120 };
+// height of a node with a summary, two rows of ports and its fixed result footer (the real height follows
+// what the node shows).
+export const UNMEASURED_NODE_SIZE = { width: 240, height: 190 };
 
 // positions {nodeId: {x, y}} (top-left corners); `sizes` maps node ids to {width, height} as drawn.
 export function autoLayout(graph, { sizes = new Map(), gap = 40, rankGap = 80, origin = { x: 40, y: 40 } } = {}) {

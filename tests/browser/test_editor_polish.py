@@ -38,6 +38,7 @@ def open_details(page: Page) -> None:
 def test_enter_in_the_new_workflow_and_rename_dialogs_presses_their_action(page, site):
     sign_up(page, site)
     page.get_by_role("button", name="New workflow").click()
+    page.locator("[data-template=blank]").click()  # the template gallery's blank canvas
     page.get_by_role("textbox", name="Name").fill("Typed then Enter")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/workflows/[0-9a-f-]{36}/$"))

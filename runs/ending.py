@@ -4,13 +4,37 @@ nodes and the live `end` event."""
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Count, Q, Sum
 
 from runs.events import RunEventPublisher
 from runs.models import NodeResult, NodeStatus, WorkflowRun
+
+logger = logging.getLogger(__name__)
+
+# Called with every run that has ended (whatever ended it); apps above runs (evaluations) register here,
+# since runs may not import them.
+RunEndListener = Callable[[WorkflowRun], None]
+_run_end_listeners: list[RunEndListener] = []
+
+
+def run_end_listen(listener: RunEndListener) -> None:
+    if listener not in _run_end_listeners:
+        _run_end_listeners.append(listener)
+
+
+def run_ended(run: WorkflowRun) -> None:
+    """Tell the listeners that `run` has ended. A listener's failure is logged, never the run's: the run's
+    outcome is already written, and the sweeper calls the listeners' owners again (runs.recovery)."""
+    for listener in _run_end_listeners:
+        try:
+            listener(run)
+        except Exception:
+            logger.exception("a run-end listener failed for run %s", run.pk)
 
 
 def node_counts(run: WorkflowRun) -> dict[str, Any]:

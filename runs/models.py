@@ -49,6 +49,7 @@ class RunTrigger(models.TextChoices):
     MCP = "mcp"  # a tools/call at /mcp (trigger_ref: the MCP session and request id)
     RERUN = "rerun"
     SUBWORKFLOW = "subworkflow"  # a child run of a Sub-workflow or Map node (parent_run says whose)
+    EVALUATION = "evaluation"  # a row of an experiment (trigger_ref: the experiment's id)
 
 
 class NodeStatus(models.TextChoices):

@@ -8,6 +8,7 @@ it makes is a conditional UPDATE on the state it saw, so many can sweep at once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +24,7 @@ from runs.admission import held_runs_release, runs_release
 from runs.broker import PromptRedisBroker
 from runs.changes import run_changed, workflow_run_summaries_write
 from runs.decisions import approvals_time_out
-from runs.ending import node_counts, run_publish_end, unfinished_nodes_end
+from runs.ending import node_counts, run_ended, run_publish_end, unfinished_nodes_end
 from runs.metrics import RECOVERIES, run_finished_count
 from runs.models import ACTIVE_RUN_STATUSES, NodeStatus, RunStatus, WorkflowRun
 from runs.tasks import execute_run
@@ -34,6 +35,15 @@ logger = logging.getLogger(__name__)
 # Runs one sweep handles of each kind (stale running, lost queued): a backlog larger than that, after an
 # outage, is worked through over the next sweeps instead of holding one sweep (and its locks) for long.
 SWEEP_BATCH_SIZE = 100
+
+# Called at the end of every sweep: apps above runs (evaluations) catch up there on what a lost message or a
+# dead worker left undone.
+_sweep_listeners: list[Callable[[], None]] = []
+
+
+def sweep_listen(listener: Callable[[], None]) -> None:
+    if listener not in _sweep_listeners:
+        _sweep_listeners.append(listener)
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,8 @@ def runs_recover_stale() -> RecoveryReport:
     held_runs_release(limit=SWEEP_BATCH_SIZE, actor=execute_run)
     # A waiting run has no worker and no heartbeat: it is never stale; only its approvals' deadlines run.
     timed_out = approvals_time_out(limit=SWEEP_BATCH_SIZE)
+    for listener in _sweep_listeners:
+        listener()
     report = RecoveryReport(
         requeued=requeued, failed=failed, cancelled=cancelled, resent=resent, timed_out=timed_out
     )
@@ -145,6 +157,7 @@ def _run_end_abandoned(
     if run.parent_run_id is None:  # after the commit, as in run_cancel: no lock held while it waits for one
         transaction.on_commit(lambda: runs_release(owner_id=run.owner_id, actor=execute_run), robust=True)
     transaction.on_commit(lambda: run_publish_end(run_id=run.pk))
+    transaction.on_commit(lambda: run_ended(WorkflowRun.objects.get(pk=run.pk)), robust=True)
     return True
 
 

@@ -26,7 +26,7 @@ from core.engine_config import graph_limits, run_options
 from core.errors import CAP_RETRY_AFTER_SECONDS, DomainError, RunRefused
 from runs.admission import run_admit, runs_release
 from runs.changes import run_changed
-from runs.ending import run_publish_end, unfinished_nodes_end
+from runs.ending import run_ended, run_publish_end, unfinished_nodes_end
 from runs.execution import planning_context
 from runs.idempotency import StartedRun, idempotency_key_check, run_start_idempotent
 from runs.inputs import run_inputs_validate
@@ -340,6 +340,7 @@ def run_cancel(*, run: WorkflowRun) -> WorkflowRun:
         # transaction holds a run row that a concurrent release could be admitting.
         transaction.on_commit(lambda: runs_release(owner_id=run.owner_id, actor=execute_run), robust=True)
         transaction.on_commit(lambda: run_publish_end(run_id=run.pk))
+        transaction.on_commit(lambda: run_ended(WorkflowRun.objects.get(pk=run.pk)), robust=True)
     elif not WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
         cancel_requested_at=Coalesce(F("cancel_requested_at"), Value(now))
     ):

@@ -7,6 +7,7 @@ from django.conf import settings
 
 from runs.admission import runs_release
 from runs.driving import run_execute
+from runs.ending import run_ended
 
 # Recovery is the sweeper's job (runs.recovery.runs_recover_stale), not Dramatiq's retries: a retried
 # message would race the sweeper's. The time limit backs up the engine's own run timeout.
@@ -18,3 +19,5 @@ def execute_run(run_id: str) -> None:
     run = run_execute(run_id=run_id)
     if run is not None:  # it ended, or waits for a person: its place goes to the owner's next held run
         runs_release(owner_id=run.owner_id, actor=execute_run)
+        if run.is_finished:
+            run_ended(run)

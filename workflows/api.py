@@ -9,7 +9,7 @@ from uuid import UUID
 from django.conf import settings
 from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -175,6 +175,33 @@ class WorkflowVersionDetailApi(_JsonApi):
     def get(self, request: Request, workflow_id: UUID, number: int) -> Response:
         _, version = _version_for(request, workflow_id, number)
         return Response(WorkflowVersionSerializer(version).data)
+
+
+class VersionDiffQuerySerializer(Serializer):
+    from_ = serializers.IntegerField(min_value=1, help_text="The older version's number.")
+    to = serializers.IntegerField(min_value=1, help_text="The newer version's number.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from"] = self.fields.pop("from_")
+
+
+class WorkflowVersionDiffApi(_JsonApi):
+    @extend_schema(
+        parameters=[VersionDiffQuerySerializer],
+        responses={200: OpenApiResponse(description="The diff."), 400: _BAD_INPUT, **_NOT_FOUND},
+        summary="What changed between two saved versions: nodes added, removed and changed (each changed"
+        " field with its old and new value), edges added and removed, interface changes",
+    )
+    def get(self, request: Request, workflow_id: UUID) -> Response:
+        query = VersionDiffQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
+        return Response(
+            selectors.workflow_versions_diff(
+                workflow=workflow, old=query.validated_data["from"], new=query.validated_data["to"]
+            )
+        )
 
 
 class WorkflowVersionRestoreApi(_JsonApi):

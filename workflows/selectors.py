@@ -13,6 +13,7 @@ from django.db.models.sql.compiler import SQLCompiler
 from accounts.models import User
 from core.errors import NotFound, RunRefused, get_or_not_found
 from core.pagination import Page
+from engine.diff import graph_diff
 from workflows import cache
 from workflows.gallery import TEMPLATES
 from workflows.models import Workflow, WorkflowVersion
@@ -99,6 +100,13 @@ def workflow_version_get(*, workflow: Workflow, number: int) -> WorkflowVersion:
     return get_or_not_found(
         WorkflowVersion.objects.select_related("saved_by"), workflow=workflow, number=number
     )
+
+
+def workflow_versions_diff(*, workflow: Workflow, old: int, new: int) -> dict[str, Any]:
+    """What changed from version `old` to version `new` of the workflow (engine.graph_diff)."""
+    before = workflow_version_get(workflow=workflow, number=old)
+    after = workflow_version_get(workflow=workflow, number=new)
+    return {"from": old, "to": new, **graph_diff(before.graph, after.graph)}
 
 
 def workflow_published_version(*, workflow: Workflow) -> WorkflowVersion:

@@ -15,6 +15,7 @@ urlpatterns = [
     path(_ONE, api.WorkflowDetailApi.as_view(), name="api-workflow-detail"),
     path(f"{_ONE}/versions", api.WorkflowVersionListApi.as_view(), name="api-workflow-versions"),
     path(_VERSION, api.WorkflowVersionDetailApi.as_view(), name="api-workflow-version"),
+    path(f"{_ONE}/diff", api.WorkflowVersionDiffApi.as_view(), name="api-workflow-diff"),
     path(f"{_VERSION}/restore", api.WorkflowVersionRestoreApi.as_view(), name="api-workflow-version-restore"),
     path(f"{_ONE}/publish", api.WorkflowPublishApi.as_view(), name="api-workflow-publish"),
     path(f"{_ONE}/duplicate", api.WorkflowDuplicateApi.as_view(), name="api-workflow-duplicate"),

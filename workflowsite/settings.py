@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "uploads",
     "triggers",
     "mcp_server",
+    "evaluations",
 ]
 
 MIDDLEWARE = [
@@ -556,6 +557,9 @@ RUN_MAX_LLM_TOKENS = env_int("RUN_MAX_LLM_TOKENS", 2_000_000)
 # How deep Sub-workflow and Map nodes may nest (a workflow calling one that calls another...).
 RUN_MAX_SUBWORKFLOW_DEPTH = env_int("RUN_MAX_SUBWORKFLOW_DEPTH", 5)
 RUN_MAX_CHILD_RUNS = env_int("RUN_MAX_CHILD_RUNS", 1000)
+
+# Evaluations: the most rows one dataset may hold (each row is a run per repeat of every experiment on it).
+DATASET_MAX_ROWS = env_int("DATASET_MAX_ROWS", 10_000)
 # Output limits (docs/security.md): one node's output and what a run's results store (outputs and inputs),
 # as JSON bytes; a node over either fails with kind output_limit. Run details show at most this many
 # characters of each node's inputs and output (the whole output: GET /api/runs/<id>/nodes/<node>/output).

@@ -19,6 +19,7 @@ api_patterns = [
     path("", include("uploads.urls")),
     path("", include("triggers.urls")),
     path("", include("mcp_server.urls")),
+    path("", include("evaluations.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its initialiser as a script file: no inline script under the CSP.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -165,7 +165,7 @@ class ExperimentListCreateApi(APIView):
 
     @extend_schema(
         request=ExperimentWriteSerializer,
-        responses={201: ExperimentSerializer, **_BAD},
+        responses={201: ExperimentSerializer, **_BAD, **_NOT_FOUND},
         summary="Start an experiment: one run per row and repeat (trigger evaluation), `concurrency` at"
         " a time",
     )
@@ -177,7 +177,11 @@ class ExperimentListCreateApi(APIView):
 class ExperimentPlanApi(APIView):
     @extend_schema(
         request=ExperimentWriteSerializer,
-        responses={200: OpenApiResponse(description="{runs, llmCalls, judgeCalls, reusedNodes}"), **_BAD},
+        responses={
+            200: OpenApiResponse(description="{runs, llmCalls, judgeCalls, reusedNodes}"),
+            **_BAD,
+            **_NOT_FOUND,
+        },
         summary="How many runs and LLM calls an experiment would take, with reuse as it stands",
     )
     def post(self, request: Request) -> Response:

@@ -1,6 +1,6 @@
-"""Apps depend one way, accounts <- connections <- workflows <- runs <- triggers and mcp_server, uploads
-beside them, core (the shared kernel) and engine under all: no module of a lower package imports a higher
-one (read from the source, so an import hidden in a function counts too). No import cycles and no overlong
+"""Apps depend one way, accounts <- connections <- workflows <- runs <- triggers, mcp_server and evaluations,
+uploads beside them, core (the shared kernel) and engine under all: no module of a lower package imports a
+higher one (read from the source, so an import hidden in a function counts too). No import cycles and no overlong
 modules, in the Python packages and among the page's ES modules (static/js) alike."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ FORBIDDEN = {
         "mcp_server",
         "workflowsite",
         "core",
+        "evaluations",
     },
     "core": {
         "accounts",
@@ -36,14 +37,25 @@ FORBIDDEN = {
         "triggers",
         "mcp_server",
         "workflowsite",
+        "evaluations",
     },
-    "accounts": {"connections", "workflows", "runs", "uploads", "triggers", "mcp_server", "workflowsite"},
-    "uploads": {"connections", "workflows", "runs", "triggers", "mcp_server", "workflowsite"},
-    "connections": {"workflows", "runs", "triggers", "mcp_server", "workflowsite"},
-    "workflows": {"runs", "triggers", "mcp_server", "workflowsite"},
-    "runs": {"triggers", "mcp_server", "workflowsite"},
-    "triggers": {"mcp_server", "workflowsite"},
-    "mcp_server": {"triggers", "workflowsite"},
+    "accounts": {
+        "connections",
+        "workflows",
+        "runs",
+        "uploads",
+        "triggers",
+        "mcp_server",
+        "workflowsite",
+        "evaluations",
+    },
+    "uploads": {"connections", "workflows", "runs", "triggers", "mcp_server", "workflowsite", "evaluations"},
+    "connections": {"workflows", "runs", "triggers", "mcp_server", "workflowsite", "evaluations"},
+    "workflows": {"runs", "triggers", "mcp_server", "workflowsite", "evaluations"},
+    "runs": {"triggers", "mcp_server", "workflowsite", "evaluations"},
+    "triggers": {"mcp_server", "workflowsite", "evaluations"},
+    "mcp_server": {"triggers", "workflowsite", "evaluations"},
+    "evaluations": {"triggers", "mcp_server", "workflowsite"},
 }
 
 

@@ -23,6 +23,7 @@ from engine import node_kind_catalog, port_type_rules
 from workflows import selectors, services
 from workflows.serializers import (
     EXPORT_FORMAT_VERSION,
+    MAX_VERSION_NUMBER,
     DetailErrorSerializer,
     NodeKindSerializer,
     PortTypesSerializer,
@@ -178,12 +179,13 @@ class WorkflowVersionDetailApi(_JsonApi):
 
 
 class VersionDiffQuerySerializer(Serializer):
-    from_ = serializers.IntegerField(min_value=1, help_text="The older version's number.")
-    to = serializers.IntegerField(min_value=1, help_text="The newer version's number.")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["from"] = self.fields.pop("from_")
+    # `from` is a Python keyword: declared through the class namespace.
+    locals()["from"] = serializers.IntegerField(
+        min_value=1, max_value=MAX_VERSION_NUMBER, help_text="The older version's number."
+    )
+    to = serializers.IntegerField(
+        min_value=1, max_value=MAX_VERSION_NUMBER, help_text="The newer version's number."
+    )
 
 
 class WorkflowVersionDiffApi(_JsonApi):
@@ -194,9 +196,9 @@ class WorkflowVersionDiffApi(_JsonApi):
         " field with its old and new value), edges added and removed, interface changes",
     )
     def get(self, request: Request, workflow_id: UUID) -> Response:
+        workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
         query = VersionDiffQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        workflow = selectors.workflow_get(owner=request.user, workflow_id=workflow_id)
         return Response(
             selectors.workflow_versions_diff(
                 workflow=workflow, old=query.validated_data["from"], new=query.validated_data["to"]

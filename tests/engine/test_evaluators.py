@@ -103,7 +103,8 @@ def test_the_llm_judge_asks_for_a_structured_score_and_counts_its_usage(fake_llm
     )
 
     assert (result.score, result.reason) == (0.75, "close enough")
-    assert result.input_tokens > 0 and result.output_tokens > 0
+    assert result.input_tokens > 0
+    assert result.output_tokens > 0
     [request] = fake_llm.requests
     assert prompt_text(request.provider, request.body) == "Grade Lyon against Paris"
     assert request.body["generationConfig"]["responseJsonSchema"]["required"] == ["score", "reason"]

@@ -4,6 +4,8 @@ cancel and the daily budget bound it."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from evaluations.models import Experiment, ExperimentItem
@@ -126,7 +128,7 @@ def test_concurrency_one_starts_each_run_after_the_previous_one_ended(
     runs = list(WorkflowRun.objects.filter(trigger_ref=experiment_id).order_by("created_at"))
     assert len(runs) == 3
     assert all(
-        later.created_at >= earlier.completed_at for earlier, later in zip(runs, runs[1:], strict=False)
+        later.created_at >= earlier.completed_at for earlier, later in itertools.pairwise(runs)
     )
 
 

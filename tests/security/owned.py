@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.services import api_token_create
 from connections.models import Connection
+from evaluations.models import Dataset, DatasetRow, Experiment, ExperimentItem
 from runs.models import Approval, RunStatus, WorkflowRun
 from runs.notifications import approval_link_url
 from tests.factories import NodeResultFactory, WorkflowRunFactory
@@ -37,6 +38,8 @@ class Owned:
     schedule: Schedule
     approval_link: str
     connection: Connection
+    dataset: Dataset
+    experiment: Experiment
 
     @property
     def url_kwargs(self) -> dict[str, object]:
@@ -52,6 +55,8 @@ class Owned:
             "token": self.webhook_token,
             "link": self.approval_link,
             "connection_id": self.connection.pk,
+            "dataset_id": self.dataset.pk,
+            "experiment_id": self.experiment.pk,
         }
 
     @property
@@ -67,6 +72,8 @@ class Owned:
             str(self.schedule.pk),
             str(self.connection.pk),
             CONNECTION_SECRET,
+            str(self.dataset.pk),
+            str(self.experiment.pk),
         ]
 
 
@@ -85,9 +92,27 @@ def _connection(user) -> Connection:
     return connection
 
 
+def _experiment(user, workflow: Workflow) -> Experiment:
+    """A running experiment of the workflow on a one-row dataset, its row not started yet."""
+    dataset = Dataset.objects.create(owner=user, name="Alice's cases", row_count=1)
+    row = DatasetRow.objects.create(dataset=dataset, index=0, inputs={}, expected={"answer": "hello"})
+    experiment = Experiment.objects.create(
+        owner=user,
+        workflow=workflow,
+        workflow_version=workflow.version,
+        version_label=str(workflow.version),
+        nodes=workflow.nodes,
+        edges=workflow.edges,
+        dataset=dataset,
+        evaluators=[{"name": "right", "type": "exact", "output": "answer"}],
+    )
+    ExperimentItem.objects.create(experiment=experiment, row=row, row_index=0, repeat=0)
+    return experiment
+
+
 def make_owned(user) -> Owned:
     """A published workflow, a queued run of it (with an approval asked), an upload, an API token, an
-    unsigned webhook, a schedule and a connection, all belonging to `user`."""
+    unsigned webhook, a schedule, a connection and an experiment on a dataset, all belonging to `user`."""
     workflow = workflow_publish(
         workflow=workflow_create(owner=user, name="Alice's private flow", **text_to_debug_graph())
     )
@@ -117,4 +142,6 @@ def make_owned(user) -> Owned:
         schedule=schedule_create(owner=user, workflow=workflow, cron="0 9 * * *"),
         approval_link=approval_link_url(approval).rsplit("/", 2)[-2],
         connection=_connection(user),
+        dataset=(experiment := _experiment(user, workflow)).dataset,
+        experiment=experiment,
     )

@@ -50,6 +50,14 @@ def _image(owned: Owned) -> dict[str, Any]:
     return {"file": SimpleUploadedFile("cat.png", image_bytes(size=(8, 8)), content_type="image/png")}
 
 
+def _experiment_body(owned: Owned) -> dict[str, Any]:
+    return {
+        "workflowId": str(owned.workflow.pk),
+        "datasetId": str(owned.dataset.pk),
+        "evaluators": [{"name": "right", "type": "exact", "output": "answer"}],
+    }
+
+
 COLLECTION = {"other": 200}  # Bob sees his own (empty) collection, never Alice's items
 
 MATRIX: dict[str, dict[str, Expect]] = {
@@ -141,6 +149,25 @@ MATRIX: dict[str, dict[str, Expect]] = {
     },
     "api-upload-detail": {"get": Expect(200), "delete": Expect(204)},
     "api-upload-content": {"get": Expect(200)},
+    "api-workflow-diff": {"get": Expect(400)},  # Alice's answer names the missing `from` and `to`
+    "api-dataset-list": {
+        "get": Expect(200, **COLLECTION),
+        "post": Expect(201, other=201, body=lambda owned: {"name": "cases"}),
+    },
+    "api-dataset-detail": {"get": Expect(200), "delete": Expect(204)},
+    "api-dataset-rows": {
+        "get": Expect(200),
+        "post": Expect(200, body=lambda owned: {"rows": [{"inputs": {}}]}),
+    },
+    # Alice's workflow has no output for the evaluator to read: her answer is the 400 naming
+    # evaluators[0].output (tests/evaluations start real ones); Bob is told her workflow does not exist.
+    "api-experiment-list": {"get": Expect(200, **COLLECTION), "post": Expect(400, body=_experiment_body)},
+    "api-experiment-plan": {"post": Expect(400, body=_experiment_body)},
+    # No `a` and `b` in the query: a 400 for anyone signed in (tests/evaluations compare real ones).
+    "api-experiment-compare": {"get": Expect(400, other=400)},
+    "api-experiment-detail": {"get": Expect(200)},
+    "api-experiment-items": {"get": Expect(200)},
+    "api-experiment-cancel": {"post": Expect(200)},
     "api-schema": {"get": Expect(200, **COLLECTION)},
     "api-docs": {"get": Expect(200, **COLLECTION)},
     # Pages: function views answer GET; their data comes from the API above.

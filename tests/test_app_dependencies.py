@@ -1,7 +1,7 @@
 """Apps depend one way, accounts <- connections <- workflows <- runs <- triggers, mcp_server and evaluations,
 uploads beside them, core (the shared kernel) and engine under all: no module of a lower package imports a
-higher one (read from the source, so an import hidden in a function counts too). No import cycles and no overlong
-modules, in the Python packages and among the page's ES modules (static/js) alike."""
+higher one (read from the source, so an import hidden in a function counts too). No import cycles and no
+overlong modules, in the Python packages and among the page's ES modules (static/js) alike."""
 
 from __future__ import annotations
 

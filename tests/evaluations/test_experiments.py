@@ -127,9 +127,7 @@ def test_concurrency_one_starts_each_run_after_the_previous_one_ended(
 
     runs = list(WorkflowRun.objects.filter(trigger_ref=experiment_id).order_by("created_at"))
     assert len(runs) == 3
-    assert all(
-        later.created_at >= earlier.completed_at for earlier, later in itertools.pairwise(runs)
-    )
+    assert all(later.created_at >= earlier.completed_at for earlier, later in itertools.pairwise(runs))
 
 
 def test_cancel_skips_the_rows_not_started_and_cancels_the_run_in_flight(

@@ -1,4 +1,5 @@
-"""A private Dramatiq StubBroker for the runs actor, and waiting until a worker has drained it."""
+"""A private Dramatiq StubBroker for the runs' and experiments' actors, and waiting until a worker has drained
+it."""
 
 from __future__ import annotations
 
@@ -9,26 +10,31 @@ import dramatiq
 from django_dramatiq.middleware import DbConnectionsMiddleware
 from dramatiq.brokers.stub import StubBroker
 
+from evaluations.tasks import advance_experiment
 from runs.tasks import execute_run
+
+ACTORS = (execute_run, advance_experiment)
 
 
 @contextmanager
 def private_stub_broker() -> Iterator[StubBroker]:
-    """Route `execute_run` through a fresh StubBroker, so no message reaches a real broker or another test."""
-    previous_actor_broker = execute_run.broker
+    """Route the actors through a fresh StubBroker, so no message reaches a real broker or another test."""
+    previous_actor_brokers = [actor.broker for actor in ACTORS]
     previous_broker = dramatiq.get_broker()
     stub = StubBroker()
     stub.add_middleware(DbConnectionsMiddleware())
     stub.emit_after("process_boot")
     dramatiq.set_broker(stub)
-    execute_run.broker = stub
-    stub.declare_actor(execute_run)
+    for actor in ACTORS:
+        actor.broker = stub
+        stub.declare_actor(actor)
     try:
         yield stub
     finally:
         stub.flush_all()
         stub.close()
-        execute_run.broker = previous_actor_broker
+        for actor, previous_actor_broker in zip(ACTORS, previous_actor_brokers, strict=True):
+            actor.broker = previous_actor_broker
         dramatiq.set_broker(previous_broker)
 
 

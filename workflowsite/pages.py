@@ -10,6 +10,7 @@ from django.urls import path
 from django.views.generic import TemplateView
 
 from core import converters  # noqa: F401  (registers <text:>)
+from evaluations import views as evaluation_views
 from runs import views as run_views
 from workflows import views as workflow_views
 
@@ -23,6 +24,11 @@ urlpatterns = [
     path("", workflow_views.home, name="home"),
     path("workflows/", _list_page("workflows/list.html", "workflows"), name="workflow-list-page"),
     path("workflows/<uuid:workflow_id>/", workflow_views.workflow_editor_page, name="workflow-editor-page"),
+    path(
+        "workflows/<uuid:workflow_id>/experiments/",
+        evaluation_views.experiments_page,
+        name="workflow-experiments-page",
+    ),
     path("runs/", _list_page("runs/list.html", "runs"), name="run-list-page"),
     path("runs/<uuid:run_id>/", run_views.run_detail_page, name="run-detail-page"),
     path("usage/", _list_page("runs/usage.html", "usage"), name="usage-page"),

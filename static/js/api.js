@@ -129,6 +129,24 @@ export const api = {
   testConnection: (id) => request("POST", `/api/connections/${id}/test`),
   listConnectionTools: (id, refresh = false) =>
     request("GET", `/api/connections/${id}/tools${refresh ? "?refresh=true" : ""}`),
+  listDatasets: () => request("GET", "/api/datasets?limit=100"),
+  createDataset: (body) => request("POST", "/api/datasets", body),
+  // rows: a JSON list of rows, or a File (CSV or JSONL) sent as multipart.
+  addDatasetRows: (id, rows) => {
+    if (!(rows instanceof File)) return request("POST", `/api/datasets/${id}/rows`, { rows });
+    const body = new FormData();
+    body.append("file", rows);
+    return request("POST", `/api/datasets/${id}/rows`, body);
+  },
+  datasetRows: (id) => request("GET", `/api/datasets/${id}/rows?limit=20`),
+  listExperiments: (workflowId) => request("GET", `/api/experiments?workflowId=${workflowId}&limit=100`),
+  planExperiment: (body) => request("POST", "/api/experiments/plan", body),
+  startExperiment: (body) => request("POST", "/api/experiments", body),
+  getExperiment: (id) => request("GET", `/api/experiments/${id}`),
+  experimentItems: (id, params = {}) => request("GET", `/api/experiments/${id}/items${query({ limit: 100, ...params })}`),
+  cancelExperiment: (id) => request("POST", `/api/experiments/${id}/cancel`),
+  compareExperiments: (a, b) => request("GET", `/api/experiments/compare${query({ a, b })}`),
+  versionDiff: (id, from, to) => request("GET", `/api/workflows/${id}/diff${query({ from, to })}`),
   listTokens: () => request("GET", "/api/tokens"),
   createToken: (name) => request("POST", "/api/tokens", { name }),
   revokeToken: (id) => request("DELETE", `/api/tokens/${id}`),

@@ -49,9 +49,19 @@ export function versionsPanel(list, { workflowId, currentVersion, isDirty, onRes
           class: `version-item${isCurrent ? " is-current" : ""}`,
           dataset: { version: version.number },
           "aria-current": isCurrent ? "true" : null,
-        }, facts, isCurrent ? null : restoreButton);
+        }, facts, evaluateLink(version.number), isCurrent ? null : restoreButton);
       }),
     );
+  }
+
+  // To the Experiments page, with this version chosen for the next experiment.
+  function evaluateLink(number) {
+    return el("a", {
+      class: "button button--small",
+      href: `/workflows/${workflowId}/experiments/?version=${number}`,
+      text: "Evaluate",
+      "aria-label": `Evaluate version ${number}`,
+    });
   }
 
   async function restore(version) {

@@ -30,7 +30,7 @@ def evaluators_file(tmp_path) -> str:
     return str(path)
 
 
-def test_a_pass_rate_below_the_minimum_exits_non_zero(alice, llm_settings, eval_worker, tmp_path):
+def test_a_pass_rate_below_the_minimum_exits_non_zero(alice, llm_settings, worker, tmp_path):
     workflow, dataset = make_workflow(alice), two_row_dataset(alice)
     out = io.StringIO()
 
@@ -52,7 +52,7 @@ def test_a_pass_rate_below_the_minimum_exits_non_zero(alice, llm_settings, eval_
 
 
 def test_a_pass_rate_at_the_minimum_passes_and_reuses_the_latest_evaluators(
-    alice, llm_settings, eval_worker, tmp_path
+    alice, llm_settings, worker, tmp_path
 ):
     workflow, dataset = make_workflow(alice), two_row_dataset(alice)
     call_command(

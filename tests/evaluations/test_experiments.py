@@ -42,7 +42,7 @@ def start(client, workflow, dataset_id, **options) -> str:
     return response.json()["id"]
 
 
-def test_every_row_and_repeat_runs_once_and_is_scored(alice, alice_client, llm_settings, eval_worker):
+def test_every_row_and_repeat_runs_once_and_is_scored(alice, alice_client, llm_settings, worker):
     workflow = make_workflow(alice)
     experiment_id = start(alice_client, workflow, dataset(alice_client), version=1, repeats=2)
 
@@ -69,7 +69,7 @@ def test_every_row_and_repeat_runs_once_and_is_scored(alice, alice_client, llm_s
 
 
 def test_a_second_identical_experiment_calls_no_model_and_an_edit_pays_only_downstream(
-    alice, alice_client, llm_settings, eval_worker
+    alice, alice_client, llm_settings, worker
 ):
     workflow = make_workflow(alice)
     dataset_id = dataset(alice_client)
@@ -90,7 +90,7 @@ def test_a_second_identical_experiment_calls_no_model_and_an_edit_pays_only_down
 
 
 def test_compare_shows_regressed_rows_deltas_and_the_version_diff(
-    alice, alice_client, bob_client, llm_settings, eval_worker
+    alice, alice_client, bob_client, llm_settings, worker
 ):
     workflow = make_workflow(alice)
     dataset_id = dataset(alice_client)
@@ -118,7 +118,7 @@ def test_compare_shows_regressed_rows_deltas_and_the_version_diff(
 
 
 def test_concurrency_one_starts_each_run_after_the_previous_one_ended(
-    alice, alice_client, llm_settings, eval_worker
+    alice, alice_client, llm_settings, worker
 ):
     workflow = make_workflow(alice)
     experiment_id = start(alice_client, workflow, dataset(alice_client), version=1, concurrency=1)
@@ -131,7 +131,7 @@ def test_concurrency_one_starts_each_run_after_the_previous_one_ended(
 
 
 def test_cancel_skips_the_rows_not_started_and_cancels_the_run_in_flight(
-    alice, alice_client, llm_settings, eval_worker
+    alice, alice_client, llm_settings, worker
 ):
     llm_settings.latency_s = 0.5
     workflow = make_workflow(alice)
@@ -150,7 +150,7 @@ def test_cancel_skips_the_rows_not_started_and_cancels_the_run_in_flight(
     assert alice_client.post(f"/api/experiments/{experiment_id}/cancel").status_code == 409
 
 
-def test_the_daily_budget_stops_the_experiment_cleanly(alice, alice_client, llm_settings, eval_worker):
+def test_the_daily_budget_stops_the_experiment_cleanly(alice, alice_client, llm_settings, worker):
     UserBudget.objects.create(owner=alice, daily_tokens=1)
     workflow = make_workflow(alice)
     experiment_id = start(alice_client, workflow, dataset(alice_client), version=1, concurrency=1)

@@ -174,6 +174,7 @@ MATRIX: dict[str, dict[str, Expect]] = {
     "home": {"get": Expect(302, other=302, anonymous=PAGE_ANON)},
     "workflow-list-page": {"get": Expect(200, other=200, anonymous=PAGE_ANON)},
     "workflow-editor-page": {"get": Expect(200, anonymous=PAGE_ANON)},
+    "workflow-experiments-page": {"get": Expect(200, anonymous=PAGE_ANON)},
     "run-list-page": {"get": Expect(200, other=200, anonymous=PAGE_ANON)},
     "run-detail-page": {"get": Expect(200, anonymous=PAGE_ANON)},
     "usage-page": {"get": Expect(200, other=200, anonymous=PAGE_ANON)},

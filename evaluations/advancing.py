@@ -38,13 +38,17 @@ def experiment_advance(*, experiment_id: str) -> None:
     experiment = Experiment.objects.select_related("owner", "workflow").filter(pk=experiment_id).first()
     if experiment is None:
         return  # deleted with its dataset
-    if _score_ended(experiment):
-        Experiment.objects.filter(pk=experiment.pk).update(
-            summary=experiment_summary(experiment=experiment)["aggregates"]
-        )
+    scored = _score_ended(experiment)
     if experiment.status == ExperimentStatus.RUNNING:
         _start_next(experiment)
         _finish_if_done(experiment)
+    # Once settled (nothing pending or running), the aggregates are written for the lists and the chart: once
+    # per experiment rather than at every row, which would read all its items at each of its runs' ends.
+    settled = not experiment.items.filter(status__in=(ItemStatus.PENDING, ItemStatus.RUNNING)).exists()
+    if settled and (scored or not experiment.summary):
+        Experiment.objects.filter(pk=experiment.pk).update(
+            summary=experiment_summary(experiment=experiment)["aggregates"]
+        )
 
 
 # Scoring ------------------------------------------------------------------------------------

@@ -153,7 +153,7 @@ class ExperimentListCreateApi(APIView):
     @extend_schema(
         parameters=[ExperimentListQuerySerializer],
         responses={200: ExperimentPageSerializer, **PAGE_ERRORS},
-        summary="Your experiments, newest first (with their aggregates so far as `summary`)",
+        summary="Your experiments, newest first (`summary`: the aggregates, once settled)",
     )
     def get(self, request: Request) -> Response:
         page, filters = Page.from_request(request, ExperimentListQuerySerializer)

@@ -74,7 +74,7 @@ class Experiment(TimeStampedModel):
     summary = models.JSONField(
         default=dict,
         blank=True,
-        help_text="The aggregates as of the last scored item (for lists and charts).",
+        help_text="The aggregates, written once it is settled (for lists and charts).",
     )
     completed_at = models.DateTimeField(null=True, blank=True)
 

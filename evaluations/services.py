@@ -234,5 +234,8 @@ def experiment_cancel(*, experiment: Experiment) -> Experiment:
     for item in experiment.items.filter(status=ItemStatus.RUNNING, run__isnull=False).select_related("run"):
         with contextlib.suppress(RunAlreadyFinished):  # it ended meanwhile: its advance scores it
             run_cancel(run=item.run)
+    experiment_id = str(experiment.pk)
+    # Its cancelled runs' ends advance it too; this one writes the aggregates if none was running.
+    transaction.on_commit(lambda: advance_experiment.send(experiment_id))
     experiment.refresh_from_db()
     return experiment

@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
                 ('reuse', models.CharField(default='auto', max_length=8)),
                 ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('cancelled', 'Cancelled'), ('stopped', 'Stopped')], default='running', max_length=16)),
                 ('stop_reason', models.TextField(blank=True)),
-                ('summary', models.JSONField(blank=True, default=dict, help_text='The aggregates as of the last scored item (for lists and charts).')),
+                ('summary', models.JSONField(blank=True, default=dict, help_text='The aggregates, written once it is settled (for lists and charts).')),
                 ('completed_at', models.DateTimeField(blank=True, null=True)),
                 ('dataset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='experiments', to='evaluations.dataset')),
                 ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='experiments', to=settings.AUTH_USER_MODEL)),

@@ -62,6 +62,7 @@ class DatasetListCreateApi(APIView):
         parameters=[PageQuerySerializer],
         responses={200: DatasetPageSerializer, **PAGE_ERRORS},
         summary="Your datasets",
+        operation_id="datasets_list",
     )
     def get(self, request: Request) -> Response:
         return _page(request, selectors.dataset_list(owner=request.user), DatasetSerializer)
@@ -101,6 +102,7 @@ class DatasetRowsApi(APIView):
         parameters=[PageQuerySerializer],
         responses={200: DatasetRowPageSerializer, **PAGE_ERRORS, **_NOT_FOUND},
         summary="A dataset's rows, in order",
+        operation_id="datasets_rows_list",
     )
     def get(self, request: Request, dataset_id: uuid.UUID) -> Response:
         dataset = selectors.dataset_get(owner=request.user, dataset_id=dataset_id)
@@ -153,6 +155,7 @@ class ExperimentListCreateApi(APIView):
     @extend_schema(
         parameters=[ExperimentListQuerySerializer],
         responses={200: ExperimentPageSerializer, **PAGE_ERRORS},
+        operation_id="experiments_list",
         summary="Your experiments, newest first (`summary`: the aggregates, once settled)",
     )
     def get(self, request: Request) -> Response:

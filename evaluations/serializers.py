@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from engine.evaluators import EVALUATOR_TYPES
@@ -50,6 +51,9 @@ class EvaluatorSerializer(serializers.Serializer):
     options = serializers.DictField(required=False)
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "enum": ["published", "draft"]}]}
+)
 class VersionField(serializers.Field):
     """A version number, "published" or "draft"."""
 

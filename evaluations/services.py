@@ -18,7 +18,7 @@ from django.utils import timezone
 
 import engine
 from accounts.models import User
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
 from engine.evaluators import evaluator_issues
 from evaluations.datasets import ParsedRows
 from evaluations.models import (
@@ -121,7 +121,14 @@ def _version_graph(workflow: Workflow, version: int | str) -> tuple[dict[str, li
     if version == "published":
         published = workflow_published_version(workflow=workflow)
         return published.graph, published.number, "published"
-    return workflow_version_get(workflow=workflow, number=int(version)).graph, int(version), str(version)
+    try:
+        saved = workflow_version_get(workflow=workflow, number=int(version))
+    except NotFound:
+        raise ExperimentInvalid(
+            "No such version.",
+            errors=[{"path": "version", "message": f"the workflow has no version {version}"}],
+        ) from None
+    return saved.graph, saved.number, str(saved.number)
 
 
 def experiment_spec(

@@ -66,6 +66,7 @@ def test_starting_creates_one_pending_item_per_row_and_repeat(alice, alice_clien
         ({"repeats": 0}, "repeats"),
         ({"concurrency": 1000}, "concurrency"),
         ({"version": "latest"}, "version"),
+        ({"version": 7}, "version"),
     ],
 )
 def test_a_bad_experiment_is_a_400_naming_the_field(alice, alice_client, options, path):

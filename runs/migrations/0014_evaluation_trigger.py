@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runs', '0012_run_trigger_mcp'),
+        ('runs', '0013_run_trace_id'),
     ]
 
     operations = [

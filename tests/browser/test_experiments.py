@@ -56,6 +56,7 @@ def test_upload_a_dataset_evaluate_two_versions_and_compare_them(
 
     # From the editor's Versions tab, "Evaluate" on version 1 opens the page with it chosen.
     page.goto(f"{site}/workflows/{workflow.pk}/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
     page.get_by_role("tab", name="Versions").click()
     page.get_by_role("link", name="Evaluate version 1").click()
     expect(page.locator("body")).to_have_attribute("data-ready", "true")

@@ -8,7 +8,7 @@ import groq
 
 from engine.providers.base import AttemptFailed, Completion, status_failure
 from engine.providers.chat import chat_completion, chat_messages, error_detail, sdk_failure
-from engine.providers.tooling import chat_answer, chat_tool_messages, chat_tools
+from engine.providers.tooling import chat_tool_completion, chat_tool_messages, chat_tools
 from engine.providers.transport import TRANSPORT_ERRORS
 from engine.providers.types import LLMRequest, TextFn
 
@@ -67,11 +67,4 @@ class GroqProvider:
             )
         except (groq.APIStatusError, groq.APIConnectionError, *TRANSPORT_ERRORS) as exc:
             raise sdk_failure(exc, groq) from exc
-        text, calls = chat_answer(response.choices[0].message)
-        usage = response.usage
-        return Completion(
-            text=text,
-            input_tokens=usage.prompt_tokens if usage else None,
-            output_tokens=usage.completion_tokens if usage else None,
-            tool_calls=calls,
-        )
+        return chat_tool_completion(response)

@@ -10,7 +10,7 @@ import openai
 
 from engine.providers.base import AttemptFailed, Completion, status_failure
 from engine.providers.chat import chat_completion, chat_messages, error_detail, sdk_failure
-from engine.providers.tooling import chat_answer, chat_tool_messages, chat_tools
+from engine.providers.tooling import chat_tool_completion, chat_tool_messages, chat_tools
 from engine.providers.transport import TRANSPORT_ERRORS
 from engine.providers.types import LLMRequest, TextFn
 
@@ -107,14 +107,7 @@ class OpenAICompatibleProvider:
             )
         except (openai.APIStatusError, openai.APIConnectionError, *TRANSPORT_ERRORS) as exc:
             raise sdk_failure(exc, openai) from exc
-        text, calls = chat_answer(response.choices[0].message)
-        usage = response.usage
-        return Completion(
-            text=text,
-            input_tokens=usage.prompt_tokens if usage else None,
-            output_tokens=usage.completion_tokens if usage else None,
-            tool_calls=calls,
-        )
+        return chat_tool_completion(response)
 
 
 class _SchemaFormatRefused(Exception):

@@ -11,6 +11,7 @@ from typing import Any
 
 from google.genai import types
 
+from engine.providers.base import Completion
 from engine.providers.chat import JSON_INSTRUCTION
 from engine.providers.types import LLMRequest, ToolCall, ToolResult, Turn
 
@@ -144,9 +145,10 @@ def chat_tools(request: LLMRequest) -> list[dict[str, Any]]:
     ]
 
 
-def chat_answer(message: Any) -> tuple[str, tuple[ToolCall, ...]]:
-    """The text and tool calls of a chat-completions message; arguments that are not JSON stay a string (the
+def chat_tool_completion(response: Any) -> Completion:
+    """A chat-completions answer's text, tool calls and usage; arguments that are not JSON stay a string (the
     agent answers them with an error)."""
+    message = response.choices[0].message
     calls = []
     for call in message.tool_calls or []:
         raw = call.function.arguments or "{}"
@@ -157,4 +159,10 @@ def chat_answer(message: Any) -> tuple[str, tuple[ToolCall, ...]]:
         calls.append(
             ToolCall(id=call.id or f"call_{len(calls) + 1}", name=call.function.name, arguments=arguments)
         )
-    return message.content or "", tuple(calls)
+    usage = response.usage
+    return Completion(
+        text=message.content or "",
+        input_tokens=usage.prompt_tokens if usage else None,
+        output_tokens=usage.completion_tokens if usage else None,
+        tool_calls=tuple(calls),
+    )

@@ -9,9 +9,12 @@ import itertools
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx2
+import mcp_types as types
 import uvicorn
 from asgiref.sync import sync_to_async
 from django.db import connections
@@ -19,7 +22,11 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 from mcp_server.asgi import McpRouter, mcp_application
+from mcp_server.services import workflow_tool_set
+from tests.factories import WorkflowFactory
+from tests.graphs import callable_graph
 from tests.waiting import wait_for
+from workflows.services import workflow_publish
 
 
 @contextmanager
@@ -78,3 +85,61 @@ class RoundRobin(httpx2.AsyncHTTPTransport):
         response = await super().handle_async_request(request)
         self.session_id = response.headers.get("mcp-session-id", self.session_id)
         return response
+
+
+@dataclass
+class BalancedSession:
+    """What a client saw through a balancer: the tools listed first, a call with its progress, and the tools
+    listed after the list-changed notice for a workflow published meanwhile."""
+
+    first: list[str]
+    called: types.CallToolResult
+    progress: list[float]
+    second: list[str]
+
+
+def list_call_and_see_a_publish(
+    *, owner: Any, token: str, url: str, balancer: RoundRobin, notice_timeout_s: float
+) -> BalancedSession:
+    """Alice's `write_about` tool (published) and `later` (published while the session is open), used through
+    one session whose requests `balancer` spreads over several servers."""
+    workflow = WorkflowFactory(owner=owner, name="write_about", **callable_graph())
+    workflow_publish(workflow=workflow)
+    workflow_tool_set(workflow=workflow, enabled=True, name="write_about", description="Writes.")
+    later = WorkflowFactory(owner=owner, name="later", **callable_graph())
+    workflow_tool_set(workflow=later, enabled=True, name="later", description="Published later.")
+    progress: list[float] = []
+    changes = anyio.Event()
+
+    async def on_message(message: object) -> None:
+        if isinstance(message, types.ToolListChangedNotification):
+            changes.set()
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append(done)
+
+    def publish() -> None:
+        try:
+            workflow_publish(workflow=later)
+        finally:
+            connections.close_all()
+
+    async def used() -> BalancedSession:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=30, transport=balancer) as http,
+            streamable_http_client(url, http_client=http) as streams,
+            ClientSession(streams[0], streams[1], message_handler=on_message) as session,
+        ):
+            await session.initialize()
+            first = [tool.name for tool in (await session.list_tools()).tools]
+            called = await session.call_tool(
+                "write_about", {"topic": "otters"}, progress_callback=on_progress
+            )
+            await anyio.to_thread.run_sync(publish)
+            with anyio.fail_after(notice_timeout_s):
+                await changes.wait()
+            second = [tool.name for tool in (await session.list_tools()).tools]
+            return BalancedSession(first=first, called=called, progress=progress, second=second)
+
+    return asyncio.run(used())

@@ -5,29 +5,19 @@ notice."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import anyio
-import httpx2
-import mcp_types as types
 import pytest
 import redis
 from django.db import connection
-from mcp.client.session import ClientSession
-from mcp.client.streamable_http import streamable_http_client
 
 from accounts.services import api_token_create
-from mcp_server.services import workflow_tool_set
-from tests.factories import WorkflowFactory
-from tests.graphs import callable_graph
-from tests.mcp_server.helpers import RoundRobin
+from tests.mcp_server.helpers import RoundRobin, list_call_and_see_a_publish
 from tests.runs.processes import child_env, free_port, kill_group, start, start_web, wait_http
-from workflows.services import workflow_publish
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -57,49 +47,17 @@ def servers(tmp_path: Path) -> Iterator[list[int]]:
 
 def test_a_session_is_served_by_both_server_processes(servers, alice):
     token = api_token_create(owner=alice, name="mcp").secret
-    workflow = WorkflowFactory(owner=alice, name="write_about", **callable_graph())
-    workflow_publish(workflow=workflow)
-    workflow_tool_set(workflow=workflow, enabled=True, name="write_about", description="Writes.")
-    later = WorkflowFactory(owner=alice, name="later", **callable_graph())
-    workflow_tool_set(workflow=later, enabled=True, name="later", description="Published later.")
     balancer = RoundRobin(servers)
-    progress: list[float] = []
-    changes = anyio.Event()
+    seen = list_call_and_see_a_publish(
+        owner=alice,
+        token=token,
+        url=f"http://127.0.0.1:{servers[0]}/mcp",
+        balancer=balancer,
+        notice_timeout_s=15,
+    )
 
-    async def on_message(message: object) -> None:
-        if isinstance(message, types.ToolListChangedNotification):
-            changes.set()
-
-    async def on_progress(done: float, total: float | None, message: str | None) -> None:
-        progress.append(done)
-
-    def publish() -> None:
-        try:
-            workflow_publish(workflow=later)
-        finally:
-            connection.close()
-
-    async def used() -> tuple[list[str], types.CallToolResult, list[str]]:
-        headers = {"Authorization": f"Bearer {token}"}
-        async with (
-            httpx2.AsyncClient(headers=headers, timeout=30, transport=balancer) as http,
-            streamable_http_client(f"http://127.0.0.1:{servers[0]}/mcp", http_client=http) as streams,
-            ClientSession(streams[0], streams[1], message_handler=on_message) as session,
-        ):
-            await session.initialize()
-            first = [tool.name for tool in (await session.list_tools()).tools]
-            topic = {"topic": "otters"}
-            called = await session.call_tool("write_about", topic, progress_callback=on_progress)
-            await anyio.to_thread.run_sync(publish)
-            with anyio.fail_after(15):
-                await changes.wait()
-            second = [tool.name for tool in (await session.list_tools()).tools]
-            return first, called, second
-
-    first, called, second = asyncio.run(used())
-
-    assert first == ["write_about"]
-    assert called.structured_content == {"answer": "Write about otters", "style": "plain", "photo": None}
-    assert progress
-    assert second == ["later", "write_about"]
+    assert seen.first == ["write_about"]
+    assert seen.called.structured_content == {"answer": "Write about otters", "style": "plain", "photo": None}
+    assert seen.progress
+    assert seen.second == ["later", "write_about"]
     assert all(count >= 2 for count in balancer.served.values())

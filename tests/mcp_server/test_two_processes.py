@@ -10,18 +10,16 @@ from collections.abc import Iterator
 
 import anyio
 import httpx2
-import mcp_types as types
 import pytest
 from django.core.cache import cache
-from django.db import connection
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 from mcp_server.services import workflow_tool_set
 from runs.models import RunStatus, WorkflowRun
 from tests.factories import WorkflowFactory
-from tests.graphs import callable_graph, llm_callee
-from tests.mcp_server.helpers import RoundRobin, live_asgi_site
+from tests.graphs import llm_callee
+from tests.mcp_server.helpers import RoundRobin, list_call_and_see_a_publish, live_asgi_site
 from tests.waiting import wait_for
 from workflows.services import workflow_publish
 
@@ -39,52 +37,16 @@ def _port(url: str) -> int:
 
 
 def test_a_session_opened_on_one_process_is_served_by_the_other(two_sites, alice, alice_token):
-    workflow = WorkflowFactory(owner=alice, name="write_about", **callable_graph())
-    workflow_publish(workflow=workflow)
-    workflow_tool_set(workflow=workflow, enabled=True, name="write_about", description="Writes.")
-    later = WorkflowFactory(owner=alice, name="later", **callable_graph())
-    workflow_tool_set(workflow=later, enabled=True, name="later", description="Published later.")
     balancer = RoundRobin([_port(site) for site in two_sites])
-    progress: list[float] = []
-    changes = anyio.Event()
+    seen = list_call_and_see_a_publish(
+        owner=alice, token=alice_token, url=f"{two_sites[0]}/mcp", balancer=balancer, notice_timeout_s=10
+    )
 
-    async def on_message(message: object) -> None:
-        if isinstance(message, types.ToolListChangedNotification):
-            changes.set()
-
-    async def on_progress(done: float, total: float | None, message: str | None) -> None:
-        progress.append(done)
-
-    def publish() -> None:
-        try:
-            workflow_publish(workflow=later)
-        finally:
-            connection.close()
-
-    async def used() -> tuple[list[str], types.CallToolResult, list[str]]:
-        headers = {"Authorization": f"Bearer {alice_token}"}
-        async with (
-            httpx2.AsyncClient(headers=headers, timeout=30, transport=balancer) as http,
-            streamable_http_client(f"{two_sites[0]}/mcp", http_client=http) as streams,
-            ClientSession(streams[0], streams[1], message_handler=on_message) as session,
-        ):
-            await session.initialize()
-            first = [tool.name for tool in (await session.list_tools()).tools]
-            topic = {"topic": "otters"}
-            called = await session.call_tool("write_about", topic, progress_callback=on_progress)
-            await anyio.to_thread.run_sync(publish)
-            with anyio.fail_after(10):
-                await changes.wait()
-            second = [tool.name for tool in (await session.list_tools()).tools]
-            return first, called, second
-
-    first, called, second = asyncio.run(used())
-
-    assert first == ["write_about"]
-    assert called.is_error is False
-    assert called.structured_content == {"answer": "Write about otters", "style": "plain", "photo": None}
-    assert progress
-    assert second == ["later", "write_about"]
+    assert seen.first == ["write_about"]
+    assert seen.called.is_error is False
+    assert seen.called.structured_content == {"answer": "Write about otters", "style": "plain", "photo": None}
+    assert seen.progress
+    assert seen.second == ["later", "write_about"]
     assert all(count >= 2 for count in balancer.served.values())
     # The client's DELETE on leaving, wherever it landed, took the session out of the registry.
     assert balancer.session_id

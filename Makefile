@@ -41,7 +41,7 @@ install-dev: $(VENV)/.installed-dev $(VENV)/pyodide/pyodide.mjs
 # --reload-dir: without watchfiles uvicorn polls every file under the reload folders once a second; the default
 # (the whole project, .venv's thousands of files included) costs 15-30 % of a core while idle. Only the apps'
 # Python is watched (tests/test_makefile.py checks that every package is listed).
-RELOAD_DIRS := accounts connections core engine mcp_server runs triggers uploads workflows workflowsite
+RELOAD_DIRS := accounts connections core engine evaluations mcp_server runs triggers uploads workflows workflowsite
 RELOAD := --reload $(addprefix --reload-dir ,$(RELOAD_DIRS))
 run: export DJANGO_DEBUG ?= true
 run: install

@@ -77,6 +77,8 @@ def _schema(*, auth: dict[str, str], seed: int) -> Any:
 
 
 @pytest.mark.slow
+# Every operation of the API, in two phases: about 100 s on a quiet machine, more as the API grows.
+@pytest.mark.timeout(600)
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", [FIXED_SEED, RANDOM_SEED], ids=lambda seed: f"seed={seed}")
 def test_no_operation_answers_a_server_error_or_off_its_schema(

@@ -32,6 +32,7 @@ from typing import Any
 
 import redis
 
+from bench import ENCRYPTION_KEY
 from bench.load import ROOT, close_django_connections, create_database, drop_database, fake_llm_process
 from tests.graphs import edge, graph, node
 from tests.reliability.services import PrivateRedis
@@ -116,7 +117,7 @@ def main() -> int:
                 "DJANGO_SETTINGS_MODULE": "workflowsite.settings",
                 "DJANGO_SECRET_KEY": "weft-bench-capacity-secret-key-not-for-production-0123456789",
                 "DJANGO_DEBUG": "false",
-                "WEFT_ENCRYPTION_KEYS": "d2VmdC1iZW5jaC1rZXktMDAwMDAwMDAwMDAwMDAwMDA=",
+                "WEFT_ENCRYPTION_KEYS": ENCRYPTION_KEY,
                 "DJANGO_ALLOWED_HOSTS": "testserver",
                 "DATABASE_URL": f"{PG_SERVER}/{db_name}",
                 "REDIS_URL": redis_url,

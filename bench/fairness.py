@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench import ENCRYPTION_KEY
 from bench.queue import prepare_database, redis_forget, start_group, stop_group
 from tests.fakes.llm_server import FakeLLMServer
 from tests.graphs import text_llm_chain
@@ -37,6 +38,7 @@ def django_env(llm_url: str, cap: int) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "workflowsite.settings",
         "DJANGO_SECRET_KEY": "weft-bench-fairness-secret-key-not-for-production-0",
         "DJANGO_DEBUG": "false",
+        "WEFT_ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "DATABASE_URL": f"{PG_SERVER}/{BENCH_DB}",
         "DATABASE_CONN_MAX_AGE": "60",
         "REDIS_URL": REDIS_URL,

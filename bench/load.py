@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import ENCRYPTION_KEY
 from tests.graphs import edge, node
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -213,7 +214,7 @@ def serve_settings(
         "DJANGO_SETTINGS_MODULE": settings_module,
         "DJANGO_SECRET_KEY": "weft-bench-secret-key-not-for-production-0123456789abcdef",
         "DJANGO_DEBUG": "false",
-        "WEFT_ENCRYPTION_KEYS": "d2VmdC1iZW5jaC1rZXktMDAwMDAwMDAwMDAwMDAwMDA=",
+        "WEFT_ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,

@@ -26,6 +26,7 @@ import httpx2
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
+from bench import ENCRYPTION_KEY
 from bench.load import ROOT, create_database, drop_database, free_port, start_group, stop_group, wait_health
 
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
@@ -122,7 +123,7 @@ def main() -> int:
         "DJANGO_SETTINGS_MODULE": "workflowsite.settings",
         "DJANGO_SECRET_KEY": "weft-bench-mcp-secret-key-not-for-production-0123456789abcdef",
         "DJANGO_DEBUG": "false",
-        "WEFT_ENCRYPTION_KEYS": "d2VmdC1iZW5jaC1rZXktMDAwMDAwMDAwMDAwMDAwMDA=",
+        "WEFT_ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": f"{PG_SERVER}/{db_name}",
         "WEFT_INPROCESS_WORKER": "true",

@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from bench import ENCRYPTION_KEY
 from bench.load import ROOT, close_django_connections, create_database, drop_database, fake_llm_process
 from tests.graphs import edge, graph, node, text_to_debug_graph
 
@@ -78,7 +79,7 @@ def main() -> int:
             "DJANGO_SETTINGS_MODULE": "workflowsite.settings",
             "DJANGO_SECRET_KEY": "weft-bench-persist-secret-key-not-for-production-0123456789",
             "DJANGO_DEBUG": "false",
-            "WEFT_ENCRYPTION_KEYS": "d2VmdC1iZW5jaC1rZXktMDAwMDAwMDAwMDAwMDAwMDA=",
+            "WEFT_ENCRYPTION_KEYS": ENCRYPTION_KEY,
             "DATABASE_URL": f"{PG_SERVER}/{db_name}",
             "WEFT_INPROCESS_WORKER": "false",
             "GRAPH_MAX_NODES": str(CHAIN),

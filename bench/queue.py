@@ -22,6 +22,7 @@ from pathlib import Path
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 
+from bench import ENCRYPTION_KEY
 from tests.graphs import graph, node
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +86,7 @@ def django_env() -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "workflowsite.settings",
         "DJANGO_SECRET_KEY": "weft-bench-queue-secret-key-not-for-production-000",
         "DJANGO_DEBUG": "false",
-        "WEFT_ENCRYPTION_KEYS": "d2VmdC1iZW5jaC1rZXktMDAwMDAwMDAwMDAwMDAwMDA=",
+        "WEFT_ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "DATABASE_URL": f"{PG_SERVER}/{BENCH_DB}",
         "DATABASE_CONN_MAX_AGE": "60",
         "REDIS_URL": REDIS_URL,

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import psycopg
 
+from bench import ENCRYPTION_KEY
 from bench.load import (
     ROOT,
     create_database,
@@ -55,7 +56,7 @@ def measure(*, label: str, settings_module: str, broker: bool, runs: int, logs: 
             "DJANGO_SETTINGS_MODULE": settings_module,
             "DJANGO_SECRET_KEY": "weft-bench-start-secret-key-not-for-production-0123456789abc",
             "DJANGO_DEBUG": "false",
-            "WEFT_ENCRYPTION_KEYS": "d2VmdC1iZW5jaC1rZXktMDAwMDAwMDAwMDAwMDAwMDA=",
+            "WEFT_ENCRYPTION_KEYS": ENCRYPTION_KEY,
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "DATABASE_URL": f"{PG_SERVER}/{db_name}",
             "CACHE_KEY_PREFIX": cache_prefix,

@@ -171,9 +171,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-# Under ASGI every request's sync code runs on a thread of its own, so persistent per-thread connections
-# grow with the requests served until PostgreSQL refuses everyone: web processes borrow from a bounded
-# psycopg pool instead (workflowsite/asgi.py turns it on; workers and schedulers keep one persistent
+# A web process serves requests on many threads (WEB_THREADS, and the event loop's for the live streams), so
+# persistent per-thread connections would grow with them until PostgreSQL refuses everyone: web processes
+# borrow from a bounded psycopg pool instead (workflowsite/asgi.py turns it on; workers and schedulers keep one persistent
 # connection per thread).
 # https://docs.djangoproject.com/en/5.2/ref/databases/#connection-pool
 DATABASE_POOL = env_bool("DATABASE_POOL", False)
@@ -235,8 +235,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # https://docs.djangoproject.com/en/5.2/topics/cache/
 # ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
-# Under ASGI every request runs on a thread of its own, so a burst of requests wants as many Redis connections
-# at once: past REDIS_MAX_CONNECTIONS (per process) a request waits for one, up to REDIS_POOL_TIMEOUT_SECONDS,
+# A web process serves up to WEB_THREADS requests at once, each wanting a Redis connection: past REDIS_MAX_CONNECTIONS (per process) a request waits for one, up to REDIS_POOL_TIMEOUT_SECONDS,
 # instead of failing (redis-py's default pool raises past 100).
 REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 100)
 REDIS_POOL_TIMEOUT_SECONDS = env_float("REDIS_POOL_TIMEOUT_SECONDS", 10.0)

@@ -173,8 +173,8 @@ DATABASES = {
 }
 # A web process serves requests on many threads (WEB_THREADS, and the event loop's for the live streams), so
 # persistent per-thread connections would grow with them until PostgreSQL refuses everyone: web processes
-# borrow from a bounded psycopg pool instead (workflowsite/asgi.py turns it on; workers and schedulers keep one persistent
-# connection per thread).
+# borrow from a bounded psycopg pool instead (workflowsite/asgi.py turns it on; workers and schedulers keep
+# one persistent connection per thread).
 # https://docs.djangoproject.com/en/5.2/ref/databases/#connection-pool
 DATABASE_POOL = env_bool("DATABASE_POOL", False)
 DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 2)
@@ -235,8 +235,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # https://docs.djangoproject.com/en/5.2/topics/cache/
 # ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
-# A web process serves up to WEB_THREADS requests at once, each wanting a Redis connection: past REDIS_MAX_CONNECTIONS (per process) a request waits for one, up to REDIS_POOL_TIMEOUT_SECONDS,
-# instead of failing (redis-py's default pool raises past 100).
+# A web process serves up to WEB_THREADS requests at once, each wanting a Redis connection: past
+# REDIS_MAX_CONNECTIONS (per process) a request waits for one, up to REDIS_POOL_TIMEOUT_SECONDS, instead of
+# failing (redis-py's default pool raises past 100).
 REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 100)
 REDIS_POOL_TIMEOUT_SECONDS = env_float("REDIS_POOL_TIMEOUT_SECONDS", 10.0)
 if REDIS_MAX_CONNECTIONS < 1:

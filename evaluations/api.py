@@ -14,11 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import bad_request
-from core.errors import DomainError
 from core.pagination import PAGE_ERRORS, Page, PageQuerySerializer, PageSerializer
 from core.parsers import StrictJSONParser
 from evaluations import selectors, services
-from evaluations.datasets import DATASET_MAX_FILE_BYTES, rows_from_file, rows_from_json
+from evaluations.datasets import rows_from_json, rows_from_upload
 from evaluations.serializers import (
     DatasetRowSerializer,
     DatasetRowsWriteSerializer,
@@ -118,12 +117,7 @@ class DatasetRowsApi(APIView):
         dataset = selectors.dataset_get(owner=request.user, dataset_id=dataset_id)
         upload = request.FILES.get("file")
         if upload is not None:
-            if upload.size > DATASET_MAX_FILE_BYTES:
-                raise DomainError(
-                    "The file is too large.",
-                    errors=[{"path": "file", "message": f"at most {DATASET_MAX_FILE_BYTES} bytes"}],
-                )
-            parsed = rows_from_file(upload.name or "", upload.read())
+            parsed = rows_from_upload(upload)
         else:
             payload = DatasetRowsWriteSerializer(data=request.data)
             payload.is_valid(raise_exception=True)

@@ -13,6 +13,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
+
+from core.errors import DomainError
+
 # A file larger than this is refused before it is read (10,000 rows of a few hundred bytes fit easily).
 DATASET_MAX_FILE_BYTES = 20 * 1024 * 1024
 ROW_FIELDS = ("inputs", "expected")
@@ -101,6 +105,16 @@ def rows_from_csv(text: str) -> ParsedRows:
     if not parsed.rows and not parsed.issues:
         parsed.problem("file", "the file has no rows")
     return parsed
+
+
+def rows_from_upload(upload: UploadedFile) -> ParsedRows:
+    """Rows from an uploaded file, refused unread when it is over DATASET_MAX_FILE_BYTES."""
+    if upload.size is not None and upload.size > DATASET_MAX_FILE_BYTES:
+        raise DomainError(
+            "The file is too large.",
+            errors=[{"path": "file", "message": f"at most {DATASET_MAX_FILE_BYTES} bytes"}],
+        )
+    return rows_from_file(upload.name or "", upload.read())
 
 
 def rows_from_file(name: str, content: bytes) -> ParsedRows:

@@ -19,7 +19,7 @@ from engine.calls import (
 from engine.caps import LLMCaps
 from engine.context import ExecutionContext, NodeScope
 from engine.costs import Budget, PriceFileError, PriceTable
-from engine.decisions import Approvals, Decision
+from engine.decisions import Approvals, AwaitsDecisions, Decision
 from engine.events import (
     Event,
     EventSink,
@@ -65,7 +65,7 @@ from engine.providers import (
     provider_for,
     shared_llm_client,
 )
-from engine.results import ApprovalRequested, NodeResult, NodeStatus, RunOutcome, RunStatus
+from engine.results import ApprovalRequested, NodeResult, NodeStatus, PausedToolCall, RunOutcome, RunStatus
 from engine.reuse import (
     Fate,
     MemoryResultStore,
@@ -99,6 +99,7 @@ __all__ = [
     "SUBWORKFLOW_KIND",
     "ApprovalRequested",
     "Approvals",
+    "AwaitsDecisions",
     "Budget",
     "ChildOutcome",
     "ChildRunsLeft",
@@ -138,6 +139,7 @@ __all__ = [
     "NodeToken",
     "NodeTokensReset",
     "OutputSpec",
+    "PausedToolCall",
     "PlannedCalls",
     "Port",
     "PriceFileError",

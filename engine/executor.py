@@ -19,6 +19,7 @@ from engine.analysis import analyse_for_run
 from engine.budgets import Refusal, RunBudgets
 from engine.caps import LLMCaps
 from engine.context import ExecutionContext
+from engine.decisions import AwaitsDecisions
 from engine.dispatch import DONE, Dispatcher, Task, finished_result, short
 from engine.events import EventSink, LogLine, RunFinished, RunStarted
 from engine.graph import Graph, Node
@@ -100,7 +101,8 @@ class _Run:
         # Nodes waiting for their next attempt (`retry`): when each is due, and its attempt and errors so far.
         self.retry_at: list[tuple[float, int, str]] = []
         self.retrying: dict[str, tuple[int, list[dict[str, Any]]]] = {}
-        self.awaiting: list[ApprovalRequested] = []  # approval nodes held for a person's decision
+        # Approval nodes held for a person's decision, and the tool calls of paused Agents.
+        self.awaiting: list[ApprovalRequested] = []
 
     def execute(self) -> RunOutcome:
         start = time.monotonic()
@@ -152,6 +154,8 @@ class _Run:
             return
         if what == DONE:
             self.succeed(task, payload)
+        elif isinstance(payload, AwaitsDecisions):
+            self.hold(task, payload)
         elif isinstance(payload, NodeError):
             self.fail(task, payload.kind, payload.message, llm=payload)
         else:
@@ -198,6 +202,14 @@ class _Run:
         self.awaiting.append(request)
         self.sink.emit(request)
         return True
+
+    def hold(self, task: Task, paused: AwaitsDecisions) -> None:
+        """A running node (an Agent) paused for people's decisions: it stays unsettled, so the run waits, and
+        runs again (from the checkpoint its requests carry) once they decide. Not a failure: no retry."""
+        self.budgets.settle(task.node, task.reserved_tokens, paused)
+        for request in paused.requests:
+            self.awaiting.append(request)
+            self.sink.emit(request)
 
     def refuse(self, node: Node, inputs: dict[str, Any], key: str, refusal: Refusal) -> None:
         """Fail a node without starting it: a cap, a budget or the run's output limit would be crossed."""

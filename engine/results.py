@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -94,14 +95,28 @@ class NodeResult:
 
 
 @dataclass(frozen=True)
+class PausedToolCall:
+    """The Agent's tool call an approval is about: shown as a step of the agent (`arguments`: a preview)."""
+
+    node_id: str
+    call_id: str
+    tool: str
+    arguments: str
+
+
+@dataclass(frozen=True)
 class ApprovalRequested:
-    """An Approval node is ready and waits for a person: what they are shown and how long it may wait."""
+    """A node waits for a person: what they are shown and how long it may wait. For an Approval node,
+    `node_id` is its id; for a tool call of an Agent, `<agent id>/<call id>`, with `tool_call` saying which
+    and `checkpoint` the agent's conversation so far (the same for every call it paused for)."""
 
     node_id: str
     subject: Any
     instructions: str
     timeout_s: float
     on_timeout: str
+    tool_call: PausedToolCall | None = None
+    checkpoint: Mapping[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass

@@ -72,7 +72,8 @@ class AgentKind(ModelKind):
                 "items": {"type": "object"},
                 "description": 'Each {"name", "description", "type"} and, by type: workflow (workflowId, '
                 "version), http (an HTTP Request's settings), code (a Code node's settings), mcp "
-                "(connection, tool).",
+                '(connection, tool). With "requiresApproval": true each call waits for a person '
+                '("approvalTimeoutSeconds", default 86400; "onTimeout": reject, approve or fail).',
             },
             "maxIterations": _limit("Max model calls", 10),
             "maxToolCalls": _limit("Max tool calls", 20, minimum=0),
@@ -143,6 +144,11 @@ class AgentKind(ModelKind):
             schema=data["jsonSchema"],
             limits=limits,
         )
+        approvals = call.context.approvals
+        if approvals is not None and any(tool.get("requiresApproval") is True for tool in tools):
+            checkpoint = approvals.checkpoint(call.node_id)
+            if checkpoint is not None:  # it paused for decisions on its calls: it goes on from there
+                conversation.restore(checkpoint)
         return conversation.run()
 
 

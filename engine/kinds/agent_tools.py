@@ -24,7 +24,12 @@ from engine.schema import apply_defaults
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 TOOL_TYPES = ("workflow", "http", "code", "mcp")
 # The settings of a tool that are about the tool, not about the node whose settings it borrows.
-_TOOL_FIELDS = frozenset({"name", "description", "type", "requiresApproval"})
+_TOOL_FIELDS = frozenset(
+    {"name", "description", "type", "requiresApproval", "approvalTimeoutSeconds", "onTimeout"}
+)
+# A call of a tool with `requiresApproval` waits for a person as an Approval node does, with its defaults.
+APPROVAL_TIMEOUTS = ("reject", "approve", "fail")
+DEFAULT_APPROVAL_WAIT_S = 86400
 _HTTP_TEMPLATES = ("url", "query", "headers", "body")
 _MCP_LIST_TIMEOUT_S = 15.0
 
@@ -78,9 +83,7 @@ def tool_problems(tool: Any, index: int) -> list[tuple[str, str]]:
         problems.append((f"{at}.name", "letters, digits, _ and -, at most 64 characters"))
     if not isinstance(tool.get("description", ""), str):
         problems.append((f"{at}.description", "must be text"))
-    if tool.get("requiresApproval"):
-        # Said rather than ignored: a person expecting to approve each call must not find it made unasked.
-        problems.append((f"{at}.requiresApproval", "approving a tool's calls is not available yet"))
+    problems += _approval_problems(tool, at)
     kind = tool.get("type")
     if kind not in TOOL_TYPES:
         return [*problems, (f"{at}.type", f"must be one of {', '.join(TOOL_TYPES)}")]
@@ -103,9 +106,29 @@ def tool_problems(tool: Any, index: int) -> list[tuple[str, str]]:
     ]
 
 
+def _approval_problems(tool: Mapping[str, Any], at: str) -> list[tuple[str, str]]:
+    problems = []
+    if not isinstance(tool.get("requiresApproval", False), bool):
+        problems.append((f"{at}.requiresApproval", "must be true or false"))
+    wait = tool.get("approvalTimeoutSeconds", DEFAULT_APPROVAL_WAIT_S)
+    if isinstance(wait, bool) or not isinstance(wait, int) or wait < 1:
+        problems.append((f"{at}.approvalTimeoutSeconds", "a whole number of seconds, at least 1"))
+    if tool.get("onTimeout", "reject") not in APPROVAL_TIMEOUTS:
+        problems.append((f"{at}.onTimeout", f"must be one of {', '.join(APPROVAL_TIMEOUTS)}"))
+    return problems
+
+
+def approval_terms(tool: Mapping[str, Any]) -> tuple[float, str]:
+    """How long a call of the tool waits for a person, and what follows when no one decides."""
+    return float(tool.get("approvalTimeoutSeconds", DEFAULT_APPROVAL_WAIT_S)), tool.get("onTimeout", "reject")
+
+
 def tool_is_pure(tool: Mapping[str, Any]) -> bool:
     """Whether a call of the tool is a function of its arguments alone: a Code program, or a workflow whose
-    callee is pure (engine/calls.py). HTTP and MCP tools may change, or read, the world."""
+    callee is pure (engine/calls.py). HTTP and MCP tools may change, or read, the world; a call a person
+    approves depends on their decision."""
+    if tool.get("requiresApproval") is True:
+        return False
     if tool.get("type") == "code":
         return True
     callee = callee_of(tool) if tool.get("type") == "workflow" else None

@@ -196,7 +196,6 @@ def test_cancelling_the_run_during_a_tool_call_stops_the_agent(fake_llm: FakeLLM
         ({"name": "m", "type": "mcp", "connection": "", "tool": "t"}, "tools[0].connection"),
         ({"name": "h", "type": "http", "url": ""}, "tools[0].url"),
         ({"name": "s", "type": "shell"}, "tools[0].type"),
-        ({"name": "c", "type": "code", "requiresApproval": True}, "tools[0].requiresApproval"),
     ],
 )
 def test_a_tool_that_cannot_run_is_refused_at_validation(tool: dict, message: str) -> None:

@@ -1,5 +1,6 @@
 """The worker's side of approval steps: the decisions a run is handed (`RunApprovals`, the engine's
-`Approvals`) and the Approval rows written when a run starts waiting."""
+`Approvals`), with the checkpoints its paused Agents kept, and the Approval rows written when a run starts
+waiting."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from runs.notifications import approvals_notify
 
 
 class RunApprovals:
-    """The decisions taken on a run's Approval nodes, read once when the engine first asks."""
+    """The decisions taken on a run's approval steps, read once when the engine first asks."""
 
     def __init__(self, *, run_id: str) -> None:
         self.run_id = run_id
@@ -36,6 +37,12 @@ class RunApprovals:
             }
         return self._decisions.get(node_id)
 
+    def checkpoint(self, node_id: str) -> dict | None:
+        """What Agent `node_id` kept when it last paused: the checkpoint of its latest asked calls."""
+        asked = Approval.objects.filter(run_id=self.run_id, node_id__startswith=f"{node_id}/")
+        latest = asked.exclude(checkpoint=None).order_by("-requested_at", "-id").values_list("checkpoint")
+        return next((checkpoint for (checkpoint,) in latest[:1]), None)
+
 
 def approvals_request(*, run: WorkflowRun, requests: Sequence[engine.ApprovalRequested]) -> None:
     """Record what the waiting run asks and tell its owner (runs.notifications); one asked before (the run
@@ -52,6 +59,7 @@ def approvals_request(*, run: WorkflowRun, requests: Sequence[engine.ApprovalReq
             on_timeout=request.on_timeout,
             requested_at=now,
             deadline=now + timedelta(seconds=min(request.timeout_s, settings.APPROVAL_MAX_WAIT_SECONDS)),
+            checkpoint=None if request.checkpoint is None else json_safe(request.checkpoint),
         )
         for request in requests
         if request.node_id not in asked_before

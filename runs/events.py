@@ -166,6 +166,10 @@ class RunEventPublisher:
                 "instructions": event.instructions,
                 "timeoutSeconds": event.timeout_s,
             }
+            if (call := event.tool_call) is not None:
+                # An Agent's call: its steps show it waiting (static/js/steps.js).
+                data |= {"nodeId": call.node_id, "callId": call.call_id, "tool": call.tool}
+                data |= {"arguments": call.arguments, "approvalId": event.node_id}
             self.publish("approval_requested", data)
 
     def end(self, run: WorkflowRun) -> None:

@@ -349,7 +349,8 @@ class ApprovalDecision(models.TextChoices):
 
 
 class Approval(models.Model):
-    """An Approval node of a run waiting for (or given) a person's decision. One per run and node."""
+    """An approval step of a run waiting for (or given) a person's decision: an Approval node (`node_id` is
+    its id), or a tool call of an Agent (`<agent id>/<tool call id>`). One per run and `node_id`."""
 
     run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="approvals")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -365,6 +366,9 @@ class Approval(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # An Agent's conversation when it paused for this call (engine/kinds/agent_checkpoint.py), from which it
+    # goes on once its calls are decided; the same on each call it paused for. Never shown through the API.
+    checkpoint = models.JSONField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -5,7 +5,7 @@ import { pollRun } from "./poll.js";
 import { isActive } from "./runstate.js";
 import { liveSteps } from "./steps.js";
 
-export const RUN_EVENT_TYPES = ["run", "node", "log", "token", "reset", "tool_call", "tool_result", "approval_decided", "end"];
+export const RUN_EVENT_TYPES = ["run", "node", "log", "token", "reset", "tool_call", "tool_result", "approval_requested", "approval_decided", "end"];
 // Events of a running node's progress: they change what it shows, not the run's detail.
 const PROGRESS_EVENTS = new Set(["token", "reset", "tool_call", "tool_result"]);
 

@@ -125,8 +125,12 @@ function renderValues(list, values) {
 }
 
 // A node as people read it, the editor's name for it ("Condition 1"); the id stays in links and paths.
+// An Agent's tool call that waits is `<agent id>/<call id>`: named after its agent.
 function labelOf(run, nodeId) {
-  return (run.nodeLabels && run.nodeLabels[nodeId]) || nodeId;
+  const labels = run.nodeLabels || {};
+  const slash = nodeId.lastIndexOf("/");
+  if (!labels[nodeId] && slash > 0 && labels[nodeId.slice(0, slash)]) return `${labels[nodeId.slice(0, slash)]} · ${nodeId.slice(slash + 1)}`;
+  return labels[nodeId] || nodeId;
 }
 
 // Text cut with an ellipsis when too long for its column; the tooltip holds the whole of it.

@@ -1,21 +1,51 @@
 // A tool-using node's transcript (an Agent's `transcript` output) as steps: each model turn (model, tokens,
-// cost, its text) and each tool call (tool, arguments, result or error, duration, a link to its child run).
-// Recognised by its shape, so no kind is named here. `liveSteps` builds the same steps from a running
-// node's `tool_call` / `tool_result` events while the transcript grows.
+// cost, its text), each tool call (tool, arguments, result or error, duration, a link to its child run) and
+// each call that waited for a person (tool, arguments, their decision). Recognised by its shape, so no kind
+// is named here. `liveSteps` builds the same steps from a running node's `tool_call` / `tool_result` /
+// `approval_requested` events while the transcript grows.
 
 import { el } from "./ui.js";
 
 const PREVIEW_CHARS = 600;
+const STEP_TYPES = new Set(["model", "tool", "approval"]);
+const DECIDED = { approve: "approved", reject: "rejected", timeout: "no one decided in time" };
 
 export function isTranscript(value) {
   return Array.isArray(value) && value.length > 0
-    && value.every((step) => step && typeof step === "object" && (step.type === "model" || step.type === "tool"));
+    && value.every((step) => step && typeof step === "object" && STEP_TYPES.has(step.type));
 }
 
 // The steps each running node has taken so far, from a run's events: a call appends a pending tool step,
-// its result completes it, a finished node or the run's end drops them (its transcript shows instead).
-// Pure: returns a new Map, or `steps` itself when the event changes nothing.
+// its result completes it; a call that waits for a person appends a waiting approval step, which its
+// decision completes. A finished node or the run's end drops them (its transcript shows instead), except
+// the steps of a node that waits when the run does. Pure: returns a new Map, or `steps` itself when the
+// event changes nothing.
 export function liveSteps(steps, type, data) {
+  if (type === "approval_requested" && data.callId) {
+    const next = new Map(steps);
+    const step = {
+      type: "approval", id: data.callId, approvalId: data.approvalId, tool: data.tool, arguments: data.arguments,
+      decision: null, pending: true,
+    };
+    next.set(data.nodeId, [...(next.get(data.nodeId) || []).filter((known) => known.approvalId !== data.approvalId), step]);
+    return next;
+  }
+  if (type === "approval_decided") {
+    const next = new Map();
+    let changed = false;
+    for (const [nodeId, nodeSteps] of steps) {
+      next.set(nodeId, nodeSteps.map((step) => {
+        if (step.type !== "approval" || step.approvalId !== data.nodeId) return step;
+        changed = true;
+        return { ...step, decision: data.decision, who: data.who, comment: data.comment, pending: false };
+      }));
+    }
+    return changed ? next : steps;
+  }
+  if (type === "end" && data.status === "waiting") {
+    const next = new Map([...steps].filter(([, nodeSteps]) => nodeSteps.some((step) => step.type === "approval" && step.pending)));
+    return next.size === steps.size ? steps : next;
+  }
   if (type === "tool_call") {
     const next = new Map(steps);
     const step = { type: "tool", id: data.callId, tool: data.tool, arguments: data.arguments, pending: true };
@@ -29,7 +59,7 @@ export function liveSteps(steps, type, data) {
       [data.isError ? "error" : "result"]: data.result,
     };
     const known = next.get(data.nodeId) || [];
-    const at = known.findIndex((step) => step.id === data.callId);
+    const at = known.findIndex((step) => step.type === "tool" && step.id === data.callId);
     next.set(data.nodeId, at < 0 ? [...known, done] : known.map((step, i) => (i === at ? { ...step, ...done, pending: false } : step)));
     return next;
   }
@@ -46,7 +76,19 @@ export function stepsView(steps) {
   return el("ol", { class: "steps" }, steps.map((step, index) => el("li", {
     class: `step step--${step.type}${step.error !== undefined ? " step--error" : ""}${step.pending ? " step--pending" : ""}`,
     dataset: { step: String(index + 1) },
-  }, ...(step.type === "model" ? modelStep(step) : toolStep(step)))));
+  }, ...(step.type === "model" ? modelStep(step) : step.type === "approval" ? approvalStep(step) : toolStep(step)))));
+}
+
+function approvalStep(step) {
+  const by = step.who ? ` by ${step.who}` : "";
+  const status = step.decision ? `${DECIDED[step.decision] || step.decision}${step.decision === "timeout" ? "" : by}` : "waiting for approval";
+  return [
+    el("div", { class: "step__head" },
+      el("strong", { text: `Approval: tool ${step.tool}` }), " ",
+      el("span", { class: "muted step__decision", text: status })),
+    el("pre", { class: "output output--wrap step__arguments", text: preview(step.arguments) }),
+    step.comment ? el("p", { class: "step__comment", text: step.comment }) : null,
+  ];
 }
 
 function modelStep(step) {

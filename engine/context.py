@@ -36,8 +36,9 @@ class ExecutionContext:
     may refuse a model call before it starts; `workflows` runs the child runs of Sub-workflow and Map
     nodes (None: such nodes fail); `web` makes the requests of HTTP Request nodes and `code` runs Code
     nodes' programs in sandboxes (None: such nodes fail); `mcp` calls the tools of MCP Tool nodes (None: such
-    nodes fail); `approvals` hands Approval nodes their decision, and Agents
-    theirs on tool calls with their checkpoint (None: no one can decide, so such a node waits); `node_scope` wraps each node's work (None: nothing).
+    nodes fail); `approvals` hands Approval nodes their decision, and Agents theirs on tool calls with
+    their checkpoint (None: no one can decide, so such a node waits); `node_scope` wraps each node's work
+    (None: nothing).
     """
 
     llm: LLMClient | None = None

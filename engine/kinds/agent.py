@@ -10,7 +10,7 @@ from typing import Any
 
 from engine.calls import AGENT_KIND
 from engine.kinds.agent_loop import Conversation, Limits, estimate_tokens
-from engine.kinds.agent_tools import tool_is_pure, tool_problems, tool_spec
+from engine.kinds.agent_tools import TOOL_TYPE_CHOICES, tool_is_pure, tool_problems, tool_spec
 from engine.kinds.base import NodeCall, NodeError, NodeOutput, register
 from engine.kinds.llm import SAMPLING, ModelKind, models_property
 from engine.kinds.prompt import as_text, invalid_placeholders
@@ -68,8 +68,12 @@ class AgentKind(ModelKind):
                 "type": "array",
                 "title": "Tools",
                 "default": [],
-                # Edited as JSON: each tool's fields depend on its type (`check` validates them).
+                # Each tool's fields depend on its type (`check` validates them): the editor shows a card per
+                # tool (name, description, type, approval, and the `picker` of its type), the whole list also
+                # as JSON, where the settings a type `borrows` from a node kind are edited.
                 "items": {"type": "object"},
+                "widget": "tools",
+                "toolTypes": [dict(choice) for choice in TOOL_TYPE_CHOICES],
                 "description": 'Each {"name", "description", "type"} and, by type: workflow (workflowId, '
                 "version), http (an HTTP Request's settings), code (a Code node's settings), mcp "
                 '(connection, tool). With "requiresApproval": true each call waits for a person '

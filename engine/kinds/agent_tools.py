@@ -22,7 +22,15 @@ from engine.providers.types import ToolSpec
 from engine.schema import apply_defaults
 
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-TOOL_TYPES = ("workflow", "http", "code", "mcp")
+# The editor's choices: a type's `picker` picks what it calls, a type that `borrows` a kind's settings has
+# them edited as JSON.
+TOOL_TYPE_CHOICES = (
+    {"value": "workflow", "label": "Workflow", "picker": "workflow"},
+    {"value": "http", "label": "HTTP request", "borrows": "http"},
+    {"value": "code", "label": "Code", "borrows": "code"},
+    {"value": "mcp", "label": "MCP tool", "picker": "mcp"},
+)
+TOOL_TYPES = tuple(choice["value"] for choice in TOOL_TYPE_CHOICES)
 # The settings of a tool that are about the tool, not about the node whose settings it borrows.
 _TOOL_FIELDS = frozenset(
     {"name", "description", "type", "requiresApproval", "approvalTimeoutSeconds", "onTimeout"}

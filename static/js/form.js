@@ -20,7 +20,8 @@ export function renderNodeForm(container, { node, kind, errors, onInput, onCommi
     const emit = (next) => onInput(field.name, next);
     if (custom[field.name]) return custom[field.name]({ id, field, value, emit, onCommit });
     if (field.widget === "rows") return rowsWidget({ id, field, value, emit, onCommit });
-    if (field.widget === "json") return jsonWidget({ id, field, value, emit, onCommit });
+    // A page that offers no tool cards (a "tools" field) shows the list as JSON.
+    if (field.widget === "json" || field.widget === "tools") return jsonWidget({ id, field, value, emit, onCommit });
     if (field.widget === "chain") return chainWidget({ id, field, value, suggestions: models, emit, onCommit, fieldBox });
     return simpleWidget({ id, field, value, emit, onCommit, failedLine });
   });

@@ -29,6 +29,7 @@ export function fieldsFor(schema) {
     let widget = "text";
     if (Array.isArray(prop.enum)) widget = "select";
     else if (prop.widget === "models") widget = "chain";
+    else if (prop.widget === "tools") widget = "tools";
     else if (types.includes("array") && items) widget = "rows";
     else if (types.includes("object") || types.includes("array")) widget = "json";
     else if (types.includes("boolean")) widget = "checkbox";
@@ -52,6 +53,7 @@ export function fieldsFor(schema) {
       required: required.includes(name),
       itemFields: widget === "rows" ? fieldsFor(items) : null,
       itemTitle: widget === "rows" ? items.title || null : null,
+      toolTypes: widget === "tools" ? prop.toolTypes || [] : null,
     };
   });
 }

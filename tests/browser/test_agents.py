@@ -63,3 +63,49 @@ def test_an_agent_with_a_workflow_tool_runs_and_shows_its_steps(page, site, work
     row = page.locator('#node-rows tr[data-node="agent-1"]')
     expect(row.locator(".steps > li")).to_have_count(3)
     expect(row.locator(".step__child")).to_have_count(1)
+
+
+def test_an_agent_s_tool_is_built_in_its_card_and_a_call_needing_approval_shows_as_waiting(
+    page, site, worker, llm, artifacts
+) -> None:
+    sign_up(page, site)
+    alice = User.objects.get(email="alice@example.com")
+    writer = workflow_publish(workflow=workflow_create(owner=alice, name="Writer", **callable_graph()))
+    page.goto(f"{site}/workflows/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    create_workflow(page, "Agent with approval")
+    page.locator('.palette__item[data-kind="agent"]').scroll_into_view_if_needed()
+    drop_kind(page, "agent", 200, 60)
+    select_node(page, "agent-1")
+    page.locator("#field-agent-1-prompt").fill('Write about otters [[call write {"topic": "otters"}]]')
+
+    page.get_by_role("button", name="Add tool").click()
+    page.locator("#field-agent-1-tools-0-name").fill("write")
+    page.locator("#field-agent-1-tools-0-name").blur()
+    page.locator("#field-agent-1-tools-0-type").select_option(label="Code")
+    expect(page.locator(".agent-tool__borrowed")).to_contain_text("written in the JSON below")
+    page.locator("#field-agent-1-tools-0-type").select_option(label="Workflow")
+    page.locator("#field-agent-1-tools-0-workflow").select_option(label="Writer")
+    page.locator("#field-agent-1-tools-0-approval").check()
+    page.locator(".agent-tools-field").screenshot(path=str(artifacts / "agent-tool-card.png"))
+
+    stored = json.loads(page.locator("#field-agent-1-tools").input_value())
+    assert stored == [
+        {
+            "name": "write",
+            "description": "",
+            "type": "workflow",
+            "workflowId": str(writer.pk),
+            "version": None,
+            "requiresApproval": True,
+        }
+    ]
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#save-state")).to_have_text(re.compile(r"Saved · version \d+"))
+
+    page.get_by_role("tab", name="Output").click()
+    page.get_by_role("button", name="▶ Run").click()
+    waiting = page.locator("#node-output .step--approval")
+    expect(waiting).to_contain_text("waiting for approval", timeout=20_000)
+    expect(waiting).to_contain_text("otters")
+    page.screenshot(path=str(artifacts / "agent-tool-waiting.png"))

@@ -8,7 +8,7 @@ import { el } from "../ui.js";
 import { edit } from "./edits.js";
 
 // The user's MCP connections, fetched once per editor.
-function mcpConnections(editor) {
+export function mcpConnections(editor) {
   editor.mcpConnections ||= api.listConnections().then((page) => page.results.filter((connection) => connection.kind === "mcp"));
   return editor.mcpConnections;
 }
@@ -26,7 +26,7 @@ function toolsOf(editor, connectionId, refresh = false) {
 }
 
 // The tools of the node's connection ({tools} or {error}); no connection chosen or known: no tools.
-async function connectionTools(editor, slug, refresh = false) {
+export async function connectionTools(editor, slug, refresh = false) {
   if (!slug) return { tools: [] };
   let connections;
   try {

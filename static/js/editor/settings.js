@@ -7,6 +7,7 @@ import { renderNodeForm } from "../form.js";
 import { findNode, updateNodeData } from "../graph.js";
 import { el, statusBadge, toast } from "../ui.js";
 import { calleeWidgets } from "./callees.js";
+import { agentToolsWidgets } from "./agenttools.js";
 import { edit } from "./edits.js";
 import { toolWidgets } from "./mcppicker.js";
 import { allErrors, onlySelectedNode } from "./model.js";
@@ -56,7 +57,10 @@ export function renderSettings(editor) {
     kind,
     errors,
     skip: kind.imageSource ? [kind.imageSource.upload, kind.imageSource.url] : [],
-    custom: isCaller(node, state.kinds) ? calleeWidgets(editor, node) : kind.toolSource ? toolWidgets(editor, node, kind.toolSource) : {},
+    custom: {
+      ...(isCaller(node, state.kinds) ? calleeWidgets(editor, node) : kind.toolSource ? toolWidgets(editor, node, kind.toolSource) : {}),
+      ...agentToolsWidgets(editor, kind),
+    },
     models: editor.models,
     onInput: (name, value) => editField(editor, node.id, name, value),
     onCommit: () => commitTyping(editor),

@@ -330,13 +330,10 @@ class Conversation:
     def _needs_approval(self, tool_call: ToolCall) -> bool:
         """An unknown tool or arguments that break its schema are the model's error: no one is asked."""
         tool = self.tools.get(tool_call.name)
+        if tool is None or tool.get("requiresApproval") is not True:
+            return False
         spec = next((s for s in self.specs if s.name == tool_call.name), None)
-        return (
-            tool is not None
-            and tool.get("requiresApproval") is True
-            and spec is not None
-            and argument_problem(spec, tool_call.arguments) is None
-        )
+        return spec is not None and argument_problem(spec, tool_call.arguments) is None
 
     def _pause(self, waiting: list[ToolCall]) -> None:
         node_id = self.call.node_id

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.utils import timezone
@@ -44,8 +45,10 @@ def waiting_agent(owner, prompt: str = ONE_CALL, **terms: object) -> WorkflowRun
 
 
 def decide(client, run: WorkflowRun, call_id: str, decision: str, comment: str = "") -> object:
+    """As the run page and the inbox post it: the approval's id `agent/<call id>` encoded as one segment."""
     body = {"decision": decision, "comment": comment}
-    return client.post(f"/api/runs/{run.id}/approvals/agent/{call_id}", body, format="json")
+    approval_id = quote(f"agent/{call_id}", safe="")
+    return client.post(f"/api/runs/{run.id}/approvals/{approval_id}", body, format="json")
 
 
 def tool_calls_made(run: WorkflowRun) -> int:
@@ -164,6 +167,8 @@ def test_cancelling_a_waiting_agent_closes_its_approval_and_another_user_cannot_
     run = waiting_agent(alice)
 
     assert decide(bob_client, run, "call_1", "approve").status_code == 404
+    unencoded = f"/api/runs/{run.id}/approvals/agent/call_1"
+    assert bob_client.post(unencoded, {"decision": "approve"}, format="json").status_code == 404
     assert bob_client.get("/api/approvals").json()["count"] == 0
     assert alice_client.post(f"/api/runs/{run.id}/cancel").status_code == 202
 

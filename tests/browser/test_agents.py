@@ -1,6 +1,7 @@
 """End to end in Chromium: an Agent with a workflow tool built in the editor, run, its tool call shown as a
 step while the model still thinks, then its transcript as steps in the Output tab and on the run page,
-linking the child run."""
+linking the child run; a tool built in its card whose calls need approval, waiting as a step, approved on
+the run page."""
 
 from __future__ import annotations
 
@@ -109,3 +110,17 @@ def test_an_agent_s_tool_is_built_in_its_card_and_a_call_needing_approval_shows_
     expect(waiting).to_contain_text("waiting for approval", timeout=20_000)
     expect(waiting).to_contain_text("otters")
     page.screenshot(path=str(artifacts / "agent-tool-waiting.png"))
+
+    # The run page asks for the call under the agent's name; approved there, the run goes on to its end.
+    page.locator("#run-banner").get_by_role("link", name="Open run page").click()
+    expect(page.locator("body")).to_have_attribute("data-status", "waiting")
+    approvals = page.locator("#approvals")
+    expect(approvals).to_contain_text("Agent 1 · call_1")
+    expect(approvals).to_contain_text("wants to call the tool write")
+    approvals.get_by_role("button", name="Approve").click()
+    expect(page.locator("body")).to_have_attribute("data-status", "succeeded", timeout=20_000)
+    row = page.locator('#node-rows tr[data-node="agent-1"]')
+    expect(row.locator(".steps > li")).to_have_count(4)  # model, approval, tool, model
+    expect(row.locator(".step--approval")).to_contain_text("approved by alice@example.com")
+    expect(row.locator(".step__child")).to_have_count(1)
+    page.screenshot(path=str(artifacts / "agent-tool-approved.png"), full_page=True)

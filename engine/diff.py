@@ -1,5 +1,6 @@
 """What changed between two versions of a graph: nodes added, removed and changed (each changed field with
-its old and new value), edges added and removed, and the interface's inputs and outputs."""
+its old and new value), edges added and removed, the interface's inputs and outputs, and the notes and groups
+drawn beside the nodes (by id)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,16 @@ def _interface_changes(old: Any, new: Any) -> dict[str, Any]:
     return changes
 
 
+def _annotation_changes(old: Any, new: Any) -> dict[str, list[str]]:
+    """Notes or groups added, removed and changed, by id (a moved note counts: it is all a note is)."""
+    before, after = _by_id(old), _by_id(new)
+    return {
+        "added": sorted(set(after) - set(before)),
+        "removed": sorted(set(before) - set(after)),
+        "changed": sorted(i for i in set(before) & set(after) if before[i] != after[i]),
+    }
+
+
 def graph_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
     """The changes from `old` to `new` (each `{"nodes": [...], "edges": [...]}`), ids in sorted order."""
     old_nodes, new_nodes = _by_id(old.get("nodes")), _by_id(new.get("nodes"))
@@ -82,4 +93,6 @@ def graph_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]
             "removed": [_edge_view(old_edges[k]) for k in sorted(set(old_edges) - set(new_edges))],
         },
         "interface": _interface_changes(old, new),
+        "notes": _annotation_changes(old.get("notes"), new.get("notes")),
+        "groups": _annotation_changes(old.get("groups"), new.get("groups")),
     }

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.annotations import check_groups, check_notes
 from engine.graph import Edge, Graph, Node, display_names, resolve_handle
 from engine.interface import duplicate_name_issues
 from engine.kinds.base import get_kind
@@ -20,6 +21,8 @@ class Limits:
     max_nodes: int = 500
     max_edges: int = 2000
     max_text_chars: int = 100_000
+    max_notes: int = 200
+    max_groups: int = 100
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,11 @@ class _Checker:
                 self.check_inputs(node)
             self.check_interface(graph)
         self.check_cycles(resolved)
+        # Notes and groups never run; they are checked so that what is saved can be drawn again.
+        if "notes" in graph:
+            check_notes(graph["notes"], max_count=self.limits.max_notes, report=self.add)
+        if "groups" in graph:
+            check_groups(graph["groups"], self.node_paths, max_count=self.limits.max_groups, report=self.add)
 
     def check_node(self, i: int, node: Any) -> None:
         path = f"nodes[{i}]"

@@ -82,3 +82,27 @@ def llm_callee() -> dict[str, list]:
         [node("item", "input", name="item"), node("llm", "llm"), node("answer", "output", name="answer")],
         [edge("item", "llm", "value", "prompt"), edge("llm", "answer", "text", "value")],
     )
+
+
+def sticky_note(note_id: str = "note-1", text: str = "Remember **this**", **fields: Any) -> dict[str, Any]:
+    """A sticky note as the editor saves it (engine/annotations.py)."""
+    return {
+        "id": note_id,
+        "position": {"x": 40, "y": -120},
+        "width": 200,
+        "height": 120,
+        "text": text,
+        "color": "yellow",
+        **fields,
+    }
+
+
+def node_group(group_id: str = "group-1", nodes: list[str] | None = None, **fields: Any) -> dict[str, Any]:
+    """A group frame around nodes (by default those of `text_to_debug_graph`)."""
+    return {
+        "id": group_id,
+        "title": "Greeting",
+        "nodes": ["text-1", "debug-1"] if nodes is None else nodes,
+        "color": "blue",
+        **fields,
+    }

@@ -278,6 +278,8 @@ class WorkflowExportApi(_JsonApi):
             "description": workflow.description,
             "nodes": workflow.nodes,
             "edges": workflow.edges,
+            "notes": workflow.notes,
+            "groups": workflow.groups,
         }
         response = Response(WorkflowExportSerializer(export).data)
         filename = f"{slugify(workflow.name) or 'workflow'}.weft.json"

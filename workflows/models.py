@@ -18,6 +18,9 @@ class Workflow(TimeStampedModel):
     description = models.TextField(blank=True, max_length=5000)
     nodes = models.JSONField(default=list, blank=True)
     edges = models.JSONField(default=list, blank=True)
+    # Sticky notes and groups drawn on the canvas (engine/annotations.py): saved, never run.
+    notes = models.JSONField(default=list, blank=True)
+    groups = models.JSONField(default=list, blank=True)
     version = models.PositiveIntegerField(default=1)
     is_published = models.BooleanField(default=False)
     # Written by the runs app whenever one of the workflow's runs is created, changes status or is
@@ -48,7 +51,13 @@ class Workflow(TimeStampedModel):
 
     @property
     def graph(self) -> dict[str, list]:
+        """What runs: the nodes and edges (notes and groups are drawn beside them, never run)."""
         return {"nodes": self.nodes, "edges": self.edges}
+
+    @property
+    def drawing(self) -> dict[str, list]:
+        """The graph with the notes and groups drawn on the canvas, as the editor saves it."""
+        return {**self.graph, "notes": self.notes, "groups": self.groups}
 
 
 class WorkflowVersion(models.Model):
@@ -58,6 +67,8 @@ class WorkflowVersion(models.Model):
     description = models.TextField(blank=True)
     nodes = models.JSONField(default=list, blank=True)
     edges = models.JSONField(default=list, blank=True)
+    notes = models.JSONField(default=list, blank=True)
+    groups = models.JSONField(default=list, blank=True)
     # What the person saving said about this version ("tighter prompt"); empty when they said nothing.
     note = models.CharField(max_length=200, blank=True, default="")
     saved_by = models.ForeignKey(
@@ -76,4 +87,10 @@ class WorkflowVersion(models.Model):
 
     @property
     def graph(self) -> dict[str, list]:
+        """What runs: the nodes and edges (notes and groups are drawn beside them, never run)."""
         return {"nodes": self.nodes, "edges": self.edges}
+
+    @property
+    def drawing(self) -> dict[str, list]:
+        """The graph with the notes and groups drawn on the canvas, as the editor saves it."""
+        return {**self.graph, "notes": self.notes, "groups": self.groups}

@@ -52,7 +52,7 @@ def workflow_list(*, owner: User, search: str = "") -> QuerySet[Workflow]:
     if search:
         queryset = queryset.filter(Q(name__icontains=search) | Q(description__icontains=search))
     queryset = queryset.annotate(node_count=JsonArrayLength("nodes"))
-    return queryset.defer("nodes", "edges").order_by("-created_at", "-pk")
+    return queryset.defer("nodes", "edges", "notes", "groups").order_by("-created_at", "-pk")
 
 
 def workflow_get(*, owner: User, workflow_id: UUID | str) -> Workflow:
@@ -88,7 +88,7 @@ def workflow_version_list(*, workflow: Workflow) -> QuerySet[WorkflowVersion]:
     return (
         WorkflowVersion.objects.filter(workflow=workflow)
         .select_related("saved_by")
-        .defer("nodes", "edges", "description")
+        .defer("nodes", "edges", "notes", "groups", "description")
         .order_by("-number")
     )
 
@@ -106,7 +106,7 @@ def workflow_versions_diff(*, workflow: Workflow, old: int, new: int) -> dict[st
     """What changed from version `old` to version `new` of the workflow (engine.graph_diff)."""
     before = workflow_version_get(workflow=workflow, number=old)
     after = workflow_version_get(workflow=workflow, number=new)
-    return {"from": old, "to": new, **graph_diff(before.graph, after.graph)}
+    return {"from": old, "to": new, **graph_diff(before.drawing, after.drawing)}
 
 
 def workflow_published_version(*, workflow: Workflow) -> WorkflowVersion:

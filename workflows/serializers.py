@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from core.pagination import PageQuerySerializer, PageSerializer
 from engine import INPUT_TYPES, graph_interface
+from engine.annotations import NOTE_COLORS
 from workflows.fields import GraphField
 from workflows.gallery import TEMPLATES
 from workflows.models import Workflow, WorkflowVersion
@@ -21,6 +22,13 @@ MAX_VERSION_NUMBER = 2**31 - 1
 MAX_EDITED_VERSION = MAX_VERSION_NUMBER - 1
 _NAME_MAX = Workflow._meta.get_field("name").max_length
 _DESCRIPTION_MAX = Workflow._meta.get_field("description").max_length
+_NOTES_HELP = (
+    "Sticky notes on the canvas, never run: {id, position: {x, y}, width, height, text, color}; "
+    f"color one of {', '.join(NOTE_COLORS)}."
+)
+_GROUPS_HELP = (
+    "Titled frames around nodes, never run: {id, title, nodes: [node ids], color}; a node in one at most."
+)
 
 
 # --- input -------------------------------------------------------------------------------------------
@@ -41,6 +49,8 @@ class WorkflowWriteSerializer(serializers.Serializer):
     )
     nodes = GraphField(help_text="React Flow nodes: {id, type, position: {x, y}, data}.")
     edges = GraphField(help_text="React Flow edges: {id, source, sourceHandle, target, targetHandle}.")
+    notes = GraphField(required=False, default=list, help_text=_NOTES_HELP)
+    groups = GraphField(required=False, default=list, help_text=_GROUPS_HELP)
 
 
 class WorkflowUpdateSerializer(WorkflowWriteSerializer):
@@ -70,6 +80,8 @@ class WorkflowImportSerializer(serializers.Serializer):
     )
     nodes = GraphField(help_text="React Flow nodes.")
     edges = GraphField(help_text="React Flow edges.")
+    notes = GraphField(required=False, default=list, help_text=_NOTES_HELP)
+    groups = GraphField(required=False, default=list, help_text=_GROUPS_HELP)
 
     def validate_weft(self, value: int) -> int:
         if value != EXPORT_FORMAT_VERSION:
@@ -158,6 +170,8 @@ class WorkflowSerializer(_WorkflowSummaryFields):
 
     nodes = serializers.ListField(child=serializers.DictField(), read_only=True)
     edges = serializers.ListField(child=serializers.DictField(), read_only=True)
+    notes = serializers.ListField(child=serializers.DictField(), read_only=True)
+    groups = serializers.ListField(child=serializers.DictField(), read_only=True)
     inputs = serializers.SerializerMethodField(help_text=_INTERFACE_HELP)
     outputs = serializers.SerializerMethodField(help_text=_INTERFACE_HELP)
 
@@ -201,9 +215,22 @@ class WorkflowVersionSummarySerializer(serializers.ModelSerializer):
 class WorkflowVersionSerializer(WorkflowVersionSummarySerializer):
     nodes = serializers.ListField(child=serializers.DictField(), read_only=True)
     edges = serializers.ListField(child=serializers.DictField(), read_only=True)
+    notes = serializers.ListField(child=serializers.DictField(), read_only=True)
+    groups = serializers.ListField(child=serializers.DictField(), read_only=True)
 
     class Meta(WorkflowVersionSummarySerializer.Meta):
-        fields = ["number", "name", "description", "note", "nodes", "edges", "savedBy", "createdAt"]
+        fields = [
+            "number",
+            "name",
+            "description",
+            "note",
+            "nodes",
+            "edges",
+            "notes",
+            "groups",
+            "savedBy",
+            "createdAt",
+        ]
         read_only_fields = fields
 
 
@@ -213,6 +240,8 @@ class WorkflowExportSerializer(serializers.Serializer):
     description = serializers.CharField()
     nodes = serializers.ListField(child=serializers.DictField())
     edges = serializers.ListField(child=serializers.DictField())
+    notes = serializers.ListField(child=serializers.DictField())
+    groups = serializers.ListField(child=serializers.DictField())
 
 
 # --- node kinds and errors (documentation of the shapes the API returns) ------------------------------

@@ -39,18 +39,26 @@ class WorkflowVersionConflict(DomainError):
 
 
 def graph_validate(
-    *, owner: User, nodes: list[Any], edges: list[Any], caller: Caller = UNSAVED_GRAPH
+    *,
+    owner: User,
+    nodes: list[Any],
+    edges: list[Any],
+    notes: list[Any] | None = None,
+    groups: list[Any] | None = None,
+    caller: Caller = UNSAVED_GRAPH,
 ) -> list[Any]:
     """The nodes with their callees resolved (Sub-workflow and Map ports follow them); raise
     engine.GraphInvalid (every issue, each with its path) unless the graph is a valid draft.
 
     A half-drawn workflow may be saved, as in n8n: whether every node is ready to run (required inputs
     connected, an image chosen) is checked when it is executed. Image nodes may only name the owner's
-    own uploads. A workflow (`caller`) that calls itself, directly or through others, is refused.
+    own uploads. A workflow (`caller`) that calls itself, directly or through others, is refused. Notes and
+    groups are checked with the rest (engine/annotations.py).
     """
     nodes = upgrade_model_fields(nodes) if isinstance(nodes, list) else nodes
+    drawn = {"notes": notes or [], "groups": groups or []}
     graph, issues = graph_callees_resolve(
-        owner=owner, graph={"nodes": nodes, "edges": edges}, caller=caller, for_run=False
+        owner=owner, graph={"nodes": nodes, "edges": edges, **drawn}, caller=caller, for_run=False
     )
     if not issues:
         issues = validate_graph(graph, limits=graph_limits(), complete=False)
@@ -67,6 +75,8 @@ def _content(source: Workflow | WorkflowVersion) -> dict[str, Any]:
         "description": source.description,
         "nodes": source.nodes,
         "edges": source.edges,
+        "notes": source.notes,
+        "groups": source.groups,
     }
 
 
@@ -78,11 +88,19 @@ def _snapshot(workflow: Workflow, *, saved_by: User | None, note: str = "") -> W
 
 @transaction.atomic
 def workflow_create(
-    *, owner: User, name: str, description: str = "", nodes: list[Any], edges: list[Any]
+    *,
+    owner: User,
+    name: str,
+    description: str = "",
+    nodes: list[Any],
+    edges: list[Any],
+    notes: list[Any] | None = None,
+    groups: list[Any] | None = None,
 ) -> Workflow:
-    nodes = graph_validate(owner=owner, nodes=nodes, edges=edges)
+    notes, groups = notes or [], groups or []
+    nodes = graph_validate(owner=owner, nodes=nodes, edges=edges, notes=notes, groups=groups)
     workflow = Workflow.objects.create(
-        owner=owner, name=name, description=description, nodes=nodes, edges=edges
+        owner=owner, name=name, description=description, nodes=nodes, edges=edges, notes=notes, groups=groups
     )
     _snapshot(workflow, saved_by=owner)
     owner_caches_invalidate(owner_id=owner.pk)
@@ -97,6 +115,8 @@ def _save_new_version(
     description: str,
     nodes: list[Any],
     edges: list[Any],
+    notes: list[Any],
+    groups: list[Any],
     saved_by: User,
     note: str = "",
 ) -> Workflow:
@@ -106,6 +126,8 @@ def _save_new_version(
         description=description,
         nodes=nodes,
         edges=edges,
+        notes=notes,
+        groups=groups,
         version=expected_version + 1,
         updated_at=timezone.now(),
     )
@@ -128,6 +150,8 @@ def workflow_update(
     description: str,
     nodes: list[Any],
     edges: list[Any],
+    notes: list[Any] | None = None,
+    groups: list[Any] | None = None,
     expected_version: int,
     saved_by: User,
     note: str = "",
@@ -137,7 +161,15 @@ def workflow_update(
     Raises WorkflowVersionConflict when `expected_version` is not the current version, so two editors
     of the same version never silently overwrite each other.
     """
-    nodes = graph_validate(owner=workflow.owner, nodes=nodes, edges=edges, caller=workflow_caller(workflow))
+    notes, groups = notes or [], groups or []
+    nodes = graph_validate(
+        owner=workflow.owner,
+        nodes=nodes,
+        edges=edges,
+        notes=notes,
+        groups=groups,
+        caller=workflow_caller(workflow),
+    )
     return _save_new_version(
         workflow,
         expected_version=expected_version,
@@ -145,6 +177,8 @@ def workflow_update(
         description=description,
         nodes=nodes,
         edges=edges,
+        notes=notes,
+        groups=groups,
         saved_by=saved_by,
         note=note,
     )
@@ -156,7 +190,12 @@ def workflow_restore_version(*, workflow: Workflow, version: WorkflowVersion, sa
     if version.workflow_id != workflow.pk:
         raise ValueError("the version belongs to another workflow")
     nodes = graph_validate(
-        owner=workflow.owner, nodes=version.nodes, edges=version.edges, caller=workflow_caller(workflow)
+        owner=workflow.owner,
+        nodes=version.nodes,
+        edges=version.edges,
+        notes=version.notes,
+        groups=version.groups,
+        caller=workflow_caller(workflow),
     )
     # Restoring is not an edit of a particular version, so it follows the latest one under a row lock.
     current = Workflow.objects.select_for_update().get(pk=workflow.pk)
@@ -232,6 +271,8 @@ def workflow_duplicate(*, workflow: Workflow) -> Workflow:
         description=workflow.description,
         nodes=workflow.nodes,
         edges=workflow.edges,
+        notes=workflow.notes,
+        groups=workflow.groups,
     )
 
 

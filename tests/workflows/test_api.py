@@ -29,8 +29,10 @@ DETAIL_KEYS = {
     "runCount",
     "lastRunStatus",
 }
-DETAIL_KEYS |= {"inputs", "outputs", "publishedVersion", "published"}
-LIST_ITEM_KEYS = DETAIL_KEYS - {"nodes", "edges", "inputs", "outputs", "published"} | {"nodeCount"}
+DETAIL_KEYS |= {"inputs", "outputs", "publishedVersion", "published", "notes", "groups"}
+LIST_ITEM_KEYS = DETAIL_KEYS - {"nodes", "edges", "notes", "groups", "inputs", "outputs", "published"} | {
+    "nodeCount"
+}
 
 
 def _url(workflow_id: object = None) -> str:

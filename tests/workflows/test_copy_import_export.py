@@ -50,6 +50,8 @@ def test_export_downloads_a_json_file(alice_client, alice_workflow):
         "name": "Alice's flow",
         "description": "first",
         **text_to_debug_graph(),
+        "notes": [],
+        "groups": [],
     }
 
 

@@ -43,7 +43,18 @@ def test_one_version_returns_its_snapshot(alice_client, edited_twice):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"number", "name", "description", "note", "nodes", "edges", "savedBy", "createdAt"}
+    assert set(body) == {
+        "number",
+        "name",
+        "description",
+        "note",
+        "nodes",
+        "edges",
+        "notes",
+        "groups",
+        "savedBy",
+        "createdAt",
+    }
     assert (body["number"], body["name"]) == (2, "Second")
     assert body["nodes"][0]["data"]["text"] == "second"
 

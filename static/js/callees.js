@@ -156,5 +156,5 @@ export function adoptServerCallees(graph, kinds, savedNodes) {
     changed = true;
     return { ...node, data: { ...node.data, callee: server.data.callee } };
   });
-  return changed ? { nodes, edges: graph.edges } : graph;
+  return changed ? { ...graph, nodes } : graph;
 }

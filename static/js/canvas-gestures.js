@@ -2,6 +2,7 @@
 // delete button of a hovered edge. They draw only what is in motion and tell the editor what was asked
 // through the canvas's callbacks; the editor's re-render draws the result.
 
+import { startAnnotationGesture } from "./canvas-annotations.js";
 import { typesCompatible } from "./graph.js";
 import { el } from "./ui.js";
 import { edgePath, toWorld, zoomAt } from "./viewport.js";
@@ -54,6 +55,7 @@ function wheel(canvas, event) {
 function pointerDown(canvas, event) {
   if (event.button !== 0) return;
   if (event.target.closest(".canvas__overlay")) return;
+  if (startAnnotationGesture(canvas, event, track)) return;
   const port = event.target.closest(".port");
   const nodeElement = event.target.closest(".node");
   const edgeHit = event.target.closest("[data-edge]");
@@ -250,7 +252,11 @@ function contextMenu(canvas, event) {
   const nodeElement = event.target.closest(".node");
   const edgeHit = event.target.closest("[data-edge]");
   const where = { clientX: event.clientX, clientY: event.clientY, at: canvas.clientToWorld(event.clientX, event.clientY) };
+  const note = event.target.closest(".sticky-note");
+  const groupTitle = event.target.closest(".group-frame__title");
   if (nodeElement) canvas.callbacks.onContextMenu({ kind: "node", id: nodeElement.dataset.id, ...where });
+  else if (note) canvas.callbacks.onContextMenu({ kind: "note", id: note.dataset.note, ...where });
+  else if (groupTitle) canvas.callbacks.onContextMenu({ kind: "group", id: groupTitle.closest(".group-frame").dataset.group, ...where });
   else if (edgeHit) canvas.callbacks.onContextMenu({ kind: "edge", id: edgeHit.dataset.edge, ...where });
   else canvas.callbacks.onContextMenu({ kind: "canvas", ...where });
 }

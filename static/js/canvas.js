@@ -3,6 +3,7 @@
 // editor's callbacks, and the editor re-renders it.
 
 import { api } from "./api.js";
+import { drawAnnotations, listenForAnnotationEdits } from "./canvas-annotations.js";
 import { listenForGestures } from "./canvas-gestures.js";
 import { catalogByType } from "./graph.js";
 import { inputPorts, outputPorts } from "./portrules.js";
@@ -22,11 +23,13 @@ export const GRID_SIZE = 24; // the dots drawn on the canvas, and what Snap to g
 const FIT_MARGIN = 40;
 
 export class Canvas {
-  constructor(root, { catalog, onSelect, onMoveEnd, onConnect, onViewChange, onOpen, onContextMenu, onDropConnection, onDeleteEdge }) {
+  constructor(root, { catalog, onSelect, onMoveEnd, onConnect, onViewChange, onOpen, onContextMenu, onDropConnection, onDeleteEdge, onSelectNote, onNoteChange, onGroupOpen, covers = () => [] }) {
     this.root = root;
     this.kinds = catalogByType(catalog);
     this.portTypes = catalog.portTypes;
-    this.callbacks = { onSelect, onMoveEnd, onConnect, onViewChange, onOpen, onContextMenu, onDropConnection, onDeleteEdge };
+    this.callbacks = { onSelect, onMoveEnd, onConnect, onViewChange, onOpen, onContextMenu, onDropConnection, onDeleteEdge, onSelectNote, onNoteChange, onGroupOpen };
+    // The panels that may lie over the canvas (drawers on a phone): Fit and reveal() keep nodes out from under them.
+    this.covers = covers;
     this.view = { x: 0, y: 0, zoom: 1 };
     this.graph = { nodes: [], edges: [] };
     this.state = { selection: { nodes: new Set(), edges: new Set() } };
@@ -34,12 +37,15 @@ export class Canvas {
     this.portCentres = new Map();
 
     this.world = el("div", { class: "canvas__world" });
+    // Group frames and sticky notes lie under the edges and nodes.
+    this.annotationLayer = el("div", { class: "canvas__annotations" });
     this.edgeLayer = document.createElementNS(SVG, "svg");
     this.edgeLayer.classList.add("canvas__edges");
     this.nodeLayer = el("div", { class: "canvas__nodes" });
-    this.world.append(this.edgeLayer, this.nodeLayer);
+    this.world.append(this.annotationLayer, this.edgeLayer, this.nodeLayer);
     root.prepend(this.world);
     listenForGestures(this);
+    listenForAnnotationEdits(this);
   }
 
   // ---- rendering -------------------------------------------------------------------------------
@@ -57,6 +63,7 @@ export class Canvas {
     this.sizes = new Map([...this.nodeElements].map(([id, element]) => [id, measure(element)]));
     this.measurePorts();
     this.drawEdges();
+    drawAnnotations(this);
     this.applyView();
     if (focusedId && this.nodeElements.has(focusedId)) this.nodeElements.get(focusedId).focus({ preventScroll: true, focusVisible });
   }
@@ -301,23 +308,65 @@ export class Canvas {
     return this.clientToWorld(origin.left + width / 2, origin.top + height / 2);
   }
 
-  // Small graphs are never shrunk below a readable zoom; big ones are shown whole.
+  // World rectangles of the sticky notes.
+  noteRects() {
+    return (this.graph.notes || []).map((note) => ({ id: note.id, x: note.position.x, y: note.position.y, width: note.width, height: note.height }));
+  }
+
+  // Small graphs are never shrunk below a readable zoom; big ones are shown whole, centred in the part of the
+  // canvas no panel or overlay covers.
   fit() {
     const rects = this.nodeRects();
     const minZoom = rects.length <= SMALL_GRAPH ? READABLE_ZOOM : undefined;
-    this.setView(fitView(bounds(rects), this.clearArea(), FIT_MARGIN, minZoom));
+    this.setView(fitView(bounds([...rects, ...this.noteRects()]), this.clearArea(), FIT_MARGIN, minZoom));
   }
 
-  // The canvas above the overlays along its bottom (zoom buttons, minimap): what Fit fills, so that
-  // they cover no node.
+  // The view fitted to `rects` (world) in the clear area, never zoomed in past `maxZoom`.
+  fitTo(rects, margin, minZoom) {
+    this.setView(fitView(bounds(rects), this.clearArea(), margin, minZoom));
+  }
+
+  // The part of the canvas nothing covers (canvas coordinates, {x, y, width, height}): above the overlays
+  // along its bottom (zoom buttons, minimap) and beside the drawers lying over it (the palette at the left, the
+  // details at the right, on a phone). What Fit fills, so that they cover no node.
   clearArea() {
     const { width, height } = this.size();
-    const top = this.root.getBoundingClientRect().top;
-    const overlayTops = [...this.root.querySelectorAll(".canvas__overlay--bottom")]
-      .map((overlay) => overlay.getBoundingClientRect())
-      .filter((rect) => rect.height > 0)
-      .map((rect) => rect.top - top);
-    return { width, height: Math.min(height, ...overlayTops) };
+    const box = this.root.getBoundingClientRect();
+    let left = 0;
+    let right = width;
+    let bottom = height;
+    for (const overlay of this.root.querySelectorAll(".canvas__overlay--bottom")) {
+      const rect = overlay.getBoundingClientRect();
+      if (rect.height > 0) bottom = Math.min(bottom, rect.top - box.top);
+    }
+    for (const cover of this.covers()) {
+      const rect = cover && cover.getBoundingClientRect();
+      if (!rect || !rect.width || rect.right <= box.left || rect.left >= box.right || rect.bottom <= box.top) continue;
+      // A drawer on one side: the clear part is the wider one beside it.
+      if (rect.left - box.left > box.right - rect.right) right = Math.min(right, rect.left - box.left);
+      else left = Math.max(left, rect.right - box.left);
+    }
+    // A drawer wider than most of the canvas (a phone): fit under it rather than into a sliver.
+    if (right - left < width / 3) {
+      left = 0;
+      right = width;
+    }
+    return { x: left, y: 0, width: right - left, height: bottom };
+  }
+
+  // Pans (no zoom) so that the world rectangle `rect` lies in the clear area, if it is not there already.
+  reveal(rect) {
+    const area = this.clearArea();
+    const { zoom } = this.view;
+    const screenLeft = rect.x * zoom + this.view.x;
+    const screenTop = rect.y * zoom + this.view.y;
+    let dx = 0;
+    let dy = 0;
+    if (screenLeft + rect.width * zoom > area.x + area.width) dx = area.x + area.width - (screenLeft + rect.width * zoom) - FIT_MARGIN / 2;
+    if (screenLeft + dx < area.x) dx = area.x - screenLeft + FIT_MARGIN / 2;
+    if (screenTop + rect.height * zoom > area.y + area.height) dy = area.y + area.height - (screenTop + rect.height * zoom) - FIT_MARGIN / 2;
+    if (screenTop + dy < area.y) dy = area.y - screenTop + FIT_MARGIN / 2;
+    if (dx || dy) this.setView({ ...this.view, x: this.view.x + dx, y: this.view.y + dy });
   }
 
   zoomBy(factor) {

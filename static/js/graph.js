@@ -1,4 +1,5 @@
-// The workflow graph model: pure functions over {nodes, edges} (React Flow's shape). No DOM here.
+// The workflow graph model: pure functions over {nodes, edges} (React Flow's shape), plus the sticky notes and
+// groups drawn beside them (annotations.js), which every edit here carries along. No DOM here.
 // Every edit returns a new graph so the history can keep the old one.
 
 import { nodeName } from "./kinds.js";
@@ -7,7 +8,7 @@ import { NAME, inputPorts, outputPorts } from "./portrules.js";
 export class ConnectionRefused extends Error {}
 
 export function cloneGraph(graph) {
-  return JSON.parse(JSON.stringify({ nodes: graph.nodes || [], edges: graph.edges || [] }));
+  return JSON.parse(JSON.stringify({ nodes: graph.nodes || [], edges: graph.edges || [], notes: graph.notes || [], groups: graph.groups || [] }));
 }
 
 // The editor's catalog: the node kinds (GET /api/node-kinds, in palette order) and how port types connect
@@ -103,12 +104,13 @@ export function addNode(graph, { type, position, data, id }, kind) {
   if (typeof node.data.label !== "string" || !node.data.label.trim()) node.data.label = defaultLabel(node, kind);
   // A node of the workflow's interface gets a name no other node of its kind has.
   if (kind && kind.interfaceRole && !node.data.name) node.data.name = nextIoName(graph, type);
-  return { graph: { nodes: [...graph.nodes, node], edges: graph.edges }, node };
+  return { graph: { ...graph, nodes: [...graph.nodes, node] }, node };
 }
 
 // positions: {nodeId: {x, y}}
 export function moveNodes(graph, positions) {
   return {
+    ...graph,
     nodes: graph.nodes.map((node) =>
       positions[node.id]
         ? { ...node, position: { x: Math.round(positions[node.id].x), y: Math.round(positions[node.id].y) } }
@@ -122,7 +124,7 @@ export function moveNodes(graph, positions) {
 // unless `prune` is false (while typing: see followPlaceholderRename).
 export function updateNodeData(graph, nodeId, data, catalog, { prune = true } = {}) {
   const nodes = graph.nodes.map((node) => (node.id === nodeId ? { ...node, data: { ...data } } : node));
-  return prune ? pruneDanglingEdges({ nodes, edges: graph.edges }, catalog) : { nodes, edges: graph.edges };
+  return prune ? pruneDanglingEdges({ ...graph, nodes }, catalog) : { ...graph, nodes };
 }
 
 // Switches nodes off (`data.disabled: true`: the run skips them and what needs them) or back on.
@@ -133,7 +135,7 @@ export function setDisabled(graph, nodeIds, disabled) {
     const { disabled: _was, ...data } = node.data;
     return { ...node, data: disabled ? { ...data, disabled: true } : data };
   });
-  return { nodes, edges: graph.edges };
+  return { ...graph, nodes };
 }
 
 // While a template whose placeholders are ports (a Prompt's) is typed, its edges are kept (a placeholder half typed is not a removed one) and
@@ -164,17 +166,23 @@ export function pruneDanglingEdges(graph, catalog) {
     if (edge.sourceHandle != null && !out) return false;
     return !into || !out || typesCompatible(out.type, into.type, catalog.portTypes);
   });
-  return edges.length === graph.edges.length ? graph : { nodes: graph.nodes, edges };
+  return edges.length === graph.edges.length ? graph : { ...graph, edges };
 }
 
 export function removeElements(graph, { nodeIds = [], edgeIds = [] }) {
   const goneNodes = new Set(nodeIds);
   const goneEdges = new Set(edgeIds);
+  // A removed node leaves its group; a group left with no node goes too.
+  const groups = (graph.groups || [])
+    .map((group) => (group.nodes.some((id) => goneNodes.has(id)) ? { ...group, nodes: group.nodes.filter((id) => !goneNodes.has(id)) } : group))
+    .filter((group) => group.nodes.length);
   return {
+    ...graph,
     nodes: graph.nodes.filter((node) => !goneNodes.has(node.id)),
     edges: graph.edges.filter(
       (edge) => !goneEdges.has(edge.id) && !goneNodes.has(edge.source) && !goneNodes.has(edge.target),
     ),
+    groups,
   };
 }
 
@@ -243,7 +251,7 @@ export function connect(graph, catalog, connection, nameOf = undefined) {
   const kept = into.multiple
     ? graph.edges
     : graph.edges.filter((e) => !(e.target === target && e.targetHandle === targetHandle));
-  return { graph: { nodes: graph.nodes, edges: [...kept, edge] }, edge };
+  return { graph: { ...graph, edges: [...kept, edge] }, edge };
 }
 
 function edgeId(graph, { source, sourceHandle, target, targetHandle }) {
@@ -267,7 +275,7 @@ export function copySelection(graph, nodeIds) {
 // Pastes a clipboard fragment with fresh ids, shifted by offset; returns the new graph and the new ids.
 // `kinds` maps type to kind.
 export function pasteFragment(graph, fragment, kinds, offset = { x: 40, y: 40 }) {
-  let result = { nodes: [...graph.nodes], edges: [...graph.edges] };
+  let result = { ...graph, nodes: [...graph.nodes], edges: [...graph.edges] };
   const renamed = new Map();
   for (const node of fragment.nodes) {
     const id = nextNodeId(result, node.type);
@@ -285,7 +293,7 @@ export function pasteFragment(graph, fragment, kinds, offset = { x: 40, y: 40 })
     }
     // A pasted node of the interface (an Input, an Output) gets a name of its own: two with one name could not run.
     if (kind && kind.interfaceRole) copy.data = { ...copy.data, name: nextIoName(result, node.type) };
-    result = { nodes: [...result.nodes, copy], edges: result.edges };
+    result = { ...result, nodes: [...result.nodes, copy] };
   }
   for (const edge of fragment.edges) {
     const connection = {
@@ -294,7 +302,7 @@ export function pasteFragment(graph, fragment, kinds, offset = { x: 40, y: 40 })
       target: renamed.get(edge.target),
       targetHandle: edge.targetHandle,
     };
-    result = { nodes: result.nodes, edges: [...result.edges, { id: edgeId(result, connection), ...connection }] };
+    result = { ...result, edges: [...result.edges, { id: edgeId(result, connection), ...connection }] };
   }
   return { graph: result, nodeIds: [...renamed.values()] };
 }

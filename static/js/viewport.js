@@ -1,6 +1,7 @@
 // Pan and zoom arithmetic for the canvas. A view is {x, y, zoom}: screen = world * zoom + (x, y). Pure.
 
-export const MIN_ZOOM = 0.2;
+// Low enough for Fit to show a 500-node graph whole; below it nothing on a node can be made out.
+export const MIN_ZOOM = 0.08;
 export const MAX_ZOOM = 2.5;
 
 export function clampZoom(zoom) {
@@ -35,10 +36,14 @@ export function bounds(rects) {
 // The smallest zoom at which node titles stay readable (15 px titles at 0.8 are 12 px on screen).
 export const READABLE_ZOOM = 0.8;
 
-// The view that shows `box` (world) inside a screen area of `size`, with padding, at most at zoom 1.
-// With `minZoom`, a box too big for the screen is shown from its left edge at that zoom instead of shrunk.
+// The view that shows `box` (world) inside a screen area of `size` ({width, height} and, for an area that
+// does not start at the canvas's corner, its {x, y}), with padding, at most at zoom 1. With `minZoom`, a box
+// too big for the area is shown from its left edge at that zoom instead of shrunk; one too big even at
+// MIN_ZOOM is centred.
 export function fitView(box, size, padding = 40, minZoom = MIN_ZOOM) {
   if (!box) return { x: 0, y: 0, zoom: 1 };
+  const left = size.x || 0;
+  const top = size.y || 0;
   const fitting = clampZoom(
     Math.min(
       (size.width - 2 * padding) / Math.max(box.width, 1),
@@ -47,12 +52,13 @@ export function fitView(box, size, padding = 40, minZoom = MIN_ZOOM) {
     ),
   );
   const zoom = Math.max(fitting, Math.min(minZoom, 1));
-  const wide = box.width * zoom > size.width - 2 * padding;
-  const tall = box.height * zoom > size.height - 2 * padding;
+  const fromEdge = minZoom > MIN_ZOOM;
+  const wide = fromEdge && box.width * zoom > size.width - 2 * padding;
+  const tall = fromEdge && box.height * zoom > size.height - 2 * padding;
   return {
     zoom,
-    x: wide ? padding - box.x * zoom : (size.width - box.width * zoom) / 2 - box.x * zoom,
-    y: tall ? padding - box.y * zoom : (size.height - box.height * zoom) / 2 - box.y * zoom,
+    x: left + (wide ? padding - box.x * zoom : (size.width - box.width * zoom) / 2 - box.x * zoom),
+    y: top + (tall ? padding - box.y * zoom : (size.height - box.height * zoom) / 2 - box.y * zoom),
   };
 }
 

@@ -1,12 +1,14 @@
 // Canvas shortcuts the peers have: Ctrl+K finds a node by name, Tab (or a double-click on empty canvas) adds
-// one through the node picker, F zooms to the selection (everything when nothing is selected), G turns Snap
-// to grid on and off (remembered in this browser), and the align / distribute commands for a selection.
+// one through the node picker, F zooms to the selection (everything when nothing is selected), Shift+1 fits
+// the whole graph, G turns Snap to grid on and off (remembered in this browser), N adds a sticky note, Ctrl+G
+// groups the selection (Ctrl+Shift+G ungroups), ? lists them all; and the align / distribute commands.
 
 import { GRID_SIZE } from "../canvas.js";
 import { moveNodes } from "../graph.js";
 import { nodeName } from "../kinds.js";
-import { READABLE_ZOOM, bounds, fitView } from "../viewport.js";
+import { READABLE_ZOOM } from "../viewport.js";
 import { el } from "../ui.js";
+import { addStickyNote, groupSelection, ungroupSelection } from "./annotations.js";
 import { addKind, edit, select } from "./edits.js";
 import { closePopup, showPopup } from "./menu.js";
 import { showNodePicker } from "./pickers.js";
@@ -96,7 +98,7 @@ export function zoomToSelection(editor) {
   const chosen = selectedRects(editor);
   const rects = chosen.length ? chosen : canvas.nodeRects();
   if (!rects.length) return;
-  canvas.setView(fitView(bounds(rects), canvas.size(), MARGIN, Math.min(READABLE_ZOOM, 1)));
+  canvas.fitTo(rects, MARGIN, READABLE_ZOOM);
 }
 
 function focusNode(editor, node) {
@@ -149,6 +151,34 @@ function typing(event) {
   return Boolean(event.target.closest && event.target.closest("input, textarea, select, [contenteditable]"));
 }
 
+// Every shortcut of the editor, as the ? list shows them (the menus show each beside its command).
+export const SHORTCUTS = [
+  ["Ctrl+K", "Find a node by name"],
+  ["Tab / double-click", "Add a node where you are"],
+  ["N", "Add a sticky note"],
+  ["Ctrl+G / Ctrl+Shift+G", "Group the selection / ungroup it"],
+  ["F", "Zoom to the selection"],
+  ["Shift+1", "Fit the whole graph"],
+  ["G", "Snap to grid on or off"],
+  ["Enter / double-click", "Open the selected node (input, settings, output)"],
+  ["Ctrl+C / Ctrl+V", "Copy and paste nodes"],
+  ["Ctrl+A", "Select every node"],
+  ["Delete", "Delete the selection"],
+  ["Arrows (Shift: further)", "Move the selection"],
+  ["Ctrl+Z / Ctrl+Shift+Z", "Undo / redo"],
+  ["Ctrl+S", "Save"],
+  ["Escape", "Clear the selection"],
+];
+
+export function showShortcuts(editor) {
+  const popup = el("div", { class: "popup shortcuts", role: "dialog", "aria-label": "Keyboard shortcuts" },
+    el("div", { class: "picker__title", text: "Keyboard shortcuts" }),
+    el("dl", { class: "shortcuts__list" },
+      SHORTCUTS.flatMap(([keys, what]) => [el("dt", {}, el("kbd", { text: keys })), el("dd", { text: what })])));
+  const box = editor.dom("canvas").getBoundingClientRect();
+  showPopup(popup, { clientX: box.left + 24, clientY: box.top + 24 });
+}
+
 // Wires the shortcuts and the double-click on empty canvas; listens before the editor's own keys.
 export function setupCanvasTools(editor) {
   document.addEventListener("keydown", (event) => {
@@ -157,7 +187,13 @@ export function setupCanvasTools(editor) {
     if (mod && event.key.toLowerCase() === "k") {
       event.preventDefault();
       showFindNode(editor);
-    } else if (typing(event) || mod || event.altKey) {
+    } else if (typing(event) || event.altKey) {
+      return;
+    } else if (mod && event.key.toLowerCase() === "g") {
+      event.preventDefault();
+      if (event.shiftKey) ungroupSelection(editor);
+      else groupSelection(editor);
+    } else if (mod) {
       return;
     } else if (event.key === "Tab" && !event.shiftKey && event.target.closest("#canvas")) {
       event.preventDefault();
@@ -168,10 +204,19 @@ export function setupCanvasTools(editor) {
     } else if (event.key === "g" || event.key === "G") {
       event.preventDefault();
       toggleSnap(editor);
+    } else if (event.shiftKey && event.code === "Digit1") {
+      event.preventDefault();
+      editor.canvas.fit();
+    } else if (event.key === "n" || event.key === "N") {
+      event.preventDefault();
+      addStickyNote(editor);
+    } else if (event.key === "?") {
+      event.preventDefault();
+      showShortcuts(editor);
     }
   });
   editor.dom("canvas").addEventListener("dblclick", (event) => {
-    if (event.target.closest(".node, .canvas__overlay, .edge")) return;
+    if (event.target.closest(".node, .canvas__overlay, .edge, .sticky-note, .group-frame__title")) return;
     quickAdd(editor, { clientX: event.clientX, clientY: event.clientY });
   });
 }

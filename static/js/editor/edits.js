@@ -76,11 +76,13 @@ export function tryConnect(editor, connection) {
 
 export function deleteSelection(editor) {
   const { state } = editor;
-  if (!state.selection.nodes.size && !state.selection.edges.size) return;
+  const notes = state.selection.notes || new Set();
+  if (!state.selection.nodes.size && !state.selection.edges.size && !notes.size) return;
   const next = removeElements(state.graph, {
     nodeIds: [...state.selection.nodes],
     edgeIds: [...state.selection.edges],
   });
+  next.notes = (next.notes || []).filter((note) => !notes.has(note.id));
   state.selection = { nodes: new Set(), edges: new Set() };
   edit(editor, next, { panel: true });
 }

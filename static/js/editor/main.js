@@ -13,6 +13,7 @@ import { dropPositions, setupCanvasTools } from "./canvas-tools.js";
 import { arrange, edit, loadWorkflow, redo, select, showRestored, tryConnect, undo } from "./edits.js";
 import { deleteEdge, showContextMenu } from "./contextmenu.js";
 import { acceptImageDrops } from "./imagedrop.js";
+import { addStickyNote, changeNote, renameGroup, selectNote } from "./annotations.js";
 import { handleKey } from "./keyboard.js";
 import { createState, isDirty } from "./model.js";
 import { buildPalette } from "./palette.js";
@@ -74,6 +75,10 @@ async function start() {
     onContextMenu: (target) => showContextMenu(editor, target),
     onDropConnection: (drop) => pickForConnection(editor, drop),
     onDeleteEdge: (edgeId) => deleteEdge(editor, edgeId),
+    onSelectNote: (noteId) => selectNote(editor, noteId),
+    onNoteChange: (noteId, fields) => changeNote(editor, noteId, fields),
+    onGroupOpen: (groupId) => renameGroup(editor, groupId),
+    covers: () => [dom("palette-panel"), dom("details-panel")],
   });
   editor.minimap = new Minimap(dom("minimap"), editor.canvas);
   editor.versions = versionsPanel(dom("version-list"), {
@@ -141,6 +146,7 @@ function wireToolbar(editor) {
   dom("zoom-in").addEventListener("click", () => canvas.zoomBy(1.2));
   dom("zoom-out").addEventListener("click", () => canvas.zoomBy(1 / 1.2));
   dom("zoom-fit").addEventListener("click", () => canvas.fit());
+  dom("add-note").addEventListener("click", () => addStickyNote(editor));
   for (const tab of document.querySelectorAll("[role=tab]")) {
     tab.addEventListener("click", () => {
       for (const other of document.querySelectorAll("[role=tab]")) {

@@ -11,7 +11,7 @@ export function createState({ catalog = [], kinds = new Map() } = {}) {
   return {
     catalog,
     kinds,
-    graph: { nodes: [], edges: [] },
+    graph: { nodes: [], edges: [], notes: [], groups: [] },
     name: "",
     description: "",
     version: 1,
@@ -35,7 +35,8 @@ export function createState({ catalog = [], kinds = new Map() } = {}) {
 }
 
 export function snapshot(state) {
-  return JSON.stringify({ name: state.name, nodes: state.graph.nodes, edges: state.graph.edges });
+  const { nodes, edges, notes = [], groups = [] } = state.graph;
+  return JSON.stringify({ name: state.name, nodes, edges, notes, groups });
 }
 
 // Memoised on the graph and name: a keystroke asks several times, the graph changes once. While a field is

@@ -119,23 +119,33 @@ function column(name, title, children) {
     el("h3", { class: "nodeview__title", text: title }), ...children.filter(Boolean));
 }
 
+function fillColumn(section, children) {
+  section.replaceChildren(section.querySelector(".nodeview__title"), ...children.filter(Boolean));
+}
+
+// The node's result in the run shown, and a key that changes whenever what the view shows of it does.
+function shownResult(state, nodeId) {
+  const run = state.run;
+  const result = run && (run.nodeResults || []).find((candidate) => candidate.nodeId === nodeId);
+  return { run, result, key: JSON.stringify([run ? run.id : null, result || null]) };
+}
+
 export function openNodeView(editor, nodeId) {
   const { state } = editor;
   const node = state.graph.nodes.find((candidate) => candidate.id === nodeId);
   if (!node) return;
   select(editor, { nodes: [nodeId], edges: [] }, false);
   const kind = state.kinds.get(node.type);
-  const run = state.run;
-  const result = run && (run.nodeResults || []).find((candidate) => candidate.nodeId === node.id);
+  const { run, result, key } = shownResult(state, node.id);
   // The settings panel itself moves into the view (every edit keeps drawing into it) and back on closing.
   const settings = editor.dom("node-settings");
   const home = settings.parentElement;
   const settingsColumn = column("settings", "Settings", [settings]);
   acceptFieldDrops(settingsColumn, kind);
+  const inputSection = column("input", "Input", inputColumn(node, kind, result));
+  const outputSection = column("output", "Output", outputColumn(run, result));
   const columns = el("div", { class: "nodeview__columns", dataset: { shown: "settings" } },
-    column("input", "Input", inputColumn(node, kind, result)),
-    settingsColumn,
-    column("output", "Output", outputColumn(run, result)));
+    inputSection, settingsColumn, outputSection);
   const switcher = el("div", { class: "nodeview__switch", role: "group", "aria-label": "Column" },
     ["input", "settings", "output"].map((name) =>
       el("button", { type: "button", class: "button button--small", dataset: { show: name }, "aria-pressed": String(name === "settings"),
@@ -151,7 +161,21 @@ export function openNodeView(editor, nodeId) {
       el("button", { type: "button", class: "button button--small", text: "Close", onclick: () => dialog.close() })),
     columns);
   document.body.append(dialog);
+  // A run that goes on (or starts) while the view is open: its inputs and output follow the run's events
+  // (editor.refresh calls this on each), redrawn only when this node's result changed.
+  editor.nodeView = {
+    update() {
+      const latest = shownResult(state, nodeId);
+      if (latest.key === inputSection.dataset.key) return;
+      inputSection.dataset.key = latest.key;
+      const current = state.graph.nodes.find((candidate) => candidate.id === nodeId) || node;
+      fillColumn(inputSection, inputColumn(current, kind, latest.result));
+      fillColumn(outputSection, outputColumn(latest.run, latest.result));
+    },
+  };
+  inputSection.dataset.key = key;
   dialog.addEventListener("close", () => {
+    editor.nodeView = null;
     home.append(settings);
     dialog.remove();
     editor.refresh({ panel: true });

@@ -22,6 +22,7 @@ export function refresh(editor, { panel = false, node = null } = {}) {
   else canvas.render(state.graph, view);
   editor.minimap.draw(statuses);
   refreshToolbar(editor);
+  if (editor.nodeView) editor.nodeView.update();
   if (panel) {
     editor.renderSettings();
     if (!dom("panel-output").hidden) renderOutput(editor);

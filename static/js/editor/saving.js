@@ -23,6 +23,8 @@ export async function save(editor, { version = editor.state.version, note = "" }
       description: state.description,
       nodes: state.graph.nodes,
       edges: state.graph.edges,
+      notes: state.graph.notes || [],
+      groups: state.graph.groups || [],
       version,
       note,
     });

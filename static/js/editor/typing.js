@@ -25,7 +25,7 @@ export function editField(editor, nodeId, name, value) {
   if (rule && "placeholders" in rule && [].concat(rule.placeholders).includes(name) && start) {
     const before = rulePlaceholderNames(rule, start.data);
     const edges = followPlaceholderRename(state.typingFrom.edges, nodeId, before, rulePlaceholderNames(rule, data));
-    if (!sameEdges(edges, graph.edges)) graph = { nodes: graph.nodes, edges };
+    if (!sameEdges(edges, graph.edges)) graph = { ...graph, edges };
   }
   state.graph = graph;
   // The server's messages about this field go, those inside it too ("rules[0].value").

@@ -313,11 +313,11 @@ export class Canvas {
     return (this.graph.notes || []).map((note) => ({ id: note.id, x: note.position.x, y: note.position.y, width: note.width, height: note.height }));
   }
 
-  // Small graphs are never shrunk below a readable zoom; big ones are shown whole, centred in the part of the
-  // canvas no panel or overlay covers.
-  fit() {
+  // The graph centred in the part of the canvas no panel or overlay covers. `whole`: all of it (Fit to view);
+  // otherwise (opening, Arrange) a small graph is never shrunk below a readable zoom and shows from its start.
+  fit({ whole = false } = {}) {
     const rects = this.nodeRects();
-    const minZoom = rects.length <= SMALL_GRAPH ? READABLE_ZOOM : undefined;
+    const minZoom = !whole && rects.length <= SMALL_GRAPH ? READABLE_ZOOM : undefined;
     this.setView(fitView(bounds([...rects, ...this.noteRects()]), this.clearArea(), FIT_MARGIN, minZoom));
   }
 

@@ -112,3 +112,13 @@ def import_example(page: Page, site: str, folder, name: str = "Owl facts") -> st
     expect(page).to_have_url(re.compile(r"/workflows/[0-9a-f-]{36}/$"))
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
     return page.url
+
+
+def inside(inner: dict, outer: dict, slack: float = 1) -> bool:
+    """Whether the box `inner` lies within `outer` (bounding boxes; `slack` pixels of rounding allowed)."""
+    return (
+        inner["x"] >= outer["x"] - slack
+        and inner["y"] >= outer["y"] - slack
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + slack
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + slack
+    )

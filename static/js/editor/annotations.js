@@ -7,21 +7,26 @@ import { editNote } from "../canvas-annotations.js";
 import { promptDialog } from "../ui.js";
 import { edit, select } from "./edits.js";
 import { showMenu } from "./menu.js";
+import { freeSpot } from "./placement.js";
 
 const COLOR_NAMES = { yellow: "Yellow", blue: "Blue", green: "Green", pink: "Pink", grey: "Grey" };
 
-// A new empty note at `at` (world; default the middle of what is in view), opened for typing.
+// A new empty note at `at` (world; default: the free spot nearest the middle of what is in view, shown),
+// opened for typing.
 export function addStickyNote(editor, at = null) {
   const { canvas } = editor;
-  const area = canvas.clearArea();
-  const middle = at || canvas.clientToWorld(
-    canvas.root.getBoundingClientRect().left + area.x + area.width / 2,
-    canvas.root.getBoundingClientRect().top + area.y + area.height / 2,
-  );
-  const position = at || { x: middle.x - NOTE_SIZE.width / 2, y: middle.y - NOTE_SIZE.height / 2 };
+  let position = at;
+  if (!position) {
+    const area = canvas.clearArea();
+    const origin = canvas.root.getBoundingClientRect();
+    const middle = canvas.clientToWorld(origin.left + area.x + area.width / 2, origin.top + area.y + area.height / 2);
+    const wanted = { x: middle.x - NOTE_SIZE.width / 2, y: middle.y - NOTE_SIZE.height / 2 };
+    position = freeSpot([...canvas.nodeRects(), ...canvas.noteRects()], wanted, NOTE_SIZE);
+  }
   const { graph, note } = addNote(editor.state.graph, { position });
   editor.state.selection = { nodes: new Set(), edges: new Set(), notes: new Set([note.id]) };
   edit(editor, graph, { panel: true });
+  if (!at) canvas.reveal({ ...note.position, width: note.width, height: note.height });
   const element = canvas.annotationLayer.querySelector(`[data-note="${CSS.escape(note.id)}"]`);
   if (element) editNote(canvas, element);
   return note;

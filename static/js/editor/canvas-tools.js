@@ -206,7 +206,7 @@ export function setupCanvasTools(editor) {
       toggleSnap(editor);
     } else if (event.shiftKey && event.code === "Digit1") {
       event.preventDefault();
-      editor.canvas.fit();
+      editor.canvas.fit({ whole: true });
     } else if (event.key === "n" || event.key === "N") {
       event.preventDefault();
       addStickyNote(editor);

@@ -89,7 +89,7 @@ export function showContextMenu(editor, target) {
       { label: "Find a node…", shortcut: "Ctrl+K", keys: "Control+K", disabled: !state.graph.nodes.length, run: () => showFindNode(editor) },
       null,
       { label: "Arrange", disabled: !state.graph.nodes.length, run: () => arrange(editor) },
-      { label: "Fit to view", shortcut: "Shift+1", keys: "Shift+1", disabled: !state.graph.nodes.length, run: () => editor.canvas.fit() },
+      { label: "Fit to view", shortcut: "Shift+1", keys: "Shift+1", disabled: !state.graph.nodes.length, run: () => editor.canvas.fit({ whole: true }) },
       { label: "Zoom to selection", shortcut: "F", keys: "F", disabled: !state.selection.nodes.size, run: () => zoomToSelection(editor) },
       { label: `${snapOn() ? "✓ " : ""}Snap to grid`, shortcut: "G", keys: "G", run: () => toggleSnap(editor) },
       null,

@@ -20,7 +20,7 @@ import { buildPalette } from "./palette.js";
 import { openNodeView, openOnEnter } from "./nodeview.js";
 import { renderOutput } from "./output.js";
 import { setupToolbarOverflow } from "./overflow.js";
-import { setupPanels } from "./panels.js";
+import { isNarrow, setPanel, setupPanels } from "./panels.js";
 import { pickForConnection } from "./pickers.js";
 import { openPlayground } from "./playground.js";
 import { renderApiPanel } from "./publish.js";
@@ -145,8 +145,12 @@ function wireToolbar(editor) {
   dom("arrange").addEventListener("click", () => arrange(editor));
   dom("zoom-in").addEventListener("click", () => canvas.zoomBy(1.2));
   dom("zoom-out").addEventListener("click", () => canvas.zoomBy(1 / 1.2));
-  dom("zoom-fit").addEventListener("click", () => canvas.fit());
-  dom("add-note").addEventListener("click", () => addStickyNote(editor));
+  dom("zoom-fit").addEventListener("click", () => canvas.fit({ whole: true }));
+  dom("add-note").addEventListener("click", () => {
+    // On a phone the palette is a drawer over the canvas: it makes way for the note, as for a node.
+    if (isNarrow(editor)) setPanel(editor, "palette", false);
+    addStickyNote(editor);
+  });
   for (const tab of document.querySelectorAll("[role=tab]")) {
     tab.addEventListener("click", () => {
       for (const other of document.querySelectorAll("[role=tab]")) {

@@ -1,6 +1,8 @@
 // The palette and the details panel: collapsible on wide screens (remembered per browser), drawers over the
 // canvas on narrow ones (closed until asked for, one at a time).
 
+import { bounds } from "../viewport.js";
+
 const STORAGE_KEY = "weft.editor.panels";
 export const NARROW_QUERY = "(max-width: 900px)";
 const PANELS = { palette: "toggle-palette", details: "toggle-details" };
@@ -39,6 +41,15 @@ export function setPanel(editor, name, open) {
   }
   show(editor);
   if (editor.minimap) editor.minimap.draw();
+  if (open && panels.media.matches) revealSelection(editor);
+}
+
+// A drawer opening over the canvas pans the selected nodes out from under it (when the canvas beside it
+// has room for them).
+function revealSelection(editor) {
+  const { canvas, state } = editor;
+  if (!canvas || !state.selection.nodes.size) return;
+  canvas.reveal(bounds(canvas.nodeRects().filter((rect) => state.selection.nodes.has(rect.id))));
 }
 
 function show(editor) {

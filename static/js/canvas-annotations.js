@@ -8,8 +8,9 @@ import { el } from "./ui.js";
 // Draws the notes and the group frames into `canvas.annotationLayer` (under the edges and nodes).
 export function drawAnnotations(canvas) {
   const graph = canvas.graph;
-  const rects = new Map(canvas.nodeRects().map((rect) => [rect.id, rect]));
-  const frames = (graph.groups || []).map((group) => groupElement(group, groupFrame(group, rects))).filter(Boolean);
+  const groups = graph.groups || [];
+  const rects = groups.length ? new Map(canvas.nodeRects().map((rect) => [rect.id, rect])) : null;
+  const frames = groups.map((group) => groupElement(group, groupFrame(group, rects))).filter(Boolean);
   const notes = (graph.notes || []).map((note) => noteElement(note, canvas.state.selection));
   canvas.annotationLayer.replaceChildren(...frames, ...notes);
 }

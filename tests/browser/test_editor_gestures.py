@@ -102,6 +102,8 @@ def test_context_menus_hover_delete_double_click_and_the_selected_edge(
         "Duplicate",
         "Copy",
         "Disable",
+        "Group…",
+        "Zoom to selection",
         "Delete",
     ], items
     page.screenshot(path=str(artifacts / "context-menu-node.png"))

@@ -1,5 +1,5 @@
 // The canvas's gestures: pan, zoom, drag nodes, band-select, drag connections, the context menu and the
-// delete button of a hovered edge. They draw only what is in motion and tell the editor what was asked
+// delete button of a hovered edge (notes and group frames: canvas-annotations.js). They draw only what is in motion and tell the editor what was asked
 // through the canvas's callbacks; the editor's re-render draws the result.
 
 import { startAnnotationGesture } from "./canvas-annotations.js";

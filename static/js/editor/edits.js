@@ -10,6 +10,7 @@ import {
   pasteFragment,
   removeElements,
 } from "../graph.js";
+import { removeNote } from "../annotations.js";
 import { autoLayout } from "../layout.js";
 import { plural } from "../ui.js";
 import { nodeLabel, snapshot } from "./model.js";
@@ -78,11 +79,11 @@ export function deleteSelection(editor) {
   const { state } = editor;
   const notes = state.selection.notes || new Set();
   if (!state.selection.nodes.size && !state.selection.edges.size && !notes.size) return;
-  const next = removeElements(state.graph, {
+  let next = removeElements(state.graph, {
     nodeIds: [...state.selection.nodes],
     edgeIds: [...state.selection.edges],
   });
-  next.notes = (next.notes || []).filter((note) => !notes.has(note.id));
+  for (const noteId of notes) next = removeNote(next, noteId);
   state.selection = { nodes: new Set(), edges: new Set() };
   edit(editor, next, { panel: true });
 }

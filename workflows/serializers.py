@@ -66,6 +66,10 @@ class WorkflowUpdateSerializer(WorkflowWriteSerializer):
         allow_blank=True,
         help_text="A message about this save, shown in the versions list.",
     )
+    # Left out, a save keeps the workflow's notes and groups (a client that knows only nodes and edges loses
+    # nothing); groups then drop the nodes the save removed.
+    notes = GraphField(required=False, help_text=f"{_NOTES_HELP} Left out: kept as they are.")
+    groups = GraphField(required=False, help_text=f"{_GROUPS_HELP} Left out: kept as they are.")
 
 
 class WorkflowImportSerializer(serializers.Serializer):

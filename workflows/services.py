@@ -156,12 +156,16 @@ def workflow_update(
     saved_by: User,
     note: str = "",
 ) -> Workflow:
-    """Replace name, description and graph, as version `expected_version + 1`, noted with `note`.
+    """Replace name, description and graph, as version `expected_version + 1`, noted with `note`. Notes and
+    groups left out (None) are kept, groups without the nodes this save removes.
 
     Raises WorkflowVersionConflict when `expected_version` is not the current version, so two editors
     of the same version never silently overwrite each other.
     """
-    notes, groups = notes or [], groups or []
+    if notes is None:
+        notes = workflow.notes
+    if groups is None:
+        groups = _groups_of_kept_nodes(workflow.groups, nodes)
     nodes = graph_validate(
         owner=workflow.owner,
         nodes=nodes,
@@ -182,6 +186,13 @@ def workflow_update(
         saved_by=saved_by,
         note=note,
     )
+
+
+def _groups_of_kept_nodes(groups: list[Any], nodes: list[Any]) -> list[Any]:
+    """`groups` without the nodes missing from `nodes`, and without the groups left empty."""
+    kept = {node.get("id") for node in nodes if isinstance(node, dict)}
+    pruned = ({**group, "nodes": [n for n in group["nodes"] if n in kept]} for group in groups)
+    return [group for group in pruned if group["nodes"]]
 
 
 @transaction.atomic

@@ -57,6 +57,29 @@ def test_notes_and_groups_are_saved_with_the_workflow_and_each_version(alice_cli
     )
 
 
+def test_a_save_that_leaves_notes_and_groups_out_keeps_them_without_removed_nodes(alice_client, committed):
+    """A client that knows only nodes and edges loses nothing drawn in the editor."""
+    created = committed(
+        alice_client.post,
+        "/api/workflows",
+        workflow_payload(
+            notes=[sticky_note()], groups=[node_group(nodes=["text-1"]), node_group("g-2", nodes=["debug-1"])]
+        ),
+        format="json",
+    ).json()
+    only_text = {"nodes": [n for n in created["nodes"] if n["id"] == "text-1"], "edges": []}
+
+    updated = committed(
+        alice_client.put,
+        f"/api/workflows/{created['id']}",
+        {"name": "My flow", "description": "", "version": 1, **only_text},
+        format="json",
+    ).json()
+
+    assert (updated["version"], updated["notes"]) == (2, [sticky_note()])
+    assert updated["groups"] == [node_group(nodes=["text-1"])]
+
+
 def test_a_workflow_saved_without_notes_or_groups_has_empty_lists(alice_client):
     body = alice_client.post("/api/workflows", workflow_payload(), format="json").json()
 

@@ -9,6 +9,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from accounts.services import api_token_authenticate
+from core.cached_views import OwnerCachedGetMixin
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -22,13 +23,21 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         secret = secret.strip()
         if not secret or " " in secret:
             raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <token>'.")
-        token = api_token_authenticate(secret=secret)
+        token = api_token_authenticate(secret=secret, entry_parts=_prefetched_entry_parts(request))
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API token.")
         return token.owner, token
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="api"'
+
+
+def _prefetched_entry_parts(request: Request) -> tuple[object, ...]:
+    context = request.parser_context or {}
+    view = context.get("view")
+    if not isinstance(view, OwnerCachedGetMixin):
+        return ()
+    return view.prefetched_entry_parts(request, context.get("kwargs") or {})
 
 
 class ApiTokenAuthenticationScheme(OpenApiAuthenticationExtension):

@@ -22,7 +22,9 @@ from rest_framework.views import APIView
 
 from accounts.authentication import ApiTokenAuthentication
 from core.api import bad_request
+from core.cached_views import OwnerCachedGetMixin
 from core.pagination import MAX_LIMIT, PAGE_ERRORS, Page, PageQuerySerializer
+from runs.cache import run_detail_cache_parts
 from runs.costs import USAGE_DEFAULT_DAYS, USAGE_MAX_DAYS, usage_report
 from runs.idempotency import IDEMPOTENCY_HEADER, StartedRun, request_digest
 from runs.models import RunTrigger
@@ -237,7 +239,10 @@ class RunListApi(APIView):
         return page.response(request, **payload)
 
 
-class RunDetailApi(APIView):
+class RunDetailApi(OwnerCachedGetMixin, APIView):
+    def owner_cache_entry_parts(self, *, run_id: uuid.UUID) -> tuple[object, ...]:
+        return run_detail_cache_parts(run_id=run_id)
+
     @extend_schema(
         operation_id="runs_retrieve", responses={200: RunDetailResponseSerializer, 404: _ERRORS[404]}
     )

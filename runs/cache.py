@@ -25,8 +25,12 @@ def run_list_cached(*, owner_id: int, query: dict[str, str], compute: Callable[[
     return owner_cached(owner_id=owner_id, key=key, ttl_seconds=RUN_LIST_TTL_SECONDS, compute=compute)
 
 
+def run_detail_cache_parts(*, run_id: uuid.UUID | str) -> tuple[object, ...]:
+    return ("run", run_id)
+
+
 def run_detail_cache_key(*, owner_id: int, run_id: uuid.UUID | str) -> str:
-    return owner_cache_key(owner_id, "run", run_id)
+    return owner_cache_key(owner_id, *run_detail_cache_parts(run_id=run_id))
 
 
 def run_detail_cached(*, owner_id: int, run_id: uuid.UUID | str, compute: Callable[[], Any]) -> Any:

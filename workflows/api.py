@@ -17,10 +17,12 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from core.api import FirstRendererNegotiation, bad_request
+from core.cached_views import OwnerCachedGetMixin
 from core.pagination import PAGE_ERRORS, Page
 from core.parsers import StrictJSONParser
 from engine import node_kind_catalog, port_type_rules
 from workflows import selectors, services
+from workflows.cache import workflow_detail_cache_parts
 from workflows.serializers import (
     EXPORT_FORMAT_VERSION,
     MAX_VERSION_NUMBER,
@@ -105,7 +107,10 @@ class WorkflowListCreateApi(_JsonApi):
     )
 
 
-class WorkflowDetailApi(_JsonApi):
+class WorkflowDetailApi(OwnerCachedGetMixin, _JsonApi):
+    def owner_cache_entry_parts(self, *, workflow_id: UUID) -> tuple[object, ...]:
+        return workflow_detail_cache_parts(workflow_id=workflow_id)
+
     @extend_schema(
         responses={200: WorkflowSerializer, **_NOT_FOUND},
         summary="Get a workflow",

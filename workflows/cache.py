@@ -22,6 +22,10 @@ def workflow_list_cached(*, owner_id: int, variant: str, compute: Callable[[], A
     return owner_cached(owner_id=owner_id, key=key, ttl_seconds=LIST_TTL_SECONDS, compute=compute)
 
 
+def workflow_detail_cache_parts(*, workflow_id: UUID | str) -> tuple[object, ...]:
+    return ("workflow", workflow_id)
+
+
 def workflow_detail_cached(*, owner_id: int, workflow_id: UUID | str, compute: Callable[[], Any]) -> Any:
-    key = owner_cache_key(owner_id, "workflow", workflow_id)
+    key = owner_cache_key(owner_id, *workflow_detail_cache_parts(workflow_id=workflow_id))
     return owner_cached(owner_id=owner_id, key=key, ttl_seconds=DETAIL_TTL_SECONDS, compute=compute)

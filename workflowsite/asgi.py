@@ -13,6 +13,7 @@ uvicorn writes its own access log, not gunicorn's (whose logger redacts query st
 gunicorn.conf.py), so its lines get the same redaction here.
 """
 
+import functools
 import logging
 import os
 from inspect import iscoroutinefunction
@@ -33,7 +34,7 @@ tracing_setup()
 async_django = get_asgi_application()
 
 from django.conf import settings  # noqa: E402  (after the settings module is chosen)
-from django.urls import Resolver404, resolve  # noqa: E402
+from django.urls import Resolver404, URLPattern, URLResolver, get_resolver  # noqa: E402
 
 from core.access_log import RedactingUvicornAccessFilter  # noqa: E402  (needs settings)
 from mcp_server.asgi import McpRouter, mcp_application  # noqa: E402  (needs settings)
@@ -52,11 +53,32 @@ class DjangoRouter:
 
 
 def _is_async_view(path: str) -> bool:
+    # Django resolves the path again to serve it: here only against the async views' routes, a handful of
+    # patterns instead of the whole URL map.
+    routes = _async_routes(get_resolver())
+    if routes is None:
+        return False
     try:
-        match = resolve(path)
+        routes.resolve(path)
     except Resolver404:
         return False
-    return iscoroutinefunction(match.func)
+    return True
+
+
+@functools.lru_cache(maxsize=4)  # per URL map: tests switch ROOT_URLCONF, which builds a new resolver
+def _async_routes(resolver: URLResolver) -> URLResolver | None:
+    """The URL map pruned to its async views (same prefixes and patterns), or None without any."""
+    kept: list[URLPattern | URLResolver] = []
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            pruned = _async_routes(entry)
+            if pruned is not None:
+                kept.append(pruned)
+        elif iscoroutinefunction(entry.callback):
+            kept.append(entry)
+    if not kept:
+        return None
+    return URLResolver(resolver.pattern, kept, resolver.default_kwargs, resolver.app_name, resolver.namespace)
 
 
 django_application = DjangoRouter(

@@ -92,13 +92,12 @@ def api_token_authenticate(*, secret: str, entry_parts: tuple[object, ...] = ())
     if not secret.startswith(TOKEN_PREFIX):
         return None
     digest = token_digest(secret)
-    found = owner_entry_prefetch(
+    token, prefetched_for = owner_entry_prefetch(
         credential_key=api_token_cache_key(digest),
         owner_key=_api_token_owner_cache_key(digest),
         entry_parts=entry_parts,
     )
-    token = found[0] if found is not None else None
-    if not isinstance(token, ApiToken) or token.digest != digest or token.owner_id != found[1]:
+    if not isinstance(token, ApiToken) or prefetched_for not in (None, token.owner_id):
         owner_entry_prefetch_drop()
         token = ApiToken.objects.select_related("owner").filter(digest=digest, owner__is_active=True).first()
         if token is None:

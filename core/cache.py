@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache, caches
+from django.core.cache.backends.base import default_key_func
 from django.db import transaction
 
 from core.replicas import reads_from_replica
@@ -168,30 +169,25 @@ def _redis_cache() -> Any | None:
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return None
-    if backend.make_key("owner:1:generation") != backend.make_key("owner:") + "1:generation":
-        return None
-    return backend
+    return backend if backend.key_func is default_key_func else None
 
 
 def owner_entry_prefetch(
     *, credential_key: str, owner_key: str, entry_parts: tuple[object, ...]
-) -> tuple[Any, int] | None:
+) -> tuple[Any, int | None]:
     """Read a cached credential (stored under `credential_key`, its owner's id under `owner_key`) and,
     in the same Redis round trip, that owner's generation and the entry `owner_cache_key(owner,
     *entry_parts)`, which `owner_cached` then takes instead of reading it again in this scope.
 
-    Returns (the credential, its owner id) when both were cached, else None (the caller reads the database).
-    The caller must check that the credential is valid and belongs to that owner, and call
-    `owner_entry_prefetch_drop` if not, before the entry may be served. Without Redis, outside a prefetch
-    scope or without `entry_parts` it reads the credential alone.
+    Returns the credential (None if not cached) and the owner id the entry was found through (None if no
+    entry was prefetched). The caller must check that the credential is valid and belongs to that owner,
+    and call `owner_entry_prefetch_drop` if not, before the entry may be served. Without Redis, outside a
+    prefetch scope or without `entry_parts` it reads the credential alone, as one GET.
     """
     backend = _redis_cache()
     scope = _prefetched.get()
     if backend is None or scope is None or not entry_parts:
-        found = cache.get_many([credential_key, owner_key])
-        if credential_key not in found or owner_key not in found:
-            return None
-        return found[credential_key], found[owner_key]
+        return cache.get(credential_key), None
     global _script
     client = backend.client.get_client(write=False)
     if _script is None:
@@ -204,7 +200,7 @@ def owner_entry_prefetch(
         client=client,
     )
     if len(values) < 4 or values[0] is None:
-        return None
+        return None, None
     decode = backend.client.decode
     credential, owner_id = decode(values[0]), int(decode(values[1]))
     generation = decode(values[2]) if values[2] is not None else None

@@ -103,6 +103,7 @@ def test_another_users_token_is_never_served_alices_cached_entry(alice, bob, ali
     assert bobs.get(alices_cached_path).status_code == 404  # with Bob's token cached too
 
 
+@pytest.mark.services  # the pointer is followed by the Redis script only
 def test_a_token_whose_cached_owner_pointer_names_someone_else_is_not_served_their_entry(
     alice, bob, alices_cached_path
 ):

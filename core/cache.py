@@ -91,7 +91,8 @@ def owner_cached(
 ) -> T:
     """The payload cached under `key` if it carries the owner's current generation, else `compute()`,
     stored for `ttl_seconds`."""
-    prefetched = _prefetched_take(key)
+    scope = _prefetched.get()
+    prefetched = scope.pop(key, None) if scope else None
     if prefetched is not None:
         generation, entry = prefetched.generation, prefetched.entry
     else:
@@ -134,11 +135,6 @@ def owner_entry_prefetch_scope() -> Iterator[None]:
         yield
     finally:
         _prefetched.reset(reset_token)
-
-
-def _prefetched_take(key: str) -> _Prefetched | None:
-    found = _prefetched.get()
-    return None if found is None else found.pop(key, None)
 
 
 # KEYS: a cached credential and its owner's id (written and dropped together). ARGV: the cache's key prefix
@@ -184,9 +180,9 @@ def owner_entry_prefetch(
     and call `owner_entry_prefetch_drop` if not, before the entry may be served. Without Redis, outside a
     prefetch scope or without `entry_parts` it reads the credential alone, as one GET.
     """
-    backend = _redis_cache()
-    scope = _prefetched.get()
-    if backend is None or scope is None or not entry_parts:
+    scope = _prefetched.get() if entry_parts else None
+    backend = _redis_cache() if scope is not None else None
+    if backend is None:
         return cache.get(credential_key), None
     global _script
     client = backend.client.get_client(write=False)

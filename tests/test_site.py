@@ -61,12 +61,18 @@ def test_health_follows_the_in_process_worker_threads(anon_client, inprocess_wor
 
 
 @pytest.mark.django_db
-def test_health_is_503_naming_an_unreachable_cache(anon_client):
+@pytest.mark.parametrize("errors_swallowed", [False, True], ids=["raising", "ignoring-exceptions"])
+def test_health_is_503_naming_an_unreachable_cache(anon_client, errors_swallowed):
     unreachable_cache = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+                # A cache that swallows its errors answers "not stored": the check must not take that for ok.
+                "IGNORE_EXCEPTIONS": errors_swallowed,
+            },
         }
     }
     with override_settings(CACHES=unreachable_cache):

@@ -46,10 +46,12 @@ JUDGE_SCHEMA = {
 class Score:
     score: float
     reason: str
-    # A judge's model call: what it used and cost (None: no price known).
+    # A judge's model call: which model answered, what it used and cost (None: no price known).
     input_tokens: int = 0
     output_tokens: int = 0
     cost: float | None = None
+    provider: str = ""
+    model: str = ""
 
 
 @dataclass(frozen=True)
@@ -254,24 +256,43 @@ def judge_prompt(rubric: str, *, output: Any, expected: Any, inputs: Mapping[str
     return re.sub(r"\{\{\s*(output|expected|inputs)\s*\}\}", lambda m: values[m.group(1)], rubric)
 
 
-def _judge(
+# A judge answers a score and a short reason: its calls are capped at this many output tokens, which is also
+# what a budget reserves for one.
+JUDGE_MAX_OUTPUT_TOKENS = 512
+_CHARS_PER_TOKEN = 4  # as the LLM node's estimate
+
+
+def judge_request(
     evaluator: Evaluator,
-    output: Any,
-    expected: Any,
+    *,
+    outputs: Mapping[str, Any],
+    expected: Mapping[str, Any],
     inputs: Mapping[str, Any],
-    llm: LLMClient,
-    prices: PriceTable | None,
-) -> Score:
-    request = LLMRequest(
+) -> LLMRequest:
+    """The model call an `llm_judge` evaluator makes for one run's outputs."""
+    return LLMRequest(
         prompt=judge_prompt(
-            evaluator.options.get("rubric", DEFAULT_RUBRIC), output=output, expected=expected, inputs=inputs
+            evaluator.options.get("rubric", DEFAULT_RUBRIC),
+            output=outputs.get(evaluator.output),
+            expected=expected.get(evaluator.expected),
+            inputs=inputs,
         ),
         system='You are a strict evaluator. Answer only with JSON: {"score": 0..1, "reason": "..."}.',
         models=tuple(evaluator.options.get("models") or ()),
         skip_missing_connections=not evaluator.options.get("models"),
         temperature=0,
+        max_output_tokens=JUDGE_MAX_OUTPUT_TOKENS,
         json_schema=JUDGE_SCHEMA,
     )
+
+
+def judge_estimate(request: LLMRequest) -> tuple[int, int]:
+    """The most a judge's call may use, (prompt tokens, output tokens), for a budget to reserve."""
+    chars = len(request.prompt) + len(request.system or "") + len(json.dumps(request.json_schema))
+    return -(-chars // _CHARS_PER_TOKEN), request.max_output_tokens or JUDGE_MAX_OUTPUT_TOKENS
+
+
+def _judge(request: LLMRequest, llm: LLMClient, prices: PriceTable | None) -> Score:
     try:
         response = llm.generate(request)
     except ProviderError as exc:
@@ -285,6 +306,8 @@ def _judge(
         "input_tokens": response.input_tokens or 0,
         "output_tokens": response.output_tokens or 0,
         "cost": float(cost) if cost is not None else None,
+        "provider": response.provider or "",
+        "model": response.model or "",
     }
     try:
         answer = json.loads(response.text)
@@ -313,7 +336,8 @@ def evaluate(
     if evaluator.type == "llm_judge":
         if llm is None:
             raise ValueError("llm_judge needs an LLM client")
-        return _judge(evaluator, output, wanted, inputs, llm, prices)
+        request = judge_request(evaluator, outputs=outputs, expected=expected, inputs=inputs)
+        return _judge(request, llm, prices)
     if wanted is None and not (evaluator.type == "json_schema" or evaluator.options.get("pattern")):
         return Score(0.0, f"the row expects no '{evaluator.expected}'")
     return PURE_EVALUATORS[evaluator.type](evaluator, output, wanted)

@@ -150,7 +150,8 @@ class ExperimentListCreateApi(APIView):
         parameters=[ExperimentListQuerySerializer],
         responses={200: ExperimentPageSerializer, **PAGE_ERRORS},
         operation_id="experiments_list",
-        summary="Your experiments, newest first (`summary`: the aggregates, once settled)",
+        summary="Your experiments, newest first (`done`/`total` items; `summary`: the aggregates, refreshed"
+        " every few seconds while it runs)",
     )
     def get(self, request: Request) -> Response:
         page, filters = Page.from_request(request, ExperimentListQuerySerializer)

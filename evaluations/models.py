@@ -74,7 +74,12 @@ class Experiment(TimeStampedModel):
     summary = models.JSONField(
         default=dict,
         blank=True,
-        help_text="The aggregates, written once it is settled (for lists and charts).",
+        help_text="The aggregates for lists and charts: refreshed while it runs, final once settled.",
+    )
+    summary_at = models.DateTimeField(null=True, blank=True, help_text="When `summary` was last written.")
+    item_count = models.PositiveIntegerField(default=0, help_text="Rows x repeats.")
+    done_count = models.PositiveIntegerField(
+        default=0, help_text="Items scored or skipped, counted as each one is (the list's progress)."
     )
     completed_at = models.DateTimeField(null=True, blank=True)
 

@@ -87,6 +87,8 @@ class ExperimentSerializer(serializers.ModelSerializer):
     stopReason = serializers.CharField(source="stop_reason", read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     completedAt = serializers.DateTimeField(source="completed_at", read_only=True, allow_null=True)
+    done = serializers.IntegerField(source="done_count", read_only=True)
+    total = serializers.IntegerField(source="item_count", read_only=True)
 
     class Meta:
         model = Experiment
@@ -103,6 +105,8 @@ class ExperimentSerializer(serializers.ModelSerializer):
             "reuse",
             "status",
             "stopReason",
+            "done",
+            "total",
             "summary",
             "createdAt",
             "completedAt",

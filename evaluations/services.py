@@ -203,6 +203,7 @@ def experiment_plan(*, owner: User, spec: ExperimentSpec) -> dict[str, Any]:
 @transaction.atomic
 def experiment_start(*, owner: User, spec: ExperimentSpec) -> Experiment:
     """Create the experiment and one pending item per row and repeat; its first advance is sent on commit."""
+    rows = list(spec.dataset.rows.order_by("index").values_list("pk", "index"))
     experiment = Experiment.objects.create(
         owner=owner,
         workflow=spec.workflow,
@@ -215,8 +216,8 @@ def experiment_start(*, owner: User, spec: ExperimentSpec) -> Experiment:
         repeats=spec.repeats,
         concurrency=spec.concurrency,
         reuse=spec.reuse,
+        item_count=len(rows) * spec.repeats,
     )
-    rows = list(spec.dataset.rows.order_by("index").values_list("pk", "index"))
     ExperimentItem.objects.bulk_create(
         [
             ExperimentItem(experiment=experiment, row_id=pk, row_index=index, repeat=repeat)
@@ -237,7 +238,8 @@ def experiment_cancel(*, experiment: Experiment) -> Experiment:
         status=ExperimentStatus.CANCELLED, stop_reason="Cancelled.", completed_at=timezone.now()
     ):
         raise ExperimentFinished("The experiment has already finished.")
-    experiment.items.filter(status=ItemStatus.PENDING).update(status=ItemStatus.SKIPPED)
+    skipped = experiment.items.filter(status=ItemStatus.PENDING).update(status=ItemStatus.SKIPPED)
+    Experiment.objects.filter(pk=experiment.pk).update(done_count=F("done_count") + skipped)
     for item in experiment.items.filter(status=ItemStatus.RUNNING, run__isnull=False).select_related("run"):
         with contextlib.suppress(RunAlreadyFinished):  # it ended meanwhile: its advance scores it
             run_cancel(run=item.run)

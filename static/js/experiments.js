@@ -136,7 +136,7 @@ function experimentRow(experiment) {
     el("td", {}, choose),
     el("td", { text: `v${experiment.version}` }),
     el("td", { text: experiment.datasetName }),
-    el("td", {}, statusBadge(experiment.status)),
+    el("td", {}, statusBadge(experiment.status), el("span", { class: "experiment-progress", text: ` ${experiment.done}/${experiment.total}` })),
     el("td", { text: percent(summary.passRate) }),
     el("td", { text: percent(summary.passHatK) }),
     el("td", { text: summary.totalCost ? `$${Number(summary.totalCost).toFixed(6)}` : "–" }),

@@ -127,4 +127,5 @@ def test_the_experiment_list_filters_by_workflow_in_a_constant_number_of_queries
 
     assert listed.json()["count"] == 3
     assert listed.json()["results"][0]["datasetName"] == "Topics"
+    assert (listed.json()["results"][0]["done"], listed.json()["results"][0]["total"]) == (0, 1)
     assert items.json()["results"][0]["inputs"] == {"topic": "a"}

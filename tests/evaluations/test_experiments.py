@@ -1,15 +1,17 @@
 """Experiments end to end on a real worker: every row and repeat runs once through run_start and is scored;
 reuse makes a repeated experiment free and an edited one pay only downstream of the edit; concurrency,
-cancel and the daily budget bound it."""
+cancel and the daily budget bound it, judges' calls included."""
 
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 
 from evaluations.models import Experiment, ExperimentItem
-from runs.models import RunTrigger, UserBudget, WorkflowRun
+from runs.models import NodeResult, RunTrigger, UserBudget, WorkflowRun
+from tests.fakes.llm_server import echo_reply
 from tests.evaluations.helpers import make_workflow, save_version, wait_finished
 from tests.waiting import wait_for
 
@@ -162,3 +164,88 @@ def test_the_daily_budget_stops_the_experiment_cleanly(alice, alice_client, llm_
     assert sorted(experiment.items.values_list("status", flat=True)) == ["scored", "skipped", "skipped"]
     assert WorkflowRun.objects.filter(trigger_ref=experiment_id).count() == 1
     assert llm_settings.requests == []
+
+
+JUDGE = {"name": "judge", "type": "llm_judge", "output": "answer", "threshold": 0.5}
+
+
+def judge_or_echo(provider, body) -> str:
+    """The judge asks for a JSON schema and gets a score; the workflow's own calls get the echo."""
+    if body.get("generationConfig", {}).get("responseJsonSchema"):
+        return json.dumps({"score": 0.75, "reason": "close enough"})
+    return echo_reply(provider, body)
+
+
+def test_judge_calls_are_recorded_where_the_usage_report_counts_them(
+    alice, alice_client, llm_settings, worker
+):
+    llm_settings.reply = judge_or_echo
+    workflow = make_workflow(alice)
+    experiment_id = start(alice_client, workflow, dataset(alice_client), version=1, evaluators=[JUDGE])
+
+    wait_finished(experiment_id)
+
+    judged = NodeResult.objects.filter(run__trigger_ref=experiment_id, node_type="llm_judge")
+    assert judged.count() == len(TOPICS)
+    assert all(result.input_tokens > 0 and result.output_tokens > 0 for result in judged)
+    assert all(result.model for result in judged)
+    usage = alice_client.get("/api/usage?groupBy=workflow").json()
+    # Two workflow calls and one judge call per row, all in the workflow's line of the report.
+    assert usage["total"]["calls"] == 3 * len(TOPICS)
+    [line] = usage["results"]
+    assert line["key"] == str(workflow.pk)
+    items = ExperimentItem.objects.filter(experiment_id=experiment_id)
+    assert sorted(items.values_list("passed", flat=True)) == [True, True, True]
+    judge_tokens = sum(r.input_tokens + r.output_tokens for r in judged)
+    run_tokens = sum(
+        r.input_tokens + r.output_tokens for r in WorkflowRun.objects.filter(trigger_ref=experiment_id)
+    )
+    assert sum(i.input_tokens + i.output_tokens for i in items) == run_tokens + judge_tokens
+
+
+def test_a_judge_call_that_would_cross_the_daily_budget_is_not_made_and_stops_the_experiment(
+    alice, alice_client, llm_settings, worker
+):
+    llm_settings.reply = judge_or_echo
+    # Room for the workflow's two calls of a row (each holds its 1,024 output tokens and a few of prompt),
+    # not for a judge whose long rubric alone is about 2,750 tokens.
+    UserBudget.objects.create(owner=alice, daily_tokens=3000)
+    long_judge = {**JUDGE, "options": {"rubric": "Grade {{output}}. " + "Be strict. " * 1000}}
+    workflow = make_workflow(alice)
+    experiment_id = start(
+        alice_client, workflow, dataset(alice_client), version=1, evaluators=[long_judge], concurrency=1
+    )
+
+    experiment = wait_finished(experiment_id)
+
+    assert experiment.status == "stopped"
+    assert experiment.stop_reason.startswith("Stopped: daily token budget of 3000 reached")
+    assert sorted(experiment.items.values_list("status", flat=True)) == ["skipped", "skipped", "skipped"]
+    assert experiment.done_count == experiment.item_count == 3
+    judge_requests = [
+        r for r in llm_settings.requests if r.body.get("generationConfig", {}).get("responseJsonSchema")
+    ]
+    assert judge_requests == []
+    assert len(llm_settings.requests) == 2  # the first row's run, whose judge was refused
+    assert not NodeResult.objects.filter(node_type="llm_judge").exists()
+
+
+def test_the_list_shows_progress_and_running_aggregates_before_the_experiment_settles(
+    alice, alice_client, llm_settings, worker
+):
+    llm_settings.latency_s = 0.3
+    workflow = make_workflow(alice)
+    topics = [f"topic {i}" for i in range(6)]
+    experiment_id = start(alice_client, workflow, dataset(alice_client, topics), version=1, concurrency=1)
+
+    wait_for(lambda: Experiment.objects.filter(pk=experiment_id, summary_at__isnull=False).exists())
+    [running] = alice_client.get(f"/api/experiments?workflowId={workflow.pk}").json()["results"]
+    wait_finished(experiment_id)
+    [settled] = alice_client.get(f"/api/experiments?workflowId={workflow.pk}").json()["results"]
+
+    assert running["status"] == "running"
+    assert 1 <= running["done"] < running["total"] == 6
+    # The first scored row writes the summary at once; later rows within a few seconds wait for the next.
+    assert 1 <= running["summary"]["scored"] <= running["done"]
+    assert (settled["done"], settled["total"]) == (6, 6)
+    assert settled["summary"]["scored"] == 6

@@ -40,10 +40,11 @@ def serve(urls: multiprocessing.Queue, stop: Any, latency: float) -> None:
 def measure(url: str, *, rows: int, concurrency: int) -> tuple[float, int]:
     import dramatiq
     from django.conf import settings
+    from django.db.models import F
 
     from accounts.models import User
     from evaluations.datasets import rows_from_json
-    from evaluations.models import Experiment, ExperimentStatus, ItemStatus
+    from evaluations.models import Experiment, ExperimentStatus
     from evaluations.services import dataset_create, dataset_rows_add, experiment_spec, experiment_start
     from tests.brokers import private_stub_broker
     from workflows.services import workflow_create
@@ -93,11 +94,10 @@ def measure(url: str, *, rows: int, concurrency: int) -> tuple[float, int]:
             )
             started = time.perf_counter()
             experiment = experiment_start(owner=owner, spec=spec)
-            while (
-                Experiment.objects.filter(pk=experiment.pk, status=ExperimentStatus.RUNNING).exists()
-                or experiment.items.filter(status=ItemStatus.RUNNING).exists()
-            ):
-                time.sleep(0.01)
+            # One primary-key read per poll: the experiment's own count of the items scored or skipped.
+            unfinished = Experiment.objects.filter(pk=experiment.pk, done_count__lt=F("item_count"))
+            while unfinished.exists():
+                time.sleep(0.02)
             elapsed = time.perf_counter() - started
         finally:
             worker.stop()
@@ -122,7 +122,7 @@ def main() -> None:
     server.start()
     try:
         with tempfile.TemporaryDirectory() as folder:
-            setup_django(args.database_url, Path(folder))
+            setup_django(args.database_url, Path(folder), debug=False)
             elapsed, scored = measure(urls.get(timeout=10), rows=args.rows, concurrency=args.concurrency)
     finally:
         stop.set()

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import ENCRYPTION_KEY
 from tests.fakes.llm_server import FakeLLMServer
 from tests.graphs import edge, node
 
@@ -58,9 +59,18 @@ def serve(urls: multiprocessing.Queue, counts: multiprocessing.Queue, stop: Any,
                 counts.put(len(server.requests))
 
 
-def setup_django(database_url: str | None, folder: Path) -> None:
+def setup_django(database_url: str | None, folder: Path, *, debug: bool = True) -> None:
+    """Django on `database_url` (else a SQLite file in `folder`), migrated. Without `debug`, as production
+    runs: no query log kept for every statement."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workflowsite.settings")
-    os.environ["DJANGO_DEBUG"] = "true"
+    os.environ["DJANGO_DEBUG"] = "true" if debug else "false"
+    if not debug:
+        os.environ.update(
+            {
+                "DJANGO_SECRET_KEY": "weft-bench-secret-key-not-for-production-0123456789",
+                "WEFT_ENCRYPTION_KEYS": ENCRYPTION_KEY,
+            }
+        )
     os.environ["DATABASE_URL"] = database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
     os.environ.pop("REDIS_URL", None)  # local-memory cache; runs are executed in this process
     os.environ["WEFT_INPROCESS_WORKER"] = "false"

@@ -46,7 +46,7 @@ def inprocess_worker_ensure() -> dramatiq.Worker | None:
             import runs.tasks  # noqa: F401  (declares the actors on the broker)
 
             broker.emit_after("process_boot")
-            _worker = dramatiq.Worker(broker, worker_threads=2)
+            _worker = dramatiq.Worker(broker, worker_threads=settings.WEFT_INPROCESS_WORKER_THREADS)
             _worker.start()
             logger.info("in-process Dramatiq worker started (no broker URL configured)")
     return _worker

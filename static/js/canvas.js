@@ -35,6 +35,8 @@ export class Canvas {
     this.state = { selection: { nodes: new Set(), edges: new Set() } };
     this.nodeElements = new Map();
     this.portCentres = new Map();
+    // Nodes a shown version diff marks: id -> "added" | "changed" (empty when no diff is shown).
+    this.changes = new Map();
 
     this.world = el("div", { class: "canvas__world" });
     // Group frames and sticky notes lie under the edges and nodes.
@@ -66,6 +68,16 @@ export class Canvas {
     drawAnnotations(this);
     this.applyView();
     if (focusedId && this.nodeElements.has(focusedId)) this.nodeElements.get(focusedId).focus({ preventScroll: true, focusVisible });
+  }
+
+  // Marks the nodes a version diff added or changed (`changes`: id -> "added" | "changed"), until it is
+  // called again (an empty Map clears them). Kept across renders: the canvas re-creates its nodes.
+  showChanges(changes) {
+    this.changes = changes;
+    for (const [id, element] of this.nodeElements) {
+      element.classList.toggle("is-diff-added", changes.get(id) === "added");
+      element.classList.toggle("is-diff-changed", changes.get(id) === "changed");
+    }
   }
 
   // Redraws one node (its settings changed) and the edges; much cheaper than render() on big graphs.
@@ -111,6 +123,7 @@ export class Canvas {
     if (selection.nodes.has(node.id)) classes.push("is-selected");
     if (status) classes.push(`status-${status}`);
     if (messages.length) classes.push("is-invalid");
+    if (this.changes.has(node.id)) classes.push(`is-diff-${this.changes.get(node.id)}`);
     const disabled = node.data.disabled === true;
     if (disabled) classes.push("is-disabled");
     // A node the run skipped is dimmed (status-skipped) and says why: a branch not taken, disabled, a failure.

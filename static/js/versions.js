@@ -4,10 +4,12 @@ import { api } from "./api.js";
 import { choose, el, formatDate, toast } from "./ui.js";
 
 // `currentVersion()` and `isDirty()` read the editor's state when needed; `onRestored(workflow)` loads
-// the workflow the server answers with (saved as a new version) into the editor.
-export function versionsPanel(list, { workflowId, currentVersion, isDirty, onRestored }) {
+// the workflow the server answers with (saved as a new version) into the editor; `onChanges(changes)` marks
+// the nodes a shown diff added or changed on the canvas (id -> "added" | "changed"; empty: none).
+export function versionsPanel(list, { workflowId, currentVersion, isDirty, onRestored, onChanges = () => {} }) {
   let latestLoad = 0;
   let restoring = false;
+  let shownDiff = null; // { number, element } of the diff open under a version
 
   async function load() {
     const ticket = ++latestLoad; // a slow answer must not overwrite a newer one
@@ -21,6 +23,7 @@ export function versionsPanel(list, { workflowId, currentVersion, isDirty, onRes
   }
 
   function render(versions) {
+    closeDiff();
     if (!versions.length) {
       list.replaceChildren(el("li", { class: "empty", text: "No saved versions yet. Press Save to make one." }));
       return;
@@ -49,8 +52,67 @@ export function versionsPanel(list, { workflowId, currentVersion, isDirty, onRes
           class: `version-item${isCurrent ? " is-current" : ""}`,
           dataset: { version: version.number },
           "aria-current": isCurrent ? "true" : null,
-        }, facts, evaluateLink(version.number), isCurrent ? null : restoreButton);
+        }, facts, evaluateLink(version.number), isCurrent ? null : changesButton(version.number, current), isCurrent ? null : restoreButton);
       }),
+    );
+  }
+
+  // What changed from this version to the current one, under it in the list and marked on the canvas.
+  function changesButton(number, current) {
+    return el("button", {
+      type: "button",
+      class: "button button--small",
+      text: "Changes",
+      "aria-label": `Changes since version ${number}`,
+      "aria-expanded": "false",
+      onclick: (event) => toggleDiff(number, current, event.currentTarget),
+    });
+  }
+
+  async function toggleDiff(number, current, button) {
+    const wasShown = shownDiff && shownDiff.number === number;
+    closeDiff();
+    if (wasShown) return;
+    let diff;
+    try {
+      diff = await api.versionDiff(workflowId, number, current);
+    } catch (error) {
+      toast(`Could not compare version ${number}: ${error.message}`, "error");
+      return;
+    }
+    const element = diffView(diff, number, current);
+    button.closest("li").after(element);
+    button.setAttribute("aria-expanded", "true");
+    shownDiff = { number, element, button };
+    onChanges(new Map([
+      ...diff.nodes.added.map((node) => [node.id, "added"]),
+      ...diff.nodes.changed.map((node) => [node.id, "changed"]),
+    ]));
+  }
+
+  function closeDiff() {
+    if (!shownDiff) return;
+    shownDiff.element.remove();
+    shownDiff.button.setAttribute("aria-expanded", "false");
+    shownDiff = null;
+    onChanges(new Map());
+  }
+
+  function diffView(diff, number, current) {
+    const lines = [
+      ...diff.nodes.added.map((node) => `Added ${node.type} node ${node.id}`),
+      ...diff.nodes.changed.map((node) => `Changed ${node.id}: ${node.fields.map((f) => f.field).join(", ")}`),
+      ...diff.nodes.removed.map((node) => `Removed ${node.type} node ${node.id}`),
+    ];
+    const edges = diff.edges.added.length + diff.edges.removed.length;
+    if (edges) lines.push(`${diff.edges.added.length} connection(s) added, ${diff.edges.removed.length} removed`);
+    return el("li", { class: "version-diff", role: "region", "aria-label": `Changes from version ${number} to version ${current}` },
+      el("div", { class: "version-diff__head" },
+        el("strong", { text: `v${number} → v${current}` }),
+        el("button", { type: "button", class: "button button--small", text: "Close", onclick: closeDiff })),
+      lines.length
+        ? el("ul", {}, ...lines.map((line) => el("li", { text: line })))
+        : el("span", { class: "muted", text: "No changes to the graph." }),
     );
   }
 

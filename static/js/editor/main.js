@@ -86,6 +86,7 @@ async function start() {
     currentVersion: () => editor.state.version,
     isDirty: () => isDirty(editor.state),
     onRestored: (restored) => showRestored(editor, restored),
+    onChanges: (changes) => editor.canvas.showChanges(changes),
   });
   api.listModels().then(
     (catalog) => {

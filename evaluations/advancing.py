@@ -89,34 +89,42 @@ def _summary_write(experiment: Experiment, *, scored: bool, settled: bool) -> No
 
 
 def _score_ended(experiment: Experiment) -> bool:
-    """Score the items whose runs have ended; whether there were any."""
+    """Score the items whose runs have ended, or were deleted from the history before they were scored
+    (nothing to score, and nothing will end); whether there were any."""
     ended = (
-        experiment.items.filter(status=ItemStatus.RUNNING, run__status__in=FINAL_RUN_STATUSES)
+        experiment.items.filter(
+            Q(run__status__in=FINAL_RUN_STATUSES) | Q(run__isnull=True), status=ItemStatus.RUNNING
+        )
         .select_related("run", "row")
         .order_by("repeat", "row_index")
     )
     ended = list(ended)
     evaluators = [Evaluator.from_spec(spec) for spec in experiment.evaluators]
     llm = None
-    if ended and any(e.type == "llm_judge" for e in evaluators):
+    if any(item.run is not None for item in ended) and any(e.type == "llm_judge" for e in evaluators):
         connections = list(usable_connections(owner=experiment.owner).values())
         llm = engine.build_llm_client(provider_config(), connections=connections)
     for item in ended:
+        if item.run is None:
+            _item_deleted(experiment, item, evaluators)
+            continue
         try:
             _item_score(experiment, item, evaluators, llm)
         except _JudgeRefused as refusal:
             _judge_refused(experiment, item, refusal.message)
             break
-    # A run deleted from the history before it was scored: nothing to score, and nothing will end.
+    return bool(ended)
+
+
+def _item_deleted(experiment: Experiment, item: ExperimentItem, evaluators: list[Evaluator]) -> None:
     with transaction.atomic():
-        deleted = experiment.items.filter(status=ItemStatus.RUNNING, run__isnull=True).update(
+        scored = ExperimentItem.objects.filter(pk=item.pk, status=ItemStatus.RUNNING).update(
             status=ItemStatus.SCORED,
             run_status=RunStatus.CANCELLED,
             passed=False,
             scores=[{"name": e.name, "score": 0.0, "reason": "the run was deleted"} for e in evaluators],
         )
-        _count_done(experiment, deleted)
-    return bool(ended or deleted)
+        _count_done(experiment, scored)
 
 
 def _count_done(experiment: Experiment, items: int) -> None:

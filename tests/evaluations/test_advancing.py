@@ -71,3 +71,20 @@ def test_a_lost_advance_is_sent_again_by_the_sweeper(alice, broker, llm_settings
     finished = wait_finished(str(experiment.pk))
     assert finished.status == ExperimentStatus.SUCCEEDED
     assert WorkflowRun.objects.filter(trigger_ref=str(experiment.pk)).count() == 2
+
+
+def test_an_item_whose_run_was_deleted_is_scored_zero_and_counted_done(alice, broker):
+    experiment = experiment_of(alice, rows=3, concurrency=2)
+    experiment_advance(experiment_id=str(experiment.pk))
+    first = ExperimentItem.objects.filter(experiment=experiment, status="running").order_by("row_index")[0]
+    WorkflowRun.objects.filter(pk=first.run_id).delete()
+
+    experiment_advance(experiment_id=str(experiment.pk))
+
+    first.refresh_from_db()
+    experiment.refresh_from_db()
+    assert (first.status, first.run_status, first.passed) == ("scored", "cancelled", False)
+    assert first.scores == [{"name": "right", "score": 0.0, "reason": "the run was deleted"}]
+    assert (experiment.done_count, experiment.item_count) == (1, 3)
+    # Its slot went to the next row.
+    assert ExperimentItem.objects.filter(experiment=experiment, status="running").count() == 2

@@ -11,8 +11,8 @@ import pytest
 
 from evaluations.models import Experiment, ExperimentItem
 from runs.models import NodeResult, RunTrigger, UserBudget, WorkflowRun
-from tests.fakes.llm_server import echo_reply
 from tests.evaluations.helpers import make_workflow, save_version, wait_finished
+from tests.fakes.llm_server import echo_reply
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

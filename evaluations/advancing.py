@@ -71,11 +71,10 @@ def _summary_write(experiment: Experiment, *, scored: bool, settled: bool) -> No
     now = timezone.now()
     due = Experiment.objects.filter(pk=experiment.pk)
     if not settled:
-        if not scored:
-            return
-        due = due.filter(
-            Q(summary_at__isnull=True) | Q(summary_at__lt=now - timedelta(seconds=SUMMARY_REFRESH_SECONDS))
-        )
+        recently = now - timedelta(seconds=SUMMARY_REFRESH_SECONDS)
+        if not scored or (experiment.summary_at is not None and experiment.summary_at >= recently):
+            return  # nothing new, or written lately as this advance read it (the UPDATE below rechecks)
+        due = due.filter(Q(summary_at__isnull=True) | Q(summary_at__lt=recently))
     elif not scored:
         # Settled with nothing new scored: written already, unless it settled (a cancel) after the last write.
         due = due.filter(Q(summary_at__isnull=True) | Q(summary_at__lt=F("completed_at")))

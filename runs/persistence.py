@@ -156,7 +156,8 @@ class RunEventSink:
             WorkflowRun.objects.filter(pk=self.run.pk).update(total_nodes=total)
             owner_caches_invalidate(owner_id=self.run.owner_id)
             self.run.total_nodes = total
-        self.counts = _stored_counts(self.run)
+        if self.already_done:  # a recovered or resumed run: its stored results count from the start
+            self.counts = _stored_counts(self.run)
 
     def _log_row(self, event: engine.LogLine) -> ExecutionLog:
         return ExecutionLog(

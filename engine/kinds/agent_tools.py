@@ -18,6 +18,7 @@ from engine.context import ExecutionContext
 from engine.kinds.base import NodeCall, NodeError, get_kind
 from engine.kinds.rules import placeholder_names_in, placeholder_texts
 from engine.mcp import McpError, McpToolCall
+from engine.ports import compact_json
 from engine.providers.types import ToolSpec
 from engine.schema import apply_defaults
 
@@ -40,6 +41,13 @@ APPROVAL_TIMEOUTS = ("reject", "approve", "fail")
 DEFAULT_APPROVAL_WAIT_S = 86400
 _HTTP_TEMPLATES = ("url", "query", "headers", "body")
 _MCP_LIST_TIMEOUT_S = 15.0
+_PREVIEW_CHARS = 200
+
+
+def preview(value: Any) -> str:
+    """A tool call's arguments or result as the live steps show it: compact and cut short."""
+    text = value if isinstance(value, str) else compact_json(value)
+    return text if len(text) <= _PREVIEW_CHARS else text[: _PREVIEW_CHARS - 1] + "…"
 
 
 class ToolFailed(Exception):

@@ -1,12 +1,13 @@
 """What changed between two versions of a graph: nodes added, removed and changed (each changed field with
 its old and new value), edges added and removed, the interface's inputs and outputs, and the notes and groups
-drawn beside the nodes (by id)."""
+drawn beside the nodes (by id); `labels` names every node of either version as people read it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from engine.graph import display_names
 from engine.interface import graph_interface
 
 # Where a node sits on the canvas is not a change to what it does.
@@ -95,4 +96,6 @@ def graph_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]
         "interface": _interface_changes(old, new),
         "notes": _annotation_changes(old.get("notes"), new.get("notes")),
         "groups": _annotation_changes(old.get("groups"), new.get("groups")),
+        # A removed node keeps its old name; one in both versions goes by its new one.
+        "labels": {**display_names(old.get("nodes") or []), **display_names(new.get("nodes") or [])},
     }

@@ -4,6 +4,7 @@
 
 import { api } from "./api.js";
 import { barChart } from "./chart.js";
+import { diffLines } from "./graphdiff.js";
 import { el, formatDate, readJsonScript, statusBadge, toast } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -232,17 +233,7 @@ function renderComparison() {
   const diff = comparison.versionDiff;
   $("compare-diff").replaceChildren(
     ...(diff
-      ? [
-          ...diff.nodes.added.map((node) => el("li", { text: `added ${node.type} ${node.id}` })),
-          ...diff.nodes.removed.map((node) => el("li", { text: `removed ${node.type} ${node.id}` })),
-          ...diff.nodes.changed.flatMap((node) =>
-            node.fields.map((field) =>
-              el("li", { text: `${node.id} ${field.field}: ${brief(field.old)} → ${brief(field.new)}` }),
-            ),
-          ),
-          ...diff.edges.added.map((edge) => el("li", { text: `edge added ${edge.source} → ${edge.target}` })),
-          ...diff.edges.removed.map((edge) => el("li", { text: `edge removed ${edge.source} → ${edge.target}` })),
-        ]
+      ? diffLines(diff, { brief }).map((line) => el("li", { text: line }))
       : [el("li", { class: "muted", text: "Not two saved versions of this workflow." })]),
   );
 }

@@ -1,6 +1,7 @@
 // The editor's Versions tab: the saved versions, newest first, each restorable after a confirm.
 
 import { api } from "./api.js";
+import { diffLines } from "./graphdiff.js";
 import { choose, el, formatDate, toast } from "./ui.js";
 
 // `currentVersion()` and `isDirty()` read the editor's state when needed; `onRestored(workflow)` loads
@@ -99,13 +100,7 @@ export function versionsPanel(list, { workflowId, currentVersion, isDirty, onRes
   }
 
   function diffView(diff, number, current) {
-    const lines = [
-      ...diff.nodes.added.map((node) => `Added ${node.type} node ${node.id}`),
-      ...diff.nodes.changed.map((node) => `Changed ${node.id}: ${node.fields.map((f) => f.field).join(", ")}`),
-      ...diff.nodes.removed.map((node) => `Removed ${node.type} node ${node.id}`),
-    ];
-    const edges = diff.edges.added.length + diff.edges.removed.length;
-    if (edges) lines.push(`${diff.edges.added.length} connection(s) added, ${diff.edges.removed.length} removed`);
+    const lines = diffLines(diff);
     return el("li", { class: "version-diff", role: "region", "aria-label": `Changes from version ${number} to version ${current}` },
       el("div", { class: "version-diff__head" },
         el("strong", { text: `v${number} → v${current}` }),

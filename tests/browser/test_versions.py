@@ -106,8 +106,9 @@ def test_changes_since_a_version_are_listed_and_marked_on_the_canvas_until_close
     page.get_by_role("button", name="Changes since version 1").click()
 
     diff = page.get_by_role("region", name="Changes from version 1 to version 2")
-    expect(diff).to_contain_text("Changed prompt: data.template")
-    expect(diff).to_contain_text("Added output node answer")
+    expect(diff).to_contain_text("Changed Prompt prompt: data.template")
+    expect(diff).to_contain_text("Added Output answer (output)")
+    expect(diff).to_contain_text("Connected Prompt prompt → Output answer")
     expect(prompt).to_have_class(re.compile(r"\bis-diff-changed\b"))
     expect(added).to_have_class(re.compile(r"\bis-diff-added\b"))
     expect(unchanged).not_to_have_class(re.compile(r"\bis-diff-"))

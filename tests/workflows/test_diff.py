@@ -68,6 +68,7 @@ def test_the_diff_lists_nodes_edges_and_interface_changes(alice, alice_client):
         {"source": "ask", "sourceHandle": "text", "target": "old", "targetHandle": "value"}
     ]
     assert diff["interface"]["inputs"] == {"added": ["style"], "removed": [], "changed": []}
+    assert diff["labels"]["old"] == "Debug old"  # a removed node keeps the name it had
     assert diff["interface"]["outputs"] == {"added": [], "removed": [], "changed": []}
 
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 import dramatiq
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from dramatiq import Message
 
 from accounts.models import User
-from runs.models import RunStatus, WorkflowRun
+from runs.models import ACTIVE_RUN_STATUSES, RunStatus, WorkflowRun
 from runs.tracing import run_message
 
 
@@ -37,11 +37,25 @@ def admitted_count(*, owner_id: int) -> int:
     )
 
 
-def run_admit(run: WorkflowRun, *, actor: dramatiq.Actor) -> Message | None:
-    """For a run being created, with its owner's row locked (run_create): admit it if the owner has a free
-    place, and return its message to send once the creation commits (its id is the run's trigger_id, in the
-    same write); None leaves it held."""
-    if admitted_count(owner_id=run.owner_id) >= settings.RUN_MAX_RUNNING_PER_USER:
+def owner_places_taken(*, owner_id: int) -> tuple[int, int]:
+    """In one query, the owner's active top-level runs (what RUN_MAX_ACTIVE_PER_USER caps) and, of those, the
+    admitted ones (admitted_count, what RUN_MAX_RUNNING_PER_USER caps): an active run is queued or running,
+    and a running one was admitted, so the second is the first with its held runs left out."""
+    counts = WorkflowRun.objects.filter(
+        owner_id=owner_id, parent_run__isnull=True, status__in=ACTIVE_RUN_STATUSES
+    ).aggregate(
+        active=Count("pk"),
+        admitted=Count("pk", filter=Q(status=RunStatus.RUNNING) | Q(admitted_at__isnull=False)),
+    )
+    return counts["active"], counts["admitted"]
+
+
+def run_admit(run: WorkflowRun, *, admitted: int, actor: dramatiq.Actor) -> Message | None:
+    """For a run being created, with its owner's row locked (run_create) and `admitted` its owner's
+    admitted_count read under that lock: admit it if the owner has a free place, and return its message
+    to send once the creation commits (its id is the run's trigger_id, in the same write); None leaves it
+    held."""
+    if admitted >= settings.RUN_MAX_RUNNING_PER_USER:
         return None
     message = run_message(actor, run.id, trace_id=run.trace_id, parent_span_id=run.trace_parent_id)
     run.admitted_at, run.trigger_id = timezone.now(), message.message_id

@@ -14,7 +14,7 @@ from accounts.models import User
 from core.errors import NotFound, get_or_not_found
 from core.pagination import MAX_LIMIT, Page
 from runs import cache
-from runs.models import ACTIVE_RUN_STATUSES, Approval, ExecutionLog, NodeResult, RunStatus, WorkflowRun
+from runs.models import Approval, ExecutionLog, NodeResult, RunStatus, WorkflowRun
 from runs.outputs import outputs_by_name
 from runs.result_serializers import RunDetailOutputSerializer, RunSummarySerializer
 
@@ -159,12 +159,6 @@ def run_children(*, run: WorkflowRun) -> QuerySet:
 
 def run_logs(*, run: WorkflowRun) -> QuerySet:
     return ExecutionLog.objects.filter(run=run).order_by("timestamp", "id")
-
-
-def run_active_count(*, owner: User) -> int:
-    # Child runs hold no place of their own: their top run holds one for the whole tree.
-    runs = WorkflowRun.objects.filter(owner=owner, status__in=ACTIVE_RUN_STATUSES, parent_run__isnull=True)
-    return runs.count()
 
 
 def run_settled_outputs(*, run: WorkflowRun) -> dict[str, dict]:

@@ -24,7 +24,7 @@ from connections.selectors import graph_auth_issues, graph_chain_issues
 from core import tracing
 from core.engine_config import graph_limits, run_options
 from core.errors import CAP_RETRY_AFTER_SECONDS, DomainError, RunRefused
-from runs.admission import run_admit, runs_release
+from runs.admission import owner_places_taken, run_admit, runs_release
 from runs.changes import run_changed
 from runs.ending import run_ended, run_publish_end, unfinished_nodes_end
 from runs.execution import planning_context
@@ -35,7 +35,6 @@ from runs.models import NodeStatus, ReuseMode, RunScope, RunStatus, RunTrigger, 
 from runs.ratelimit import run_rate_limit_count
 from runs.reuse import OwnerResultStore
 from runs.scopes import scope_issues, scope_targets
-from runs.selectors import run_active_count
 from runs.tasks import execute_run
 from runs.worker import inprocess_worker_ensure
 from uploads.services import graph_upload_issues
@@ -159,7 +158,10 @@ def run_create(
     )
     # Serialise one user's creations so that two requests cannot both slip under the active-run cap.
     User.objects.select_for_update().filter(pk=owner.pk).exists()
-    if run_active_count(owner=owner) >= settings.RUN_MAX_ACTIVE_PER_USER:
+    # Counted after the lock, in a statement of its own: under READ COMMITTED it then sees the run of the
+    # creation that held the lock before us.
+    active, admitted = owner_places_taken(owner_id=owner.pk)
+    if active >= settings.RUN_MAX_ACTIVE_PER_USER:
         raise TooManyActiveRuns(
             f"You already have {settings.RUN_MAX_ACTIVE_PER_USER} runs queued or running; "
             "wait for one to finish or cancel one.",
@@ -187,7 +189,7 @@ def run_create(
     run.trace_id, run.trace_parent_id = tracing.current_trace_ids()
     if not enqueue:  # the caller sends (or executes) it itself
         run.admitted_at = now
-    elif (message := run_admit(run, actor=execute_run)) is not None:
+    elif (message := run_admit(run, admitted=admitted, actor=execute_run)) is not None:
         _send_on_commit(message)
     run.save()
     run_changed(run)
@@ -244,7 +246,12 @@ def run_start(
             if workflow is None:
                 raise ValueError("a run needs a graph or a published workflow")
             return run_start_published(
-                workflow=workflow, inputs=inputs or {}, trigger=trigger, trigger_ref=trigger_ref, reuse=reuse
+                owner=owner,
+                workflow=workflow,
+                inputs=inputs or {},
+                trigger=trigger,
+                trigger_ref=trigger_ref,
+                reuse=reuse,
             )
         return run_create(
             owner=owner,
@@ -269,6 +276,7 @@ def run_rerun(*, run: WorkflowRun, reuse: str = ReuseMode.AUTO) -> WorkflowRun:
 
 def run_start_published(
     *,
+    owner: User,
     workflow: Workflow,
     inputs: Mapping[str, Any],
     trigger: str,
@@ -278,11 +286,12 @@ def run_start_published(
     """A full run of the workflow's published version (API, webhook and schedule runs), so that editing
     in the canvas changes nothing integrations run until the owner publishes again.
 
+    `owner` is the workflow's owner, passed in (run_start checked it) so as not to load the user again.
     Raises workflows.selectors.WorkflowNotPublished when there is no published version.
     """
     version = workflow_published_version(workflow=workflow)
     return run_create(
-        owner=workflow.owner,
+        owner=owner,
         graph=version.graph,
         workflow=workflow,
         workflow_version=version.number,

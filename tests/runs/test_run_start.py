@@ -10,7 +10,7 @@ from runs.idempotency import IdempotencyKeyInvalid, IdempotencyKeyReused
 from runs.models import RunStatus, RunTrigger
 from runs.ratelimit import RunRateLimited
 from runs.services import RunStillActive, TooManyActiveRuns, run_start
-from tests.graphs import callable_graph, text_to_debug_graph
+from tests.graphs import callable_graph, llm_callee, text_to_debug_graph
 from workflows.selectors import WorkflowNotPublished
 from workflows.services import workflow_create, workflow_publish
 
@@ -122,3 +122,53 @@ def test_another_users_workflow_cannot_be_started(alice, bob):
 
     with pytest.raises(ValueError, match="owner"):
         run_start(owner=bob, workflow=workflow, inputs={"topic": "x"})
+
+
+# What a start costs in statements. Each count includes the workflow's run summary write (4 statements, a
+# savepoint around a lock and an UPDATE) and the savepoint of run_create (a test's transaction turns BEGIN
+# and COMMIT into these).
+
+
+def test_executing_a_saved_workflow_reads_it_once_and_counts_the_owners_runs_in_one_query(
+    alice, alice_token_client, django_assert_max_num_queries
+):
+    workflow = workflow_create(owner=alice, name="W", **text_to_debug_graph())
+    body = {"workflowId": str(workflow.pk)}
+    alice_token_client.post("/api/execute", body, format="json")  # the token is cached from here on
+
+    # workflow, savepoint, owner lock, one count, insert, summary (4), release
+    with django_assert_max_num_queries(10):
+        response = alice_token_client.post("/api/execute", body, format="json")
+
+    assert response.status_code == 202
+
+
+def test_running_a_published_workflow_does_not_load_its_owner_again(
+    alice, alice_token_client, django_assert_max_num_queries
+):
+    workflow = workflow_publish(workflow=workflow_create(owner=alice, name="W", **callable_graph()))
+    url = f"/api/workflows/{workflow.pk}/runs"
+    alice_token_client.post(url, {"inputs": {"topic": "warm"}}, format="json")
+
+    # workflow, published version, then as above less the workflow
+    with django_assert_max_num_queries(11):
+        response = alice_token_client.post(url, {"inputs": {"topic": "x"}}, format="json")
+
+    assert response.status_code == 202
+
+
+def test_an_experiments_run_starts_in_nine_statements(alice, django_assert_max_num_queries):
+    workflow = workflow_create(owner=alice, name="W", **llm_callee())
+
+    with django_assert_max_num_queries(9):
+        started = run_start(
+            owner=alice,
+            trigger=RunTrigger.EVALUATION,
+            trigger_ref="experiment",
+            workflow=workflow,
+            graph=workflow.graph,
+            workflow_version=workflow.version,
+            inputs={"item": "x"},
+        )
+
+    assert (started.run.status, started.run.inputs) == (RunStatus.QUEUED, {"item": "x"})

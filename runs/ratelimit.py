@@ -1,20 +1,36 @@
 """The run-start budgets: per user (EXECUTE_RATE_LIMIT) and per webhook (WEBHOOK_RATE_LIMIT).
 
-Counted in the shared cache by django-ratelimit, so every process sees the same budget. Every way of
-starting a run counts against its owner's budget: the API, webhooks and schedules.
+Fixed windows counted in the shared cache, so every process sees the same budget; rates are written as
+django-ratelimit's (`10/m`, `100/h`, `5/30s`) and RATELIMIT_ENABLE turns them off as it does. On Redis a
+count is one round trip (a script that increments and, for a window's first request, sets the expiry),
+where django-ratelimit's `add` then `incr` took two. Every way of starting a run counts against its owner's
+budget: the API, webhooks and schedules.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+import time
+import zlib
 
 from django.conf import settings
-from django_ratelimit.core import get_usage
+from django.core.cache import caches
+from django_redis.cache import RedisCache
 
 from core.errors import RunRefused
 
 USER_GROUP = "runs.execute"
 WEBHOOK_GROUP = "runs.webhook"
+_RATE = re.compile(r"(\d+)/(\d*)([smhd])?$")
+_PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# A window's key outlives its window a little, so that a clock a second behind still finds it.
+_EXPIRY_FUDGE_SECONDS = 5
+# INCR creates the key at 1; only then is its expiry set, in the same atomic step, so no key lives forever.
+_INCR_WITH_EXPIRY = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
 
 
 class RunRateLimited(RunRefused):
@@ -22,12 +38,46 @@ class RunRateLimited(RunRefused):
     code = "rate_limited"
 
 
-def _count(group: str, key: str, rate: str, what: str) -> None:
-    usage: dict[str, Any] | None = get_usage(
-        None, group=group, key=lambda _group, _request: key, rate=rate, increment=True
-    )
-    if usage is not None and usage["should_limit"]:
-        raise RunRateLimited(f"Rate limit of {rate} {what} exceeded.", retry_after=max(1, usage["time_left"]))
+def _split_rate(rate: str) -> tuple[int, int]:
+    """`10/m` -> (10, 60); `5/30s` -> (5, 30)."""
+    match = _RATE.match(rate.strip())
+    if match is None:
+        raise ValueError(f"not a rate: {rate!r} (write it as 10/m, 100/h or 5/30s)")
+    limit, multiple, unit = match.groups()
+    return int(limit), _PERIOD_SECONDS[unit or "s"] * int(multiple or 1)
+
+
+def _window_end(value: str, period: int, now: int) -> int:
+    # Each key's windows are offset by a hash of it, so that not every budget renews at the same second.
+    end = now - now % period + zlib.crc32(value.encode()) % period
+    return end + period if end <= now else end
+
+
+def _increment(key: str, ttl_seconds: int) -> int:
+    """The window's count after adding this request, atomically across processes."""
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        client = cache.client.get_client(write=True)
+        return int(client.eval(_INCR_WITH_EXPIRY, 1, cache.make_and_validate_key(key), ttl_seconds * 1000))
+    # The embedded cache lives in this process, whose lock makes add-then-incr atomic enough; incr fails
+    # only if the key expired in between, and then this request opens the next window.
+    cache.add(key, 0, ttl_seconds)
+    try:
+        return cache.incr(key)
+    except ValueError:
+        cache.add(key, 1, ttl_seconds)
+        return 1
+
+
+def _count(group: str, value: str, rate: str, what: str) -> None:
+    if not settings.RATELIMIT_ENABLE:
+        return
+    limit, period = _split_rate(rate)
+    now = int(time.time())
+    window_end = _window_end(value, period, now)
+    count = _increment(f"rl:{group}:{value}:{window_end}", period + _EXPIRY_FUDGE_SECONDS)
+    if count > limit:
+        raise RunRateLimited(f"Rate limit of {rate} {what} exceeded.", retry_after=max(1, window_end - now))
 
 
 def run_rate_limit_count(*, owner_id: int) -> None:

@@ -7,7 +7,8 @@ redis-server on a free port (cache, broker and live event bus; its command count
 alone), with Gemini on the fake LLM server (a process of its own) at zero latency:
 - each API request (token authentication, Django's test client, the cache cold and warm): database
   statements, Redis commands, and CPU milliseconds in this process (requests/s per core, before the HTTP
-  server's own cost, which `bench.api` measures under wrk);
+  server's own cost, which `bench.api` measures under wrk); for `POST /api/execute` also the Python
+  function calls per request (cProfile over --requests starts);
 - a run of a 10-node workflow (Text, then Prompt -> LLM four times, then Debug: four model calls) started
   with `run_create` and executed with `run_execute`, as a worker thread does: statements and Redis commands
   per run (start and execution apart), and its CPU milliseconds, whence runs/s and nodes/s per worker
@@ -17,7 +18,9 @@ alone), with Gemini on the fake LLM server (a process of its own) at zero latenc
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import shutil
 import statistics
 import subprocess
@@ -182,6 +185,7 @@ def measure_everything(args: argparse.Namespace, redis_url: str) -> int:
         ("POST", "/api/execute", {"workflowId": str(workflow.id)}),
     ]
     rows = []
+    calls = {}
     for method, path, body in endpoints:
 
         def call(method: str = method, path: str = path, body: Any = body) -> None:
@@ -197,6 +201,12 @@ def measure_everything(args: argparse.Namespace, redis_url: str) -> int:
         warm = meter.measure(call)
         cpu = [meter.measure(call)[2] for _ in range(args.requests)]
         rows.append((f"{method} {path.split('?')[0]}", cold, warm, statistics.median(cpu)))
+        calls[method, path] = call
+
+    # Python function calls per start: what its CPU is made of, and a count a busy machine cannot skew.
+    profile = cProfile.Profile()
+    profile.runcall(lambda: [calls["POST", "/api/execute"]() for _ in range(args.requests)])
+    start_calls = pstats.Stats(profile).total_calls / args.requests
 
     print(f"\nbench.capacity, {time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} CPUs\n")
     print(
@@ -207,6 +217,8 @@ def measure_everything(args: argparse.Namespace, redis_url: str) -> int:
         name = name.replace(str(workflow.id), "{id}").replace(str(run_id), "{id}")
         counts = f"{cold[0]} / {warm[0]} | {cold[1]} / {warm[1]}"
         print(f"| {name} | {counts} | {cpu_ms:.2f} | {1000 / cpu_ms:,.0f} |")
+
+    print(f"\nPOST /api/execute, warm: {start_calls:,.0f} Python function calls per request (cProfile)")
 
     def median(costs: list[tuple[int, int, float]], index: int) -> float:
         return statistics.median(cost[index] for cost in costs)

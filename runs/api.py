@@ -66,12 +66,13 @@ def _accepted_run(run_id: uuid.UUID) -> Response:
 
 
 def _idempotency(request: Request) -> dict[str, Any]:
-    """run_start's Idempotency-Key, bound to this endpoint (with its workflow id) and this body."""
+    """run_start's Idempotency-Key, bound to this endpoint (with its workflow id) and this body; without a
+    key there is nothing to bind, and the body is not hashed."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return {"idempotency_key": None}
     body = dict(request.data.lists()) if isinstance(request.data, QueryDict) else request.data
-    return {
-        "idempotency_key": request.headers.get(IDEMPOTENCY_HEADER),
-        "request_digest": request_digest(path=request.path, body=body),
-    }
+    return {"idempotency_key": key, "request_digest": request_digest(path=request.path, body=body)}
 
 
 def _started_response(started: StartedRun, *, wait: float = 0) -> Response:

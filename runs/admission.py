@@ -27,26 +27,22 @@ def held_runs() -> QuerySet[WorkflowRun]:
     return WorkflowRun.objects.filter(status=RunStatus.QUEUED, admitted_at__isnull=True)
 
 
+# A run holding a place: running, or queued with its message sent. A waiting run holds none until a decision
+# queues it again.
+_HOLDS_A_PLACE = Q(status=RunStatus.RUNNING) | Q(status=RunStatus.QUEUED, admitted_at__isnull=False)
+
+
 def admitted_count(*, owner_id: int) -> int:
-    """The owner's top-level runs holding a place: running, or queued with their message sent. Child runs
-    run inside their parent's place; a waiting run holds none until a decision queues it again."""
-    return (
-        WorkflowRun.objects.filter(owner_id=owner_id, parent_run__isnull=True)
-        .filter(Q(status=RunStatus.RUNNING) | Q(status=RunStatus.QUEUED, admitted_at__isnull=False))
-        .count()
-    )
+    """The owner's top-level runs holding a place. Child runs run inside their parent's place."""
+    return WorkflowRun.objects.filter(_HOLDS_A_PLACE, owner_id=owner_id, parent_run__isnull=True).count()
 
 
 def owner_places_taken(*, owner_id: int) -> tuple[int, int]:
     """In one query, the owner's active top-level runs (what RUN_MAX_ACTIVE_PER_USER caps) and, of those, the
-    admitted ones (admitted_count, what RUN_MAX_RUNNING_PER_USER caps): an active run is queued or running,
-    and a running one was admitted, so the second is the first with its held runs left out."""
+    ones holding a place (admitted_count, what RUN_MAX_RUNNING_PER_USER caps)."""
     counts = WorkflowRun.objects.filter(
         owner_id=owner_id, parent_run__isnull=True, status__in=ACTIVE_RUN_STATUSES
-    ).aggregate(
-        active=Count("pk"),
-        admitted=Count("pk", filter=Q(status=RunStatus.RUNNING) | Q(admitted_at__isnull=False)),
-    )
+    ).aggregate(active=Count("pk"), admitted=Count("pk", filter=_HOLDS_A_PLACE))
     return counts["active"], counts["admitted"]
 
 

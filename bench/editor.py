@@ -99,6 +99,17 @@ def _dispatches(event: dict[str, Any], types: Iterable[str]) -> bool:
     return event.get("name") == "EventDispatch" and event.get("args", {}).get("data", {}).get("type") in types
 
 
+def outermost(intervals: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The intervals with those nested in another left out, in order: a main-thread task is recorded twice,
+    as RunTask and, inside it, ThreadControllerImpl::RunTask, and its time must count once."""
+    kept: list[tuple[float, float]] = []
+    for begin, end in sorted(intervals, key=lambda interval: (interval[0], -interval[1])):
+        if kept and end <= kept[-1][1]:
+            continue
+        kept.append((begin, end))
+    return kept
+
+
 def event_costs(trace: dict[str, Any], event_type: str) -> list[float]:
     """Milliseconds of renderer main-thread work per input event of `event_type` in a Chrome trace: from the
     start of the task that dispatched it to the end of the frame it caused (Commit, else Paint, else the next
@@ -111,7 +122,7 @@ def event_costs(trace: dict[str, Any], event_type: str) -> list[float]:
     on_main = [
         event for event in events if (event.get("pid"), event.get("tid")) == thread and event.get("ph") == "X"
     ]
-    tasks = sorted(
+    tasks = outermost(
         (event["ts"], event["ts"] + event.get("dur", 0))
         for event in on_main
         if event["name"] in TOP_LEVEL_TASKS

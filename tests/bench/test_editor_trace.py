@@ -44,3 +44,15 @@ def test_without_a_commit_the_paint_ends_the_frame():
     trace += [task(12000, 1000), span("Commit", 12500, 500)]
 
     assert event_costs(trace, "keydown") == [2.0, 1.5]
+
+
+def test_a_task_recorded_twice_nested_counts_once():
+    # Chromium records a task as RunTask and, inside it, ThreadControllerImpl::RunTask.
+    trace = [
+        task(0, 2000),
+        span("ThreadControllerImpl::RunTask", 10, 1980),
+        span("EventDispatch", 100, 500, type="keydown"),
+    ]
+    trace += [task(4000, 3000), span("ThreadControllerImpl::RunTask", 4010, 2980), span("Commit", 6000, 1000)]
+
+    assert event_costs(trace, "keydown") == [5.0]

@@ -71,12 +71,17 @@ function pointerDown(canvas, event) {
   return startPan(canvas, event);
 }
 
-function track(event, onMove, onUp) {
+// `capture`: once the pointer really drags, that element keeps it until it is released, so the browser no
+// longer hit-tests every node on each move (a cost that grew with the graph). Not before: a click or a
+// double-click must still reach the node under the pointer. Not for a connection being drawn: it looks for
+// the port under the pointer.
+function track(event, onMove, onUp, { capture = null } = {}) {
   event.preventDefault();
   const start = { x: event.clientX, y: event.clientY };
   let moved = false;
   const move = (e) => {
     if (!moved && Math.hypot(e.clientX - start.x, e.clientY - start.y) < DRAG_THRESHOLD) return;
+    if (!moved && capture) holdPointer(capture, e.pointerId);
     moved = true;
     onMove(e, { x: e.clientX - start.x, y: e.clientY - start.y });
   };
@@ -89,6 +94,15 @@ function track(event, onMove, onUp) {
   window.addEventListener("pointerup", up);
 }
 
+function holdPointer(element, pointerId) {
+  try {
+    element.setPointerCapture(pointerId);
+  } catch (error) {
+    // A pointer no device is pressing (an event a script made) cannot be held: the drag goes on uncaptured.
+    if (error.name !== "NotFoundError") throw error;
+  }
+}
+
 function startPan(canvas, event) {
   const startView = { ...canvas.view };
   canvas.root.classList.add("is-panning");
@@ -99,6 +113,7 @@ function startPan(canvas, event) {
       canvas.root.classList.remove("is-panning");
       if (!moved) canvas.callbacks.onSelect({ nodes: [], edges: [] }, false);
     },
+    { capture: canvas.root },
   );
 }
 
@@ -156,6 +171,7 @@ function startMove(canvas, event, nodeId) {
       }
       canvas.callbacks.onMoveEnd(positions);
     },
+    { capture: canvas.root },
   );
 }
 
@@ -185,6 +201,7 @@ function startBand(canvas, event) {
         .map((r) => r.id);
       canvas.callbacks.onSelect({ nodes: inside, edges: [] }, true);
     },
+    { capture: canvas.root },
   );
 }
 

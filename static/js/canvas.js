@@ -21,6 +21,9 @@ const SMALL_GRAPH = 12;
 export const GRID_SIZE = 24; // the dots drawn on the canvas, and what Snap to grid rounds to
 // Room left around the nodes (screen pixels) when the view is fitted to them.
 const FIT_MARGIN = 40;
+// Below this zoom a node's text is under ~5 screen pixels, unreadable: the nodes are drawn without it
+// (.canvas__world.is-far), so a frame's paint no longer grows with every visible node's text.
+export const FAR_ZOOM = 0.35;
 
 export class Canvas {
   constructor(root, { catalog, onSelect, onMoveEnd, onConnect, onViewChange, onOpen, onContextMenu, onDropConnection, onDeleteEdge, onSelectNote, onNoteChange, onGroupOpen, covers = () => [] }) {
@@ -287,6 +290,8 @@ export class Canvas {
   applyView() {
     const { x, y, zoom } = this.view;
     this.world.style.transform = `translate(${x}px, ${y}px) scale(${zoom})`;
+    // Changes the class only when the zoom crosses FAR_ZOOM: restyling every node is not a per-frame cost.
+    this.world.classList.toggle("is-far", zoom < FAR_ZOOM);
     this.root.style.setProperty("--grid-size", `${GRID_SIZE * zoom}px`);
     this.root.style.setProperty("--zoom", String(zoom)); // touch targets keep their screen size (phone.css)
     this.root.style.backgroundPosition = `${x}px ${y}px`;

@@ -40,6 +40,8 @@ export class Canvas {
     this.portCentres = new Map();
     // Nodes a shown version diff marks: id -> "added" | "changed" (empty when no diff is shown).
     this.changes = new Map();
+    // nodeId -> what a node's size and port positions follow from (see nodeElement): same shape, same geometry.
+    this.shapes = new Map();
 
     this.world = el("div", { class: "canvas__world" });
     // Group frames and sticky notes lie under the edges and nodes.
@@ -61,6 +63,7 @@ export class Canvas {
     const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest(".node");
     const focusedId = focused && this.nodeLayer.contains(focused) ? focused.dataset.id : null;
     const focusVisible = Boolean(focused && focused.matches(":focus-visible"));
+    this.shapes = new Map();
     this.nodeLayer.replaceChildren(...graph.nodes.map((node) => this.nodeElement(node)));
     this.nodeElements = new Map(
       [...this.nodeLayer.children].map((element) => [element.dataset.id, element]),
@@ -90,9 +93,12 @@ export class Canvas {
     if (!old || !node || graph.edges !== this.graph.edges) return this.render(graph, { selection, statuses, results, errors });
     this.graph = graph;
     this.state = { selection, statuses, results, errors };
+    const shapeBefore = this.shapes.get(nodeId);
     const fresh = this.nodeElement(node);
     old.replaceWith(fresh);
     this.nodeElements.set(nodeId, fresh);
+    // Typing changes a node's text, rarely its shape: measuring it anyway forced a layout per keystroke.
+    if (this.shapes.get(nodeId) === shapeBefore) return;
     for (const key of [...this.portCentres.keys()]) {
       if (key.startsWith(`${nodeId}\u0000`)) this.portCentres.delete(key);
     }
@@ -122,6 +128,10 @@ export class Canvas {
     const title = nodeName(node, kind);
     const summary = nodeSummary(node, kind);
     const thumb = kind && kind.imageSource ? imageOf(node.data, kind.imageSource) : null;
+    const caller = isCaller(node, this.kinds) && node.data.workflowId;
+    // Everything else in a node has a fixed height (one-line title and summary, fixed footer) and width.
+    const names = (ports) => ports.map((port) => port.name).join("\u0000");
+    this.shapes.set(node.id, JSON.stringify([names(ins), names(outs), Boolean(thumb), Boolean(summary), Boolean(caller)]));
     const classes = ["node", `node--${node.type}`];
     if (selection.nodes.has(node.id)) classes.push("is-selected");
     if (status) classes.push(`status-${status}`);
@@ -158,7 +168,7 @@ export class Canvas {
         disabled ? el("span", { class: "node__disabled badge badge--disabled", text: "disabled", title: "Disabled: the run skips this node and what needs it" }) : null,
         status ? el("span", { class: `node__status badge badge--${status}`, text: status.replace("-", " ") }) : null,
       ),
-      isCaller(node, this.kinds) && node.data.workflowId
+      caller
         ? el("div", { class: "node__summary node__summary--link" },
           el("span", { class: "node__summary-text", text: summary, title: summary }), calleeLink(node))
         : el("div", { class: "node__summary", text: summary, title: summary }),

@@ -16,6 +16,7 @@ export class Minimap {
     this.element = canvasElement;
     this.canvas = editorCanvas;
     this.statuses = {};
+    this.pending = null; // the animation frame that will draw it
     this.element.addEventListener("pointerdown", (event) => this.pointerDown(event));
   }
 
@@ -34,8 +35,16 @@ export class Minimap {
     return { scale, offset, visible };
   }
 
+  // Drawn at the next frame, once however many changes ask for it: measuring the canvas between a change's
+  // writes forced a layout of the page on every keystroke and pointer move.
   draw(statuses = this.statuses) {
     this.statuses = statuses;
+    if (this.pending === null) this.pending = requestAnimationFrame(() => this.drawNow());
+  }
+
+  drawNow() {
+    this.pending = null;
+    const statuses = this.statuses;
     const context = this.element.getContext("2d");
     const { width, height } = this.element;
     context.clearRect(0, 0, width, height);

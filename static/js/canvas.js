@@ -2,17 +2,17 @@
 // (canvas-gestures.js) turn the pointer into edit requests: it never edits the graph itself, it calls the
 // editor's callbacks, and the editor re-renders it.
 
-import { api } from "./api.js";
 import { drawAnnotations, listenForAnnotationEdits } from "./canvas-annotations.js";
+import { calleeLink, imageOf, nodeFooter, portLabel } from "./canvas-node.js";
 import { listenForGestures } from "./canvas-gestures.js";
 import { catalogByType } from "./graph.js";
 import { inputPorts, outputPorts } from "./portrules.js";
-import { calleeOf, isCaller } from "./callees.js";
+import { isCaller } from "./callees.js";
 import { kindIcon, nodeName, nodeSummary } from "./kinds.js";
 import { UNMEASURED_NODE_SIZE } from "./layout.js";
 import { el } from "./ui.js";
 import { READABLE_ZOOM, bounds, edgePath, fitView, toWorld, zoomAt } from "./viewport.js";
-import { formatDuration, formatTokens, outputImage, outputPreview, skipReason } from "./runstate.js";
+import { skipReason } from "./runstate.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 // A graph of at most this many nodes is never fitted below READABLE_ZOOM.
@@ -120,8 +120,8 @@ export class Canvas {
     for (let i = 0; i < Math.max(ins.length, outs.length); i++) {
       rows.push(
         el("div", { class: "node__row" },
-          ins[i] ? this.portElement(node, ins[i], "in") : el("span"),
-          outs[i] ? this.portElement(node, outs[i], "out") : el("span"),
+          ins[i] ? portLabel(node, ins[i], "in") : el("span"),
+          outs[i] ? portLabel(node, outs[i], "out") : el("span"),
         ),
       );
     }
@@ -174,53 +174,8 @@ export class Canvas {
         : el("div", { class: "node__summary", text: summary, title: summary }),
       thumb ? el("img", { class: "node__thumb", src: thumb, alt: "", loading: "lazy" }) : null,
       el("div", { class: "node__ports" }, rows),
-      this.footerElement({ messages, skipped, result, imageShown: Boolean(thumb) }),
+      nodeFooter({ messages, skipped, result, imageShown: Boolean(thumb) }),
     );
-  }
-
-  // Every node ends in a footer of one fixed height, run or not: what it holds (a problem, why the run
-  // skipped it, its last result) scrolls inside, so a result never grows the node over its neighbours.
-  footerElement({ messages, skipped, result, imageShown }) {
-    let content;
-    if (messages.length) content = [el("div", { class: "node__scroll" }, el("div", { class: "node__error", role: "alert", text: messages.join("; ") }))];
-    else if (result) content = this.resultElement(result, imageShown, skipped);
-    else content = [];
-    return el("div", { class: `node__result${content.length ? "" : " is-empty"}` }, content);
-  }
-
-  portElement(node, port, side) {
-    return el(
-      "span",
-      { class: `port-label port-label--${side}`, dataset: { port: port.name } },
-      el("span", {
-        class: `port port--${side} port--${port.type}`,
-        dataset: { node: node.id, port: port.name, side, type: port.type },
-        title: `${port.name} (${port.type}${port.required ? ", required" : ""}${port.multiple ? ", many" : ""})`,
-      }),
-      port.name,
-    );
-  }
-
-  // The last result, for the footer: a scrolling preview and a line of facts. `imageShown`: the node already
-  // shows its picture (an Image node), so the result does not repeat it.
-  resultElement(result, imageShown, skipped) {
-    const image = outputImage(result.output);
-    const meta = [formatDuration(result.durationMs), formatTokens(result), result.provider]
-      .filter(Boolean)
-      .join(" · ");
-    let body;
-    if (result.status === "skipped") body = el("div", { class: "node__output node__output--skipped", text: result.errorMessage || "Skipped." });
-    else if (result.errorMessage) body = el("div", { class: "node__output node__output--error", text: result.errorMessage });
-    else if (image && imageShown) body = el("div", { class: "node__output", text: "Image passed on." });
-    else if (image) body = el("img", { class: "node__thumb", src: image, alt: "output image" });
-    else body = el("div", { class: "node__output", text: outputPreview(result.output, 2000) });
-    return [
-      skipped
-        ? el("div", { class: "node__skip", dataset: { reason: skipped.kind }, title: skipped.detail || null, text: `Skipped: ${skipped.label}` })
-        : null,
-      el("div", { class: "node__scroll", tabindex: "-1" }, body),
-      meta ? el("div", { class: "node__meta", text: meta }) : null,
-    ].filter(Boolean);
   }
 
   measurePorts(within = null) {
@@ -418,29 +373,8 @@ export class Canvas {
   }
 }
 
-// A Sub-workflow or Map node links to the workflow it calls (a new tab: the edits here stay as they are).
-function calleeLink(node) {
-  const callee = calleeOf(node.data);
-  const name = callee ? callee.name : "the called workflow";
-  return el("a", {
-    class: "node__open",
-    href: `/workflows/${encodeURIComponent(node.data.workflowId)}/`,
-    target: "_blank",
-    rel: "noopener",
-    title: `Open ${name} in a new tab`,
-    text: "Open ↗",
-    onpointerdown: (event) => event.stopPropagation(),
-  });
-}
-
 function measure(element) {
   return { width: element.offsetWidth, height: element.offsetHeight };
-}
-
-// The picture of a node whose kind holds one (`imageSource` names its upload id and URL fields).
-function imageOf(data, source) {
-  if (data[source.upload]) return api.uploadContentUrl(data[source.upload]);
-  return data[source.url] || null;
 }
 
 function portKey(nodeId, side, port) {

@@ -21,7 +21,7 @@ from django.utils import timezone
 import engine
 from core.engine_config import run_options
 from runs.approvals import RunApprovals, approvals_request
-from runs.changes import run_changed
+from runs.changes import run_claimed, run_ended_changed
 from runs.children import ChildRunAllowance, ChildRuns, Lineage
 from runs.ending import node_counts
 from runs.events import RunEventPublisher
@@ -41,13 +41,15 @@ logger = logging.getLogger(__name__)
 
 def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None = None) -> WorkflowRun | None:
     """Claim the run, execute it with the engine writing progress as it goes, and record the outcome."""
-    run = _run_claim(run_id=run_id)
-    if run is None:
+    claim = _run_claim(run_id=run_id)
+    if claim is None:
         logger.info("run %s is not claimable; message dropped", run_id)
         return None
+    run, first_start = claim
     # Nodes with a result are not run again: a recovered run's succeeded nodes (its other results were deleted
-    # by the claim), and everything a run that waited for a decision had settled before it waited.
-    done = run_settled_outputs(run=run)
+    # by the claim), and everything a run that waited for a decision had settled before it waited. A run's
+    # first start has none: only a worker writes results of a run that can still be claimed.
+    done = {} if first_start else run_settled_outputs(run=run)
     options = run_options()
     lineage = Lineage(
         chain=(),
@@ -58,9 +60,10 @@ def run_execute(*, run_id: str, listener: Callable[[engine.Event], None] | None 
     return _run_drive(run=run, guard=guard, lineage=lineage, done=done, listener=listener)
 
 
-def _run_claim(*, run_id: str) -> WorkflowRun | None:
-    """Take the run for this worker, or None when it is not ours to run (finished, cancelled, or alive
-    elsewhere). A running run whose heartbeat went stale is taken over: its worker died."""
+def _run_claim(*, run_id: str) -> tuple[WorkflowRun, bool] | None:
+    """Take the run for this worker, and whether this is its first start; None when it is not ours to run
+    (finished, cancelled, or alive elsewhere). A running run whose heartbeat went stale is taken over: its
+    worker died."""
     now = timezone.now()
     stale_before = now - timedelta(seconds=settings.RUN_STALE_AFTER_SECONDS)
     # A held run (runs.admission) is not claimable: a stray message must not run it past its owner's place.
@@ -77,14 +80,16 @@ def _run_claim(*, run_id: str) -> WorkflowRun | None:
     ).update(recoveries=F("recoveries") + 1, heartbeat_at=now)
     if not claimed:
         return None
-    run = WorkflowRun.objects.get(pk=run_id)
-    if run.started_at == now:  # its first start: it waited in the queue since it was created
+    # Its owner and workflow are what executing it reads first (its context, its callees).
+    run = WorkflowRun.objects.select_related("owner", "workflow").get(pk=run_id)
+    first_start = run.started_at == now
+    if first_start:  # it waited in the queue since it was created
         QUEUE_WAIT.observe((now - run.created_at).total_seconds())
     if run.recoveries:
         # Only succeeded nodes are kept; anything else of the dead attempt is recomputed.
         NodeResult.objects.filter(run=run).exclude(status=NodeStatus.SUCCEEDED).delete()
-    run_changed(run)
-    return run
+    run_claimed(run)
+    return run, first_start
 
 
 def _run_drive(
@@ -161,7 +166,7 @@ def _run_drive_engine(
                     caps=lineage.caps,
                 )
             finally:
-                sink.flush()  # before the final counters are counted from the results
+                sink.flush()  # what is held is written before the end: the tally is then the final counters
     except engine.GraphInvalid as exc:
         summary = f"Invalid graph: {exc}"
         return _run_finish(
@@ -183,18 +188,30 @@ def _run_drive_engine(
     elif status == RunStatus.SUCCEEDED and run.error_summary:
         # A failure before the run waited decides its end (its node is not run again).
         status, summary = RunStatus.FAILED, run.error_summary
-    return _run_finish(run=run, guard=guard, status=status, summary=summary, publisher=publisher)
+    return _run_finish(
+        run=run, guard=guard, status=status, summary=summary, publisher=publisher, counts=sink.totals()
+    )
 
 
 def _run_finish(
-    *, run: WorkflowRun, guard: RunGuard, status: str, summary: str, publisher: RunEventPublisher
+    *,
+    run: WorkflowRun,
+    guard: RunGuard,
+    status: str,
+    summary: str,
+    publisher: RunEventPublisher,
+    counts: dict[str, Any] | None = None,
 ) -> WorkflowRun | None:
-    fields = reconnecting(lambda: _run_record_outcome(run=run, guard=guard, status=status, summary=summary))
+    """`counts`: the run's counters and usage as its sink wrote them; None (a crash, whose last batch may not
+    be written) counts them from the stored results."""
+    fields = reconnecting(
+        lambda: _run_record_outcome(run=run, guard=guard, status=status, summary=summary, counts=counts)
+    )
     if fields is None:
         return None
     for name, value in fields.items():
         setattr(run, name, value)
-    run_changed(run)
+    run_ended_changed(run)
     if status != RunStatus.WAITING:
         run_finished_count(status=status, duration_ms=run.duration_ms)
     publisher.end(run)
@@ -202,14 +219,14 @@ def _run_finish(
 
 
 def _run_record_outcome(
-    *, run: WorkflowRun, guard: RunGuard, status: str, summary: str
+    *, run: WorkflowRun, guard: RunGuard, status: str, summary: str, counts: dict[str, Any] | None
 ) -> dict[str, Any] | None:
     """Write the final status and counters, unless the run is no longer this worker's (then None)."""
     now = timezone.now()
     started = run.started_at or now
     fields = {
         "status": status,
-        **node_counts(run),
+        **(node_counts(run) if counts is None else counts),
         "duration_ms": max(0, round((now - started).total_seconds() * 1000)),
         "error_summary": summary,
         # A waiting run is not over: it has no end yet, and no worker (nor heartbeat) until it is resumed.

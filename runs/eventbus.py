@@ -61,12 +61,11 @@ class EventFollow(Protocol):
 
 
 class RunEventBus(Protocol):
-    def publish(self, run_id: str, events: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
-        """Append (type, data) events to the run's stream, in order, at once (from any thread); their ids."""
-        ...
-
-    def close(self, run_id: str) -> None:
-        """The run has ended: keep its stream RUN_EVENTS_TTL_SECONDS longer, then drop it."""
+    def publish(
+        self, run_id: str, events: Sequence[tuple[str, dict[str, Any]]], *, last: bool = False
+    ) -> list[str]:
+        """Append (type, data) events to the run's stream, in order, at once (from any thread); their ids.
+        With `last` they end the run: its stream is kept RUN_EVENTS_TTL_SECONDS longer, then dropped."""
         ...
 
     async def read(self, run_id: str, *, after: str | None) -> BusRead:

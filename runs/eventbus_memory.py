@@ -39,7 +39,9 @@ class MemoryRunEventBus:
             stream = self._runs[run_id] = _MemoryStream(deque(maxlen=self.maxlen))
         return stream
 
-    def publish(self, run_id: str, events: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
+    def publish(
+        self, run_id: str, events: Sequence[tuple[str, dict[str, Any]]], *, last: bool = False
+    ) -> list[str]:
         # Round-tripped through JSON like the Redis bus, so both hand readers the same values.
         decoded = [(type, json.loads(encode_event_data(data))) for type, data in events]
         ids = []
@@ -50,15 +52,12 @@ class MemoryRunEventBus:
                 stream.added += 1
                 stream.events.append(BusEvent(f"{stream.added}-0", type, data))
                 ids.append(f"{stream.added}-0")
+            if last:
+                stream.expires_at = time.monotonic() + self.ttl_s
             waiters = list(stream.waiters)
         for loop, ready in waiters:
             loop.call_soon_threadsafe(ready.set)
         return ids
-
-    def close(self, run_id: str) -> None:
-        with self._lock:
-            if run_id in self._runs:
-                self._runs[run_id].expires_at = time.monotonic() + self.ttl_s
 
     def _forget_expired(self) -> None:
         now = time.monotonic()

@@ -64,19 +64,18 @@ class RedisRunEventBus:
     def key(run_id: str) -> str:
         return f"weft:run-events:{run_id}"
 
-    def publish(self, run_id: str, events: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
+    def publish(
+        self, run_id: str, events: Sequence[tuple[str, dict[str, Any]]], *, last: bool = False
+    ) -> list[str]:
         key = self.key(run_id)
         pipe = self._sync.pipeline(transaction=False)
         for type, data in events:
             pipe.xadd(
                 key, {"type": type, "data": encode_event_data(data)}, maxlen=self.maxlen, approximate=True
             )
-        pipe.expire(key, self.active_ttl_s)
+        pipe.expire(key, self.ttl_s if last else self.active_ttl_s)
         *event_ids, _ = pipe.execute()
         return [event_id.decode() for event_id in event_ids]
-
-    def close(self, run_id: str) -> None:
-        self._sync.expire(self.key(run_id), self.ttl_s)
 
     def _loop_clients(self) -> _LoopClients:
         loop = asyncio.get_running_loop()

@@ -6,7 +6,6 @@ node), `reset` (forget that node's text) and `end`.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from typing import Any
@@ -102,7 +101,7 @@ class RunEventPublisher:
         self.publish(type, data)
         self.flush()
 
-    def flush(self) -> None:
+    def flush(self, *, last: bool = False) -> None:
         if self._counts_changed:
             self._held.append(("run", run_counts(self.run) | {"status": "running"}))
             self._counts_changed = False
@@ -110,7 +109,7 @@ class RunEventPublisher:
             return
         events, self._held = self._held, []
         try:
-            self.bus.publish(self.run_id, events)
+            self.bus.publish(self.run_id, events, last=last)
         except (redis.RedisError, OSError) as exc:
             if not self._warned:
                 logger.warning("run %s: live events not published (%s)", self.run_id, exc)
@@ -174,8 +173,7 @@ class RunEventPublisher:
 
     def end(self, run: WorkflowRun) -> None:
         self._counts_changed = False  # the end event carries the final counts
-        self.publish(END, end_data(run))
-        self.flush()
-        # If this fails the stream still expires on its own (active_ttl_s).
-        with contextlib.suppress(redis.RedisError, OSError):
-            self.bus.close(self.run_id)
+        self._held.append((END, end_data(run)))
+        # The stream is closed in the end event's round trip; if that fails it still expires on its own
+        # (active_ttl_s).
+        self.flush(last=True)

@@ -11,23 +11,25 @@ Node results are written ON CONFLICT DO NOTHING (NodeResult is unique per run an
 finished twice across a crash and a recovery is written once; after a SIGKILL only the nodes of the
 batch not yet written run again. Each batch of results also writes the run's counters in its transaction
 (from a tally this sink keeps, read from the run's results when it starts), so the counts a reader sees
-always match the results written. Every event goes to the live event bus (runs.events) with the batch it
-belongs to, once that is written: at most a poll (0.1 s) after it was emitted, in one round trip a batch;
-the `end` event follows the final write.
+always match the results written; the tally, with the model usage summed alongside, is also the run's
+final counters once everything held is written (`totals`), so the end reads no result back. Every event
+goes to the live event bus (runs.events) with the batch it belongs to, once that is written: at most a
+poll (0.1 s) after it was emitted, in one round trip a batch; the `end` event follows the final write.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
 
 import engine
 from core.cache import owner_caches_invalidate
 from engine.results import json_safe
 from runs.costs import price_table
+from runs.ending import node_counts
 from runs.events import RunEventPublisher
 from runs.execution import RunGuard
 from runs.metrics import node_finished_count
@@ -73,6 +75,7 @@ class RunEventSink:
         self.listener = listener
         self.publisher = publisher
         self.counts: dict[str, int] = dict.fromkeys(COUNTER_FIELDS.values(), 0)
+        self.usage: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "cost": None}
         self._results: list[NodeResult] = []
         self._logs: list[ExecutionLog] = []
         self._oldest_pending = 0.0
@@ -87,10 +90,7 @@ class RunEventSink:
                 row = self._result_row(event.result)
                 self._hold(row, self._results)
                 node_finished_count(event.result, prices=price_table())
-                if (field := COUNTER_FIELDS.get(row.status)) is not None:  # type: ignore[call-overload]
-                    self.counts[field] += 1
-                    for name, value in self.counts.items():
-                        setattr(self.run, name, value)
+                self._tally(row)
             elif isinstance(event, engine.LogLine):
                 self._hold(self._log_row(event), self._logs)
             elif isinstance(event, engine.ApprovalRequested):
@@ -102,6 +102,21 @@ class RunEventSink:
                 self.flush()
         if self.listener is not None:
             self.listener(event)
+
+    def totals(self) -> dict[str, Any]:
+        """The run's final counters and model usage (as `runs.ending.node_counts` counts them from the stored
+        results), from the tally: true once `flush` has written everything held."""
+        return {**self.counts, **self.usage}
+
+    def _tally(self, row: NodeResult) -> None:
+        if (field := COUNTER_FIELDS.get(row.status)) is not None:  # type: ignore[call-overload]
+            self.counts[field] += 1
+            for name, value in self.counts.items():
+                setattr(self.run, name, value)
+        self.usage["input_tokens"] += row.input_tokens or 0
+        self.usage["output_tokens"] += row.output_tokens or 0
+        if row.cost is not None:
+            self.usage["cost"] = (self.usage["cost"] or 0) + row.cost
 
     def should_cancel(self) -> bool:
         """The engine's poll, every 0.1 s from its coordinating thread: write what is held, ask the guard."""
@@ -157,7 +172,9 @@ class RunEventSink:
             owner_caches_invalidate(owner_id=self.run.owner_id)
             self.run.total_nodes = total
         if self.already_done:  # a recovered or resumed run: its stored results count from the start
-            self.counts = _stored_counts(self.run)
+            stored = node_counts(self.run)
+            self.counts = {field: stored[field] for field in COUNTER_FIELDS.values()}
+            self.usage = {field: stored[field] for field in self.usage}
 
     def _log_row(self, event: engine.LogLine) -> ExecutionLog:
         return ExecutionLog(
@@ -196,9 +213,3 @@ class RunEventSink:
         if (origin := self.origins.get(result.reused_from_result)) is not None:  # type: ignore[arg-type]
             row.reused_from = origin
         return row
-
-
-def _stored_counts(run: WorkflowRun) -> dict[str, int]:
-    return NodeResult.objects.filter(run=run).aggregate(
-        **{field: Count("id", filter=Q(status=status)) for status, field in COUNTER_FIELDS.items()}
-    )

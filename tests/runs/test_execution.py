@@ -11,12 +11,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from runs.driving import run_execute
+from runs.ending import node_counts
 from runs.execution import execution_context
 from runs.models import ExecutionLog, NodeResult, RunScope, RunStatus, WorkflowRun
 from runs.services import run_create
+from runs.tasks import execute_run
 from tests.factories import NodeResultFactory, WorkflowFactory, WorkflowRunFactory
 from tests.fakes.llm_server import prompt_text
-from tests.graphs import edge, node, text_llm_chain
+from tests.graphs import edge, node, text_llm_chain, text_to_debug_graph
 
 pytestmark = pytest.mark.django_db
 
@@ -213,3 +215,34 @@ def test_a_long_chain_writes_its_results_in_a_few_batches_each_exactly_once(alic
     stored = list(NodeResult.objects.filter(run=run).values_list("node_id", flat=True))
     assert sorted(stored) == sorted(n["id"] for n in nodes)
     assert NodeResult.objects.get(run=run, node_id="n3").output == {"text": "start!!!"}
+
+
+def test_a_small_runs_execution_from_claim_to_end_takes_a_fixed_handful_of_statements(
+    alice, django_assert_max_num_queries
+):
+    flow = text_to_debug_graph()
+    workflow = WorkflowFactory(owner=alice, nodes=flow["nodes"], edges=flow["edges"])
+    run = run_create(owner=alice, graph=flow, workflow=workflow, enqueue=False)
+
+    # The claim and its read, the workflow shown running, connections, budget, reuse lookup, one batch of
+    # results and log, the end, the workflow's last status, the owner's next place.
+    with django_assert_max_num_queries(21):
+        execute_run.fn(str(run.id))
+
+    run.refresh_from_db()
+    workflow.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED
+    stored = node_counts(run)
+    assert {field: getattr(run, field) for field in stored} == stored
+    assert run.succeeded_nodes == 2
+    assert (workflow.run_count, workflow.last_run_status) == (1, RunStatus.SUCCEEDED)
+
+
+def test_a_runs_final_counters_and_usage_are_those_of_its_stored_results(alice, llm_settings):
+    run = run_create(owner=alice, graph=text_llm_chain(3), enqueue=False)
+
+    finished = run_execute(run_id=str(run.id))
+
+    stored = node_counts(finished)
+    assert {field: getattr(finished, field) for field in stored} == stored
+    assert (finished.succeeded_nodes, finished.input_tokens, finished.output_tokens) == (3, 3, 5)

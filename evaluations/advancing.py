@@ -55,9 +55,12 @@ def experiment_advance(*, experiment_id: str) -> None:
     if experiment is None:
         return  # deleted with its dataset
     scored = _score_ended(experiment)
-    if experiment.status == ExperimentStatus.RUNNING:
-        _start_next(experiment)
-    settled = not experiment.items.filter(status__in=(ItemStatus.PENDING, ItemStatus.RUNNING)).exists()
+    # Items seen running (or pending) under the lock are not settled: the advance that scores the last of
+    # them looks again after scoring it.
+    busy = experiment.status == ExperimentStatus.RUNNING and _start_next(experiment)
+    settled = (
+        not busy and not experiment.items.filter(status__in=(ItemStatus.PENDING, ItemStatus.RUNNING)).exists()
+    )
     if settled:
         Experiment.objects.filter(pk=experiment.pk, status=ExperimentStatus.RUNNING).update(
             status=ExperimentStatus.SUCCEEDED, completed_at=timezone.now()
@@ -272,27 +275,37 @@ def _stop(experiment: Experiment, reason: str) -> None:
 # Starting -----------------------------------------------------------------------------------
 
 
-def _start_next(experiment: Experiment) -> None:
+def _start_next(experiment: Experiment) -> bool:
+    """Start pending items in the free slots; whether items were seen running or left pending (so the
+    experiment is not settled)."""
     with transaction.atomic():
         # The lock serialises advances of one experiment: the count of running items stays true below.
         locked = Experiment.objects.select_for_update().filter(
             pk=experiment.pk, status=ExperimentStatus.RUNNING
         )
         if not locked.exists():
-            return
-        slots = experiment.concurrency - experiment.items.filter(status=ItemStatus.RUNNING).count()
+            return False
+        running = experiment.items.filter(status=ItemStatus.RUNNING).count()
+        slots = max(0, experiment.concurrency - running)
         pending = (
             experiment.items.filter(status=ItemStatus.PENDING)
             .select_related("row")
             .order_by("repeat", "row_index")
         )
-        for item in pending[: max(0, slots)]:
-            if not _item_start(experiment, item):
-                break
+        # One more than the slots: whether any is left pending after them.
+        candidates = list(pending[: slots + 1])
+        started = False
+        for item in candidates[:slots]:
+            outcome = _item_start(experiment, item)
+            if outcome is None:
+                return True  # refused for now: it stays pending
+            started = started or outcome == ItemStatus.RUNNING
+        return running > 0 or started or len(candidates) > slots
 
 
-def _item_start(experiment: Experiment, item: ExperimentItem) -> bool:
-    """Start the item's run; False when the owner may not start one now (a later advance tries again)."""
+def _item_start(experiment: Experiment, item: ExperimentItem) -> str | None:
+    """Start the item's run; the item's status then (running, or scored when its run could not start), None
+    when the owner may not start one now (a later advance tries again)."""
     try:
         with transaction.atomic():
             started = run_start(
@@ -311,15 +324,16 @@ def _item_start(experiment: Experiment, item: ExperimentItem) -> bool:
             if not claimed:
                 raise _AlreadyStarted
     except _AlreadyStarted:
-        return True
+        return ItemStatus.RUNNING
     except RunRefused as refusal:
         logger.info("experiment %s waits to start more runs: %s", experiment.pk, refusal.message)
-        return False
+        return None
     except (engine.GraphInvalid, engine.InputsInvalid) as exc:
         with transaction.atomic():
             failed = _item_fail_to_start(experiment, item, str(exc))
             _count_done(experiment, failed)
-    return True
+        return ItemStatus.SCORED
+    return ItemStatus.RUNNING
 
 
 def _item_fail_to_start(experiment: Experiment, item: ExperimentItem, error: str) -> int:

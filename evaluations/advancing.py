@@ -61,10 +61,17 @@ def experiment_advance(*, experiment_id: str) -> None:
     settled = (
         not busy and not experiment.items.filter(status__in=(ItemStatus.PENDING, ItemStatus.RUNNING)).exists()
     )
-    if settled:
-        Experiment.objects.filter(pk=experiment.pk, status=ExperimentStatus.RUNNING).update(
-            status=ExperimentStatus.SUCCEEDED, completed_at=timezone.now()
+    if settled and experiment.status == ExperimentStatus.RUNNING:
+        now = timezone.now()
+        # Finished and its final figures in one statement: no reader sees it succeeded with a stale summary.
+        finished = Experiment.objects.filter(pk=experiment.pk, status=ExperimentStatus.RUNNING).update(
+            status=ExperimentStatus.SUCCEEDED,
+            completed_at=now,
+            summary=experiment_summary(experiment=experiment)["aggregates"],
+            summary_at=now,
         )
+        if finished:
+            return
     _summary_write(experiment, scored=scored, settled=settled)
 
 

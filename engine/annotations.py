@@ -8,7 +8,7 @@ geometry of its own."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 NOTE_COLORS = ("yellow", "blue", "green", "pink", "grey")
@@ -41,19 +41,28 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def check_notes(notes: Any, *, max_count: int, report: Report) -> None:
-    if not isinstance(notes, list):
-        report("notes", "must be a list")
+def _objects(
+    key: str, items: Any, *, max_count: int, report: Report
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """The list `key`'s objects with their paths, once the list, its length, each item's shape and each id
+    (present, a string, unique) are checked."""
+    if not isinstance(items, list):
+        report(key, "must be a list")
         return
-    if len(notes) > max_count:
-        report("notes", f"has {len(notes):,} notes; the limit is {max_count:,}")
+    if len(items) > max_count:
+        report(key, f"has {len(items):,} {key}; the limit is {max_count:,}")
     seen: dict[str, str] = {}
-    for i, note in enumerate(notes):
-        path = f"notes[{i}]"
-        if not isinstance(note, Mapping):
+    for i, item in enumerate(items):
+        path = f"{key}[{i}]"
+        if not isinstance(item, Mapping):
             report(path, "must be an object")
             continue
-        _check_id(path, note, seen, report)
+        _check_id(path, item, seen, report)
+        yield path, item
+
+
+def check_notes(notes: Any, *, max_count: int, report: Report) -> None:
+    for path, note in _objects("notes", notes, max_count=max_count, report=report):
         position = note.get("position")
         if not (isinstance(position, Mapping) and all(_is_number(position.get(axis)) for axis in ("x", "y"))):
             report(f"{path}.position", "must be an object with numeric x and y")
@@ -71,19 +80,8 @@ def check_notes(notes: Any, *, max_count: int, report: Report) -> None:
 
 def check_groups(groups: Any, node_ids: Collection[str], *, max_count: int, report: Report) -> None:
     """Each group names nodes of the graph, each node in at most one group (a frame moves its nodes)."""
-    if not isinstance(groups, list):
-        report("groups", "must be a list")
-        return
-    if len(groups) > max_count:
-        report("groups", f"has {len(groups):,} groups; the limit is {max_count:,}")
-    seen: dict[str, str] = {}
     grouped: dict[str, str] = {}
-    for i, group in enumerate(groups):
-        path = f"groups[{i}]"
-        if not isinstance(group, Mapping):
-            report(path, "must be an object")
-            continue
-        _check_id(path, group, seen, report)
+    for path, group in _objects("groups", groups, max_count=max_count, report=report):
         title = group.get("title", "")
         if not isinstance(title, str):
             report(f"{path}.title", "must be a string")

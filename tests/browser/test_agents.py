@@ -14,23 +14,30 @@ from playwright.sync_api import expect
 from accounts.models import User
 from tests.browser.helpers import create_workflow, drop_kind, select_node, sign_up
 from tests.graphs import callable_graph
+from workflows.models import Workflow
 from workflows.services import workflow_create, workflow_publish
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_an_agent_with_a_workflow_tool_runs_and_shows_its_steps(page, site, worker, llm, artifacts) -> None:
+def _agent_asking_to_write(page, site, name: str) -> Workflow:
+    """Alice signed up, her published "Writer" workflow, and a new workflow `name` open in the editor with an
+    Agent (agent-1, selected) whose prompt makes the fake model call a tool `write`; returns Writer."""
     sign_up(page, site)
     alice = User.objects.get(email="alice@example.com")
     writer = workflow_publish(workflow=workflow_create(owner=alice, name="Writer", **callable_graph()))
     page.goto(f"{site}/workflows/")
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    create_workflow(page, "Agent")
-
+    create_workflow(page, name)
     page.locator('.palette__item[data-kind="agent"]').scroll_into_view_if_needed()
     drop_kind(page, "agent", 200, 60)
     select_node(page, "agent-1")
     page.locator("#field-agent-1-prompt").fill('Write about otters [[call write {"topic": "otters"}]]')
+    return writer
+
+
+def test_an_agent_with_a_workflow_tool_runs_and_shows_its_steps(page, site, worker, llm, artifacts) -> None:
+    writer = _agent_asking_to_write(page, site, "Agent")
     tool = {
         "name": "write",
         "description": "Writes about a topic",
@@ -69,16 +76,7 @@ def test_an_agent_with_a_workflow_tool_runs_and_shows_its_steps(page, site, work
 def test_an_agent_s_tool_is_built_in_its_card_and_a_call_needing_approval_shows_as_waiting(
     page, site, worker, llm, artifacts
 ) -> None:
-    sign_up(page, site)
-    alice = User.objects.get(email="alice@example.com")
-    writer = workflow_publish(workflow=workflow_create(owner=alice, name="Writer", **callable_graph()))
-    page.goto(f"{site}/workflows/")
-    expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    create_workflow(page, "Agent with approval")
-    page.locator('.palette__item[data-kind="agent"]').scroll_into_view_if_needed()
-    drop_kind(page, "agent", 200, 60)
-    select_node(page, "agent-1")
-    page.locator("#field-agent-1-prompt").fill('Write about otters [[call write {"topic": "otters"}]]')
+    writer = _agent_asking_to_write(page, site, "Agent with approval")
 
     page.get_by_role("button", name="Add tool").click()
     page.locator("#field-agent-1-tools-0-name").fill("write")

@@ -4,9 +4,16 @@
 
 import { el } from "./ui.js";
 
+const options = (names) => names.map((name) => el("option", { value: name }));
+
+// The model names arrive after the editor opens: a chain drawn before then is offered them when they do.
+export function offerModels(names) {
+  for (const datalist of document.querySelectorAll("datalist[data-models]")) datalist.replaceChildren(...options(names));
+}
+
 export function chainWidget({ id, field, value, suggestions, emit, onCommit, fieldBox }) {
   const listId = `${id}-suggestions`;
-  const datalist = el("datalist", { id: listId }, (suggestions || []).map((name) => el("option", { value: name })));
+  const datalist = el("datalist", { id: listId, dataset: { models: "" } }, options(suggestions || []));
   const list = el("ol", { class: "chain", id, "aria-labelledby": `${id}-label` });
   const entries = [];
   const read = () => entries.map((entry) => entry.input.value.trim()).filter(Boolean);

@@ -59,3 +59,18 @@ def test_a_connection_added_and_tested_answers_a_node_that_picks_its_model(
     chat = [request for request in llm.requests if request.path == "/v1/chat/completions"]
     assert [request.body["model"] for request in chat] == ["fake-chat"]
     assert chat[0].headers["authorization"] == f"Bearer {SECRET}"
+
+
+def test_models_answered_after_a_node_is_open_are_offered_in_its_chain(page, site, llm, tmp_path):
+    held = []
+    page.route("**/api/models", lambda route: held.append(route))  # answered only once the node is open
+    sign_up(page, site)
+    import_example(page, site, tmp_path)
+    select_node(page, "llm-1")
+    page.get_by_role("button", name="Add model").click()
+    suggestions = page.locator("#field-llm-1-models-suggestions option")
+    expect(suggestions).to_have_count(0)
+
+    held[0].continue_()
+
+    expect(suggestions.first).to_have_attribute("value", re.compile(r".+/.+"))

@@ -3,6 +3,7 @@
 
 import { api } from "../api.js";
 import { Canvas } from "../canvas.js";
+import { offerModels } from "../chain.js";
 import { catalogByType, makeCatalog, moveNodes } from "../graph.js";
 import { History } from "../history.js";
 import { Minimap } from "../minimap.js";
@@ -91,6 +92,7 @@ async function start() {
   api.listModels().then(
     (catalog) => {
       editor.models = catalog.models.map((model) => model.id);
+      offerModels(editor.models);
     },
     () => {}, // without suggestions, any model name can still be typed
   );

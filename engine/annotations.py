@@ -32,6 +32,15 @@ def _check_id(path: str, item: Mapping[str, Any], seen: dict[str, str], report: 
         seen[item_id] = path
 
 
+def _check_text(path: str, item: Mapping[str, Any], field: str, limit: int, report: Report) -> None:
+    """`item[field]`, when given, is a string of at most `limit` characters."""
+    text = item.get(field, "")
+    if not isinstance(text, str):
+        report(f"{path}.{field}", "must be a string")
+    elif len(text) > limit:
+        report(f"{path}.{field}", f"is {len(text):,} characters long; the limit is {limit:,}")
+
+
 def _check_color(path: str, item: Mapping[str, Any], colors: tuple[str, ...], report: Report) -> None:
     if "color" in item and item["color"] not in colors:
         report(f"{path}.color", "must be one of " + ", ".join(repr(c) for c in colors))
@@ -70,11 +79,7 @@ def check_notes(notes: Any, *, max_count: int, report: Report) -> None:
             value = note.get(side)
             if not _is_number(value) or not NOTE_MIN_SIZE <= value <= NOTE_MAX_SIZE:
                 report(f"{path}.{side}", f"must be a number from {NOTE_MIN_SIZE} to {NOTE_MAX_SIZE}")
-        text = note.get("text", "")
-        if not isinstance(text, str):
-            report(f"{path}.text", "must be a string")
-        elif len(text) > NOTE_MAX_TEXT:
-            report(f"{path}.text", f"is {len(text):,} characters long; the limit is {NOTE_MAX_TEXT:,}")
+        _check_text(path, note, "text", NOTE_MAX_TEXT, report)
         _check_color(path, note, NOTE_COLORS, report)
 
 
@@ -82,11 +87,7 @@ def check_groups(groups: Any, node_ids: Collection[str], *, max_count: int, repo
     """Each group names nodes of the graph, each node in at most one group (a frame moves its nodes)."""
     grouped: dict[str, str] = {}
     for path, group in _objects("groups", groups, max_count=max_count, report=report):
-        title = group.get("title", "")
-        if not isinstance(title, str):
-            report(f"{path}.title", "must be a string")
-        elif len(title) > GROUP_TITLE_MAX:
-            report(f"{path}.title", f"is {len(title):,} characters long; the limit is {GROUP_TITLE_MAX}")
+        _check_text(path, group, "title", GROUP_TITLE_MAX, report)
         _check_color(path, group, GROUP_COLORS, report)
         members = group.get("nodes")
         if not isinstance(members, list) or not members:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 import zlib
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
@@ -31,6 +32,7 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
+_incr_with_expiry: Any = None
 
 
 class RunRateLimited(RunRefused):
@@ -57,8 +59,16 @@ def _increment(key: str, ttl_seconds: int) -> int:
     """The window's count after adding this request, atomically across processes."""
     cache = caches["default"]
     if isinstance(cache, RedisCache):
+        global _incr_with_expiry
         client = cache.client.get_client(write=True)
-        return int(client.eval(_INCR_WITH_EXPIRY, 1, cache.make_and_validate_key(key), ttl_seconds * 1000))
+        if _incr_with_expiry is None:
+            # Registered once per process: later counts send EVALSHA, not the script's text.
+            _incr_with_expiry = client.register_script(_INCR_WITH_EXPIRY)
+        return int(
+            _incr_with_expiry(
+                keys=[cache.make_and_validate_key(key)], args=[ttl_seconds * 1000], client=client
+            )
+        )
     # The embedded cache lives in this process, whose lock makes add-then-incr atomic enough; incr fails
     # only if the key expired in between, and then this request opens the next window.
     cache.add(key, 0, ttl_seconds)
